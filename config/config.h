@@ -1,0 +1,130 @@
+// config: casewatch.toml -> one typed, validated, immutable Config (which contains the
+// rules::RuleSet). toml11 is used only in config.cpp. Every problem in a file is reported at
+// once, each as "file:line: message", in one ConfigError.
+#ifndef CASEWATCH_CONFIG_CONFIG_H_
+#define CASEWATCH_CONFIG_CONFIG_H_
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rules/rules.h"
+
+namespace config {
+
+// Thrown by load_config/parse_config. what() is every message joined by '\n'.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> messages);
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+struct ServiceConfig {
+  std::filesystem::path state_dir = "/var/lib/casewatch";  // casewatch.db, inbox/, archive/, ...
+  std::filesystem::path socket = "/run/casewatch/control.sock";
+  std::string timezone = "Europe/London";
+  std::string socket_group = "casewatch";   // may use read commands
+  std::string admin_group;                  // may also use write commands; empty = none
+  std::chrono::seconds settle{10};          // a file is taken when unchanged this long
+  std::chrono::seconds rescan{60};          // periodic inbox rescan (safety net for inotify)
+  std::chrono::seconds idle_timeout{60};    // control connections idle this long are closed
+  int max_connections = 64;
+  std::filesystem::path holidays_file;      // default: the installed data file
+
+  std::filesystem::path database_file() const { return state_dir / "casewatch.db"; }
+  std::filesystem::path inbox_dir() const { return state_dir / "inbox"; }
+  std::filesystem::path archive_dir() const { return state_dir / "archive"; }
+  std::filesystem::path rejected_dir() const { return state_dir / "rejected"; }
+  std::filesystem::path reports_dir() const { return state_dir / "reports"; }
+};
+
+struct CalendarConfig {
+  std::vector<rules::Holiday> extra_closures;  // [calendar] extra_closures
+};
+
+// A scheduled pull for a source: a command run without a shell.
+struct FetchConfig {
+  std::string source;
+  std::vector<std::string> command;      // "{file}" is replaced by the temporary output path
+  std::vector<std::string> at;           // local times "HH:MM"
+  std::chrono::seconds timeout{600};
+};
+
+// Alert settings of a source: dead man's switch.
+struct SourceAlerts {
+  std::string source;
+  std::optional<std::chrono::hours> max_age;  // alert when no new extract within this
+};
+
+// Alert settings of a rule.
+struct RuleAlerts {
+  std::string rule;
+  std::optional<int> alert_over;                 // alert when the rule's count exceeds this
+  std::optional<rules::Duration> escalate_after;  // alert when a record's age crosses this
+};
+
+enum class TlsMode { kRequired, kStartTls, kNone };
+
+struct MailConfig {
+  std::string server;                  // "smtp://host:587" or "smtps://host:465"; empty = no mail
+  TlsMode tls = TlsMode::kRequired;
+  std::string from;
+  std::string username;
+  std::filesystem::path password_file; // or the systemd credential "smtp-password"
+  std::vector<std::string> allowed_domains;
+  std::chrono::hours repeat_interval{24};  // alerts still firing are re-sent this often
+  bool send_resolved = true;
+  bool enabled() const { return !server.empty(); }
+};
+
+struct Route {
+  std::string name;
+  std::vector<std::string> to;
+  std::vector<std::string> rules;  // empty = all rules
+  std::vector<std::string> teams;  // globs; empty = all teams (the overall route)
+  bool attach_csv = true;
+};
+
+struct ReviewConfig {
+  int weekday = 1;  // ISO weekday, 1 = Monday
+  int hour = 7;
+  int minute = 0;
+  // CSV columns allowed to leave the building (email attachments, review CSV files).
+  std::vector<std::string> csv_columns = {"rule", "key", "team", "worker", "band", "status",
+                                          "since", "days", "start", "due", "end", "weeks_on_list"};
+};
+
+// The whole configuration. Immutable once built; a reload builds a new one.
+struct Config {
+  std::filesystem::path file;  // the config file it was read from
+  ServiceConfig service;
+  CalendarConfig calendar;
+  rules::RuleSet rules;        // sources, rules, count_start_day
+  std::vector<FetchConfig> fetches;
+  std::vector<SourceAlerts> source_alerts;
+  std::vector<RuleAlerts> rule_alerts;
+  MailConfig mail;
+  std::vector<Route> routes;
+  ReviewConfig review;
+};
+
+// Reads and validates `file`. Relative paths in it resolve against the file's folder.
+// Throws ConfigError (every problem, "file:line: message") or ConfigError for an unreadable file.
+Config load_config(const std::filesystem::path& file);
+
+// The same from text; `file` names it in messages and anchors relative paths.
+Config parse_config(std::string_view text, const std::filesystem::path& file);
+
+// The working-day calendar: the holiday data file (service.holidays_file) plus extra closures.
+// Throws ConfigError when the data file is missing or malformed.
+rules::Calendar load_calendar(const Config& config);
+
+}  // namespace config
+
+#endif  // CASEWATCH_CONFIG_CONFIG_H_

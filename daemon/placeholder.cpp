@@ -1,0 +1,1 @@
+namespace daemon_placeholder {}

@@ -1,0 +1,68 @@
+// The working-day calendar and durations ("45wd", "28d", "2w", "3m").
+#ifndef CASEWATCH_RULES_CALENDAR_H_
+#define CASEWATCH_RULES_CALENDAR_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/date.h"
+#include "rules/result.h"
+
+namespace rules {
+
+// A named closure day (a bank holiday or a local office closure).
+struct Holiday {
+  Date date;
+  std::string title;
+};
+
+// Parses the shipped holiday data file's text: lines "YYYY-MM-DD,Title", a header line
+// "date,title", '#' comments and blank lines. Problems carry the line number.
+Result<std::vector<Holiday>> parse_holidays(std::string_view text);
+
+// Monday to Friday except the closure days it was built with. Immutable after construction.
+class Calendar {
+ public:
+  Calendar() = default;  // weekends only
+  explicit Calendar(std::vector<Holiday> closures);
+
+  bool is_working_day(Date d) const;
+  // The first working day on or after `d`.
+  Date roll_forward(Date d) const;
+  // Counts working days w with a <= w < b; 0 when b <= a.
+  int working_days(Date a, Date b) const;
+  // numpy busday_offset(start, n, roll="forward"): the n-th working day after the first working
+  // day on or after `start`. n may be 0.
+  Date add_working_days(Date start, int n) const;
+  // The last closure day listed, or nullopt when none (used for the "list ends soon" warning).
+  std::optional<Date> last_listed() const;
+  const std::vector<Holiday>& closures() const { return closures_; }
+
+ private:
+  std::vector<Holiday> closures_;        // sorted by date, unique
+  std::vector<std::int32_t> closure_days_;  // the same dates as day numbers, sorted
+};
+
+enum class Unit { kWorkingDays, kDays, kWeeks, kMonths };
+
+// A limit or band bound: N working days, days, weeks (7N days) or calendar months.
+struct Duration {
+  int amount = 0;
+  Unit unit = Unit::kDays;
+  std::string str() const;  // "45wd", "28d", "2w", "3m"
+  auto operator<=>(const Duration&) const = default;
+};
+
+// Parses "45wd", "28d", "2w", "3m" (also "45 working days", "28 days", "2 weeks", "3 months",
+// singular or plural). "45 fortnights" gives a Problem whose message names the accepted units.
+Result<Duration> parse_duration(std::string_view text);
+
+// The due date of `limit` counted from `start`:
+//   wd: calendar.add_working_days(start, N), one working day earlier when count_start_day;
+//   d: start + N; w: start + 7N; m: add_months(start, N).
+Date due_date(Date start, Duration limit, const Calendar& calendar, bool count_start_day = false);
+
+}  // namespace rules
+
+#endif  // CASEWATCH_RULES_CALENDAR_H_

@@ -1,0 +1,125 @@
+// Evaluation: records + rules + calendar + as-of date -> findings, band counts and KPI inputs.
+#ifndef CASEWATCH_RULES_EVALUATE_H_
+#define CASEWATCH_RULES_EVALUATE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/calendar.h"
+#include "rules/rule.h"
+
+namespace rules {
+
+// The latest extract of one source, as evaluation sees it.
+struct SourceData {
+  const Source* source = nullptr;       // REQUIRES: not null
+  Date as_of;                           // the extract's as-of date
+  const std::vector<Record>* records = nullptr;  // REQUIRES: not null
+  // Unallocated rules whose source maps neither `opened` nor `allocation_end`: for each record
+  // key already unallocated at an earlier extract without a break, the as-of date of the first
+  // such extract (kept by storage). Keyed by rule id, then record key.
+  std::map<std::string, std::unordered_map<std::string, Date>, std::less<>> first_seen_unallocated;
+};
+
+// What a finding says about its record.
+enum class State {
+  kBreach,       // unallocated over the threshold; caseload over max_cases
+  kOverdue,      // timescale/recurring: open and as-of > due
+  kDueSoon,      // timescale/recurring: open, not overdue, as-of >= due - warn
+  kUntrusted,    // dates that cannot be trusted (the inaccuracies band / data-cleansing list)
+  kDataProblem,  // timescale: end before start, unparseable start
+};
+std::string_view to_string(State state);  // "breach", "overdue", "due_soon", "untrusted", ...
+
+// One record on a rule's list at one as-of date.
+struct Finding {
+  std::string rule;
+  std::string key;
+  std::string person;
+  std::string team;
+  std::string worker;
+  std::string band;
+  State state = State::kBreach;
+  // unallocated
+  std::optional<Date> since;
+  bool since_at_least = false;  // since = first extract seen unallocated (no dates mapped)
+  int days = 0;                 // as-of - since (unallocated); as-of - due (overdue); caseload
+  // timescale and recurring
+  std::optional<Date> start;
+  std::optional<Date> due;
+  std::optional<Date> end;
+  int working_days = 0;         // working days from start to as-of (or end)
+  bool assumed_interval = false;  // recurring with a latest-event column only
+  std::string detail;           // plain words for data problems, e.g. "end 2020-09-19 is before start"
+  bool operator==(const Finding&) const = default;
+};
+
+// Records counted per band, for the band table (every unallocated record, not only breaches).
+struct BandCount {
+  std::string rule;
+  std::string band;
+  int count = 0;
+  bool operator==(const BandCount&) const = default;
+};
+
+// A completed timescale record, for KPIs.
+struct Completion {
+  std::string rule;
+  std::string key;
+  Date start;
+  Date end;
+  Date due;
+  bool in_timescale = true;
+};
+
+// A record's membership of the "currently unallocated" set, for SourceData::first_seen_unallocated.
+struct UnallocatedSpell {
+  std::string rule;
+  std::string key;
+  Date since;
+};
+
+// Caseload per worker, for the team caseload table.
+struct Caseload {
+  std::string rule;
+  std::string team;
+  std::string worker;
+  int cases = 0;
+};
+
+struct Evaluation {
+  std::vector<Finding> findings;        // sorted by rule order, then most overdue first
+  std::vector<BandCount> bands;         // every band of every rule, zeros included, in order
+  std::vector<Completion> completions;  // timescale rules
+  std::vector<UnallocatedSpell> spells; // unallocated rules without dates: unallocated now
+  std::vector<Caseload> caseloads;      // caseload rules
+};
+
+// Evaluates every rule whose source is present in `sources` (keyed by source name), each at its
+// source's as-of date. Pure and deterministic; never fails for bad data (bad dates become
+// kUntrusted / kDataProblem findings).
+Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
+                    const std::map<std::string, SourceData, std::less<>>& sources);
+
+// The band label for a record aged from `since` at `as_of`.
+std::string_view band_for(const std::vector<Band>& bands, Date since, Date as_of,
+                          const Calendar& calendar);
+
+// KPIs for one timescale rule over [from, to] (inclusive).
+enum class Rag { kNone, kRed, kAmber, kGreen };
+std::string_view to_string(Rag rag);
+struct Kpi {
+  int completed = 0;
+  int in_timescale = 0;
+  double percent = 0;   // in_timescale / completed * 100; 0 when nothing completed
+  Rag rag = Rag::kNone;
+};
+Kpi kpi(const std::vector<Completion>& completions, std::string_view rule, Date from, Date to,
+        double target_percent, double tolerance);
+
+}  // namespace rules
+
+#endif  // CASEWATCH_RULES_EVALUATE_H_

@@ -1,0 +1,68 @@
+// Findings over time: what storage keeps and report renders (NEW / CARRIED / RESOLVED, notes,
+// trend). Storage computes these from successive evaluations; these are the plain values.
+#ifndef CASEWATCH_RULES_HISTORY_H_
+#define CASEWATCH_RULES_HISTORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/evaluate.h"
+
+namespace rules {
+
+enum class FindingStatus { kNew, kCarried };
+std::string_view to_string(FindingStatus status);  // "new", "carried"
+
+// Why a finding left its rule's list.
+enum class Resolution {
+  kConditionStopped,  // e.g. allocated, completed, review held
+  kClosed,            // the case closed
+  kVanished,          // the record is no longer in the extract: not reported as fixed
+};
+std::string_view to_string(Resolution resolution);  // "condition_stopped", "closed", "vanished"
+
+// A manager's review note on an open finding.
+struct Note {
+  std::string text;
+  std::string author;  // user name, or "uid 1001" when unknown
+  std::string at;      // UTC time, "2026-11-22T09:30:00Z"
+  bool operator==(const Note&) const = default;
+};
+
+// A finding as the review list shows it.
+struct TrackedFinding {
+  Finding finding;
+  FindingStatus status = FindingStatus::kNew;
+  Date first_seen;          // as-of date of the evaluation that opened it
+  int weeks_on_list = 0;    // whole weeks from first_seen to the evaluation's as-of
+  std::optional<Note> latest_note;
+  bool silenced = false;    // an alert silence covers it (still listed, marked)
+};
+
+// A finding that left its list.
+struct ResolvedFinding {
+  Finding last;             // as it was last seen on the list
+  Date first_seen;
+  Date resolved_on;         // as-of date of the evaluation that resolved it
+  Resolution reason = Resolution::kConditionStopped;
+  std::string detail;       // plain words: "allocated to J Smith (seen 2026-11-20)"
+};
+
+// Why a finding of `rule` left its list, given its record now (nullptr when the record is no
+// longer in the extract). Pure.
+ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
+                        const Source& source, const Record* now, Date as_of);
+
+// One point of the trend: how many records of `rule` were in `band` at an evaluation.
+struct TrendPoint {
+  std::string rule;
+  std::string band;
+  Date as_of;
+  int count = 0;
+  bool operator==(const TrendPoint&) const = default;
+};
+
+}  // namespace rules
+
+#endif  // CASEWATCH_RULES_HISTORY_H_

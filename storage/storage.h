@@ -1,0 +1,140 @@
+// storage: casewatch's SQLite database (SQLiteCpp is hidden behind a pimpl). Migrations by
+// PRAGMA user_version; extracts; records as snapshots with change detection; row problems; the
+// findings history (open/carried/resolved, notes, trend). Methods speak rules:: types; no SQL
+// leaves the module. SQLite failures are exceptions (std::runtime_error and subclasses).
+// Not thread-safe: one History per thread.
+#ifndef CASEWATCH_STORAGE_STORAGE_H_
+#define CASEWATCH_STORAGE_STORAGE_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/rules.h"
+
+namespace storage {
+
+enum class ExtractStatus { kIngested, kRejected, kDuplicate };
+std::string_view to_string(ExtractStatus status);  // "ingested", "rejected", "duplicate"
+
+// One extract file as casewatch handled it.
+struct ExtractInfo {
+  std::int64_t id = 0;
+  std::string file;      // file name (no folder)
+  std::string source;
+  std::string sha256;
+  rules::Date as_of;
+  std::size_t rows = 0;
+  std::size_t problems = 0;
+  ExtractStatus status = ExtractStatus::kIngested;
+  std::string error;     // plain words when rejected or duplicate
+  std::string handled_at;  // UTC "2026-11-22T09:30:00Z"
+};
+
+// One version of a record: its values from the extract that introduced them until the one
+// that changed or dropped them.
+struct RecordVersion {
+  rules::Record record;
+  rules::Date valid_from;                // as-of of the extract that introduced this version
+  std::optional<rules::Date> valid_to;   // as-of of the extract that replaced or dropped it
+};
+
+// What one rule's evaluation did to its findings history.
+struct RuleOutcome {
+  std::string rule;
+  rules::Date as_of;
+  bool baseline = false;  // first evaluation of this rule (or of its new definition)
+  std::vector<rules::TrackedFinding> open;       // on the list now, NEW or CARRIED
+  std::vector<rules::ResolvedFinding> resolved;  // left the list at this evaluation
+};
+
+class History {
+ public:
+  // Opens (creating it 0640 when absent) and migrates the database. ":memory:" is accepted.
+  // Throws when the file cannot be opened, is not a casewatch database or is corrupt.
+  explicit History(const std::filesystem::path& file);
+  ~History();
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+
+  int schema_version() const;
+
+  // ---- extracts
+  // Writes one extract in one transaction. Records are compared with the source's current
+  // snapshot: an unchanged record is not rewritten; a record absent from the extract is ended.
+  // Destroying it without commit() rolls everything back.
+  class ExtractWriter {
+   public:
+    ~ExtractWriter();
+    ExtractWriter(ExtractWriter&&) noexcept;
+    void add(const rules::Record& record);
+    void add_problem(const rules::Problem& problem);
+    // Marks the extract ingested with its row and problem counts; returns its id.
+    std::int64_t commit(std::size_t rows);
+
+   private:
+    friend class History;
+    struct Impl;
+    explicit ExtractWriter(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+  // REQUIRES: no other writer open. `info.status` is ignored (ingested on commit).
+  ExtractWriter begin_extract(const ExtractInfo& info);
+
+  // Records a rejected or duplicate file (no records), with its problems, in one transaction.
+  std::int64_t record_refused(const ExtractInfo& info, const std::vector<rules::Problem>& problems);
+
+  // The ingested extract with this content hash, if any.
+  std::optional<ExtractInfo> find_ingested(std::string_view sha256) const;
+  std::optional<ExtractInfo> latest_extract(std::string_view source) const;  // ingested only
+  std::vector<ExtractInfo> extracts() const;  // every file handled, oldest first
+  std::vector<rules::Problem> problems(std::int64_t extract_id) const;
+
+  // ---- snapshots
+  std::vector<rules::Record> current_records(std::string_view source) const;
+  // What record `key` of `source` looked like in the latest extract with as-of <= `date`.
+  std::optional<rules::Record> record_on(std::string_view source, std::string_view key,
+                                         rules::Date date) const;
+  std::vector<RecordVersion> record_history(std::string_view source, std::string_view key) const;
+
+  // ---- findings history
+  // Applies one rule's evaluation at `as_of` in one transaction: opens new findings, continues
+  // those still listed, resolves the rest (rules::resolve says why, from the record as it is
+  // now in `source`'s current snapshot). When `rule.fingerprint` differs from the previous
+  // evaluation's, the old findings are closed without being reported and a new baseline starts.
+  // Keeps the per-band counts for the trend and the unallocated spells.
+  RuleOutcome apply_evaluation(const rules::Rule& rule, const rules::Source& source,
+                               rules::Date as_of, const rules::Evaluation& evaluation);
+
+  // For SourceData::first_seen_unallocated: rule id -> record key -> first as-of unallocated.
+  std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>>
+  unallocated_spells() const;
+
+  // Findings of `rule` open now, as of their last evaluation (status NEW when opened at it).
+  std::vector<rules::TrackedFinding> open_findings(std::string_view rule) const;
+  // Findings of `rule` resolved at evaluations with as-of in [from, to].
+  std::vector<rules::ResolvedFinding> resolved_between(std::string_view rule, rules::Date from,
+                                                       rules::Date to) const;
+  // Per-band counts of `rule` at evaluations with as-of in [from, to], oldest first.
+  std::vector<rules::TrendPoint> trend(std::string_view rule, rules::Date from,
+                                       rules::Date to) const;
+  // The as-of date of the first evaluation of the rule's current definition, if any.
+  std::optional<rules::Date> baseline_since(std::string_view rule) const;
+
+  // Records a note on the open finding (rule, key). Returns false when no such open finding.
+  bool add_note(std::string_view rule, std::string_view key, const rules::Note& note);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace storage
+
+#endif  // CASEWATCH_STORAGE_STORAGE_H_
