@@ -130,6 +130,26 @@ class History {
   // Records a note on the open finding (rule, key). Returns false when no such open finding.
   bool add_note(std::string_view rule, std::string_view key, const rules::Note& note);
 
+  // ---- service state
+  // Every control request: who (uid), what (command name), the result code and when (UTC).
+  void audit(std::int64_t uid, std::string_view command, int result, std::string_view at);
+  struct AuditEntry {
+    std::int64_t uid = 0;
+    std::string command;
+    int result = 0;
+    std::string at;
+  };
+  std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
+
+  // Weekly review runs: the ISO week ("2026-W47") of the last review produced, so that a review
+  // missed while the service was down is produced once at start-up and never twice.
+  std::optional<std::string> last_review_week() const;
+  void record_review_run(std::string_view week, bool late, std::string_view at);
+
+  // A small key/value store for other persisted service state (e.g. last fetch results).
+  std::optional<std::string> setting(std::string_view name) const;
+  void set_setting(std::string_view name, std::string_view value);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,72 @@
+// The work casewatch does, shared by `casewatchd --once` and the service: take the files waiting
+// in the inbox, ingest each whole or not at all, evaluate the rules of the sources that got a new
+// extract, keep the findings history, and write the weekly review files.
+// Not thread-safe: call from one thread (the loop thread in the service).
+#ifndef CASEWATCH_DAEMON_ENGINE_H_
+#define CASEWATCH_DAEMON_ENGINE_H_
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "rules/rules.h"
+#include "storage/storage.h"
+
+namespace service {
+
+// What happened to one file of the inbox.
+struct ExtractOutcome {
+  storage::ExtractInfo info;
+  std::vector<rules::Problem> problems;  // every row problem (rejected files: why)
+  std::filesystem::path moved_to;        // archive/ or rejected/
+};
+
+// What one cycle did.
+struct CycleResult {
+  std::vector<ExtractOutcome> extracts;
+  std::vector<storage::RuleOutcome> outcomes;  // one per rule evaluated in this cycle
+};
+
+class Engine {
+ public:
+  // REQUIRES: config, calendar and history outlive the engine.
+  Engine(const config::Config& config, const rules::Calendar& calendar, storage::History& history);
+
+  // Creates the state folders (0750) when absent. Throws std::runtime_error naming the folder
+  // when one cannot be created or written.
+  void prepare_state_dir() const;
+
+  // Ingests every file waiting in the inbox, oldest first, then evaluates the rules whose
+  // sources got a new extract (each at its extract's as-of date) and records the findings
+  // history. `should_stop` is polled between files: when it returns true the cycle ends after
+  // the current file. Throws on environment failures (database, file system).
+  CycleResult run_cycle(const std::function<bool()>& should_stop = {});
+
+  // Ingests one file (whole or not at all) and moves it to archive/ or rejected/.
+  ExtractOutcome ingest_file(const std::filesystem::path& file, const rules::Source& source);
+
+  // Evaluates every rule at its source's latest extract (no history written).
+  rules::Evaluation evaluate_current() const;
+
+  // The weekly review for ISO week `week` as of `today`, rendered as "text", "html" or "csv"
+  // (csv limited to config.review.csv_columns). Throws std::invalid_argument for another format.
+  std::string render_review(rules::IsoWeek week, rules::Date today, std::string_view format,
+                            bool late = false) const;
+
+  // Writes review.txt, review.html and review.csv for `week` into
+  // state_dir/reports/<week>/ (files 0640, replacing an earlier run's), records the review run
+  // in the history, and returns the folder.
+  std::filesystem::path write_review(rules::IsoWeek week, rules::Date today, bool late);
+
+ private:
+  const config::Config& config_;
+  const rules::Calendar& calendar_;
+  storage::History& history_;
+};
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_ENGINE_H_
