@@ -1,1 +1,0 @@
-namespace daemon_placeholder {}

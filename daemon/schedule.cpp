@@ -1,0 +1,160 @@
+#include "daemon/schedule.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <stdexcept>
+
+namespace service {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+date::local_days to_local_days(rules::Date day) { return date::local_days{days{day.days()}}; }
+
+rules::Date to_date(date::local_days day) {
+  return rules::Date::from_days(static_cast<std::int32_t>(day.time_since_epoch().count()));
+}
+
+bool parse_two_digits(std::string_view text, int& value) {
+  if (text.empty() || text.size() > 2) return false;
+  value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return true;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::optional<TimeOfDay> parse_time_of_day(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || text.size() - colon - 1 != 2) return std::nullopt;
+  TimeOfDay out;
+  if (!parse_two_digits(text.substr(0, colon), out.hour) ||
+      !parse_two_digits(text.substr(colon + 1), out.minute)) {
+    return std::nullopt;
+  }
+  if (out.hour > 23 || out.minute > 59) return std::nullopt;
+  return out;
+}
+
+std::optional<WeeklySchedule> parse_weekly(std::string_view text) {
+  static constexpr std::array<std::string_view, 7> kNames = {
+      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const std::string day = lower(text.substr(0, space));
+  const auto time = parse_time_of_day(text.substr(space + 1));
+  if (!time || day.size() < 3) return std::nullopt;
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (day == kNames[i] || day == kNames[i].substr(0, 3)) {
+      return WeeklySchedule{static_cast<int>(i) + 1, *time};
+    }
+  }
+  return std::nullopt;
+}
+
+const date::time_zone* find_zone(std::string_view name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+    throw std::runtime_error(fmt::format("unknown time zone '{}'", name));
+  }
+}
+
+SysSeconds at_local(rules::Date day, TimeOfDay local, const date::time_zone* zone) {
+  const date::local_seconds wanted = to_local_days(day) + hours{local.hour} + minutes{local.minute};
+  const date::local_info info = zone->get_info(wanted);
+  switch (info.result) {
+    case date::local_info::unique:
+      return date::sys_seconds{wanted.time_since_epoch() - info.first.offset};
+    case date::local_info::nonexistent:
+      // The clocks jumped over `wanted`: run at the jump (the end of the first period).
+      return info.first.end;
+    case date::local_info::ambiguous:
+      return date::sys_seconds{wanted.time_since_epoch() - info.first.offset};
+  }
+  return date::sys_seconds{wanted.time_since_epoch() - info.first.offset};
+}
+
+rules::Date local_date(SysSeconds instant, const date::time_zone* zone) {
+  const date::local_seconds local = zone->to_local(instant);
+  return to_date(date::floor<days>(local));
+}
+
+SysSeconds next_weekly_run(SysSeconds now, const WeeklySchedule& schedule,
+                           const date::time_zone* zone) {
+  const rules::Date today = local_date(now, zone);
+  const int ahead = ((schedule.weekday - today.weekday()) % 7 + 7) % 7;
+  rules::Date day = today + ahead;
+  SysSeconds run = at_local(day, schedule.at, zone);
+  while (run <= now) {
+    day = day + 7;
+    run = at_local(day, schedule.at, zone);
+  }
+  return run;
+}
+
+SysSeconds previous_weekly_run(SysSeconds now, const WeeklySchedule& schedule,
+                               const date::time_zone* zone) {
+  const rules::Date today = local_date(now, zone);
+  const int back = ((today.weekday() - schedule.weekday) % 7 + 7) % 7;
+  rules::Date day = today - back;
+  SysSeconds run = at_local(day, schedule.at, zone);
+  while (run > now) {
+    day = day - 7;
+    run = at_local(day, schedule.at, zone);
+  }
+  return run;
+}
+
+std::optional<SysSeconds> next_daily_run(SysSeconds now, const std::vector<TimeOfDay>& times,
+                                         const date::time_zone* zone) {
+  if (times.empty()) return std::nullopt;
+  const rules::Date today = local_date(now, zone);
+  std::optional<SysSeconds> best;
+  // Today and tomorrow always hold a run after `now`; the day after covers a skipped time.
+  for (int offset = 0; offset <= 2; ++offset) {
+    for (const TimeOfDay& time : times) {
+      const SysSeconds run = at_local(today + offset, time, zone);
+      if (run > now && (!best || run < *best)) best = run;
+    }
+  }
+  return best;
+}
+
+DueReview review_for_run(SysSeconds run, const date::time_zone* zone) {
+  const rules::Date day = local_date(run, zone);
+  return DueReview{rules::iso_week(day), day, false};
+}
+
+std::optional<DueReview> review_due_at_startup(SysSeconds now, const WeeklySchedule& schedule,
+                                               const date::time_zone* zone,
+                                               const std::optional<std::string>& last_week) {
+  if (!last_week) return std::nullopt;
+  const auto last = rules::parse_iso_week(*last_week);
+  const DueReview latest = review_for_run(previous_weekly_run(now, schedule, zone), zone);
+  if (last && *last >= latest.week) return std::nullopt;
+  return DueReview{latest.week, local_date(now, zone), true};
+}
+
+std::string utc_timestamp(SysSeconds instant) {
+  return date::format("%Y-%m-%dT%H:%M:%SZ", instant);
+}
+
+}  // namespace service
