@@ -1,1 +1,210 @@
-int main() { return 1; }
+// casewatchd: the composition root. Parses the command line, builds the parts from the Config
+// and runs one of: --check, --once, --note, or the service. Catch site 1 of 4 (STYLE.md): startup
+// and one-shot failures become a message on stderr and an exit code.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "daemon/once.h"
+#include "daemon/service.h"
+#include "rules/rules.h"
+#include "storage/storage.h"
+
+namespace {
+
+constexpr int kExitUsage = 64;   // EX_USAGE
+constexpr int kExitConfig = 78;  // EX_CONFIG
+
+constexpr std::string_view kUsage = R"(usage:
+  casewatchd --config FILE                      run as a service (systemd Type=notify)
+  casewatchd --config FILE --check              validate the configuration
+  casewatchd --config FILE --once [--as-of YYYY-MM-DD] [--json]
+                                                one cycle: ingest the inbox, evaluate, write the
+                                                week's review files, print a summary, exit
+  casewatchd --config FILE --note RULE KEY TEXT [--author NAME]
+                                                record a review note on an open finding
+  casewatchd --version | --help
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string config_file;
+  bool check = false;
+  bool once = false;
+  bool json = false;
+  std::optional<rules::Date> as_of;
+  std::vector<std::string> note;  // RULE KEY TEXT
+  std::string author;
+};
+
+Options parse_command_line(int argc, char* argv[]) {
+  Options options;
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto arg = args[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", arg));
+      return std::string(args[++i]);
+    };
+    if (arg == "--config" || arg == "-c") {
+      options.config_file = value();
+    } else if (arg == "--check") {
+      options.check = true;
+    } else if (arg == "--once") {
+      options.once = true;
+    } else if (arg == "--json") {
+      options.json = true;
+    } else if (arg == "--as-of") {
+      const std::string text = value();
+      options.as_of = rules::Date::parse_iso(text);
+      if (!options.as_of) throw UsageError(fmt::format("--as-of '{}' is not a YYYY-MM-DD date", text));
+    } else if (arg == "--note") {
+      for (int n = 0; n < 3; ++n) {
+        if (i + 1 >= args.size()) throw UsageError("--note needs RULE KEY TEXT");
+        options.note.emplace_back(args[++i]);
+      }
+    } else if (arg == "--author") {
+      options.author = value();
+    } else {
+      throw UsageError(fmt::format("unknown argument '{}'", arg));
+    }
+  }
+  if (options.config_file.empty()) throw UsageError("--config FILE is required");
+  if (static_cast<int>(options.check) + static_cast<int>(options.once) +
+          static_cast<int>(!options.note.empty()) > 1) {
+    throw UsageError("--check, --once and --note exclude each other");
+  }
+  if ((options.as_of || options.json) && !options.once) {
+    throw UsageError("--as-of and --json go with --once");
+  }
+  return options;
+}
+
+// Today in the service's time zone.
+rules::Date local_today(const std::string& timezone) {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto zoned = date::make_zoned(date::locate_zone(timezone), now);
+  const auto days = date::floor<date::days>(zoned.get_local_time());
+  return rules::Date::from_days(static_cast<std::int32_t>(days.time_since_epoch().count()));
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return date::format("%Y-%m-%dT%H:%M:%SZ", now);
+}
+
+std::string user_name() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') return sudo;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
+  return fmt::format("uid {}", ::getuid());
+}
+
+void warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today) {
+  const auto last = calendar.last_listed();
+  if (!last || *last < today + 365) {
+    spdlog::warn(
+        "the bank holiday list ends {}, less than a year after today: working-day due dates "
+        "beyond it ignore holidays; update the holidays file",
+        last ? last->iso() : std::string("before it starts"));
+  }
+}
+
+int run_once(const config::Config& config, const Options& options) {
+  const rules::Calendar calendar = config::load_calendar(config);
+  const rules::Date today = options.as_of ? *options.as_of : local_today(config.service.timezone);
+  warn_if_calendar_ends_soon(calendar, today);
+  service::prepare_state_dir(config);  // throws naming the folder when it cannot be used
+  storage::History history(config.service.database_file());
+  service::Engine engine(config, calendar, history);
+  const auto cycle = engine.run_cycle();
+  const auto week = rules::iso_week(today);
+  const auto folder = engine.write_review(week, today, /*late=*/false);
+  const auto findings = service::stored_findings(config, history);
+  const auto current = engine.evaluate_current();
+  if (options.json) {
+    std::cout << service::summary_json(config, history, cycle, findings, current, today, folder)
+              << "\n";
+  } else {
+    service::print_summary(std::cout, config, cycle, findings, current, today,
+                           engine.render_review(week, today, "text"), folder);
+  }
+  return EXIT_SUCCESS;
+}
+
+int run_note(const config::Config& config, const Options& options) {
+  storage::History history(config.service.database_file());
+  const rules::Note note{options.note[2], options.author.empty() ? user_name() : options.author,
+                         utc_now()};
+  if (!history.add_note(options.note[0], options.note[1], note)) {
+    std::cerr << fmt::format(
+        "casewatchd: no open finding of rule '{}' for key '{}': notes go on findings that are on "
+        "a list now\n",
+        options.note[0], options.note[1]);
+    return EXIT_FAILURE;
+  }
+  std::cout << fmt::format("note recorded on {} {} by {}\n", options.note[0], options.note[1],
+                           note.author);
+  return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("casewatchd"));
+  spdlog::set_pattern("casewatchd: %l: %v");
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return EXIT_SUCCESS;
+    }
+    if (arg == "--version") {
+      std::cout << "casewatchd " << CASEWATCH_VERSION << "\n";
+      return EXIT_SUCCESS;
+    }
+  }
+  Options options;
+  try {
+    options = parse_command_line(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "casewatchd: " << e.what() << "\n" << kUsage;
+    return kExitUsage;
+  }
+  try {
+    if (!options.once && options.note.empty() && !options.check) {
+      return service::run_service(options.config_file);
+    }
+    const config::Config config = config::load_config(options.config_file);
+    if (options.check) {
+      const auto calendar = config::load_calendar(config);  // the holiday file must load too
+      std::cout << fmt::format("{}: configuration is valid ({} sources, {} rules)\n",
+                               options.config_file, config.rules.sources.size(),
+                               config.rules.rules.size());
+      return EXIT_SUCCESS;
+    }
+    if (!options.note.empty()) return run_note(config, options);
+    return run_once(config, options);
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return options.check ? EXIT_FAILURE : kExitConfig;
+  } catch (const std::exception& e) {
+    std::cerr << "casewatchd: " << e.what() << "\n";
+    return EXIT_FAILURE;
+  }
+}

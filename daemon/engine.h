@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,14 +31,15 @@ struct CycleResult {
   std::vector<storage::RuleOutcome> outcomes;  // one per rule evaluated in this cycle
 };
 
+// Creates the state folders (0750) when absent: state_dir and its inbox/, archive/, rejected/
+// and reports/. Throws std::runtime_error naming the folder when one cannot be created or
+// written.
+void prepare_state_dir(const config::Config& config);
+
 class Engine {
  public:
   // REQUIRES: config, calendar and history outlive the engine.
   Engine(const config::Config& config, const rules::Calendar& calendar, storage::History& history);
-
-  // Creates the state folders (0750) when absent. Throws std::runtime_error naming the folder
-  // when one cannot be created or written.
-  void prepare_state_dir() const;
 
   // Ingests every file waiting in the inbox, oldest first, then evaluates the rules whose
   // sources got a new extract (each at its extract's as-of date) and records the findings
@@ -57,11 +59,21 @@ class Engine {
                             bool late = false) const;
 
   // Writes review.txt, review.html and review.csv for `week` into
-  // state_dir/reports/<week>/ (files 0640, replacing an earlier run's), records the review run
-  // in the history, and returns the folder.
+  // state_dir/reports/<week>/ (files 0640, replacing an earlier run's) and returns the folder.
+  // It does not record a review run: the weekly schedule does that (and sends the mail), so a
+  // --once run never stops the scheduled review.
   std::filesystem::path write_review(rules::IsoWeek week, rules::Date today, bool late);
 
  private:
+  // The current records of each named source (each loaded once).
+  std::map<std::string, std::vector<rules::Record>, std::less<>> load_records(
+      const std::vector<std::string>& names) const;
+  // Evaluates `rule_set` over the latest extracts of `source_names`.
+  rules::Evaluation evaluate_rules(const rules::RuleSet& rule_set,
+                                   const std::vector<std::string>& source_names) const;
+  // Evaluates and records the rules that read `source_name`, after it got a new extract.
+  std::vector<storage::RuleOutcome> evaluate_after(const std::string& source_name);
+
   const config::Config& config_;
   const rules::Calendar& calendar_;
   storage::History& history_;

@@ -1,0 +1,249 @@
+#include "daemon/engine.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+#include <system_error>
+
+#include "daemon/files.h"
+#include "ingest/ingest.h"
+
+namespace service {
+namespace {
+
+namespace fs = std::filesystem;
+
+// How many row problems a reason file lists before saying "and N more".
+constexpr std::size_t kReasonProblems = 50;
+
+std::string utc_now() {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return date::format("%Y-%m-%dT%H:%M:%SZ", now);
+}
+
+// The calendar date of a file's modification time in the service's time zone.
+rules::Date local_date_of(fs::file_time_type modified, const std::string& timezone) {
+  const auto sys = std::chrono::file_clock::to_sys(modified);
+  const auto zoned = date::make_zoned(date::locate_zone(timezone),
+                                      std::chrono::floor<std::chrono::seconds>(sys));
+  const auto local_days = date::floor<date::days>(zoned.get_local_time());
+  return rules::Date::from_days(static_cast<std::int32_t>(local_days.time_since_epoch().count()));
+}
+
+std::string describe_problem(const rules::Problem& problem) {
+  std::string where = problem.line > 0 ? fmt::format("line {}", problem.line) : std::string();
+  if (!problem.column.empty()) {
+    where += fmt::format("{}column '{}'", where.empty() ? "" : ", ", problem.column);
+  }
+  return where.empty() ? problem.message : fmt::format("{}: {}", where, problem.message);
+}
+
+// The plain-words reason file written beside a rejected file.
+std::string reason_text(const storage::ExtractInfo& info, const std::string& why,
+                        const std::vector<rules::Problem>& problems) {
+  std::string text = fmt::format(
+      "casewatch did not ingest this file.\n\n"
+      "File:    {}\nSource:  {}\nAs of:   {}\nChecked: {}\n\nWhy: {}\n",
+      info.file, info.source, info.as_of.iso(), info.handled_at, why);
+  if (info.status == storage::ExtractStatus::kRejected) {
+    text +=
+        "\nNothing from this file was stored. Correct the file (or the [[source]] settings in the\n"
+        "configuration) and put it back into the inbox; it will be read again as a new file.\n";
+  }
+  if (!problems.empty()) {
+    text += fmt::format("\nProblems found ({}):\n", problems.size());
+    for (std::size_t i = 0; i < problems.size() && i < kReasonProblems; ++i) {
+      text += "  " + describe_problem(problems[i]) + "\n";
+    }
+    if (problems.size() > kReasonProblems) {
+      text += fmt::format("  ... and {} more\n", problems.size() - kReasonProblems);
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+Engine::Engine(const config::Config& config, const rules::Calendar& calendar,
+               storage::History& history)
+    : config_(config), calendar_(calendar), history_(history) {}
+
+void prepare_state_dir(const config::Config& config) {
+  const auto& service = config.service;
+  for (const fs::path& dir : {service.state_dir, service.inbox_dir(), service.archive_dir(),
+                              service.rejected_dir(), service.reports_dir()}) {
+    make_private_dir(dir);
+  }
+}
+
+ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& source) {
+  ExtractOutcome outcome;
+  storage::ExtractInfo& info = outcome.info;
+  info.file = file.filename().string();
+  info.source = source.name;
+  info.sha256 = ingest::file_sha256(file);
+  info.handled_at = utc_now();
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read {}", file.string()));
+  ingest::ExtractReader reader(in, source);
+
+  // The as-of date: the file name, else the configured column, else the modification date.
+  rules::Record record;
+  bool have_first = false;
+  if (auto from_name = ingest::as_of_from_file_name(info.file)) {
+    info.as_of = *from_name;
+  } else {
+    have_first = !reader.header_problem() && reader.next(record);
+    if (auto from_column = reader.as_of_from_column()) {
+      info.as_of = *from_column;
+    } else {
+      info.as_of = local_date_of(fs::last_write_time(file), config_.service.timezone);
+    }
+  }
+
+  const auto refuse = [&](storage::ExtractStatus status, const std::string& why,
+                          std::vector<rules::Problem> problems) {
+    info.status = status;
+    info.error = why;
+    info.rows = reader.rows();
+    info.problems = problems.size();
+    info.id = history_.record_refused(info, problems);
+    outcome.moved_to = move_into(file, config_.service.rejected_dir());
+    write_private_file(outcome.moved_to.parent_path() / (outcome.moved_to.filename().string() +
+                                                         ".reason.txt"),
+                       reason_text(info, why, problems));
+    outcome.problems = std::move(problems);
+    spdlog::warn("{} ({}): {} — moved to {}", info.file, to_string(status), why,
+                 outcome.moved_to.string());
+    return outcome;
+  };
+
+  if (auto earlier = history_.find_ingested(info.sha256)) {
+    if (earlier->file == info.file) {
+      // Our own file, committed before a crash stopped us from moving it: finish the move.
+      outcome.info = *earlier;
+      outcome.moved_to = move_into(file, config_.service.archive_dir());
+      spdlog::info("{} was already ingested (extract {}); moved to archive", info.file,
+                   earlier->id);
+      return outcome;
+    }
+    return refuse(storage::ExtractStatus::kDuplicate,
+                  fmt::format("the same content as {} (source {}, as of {}), ingested at {}",
+                              earlier->file, earlier->source, earlier->as_of.iso(),
+                              earlier->handled_at),
+                  {});
+  }
+  if (const auto& header = reader.header_problem()) {
+    return refuse(storage::ExtractStatus::kRejected, *header, reader.problems());
+  }
+
+  auto writer = history_.begin_extract(info);
+  if (have_first) writer.add(record);
+  while (reader.next(record)) writer.add(record);
+  if (auto verdict = reader.verdict()) {
+    // The writer's destructor rolls the transaction back: nothing of the file is stored.
+    { auto discard = std::move(writer); }
+    return refuse(storage::ExtractStatus::kRejected, *verdict, reader.problems());
+  }
+  for (const auto& problem : reader.problems()) writer.add_problem(problem);
+  info.rows = reader.rows();
+  info.problems = reader.problems().size();
+  info.id = writer.commit(info.rows);
+  info.status = storage::ExtractStatus::kIngested;
+  outcome.problems = reader.problems();
+  // Only now that the transaction has committed may the file leave the inbox.
+  outcome.moved_to = move_into(file, config_.service.archive_dir());
+  spdlog::info("{}: ingested {} rows ({} with problems) as of {}", info.file, info.rows,
+               reader.problem_rows(), info.as_of.iso());
+  return outcome;
+}
+
+CycleResult Engine::run_cycle(const std::function<bool()>& should_stop) {
+  CycleResult result;
+  const auto files = ingest::scan_inbox(config_.service.inbox_dir(), config_.rules.sources);
+  for (const auto& file : files) {
+    if (should_stop && should_stop()) break;
+    const rules::Source* source = config_.rules.find_source(file.source);
+    if (source == nullptr) continue;  // scan_inbox only returns configured sources
+    auto outcome = ingest_file(file.path, *source);
+    // Also after finishing the move of a file committed before a crash: its evaluation may
+    // not have happened, and evaluating the same extract again changes nothing.
+    const bool ingested = outcome.info.status == storage::ExtractStatus::kIngested;
+    result.extracts.push_back(std::move(outcome));
+    if (ingested) {
+      auto outcomes = evaluate_after(source->name);
+      for (auto& o : outcomes) result.outcomes.push_back(std::move(o));
+    }
+  }
+  return result;
+}
+
+std::map<std::string, std::vector<rules::Record>, std::less<>> Engine::load_records(
+    const std::vector<std::string>& names) const {
+  std::map<std::string, std::vector<rules::Record>, std::less<>> records;
+  for (const auto& name : names) {
+    if (!records.contains(name)) records.emplace(name, history_.current_records(name));
+  }
+  return records;
+}
+
+std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& source_name) {
+  rules::RuleSet affected;
+  affected.sources = config_.rules.sources;
+  affected.count_start_day = config_.rules.count_start_day;
+  std::vector<std::string> needed;
+  for (const auto& rule : config_.rules.rules) {
+    if (rule.source == source_name || rule.events_source == source_name) {
+      affected.rules.push_back(rule);
+      needed.push_back(rule.source);
+      if (!rule.events_source.empty()) needed.push_back(rule.events_source);
+    }
+  }
+  if (affected.rules.empty()) return {};
+  const auto evaluation = evaluate_rules(affected, needed);
+  std::vector<storage::RuleOutcome> outcomes;
+  for (const auto& rule : affected.rules) {
+    const auto latest = history_.latest_extract(rule.source);
+    if (!latest) continue;  // the rule's own source has no extract yet
+    outcomes.push_back(history_.apply_evaluation(rule, *config_.rules.find_source(rule.source),
+                                                 latest->as_of, evaluation));
+  }
+  return outcomes;
+}
+
+rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
+                                         const std::vector<std::string>& source_names) const {
+  const auto records = load_records(source_names);
+  const auto spells = history_.unallocated_spells();
+  std::map<std::string, rules::SourceData, std::less<>> sources;
+  for (const auto& [name, rows] : records) {
+    const auto latest = history_.latest_extract(name);
+    if (!latest) continue;
+    rules::SourceData data;
+    data.source = rule_set.find_source(name);
+    data.as_of = latest->as_of;
+    data.records = &rows;
+    data.first_seen_unallocated = spells;
+    sources.emplace(name, std::move(data));
+  }
+  return rules::evaluate(rule_set, calendar_, sources);
+}
+
+rules::Evaluation Engine::evaluate_current() const {
+  std::vector<std::string> needed;
+  for (const auto& rule : config_.rules.rules) {
+    needed.push_back(rule.source);
+    if (!rule.events_source.empty()) needed.push_back(rule.events_source);
+  }
+  return evaluate_rules(config_.rules, needed);
+}
+
+}  // namespace service

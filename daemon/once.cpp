@@ -1,0 +1,176 @@
+#include "daemon/once.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <map>
+
+namespace service {
+namespace {
+
+namespace json = boost::json;
+
+json::value date_or_null(const std::optional<rules::Date>& date) {
+  if (!date) return nullptr;
+  return json::value(date->iso());
+}
+
+json::object finding_json(const rules::TrackedFinding& tracked, const rules::Rule* rule) {
+  const rules::Finding& f = tracked.finding;
+  json::object o;
+  o["rule"] = f.rule;
+  o["key"] = f.key;
+  o["person"] = f.person;
+  o["team"] = f.team;
+  o["worker"] = f.worker;
+  o["band"] = f.band;
+  o["status"] = std::string(to_string(tracked.status));
+  o["state"] = std::string(to_string(f.state));
+  o["first_seen"] = tracked.first_seen.iso();
+  o["weeks_on_list"] = tracked.weeks_on_list;
+  const auto kind = rule != nullptr ? rule->kind : rules::RuleKind::kUnallocated;
+  if (kind == rules::RuleKind::kUnallocated) {
+    o["since"] = date_or_null(f.since);
+    o["since_at_least"] = f.since_at_least;
+    o["days"] = f.days;
+  } else if (kind == rules::RuleKind::kCaseload) {
+    o["cases"] = f.cases;
+  } else {
+    o["start"] = date_or_null(f.start);
+    o["due"] = date_or_null(f.due);
+    o["end"] = date_or_null(f.end);
+    o["working_days"] = f.working_days;
+    if (f.state == rules::State::kOverdue) o["days_overdue"] = f.days;
+    if (f.assumed_interval) o["assumed_interval"] = true;
+  }
+  if (!f.detail.empty()) o["detail"] = f.detail;
+  if (tracked.latest_note) {
+    o["note"] = json::object{{"text", tracked.latest_note->text},
+                             {"author", tracked.latest_note->author},
+                             {"at", tracked.latest_note->at}};
+  }
+  return o;
+}
+
+std::string problem_text(const rules::Problem& p) {
+  std::string where = p.line > 0 ? fmt::format("line {}", p.line) : "";
+  if (!p.column.empty()) where += fmt::format("{}column '{}'", where.empty() ? "" : ", ", p.column);
+  return where.empty() ? p.message : where + ": " + p.message;
+}
+
+}  // namespace
+
+std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
+                                                   const storage::History& history) {
+  std::vector<rules::TrackedFinding> all;
+  for (const auto& rule : config.rules.rules) {
+    auto open = history.open_findings(rule.id);
+    all.insert(all.end(), std::make_move_iterator(open.begin()),
+               std::make_move_iterator(open.end()));
+  }
+  return all;
+}
+
+void print_summary(std::ostream& out, const config::Config& config, const CycleResult& cycle,
+                   const std::vector<rules::TrackedFinding>& findings,
+                   const rules::Evaluation& current, rules::Date today,
+                   const std::string& review_text, const std::filesystem::path& review_folder) {
+  out << fmt::format("casewatch: one cycle on {} (review week {})\n\n", today.iso(),
+                     rules::iso_week(today).str());
+  out << "Extracts\n";
+  if (cycle.extracts.empty()) out << "  The inbox was empty: nothing new to ingest.\n";
+  for (const auto& e : cycle.extracts) {
+    const auto& i = e.info;
+    out << fmt::format("  {:<34} {:<13} as of {}  {:>7} rows  {:>4} problems  {}\n", i.file,
+                       i.source, i.as_of.iso(), i.rows, i.problems, to_string(i.status));
+    if (i.status != storage::ExtractStatus::kIngested) {
+      out << fmt::format("      why: {}\n", i.error);
+    }
+    for (std::size_t n = 0; n < e.problems.size() && n < 5; ++n) {
+      out << "      " << problem_text(e.problems[n]) << "\n";
+    }
+    if (e.problems.size() > 5) out << fmt::format("      ... and {} more\n", e.problems.size() - 5);
+  }
+
+  out << "\nFindings by rule (on the lists now)\n";
+  std::map<std::string, std::pair<int, int>> per_rule;  // rule -> (new, carried)
+  for (const auto& f : findings) {
+    auto& counts = per_rule[f.finding.rule];
+    (f.status == rules::FindingStatus::kNew ? counts.first : counts.second)++;
+  }
+  for (const auto& rule : config.rules.rules) {
+    const auto counts = per_rule[rule.id];
+    out << fmt::format("  {:<22} {:>5} on the list ({} new, {} carried)\n", rule.id,
+                       counts.first + counts.second, counts.first, counts.second);
+    for (const auto& band : current.bands) {
+      if (band.rule == rule.id && band.count > 0) {
+        out << fmt::format("      {:<44} {:>5}\n", band.band, band.count);
+      }
+    }
+  }
+  out << "\n" << review_text;
+  if (!review_text.empty() && review_text.back() != '\n') out << "\n";
+  out << fmt::format("\nReview files (text, HTML, CSV) written to {}\n", review_folder.string());
+}
+
+std::string summary_json(const config::Config& config, const storage::History& history,
+                         const CycleResult& cycle,
+                         const std::vector<rules::TrackedFinding>& findings,
+                         const rules::Evaluation& current, rules::Date today,
+                         const std::filesystem::path& review_folder) {
+  json::object root;
+  root["today"] = today.iso();
+  root["week"] = rules::iso_week(today).str();
+
+  json::array extracts;
+  for (const auto& e : cycle.extracts) {
+    const auto& i = e.info;
+    json::object o{{"file", i.file},
+                   {"source", i.source},
+                   {"as_of", i.as_of.iso()},
+                   {"rows", i.rows},
+                   {"problems", i.problems},
+                   {"status", std::string(to_string(i.status))},
+                   {"error", i.error.empty() ? json::value(nullptr) : json::value(i.error)}};
+    json::array problems;
+    for (const auto& p : e.problems) {
+      problems.push_back(json::object{{"line", p.line}, {"column", p.column},
+                                      {"message", p.message}});
+    }
+    o["problem_list"] = std::move(problems);
+    extracts.push_back(std::move(o));
+  }
+  root["extracts"] = std::move(extracts);
+
+  json::array list;
+  for (const auto& f : findings) {
+    list.push_back(finding_json(f, config.rules.find_rule(f.finding.rule)));
+  }
+  root["findings"] = std::move(list);
+
+  // Counts by rule and band: every band, zeros included (the band table).
+  json::object counts;
+  for (const auto& rule : config.rules.rules) {
+    json::object bands;
+    for (const auto& band : current.bands) {
+      if (band.rule == rule.id) bands[band.band] = band.count;
+    }
+    counts[rule.id] = std::move(bands);
+  }
+  root["counts"] = std::move(counts);
+
+  // The trend of the last 12 weeks, per rule: one point per evaluation.
+  json::object trend;
+  for (const auto& rule : config.rules.rules) {
+    json::array points;
+    for (const auto& p : history.trend(rule.id, today - 7 * 12, today)) {
+      points.push_back(json::object{{"as_of", p.as_of.iso()}, {"band", p.band},
+                                    {"count", p.count}});
+    }
+    trend[rule.id] = std::move(points);
+  }
+  root["trend"] = std::move(trend);
+  root["review_folder"] = review_folder.string();
+  return json::serialize(root);
+}
+
+}  // namespace service

@@ -1,0 +1,74 @@
+// The Engine's review side: builds a report::Review from the findings history and the current
+// evaluation, renders it, and writes the week's review files.
+#include <fmt/format.h>
+#include <stdexcept>
+
+#include "daemon/engine.h"
+#include "daemon/files.h"
+#include "report/report.h"
+
+namespace service {
+namespace {
+
+// How far back the trend goes.
+constexpr int kTrendWeeks = 12;
+
+report::Review build_review(const config::Config& config, const storage::History& history,
+                            const rules::Evaluation& current, rules::IsoWeek week,
+                            rules::Date today, bool late) {
+  report::Review review;
+  review.week = week;
+  review.today = today;
+  review.late = late;
+  review.caseloads = current.caseloads;
+  for (const auto& rule : config.rules.rules) {
+    report::RuleSection section;
+    section.rule = &rule;
+    const auto latest = history.latest_extract(rule.source);
+    section.as_of = latest ? latest->as_of : today;
+    // A list is a baseline when the rule's current definition was first evaluated within the
+    // week before this review: nothing earlier to compare with.
+    const auto baseline_since = history.baseline_since(rule.id);
+    section.baseline = !baseline_since || *baseline_since > today - 7;
+    if (!section.baseline) section.previous_review = today - 7;
+    section.open = history.open_findings(rule.id);
+    section.resolved = history.resolved_between(rule.id, today - 6, today);
+    for (const auto& band : current.bands) {
+      if (band.rule == rule.id) section.bands.push_back(band);
+    }
+    section.trend = history.trend(rule.id, today - 7 * kTrendWeeks, today);
+    for (const auto& completion : current.completions) {
+      if (completion.rule == rule.id) section.completions.push_back(completion);
+    }
+    review.sections.push_back(std::move(section));
+  }
+  return review;
+}
+
+}  // namespace
+
+std::string Engine::render_review(rules::IsoWeek week, rules::Date today,
+                                  std::string_view format, bool late) const {
+  if (format != "text" && format != "html" && format != "csv") {
+    throw std::invalid_argument(
+        fmt::format("unknown review format '{}': expected text, html or csv", format));
+  }
+  const auto review = build_review(config_, history_, evaluate_current(), week, today, late);
+  if (format == "html") return report::render_html(review);
+  if (format == "csv") return report::render_csv(review, config_.review.csv_columns);
+  return report::render_text(review);
+}
+
+std::filesystem::path Engine::write_review(rules::IsoWeek week, rules::Date today, bool late) {
+  const auto review = build_review(config_, history_, evaluate_current(), week, today, late);
+  const auto folder = config_.service.reports_dir() / week.str();
+  make_private_dir(config_.service.reports_dir());
+  make_private_dir(folder);
+  // Each file is replaced whole, so a re-run in the same week replaces the earlier files.
+  write_private_file(folder / "review.txt", report::render_text(review));
+  write_private_file(folder / "review.html", report::render_html(review));
+  write_private_file(folder / "review.csv", report::render_csv(review, config_.review.csv_columns));
+  return folder;
+}
+
+}  // namespace service
