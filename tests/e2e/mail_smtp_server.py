@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""A real SMTP server on loopback for casewatch's mail tests (Debian's python3-aiosmtpd).
+
+Listens on 127.0.0.1 on a free port, prints "PORT <n>" on stdout once it accepts connections,
+stores each accepted message as <dir>/<n>.eml (the exact DATA bytes) with <n>.rcpt beside it
+(one recipient a line), and exits when its stdin closes. Options:
+  --dir DIR            where messages go (required)
+  --reject ADDR        answer RCPT TO ADDR with 550 (repeatable)
+  --defer ADDR         answer RCPT TO ADDR with 451 (repeatable)
+  --tls CERT KEY       offer STARTTLS with this certificate and require it
+  --auth USER PASS     require AUTH (PLAIN/LOGIN) with these credentials
+  --port N             listen on N instead of a free port (to bring a server "back up")
+"""
+import argparse
+import asyncio
+import os
+import ssl
+import sys
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+class Handler:
+    def __init__(self, folder, reject, defer):
+        self.folder = folder
+        self.reject = set(a.lower() for a in reject)
+        self.defer = set(a.lower() for a in defer)
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.reject:
+            return "550 5.1.1 no such mailbox"
+        if address.lower() in self.defer:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        base = os.path.join(self.folder, "%d" % self.count)
+        with open(base + ".rcpt.tmp", "w") as f:
+            f.write("\n".join(envelope.rcpt_tos) + "\n")
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(base + ".rcpt.tmp", base + ".rcpt")
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return "250 OK message accepted"
+
+
+def authenticator_for(user, password):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--defer", action="append", default=[])
+    parser.add_argument("--tls", nargs=2)
+    parser.add_argument("--auth", nargs=2)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+
+    handler = Handler(args.dir, args.reject, args.defer)
+    kwargs = {}
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        kwargs.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        kwargs.update(authenticator=authenticator_for(*args.auth), auth_required=True,
+                      auth_require_tls=bool(args.tls))
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler, hostname="localhost", **kwargs),
+                                      "127.0.0.1", args.port, reuse_address=True)
+    port = server.sockets[0].getsockname()[1]
+    print("PORT %d" % port, flush=True)
+    # Serve until stdin closes.
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+    await server.wait_closed()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
