@@ -1,0 +1,153 @@
+// The inbox: which files wait there, for which source, and the as-of date in a file's name.
+#include <algorithm>
+#include <system_error>
+#include <tuple>
+
+#include "ingest/ingest.h"
+
+namespace ingest {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int number(std::string_view digits) {
+  int value = 0;
+  for (const char c : digits) value = value * 10 + (c - '0');
+  return value;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Matches one bracket expression at pattern[p] ('[' ... ']') against `c`. Sets `next` to the
+// index after ']'. Returns false with next = npos when the bracket is not closed.
+bool bracket_match(std::string_view pattern, std::size_t p, char c, std::size_t& next) {
+  std::size_t i = p + 1;
+  bool negate = false;
+  if (i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^')) {
+    negate = true;
+    ++i;
+  }
+  bool matched = false;
+  bool first = true;
+  while (i < pattern.size() && (first || pattern[i] != ']')) {
+    first = false;
+    if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+      if (pattern[i] <= c && c <= pattern[i + 2]) matched = true;
+      i += 3;
+    } else {
+      if (pattern[i] == c) matched = true;
+      ++i;
+    }
+  }
+  if (i >= pattern.size()) {
+    next = std::string_view::npos;
+    return false;
+  }
+  next = i + 1;
+  return matched != negate;
+}
+
+}  // namespace
+
+std::optional<rules::Date> as_of_from_file_name(std::string_view file_name) {
+  const std::size_t n = file_name.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (!is_digit(file_name[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && is_digit(file_name[j])) ++j;
+    const std::string_view run = file_name.substr(i, j - i);
+    if (run.size() == 8) {
+      if (auto date = rules::Date::from_ymd(number(run.substr(0, 4)), number(run.substr(4, 2)),
+                                            number(run.substr(6, 2)))) {
+        return date;
+      }
+    } else if (run.size() == 4 && j + 6 <= n && file_name[j] == '-' && is_digit(file_name[j + 1]) &&
+               is_digit(file_name[j + 2]) && file_name[j + 3] == '-' &&
+               is_digit(file_name[j + 4]) && is_digit(file_name[j + 5]) &&
+               (j + 6 == n || !is_digit(file_name[j + 6]))) {
+      if (auto date = rules::Date::from_ymd(number(run), number(file_name.substr(j + 1, 2)),
+                                            number(file_name.substr(j + 4, 2)))) {
+        return date;
+      }
+    }
+    i = j;
+  }
+  return std::nullopt;
+}
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  std::size_t p = 0;
+  std::size_t s = 0;
+  std::size_t star_p = std::string_view::npos;  // pattern index after the last '*'
+  std::size_t star_s = 0;                       // name index that '*' is retried from
+  while (s < name.size()) {
+    bool advanced = false;
+    if (p < pattern.size()) {
+      const char pc = pattern[p];
+      if (pc == '*') {
+        star_p = ++p;
+        star_s = s;
+        continue;
+      }
+      if (pc == '?') {
+        ++p;
+        ++s;
+        advanced = true;
+      } else if (pc == '[') {
+        std::size_t next = 0;
+        if (bracket_match(pattern, p, name[s], next)) {
+          p = next;
+          ++s;
+          advanced = true;
+        } else if (next == std::string_view::npos && name[s] == '[') {
+          ++p;  // an unclosed '[' is a literal
+          ++s;
+          advanced = true;
+        }
+      } else if (pc == name[s]) {
+        ++p;
+        ++s;
+        advanced = true;
+      }
+    }
+    if (advanced) continue;
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    s = ++star_s;
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
+                                  const std::vector<rules::Source>& sources) {
+  namespace fs = std::filesystem;
+  std::vector<InboxFile> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(inbox)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || ends_with(name, ".tmp") || ends_with(name, ".part")) {
+      continue;
+    }
+    // Symbolic links are not followed: only files really in the inbox are read and moved.
+    std::error_code error;
+    if (!fs::is_regular_file(entry.symlink_status(error)) || error) continue;
+    const auto source = std::find_if(sources.begin(), sources.end(),
+                                     [&](const auto& s) { return glob_match(s.files, name); });
+    if (source == sources.end()) continue;
+    const auto modified = entry.last_write_time(error);
+    if (error) continue;  // gone since it was listed
+    files.push_back(InboxFile{entry.path(), source->name, modified});
+  }
+  std::sort(files.begin(), files.end(), [](const InboxFile& a, const InboxFile& b) {
+    return std::tie(a.modified, a.path) < std::tie(b.modified, b.path);
+  });
+  return files;
+}
+
+}  // namespace ingest
