@@ -2,6 +2,8 @@
 #ifndef CASEWATCH_RULES_CALENDAR_H_
 #define CASEWATCH_RULES_CALENDAR_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +42,11 @@ class Calendar {
   const std::vector<Holiday>& closures() const { return closures_; }
 
  private:
-  std::vector<Holiday> closures_;        // sorted by date, unique
-  std::vector<std::int32_t> closure_days_;  // the same dates as day numbers, sorted
+  // Working days before `day` counted from a fixed Monday long ago; O(log closures).
+  std::int64_t working_days_before(std::int32_t day) const;
+
+  std::vector<Holiday> closures_;               // sorted by date, unique
+  std::vector<std::int32_t> weekday_closures_;  // those falling Monday to Friday, as day numbers
 };
 
 enum class Unit { kWorkingDays, kDays, kWeeks, kMonths };

@@ -105,7 +105,7 @@ int Date::weekday() const {
 
 std::string Date::iso() const {
   const Ymd c = civil_from_days(days_);
-  char buffer[16];
+  char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", c.y, c.m, c.d);
   return buffer;
 }
@@ -127,7 +127,7 @@ Date IsoWeek::monday() const {
 }
 
 std::string IsoWeek::str() const {
-  char buffer[16];
+  char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%04d-W%02d", year, week);
   return buffer;
 }

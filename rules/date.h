@@ -24,8 +24,8 @@ class Date {
 
   constexpr std::int32_t days() const { return days_; }
   int year() const;
-  int month() const;  // 1..12
-  int day() const;    // 1..31
+  int month() const;    // 1..12
+  int day() const;      // 1..31
   int weekday() const;  // ISO: 1 = Monday … 7 = Sunday
   bool is_weekend() const { return weekday() >= 6; }
   std::string iso() const;  // "YYYY-MM-DD"

@@ -1,1 +1,181 @@
-#include "rules/rules.h"
+#include "rules/evaluate.h"
+
+#include <algorithm>
+
+#include "rules/evaluate_internal.h"
+
+namespace rules {
+namespace internal {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool iequals_trimmed(std::string_view a, std::string_view b) {
+  a = trim(a);
+  b = trim(b);
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool matches_any(std::string_view value, const std::vector<std::string>& values) {
+  for (const auto& candidate : values) {
+    if (iequals_trimmed(value, candidate)) return true;
+  }
+  return false;
+}
+
+DateValue read_date(const Record& record, int index) {
+  const std::string_view text = trim(field_text(record, index));
+  if (text.empty()) return {};
+  if (const auto date = Date::parse_iso(text)) return {DateValue::Kind::kDate, *date, {}};
+  return {DateValue::Kind::kBad, Date(), text};
+}
+
+Where::Where(const Rule& rule, const Source& source) {
+  for (const auto& filter : rule.where) {
+    filters_.push_back({source.field_index(filter.field), &filter.values});
+  }
+}
+
+bool Where::passes(const Record& record) const {
+  for (const auto& filter : filters_) {
+    if (!matches_any(field_text(record, filter.index), *filter.values)) return false;
+  }
+  return true;
+}
+
+CaseFields::CaseFields(const Source& source)
+    : person(source.field_index("person")),
+      team(source.field_index("team")),
+      worker(source.field_index("worker")),
+      opened(source.field_index("opened")),
+      closed(source.field_index("closed")),
+      status(source.field_index("status")),
+      allocation_start(source.field_index("allocation_start")),
+      allocation_end(source.field_index("allocation_end")) {}
+
+bool is_open(const Record& record, const CaseFields& fields, const Rule& rule, Date as_of) {
+  if (fields.closed >= 0) {
+    const DateValue closed = read_date(record, fields.closed);
+    if (closed.is_date() && closed.date <= as_of) return false;
+  }
+  if (fields.status >= 0 && !rule.open_values.empty()) {
+    return matches_any(field_text(record, fields.status), rule.open_values);
+  }
+  return true;
+}
+
+bool is_nobody(std::string_view worker, std::string_view team, const Rule& rule) {
+  worker = trim(worker);
+  if (worker.empty()) return true;
+  if (matches_any(worker, rule.not_a_worker)) return true;
+  return iequals_trimmed(worker, team);
+}
+
+BandIndex::BandIndex(const std::vector<Band>& bands, Date as_of, const Calendar& calendar) {
+  for (const auto& band : bands) {
+    if (!band.bound) break;
+    // due_date(s, bound) is non-decreasing in s: find the first s with as_of < due_date.
+    const Duration bound = *band.bound;
+    Date lo = as_of - (bound.amount + 1) * 31 - 31;  // due_date(lo) <= as_of
+    Date hi = as_of + 1;                             // due_date(hi) >= hi > as_of
+    while (hi - lo > 1) {
+      const Date mid = lo + (hi - lo) / 2;
+      if (as_of < due_date(mid, bound, calendar)) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    cutoffs_.push_back(hi);
+  }
+}
+
+std::size_t BandIndex::index(Date since) const {
+  for (std::size_t i = 0; i < cutoffs_.size(); ++i) {
+    if (since >= cutoffs_[i]) return i;
+  }
+  return cutoffs_.size();
+}
+
+}  // namespace internal
+
+std::string_view to_string(State state) {
+  switch (state) {
+    case State::kBreach:
+      return "breach";
+    case State::kOverdue:
+      return "overdue";
+    case State::kDueSoon:
+      return "due_soon";
+    case State::kUntrusted:
+      return "untrusted";
+    case State::kDataProblem:
+      return "data_problem";
+  }
+  return "unknown";
+}
+
+std::string_view band_for(const std::vector<Band>& bands, Date since, Date as_of,
+                          const Calendar& calendar) {
+  for (const auto& band : bands) {
+    if (!band.bound || as_of < due_date(since, *band.bound, calendar)) return band.label;
+  }
+  return bands.empty() ? std::string_view() : std::string_view(bands.back().label);
+}
+
+Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
+                    const std::map<std::string, SourceData, std::less<>>& sources) {
+  Evaluation out;
+  for (const auto& rule : rules.rules) {
+    const auto found = sources.find(rule.source);
+    if (found == sources.end()) continue;
+    const SourceData& data = found->second;
+    const std::size_t first_finding = out.findings.size();
+    switch (rule.kind) {
+      case RuleKind::kUnallocated:
+        internal::evaluate_unallocated(rule, data, calendar, out);
+        break;
+      case RuleKind::kTimescale:
+        internal::evaluate_timescale(rule, data, calendar, rules.count_start_day, out);
+        break;
+      case RuleKind::kRecurring: {
+        const SourceData* events = nullptr;
+        if (!rule.events_source.empty()) {
+          const auto events_found = sources.find(rule.events_source);
+          // Without its events the whole population would look overdue: skip the rule.
+          if (events_found == sources.end()) continue;
+          events = &events_found->second;
+        }
+        internal::evaluate_recurring(rule, data, events, calendar, rules.count_start_day, out);
+        break;
+      }
+      case RuleKind::kCaseload:
+        internal::evaluate_caseload(rule, data, out);
+        break;
+    }
+    // Most overdue first; untrusted dates and data problems last; ties by key.
+    const auto rank = [](const Finding& f) {
+      return f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
+    };
+    std::sort(out.findings.begin() + static_cast<std::ptrdiff_t>(first_finding), out.findings.end(),
+              [&](const Finding& a, const Finding& b) {
+                if (rank(a) != rank(b)) return rank(a) < rank(b);
+                if (a.days != b.days) return a.days > b.days;
+                return a.key < b.key;
+              });
+  }
+  return out;
+}
+
+}  // namespace rules

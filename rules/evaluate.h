@@ -15,14 +15,24 @@ namespace rules {
 
 // The latest extract of one source, as evaluation sees it.
 struct SourceData {
-  const Source* source = nullptr;       // REQUIRES: not null
-  Date as_of;                           // the extract's as-of date
+  const Source* source = nullptr;                // REQUIRES: not null
+  Date as_of;                                    // the extract's as-of date
   const std::vector<Record>* records = nullptr;  // REQUIRES: not null
   // Unallocated rules whose source maps neither `opened` nor `allocation_end`: for each record
   // key already unallocated at an earlier extract without a break, the as-of date of the first
   // such extract (kept by storage). Keyed by rule id, then record key.
   std::map<std::string, std::unordered_map<std::string, Date>, std::less<>> first_seen_unallocated;
 };
+
+// The band of timescale and recurring records whose dates are unusable (end before start, no
+// start, start after the as-of date on an open record).
+inline constexpr std::string_view kDataProblemsBand = "Data problems";
+
+// The default bands of timescale and recurring rules, by how far past the due date a record is.
+inline constexpr std::string_view kDueSoonBand = "Due soon";
+inline constexpr std::string_view kOverdueUnderOneWeekBand = "Overdue under 1 week";    // < 7 days
+inline constexpr std::string_view kOverdueOneToFourWeeksBand = "Overdue 1 to 4 weeks";  // < 29
+inline constexpr std::string_view kOverdueFourWeeksOrMoreBand = "Overdue 4 weeks or more";
 
 // What a finding says about its record.
 enum class State {
@@ -51,9 +61,10 @@ struct Finding {
   std::optional<Date> start;
   std::optional<Date> due;
   std::optional<Date> end;
-  int working_days = 0;         // working days from start to as-of (or end)
+  int working_days = 0;           // working days from start to as-of (or end)
   bool assumed_interval = false;  // recurring with a latest-event column only
-  std::string detail;           // plain words for data problems, e.g. "end 2020-09-19 is before start"
+  std::string detail;  // plain words for data problems, e.g. "end 2020-09-19 is before start"
+  int cases = 0;       // caseload: the worker's open cases
   bool operator==(const Finding&) const = default;
 };
 
@@ -91,11 +102,11 @@ struct Caseload {
 };
 
 struct Evaluation {
-  std::vector<Finding> findings;        // sorted by rule order, then most overdue first
-  std::vector<BandCount> bands;         // every band of every rule, zeros included, in order
-  std::vector<Completion> completions;  // timescale rules
-  std::vector<UnallocatedSpell> spells; // unallocated rules without dates: unallocated now
-  std::vector<Caseload> caseloads;      // caseload rules
+  std::vector<Finding> findings;         // sorted by rule order, then most overdue first
+  std::vector<BandCount> bands;          // every band of every rule, zeros included, in order
+  std::vector<Completion> completions;   // timescale rules
+  std::vector<UnallocatedSpell> spells;  // unallocated rules without dates: unallocated now
+  std::vector<Caseload> caseloads;       // caseload rules
 };
 
 // Evaluates every rule whose source is present in `sources` (keyed by source name), each at its
@@ -114,7 +125,7 @@ std::string_view to_string(Rag rag);
 struct Kpi {
   int completed = 0;
   int in_timescale = 0;
-  double percent = 0;   // in_timescale / completed * 100; 0 when nothing completed
+  double percent = 0;  // in_timescale / completed * 100; 0 when nothing completed
   Rag rag = Rag::kNone;
 };
 Kpi kpi(const std::vector<Completion>& completions, std::string_view rule, Date from, Date to,

@@ -34,19 +34,19 @@ struct Note {
 struct TrackedFinding {
   Finding finding;
   FindingStatus status = FindingStatus::kNew;
-  Date first_seen;          // as-of date of the evaluation that opened it
-  int weeks_on_list = 0;    // whole weeks from first_seen to the evaluation's as-of
+  Date first_seen;        // as-of date of the evaluation that opened it
+  int weeks_on_list = 0;  // whole weeks from first_seen to the evaluation's as-of
   std::optional<Note> latest_note;
-  bool silenced = false;    // an alert silence covers it (still listed, marked)
+  bool silenced = false;  // an alert silence covers it (still listed, marked)
 };
 
 // A finding that left its list.
 struct ResolvedFinding {
-  Finding last;             // as it was last seen on the list
+  Finding last;  // as it was last seen on the list
   Date first_seen;
-  Date resolved_on;         // as-of date of the evaluation that resolved it
+  Date resolved_on;  // as-of date of the evaluation that resolved it
   Resolution reason = Resolution::kConditionStopped;
-  std::string detail;       // plain words: "allocated to J Smith (seen 2026-11-20)"
+  std::string detail;  // plain words: "allocated to J Smith (seen 2026-11-20)"
 };
 
 // Why a finding of `rule` left its list, given its record now (nullptr when the record is no

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <string>
-
 #include <tl/expected.hpp>
 
 namespace rules {

@@ -46,17 +46,17 @@ struct EarlierLimit {
 };
 
 inline const std::vector<std::string> kDefaultNotAWorker = {"Unallocated", "Duty", "Duty Worker",
-                                                           "#N/A", "N/A"};
+                                                            "#N/A", "N/A"};
 
 // A rule, as configured by a [[rule]] table. Fields a kind does not use keep their defaults.
 struct Rule {
   std::string id;
   RuleKind kind = RuleKind::kUnallocated;
   std::string source;
-  std::string title;              // shown in review lists; defaults to id
-  bool review = true;             // appears in the weekly review list
+  std::string title;   // shown in review lists; defaults to id
+  bool review = true;  // appears in the weekly review list
   std::vector<Filter> where;
-  std::vector<Band> bands;        // empty = the kind's defaults
+  std::vector<Band> bands;  // empty = the kind's defaults
   // A canonical text of every setting above and below, made by config; a change of definition
   // (a different fingerprint) starts a new baseline in the findings history.
   std::string fingerprint;
@@ -64,22 +64,22 @@ struct Rule {
   // unallocated and caseload: which records are open.
   std::vector<std::string> open_values;  // status values meaning open; empty = any status
   std::vector<std::string> not_a_worker = kDefaultNotAWorker;
-  int over_days = 28;                    // unallocated: breach when days > over_days
+  int over_days = 28;  // unallocated: breach when days > over_days
 
   // timescale (start/end) and recurring (start/end of the population record).
-  std::string start;                     // field name of the clock-start date
-  std::string end;                       // field name of the completion date
+  std::string start;  // field name of the clock-start date
+  std::string end;    // field name of the completion date
   Duration limit{45, Unit::kWorkingDays};
   std::vector<EarlierLimit> earlier_limits;  // sorted by `before`
-  std::optional<Duration> warn;          // due soon when as-of >= due - warn
-  double target_percent = 0;             // KPI target; 0 = none
-  double tolerance = 5;                  // percentage points below target still Amber
+  std::optional<Duration> warn;              // due soon when as-of >= due - warn
+  double target_percent = 0;                 // KPI target; 0 = none
+  double tolerance = 5;                      // percentage points below target still Amber
 
   // recurring: the k-th event is due schedule[min(k, n-1)] after the previous (or the start).
   std::vector<Duration> schedule;
-  std::string events_source;             // a source holding one row per event, joined on "person"
-  std::string event;                     // date field of the event (in events_source, or the
-                                         // latest-event field of `source` when events_source empty)
+  std::string events_source;  // a source holding one row per event, joined on "person"
+  std::string event;          // date field of the event (in events_source, or the
+                              // latest-event field of `source` when events_source empty)
 
   // caseload
   int max_cases = 0;

@@ -23,19 +23,19 @@ struct Field {
 // The well-known field names whose values are dates. Config marks these, plus every field a
 // rule reads as a date, with Field::is_date.
 inline constexpr std::string_view kDateFieldNames[] = {"opened", "closed", "allocation_start",
-                                                      "allocation_end"};
+                                                       "allocation_end"};
 
 // One kind of extract, as configured by a [[source]] table.
 struct Source {
   std::string name;
-  std::string files = "*.csv";    // glob matched against file names in the inbox
-  std::vector<std::string> key;   // column headers whose values identify a record
+  std::string files = "*.csv";   // glob matched against file names in the inbox
+  std::vector<std::string> key;  // column headers whose values identify a record
   Encoding encoding = Encoding::kUtf8;
   std::vector<std::string> date_formats = {"%d/%m/%Y", "%Y-%m-%d"};
   std::vector<Date> null_dates = {*Date::from_ymd(1900, 1, 1), *Date::from_ymd(9999, 12, 31)};
-  std::vector<Field> fields;      // Record::values follow this order
-  std::string as_of_column;       // header of a column holding the extract date; empty = none
-  double max_bad_rows = 0.005;    // a file with more problem rows than this fraction is rejected
+  std::vector<Field> fields;    // Record::values follow this order
+  std::string as_of_column;     // header of a column holding the extract date; empty = none
+  double max_bad_rows = 0.005;  // a file with more problem rows than this fraction is rejected
 
   // The index of the field called `name` in `fields`, or -1.
   int field_index(std::string_view name) const;

@@ -1,0 +1,128 @@
+// Helpers shared by the rule kinds' evaluation files. Internal to rules/: not in rules.h.
+#ifndef CASEWATCH_RULES_EVALUATE_INTERNAL_H_
+#define CASEWATCH_RULES_EVALUATE_INTERNAL_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/evaluate.h"
+
+namespace rules::internal {
+
+std::string_view trim(std::string_view text);
+// Equality ignoring ASCII case and surrounding spaces on both sides.
+bool iequals_trimmed(std::string_view a, std::string_view b);
+bool matches_any(std::string_view value, const std::vector<std::string>& values);
+
+// A date field's value in a record: absent or empty, a date, or raw text that is not a date.
+struct DateValue {
+  enum class Kind { kEmpty, kDate, kBad };
+  Kind kind = Kind::kEmpty;
+  Date date;
+  std::string_view raw;  // the text, for kBad
+  bool empty() const { return kind == Kind::kEmpty; }
+  bool is_date() const { return kind == Kind::kDate; }
+  bool bad() const { return kind == Kind::kBad; }
+};
+
+// The text of field `index` (-1 = not mapped: empty).
+inline std::string_view field_text(const Record& record, int index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= record.values.size()) return {};
+  return record.values[static_cast<std::size_t>(index)];
+}
+DateValue read_date(const Record& record, int index);
+
+// A rule's `where` filters with field indices resolved once.
+class Where {
+ public:
+  Where(const Rule& rule, const Source& source);
+  bool passes(const Record& record) const;
+
+ private:
+  struct Resolved {
+    int index;
+    const std::vector<std::string>* values;
+  };
+  std::vector<Resolved> filters_;
+};
+
+// The fields the unallocated and caseload rules read, resolved once per rule.
+struct CaseFields {
+  explicit CaseFields(const Source& source);
+  int person;
+  int team;
+  int worker;
+  int opened;
+  int closed;
+  int status;
+  int allocation_start;
+  int allocation_end;
+};
+
+// DESIGN.md "Unallocated": open when the close date (if mapped) is empty or after the as-of
+// date and the status (if mapped) is one of the rule's open values. An unparseable close date
+// does not close a case.
+bool is_open(const Record& record, const CaseFields& fields, const Rule& rule, Date as_of);
+// Empty, a pseudo-worker (case-insensitive) or the team's own name.
+bool is_nobody(std::string_view worker, std::string_view team, const Rule& rule);
+
+// Band lookup for many records at one as-of date: cutoffs[i] is the earliest `since` for which
+// as_of < due_date(since, bound_i), so a record is in band i when since >= cutoffs[i].
+class BandIndex {
+ public:
+  BandIndex(const std::vector<Band>& bands, Date as_of, const Calendar& calendar);
+  std::size_t index(Date since) const;
+
+ private:
+  std::vector<Date> cutoffs_;
+};
+
+// The band table of a timescale or recurring rule: the configured bands (measured from the
+// start) or the default overdue bands, then the data-problems band. Counts list records.
+class ListBands {
+ public:
+  ListBands(const Rule& rule, Date as_of, const Calendar& calendar);
+  // The band of an open record on the list (overdue or due soon).
+  std::size_t index(Date start, Date due) const;
+  std::size_t data_problems() const { return labels_.size() - 1; }
+  const std::string& label(std::size_t index) const { return labels_[index]; }
+  void count(std::size_t index) { ++counts_[index]; }
+  void append_counts(const std::string& rule, Evaluation& out) const;
+
+ private:
+  Date as_of_;
+  bool configured_;
+  std::optional<BandIndex> from_start_;
+  std::vector<std::string> labels_;
+  std::vector<int> counts_;
+};
+
+// kOverdue when as_of > due; kDueSoon when `warn` is set, as_of >= due - warn (working days for
+// a wd warning) and not overdue; nullopt otherwise.
+std::optional<State> open_state(Date due, Date as_of, const std::optional<Duration>& warn,
+                                const Calendar& calendar);
+
+// The person, team and worker fields of a source, resolved once per rule.
+struct WhoFields {
+  explicit WhoFields(const Source& source);
+  int person;
+  int team;
+  int worker;
+};
+// A finding of `rule` for `record` with rule, key, person, team and worker filled in.
+Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who);
+
+void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,
+                          Evaluation& out);
+void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar& calendar,
+                        bool count_start_day, Evaluation& out);
+// REQUIRES: events is null only when rule.events_source is empty.
+void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceData* events,
+                        const Calendar& calendar, bool count_start_day, Evaluation& out);
+void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out);
+
+}  // namespace rules::internal
+
+#endif  // CASEWATCH_RULES_EVALUATE_INTERNAL_H_

@@ -1,0 +1,152 @@
+// The timescale rule (DESIGN.md "Timescale"): completed records become KPI completions; open
+// records past (or near) their due date are listed; unusable dates are data problems.
+#include <string>
+
+#include "rules/evaluate_internal.h"
+
+namespace rules::internal {
+
+WhoFields::WhoFields(const Source& source)
+    : person(source.field_index("person")),
+      team(source.field_index("team")),
+      worker(source.field_index("worker")) {}
+
+Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who) {
+  Finding finding;
+  finding.rule = rule.id;
+  finding.key = record.key;
+  finding.person = std::string(trim(field_text(record, who.person)));
+  finding.team = std::string(trim(field_text(record, who.team)));
+  finding.worker = std::string(trim(field_text(record, who.worker)));
+  return finding;
+}
+
+ListBands::ListBands(const Rule& rule, Date as_of, const Calendar& calendar)
+    : as_of_(as_of), configured_(!rule.bands.empty()) {
+  if (configured_) {
+    from_start_.emplace(rule.bands, as_of, calendar);
+    for (const auto& band : rule.bands) labels_.push_back(band.label);
+  } else {
+    labels_ = {std::string(kDueSoonBand), std::string(kOverdueUnderOneWeekBand),
+               std::string(kOverdueOneToFourWeeksBand), std::string(kOverdueFourWeeksOrMoreBand)};
+  }
+  labels_.emplace_back(kDataProblemsBand);
+  counts_.assign(labels_.size(), 0);
+}
+
+std::size_t ListBands::index(Date start, Date due) const {
+  if (configured_) return from_start_->index(start);
+  const int late = as_of_ - due;
+  if (late <= 0) return 0;
+  if (late < 7) return 1;
+  if (late < 29) return 2;
+  return 3;
+}
+
+void ListBands::append_counts(const std::string& rule, Evaluation& out) const {
+  for (std::size_t i = 0; i < labels_.size(); ++i) {
+    out.bands.push_back(BandCount{rule, labels_[i], counts_[i]});
+  }
+}
+
+std::optional<State> open_state(Date due, Date as_of, const std::optional<Duration>& warn,
+                                const Calendar& calendar) {
+  if (as_of > due) return State::kOverdue;
+  if (!warn) return std::nullopt;
+  Date from = due;
+  switch (warn->unit) {
+    case Unit::kWorkingDays:
+      from = calendar.add_working_days(due, -warn->amount);
+      break;
+    case Unit::kDays:
+      from = due - warn->amount;
+      break;
+    case Unit::kWeeks:
+      from = due - 7 * warn->amount;
+      break;
+    case Unit::kMonths:
+      from = add_months(due, -warn->amount);
+      break;
+  }
+  if (as_of >= from) return State::kDueSoon;
+  return std::nullopt;
+}
+
+void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar& calendar,
+                        bool count_start_day, Evaluation& out) {
+  const Source& source = *data.source;
+  const Date as_of = data.as_of;
+  const Where where(rule, source);
+  const WhoFields who(source);
+  const int start_field = source.field_index(rule.start);
+  const int end_field = source.field_index(rule.end);
+  ListBands bands(rule, as_of, calendar);
+
+  const auto add_problem = [&](const Record& record, std::string detail, const DateValue& start,
+                               const DateValue& end) {
+    Finding finding = new_finding(rule, record, who);
+    finding.band = std::string(kDataProblemsBand);
+    finding.state = State::kDataProblem;
+    if (start.is_date()) finding.start = start.date;
+    if (end.is_date()) finding.end = end.date;
+    finding.detail = std::move(detail);
+    out.findings.push_back(std::move(finding));
+    bands.count(bands.data_problems());
+  };
+
+  for (const Record& record : *data.records) {
+    if (!where.passes(record)) continue;
+    const DateValue start = read_date(record, start_field);
+    const DateValue end = read_date(record, end_field);
+    if (start.empty()) {
+      add_problem(record, "no start date", start, end);
+      continue;
+    }
+    if (start.bad()) {
+      add_problem(record, "start '" + std::string(start.raw) + "' is not a date", start, end);
+      continue;
+    }
+    if (end.bad()) {
+      add_problem(record, "end '" + std::string(end.raw) + "' is not a date", start, end);
+      continue;
+    }
+    if (end.is_date() && end.date < start.date) {
+      add_problem(record, "end " + end.date.iso() + " is before start " + start.date.iso(), start,
+                  end);
+      continue;
+    }
+    Duration limit = rule.limit;
+    for (const auto& earlier : rule.earlier_limits) {
+      if (start.date < earlier.before) {
+        limit = earlier.limit;
+        break;
+      }
+    }
+    const Date due = due_date(start.date, limit, calendar, count_start_day);
+    if (end.is_date()) {
+      out.completions.push_back(
+          Completion{rule.id, record.key, start.date, end.date, due, end.date <= due});
+      continue;
+    }
+    if (start.date > as_of) {
+      add_problem(record, "start " + start.date.iso() + " is after the extract date " + as_of.iso(),
+                  start, end);
+      continue;
+    }
+    const auto state = open_state(due, as_of, rule.warn, calendar);
+    if (!state) continue;
+    const std::size_t band = bands.index(start.date, due);
+    bands.count(band);
+    Finding finding = new_finding(rule, record, who);
+    finding.band = bands.label(band);
+    finding.state = *state;
+    finding.start = start.date;
+    finding.due = due;
+    finding.days = as_of - due;
+    finding.working_days = calendar.working_days(start.date, as_of);
+    out.findings.push_back(std::move(finding));
+  }
+  bands.append_counts(rule.id, out);
+}
+
+}  // namespace rules::internal

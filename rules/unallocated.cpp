@@ -1,0 +1,103 @@
+// The unallocated rule (DESIGN.md "Unallocated"): open records whose worker is nobody or whose
+// allocation has ended, aged from the latest of the open date and the allocation end date.
+#include <string>
+
+#include "rules/evaluate_internal.h"
+
+namespace rules::internal {
+namespace {
+
+std::string not_a_date(std::string_view what, std::string_view raw) {
+  return std::string(what) + " '" + std::string(raw) + "' is not a date";
+}
+
+}  // namespace
+
+void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,
+                          Evaluation& out) {
+  const Source& source = *data.source;
+  const Date as_of = data.as_of;
+  const CaseFields fields(source);
+  const Where where(rule, source);
+  const std::vector<Band> bands = rule.bands.empty() ? default_unallocated_bands() : rule.bands;
+  const BandIndex band_index(bands, as_of, calendar);
+  std::vector<int> counts(bands.size() + 1, 0);  // the last is the inaccuracies band
+  const std::unordered_map<std::string, Date>* first_seen = nullptr;
+  if (const auto found = data.first_seen_unallocated.find(rule.id);
+      found != data.first_seen_unallocated.end()) {
+    first_seen = &found->second;
+  }
+
+  for (const Record& record : *data.records) {
+    if (!where.passes(record) || !is_open(record, fields, rule, as_of)) continue;
+    const std::string_view worker = field_text(record, fields.worker);
+    const std::string_view team = field_text(record, fields.team);
+    const DateValue allocation_end = read_date(record, fields.allocation_end);
+    const bool unallocated = is_nobody(worker, team, rule) || allocation_end.bad() ||
+                             (allocation_end.is_date() && allocation_end.date <= as_of);
+    if (!unallocated) continue;
+
+    const DateValue opened = read_date(record, fields.opened);
+    const DateValue allocation_start = read_date(record, fields.allocation_start);
+    std::string detail;  // non-empty: the dates cannot be trusted
+    std::optional<Date> since;
+    bool since_at_least = false;
+    if (opened.bad()) {
+      detail = not_a_date("open date", opened.raw);
+    } else if (allocation_start.bad()) {
+      detail = not_a_date("allocation start", allocation_start.raw);
+    } else if (allocation_end.bad()) {
+      detail = not_a_date("allocation end", allocation_end.raw);
+    } else if (allocation_end.is_date() && allocation_start.is_date() &&
+               allocation_end.date < allocation_start.date) {
+      detail = "allocation end " + allocation_end.date.iso() + " is before allocation start " +
+               allocation_start.date.iso();
+    } else if (opened.is_date() || allocation_end.is_date()) {
+      since = opened.is_date() ? opened.date : allocation_end.date;
+      if (allocation_end.is_date() && allocation_end.date > *since) since = allocation_end.date;
+      if (*since > as_of) {
+        detail = "unallocated since " + since->iso() + ", after the extract date " + as_of.iso();
+      }
+    } else if (fields.opened >= 0) {
+      detail = "no open date and no allocation end date";
+    } else {
+      // Neither date is known (not mapped, or no allocation end given): since the first extract
+      // that saw the record unallocated without a break.
+      since_at_least = true;
+      since = as_of;
+      if (first_seen != nullptr) {
+        if (const auto seen = first_seen->find(record.key); seen != first_seen->end()) {
+          since = std::min(seen->second, as_of);
+        }
+      }
+      out.spells.push_back(UnallocatedSpell{rule.id, record.key, *since});
+    }
+
+    const bool untrusted = !detail.empty();
+    const int days = untrusted ? 0 : as_of - *since;
+    const std::size_t band = untrusted ? bands.size() : band_index.index(*since);
+    ++counts[band];
+    if (!untrusted && days <= rule.over_days) continue;
+
+    Finding finding;
+    finding.rule = rule.id;
+    finding.key = record.key;
+    finding.person = std::string(trim(field_text(record, fields.person)));
+    finding.team = std::string(trim(team));
+    finding.worker = std::string(trim(worker));
+    finding.band = untrusted ? std::string(kInaccuraciesBand) : bands[band].label;
+    finding.state = untrusted ? State::kUntrusted : State::kBreach;
+    finding.since = since;
+    finding.since_at_least = since_at_least;
+    finding.days = days;
+    finding.detail = std::move(detail);
+    out.findings.push_back(std::move(finding));
+  }
+
+  for (std::size_t i = 0; i < bands.size(); ++i) {
+    out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i]});
+  }
+  out.bands.push_back(BandCount{rule.id, std::string(kInaccuraciesBand), counts.back()});
+}
+
+}  // namespace rules::internal
