@@ -1,0 +1,141 @@
+// The CSV review: RFC 4180, one row per item, columns limited to an allow-list.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "report/format_util.h"
+#include "report/report.h"
+
+namespace report {
+namespace {
+
+// One CSV row's source: an open finding or a resolved one.
+struct Item {
+  const rules::Rule* rule;
+  const rules::Finding* finding;
+  const rules::TrackedFinding* open = nullptr;       // set for open findings
+  const rules::ResolvedFinding* resolved = nullptr;  // set for resolved findings
+};
+
+std::string iso_or_empty(const std::optional<rules::Date>& date) { return date ? date->iso() : ""; }
+
+// Free text from the data: guarded against spreadsheet formula injection.
+std::string text(std::string_view value) {
+  if (!value.empty() &&
+      std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) {
+    return "'" + std::string(value);
+  }
+  return std::string(value);
+}
+
+const std::vector<std::pair<std::string, std::function<std::string(const Item&)>>>& extractors() {
+  static const std::vector<std::pair<std::string, std::function<std::string(const Item&)>>> k = {
+      {"rule", [](const Item& i) { return text(i.rule->id); }},
+      {"title",
+       [](const Item& i) { return text(i.rule->title.empty() ? i.rule->id : i.rule->title); }},
+      {"key", [](const Item& i) { return text(i.finding->key); }},
+      {"person", [](const Item& i) { return text(i.finding->person); }},
+      {"team", [](const Item& i) { return text(i.finding->team); }},
+      {"worker", [](const Item& i) { return text(i.finding->worker); }},
+      {"band", [](const Item& i) { return text(i.finding->band); }},
+      {"status",
+       [](const Item& i) {
+         if (i.resolved != nullptr) return std::string("resolved");
+         return std::string(rules::to_string(i.open->status));
+       }},
+      {"since", [](const Item& i) { return iso_or_empty(i.finding->since); }},
+      {"days",
+       [](const Item& i) {
+         return i.finding->since || i.finding->due || i.rule->kind == rules::RuleKind::kCaseload
+                    ? std::to_string(i.finding->days)
+                    : std::string();
+       }},
+      {"working_days",
+       [](const Item& i) {
+         return i.finding->start ? std::to_string(i.finding->working_days) : std::string();
+       }},
+      {"start", [](const Item& i) { return iso_or_empty(i.finding->start); }},
+      {"due", [](const Item& i) { return iso_or_empty(i.finding->due); }},
+      {"end", [](const Item& i) { return iso_or_empty(i.finding->end); }},
+      {"weeks_on_list",
+       [](const Item& i) {
+         return i.open != nullptr ? std::to_string(i.open->weeks_on_list) : std::string();
+       }},
+      {"note",
+       [](const Item& i) {
+         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->text)
+                                                         : std::string();
+       }},
+      {"note_author",
+       [](const Item& i) {
+         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->author)
+                                                         : std::string();
+       }},
+      {"note_at",
+       [](const Item& i) {
+         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->at)
+                                                         : std::string();
+       }},
+      {"resolved_reason",
+       [](const Item& i) {
+         return i.resolved != nullptr ? text(detail::resolution_text(*i.resolved, *i.rule))
+                                      : std::string();
+       }},
+  };
+  return k;
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_csv_columns() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, extract] : extractors()) out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+std::string render_csv(const Review& review, const std::vector<std::string>& columns) {
+  std::vector<const std::function<std::string(const Item&)>*> chosen;
+  std::vector<std::string> names;
+  for (const auto& name : columns) {
+    const auto& all = extractors();
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.first == name; });
+    if (it == all.end()) continue;
+    chosen.push_back(&it->second);
+    names.push_back(name);
+  }
+  std::string out;
+  const auto add_line = [&](const std::vector<std::string>& fields) {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out += ',';
+      out += detail::csv_field(fields[i]);
+    }
+    out += "\r\n";
+  };
+  add_line(names);
+  for (const auto& section : review.sections) {
+    if (!section.rule->review) continue;
+    std::vector<Item> items;
+    for (const auto& group : detail::group_by_team(section.open)) {
+      for (const auto* open : group.items) items.push_back({section.rule, &open->finding, open});
+    }
+    for (const auto* open : detail::data_problems(section.open)) {
+      items.push_back({section.rule, &open->finding, open});
+    }
+    for (const auto& resolved : section.resolved) {
+      items.push_back({section.rule, &resolved.last, nullptr, &resolved});
+    }
+    for (const auto& item : items) {
+      std::vector<std::string> fields;
+      for (const auto* extract : chosen) fields.push_back((*extract)(item));
+      add_line(fields);
+    }
+  }
+  return out;
+}
+
+}  // namespace report

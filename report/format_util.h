@@ -1,0 +1,83 @@
+// Internal to report/ (not part of its public API): text measuring, wrapping and escaping shared
+// by the three renderings, and the wording shared by text and HTML.
+#ifndef CASEWATCH_REPORT_FORMAT_UTIL_H_
+#define CASEWATCH_REPORT_FORMAT_UTIL_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "report/report.h"
+
+namespace report::detail {
+
+// The display width of UTF-8 text, counted in code points.
+std::size_t width(std::string_view text);
+
+// Control characters (newlines, tabs, escapes) become spaces; the rest is unchanged.
+std::string clean(std::string_view text);
+
+// Cuts `text` to at most `max` code points, ending with "..." when it was cut.
+std::string truncate(std::string_view text, std::size_t max);
+
+// Word-wraps cleaned `text` into lines of at most `max` code points; a word longer than `max` is
+// split. Never returns an empty vector (an empty text gives one empty line).
+std::vector<std::string> wrap(std::string_view text, std::size_t max);
+
+// Pads with spaces to `w` code points, on the right (left-aligned) or on the left.
+std::string pad(std::string_view text, std::size_t w, bool right_align = false);
+
+// & < > " ' as HTML entities.
+std::string html_escape(std::string_view text);
+
+// One RFC 4180 field: quoted when it holds , " CR or LF (quotes doubled).
+std::string csv_field(std::string_view text);
+
+// "NEW" or "CARRIED (3 weeks)".
+std::string status_text(const rules::TrackedFinding& item);
+
+// Why a finding left its list, in plain words; a vanished record is plainly not "fixed".
+std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule);
+
+// True for findings that go on the data-cleansing list rather than the review list.
+bool is_data_problem(const rules::Finding& finding);
+
+// The items of the review list (not data problems) grouped by team (teams by name, an empty
+// team last), most overdue first within a team.
+struct TeamGroup {
+  std::string team;  // "" = no team recorded
+  std::vector<const rules::TrackedFinding*> items;
+};
+std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& open);
+
+// The data-cleansing items, in key order.
+std::vector<const rules::TrackedFinding*> data_problems(
+    const std::vector<rules::TrackedFinding>& open);
+
+// "Team North" or "(no team recorded)".
+std::string team_label(const std::string& team);
+
+// The plain statement for a rule with nothing on its list this week.
+std::string nothing_this_week(const rules::Rule& rule);
+
+// The baseline statement.
+inline constexpr std::string_view kBaselineText =
+    "Baseline: first list for this rule (or since its definition changed); no comparison with an "
+    "earlier week.";
+
+// "Red", "Amber", "Green" or "-".
+std::string rag_text(rules::Rag rag);
+
+// "85.0%" or "-" when nothing completed.
+std::string percent_text(const rules::Kpi& kpi);
+
+// A note's date ("22 Nov 2026") from its UTC time, or the raw text when it is not ISO.
+std::string note_date(const rules::Note& note);
+
+// True for timescale and recurring rules (items have start and due dates).
+bool has_due_dates(const rules::Rule& rule);
+
+}  // namespace report::detail
+
+#endif  // CASEWATCH_REPORT_FORMAT_UTIL_H_
