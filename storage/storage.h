@@ -26,14 +26,14 @@ std::string_view to_string(ExtractStatus status);  // "ingested", "rejected", "d
 // One extract file as casewatch handled it.
 struct ExtractInfo {
   std::int64_t id = 0;
-  std::string file;      // file name (no folder)
+  std::string file;  // file name (no folder)
   std::string source;
   std::string sha256;
   rules::Date as_of;
   std::size_t rows = 0;
   std::size_t problems = 0;
   ExtractStatus status = ExtractStatus::kIngested;
-  std::string error;     // plain words when rejected or duplicate
+  std::string error;       // plain words when rejected or duplicate
   std::string handled_at;  // UTC "2026-11-22T09:30:00Z"
 };
 
@@ -41,8 +41,8 @@ struct ExtractInfo {
 // that changed or dropped them.
 struct RecordVersion {
   rules::Record record;
-  rules::Date valid_from;                // as-of of the extract that introduced this version
-  std::optional<rules::Date> valid_to;   // as-of of the extract that replaced or dropped it
+  rules::Date valid_from;               // as-of of the extract that introduced this version
+  std::optional<rules::Date> valid_to;  // as-of of the extract that replaced or dropped it
 };
 
 // What one rule's evaluation did to its findings history.

@@ -1,0 +1,74 @@
+// Encoding of record values and dates for the database.
+#include <stdexcept>
+
+#include "storage/impl.h"
+
+namespace storage {
+
+std::string encode_values(const std::vector<std::string>& values) {
+  std::size_t size = 0;
+  for (const auto& value : values) size += value.size() + 2;
+  std::string out;
+  out.reserve(size);
+  for (const auto& value : values) {
+    std::size_t length = value.size();
+    while (length >= 0x80) {
+      out.push_back(static_cast<char>((length & 0x7f) | 0x80));
+      length >>= 7;
+    }
+    out.push_back(static_cast<char>(length));
+    out.append(value);
+  }
+  return out;
+}
+
+std::vector<std::string> decode_values(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  std::vector<std::string> values;
+  std::size_t at = 0;
+  while (at < size) {
+    std::size_t length = 0;
+    int shift = 0;
+    while (true) {
+      if (at >= size || shift > 56) throw std::runtime_error("corrupt record data in the database");
+      const unsigned char byte = bytes[at++];
+      length |= static_cast<std::size_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+      shift += 7;
+    }
+    if (length > size - at) throw std::runtime_error("corrupt record data in the database");
+    values.emplace_back(reinterpret_cast<const char*>(bytes + at), length);
+    at += length;
+  }
+  return values;
+}
+
+std::uint64_t content_hash(std::string_view bytes) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+void bind_date(SQLite::Statement& statement, int index, const std::optional<rules::Date>& date) {
+  if (date) {
+    statement.bind(index, date->iso());
+  } else {
+    statement.bind(index);
+  }
+}
+
+std::optional<rules::Date> column_date(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return rules::Date::parse_iso(column.getText());
+}
+
+rules::Date required_date(const SQLite::Column& column) {
+  const auto date = column_date(column);
+  if (!date) throw std::runtime_error("corrupt date in the database: '" + column.getString() + "'");
+  return *date;
+}
+
+}  // namespace storage

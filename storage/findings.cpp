@@ -1,0 +1,422 @@
+// The findings history: evaluations, findings opened/carried/resolved, notes, trend, spells.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "storage/impl.h"
+
+namespace storage {
+namespace {
+
+constexpr std::string_view kRuleChanged = "rule_changed";  // closed silently by a new baseline
+
+std::string_view state_code(rules::State state) {
+  switch (state) {
+    case rules::State::kBreach:
+      return "breach";
+    case rules::State::kOverdue:
+      return "overdue";
+    case rules::State::kDueSoon:
+      return "due_soon";
+    case rules::State::kUntrusted:
+      return "untrusted";
+    case rules::State::kDataProblem:
+      return "data_problem";
+  }
+  return "breach";
+}
+
+rules::State state_from(std::string_view code) {
+  if (code == "overdue") return rules::State::kOverdue;
+  if (code == "due_soon") return rules::State::kDueSoon;
+  if (code == "untrusted") return rules::State::kUntrusted;
+  if (code == "data_problem") return rules::State::kDataProblem;
+  return rules::State::kBreach;
+}
+
+std::string_view resolution_code(rules::Resolution resolution) {
+  switch (resolution) {
+    case rules::Resolution::kConditionStopped:
+      return "condition_stopped";
+    case rules::Resolution::kClosed:
+      return "closed";
+    case rules::Resolution::kVanished:
+      return "vanished";
+  }
+  return "condition_stopped";
+}
+
+rules::Resolution resolution_from(std::string_view code) {
+  if (code == "closed") return rules::Resolution::kClosed;
+  if (code == "vanished") return rules::Resolution::kVanished;
+  return rules::Resolution::kConditionStopped;
+}
+
+// The columns holding a Finding's fields (besides rule and key), in bind/read order.
+constexpr const char* kFindingColumns =
+    "person, team, worker, band, state, since, since_at_least, days, start, due, end_date, "
+    "working_days, assumed_interval, detail";
+constexpr int kFindingColumnCount = 14;
+
+// Binds the Finding's fields to parameters first .. first + 13.
+void bind_finding(SQLite::Statement& statement, int first, const rules::Finding& f) {
+  statement.bind(first + 0, f.person);
+  statement.bind(first + 1, f.team);
+  statement.bind(first + 2, f.worker);
+  statement.bind(first + 3, f.band);
+  statement.bind(first + 4, std::string(state_code(f.state)));
+  bind_date(statement, first + 5, f.since);
+  statement.bind(first + 6, f.since_at_least ? 1 : 0);
+  statement.bind(first + 7, f.days);
+  bind_date(statement, first + 8, f.start);
+  bind_date(statement, first + 9, f.due);
+  bind_date(statement, first + 10, f.end);
+  statement.bind(first + 11, f.working_days);
+  statement.bind(first + 12, f.assumed_interval ? 1 : 0);
+  statement.bind(first + 13, f.detail);
+}
+
+// Reads a Finding from columns first .. first + 13 (kFindingColumns), with its rule and key.
+rules::Finding read_finding(SQLite::Statement& query, int first, std::string rule,
+                            std::string key) {
+  rules::Finding f;
+  f.rule = std::move(rule);
+  f.key = std::move(key);
+  f.person = query.getColumn(first + 0).getString();
+  f.team = query.getColumn(first + 1).getString();
+  f.worker = query.getColumn(first + 2).getString();
+  f.band = query.getColumn(first + 3).getString();
+  f.state = state_from(query.getColumn(first + 4).getString());
+  f.since = column_date(query.getColumn(first + 5));
+  f.since_at_least = query.getColumn(first + 6).getInt() != 0;
+  f.days = query.getColumn(first + 7).getInt();
+  f.start = column_date(query.getColumn(first + 8));
+  f.due = column_date(query.getColumn(first + 9));
+  f.end = column_date(query.getColumn(first + 10));
+  f.working_days = query.getColumn(first + 11).getInt();
+  f.assumed_interval = query.getColumn(first + 12).getInt() != 0;
+  f.detail = query.getColumn(first + 13).getString();
+  return f;
+}
+
+std::optional<rules::Note> latest_note(SQLite::Database& db, std::int64_t finding_id) {
+  SQLite::Statement query(db,
+                          "SELECT text, author, at FROM notes WHERE finding_id = ? "
+                          "ORDER BY id DESC LIMIT 1");
+  query.bind(1, finding_id);
+  if (!query.executeStep()) return std::nullopt;
+  return rules::Note{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                     query.getColumn(2).getString()};
+}
+
+// Findings of `rule` resolved (not closed by a new baseline) with resolved_on in [from, to].
+std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::string_view rule,
+                                                   rules::Date from, rules::Date to) {
+  SQLite::Statement query(
+      db, fmt::format("SELECT key, first_seen, resolved_on, resolution, resolution_detail, {} "
+                      "FROM findings WHERE rule = ? AND status = 'resolved' AND resolution <> ? "
+                      "AND resolved_on BETWEEN ? AND ? ORDER BY resolved_on, position, id",
+                      kFindingColumns));
+  query.bind(1, std::string(rule));
+  query.bind(2, std::string(kRuleChanged));
+  query.bind(3, from.iso());
+  query.bind(4, to.iso());
+  std::vector<rules::ResolvedFinding> out;
+  while (query.executeStep()) {
+    rules::ResolvedFinding resolved;
+    resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
+    resolved.first_seen = required_date(query.getColumn(1));
+    resolved.resolved_on = required_date(query.getColumn(2));
+    resolved.reason = resolution_from(query.getColumn(3).getString());
+    resolved.detail = query.getColumn(4).getString();
+    out.push_back(std::move(resolved));
+  }
+  return out;
+}
+
+int whole_weeks(rules::Date from, rules::Date to) { return std::max(0, (to - from) / 7); }
+
+}  // namespace
+
+RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Source& source,
+                                      rules::Date as_of, const rules::Evaluation& evaluation) {
+  if (impl_->writer_open) throw std::logic_error("apply_evaluation: an extract writer is open");
+  SQLite::Database& db = impl_->db;
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  const std::string as_of_text = as_of.iso();
+  RuleOutcome outcome;
+  outcome.rule = rule.id;
+  outcome.as_of = as_of;
+
+  // ---- definition: a new fingerprint (or a first evaluation) starts a new baseline.
+  std::optional<std::string> stored_fingerprint;
+  {
+    SQLite::Statement query(db,
+                            "SELECT fingerprint FROM evaluations WHERE rule = ? "
+                            "ORDER BY id DESC LIMIT 1");
+    query.bind(1, rule.id);
+    if (query.executeStep()) stored_fingerprint = query.getColumn(0).getString();
+  }
+  if (stored_fingerprint != rule.fingerprint) {
+    outcome.baseline = true;
+    SQLite::Statement close(db,
+                            "UPDATE findings SET status = 'resolved', resolution = ?, "
+                            "resolution_detail = 'the rule''s definition changed', "
+                            "resolved_on = ? WHERE rule = ? AND status = 'open'");
+    close.bind(1, std::string(kRuleChanged));
+    close.bind(2, as_of_text);
+    close.bind(3, rule.id);
+    close.exec();
+  } else {
+    // Same definition: a repeated evaluation at this as-of keeps the baseline flag it had.
+    SQLite::Statement query(db, "SELECT baseline FROM evaluations WHERE rule = ? AND as_of = ?");
+    query.bind(1, rule.id);
+    query.bind(2, as_of_text);
+    if (query.executeStep()) outcome.baseline = query.getColumn(0).getInt() != 0;
+  }
+  {
+    SQLite::Statement upsert(db,
+                             "INSERT INTO evaluations (rule, as_of, fingerprint, baseline) "
+                             "VALUES (?, ?, ?, ?) ON CONFLICT (rule, as_of) DO UPDATE SET "
+                             "fingerprint = excluded.fingerprint, baseline = excluded.baseline");
+    upsert.bind(1, rule.id);
+    upsert.bind(2, as_of_text);
+    upsert.bind(3, rule.fingerprint);
+    upsert.bind(4, outcome.baseline ? 1 : 0);
+    upsert.exec();
+  }
+
+  // ---- findings: carried, new, then resolved.
+  struct Open {
+    std::int64_t id = 0;
+    rules::Date first_seen;
+    bool listed = false;
+  };
+  std::unordered_map<std::string, Open> open;
+  {
+    SQLite::Statement query(db,
+                            "SELECT id, key, first_seen FROM findings "
+                            "WHERE rule = ? AND status = 'open'");
+    query.bind(1, rule.id);
+    while (query.executeStep()) {
+      open.emplace(query.getColumn(1).getString(),
+                   Open{query.getColumn(0).getInt64(), required_date(query.getColumn(2)), false});
+    }
+  }
+  // The SET list follows kFindingColumns.
+  SQLite::Statement carry(db,
+                          "UPDATE findings SET last_seen = max(last_seen, ?), position = ?, "
+                          "person = ?, team = ?, worker = ?, band = ?, state = ?, since = ?, "
+                          "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
+                          "working_days = ?, assumed_interval = ?, detail = ? WHERE id = ?");
+  std::string placeholders;
+  for (int i = 0; i < kFindingColumnCount; ++i) placeholders += ", ?";
+  SQLite::Statement open_finding(
+      db, fmt::format("INSERT INTO findings (rule, key, fingerprint, first_seen, last_seen, "
+                      "status, position, {}) VALUES (?, ?, ?, ?, ?, 'open', ?{})",
+                      kFindingColumns, placeholders));
+  int position = 0;
+  for (const rules::Finding& finding : evaluation.findings) {
+    if (finding.rule != rule.id) continue;
+    rules::TrackedFinding tracked;
+    tracked.finding = finding;
+    if (auto found = open.find(finding.key); found != open.end()) {
+      found->second.listed = true;
+      carry.bind(1, as_of_text);
+      carry.bind(2, position);
+      bind_finding(carry, 3, finding);
+      carry.bind(3 + kFindingColumnCount, found->second.id);
+      carry.exec();
+      carry.reset();
+      tracked.first_seen = found->second.first_seen;
+      tracked.latest_note = latest_note(db, found->second.id);
+    } else {
+      open_finding.bind(1, rule.id);
+      open_finding.bind(2, finding.key);
+      open_finding.bind(3, rule.fingerprint);
+      open_finding.bind(4, as_of_text);
+      open_finding.bind(5, as_of_text);
+      open_finding.bind(6, position);
+      bind_finding(open_finding, 7, finding);
+      open_finding.exec();
+      open_finding.reset();
+      open.emplace(finding.key, Open{db.getLastInsertRowid(), as_of, true});
+      tracked.first_seen = as_of;
+    }
+    tracked.status =
+        tracked.first_seen == as_of ? rules::FindingStatus::kNew : rules::FindingStatus::kCarried;
+    tracked.weeks_on_list = whole_weeks(tracked.first_seen, as_of);
+    outcome.open.push_back(std::move(tracked));
+    ++position;
+  }
+  {
+    SQLite::Statement last(db,
+                           fmt::format("SELECT {} FROM findings WHERE id = ?", kFindingColumns));
+    SQLite::Statement resolve(db,
+                              "UPDATE findings SET status = 'resolved', resolution = ?, "
+                              "resolution_detail = ?, resolved_on = ? WHERE id = ?");
+    for (const auto& [key, entry] : open) {
+      if (entry.listed) continue;
+      last.bind(1, entry.id);
+      if (!last.executeStep()) throw std::logic_error("apply_evaluation: open finding vanished");
+      const rules::Finding finding = read_finding(last, 0, rule.id, key);
+      last.reset();
+      const auto now = impl_->current_record(source.name, key);
+      const rules::ResolvedFinding resolved =
+          rules::resolve(finding, entry.first_seen, rule, source, now ? &*now : nullptr, as_of);
+      resolve.bind(1, std::string(resolution_code(resolved.reason)));
+      resolve.bind(2, resolved.detail);
+      resolve.bind(3, as_of_text);
+      resolve.bind(4, entry.id);
+      resolve.exec();
+      resolve.reset();
+    }
+  }
+  // Everything resolved at this as-of, so that a repeated evaluation reports the same.
+  outcome.resolved = query_resolved(db, rule.id, as_of, as_of);
+
+  // ---- trend: per-band counts at this as-of, replaced when evaluated again.
+  {
+    SQLite::Statement clear(db, "DELETE FROM band_counts WHERE rule = ? AND as_of = ?");
+    clear.bind(1, rule.id);
+    clear.bind(2, as_of_text);
+    clear.exec();
+    SQLite::Statement insert_band(db,
+                                  "INSERT INTO band_counts (rule, as_of, position, band, count) "
+                                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule, as_of, band) "
+                                  "DO UPDATE SET count = count + excluded.count");
+    int band_position = 0;
+    for (const rules::BandCount& band : evaluation.bands) {
+      if (band.rule != rule.id) continue;
+      insert_band.bind(1, rule.id);
+      insert_band.bind(2, as_of_text);
+      insert_band.bind(3, band_position++);
+      insert_band.bind(4, band.band);
+      insert_band.bind(5, band.count);
+      insert_band.exec();
+      insert_band.reset();
+    }
+  }
+
+  // ---- unallocated spells: replaced, keeping the earlier start of a continuing spell.
+  {
+    std::unordered_map<std::string, rules::Date> earlier;
+    SQLite::Statement query(db, "SELECT key, since FROM spells WHERE rule = ?");
+    query.bind(1, rule.id);
+    while (query.executeStep()) {
+      earlier.emplace(query.getColumn(0).getString(), required_date(query.getColumn(1)));
+    }
+    SQLite::Statement clear(db, "DELETE FROM spells WHERE rule = ?");
+    clear.bind(1, rule.id);
+    clear.exec();
+    SQLite::Statement insert_spell(db,
+                                   "INSERT INTO spells (rule, key, since) VALUES (?, ?, ?) "
+                                   "ON CONFLICT (rule, key) DO UPDATE SET "
+                                   "since = min(since, excluded.since)");
+    for (const rules::UnallocatedSpell& spell : evaluation.spells) {
+      if (spell.rule != rule.id) continue;
+      rules::Date since = spell.since;
+      if (const auto found = earlier.find(spell.key); found != earlier.end()) {
+        since = std::min(since, found->second);
+      }
+      insert_spell.bind(1, rule.id);
+      insert_spell.bind(2, spell.key);
+      insert_spell.bind(3, since.iso());
+      insert_spell.exec();
+      insert_spell.reset();
+    }
+  }
+
+  transaction.commit();
+  return outcome;
+}
+
+std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>>
+History::unallocated_spells() const {
+  std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>> out;
+  SQLite::Statement query(impl_->db, "SELECT rule, key, since FROM spells");
+  while (query.executeStep()) {
+    out[query.getColumn(0).getString()].emplace(query.getColumn(1).getString(),
+                                                required_date(query.getColumn(2)));
+  }
+  return out;
+}
+
+std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule) const {
+  SQLite::Statement query(impl_->db,
+                          fmt::format("SELECT id, key, first_seen, last_seen, {} FROM findings "
+                                      "WHERE rule = ? AND status = 'open' ORDER BY position, id",
+                                      kFindingColumns));
+  query.bind(1, std::string(rule));
+  std::vector<rules::TrackedFinding> out;
+  while (query.executeStep()) {
+    rules::TrackedFinding tracked;
+    tracked.finding = read_finding(query, 4, std::string(rule), query.getColumn(1).getString());
+    tracked.first_seen = required_date(query.getColumn(2));
+    const rules::Date last_seen = required_date(query.getColumn(3));
+    tracked.status = tracked.first_seen == last_seen ? rules::FindingStatus::kNew
+                                                     : rules::FindingStatus::kCarried;
+    tracked.weeks_on_list = whole_weeks(tracked.first_seen, last_seen);
+    tracked.latest_note = latest_note(impl_->db, query.getColumn(0).getInt64());
+    out.push_back(std::move(tracked));
+  }
+  return out;
+}
+
+std::vector<rules::ResolvedFinding> History::resolved_between(std::string_view rule,
+                                                              rules::Date from,
+                                                              rules::Date to) const {
+  return query_resolved(impl_->db, rule, from, to);
+}
+
+std::vector<rules::TrendPoint> History::trend(std::string_view rule, rules::Date from,
+                                              rules::Date to) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT band, as_of, count FROM band_counts WHERE rule = ? AND "
+                          "as_of BETWEEN ? AND ? ORDER BY as_of, position");
+  query.bind(1, std::string(rule));
+  query.bind(2, from.iso());
+  query.bind(3, to.iso());
+  std::vector<rules::TrendPoint> out;
+  while (query.executeStep()) {
+    out.push_back(rules::TrendPoint{std::string(rule), query.getColumn(0).getString(),
+                                    required_date(query.getColumn(1)),
+                                    query.getColumn(2).getInt()});
+  }
+  return out;
+}
+
+std::optional<rules::Date> History::baseline_since(std::string_view rule) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT as_of FROM evaluations WHERE rule = ? AND baseline = 1 "
+                          "ORDER BY id DESC LIMIT 1");
+  query.bind(1, std::string(rule));
+  if (!query.executeStep()) return std::nullopt;
+  return required_date(query.getColumn(0));
+}
+
+bool History::add_note(std::string_view rule, std::string_view key, const rules::Note& note) {
+  SQLite::Transaction transaction(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement query(impl_->db,
+                          "SELECT id FROM findings WHERE rule = ? AND key = ? AND status = 'open'");
+  query.bind(1, std::string(rule));
+  query.bind(2, std::string(key));
+  if (!query.executeStep()) return false;
+  const std::int64_t finding_id = query.getColumn(0).getInt64();
+  SQLite::Statement insert(impl_->db,
+                           "INSERT INTO notes (finding_id, rule, key, text, author, at) "
+                           "VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, finding_id);
+  insert.bind(2, std::string(rule));
+  insert.bind(3, std::string(key));
+  insert.bind(4, note.text);
+  insert.bind(5, note.author);
+  insert.bind(6, note.at);
+  insert.exec();
+  transaction.commit();
+  return true;
+}
+
+}  // namespace storage

@@ -1,0 +1,47 @@
+// History's private state and helpers shared by storage's .cpp files (internal to storage).
+#ifndef CASEWATCH_STORAGE_IMPL_H_
+#define CASEWATCH_STORAGE_IMPL_H_
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace storage {
+
+struct History::Impl {
+  Impl(const std::filesystem::path& file, int flags) : file(file), db(file, flags) {}
+
+  std::filesystem::path file;
+  SQLite::Database db;
+  bool writer_open = false;  // an ExtractWriter holds the write transaction
+
+  // The id of source `name`; creates it when `create`, else returns nullopt when unknown.
+  std::optional<std::int64_t> source_id(std::string_view name, bool create);
+  // The values of the current version of (source, key), if any.
+  std::optional<rules::Record> current_record(std::string_view source, std::string_view key);
+};
+
+// Record values <-> the compact blob stored in records.data: each value as a varint length
+// followed by its bytes.
+std::string encode_values(const std::vector<std::string>& values);
+std::vector<std::string> decode_values(const void* data, std::size_t size);
+// A 64-bit FNV-1a hash of `bytes`, stable across builds (it is stored).
+std::uint64_t content_hash(std::string_view bytes);
+
+// Binds text; an empty optional date binds NULL.
+void bind_date(SQLite::Statement& statement, int index, const std::optional<rules::Date>& date);
+// Reads an ISO date column; NULL or malformed -> nullopt.
+std::optional<rules::Date> column_date(const SQLite::Column& column);
+// Reads an ISO date column that must be present (throws std::runtime_error otherwise).
+rules::Date required_date(const SQLite::Column& column);
+
+}  // namespace storage
+
+#endif  // CASEWATCH_STORAGE_IMPL_H_

@@ -1,0 +1,153 @@
+#include "storage/migrations.h"
+
+namespace storage {
+namespace {
+
+// The schema, one migration per element, applied in order by PRAGMA user_version.
+// APPEND ONLY: never edit or reorder a migration that has shipped; add a new element at the end
+// (outbox, alerts, silences, ...). Dates are ISO "YYYY-MM-DD" text (they sort as dates); times
+// are UTC "YYYY-MM-DDTHH:MM:SSZ".
+constexpr const char* kMigrations[] = {
+    // 1: extracts, snapshots, findings history, service state.
+    R"sql(
+CREATE TABLE sources (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE extracts (
+  id INTEGER PRIMARY KEY,
+  file TEXT NOT NULL,
+  source TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  as_of TEXT NOT NULL,
+  rows INTEGER NOT NULL DEFAULT 0,
+  problems INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL CHECK (status IN ('ingested', 'rejected', 'duplicate')),
+  error TEXT NOT NULL DEFAULT '',
+  handled_at TEXT NOT NULL
+);
+CREATE INDEX extracts_sha256 ON extracts(sha256) WHERE status = 'ingested';
+CREATE INDEX extracts_source ON extracts(source, as_of) WHERE status = 'ingested';
+
+CREATE TABLE row_problems (
+  extract_id INTEGER NOT NULL REFERENCES extracts(id),
+  line INTEGER NOT NULL,
+  column_name TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX row_problems_extract ON row_problems(extract_id);
+
+-- One row per record version. valid_from/valid_to are extract ids (ingest order); valid_to is
+-- NULL for the current version. hash is a 64-bit hash of data; data is the values encoded as
+-- (varint length, bytes) in the source's field order.
+CREATE TABLE records (
+  id INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  key TEXT NOT NULL,
+  valid_from INTEGER NOT NULL REFERENCES extracts(id),
+  valid_to INTEGER REFERENCES extracts(id),
+  hash INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX records_key ON records(source_id, key, valid_from);
+CREATE INDEX records_current ON records(source_id) WHERE valid_to IS NULL;
+
+-- Every evaluation of a rule; baseline = 1 when it started a new definition (fingerprint).
+CREATE TABLE evaluations (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  as_of TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  baseline INTEGER NOT NULL,
+  UNIQUE (rule, as_of)
+);
+
+CREATE TABLE findings (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  resolution TEXT,          -- condition_stopped | closed | vanished | rule_changed
+  resolution_detail TEXT,
+  resolved_on TEXT,
+  -- the last Finding seen on the list
+  person TEXT NOT NULL,
+  team TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  band TEXT NOT NULL,
+  state TEXT NOT NULL,
+  since TEXT,
+  since_at_least INTEGER NOT NULL,
+  days INTEGER NOT NULL,
+  start TEXT,
+  due TEXT,
+  end_date TEXT,
+  working_days INTEGER NOT NULL,
+  assumed_interval INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  position INTEGER NOT NULL   -- place in the rule's list at its last evaluation
+);
+CREATE UNIQUE INDEX findings_open ON findings(rule, key) WHERE status = 'open';
+CREATE INDEX findings_resolved ON findings(rule, resolved_on) WHERE status = 'resolved';
+
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY,
+  finding_id INTEGER NOT NULL REFERENCES findings(id),
+  rule TEXT NOT NULL,
+  key TEXT NOT NULL,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX notes_finding ON notes(finding_id);
+
+-- Records per band at each evaluation (the trend). position keeps the rule's band order.
+CREATE TABLE band_counts (
+  rule TEXT NOT NULL,
+  as_of TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  band TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (rule, as_of, band)
+);
+
+-- Unallocated rules without dates: since when each record has been unallocated without a break.
+CREATE TABLE spells (
+  rule TEXT NOT NULL,
+  key TEXT NOT NULL,
+  since TEXT NOT NULL,
+  PRIMARY KEY (rule, key)
+);
+
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  uid INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  result INTEGER NOT NULL,
+  at TEXT NOT NULL
+);
+
+CREATE TABLE review_runs (
+  week TEXT PRIMARY KEY,
+  late INTEGER NOT NULL,
+  at TEXT NOT NULL
+);
+
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+PRAGMA application_id = 1128354647;  -- 'CASW': marks the file as casewatch's
+)sql",
+};
+
+}  // namespace
+
+std::span<const char* const> migrations() { return kMigrations; }
+
+}  // namespace storage

@@ -1,0 +1,212 @@
+#include <catch2/catch.hpp>
+
+#include "storage/storage.h"
+#include "tests/storage/storage_test_support.h"
+
+using storage_test::case_record;
+using storage_test::date;
+using storage_test::extract_info;
+using storage_test::ingest;
+
+TEST_CASE("a committed extract is stored with its records, rows and problems",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 2), "abc123"));
+  writer.add(case_record("C1", ""));
+  writer.add(case_record("C2", "J Smith"));
+  writer.add_problem(rules::Problem{4, "Referral Date", "not a date: '31/02/2026'"});
+  const std::int64_t id = writer.commit(3);
+
+  const auto extracts = history.extracts();
+  REQUIRE(extracts.size() == 1);
+  CHECK(extracts[0].id == id);
+  CHECK(extracts[0].file == "cases-2026-11-02.csv");
+  CHECK(extracts[0].source == "cases");
+  CHECK(extracts[0].sha256 == "abc123");
+  CHECK(extracts[0].as_of == date(2026, 11, 2));
+  CHECK(extracts[0].rows == 3);
+  CHECK(extracts[0].problems == 1);
+  CHECK(extracts[0].status == storage::ExtractStatus::kIngested);
+  CHECK(extracts[0].handled_at == "2026-11-02T09:30:00Z");
+  CHECK(history.problems(id) ==
+        std::vector<rules::Problem>{{4, "Referral Date", "not a date: '31/02/2026'"}});
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", ""), case_record("C2", "J Smith")});
+}
+
+TEST_CASE("a writer destroyed without commit leaves nothing behind", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  {
+    auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "def456"));
+    writer.add(case_record("C1", "J Smith"));
+    writer.add(case_record("C2", ""));
+    writer.add_problem(rules::Problem{2, "Worker", "bad"});
+  }
+  CHECK(history.extracts().size() == 1);
+  CHECK_FALSE(history.find_ingested("def456"));
+  CHECK(history.current_records("cases") == std::vector<rules::Record>{case_record("C1", "")});
+  CHECK(history.record_history("cases", "C1").size() == 1);
+
+  // The database is usable again: a new writer can start and commit.
+  ingest(history, "cases", date(2026, 11, 9), {case_record("C1", "J Smith")});
+  CHECK(history.extracts().size() == 2);
+}
+
+TEST_CASE("a second writer cannot start while one is open", "[storage][extract]") {
+  storage::History history(":memory:");
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 2), "a"));
+  CHECK_THROWS_AS(history.begin_extract(extract_info("cases", date(2026, 11, 2), "b")),
+                  std::logic_error);
+}
+
+TEST_CASE("a key repeated within one extract is refused", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "b"));
+  SECTION("a key already in the snapshot") {
+    writer.add(case_record("C1", ""));
+    CHECK_THROWS_AS(writer.add(case_record("C1", "J Smith")), std::logic_error);
+  }
+  SECTION("a new key") {
+    writer.add(case_record("C2", ""));
+    CHECK_THROWS_AS(writer.add(case_record("C2", "")), std::logic_error);
+  }
+}
+
+TEST_CASE("change detection keeps one version per change and ends vanished records",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2),
+         {case_record("C1", ""), case_record("C2", ""), case_record("C3", "")});
+  ingest(history, "cases", date(2026, 11, 9),
+         {case_record("C1", ""), case_record("C2", "J Smith"), case_record("C4", "")});
+
+  SECTION("an unchanged record is not rewritten") {
+    const auto versions = history.record_history("cases", "C1");
+    REQUIRE(versions.size() == 1);
+    CHECK(versions[0].valid_from == date(2026, 11, 2));
+    CHECK_FALSE(versions[0].valid_to);
+  }
+  SECTION("a changed record gets a new version and its old one ends") {
+    const auto versions = history.record_history("cases", "C2");
+    REQUIRE(versions.size() == 2);
+    CHECK(versions[0].record == case_record("C2", ""));
+    CHECK(versions[0].valid_from == date(2026, 11, 2));
+    CHECK(versions[0].valid_to == date(2026, 11, 9));
+    CHECK(versions[1].record == case_record("C2", "J Smith"));
+    CHECK(versions[1].valid_from == date(2026, 11, 9));
+    CHECK_FALSE(versions[1].valid_to);
+  }
+  SECTION("a record absent from the extract is ended") {
+    const auto versions = history.record_history("cases", "C3");
+    REQUIRE(versions.size() == 1);
+    CHECK(versions[0].valid_to == date(2026, 11, 9));
+  }
+  SECTION("the current snapshot holds exactly the latest extract") {
+    auto records = history.current_records("cases");
+    std::sort(records.begin(), records.end(),
+              [](const auto& a, const auto& b) { return a.key < b.key; });
+    CHECK(records == std::vector<rules::Record>{case_record("C1", ""), case_record("C2", "J Smith"),
+                                                case_record("C4", "")});
+  }
+  SECTION("a record that comes back gets a new version") {
+    ingest(history, "cases", date(2026, 11, 16), {case_record("C3", "")});
+    const auto versions = history.record_history("cases", "C3");
+    REQUIRE(versions.size() == 2);
+    CHECK(versions[1].valid_from == date(2026, 11, 16));
+    CHECK(history.current_records("cases") == std::vector<rules::Record>{case_record("C3", "")});
+  }
+}
+
+TEST_CASE("sources keep separate snapshots", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("K1", "")});
+  ingest(history, "assessments", date(2026, 11, 3), {rules::Record{"K1", {"2026-10-01"}}});
+  CHECK(history.current_records("cases") == std::vector<rules::Record>{case_record("K1", "")});
+  CHECK(history.current_records("assessments") ==
+        std::vector<rules::Record>{rules::Record{"K1", {"2026-10-01"}}});
+  CHECK(history.current_records("reviews").empty());
+}
+
+TEST_CASE("record_on answers what a record looked like on a date", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", ""), case_record("C2", "")});
+  ingest(history, "cases", date(2026, 11, 9), {case_record("C1", "J Smith")});
+  ingest(history, "cases", date(2026, 11, 16), {case_record("C1", "A Khan")});
+
+  using Expected = std::optional<rules::Record>;
+  auto [on, key, expected] = GENERATE(table<rules::Date, std::string, Expected>({
+      {date(2026, 11, 1), "C1", std::nullopt},  // before the first extract
+      {date(2026, 11, 2), "C1", case_record("C1", "")},
+      {date(2026, 11, 8), "C1", case_record("C1", "")},
+      {date(2026, 11, 9), "C1", case_record("C1", "J Smith")},
+      {date(2026, 11, 15), "C1", case_record("C1", "J Smith")},
+      {date(2026, 11, 16), "C1", case_record("C1", "A Khan")},
+      {date(2027, 1, 1), "C1", case_record("C1", "A Khan")},
+      {date(2026, 11, 2), "C2", case_record("C2", "")},
+      {date(2026, 11, 9), "C2", std::nullopt},  // gone from the 9 Nov extract
+      {date(2026, 11, 9), "C9", std::nullopt},  // never seen
+  }));
+  CAPTURE(on.iso(), key);
+  CHECK(history.record_on("cases", key, on) == expected);
+}
+
+TEST_CASE("values of any length and content survive the round trip", "[storage][extract]") {
+  storage::History history(":memory:");
+  const rules::Record record{"K|1", {"", std::string(300, 'a'), "comma, \"quote\"\nline", "é"}};
+  ingest(history, "odd", date(2026, 11, 2), {record});
+  CHECK(history.current_records("odd") == std::vector<rules::Record>{record});
+}
+
+TEST_CASE("find_ingested finds an ingested extract by content hash only", "[storage][extract]") {
+  storage::History history(":memory:");
+  const std::int64_t id = ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  auto refused = extract_info("cases", date(2026, 11, 9), "sha-refused");
+  refused.status = storage::ExtractStatus::kRejected;
+  refused.error = "the column 'Case ID' is missing";
+  history.record_refused(refused, {});
+
+  const auto found = history.find_ingested("sha-2026-11-02");
+  REQUIRE(found);
+  CHECK(found->id == id);
+  CHECK(found->as_of == date(2026, 11, 2));
+  CHECK_FALSE(history.find_ingested("sha-refused"));
+  CHECK_FALSE(history.find_ingested("unknown"));
+}
+
+TEST_CASE("a refused file is recorded with its problems and no records", "[storage][extract]") {
+  storage::History history(":memory:");
+  auto info = extract_info("cases", date(2026, 11, 9), "sha-dup");
+  info.status = storage::ExtractStatus::kDuplicate;
+  info.error = "already ingested as cases-2026-11-02.csv";
+  const std::vector<rules::Problem> problems = {
+      {0, "", "already ingested as cases-2026-11-02.csv"}};
+  const std::int64_t id = history.record_refused(info, problems);
+
+  const auto extracts = history.extracts();
+  REQUIRE(extracts.size() == 1);
+  CHECK(extracts[0].status == storage::ExtractStatus::kDuplicate);
+  CHECK(extracts[0].error == "already ingested as cases-2026-11-02.csv");
+  CHECK(extracts[0].problems == 1);
+  CHECK(history.problems(id) == problems);
+  CHECK(history.current_records("cases").empty());
+  CHECK_FALSE(history.latest_extract("cases"));
+}
+
+TEST_CASE("latest_extract is the last ingested extract of the source", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {});
+  const std::int64_t id = ingest(history, "cases", date(2026, 11, 9), {});
+  ingest(history, "assessments", date(2026, 11, 10), {});
+  const auto latest = history.latest_extract("cases");
+  REQUIRE(latest);
+  CHECK(latest->id == id);
+  CHECK(latest->as_of == date(2026, 11, 9));
+}
+
+TEST_CASE("extract statuses have their plain names", "[storage][extract]") {
+  CHECK(storage::to_string(storage::ExtractStatus::kIngested) == "ingested");
+  CHECK(storage::to_string(storage::ExtractStatus::kRejected) == "rejected");
+  CHECK(storage::to_string(storage::ExtractStatus::kDuplicate) == "duplicate");
+}

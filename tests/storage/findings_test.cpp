@@ -1,0 +1,286 @@
+#include <catch2/catch.hpp>
+
+#include "storage/storage.h"
+#include "tests/storage/storage_test_support.h"
+
+using storage_test::case_record;
+using storage_test::date;
+using storage_test::ingest;
+
+namespace {
+
+rules::Rule unallocated_rule(std::string fingerprint = "unallocated v1") {
+  rules::Rule rule;
+  rule.id = "unallocated";
+  rule.kind = rules::RuleKind::kUnallocated;
+  rule.source = "cases";
+  rule.open_values = {"Open"};
+  rule.fingerprint = std::move(fingerprint);
+  return rule;
+}
+
+// An unallocated finding as evaluate() would make it, worked out by hand.
+rules::Finding finding(std::string key, rules::Date since, rules::Date as_of) {
+  rules::Finding f;
+  f.rule = "unallocated";
+  f.key = key;
+  f.person = "P-" + key;
+  f.team = "Team A";
+  f.band = "1-2 months";
+  f.state = rules::State::kBreach;
+  f.since = since;
+  f.days = as_of - since;
+  return f;
+}
+
+rules::Evaluation evaluation(std::vector<rules::Finding> findings,
+                             std::vector<rules::BandCount> bands = {}) {
+  rules::Evaluation result;
+  result.findings = std::move(findings);
+  result.bands = std::move(bands);
+  return result;
+}
+
+std::vector<std::string> keys(const std::vector<rules::TrackedFinding>& findings) {
+  std::vector<std::string> out;
+  for (const auto& f : findings) out.push_back(f.finding.key);
+  return out;
+}
+
+std::vector<std::string> keys(const std::vector<rules::ResolvedFinding>& findings) {
+  std::vector<std::string> out;
+  for (const auto& f : findings) out.push_back(f.last.key);
+  return out;
+}
+
+const rules::Date kSince = date(2026, 9, 1);
+const rules::Date kWeek1 = date(2026, 11, 2);   // Monday
+const rules::Date kWeek2 = date(2026, 11, 9);   // 7 days later
+const rules::Date kWeek4 = date(2026, 11, 23);  // 21 days after week 1
+
+// Week 1: C1..C4 unallocated and on the list. Week 2: C1 still unallocated, C2 allocated, C3
+// closed, C4 gone from the extract, C5 newly on the list.
+struct TwoWeeks {
+  storage::History history{":memory:"};
+  rules::Source source = storage_test::cases_source();
+  rules::Rule rule = unallocated_rule();
+  storage::RuleOutcome week1;
+  storage::RuleOutcome week2;
+  rules::Evaluation week2_evaluation;
+
+  TwoWeeks() {
+    ingest(history, "cases", kWeek1,
+           {case_record("C1", ""), case_record("C2", ""), case_record("C3", ""),
+            case_record("C4", "")});
+    week1 = history.apply_evaluation(
+        rule, source, kWeek1,
+        evaluation({finding("C1", kSince, kWeek1), finding("C2", kSince, kWeek1),
+                    finding("C3", kSince, kWeek1), finding("C4", kSince, kWeek1)}));
+    ingest(history, "cases", kWeek2,
+           {case_record("C1", ""), case_record("C2", "J Smith"),
+            case_record("C3", "", "2026-11-05", "Closed"), case_record("C5", "")});
+    week2_evaluation =
+        evaluation({finding("C1", kSince, kWeek2), finding("C5", date(2026, 10, 1), kWeek2)});
+    week2 = history.apply_evaluation(rule, source, kWeek2, week2_evaluation);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the first evaluation of a rule is a baseline of new findings", "[storage][findings]") {
+  TwoWeeks t;
+  CHECK(t.week1.rule == "unallocated");
+  CHECK(t.week1.as_of == kWeek1);
+  CHECK(t.week1.baseline);
+  CHECK(keys(t.week1.open) == std::vector<std::string>{"C1", "C2", "C3", "C4"});
+  for (const auto& f : t.week1.open) {
+    CHECK(f.status == rules::FindingStatus::kNew);
+    CHECK(f.first_seen == kWeek1);
+    CHECK(f.weeks_on_list == 0);
+  }
+  CHECK(t.week1.open[0].finding == finding("C1", kSince, kWeek1));
+  CHECK(t.week1.resolved.empty());
+  CHECK(t.history.baseline_since("unallocated") == kWeek1);
+}
+
+TEST_CASE("a second evaluation carries, opens and resolves findings", "[storage][findings]") {
+  TwoWeeks t;
+  CHECK_FALSE(t.week2.baseline);
+  REQUIRE(keys(t.week2.open) == std::vector<std::string>{"C1", "C5"});
+  CHECK(t.week2.open[0].status == rules::FindingStatus::kCarried);
+  CHECK(t.week2.open[0].first_seen == kWeek1);
+  CHECK(t.week2.open[0].weeks_on_list == 1);
+  CHECK(t.week2.open[0].finding == finding("C1", kSince, kWeek2));
+  CHECK(t.week2.open[1].status == rules::FindingStatus::kNew);
+  CHECK(t.week2.open[1].first_seen == kWeek2);
+
+  REQUIRE(keys(t.week2.resolved) == std::vector<std::string>{"C2", "C3", "C4"});
+  using Expected = std::tuple<std::size_t, rules::Resolution, std::string>;
+  auto [index, reason, detail] = GENERATE(table<std::size_t, rules::Resolution, std::string>({
+      Expected{0, rules::Resolution::kConditionStopped, "allocated to J Smith (seen 2026-11-09)"},
+      Expected{1, rules::Resolution::kClosed, "case closed (closure date 2026-11-05)"},
+      Expected{2, rules::Resolution::kVanished, "no longer in the extract"},
+  }));
+  const auto& resolved = t.week2.resolved[index];
+  CAPTURE(resolved.last.key);
+  CHECK(resolved.reason == reason);
+  CHECK(resolved.detail == detail);
+  CHECK(resolved.first_seen == kWeek1);
+  CHECK(resolved.resolved_on == kWeek2);
+  CHECK(resolved.last == finding(resolved.last.key, kSince, kWeek1));
+}
+
+TEST_CASE("weeks on the list count whole weeks since the finding opened", "[storage][findings]") {
+  TwoWeeks t;
+  const auto week4 = t.history.apply_evaluation(t.rule, t.source, kWeek4,
+                                                evaluation({finding("C1", kSince, kWeek4)}));
+  REQUIRE(keys(week4.open) == std::vector<std::string>{"C1"});
+  CHECK(week4.open[0].status == rules::FindingStatus::kCarried);
+  CHECK(week4.open[0].weeks_on_list == 3);
+  CHECK(keys(week4.resolved) == std::vector<std::string>{"C5"});
+  // C5 is still in the snapshot, unallocated: it left the list, its condition stopped.
+  CHECK(week4.resolved[0].reason == rules::Resolution::kConditionStopped);
+
+  const auto open = t.history.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].weeks_on_list == 3);
+  CHECK(open[0].status == rules::FindingStatus::kCarried);
+}
+
+TEST_CASE("evaluating the same rule at the same as-of again changes nothing",
+          "[storage][findings]") {
+  TwoWeeks t;
+  const auto again = t.history.apply_evaluation(t.rule, t.source, kWeek2, t.week2_evaluation);
+  CHECK(again.baseline == t.week2.baseline);
+  CHECK(keys(again.open) == keys(t.week2.open));
+  CHECK(again.open[0].status == rules::FindingStatus::kCarried);
+  CHECK(again.open[1].status == rules::FindingStatus::kNew);
+  CHECK(keys(again.resolved) == keys(t.week2.resolved));
+  CHECK(t.history.resolved_between("unallocated", kWeek1, kWeek4).size() == 3);
+  CHECK(t.history.open_findings("unallocated").size() == 2);
+}
+
+TEST_CASE("a changed rule definition starts a new baseline without resolving anything",
+          "[storage][findings]") {
+  TwoWeeks t;
+  const auto changed = unallocated_rule("unallocated v2: over_days = 21");
+  const auto outcome = t.history.apply_evaluation(changed, t.source, kWeek4,
+                                                  evaluation({finding("C1", kSince, kWeek4)}));
+  CHECK(outcome.baseline);
+  CHECK(outcome.resolved.empty());
+  REQUIRE(keys(outcome.open) == std::vector<std::string>{"C1"});
+  CHECK(outcome.open[0].status == rules::FindingStatus::kNew);
+  CHECK(outcome.open[0].first_seen == kWeek4);
+  CHECK(t.history.baseline_since("unallocated") == kWeek4);
+  // Only the week-2 resolutions are reported; C5, closed by the new baseline, is not.
+  CHECK(keys(t.history.resolved_between("unallocated", kWeek1, kWeek4)) ==
+        std::vector<std::string>{"C2", "C3", "C4"});
+
+  const auto again = t.history.apply_evaluation(changed, t.source, kWeek4,
+                                                evaluation({finding("C1", kSince, kWeek4)}));
+  CHECK(again.baseline);
+  CHECK(again.resolved.empty());
+  CHECK(again.open[0].status == rules::FindingStatus::kNew);
+}
+
+TEST_CASE("findings of other rules in the evaluation are ignored", "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  auto other = finding("C9", kSince, kWeek1);
+  other.rule = "caseload";
+  const auto outcome = history.apply_evaluation(unallocated_rule(), source, kWeek1,
+                                                evaluation({finding("C1", kSince, kWeek1), other}));
+  CHECK(keys(outcome.open) == std::vector<std::string>{"C1"});
+  CHECK(history.open_findings("caseload").empty());
+}
+
+TEST_CASE("a note stays with its finding while open and is refused after it resolves",
+          "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  const auto rule = unallocated_rule();
+  ingest(history, "cases", kWeek1, {case_record("C1", "")});
+  history.apply_evaluation(rule, source, kWeek1, evaluation({finding("C1", kSince, kWeek1)}));
+
+  const rules::Note first{"strategy meeting 3 Dec", "jbloggs", "2026-11-03T10:00:00Z"};
+  const rules::Note second{"within a managed process", "akhan", "2026-11-04T11:00:00Z"};
+  CHECK(history.add_note("unallocated", "C1", first));
+  CHECK(history.add_note("unallocated", "C1", second));
+  CHECK_FALSE(history.add_note("unallocated", "C2", first));  // no such finding
+  CHECK_FALSE(history.add_note("timescale", "C1", first));
+
+  const auto open = history.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].latest_note == second);
+
+  ingest(history, "cases", kWeek2, {case_record("C1", "")});
+  const auto carried =
+      history.apply_evaluation(rule, source, kWeek2, evaluation({finding("C1", kSince, kWeek2)}));
+  REQUIRE(carried.open.size() == 1);
+  CHECK(carried.open[0].latest_note == second);
+
+  history.apply_evaluation(rule, source, kWeek4, evaluation({}));
+  CHECK_FALSE(history.add_note("unallocated", "C1", first));
+
+  // Back on the list later: a new finding, without the old notes.
+  const auto reopened = history.apply_evaluation(rule, source, date(2026, 11, 30),
+                                                 evaluation({finding("C1", kSince, kWeek4)}));
+  REQUIRE(reopened.open.size() == 1);
+  CHECK(reopened.open[0].status == rules::FindingStatus::kNew);
+  CHECK_FALSE(reopened.open[0].latest_note);
+}
+
+TEST_CASE("the trend keeps per-band counts per evaluation, replaced when re-evaluated",
+          "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  const auto rule = unallocated_rule();
+  auto bands = [](int a, int b) {
+    return std::vector<rules::BandCount>{{"unallocated", "Under 1 week", a},
+                                         {"unallocated", "1-2 weeks", b},
+                                         {"caseload", "Under 1 week", 99}};
+  };
+  history.apply_evaluation(rule, source, kWeek1, evaluation({}, bands(5, 2)));
+  history.apply_evaluation(rule, source, kWeek2, evaluation({}, bands(9, 9)));
+  history.apply_evaluation(rule, source, kWeek2, evaluation({}, bands(4, 3)));
+  history.apply_evaluation(rule, source, kWeek4, evaluation({}, bands(1, 0)));
+
+  CHECK(history.trend("unallocated", kWeek1, kWeek2) ==
+        std::vector<rules::TrendPoint>{{"unallocated", "Under 1 week", kWeek1, 5},
+                                       {"unallocated", "1-2 weeks", kWeek1, 2},
+                                       {"unallocated", "Under 1 week", kWeek2, 4},
+                                       {"unallocated", "1-2 weeks", kWeek2, 3}});
+  CHECK(history.trend("unallocated", kWeek4, kWeek4).size() == 2);
+  CHECK(history.trend("caseload", kWeek1, kWeek4).empty());
+}
+
+TEST_CASE("unallocated spells are replaced, keeping the start of a continuing spell",
+          "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  const auto rule = unallocated_rule();
+  rules::Evaluation first;
+  first.spells = {{"unallocated", "C1", kWeek1}, {"unallocated", "C2", kWeek1}};
+  history.apply_evaluation(rule, source, kWeek1, first);
+  rules::Evaluation second;
+  second.spells = {{"unallocated", "C1", kWeek2}, {"unallocated", "C3", kWeek2}};
+  history.apply_evaluation(rule, source, kWeek2, second);
+
+  const auto spells = history.unallocated_spells();
+  REQUIRE(spells.count("unallocated") == 1);
+  const auto& by_key = spells.at("unallocated");
+  CHECK(by_key.size() == 2);
+  CHECK(by_key.at("C1") == kWeek1);  // continuing: keeps its first as-of
+  CHECK(by_key.at("C3") == kWeek2);
+  CHECK(by_key.count("C2") == 0);  // the spell ended
+}
+
+TEST_CASE("a source with no new extract keeps its findings open", "[storage][findings]") {
+  TwoWeeks t;
+  // Nothing is applied for week 4: the findings are as week 2 left them.
+  const auto open = t.history.open_findings("unallocated");
+  CHECK(keys(open) == std::vector<std::string>{"C1", "C5"});
+  CHECK(open[0].status == rules::FindingStatus::kCarried);
+  CHECK(open[0].weeks_on_list == 1);
+  CHECK(open[1].status == rules::FindingStatus::kNew);
+}
