@@ -103,7 +103,7 @@ void add_items(std::string& out, const rules::Rule& rule, const detail::TeamGrou
     const auto& f = item->finding;
     out += "<tr>";
     out += td_raw(fmt::format("<b>{}</b><br>{}", esc(f.key), small(f.person)));
-    out += td(f.worker);
+    out += td(f.worker.empty() ? "-" : f.worker);
     if (unallocated) {
       const std::string since = f.since ? long_date(*f.since) : "-";
       out += td_raw(fmt::format("{}{}<br>{}", f.since_at_least ? "at least " : "", esc(since),
@@ -326,7 +326,7 @@ void add_caseloads(std::string& out, const Review& review) {
       current = team.rule;
       open = true;
       out += fmt::format(
-          "<h3 style=\"{}\">{}{}</h3>", kH3Style, esc(team.rule),
+          "<h3 style=\"{}\">{}{}</h3>", kH3Style, esc(team.title),
           team.max_cases > 0 ? fmt::format(" (limit {} cases per worker)", team.max_cases) : "");
       out += table_open() + "<tr>" + th("Team") + th("Workers", true) + th("Cases", true) +
              th("Average", true) + th("Maximum", true) + th("Over limit", true) + "</tr>";

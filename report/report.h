@@ -129,7 +129,8 @@ std::vector<Scorecard> scorecards(const Review& review);
 
 // Caseloads per team of one caseload rule.
 struct TeamCaseload {
-  std::string rule;  // rule id
+  std::string rule;   // rule id
+  std::string title;  // rule title
   std::string team;
   int workers = 0;
   int cases = 0;

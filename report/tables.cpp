@@ -175,6 +175,7 @@ std::vector<TeamCaseload> team_caseloads(const Review& review) {
     const rules::Rule* rule = find_rule(review, load.rule);
     auto& team = by_team[{load.rule, load.team}];
     team.rule = load.rule;
+    team.title = rule != nullptr ? title_of(*rule) : load.rule;
     team.team = load.team;
     team.max_cases = rule != nullptr ? rule->max_cases : 0;
     team.workers += 1;

@@ -120,7 +120,16 @@ void add_paragraph(std::string& out, std::string_view text, std::size_t indent =
   auto lines = wrap(text, kPageWidth - indent);
   if (max_lines > 0 && lines.size() > max_lines) {
     lines.resize(max_lines);
-    lines.back() = detail::truncate(lines.back(), kPageWidth - indent - 4) + " ...";
+    std::string& last = lines.back();
+    while (width(last) + 4 > kPageWidth - indent) {
+      const auto space = last.rfind(' ');
+      if (space == std::string::npos) {
+        last = detail::truncate(last, kPageWidth - indent - 4);
+        break;
+      }
+      last.erase(space);
+    }
+    last += " ...";
   }
   for (const auto& line : lines) out += std::string(indent, ' ') + line + "\n";
 }
@@ -183,7 +192,9 @@ Row item_row(const rules::Rule& rule, const rules::TrackedFinding& item, Footnot
       since += "*";
       notes.since_at_least = true;
     }
-    return {f.key, f.person, f.worker, since, std::to_string(f.days), f.band, item_status(item)};
+    return {
+        f.key,  f.person,         f.worker.empty() ? "-" : f.worker, since, std::to_string(f.days),
+        f.band, item_status(item)};
   }
   if (detail::has_due_dates(rule)) {
     std::string due = date_or_dash(f.due);
@@ -208,7 +219,7 @@ void add_review_list(std::string& out, const RuleSection& section) {
   out += fmt::format("Rule {}, evaluated as of {}.\n", detail::clean(rule.id),
                      long_date(section.as_of));
   if (section.baseline) {
-    out += std::string(detail::kBaselineText) + "\n";
+    add_paragraph(out, detail::kBaselineText);
   } else if (section.previous_review) {
     out += fmt::format("Compared with the review of {}.\n", long_date(*section.previous_review));
   }
@@ -406,12 +417,13 @@ void add_caseloads(std::string& out, const Review& review) {
   const auto teams = team_caseloads(review);
   if (teams.empty()) return;
   add_heading(out, "Caseloads", '=');
-  std::string current;
+  std::string current_rule;
+  std::string current_title;
   std::vector<Row> rows;
   int max_cases = 0;
   const auto flush = [&] {
     if (rows.empty()) return;
-    out += "\n" + detail::clean(current);
+    out += "\n" + detail::clean(current_title);
     out += max_cases > 0 ? fmt::format(" (limit {} cases per worker)\n", max_cases) : "\n";
     add_table(out,
               {{"Team", 36, false, true},
@@ -424,9 +436,10 @@ void add_caseloads(std::string& out, const Review& review) {
     rows.clear();
   };
   for (const auto& team : teams) {
-    if (team.rule != current) {
+    if (rows.empty() || team.rule != current_rule) {
       flush();
-      current = team.rule;
+      current_rule = team.rule;
+      current_title = team.title;
       max_cases = team.max_cases;
     }
     rows.push_back({detail::team_label(team.team), std::to_string(team.workers),
