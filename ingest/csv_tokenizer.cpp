@@ -25,12 +25,13 @@ enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kAfterQuote 
 }  // namespace
 
 CsvTokenizer::CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size)
-    : in_(in), encoding_(encoding) {
-  raw_.resize(block_size);
+    : in_(in), encoding_(encoding), block_size_(std::max<std::size_t>(block_size, 1)) {
+  raw_.resize(std::max<std::size_t>(block_size_, 3));  // the first block holds any BOM whole
 }
 
 bool CsvTokenizer::refill() {
   if (!in_) return false;
+  if (started_) raw_.resize(block_size_);
   in_.read(raw_.data(), static_cast<std::streamsize>(raw_.size()));
   const auto n = static_cast<std::size_t>(in_.gcount());
   if (in_.bad()) throw std::runtime_error("reading the extract failed");

@@ -65,6 +65,7 @@ class CsvTokenizer {
 
   std::istream& in_;
   rules::Encoding encoding_;
+  std::size_t block_size_;
   std::string raw_;        // the block as read
   std::string converted_;  // the block as UTF-8 when converting from windows-1252
   const char* pos_ = nullptr;

@@ -1,0 +1,69 @@
+#include "ingest/csv_tokenizer.h"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Every row as "line-last_line: field|field|..." plus its issues, for whole comparisons.
+std::vector<std::string> tokenize(const std::string& bytes, std::size_t block_size,
+                                  rules::Encoding encoding = rules::Encoding::kUtf8) {
+  std::istringstream in(bytes);
+  ingest::CsvTokenizer tokenizer(in, encoding, block_size);
+  ingest::CsvRow row;
+  std::vector<std::string> rows;
+  while (tokenizer.next(row)) {
+    std::string text = std::to_string(row.line) + "-" + std::to_string(row.last_line) + ":";
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      text += (i == 0 ? "" : "|") + std::string(row.field(i));
+    }
+    for (const auto& issue : row.issues) {
+      text +=
+          " !" + std::to_string(issue.field) + "/" + std::to_string(static_cast<int>(issue.kind));
+    }
+    rows.push_back(text);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("the tokenizer gives the same rows whatever the block size", "[ingest][csv]") {
+  // Every trap at once, so that block edges fall inside each of them for some block size.
+  const std::string csv =
+      "\xEF\xBB\xBF"
+      "id,name,notes\r\n"
+      "1,\"Smith, Jo\",\"said \"\"hi\"\"\"\r\n"
+      "\n"
+      "2,plain,\"two\r\nlines\"\n"
+      "3,  \"spaced\"  ,x\r\n"
+      "4,ab\"c,\"d\"e\n"
+      ",,\n"
+      "5,\"\",last";
+  const std::vector<std::string> expected = {
+      "1-1:id|name|notes", "2-2:1|Smith, Jo|said \"hi\"", "4-5:2|plain|two\r\nlines",
+      "6-6:3|spaced|x",    "7-7:4|ab\"c|d\"e !1/0 !2/1",  "9-9:5||last",
+  };
+  for (const std::size_t block : {1, 2, 3, 5, 7, 64, 1 << 20}) {
+    CAPTURE(block);
+    CHECK(tokenize(csv, block) == expected);
+  }
+}
+
+TEST_CASE("the tokenizer converts windows-1252 across block edges", "[ingest][encoding]") {
+  for (const std::size_t block : {1, 2, 1 << 20}) {
+    CAPTURE(block);
+    CHECK(tokenize("a,\x93q\x94\n", block, rules::Encoding::kWindows1252) ==
+          std::vector<std::string>{"1-1:a|\xE2\x80\x9Cq\xE2\x80\x9D"});
+  }
+}
+
+TEST_CASE("the tokenizer reports an unterminated quote on the row's first line", "[ingest][csv]") {
+  for (const std::size_t block : {1, 3, 1 << 20}) {
+    CAPTURE(block);
+    CHECK(tokenize("a,b\n1,\"x\ny\n", block) ==
+          std::vector<std::string>{"1-1:a|b", "2-3:1|x\ny\n !1/2"});
+  }
+}
