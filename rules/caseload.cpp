@@ -15,7 +15,7 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
   const Where where(rule, source);
   struct Load {
     int cases = 0;
-    std::unordered_map<std::string_view, int> teams;
+    std::vector<std::pair<std::string_view, int>> teams;  // a worker has few teams
   };
   std::unordered_map<std::string_view, Load> loads;
   for (const Record& record : *data.records) {
@@ -29,7 +29,13 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
     }
     Load& load = loads[worker];
     ++load.cases;
-    ++load.teams[team];
+    auto team_count = std::find_if(load.teams.begin(), load.teams.end(),
+                                   [&](const auto& entry) { return entry.first == team; });
+    if (team_count == load.teams.end()) {
+      load.teams.emplace_back(team, 1);
+    } else {
+      ++team_count->second;
+    }
   }
 
   std::vector<Caseload> caseloads;

@@ -114,6 +114,9 @@ struct WhoFields {
 // A finding of `rule` for `record` with rule, key, person, team and worker filled in.
 Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who);
 
+// Sorts findings[first..] as evaluate() promises.
+void sort_findings(std::vector<Finding>& findings, std::size_t first);
+
 void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,
                           Evaluation& out);
 void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar& calendar,
