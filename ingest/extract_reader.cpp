@@ -70,6 +70,25 @@ std::string quote_message(QuoteIssue kind) {
   return "a quoted field is not closed before the end of the file";
 }
 
+// Writes "YYYY-MM-DD" into `out`, reusing its buffer (Date::iso() formats with snprintf, which
+// dominated the reader's time).
+void assign_iso(rules::Date date, std::string& out) {
+  const int y = date.year();
+  const int m = date.month();
+  const int d = date.day();
+  out.resize(10);
+  out[0] = static_cast<char>('0' + y / 1000);
+  out[1] = static_cast<char>('0' + y / 100 % 10);
+  out[2] = static_cast<char>('0' + y / 10 % 10);
+  out[3] = static_cast<char>('0' + y % 10);
+  out[4] = '-';
+  out[5] = static_cast<char>('0' + m / 10);
+  out[6] = static_cast<char>('0' + m % 10);
+  out[7] = '-';
+  out[8] = static_cast<char>('0' + d / 10);
+  out[9] = static_cast<char>('0' + d % 10);
+}
+
 struct Repeat {
   std::string key;
   std::size_t first_line = 0;
@@ -270,10 +289,8 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     if (k > 0) key.push_back(rules::kKeySeparator);
     key.append(part);
   }
-  if (const std::size_t first = keys.insert(key, row.line); first != 0) {
-    ++repeat_count;
-    if (repeats.size() < kMaxRepeatsNamed) repeats.push_back({key, first, row.line});
-  }
+  const std::uint64_t key_hash = KeySet::hash(key);
+  keys.prefetch(key_hash);  // the values below are read while the slot loads
 
   out.key = key;
   out.values.resize(source.fields.size());
@@ -290,7 +307,7 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
       if (is_null) {
         target.clear();
       } else {
-        target = date->iso();
+        assign_iso(*date, target);
       }
       continue;
     }
@@ -299,6 +316,10 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
                                       join(source.date_formats, ", "));
     if (looks_like_two_digit_year(value)) message += "; two-digit years are not accepted";
     add_problem(column_name(field_columns[f]), std::move(message));
+  }
+  if (const std::size_t first = keys.insert(key, key_hash, row.line); first != 0) {
+    ++repeat_count;
+    if (repeats.size() < kMaxRepeatsNamed) repeats.push_back({key, first, row.line});
   }
   if (as_of_column && !as_of_taken) {
     const std::string_view value = trim(row.field(*as_of_column));

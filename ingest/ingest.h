@@ -48,9 +48,13 @@ class ExtractReader {
   // The number of distinct rows with at least one problem.
   std::size_t problem_rows() const;
   // After next() returned false: plain words when the file must be rejected whole (header
-  // problem, repeated keys, too many bad rows), else nullopt.
+  // problem, repeated keys, too many bad rows; also a quote left open at the end of the file,
+  // no data rows, or more problems than can be recorded), else nullopt. Several reasons are
+  // joined with "; ".
   std::optional<std::string> verdict() const;
-  // The as-of date read from the source's as_of_column, when configured and present.
+  // The as-of date read from the source's as_of_column, when configured and present: its first
+  // non-empty value, parsed with the source's date formats (nullopt when that does not parse).
+  // Known once that row has been read by next().
   std::optional<rules::Date> as_of_from_column() const;
 
  private:

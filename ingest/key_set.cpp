@@ -1,8 +1,13 @@
 #include "ingest/key_set.h"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <new>
 #include <stdexcept>
 
 namespace ingest {
@@ -13,23 +18,41 @@ std::string_view KeySet::key_at(std::uint32_t offset) const {
   return std::string_view(arena_).substr(offset + sizeof length, length);
 }
 
+void KeySet::Free::operator()(Slot* slots) const noexcept { std::free(slots); }
+
 void KeySet::grow() {
-  std::vector<Slot> old;
-  old.swap(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
-  const std::size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
+  const std::size_t capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
+  const std::size_t bytes = capacity * sizeof(Slot);
+  // Large tables are aligned to 2 MiB and asked for huge pages: every insert lands on a random
+  // slot, and with 4 KiB pages each would also miss the TLB.
+  constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  const std::size_t alignment = bytes >= kHugePage ? kHugePage : alignof(Slot);
+  void* memory = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
+  if (memory == nullptr) throw std::bad_alloc();
+  if (alignment == kHugePage) madvise(memory, bytes, MADV_HUGEPAGE);  // advice only
+  std::unique_ptr<Slot[], Free> slots(static_cast<Slot*>(memory));
+  std::uninitialized_fill_n(slots.get(), capacity, Slot{});
+  const std::size_t mask = capacity - 1;
+  for (std::size_t k = 0; k < capacity_; ++k) {
+    const Slot& slot = slots_[k];
     if (slot.line == 0) continue;
     std::size_t i = slot.hash & mask;
-    while (slots_[i].line != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+    while (slots[i].line != 0) i = (i + 1) & mask;
+    slots[i] = slot;
   }
+  slots_ = std::move(slots);
+  capacity_ = capacity;
 }
 
-std::size_t KeySet::insert(std::string_view key, std::size_t line) {
-  if ((size_ + 1) * 10 > slots_.size() * 7) grow();  // load factor <= 0.7
-  const std::uint64_t hash = std::hash<std::string_view>{}(key);
-  const std::size_t mask = slots_.size() - 1;
+std::uint64_t KeySet::hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+void KeySet::prefetch(std::uint64_t hash) const {
+  if (capacity_ != 0) __builtin_prefetch(&slots_[hash & (capacity_ - 1)]);
+}
+
+std::size_t KeySet::insert(std::string_view key, std::uint64_t hash, std::size_t line) {
+  if ((size_ + 1) * 10 > capacity_ * 7) grow();  // load factor <= 0.7
+  const std::size_t mask = capacity_ - 1;
   std::size_t i = hash & mask;
   while (slots_[i].line != 0) {
     if (slots_[i].hash == hash && key_at(slots_[i].offset) == key) return slots_[i].line;

@@ -1,13 +1,14 @@
 // The set of keys seen in one extract, internal to ingest/: tells a repeated key from a new one
-// exactly, in about 16 bytes per key plus the key's own bytes (1M ten-byte keys: ~45 MB).
+// exactly, in 16 bytes per slot (load <= 0.7) plus the key's bytes and 4. Measured for 1M
+// nine-byte keys: 59 MB peak RSS (48 MB once grown); std::unordered_map<std::string, line>: 74 MB.
 #ifndef CASEWATCH_INGEST_KEY_SET_H_
 #define CASEWATCH_INGEST_KEY_SET_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace ingest {
 
@@ -15,9 +16,17 @@ namespace ingest {
 // is confirmed by comparing the bytes. Not thread-safe.
 class KeySet {
  public:
-  // Adds `key` first seen on `line` (>= 1). Returns 0 when the key is new, else the line where
-  // it was first seen (the set keeps that line).
-  std::size_t insert(std::string_view key, std::size_t line);
+  KeySet() = default;
+  KeySet(const KeySet&) = delete;
+  KeySet& operator=(const KeySet&) = delete;
+
+  static std::uint64_t hash(std::string_view key);
+  // Starts loading the slot for `hash` into the cache, so that insert() later does not wait for
+  // memory: call it, do other work, then insert().
+  void prefetch(std::uint64_t hash) const;
+  // Adds `key` (whose hash() is `hash`) first seen on `line` (>= 1). Returns 0 when the key is
+  // new, else the line where it was first seen (the set keeps that line).
+  std::size_t insert(std::string_view key, std::uint64_t hash, std::size_t line);
   std::size_t size() const { return size_; }
 
  private:
@@ -29,7 +38,11 @@ class KeySet {
   std::string_view key_at(std::uint32_t offset) const;
   void grow();
 
-  std::vector<Slot> slots_;
+  struct Free {
+    void operator()(Slot* slots) const noexcept;
+  };
+  std::unique_ptr<Slot[], Free> slots_;
+  std::size_t capacity_ = 0;  // a power of two, or 0
   std::string arena_;
   std::size_t size_ = 0;
 };
