@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <set>
 
-#include "report/mime.h"
 
 namespace service {
 namespace {

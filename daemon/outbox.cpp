@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "report/mime.h"
 #include "report/report.h"
 
 namespace service {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rules/rules.h"
+#include "report/mime.h"
 
 namespace report {
 
