@@ -1,0 +1,165 @@
+#include "daemon/control.h"
+
+#include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+namespace service {
+namespace {
+
+std::size_t buffer_size(int name) {
+  const long size = sysconf(name);
+  return size > 0 ? static_cast<std::size_t>(size) : 16384;
+}
+
+Reply refuse(ResultCode result, std::string text, const boost::json::value& id, std::string command,
+             bool close = false) {
+  Reply reply;
+  reply.line = format_reply(Answer{result, std::move(text), nullptr}, id);
+  reply.close = close;
+  reply.command = std::move(command);
+  reply.result = result;
+  return reply;
+}
+
+}  // namespace
+
+Permission permission_for(std::int64_t uid, const std::vector<std::int64_t>& groups,
+                          const AccessPolicy& policy) {
+  if (uid == 0 || uid == policy.service_uid) return Permission::kWrite;
+  const auto member = [&](const std::optional<std::int64_t>& group) {
+    return group && std::find(groups.begin(), groups.end(), *group) != groups.end();
+  };
+  if (member(policy.admin_group)) return Permission::kWrite;
+  if (member(policy.read_group)) return Permission::kRead;
+  return Permission::kNone;
+}
+
+std::vector<std::int64_t> groups_of(std::int64_t uid, std::int64_t gid) {
+  std::vector<char> buffer(buffer_size(_SC_GETPW_R_SIZE_MAX));
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(static_cast<uid_t>(uid), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return {gid};
+  }
+  int count = 32;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  while (getgrouplist(entry.pw_name, static_cast<gid_t>(gid), groups.data(), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count) + 1);
+    count = static_cast<int>(groups.size());
+  }
+  std::vector<std::int64_t> out(groups.begin(), groups.begin() + count);
+  if (std::find(out.begin(), out.end(), gid) == out.end()) out.push_back(gid);
+  return out;
+}
+
+std::string user_name(std::int64_t uid) {
+  std::vector<char> buffer(buffer_size(_SC_GETPW_R_SIZE_MAX));
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(static_cast<uid_t>(uid), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return fmt::format("uid {}", uid);
+  }
+  return entry.pw_name;
+}
+
+std::optional<std::int64_t> group_id(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  std::vector<char> buffer(buffer_size(_SC_GETGR_R_SIZE_MAX));
+  group entry{};
+  group* found = nullptr;
+  const std::string wanted(name);
+  while (getgrnam_r(wanted.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE) {
+    buffer.resize(buffer.size() * 2);
+  }
+  if (found == nullptr) return std::nullopt;
+  return static_cast<std::int64_t>(entry.gr_gid);
+}
+
+std::optional<std::string> string_argument(const Request& request, std::string_view name) {
+  const auto* value = request.arguments.if_contains(name);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (!value->is_string()) {
+    throw std::invalid_argument(fmt::format("argument \"{}\" must be a string", name));
+  }
+  return std::string(value->get_string());
+}
+
+std::string format_reply(const Answer& answer, const boost::json::value& id) {
+  boost::json::object reply;
+  reply["result"] = static_cast<int>(answer.result);
+  reply["text"] = answer.text;
+  if (!answer.arguments.is_null()) reply["arguments"] = answer.arguments;
+  if (!id.is_null()) reply["id"] = id;
+  return boost::json::serialize(reply);
+}
+
+void CommandTable::add(std::string name, Permission needs, Handler handler) {
+  commands_.emplace(std::move(name), Entry{needs, std::move(handler)});
+}
+
+std::vector<std::string> CommandTable::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : commands_) out.push_back(name);
+  return out;
+}
+
+Reply CommandTable::handle_line(std::string_view line, const Peer& peer) const {
+  const boost::json::value null_id;
+  if (peer.permission == Permission::kNone) {
+    return refuse(ResultCode::kError, "permission denied", null_id, "", true);
+  }
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(line, ec);
+  if (ec) return refuse(ResultCode::kError, fmt::format("not JSON: {}", ec.message()), null_id, "");
+  if (!parsed.is_object()) {
+    return refuse(ResultCode::kError, "a request is a JSON object with a \"command\" string",
+                  null_id, "");
+  }
+  boost::json::object& object = parsed.as_object();
+  Request request;
+  if (const auto* id = object.if_contains("id")) request.id = *id;
+  const auto* command = object.if_contains("command");
+  if (command == nullptr || !command->is_string()) {
+    return refuse(ResultCode::kError, "a request is a JSON object with a \"command\" string",
+                  request.id, "");
+  }
+  request.command = std::string(command->get_string());
+  if (const auto* arguments = object.if_contains("arguments");
+      arguments != nullptr && !arguments->is_null()) {
+    if (!arguments->is_object()) {
+      return refuse(ResultCode::kError, "\"arguments\" must be a JSON object", request.id,
+                    request.command);
+    }
+    request.arguments = arguments->get_object();
+  }
+  const auto found = commands_.find(request.command);
+  if (found == commands_.end()) {
+    return refuse(ResultCode::kUnsupported, fmt::format("unknown command '{}'", request.command),
+                  request.id, request.command);
+  }
+  if (found->second.needs == Permission::kWrite && peer.permission != Permission::kWrite) {
+    return refuse(ResultCode::kError, "permission denied", request.id, request.command, true);
+  }
+  Answer answer;
+  try {
+    answer = found->second.handler(request, peer);
+  } catch (const std::exception& e) {
+    return refuse(ResultCode::kError, fmt::format("{} failed: {}", request.command, e.what()),
+                  request.id, request.command);
+  }
+  Reply reply;
+  reply.line = format_reply(answer, request.id);
+  reply.command = request.command;
+  reply.result = answer.result;
+  return reply;
+}
+
+}  // namespace service

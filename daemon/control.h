@@ -1,0 +1,116 @@
+// The control protocol: one JSON object per line each way, shaped like ISC Kea's control channel.
+//   {"command": "findings", "arguments": {"rule": "unallocated"}, "id": 7}
+//   -> {"result": 0, "text": "...", "arguments": {...}, "id": 7}
+// result: 0 success, 1 error, 2 unsupported command, 3 empty. A CommandTable maps command names
+// to handlers; CommandTable::handle_line is the one catch site for control requests: whatever a
+// handler throws becomes a result-1 reply and the daemon lives on.
+// Not thread-safe: all methods are called from the loop thread.
+#ifndef CASEWATCH_DAEMON_CONTROL_H_
+#define CASEWATCH_DAEMON_CONTROL_H_
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace service {
+
+inline constexpr int kProtocolVersion = 1;
+
+enum class ResultCode : int { kSuccess = 0, kError = 1, kUnsupported = 2, kEmpty = 3 };
+
+// What a peer may do. Write commands change state (note, run-now, reload, shutdown).
+enum class Permission { kNone, kRead, kWrite };
+
+// Who asked, as SO_PEERCRED and the user database tell it.
+struct Peer {
+  std::int64_t uid = -1;
+  std::int64_t gid = -1;
+  std::int64_t pid = 0;
+  std::string user;  // user name, or "uid 1001" when unknown
+  Permission permission = Permission::kNone;
+};
+
+// Who may do what: root and the service's own uid may do everything; members of `read_group`
+// may use read commands; members of `admin_group` may also use write commands.
+struct AccessPolicy {
+  std::int64_t service_uid = 0;
+  std::optional<std::int64_t> read_group;   // gid of config.service.socket_group, if it exists
+  std::optional<std::int64_t> admin_group;  // gid of config.service.admin_group, if it exists
+};
+
+// The permission of a peer with `uid` whose groups (primary and supplementary) are `groups`.
+Permission permission_for(std::int64_t uid, const std::vector<std::int64_t>& groups,
+                          const AccessPolicy& policy);
+
+// The groups of the user `uid` (primary `gid` included) from the user database; {gid} when the
+// user is unknown.
+std::vector<std::int64_t> groups_of(std::int64_t uid, std::int64_t gid);
+
+// The user name of `uid`, or "uid N" when it has none.
+std::string user_name(std::int64_t uid);
+
+// The gid of the group called `name`; nullopt when empty or unknown.
+std::optional<std::int64_t> group_id(std::string_view name);
+
+// One parsed request.
+struct Request {
+  std::string command;
+  boost::json::object arguments;
+  boost::json::value id;  // echoed in the reply; null when absent
+};
+
+// A handler's answer.
+struct Answer {
+  ResultCode result = ResultCode::kSuccess;
+  std::string text;
+  boost::json::value arguments;  // null: no "arguments" member in the reply
+};
+
+// What one request line produced.
+struct Reply {
+  std::string line;     // the JSON reply, without the newline
+  bool close = false;   // close the connection after sending it (refused peers)
+  std::string command;  // for the audit: the command name, or "" when the line had none
+  ResultCode result = ResultCode::kSuccess;
+};
+
+// The argument `name` as a string; nullopt when absent or null. Throws std::invalid_argument
+// "argument \"name\" must be a string" for another type.
+std::optional<std::string> string_argument(const Request& request, std::string_view name);
+
+// The reply line for `answer` to a request with `id`.
+std::string format_reply(const Answer& answer, const boost::json::value& id);
+
+class CommandTable {
+ public:
+  using Handler = std::function<Answer(const Request&, const Peer&)>;
+
+  // Registers `name`; `needs` is kRead or kWrite. REQUIRES: `name` not registered yet.
+  void add(std::string name, Permission needs, Handler handler);
+
+  // Parses `line`, checks the peer's permission and runs the command's handler. Never throws
+  // for anything a handler or the line does: garbage -> result 1 "not JSON: ...", an unknown
+  // command -> result 2, a refused peer -> result 1 "permission denied" (and close), a handler's
+  // exception -> result 1 with its message.
+  Reply handle_line(std::string_view line, const Peer& peer) const;
+
+  std::vector<std::string> names() const;
+
+ private:
+  struct Entry {
+    Permission needs = Permission::kRead;
+    Handler handler;
+  };
+  std::map<std::string, Entry, std::less<>> commands_;
+};
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_CONTROL_H_

@@ -1,0 +1,206 @@
+#include "daemon/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace service {
+namespace {
+
+namespace asio = boost::asio;
+using asio::local::stream_protocol;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+// One connection. Owned jointly by its reader and its idle watchdog coroutines.
+struct ControlServer::Session {
+  explicit Session(stream_protocol::socket s)
+      : socket(std::move(s)), timer(socket.get_executor()) {}
+
+  void close() noexcept {
+    boost::system::error_code ignored;
+    socket.shutdown(stream_protocol::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    timer.cancel();
+  }
+
+  stream_protocol::socket socket;
+  asio::steady_timer timer;
+  Clock::time_point deadline;
+  Peer peer;
+};
+
+ControlServer::ControlServer(asio::io_context& io, ServerOptions options, Identify identify,
+                             Handler handler)
+    : io_(io),
+      options_(std::move(options)),
+      identify_(std::move(identify)),
+      handler_(std::move(handler)),
+      acceptor_(io) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+void ControlServer::start() {
+  namespace fs = std::filesystem;
+  const fs::path& path = options_.socket;
+  const fs::path folder = path.parent_path();
+  if (!folder.empty() && !fs::exists(folder)) {
+    fs::create_directories(folder);
+    fs::permissions(folder, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  }
+  const auto status = fs::symlink_status(path);
+  if (fs::exists(status)) {
+    if (!fs::is_socket(status)) {
+      throw std::runtime_error(fmt::format("{} exists and is not a socket", path.string()));
+    }
+    stream_protocol::socket probe(io_);
+    boost::system::error_code ec;
+    probe.connect(stream_protocol::endpoint(path.string()), ec);
+    if (!ec) {
+      throw std::runtime_error(fmt::format("another casewatchd is listening on {}", path.string()));
+    }
+    fs::remove(path);  // stale: its daemon is gone
+  }
+  acceptor_.open(stream_protocol());
+  boost::system::error_code ec;
+  const mode_t old_mask = ::umask(0117);
+  acceptor_.bind(stream_protocol::endpoint(path.string()), ec);
+  ::umask(old_mask);
+  if (ec) {
+    throw std::runtime_error(fmt::format("cannot bind {}: {}", path.string(), ec.message()));
+  }
+  bound_ = true;
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::group_write);
+  if (const auto gid = group_id(options_.group)) {
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*gid)) != 0) {
+      spdlog::warn("cannot give {} to group {}: {}", path.string(), options_.group,
+                   std::system_category().message(errno));
+    }
+  } else if (!options_.group.empty()) {
+    spdlog::warn("socket group {} does not exist; {} keeps its owner's group", options_.group,
+                 path.string());
+  }
+  spawn_accept();
+}
+
+void ControlServer::stop() noexcept {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (Session* session : sessions_) session->close();
+  if (bound_) {
+    std::error_code also_ignored;
+    std::filesystem::remove(options_.socket, also_ignored);
+  }
+}
+
+void ControlServer::spawn_accept() {
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        while (!stopped_) {
+          auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
+          if (stopped_ || ec == asio::error::operation_aborted) co_return;
+          if (ec) {
+            spdlog::warn("control socket: accept failed: {}", ec.message());
+            continue;
+          }
+          if (sessions_.size() >= static_cast<std::size_t>(options_.max_connections)) {
+            const std::string busy =
+                format_reply(Answer{ResultCode::kError, "too many connections", nullptr}, {}) +
+                "\n";
+            boost::system::error_code ignored;
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(busy), ignored);
+            socket.close(ignored);
+            continue;
+          }
+          spawn_session(std::move(socket));
+        }
+      },
+      asio::detached);
+}
+
+void ControlServer::spawn_session(stream_protocol::socket socket) {
+  auto session = std::make_shared<Session>(std::move(socket));
+  ucred cred{};
+  socklen_t length = sizeof cred;
+  if (::getsockopt(session->socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+    session->close();
+    return;
+  }
+  session->peer = identify_(cred.uid, cred.gid, cred.pid);
+  session->deadline = Clock::now() + options_.idle_timeout;
+  session->timer.expires_at(session->deadline);
+  sessions_.insert(session.get());
+
+  // The idle watchdog: closes the session when no whole line arrived before its deadline.
+  asio::co_spawn(
+      io_,
+      [session]() -> asio::awaitable<void> {
+        for (;;) {
+          co_await session->timer.async_wait(kTuple);
+          if (!session->socket.is_open()) co_return;
+          if (session->deadline <= Clock::now()) {
+            session->close();
+            co_return;
+          }
+          session->timer.expires_at(session->deadline);
+        }
+      },
+      asio::detached);
+
+  asio::co_spawn(
+      io_,
+      [this, session]() -> asio::awaitable<void> {
+        std::string buffer;
+        for (;;) {
+          auto [ec, n] = co_await asio::async_read_until(
+              session->socket, asio::dynamic_buffer(buffer, options_.max_line + 1), '\n', kTuple);
+          if (ec == asio::error::not_found) {
+            const std::string too_long =
+                format_reply(
+                    Answer{ResultCode::kError,
+                           fmt::format("line longer than {} bytes", options_.max_line), nullptr},
+                    {}) +
+                "\n";
+            co_await asio::async_write(session->socket, asio::buffer(too_long), kTuple);
+            break;
+          }
+          if (ec) break;  // hang-up, EOF, closed by the watchdog or stop()
+          std::string_view line(buffer.data(), n - 1);
+          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          session->deadline = Clock::now() + options_.idle_timeout;
+          Reply reply = handler_(line, session->peer);
+          buffer.erase(0, n);
+          reply.line += '\n';
+          auto [write_ec, written] =
+              co_await asio::async_write(session->socket, asio::buffer(reply.line), kTuple);
+          if (write_ec || reply.close) break;
+        }
+        session->close();
+        sessions_.erase(session.get());
+      },
+      asio::detached);
+}
+
+}  // namespace service

@@ -1,0 +1,253 @@
+#include "daemon/server.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::local::stream_protocol;
+using service::Permission;
+
+// A hang fails the test after this long instead of blocking the run.
+constexpr auto kWatchdog = std::chrono::seconds(5);
+
+// Runs `io` until `done()` holds or the watchdog expires; returns whether it holds.
+template <class Done>
+bool drive(asio::io_context& io, Done done) {
+  const auto give_up = std::chrono::steady_clock::now() + kWatchdog;
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
+    io.run_one_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// A client connection driven by the same io_context as the server.
+class Client {
+ public:
+  Client(asio::io_context& io, const std::filesystem::path& socket) : io_(io), socket_(io) {
+    socket_.connect(stream_protocol::endpoint(socket.string()));
+  }
+
+  void send(const std::string& bytes) {
+    bool sent = false;
+    asio::async_write(socket_, asio::buffer(bytes),
+                      [&](boost::system::error_code, std::size_t) { sent = true; });
+    REQUIRE(drive(io_, [&] { return sent; }));
+  }
+
+  // The next line from the server, or nullopt when it closed the connection first.
+  std::optional<std::string> next_line() {
+    bool done = false;
+    boost::system::error_code error;
+    std::size_t length = 0;
+    asio::async_read_until(socket_, asio::dynamic_buffer(buffer_), '\n',
+                           [&](boost::system::error_code ec, std::size_t n) {
+                             error = ec;
+                             length = n;
+                             done = true;
+                           });
+    REQUIRE(drive(io_, [&] { return done; }));
+    if (error) return std::nullopt;
+    std::string line = buffer_.substr(0, length - 1);
+    buffer_.erase(0, length);
+    return line;
+  }
+
+  std::optional<std::string> ask(const std::string& line) {
+    send(line + "\n");
+    return next_line();
+  }
+
+ private:
+  asio::io_context& io_;
+  stream_protocol::socket socket_;
+  std::string buffer_;
+};
+
+struct Fixture {
+  Fixture() {
+    table.add("ping", Permission::kRead, [](const service::Request&, const service::Peer& peer) {
+      return service::Answer{service::ResultCode::kSuccess, "pong uid " + std::to_string(peer.uid),
+                             nullptr};
+    });
+  }
+
+  service::ServerOptions options() const {
+    service::ServerOptions out;
+    out.socket = dir / "run" / "control.sock";
+    out.group = "";
+    out.idle_timeout = std::chrono::seconds(5);
+    out.max_connections = 4;
+    return out;
+  }
+
+  std::unique_ptr<service::ControlServer> make_server(service::ServerOptions opts) {
+    return std::make_unique<service::ControlServer>(
+        io, std::move(opts),
+        [this](std::int64_t uid, std::int64_t gid, std::int64_t pid) {
+          service::Peer peer;
+          peer.uid = uid;
+          peer.gid = gid;
+          peer.pid = pid;
+          peer.permission = permission;
+          return peer;
+        },
+        [this](std::string_view line, const service::Peer& peer) {
+          ++requests;
+          return table.handle_line(line, peer);
+        });
+  }
+
+  test_support::TempDir dir;
+  asio::io_context io;
+  service::CommandTable table;
+  Permission permission = Permission::kRead;
+  int requests = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the control socket answers requests line by line and survives garbage",
+          "[daemon][server]") {
+  Fixture f;
+  auto server = f.make_server(f.options());
+  server->start();
+  Client client(f.io, f.options().socket);
+
+  CHECK(client.ask(R"({"command": "ping", "id": 1})") ==
+        fmt::format(R"({{"result":0,"text":"pong uid {}","id":1}})", ::getuid()));
+  CHECK(client.ask("this is not json") == R"({"result":1,"text":"not JSON: syntax error"})");
+  CHECK(client.ask(R"({"command": "nope"})") == R"({"result":2,"text":"unknown command 'nope'"})");
+  // Two requests in one write get two replies, in order.
+  client.send("{\"command\": \"ping\", \"id\": 2}\r\n{\"command\": \"ping\", \"id\": 3}\n");
+  CHECK(client.next_line()->find(R"("id":2)") != std::string::npos);
+  CHECK(client.next_line()->find(R"("id":3)") != std::string::npos);
+  CHECK(f.requests == 5);
+}
+
+TEST_CASE("the control socket is 0660 and its new folder 0750", "[daemon][server]") {
+  Fixture f;
+  auto server = f.make_server(f.options());
+  server->start();
+
+  struct stat socket_stat {};
+  REQUIRE(::stat(f.options().socket.c_str(), &socket_stat) == 0);
+  CHECK((socket_stat.st_mode & 0777) == 0660);
+  struct stat folder_stat {};
+  REQUIRE(::stat(f.options().socket.parent_path().c_str(), &folder_stat) == 0);
+  CHECK((folder_stat.st_mode & 0777) == 0750);
+}
+
+TEST_CASE("a line over the cap gets an error reply and the connection is closed",
+          "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.max_line = 1024;
+  auto server = f.make_server(options);
+  server->start();
+  Client client(f.io, options.socket);
+
+  client.send(std::string(2000, 'x'));
+  CHECK(client.next_line() == R"({"result":1,"text":"line longer than 1024 bytes"})");
+  CHECK_FALSE(client.next_line());
+  CHECK(f.requests == 0);
+}
+
+TEST_CASE("an idle or half-open connection is closed after the idle timeout", "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.idle_timeout = std::chrono::milliseconds(50);
+  auto server = f.make_server(options);
+  server->start();
+  Client client(f.io, options.socket);
+
+  client.send(R"({"command": "pi)");  // half a request, then silence
+  CHECK_FALSE(client.next_line());
+  CHECK(drive(f.io, [&] { return server->sessions() == 0; }));
+}
+
+TEST_CASE("connections over the cap are told so and closed", "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.max_connections = 1;
+  auto server = f.make_server(options);
+  server->start();
+  Client first(f.io, options.socket);
+  REQUIRE(first.ask(R"({"command": "ping"})"));
+
+  Client second(f.io, options.socket);
+  CHECK(second.next_line() == R"({"result":1,"text":"too many connections"})");
+  CHECK_FALSE(second.next_line());
+  CHECK(first.ask(R"({"command": "ping"})"));
+}
+
+TEST_CASE("a peer outside the groups is refused and disconnected", "[daemon][server]") {
+  Fixture f;
+  f.permission = Permission::kNone;
+  auto server = f.make_server(f.options());
+  server->start();
+  Client client(f.io, f.options().socket);
+
+  CHECK(client.ask(R"({"command": "ping"})") == R"({"result":1,"text":"permission denied"})");
+  CHECK_FALSE(client.next_line());
+}
+
+TEST_CASE("a stale socket file is replaced, a live one is not", "[daemon][server]") {
+  Fixture f;
+  const auto path = f.options().socket;
+
+  SECTION("stale: left behind by a daemon that died") {
+    {
+      std::filesystem::create_directories(path.parent_path());
+      stream_protocol::acceptor dead(f.io, stream_protocol::endpoint(path.string()));
+    }
+    REQUIRE(std::filesystem::exists(path));
+    auto server = f.make_server(f.options());
+    server->start();
+    Client client(f.io, path);
+    CHECK(client.ask(R"({"command": "ping"})"));
+  }
+  SECTION("live: another daemon is listening") {
+    auto first = f.make_server(f.options());
+    first->start();
+    auto second = f.make_server(f.options());
+    CHECK_THROWS_WITH(second->start(), "another casewatchd is listening on " + path.string());
+  }
+  SECTION("not a socket at all") {
+    f.dir.write("run/control.sock", "precious");
+    auto server = f.make_server(f.options());
+    CHECK_THROWS_WITH(server->start(), path.string() + " exists and is not a socket");
+    CHECK(test_support::read_file(path) == "precious");
+  }
+}
+
+TEST_CASE("stop closes the sessions, removes the socket and lets the loop drain",
+          "[daemon][server]") {
+  Fixture f;
+  auto server = f.make_server(f.options());
+  server->start();
+  Client client(f.io, f.options().socket);
+  REQUIRE(client.ask(R"({"command": "ping"})"));
+
+  server->stop();
+  server->stop();  // idempotent
+
+  CHECK_FALSE(client.next_line());
+  CHECK_FALSE(std::filesystem::exists(f.options().socket));
+  CHECK(drive(f.io, [&] { return server->sessions() == 0; }));
+  f.io.restart();
+  f.io.run_for(std::chrono::seconds(5));
+  CHECK(f.io.stopped());  // no work left: run() returns by draining
+}
