@@ -1,0 +1,48 @@
+// The phases of casewatch_bench beyond ingest: the configuration it runs with, rule evaluation
+// over records in memory, and control-socket latency against a running casewatchd.
+#ifndef CASEWATCH_BENCH_BENCH_H_
+#define CASEWATCH_BENCH_BENCH_H_
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "bench/generator.h"
+#include "bench/measure.h"
+
+namespace bench {
+
+// The configuration the benchmark runs with: the `cases` source of the example configuration and
+// an `assessments` source, with the default rules that read them (unallocated over 28 days,
+// caseload, single assessment 45wd), state in `work`/state.
+std::string config_text(const std::filesystem::path& work);
+
+// Phase 3, run in a child process: spec.rows open case records and as many open assessments,
+// built in memory, then rules::evaluate over the default rules (all at once, then rule by rule
+// as "rule:<id>" figures). Figures: seconds, records, findings, records_rss_mb,
+// evaluate_extra_rss_mb.
+Figures evaluate_phase(const std::filesystem::path& work, const ExtractSpec& spec);
+
+// Phase 4: latency of the control socket of a real casewatchd.
+struct SocketFigures {
+  bool ran = false;
+  std::string skipped;  // why the phase did not run (a TODO for the reader)
+  std::string error;
+  int clients = 0;
+  double status_p50_ms = 0, status_p99_ms = 0, status_max_ms = 0;
+  double findings_p50_ms = 0, findings_p99_ms = 0, findings_max_ms = 0;
+  double longest_gap_ms = 0;  // the longest time with no answer to any client during the ingest
+  std::size_t requests = 0;
+  std::size_t failures = 0;
+  double ingest_seconds = 0;  // how long the daemon took to ingest the extract dropped meanwhile
+};
+SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec);
+void print_socket(const SocketFigures& figures);
+boost::json::value socket_json(const SocketFigures& figures);
+// Null when the phase did not run.
+boost::json::value socket_target_met(const SocketFigures& figures);
+
+}  // namespace bench
+
+#endif  // CASEWATCH_BENCH_BENCH_H_

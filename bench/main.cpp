@@ -1,0 +1,288 @@
+// casewatch_bench: generates a realistic case extract and reports how fast casewatch ingests it
+// (against sqlite3's own .import of the same file), how fast the rules evaluate a million open
+// records, and how quickly the control socket answers while an extract is ingested. It reports;
+// it asserts nothing. Usage: casewatch_bench [--rows N] [--dir FOLDER] [--keep] [--no-socket]
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/bench.h"
+#include "bench/generator.h"
+#include "bench/measure.h"
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "ingest/ingest.h"
+#include "rules/rules.h"
+#include "storage/storage.h"
+
+namespace bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kUsageError = 64;
+constexpr double kFirstIngestTarget = 1.0;  // x the .import time (aim 0.5)
+constexpr double kFirstIngestAim = 0.5;
+constexpr double kReingestTarget = 0.3;
+constexpr double kRssTargetMb = 200;
+constexpr double kEvaluateTargetSeconds = 0.5;
+
+struct Options {
+  std::size_t rows = 1'000'000;
+  fs::path dir;  // empty: a new folder under $TMPDIR
+  bool keep = false;
+  bool socket = true;
+};
+
+constexpr const char* kUsage =
+    "usage: casewatch_bench [--rows N] [--dir FOLDER] [--keep] [--no-socket]\n"
+    "  --rows N       rows of the generated extract (default 1000000)\n"
+    "  --dir FOLDER   work in FOLDER (created; default a new folder under $TMPDIR)\n"
+    "  --keep         keep the generated files and databases\n"
+    "  --no-socket    skip the control-socket latency phase\n";
+
+std::optional<Options> parse_options(int argc, char* argv[]) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--rows" && i + 1 < argc) {
+      char* end = nullptr;
+      const unsigned long long rows = std::strtoull(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || rows == 0 || rows > 9'000'000) {
+        std::fprintf(stderr, "casewatch_bench: --rows must be a number from 1 to 9000000\n");
+        return std::nullopt;
+      }
+      options.rows = static_cast<std::size_t>(rows);
+    } else if (arg == "--dir" && i + 1 < argc) {
+      options.dir = argv[++i];
+    } else if (arg == "--keep") {
+      options.keep = true;
+    } else if (arg == "--no-socket") {
+      options.socket = false;
+    } else {
+      std::fprintf(stderr, "casewatch_bench: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+fs::path make_work_dir(const Options& options) {
+  if (!options.dir.empty()) {
+    fs::create_directories(options.dir);
+    return fs::absolute(options.dir);
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = fmt::format("{}/casewatch-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error(fmt::format("cannot create a folder like {}", pattern));
+  }
+  return pattern;
+}
+
+// Phase (a) and (b): Engine::ingest_file through the real path, in this (child) process.
+Figures ingest_phase(const fs::path& work, const fs::path& file) {
+  spdlog::set_level(spdlog::level::warn);
+  const config::Config config = config::parse_config(config_text(work), work / "casewatch.toml");
+  service::prepare_state_dir(config);
+  const rules::Calendar calendar = config::load_calendar(config);
+  storage::History history(config.service.database_file());
+  service::Engine engine(config, calendar, history);
+  const auto start = std::chrono::steady_clock::now();
+  const auto outcome = engine.ingest_file(file, *config.rules.find_source("cases"));
+  const double seconds = seconds_since(start);
+  if (outcome.info.status != storage::ExtractStatus::kIngested) {
+    throw std::runtime_error(fmt::format("{} was {}: {}", outcome.info.file,
+                                         storage::to_string(outcome.info.status),
+                                         outcome.info.error));
+  }
+  return {{"seconds", seconds},
+          {"rows", static_cast<double>(outcome.info.rows)},
+          {"problems", static_cast<double>(outcome.info.problems)}};
+}
+
+// Diagnostics: the content hash alone, and the CSV reader alone (no storage).
+Figures hash_phase(const fs::path& file) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto hash = ingest::file_sha256(file);
+  return {{"seconds", seconds_since(start)}, {"hash_chars", static_cast<double>(hash.size())}};
+}
+
+Figures parse_phase(const fs::path& work, const fs::path& file) {
+  const config::Config config = config::parse_config(config_text(work), work / "casewatch.toml");
+  const auto start = std::chrono::steady_clock::now();
+  std::ifstream in(file, std::ios::binary);
+  ingest::ExtractReader reader(in, *config.rules.find_source("cases"));
+  rules::Record record;
+  std::size_t rows = 0;
+  while (reader.next(record)) ++rows;
+  const double seconds = seconds_since(start);
+  if (auto verdict = reader.verdict()) throw std::runtime_error("reader verdict: " + *verdict);
+  return {{"seconds", seconds}, {"rows", static_cast<double>(rows)}};
+}
+
+std::string verdict(bool met) { return met ? "ok" : "MISSED"; }
+
+struct Row {
+  std::string phase;
+  const PhaseResult* result;
+  std::string ratio;  // "" when not applicable
+  std::string target;
+  std::string status;
+};
+
+void print_table(const std::vector<Row>& rows) {
+  std::printf("%-44s %9s %9s %8s  %-22s %s\n", "phase", "wall s", "peak MB", "x import", "target",
+              "");
+  for (const auto& row : rows) {
+    if (!row.result->ok) {
+      std::printf("%-44s FAILED: %s\n", row.phase.c_str(), row.result->error.c_str());
+      continue;
+    }
+    const auto seconds = row.result->figures.contains("seconds") ? row.result->figures.at("seconds")
+                                                                 : row.result->wall_seconds;
+    std::printf("%-44s %9.3f %9.1f %8s  %-22s %s\n", row.phase.c_str(), seconds,
+                row.result->peak_rss_mb, row.ratio.c_str(), row.target.c_str(), row.status.c_str());
+  }
+}
+
+boost::json::value figure_or_null(const PhaseResult& result, const std::string& name) {
+  if (!result.ok || !result.figures.contains(name)) return nullptr;
+  return result.figures.at(name);
+}
+
+boost::json::object phase_json(const PhaseResult& result) {
+  boost::json::object o;
+  o["ok"] = result.ok;
+  if (!result.ok) o["error"] = result.error;
+  o["seconds"] = figure_or_null(result, "seconds");
+  o["process_seconds"] = result.wall_seconds;
+  o["peak_rss_mb"] = result.peak_rss_mb;
+  for (const auto& [name, value] : result.figures) {
+    if (name != "seconds") o[name] = value;
+  }
+  return o;
+}
+
+int run(const Options& options) {
+  const fs::path work = make_work_dir(options);
+  std::printf("casewatch benchmark: %zu rows, working in %s\n", options.rows, work.c_str());
+
+  ExtractSpec spec;
+  spec.rows = options.rows;
+  const auto start = std::chrono::steady_clock::now();
+  const GeneratedFiles files = write_extracts(spec, work / "generated");
+  std::printf(
+      "generated %s (%.1f MB, %zu rows: %zu unallocated, %zu closed, %zu with quoted fields) "
+      "and %s (%zu rows changed) in %.1f s\n\n",
+      files.first.filename().c_str(), static_cast<double>(files.bytes) / 1e6, files.rows,
+      files.unallocated_rows, files.closed_rows, files.quoted_rows,
+      files.changed.filename().c_str(), files.changed_rows, seconds_since(start));
+
+  // (c) first, while the file is still where it was generated (ingest moves it to archive/).
+  const PhaseResult import =
+      run_command({"/usr/bin/sqlite3", (work / "import.db").string(), ".mode csv",
+                   fmt::format(".import '{}' t", files.first.string())},
+                  (work / "sqlite3.log").string());
+  const PhaseResult hash = run_forked([&] { return hash_phase(files.first); });
+  const PhaseResult parse = run_forked([&] { return parse_phase(work, files.first); });
+  const PhaseResult first = run_forked([&] { return ingest_phase(work, files.first); });
+  const PhaseResult again = run_forked([&] { return ingest_phase(work, files.changed); });
+  const PhaseResult evaluation = run_forked([&] { return evaluate_phase(work, spec); });
+  SocketFigures socket;
+  if (options.socket) socket = socket_phase(work, spec);
+
+  const double import_seconds = import.ok ? import.wall_seconds : 0;
+  const auto ratio = [&](const PhaseResult& r) -> std::optional<double> {
+    if (!r.ok || !import.ok || import_seconds <= 0) return std::nullopt;
+    return r.figures.at("seconds") / import_seconds;
+  };
+  const auto ratio_text = [](std::optional<double> r) {
+    return r ? fmt::format("{:.2f}", *r) : std::string("-");
+  };
+  const auto first_ratio = ratio(first);
+  const auto again_ratio = ratio(again);
+  const bool first_ok = first_ratio && *first_ratio <= kFirstIngestTarget;
+  const bool again_ok = again_ratio && *again_ratio <= kReingestTarget;
+  const bool first_rss_ok = first.ok && first.peak_rss_mb <= kRssTargetMb;
+  const bool again_rss_ok = again.ok && again.peak_rss_mb <= kRssTargetMb;
+  const double evaluate_seconds = evaluation.ok ? evaluation.figures.at("seconds") : 0;
+  const bool evaluate_ok = evaluation.ok && evaluate_seconds <= kEvaluateTargetSeconds;
+
+  std::vector<Row> rows = {
+      {"(c) sqlite3 .import (reference)", &import, "1.00", "", ""},
+      {"(a) first ingest, full validation", &first, ratio_text(first_ratio),
+       fmt::format("<= {:.1f}x (aim {:.1f}x)", kFirstIngestTarget, kFirstIngestAim),
+       verdict(first_ok) + (first_ratio && *first_ratio <= kFirstIngestAim ? " (aim met)" : "")},
+      {"(b) re-ingest, 1% of rows changed", &again, ratio_text(again_ratio),
+       fmt::format("<= {:.1f}x", kReingestTarget), verdict(again_ok)},
+      {"    peak RSS of (a) / (b)", &first, "", fmt::format("<= {:.0f} MB", kRssTargetMb),
+       fmt::format("{} / {} ({:.1f} MB)", verdict(first_rss_ok), verdict(again_rss_ok),
+                   again.peak_rss_mb)},
+      {"    diagnostic: SHA-256 of the file only", &hash, ratio_text(ratio(hash)), "", ""},
+      {"    diagnostic: CSV reader only, no storage", &parse, ratio_text(ratio(parse)), "", ""},
+      {"(3) evaluate open records, default rules", &evaluation, "",
+       fmt::format("<= {:.1f} s", kEvaluateTargetSeconds), verdict(evaluate_ok)},
+  };
+  print_table(rows);
+  if (evaluation.ok) {
+    const auto& f = evaluation.figures;
+    std::printf(
+        "    %.0f open records in memory: %.1f MB resident before evaluating; evaluation "
+        "added %.1f MB at peak; %.0f findings\n",
+        f.at("records"), f.at("records_rss_mb"), f.at("evaluate_extra_rss_mb"), f.at("findings"));
+    for (const auto& [name, value] : f) {
+      if (name.starts_with("rule:"))
+        std::printf("    rule %-36s %9.3f s\n", name.c_str() + 5, value);
+    }
+  }
+  print_socket(socket);
+
+  boost::json::object json;
+  json["rows"] = files.rows;
+  json["bytes"] = files.bytes;
+  json["changed_rows"] = files.changed_rows;
+  json["import"] = phase_json(import);
+  json["first_ingest"] = phase_json(first);
+  json["reingest"] = phase_json(again);
+  json["hash_only"] = phase_json(hash);
+  json["parse_only"] = phase_json(parse);
+  json["first_ingest_ratio"] = first_ratio ? boost::json::value(*first_ratio) : nullptr;
+  json["reingest_ratio"] = again_ratio ? boost::json::value(*again_ratio) : nullptr;
+  json["evaluate"] = phase_json(evaluation);
+  json["socket"] = socket_json(socket);
+  json["targets_met"] = boost::json::object{{"first_ingest", first_ok},
+                                            {"reingest", again_ok},
+                                            {"peak_rss", first_rss_ok && again_rss_ok},
+                                            {"evaluate", evaluate_ok},
+                                            {"socket_status_p99", socket_target_met(socket)}};
+  std::printf("\n%s\n", boost::json::serialize(json).c_str());
+
+  if (!options.keep && options.dir.empty()) fs::remove_all(work);
+  return import.ok && first.ok && again.ok && evaluation.ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char* argv[]) {
+  const auto options = bench::parse_options(argc, argv);
+  if (!options) return bench::kUsageError;
+  try {
+    return bench::run(*options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "casewatch_bench: %s\n", e.what());
+    return 1;
+  }
+}
