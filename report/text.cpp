@@ -123,13 +123,11 @@ void add_paragraph(std::string& out, std::string_view text, std::size_t indent =
     std::string& last = lines.back();
     while (width(last) + 4 > kPageWidth - indent) {
       const auto space = last.rfind(' ');
-      if (space == std::string::npos) {
-        last = detail::truncate(last, kPageWidth - indent - 4);
-        break;
-      }
+      if (space == std::string::npos) break;
       last.erase(space);
     }
-    last += " ...";
+    // A single over-long word is cut, ending with "...".
+    last = detail::truncate(last + " ...", kPageWidth - indent);
   }
   for (const auto& line : lines) out += std::string(indent, ' ') + line + "\n";
 }
@@ -157,18 +155,19 @@ struct Footnotes {
 // The column layout and cells of review-list items, by rule kind.
 std::vector<Column> item_columns(const rules::Rule& rule) {
   if (rule.kind == rules::RuleKind::kUnallocated) {
-    return {{"Case", 12},
-            {"Person", 10},
-            {"Worker", 14, false, true},
-            {"Since", 12},
-            {"Days", 4, true},
-            {"Band", 13, false, true},
+    return {{"Case", 12, false, true},   {"Person", 10, false, true},
+            {"Worker", 14, false, true}, {"Since", 12},
+            {"Days", 4, true},           {"Band", 13, false, true},
             {"Status", 17, false, true}};
   }
   if (detail::has_due_dates(rule)) {
-    std::vector<Column> columns = {
-        {"Case", 11}, {"Person", 9},          {"Worker", 11, false, true}, {"Start", 11},
-        {"Due", 12},  {"Days over", 8, true}, {"Status", 18, false, true}};
+    std::vector<Column> columns = {{"Case", 11, false, true},
+                                   {"Person", 9, false, true},
+                                   {"Worker", 11, false, true},
+                                   {"Start", 11},
+                                   {"Due", 12},
+                                   {"Days over", 8, true},
+                                   {"Status", 18, false, true}};
     if (rule.limit.unit == rules::Unit::kWorkingDays) {
       columns.insert(columns.begin() + 5, Column{"Work days", 4, true});
     } else {
@@ -176,12 +175,8 @@ std::vector<Column> item_columns(const rules::Rule& rule) {
     }
     return columns;
   }
-  return {{"Case", 14},
-          {"Person", 12},
-          {"Worker", 20, false, true},
-          {"Cases", 6, true},
-          {"Band", 14, false, true},
-          {"Status", 18, false, true}};
+  return {{"Case", 14, false, true}, {"Person", 12, false, true}, {"Worker", 20, false, true},
+          {"Cases", 6, true},        {"Band", 14, false, true},   {"Status", 18, false, true}};
 }
 
 Row item_row(const rules::Rule& rule, const rules::TrackedFinding& item, Footnotes& notes) {
@@ -285,8 +280,8 @@ void add_review_list(std::string& out, const RuleSection& section) {
                         detail::resolution_text(item, rule)});
       }
       add_table(out,
-                {{"Case", 12},
-                 {"Person", 10},
+                {{"Case", 12, false, true},
+                 {"Person", 10, false, true},
                  {"Team", 14, false, true},
                  {"Worker", 13, false, true},
                  {"On list since", 11, false, true},
@@ -307,8 +302,8 @@ void add_review_list(std::string& out, const RuleSection& section) {
           {f.key, f.person, detail::team_label(f.team), f.worker, problem, item_status(*item)});
     }
     add_table(out,
-              {{"Case", 12},
-               {"Person", 10},
+              {{"Case", 12, false, true},
+               {"Person", 10, false, true},
                {"Team", 13, false, true},
                {"Worker", 13, false, true},
                {"Problem", 26, false, true},

@@ -25,8 +25,8 @@ struct Fixture {
   }
 };
 
-inline rules::TrackedFinding tracked(rules::Finding finding, rules::FindingStatus status,
-                                     int weeks, rules::Date first_seen) {
+inline rules::TrackedFinding tracked(rules::Finding finding, rules::FindingStatus status, int weeks,
+                                     rules::Date first_seen) {
   rules::TrackedFinding item;
   item.finding = std::move(finding);
   item.status = status;
@@ -62,8 +62,12 @@ inline std::unique_ptr<Fixture> week_47() {
     section.as_of = as_of;
     section.previous_review = d(2026, 11, 13);
 
-    rules::Finding a{.rule = "unallocated", .key = "C-1001", .person = "P-501",
-                     .team = "North Assessment", .worker = "", .band = "2 to 3 months"};
+    rules::Finding a{.rule = "unallocated",
+                     .key = "C-1001",
+                     .person = "P-501",
+                     .team = "North Assessment",
+                     .worker = "",
+                     .band = "2 to 3 months"};
     a.since = d(2026, 9, 1);
     a.days = 80;  // 29 + 31 + 20
     auto item_a = tracked(a, FindingStatus::kCarried, 6, d(2026, 10, 9));
@@ -75,15 +79,22 @@ inline std::unique_ptr<Fixture> week_47() {
         "officer before the conference.",
         "J Smith", "2026-11-19T10:15:00Z"};
 
-    rules::Finding b{.rule = "unallocated", .key = "C-1002", .person = "P-502",
-                     .team = "North Assessment", .worker = "Duty", .band = "1 to 2 months"};
+    rules::Finding b{.rule = "unallocated",
+                     .key = "C-1002",
+                     .person = "P-502",
+                     .team = "North Assessment",
+                     .worker = "Duty",
+                     .band = "1 to 2 months"};
     b.since = d(2026, 10, 12);
     b.days = 39;  // 19 + 20
     auto item_b = tracked(b, FindingStatus::kNew, 0, as_of);
     item_b.silenced = true;
 
-    rules::Finding c{.rule = "unallocated", .key = "C-1003", .person = "P-503",
-                     .team = "South & East <Family Support>", .worker = "Team South",
+    rules::Finding c{.rule = "unallocated",
+                     .key = "C-1003",
+                     .person = "P-503",
+                     .team = "South & East <Family Support>",
+                     .worker = "Team South",
                      .band = "1 to 2 months"};
     c.since = d(2026, 10, 20);
     c.since_at_least = true;
@@ -92,21 +103,36 @@ inline std::unique_ptr<Fixture> week_47() {
     item_c.latest_note = rules::Note{"Allocation panel \"Tuesday\" agreed O'Neill's transfer",
                                      "uid 1001", "2026-11-18T16:00:00Z"};
 
-    rules::Finding e{.rule = "unallocated", .key = "C-1004", .person = "P-504", .team = "",
-                     .worker = "", .band = std::string(rules::kInaccuraciesBand),
+    rules::Finding e{.rule = "unallocated",
+                     .key = "C-1004",
+                     .person = "P-504",
+                     .team = "",
+                     .worker = "",
+                     .band = std::string(rules::kInaccuraciesBand),
                      .state = State::kUntrusted,
                      .detail = "allocation end 2026-01-05 is before allocation start 2026-02-01"};
     auto item_e = tracked(e, FindingStatus::kNew, 0, as_of);
 
     section.open = {item_c, item_e, item_b, item_a};  // deliberately out of order
 
-    rules::Finding r1{.rule = "unallocated", .key = "C-0990", .person = "P-490",
-                      .team = "North Assessment", .worker = "A Patel", .band = "1 to 2 months"};
-    rules::Finding r2{.rule = "unallocated", .key = "C-0991", .person = "P-491",
-                      .team = "South & East <Family Support>", .worker = "",
+    rules::Finding r1{.rule = "unallocated",
+                      .key = "C-0990",
+                      .person = "P-490",
+                      .team = "North Assessment",
+                      .worker = "A Patel",
+                      .band = "1 to 2 months"};
+    rules::Finding r2{.rule = "unallocated",
+                      .key = "C-0991",
+                      .person = "P-491",
+                      .team = "South & East <Family Support>",
+                      .worker = "",
                       .band = "2 to 3 months"};
-    rules::Finding r3{.rule = "unallocated", .key = "C-0992", .person = "P-492",
-                      .team = "North Assessment", .worker = "", .band = "1 to 2 months"};
+    rules::Finding r3{.rule = "unallocated",
+                      .key = "C-0992",
+                      .person = "P-492",
+                      .team = "North Assessment",
+                      .worker = "",
+                      .band = "1 to 2 months"};
     section.resolved = {
         {r1, d(2026, 10, 2), as_of, rules::Resolution::kConditionStopped,
          "allocated to A Patel (seen 2026-11-20)"},
@@ -152,22 +178,34 @@ inline std::unique_ptr<Fixture> week_47() {
     section.as_of = as_of;
     section.baseline = true;
 
-    rules::Finding a{.rule = "single-assessment", .key = "A-2001", .person = "P-601",
-                     .team = "North Assessment", .worker = "B Jones", .band = "",
+    rules::Finding a{.rule = "single-assessment",
+                     .key = "A-2001",
+                     .person = "P-601",
+                     .team = "North Assessment",
+                     .worker = "B Jones",
+                     .band = "",
                      .state = State::kOverdue};
     a.start = d(2026, 8, 3);
     a.due = d(2026, 10, 6);  // 45 working days, one more for the bank holiday of 31 Aug
     a.days = 45;             // 25 + 20
     a.working_days = 80;
-    rules::Finding b{.rule = "single-assessment", .key = "A-2002", .person = "P-602",
-                     .team = "South & East <Family Support>", .worker = "C O'Brien", .band = "",
+    rules::Finding b{.rule = "single-assessment",
+                     .key = "A-2002",
+                     .person = "P-602",
+                     .team = "South & East <Family Support>",
+                     .worker = "C O'Brien",
+                     .band = "",
                      .state = State::kDueSoon};
     b.start = d(2026, 9, 21);
     b.due = d(2026, 11, 23);
     b.days = -3;
     b.working_days = 44;
-    rules::Finding c{.rule = "single-assessment", .key = "A-2003", .person = "P-603",
-                     .team = "North Assessment", .worker = "B Jones", .band = "",
+    rules::Finding c{.rule = "single-assessment",
+                     .key = "A-2003",
+                     .person = "P-603",
+                     .team = "North Assessment",
+                     .worker = "B Jones",
+                     .band = "",
                      .state = State::kDataProblem,
                      .detail = "end 2026-09-19 is before start 2026-09-21"};
     section.open = {tracked(b, FindingStatus::kNew, 0, as_of),

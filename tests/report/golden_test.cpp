@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,17 +25,18 @@ void check_golden(const std::string& name, const std::string& actual) {
   if (updating()) {
     std::ofstream out(file, std::ios::binary);
     out << actual;
-    FAIL("rewrote " << file.string() << " (CASEWATCH_UPDATE_GOLDEN=1); check the diff, commit it "
-                    "and run again without the variable");
+    FAIL("rewrote " << file.string()
+                    << " (CASEWATCH_UPDATE_GOLDEN=1); check the diff, commit it "
+                       "and run again without the variable");
   }
   REQUIRE(std::filesystem::exists(file));
   CHECK(actual == test_support::read_file(file));
 }
 
 const std::vector<std::string> kAllColumns = {
-    "rule", "title",   "key",           "person", "team",        "worker",     "band",
-    "status", "since", "days",          "working_days", "start", "due",        "end",
-    "weeks_on_list",   "note",          "note_author", "note_at", "resolved_reason"};
+    "rule",          "title", "key",         "person",       "team",           "worker", "band",
+    "status",        "since", "days",        "working_days", "start",          "due",    "end",
+    "weeks_on_list", "note",  "note_author", "note_at",      "resolved_reason"};
 
 }  // namespace
 
