@@ -24,8 +24,12 @@ enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kAfterQuote 
 
 }  // namespace
 
-CsvTokenizer::CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size)
-    : in_(in), encoding_(encoding), block_size_(std::max<std::size_t>(block_size, 1)) {
+CsvTokenizer::CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size,
+                           std::size_t max_row_bytes)
+    : in_(in),
+      encoding_(encoding),
+      block_size_(std::max<std::size_t>(block_size, 1)),
+      max_row_bytes_(max_row_bytes) {
   raw_.resize(std::max<std::size_t>(block_size_, 3));  // the first block holds any BOM whole
 }
 
@@ -70,7 +74,7 @@ bool CsvTokenizer::read_row(CsvRow& row) {
   row.ends.clear();
   row.issues.clear();
   row.quoted = false;
-  if (pos_ == end_ && !refill()) return false;
+  if (gave_up_ || (pos_ == end_ && !refill())) return false;
   row.line = line_;
   State state = State::kFieldStart;
   std::size_t protected_end = 0;  // data before this offset came from inside quotes
@@ -86,6 +90,13 @@ bool CsvTokenizer::read_row(CsvRow& row) {
   };
   const auto add_issue = [&](QuoteIssue kind) { row.issues.push_back({row.ends.size(), kind}); };
   for (;;) {
+    if (row.data.size() > max_row_bytes_) {
+      add_issue(QuoteIssue::kTooLong);
+      end_field();
+      row.last_line = line_;
+      gave_up_ = true;
+      return true;
+    }
     if (pos_ == end_ && !refill()) {
       if (state == State::kQuoted) add_issue(QuoteIssue::kUnterminated);
       end_field();

@@ -19,6 +19,7 @@ enum class QuoteIssue {
   kBareQuote,       // a quote inside an unquoted field (kept as text)
   kUndoubledQuote,  // a quote inside a quoted field not doubled (kept as text)
   kUnterminated,    // the file ends inside a quoted field
+  kTooLong,         // the row is longer than the limit; the tokenizer reads no further
 };
 
 // One row as the tokenizer found it. Buffers are reused from row to row.
@@ -48,10 +49,15 @@ struct CsvRow {
 // bytes are passed on unchecked. Not thread-safe.
 class CsvTokenizer {
  public:
-  // REQUIRES: `in` outlives the tokenizer.
-  CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size = 1 << 20);
+  // A row longer than this (in practice: a quote never closed) ends the reading.
+  static constexpr std::size_t kMaxRowBytes = std::size_t{16} << 20;
 
-  // Reads the next non-blank row into `row`; false at the end of the input.
+  // REQUIRES: `in` outlives the tokenizer.
+  CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size = 1 << 20,
+               std::size_t max_row_bytes = kMaxRowBytes);
+
+  // Reads the next non-blank row into `row`; false at the end of the input, or after a row
+  // with QuoteIssue::kTooLong (which is returned, holding its first kMaxRowBytes or so).
   // Throws std::runtime_error when the stream fails other than at its end.
   bool next(CsvRow& row);
 
@@ -66,6 +72,8 @@ class CsvTokenizer {
   std::istream& in_;
   rules::Encoding encoding_;
   std::size_t block_size_;
+  std::size_t max_row_bytes_;
+  bool gave_up_ = false;   // a row was too long: the rest is not read
   std::string raw_;        // the block as read
   std::string converted_;  // the block as UTF-8 when converting from windows-1252
   const char* pos_ = nullptr;

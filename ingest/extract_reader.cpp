@@ -65,6 +65,7 @@ std::string quote_message(QuoteIssue kind) {
     case QuoteIssue::kUndoubledQuote:
       return "a quote inside a quoted field is not doubled (write \"\" for a quote)";
     case QuoteIssue::kUnterminated:
+    case QuoteIssue::kTooLong:
       break;
   }
   return "a quoted field is not closed before the end of the file";
@@ -154,10 +155,8 @@ void ExtractReader::Impl::read_header() {
     return;
   }
   for (const auto& issue : row.issues) {
-    if (issue.kind == QuoteIssue::kUnterminated) {
-      header_problem =
-          "the header row has a quoted field that is not closed before the end of "
-          "the file";
+    if (issue.kind == QuoteIssue::kUnterminated || issue.kind == QuoteIssue::kTooLong) {
+      header_problem = "the header row has a quoted field that is not closed";
       return;
     }
   }
@@ -242,6 +241,13 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
                   fmt::format("a quoted field is not closed before the end of the file (lines "
                               "{}-{} are read as one row)",
                               row.line, row.last_line));
+      return finish(false);
+    }
+    if (issue.kind == QuoteIssue::kTooLong) {
+      unterminated_line = row.line;
+      add_problem({}, fmt::format("the row is longer than {} MiB (is a quote not closed?); the "
+                                  "rest of the file is not read",
+                                  CsvTokenizer::kMaxRowBytes >> 20));
       return finish(false);
     }
   }
@@ -367,8 +373,7 @@ std::optional<std::string> ExtractReader::verdict() const {
   if (impl.rows == 0) reasons.push_back("the file has a header but no rows");
   if (impl.unterminated_line) {
     reasons.push_back(fmt::format(
-        "a quoted field starting on line {} is not closed before the end of the file, so the "
-        "rows after it cannot be read",
+        "a quoted field starting on line {} is not closed, so the rows after it cannot be read",
         *impl.unterminated_line));
   }
   if (impl.repeat_count > 0) {

@@ -67,3 +67,15 @@ TEST_CASE("the tokenizer reports an unterminated quote on the row's first line",
           std::vector<std::string>{"1-1:a|b", "2-3:1|x\ny\n !1/2"});
   }
 }
+
+TEST_CASE("a row longer than the limit ends the reading", "[ingest][csv]") {
+  std::istringstream in("a,b\n1,\"never closed\n2,x\n3,y\n");
+  ingest::CsvTokenizer tokenizer(in, rules::Encoding::kUtf8, 4, 10);
+  ingest::CsvRow row;
+  REQUIRE(tokenizer.next(row));
+  REQUIRE(tokenizer.next(row));
+  CHECK(row.line == 2);
+  REQUIRE(row.issues.size() == 1);
+  CHECK(row.issues[0].kind == ingest::QuoteIssue::kTooLong);
+  CHECK_FALSE(tokenizer.next(row));
+}

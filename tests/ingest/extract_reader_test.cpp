@@ -121,8 +121,8 @@ TEST_CASE("the reader reports malformed rows with the row's first physical line"
 TEST_CASE("an unterminated quote rejects the whole file", "[ingest][csv]") {
   const auto result = read_all("id,v\n1,a\n2,\"open\n3,b\n", id_value_source());
   CHECK(result.verdict ==
-        "a quoted field starting on line 3 is not closed before the end of the file, so the rows "
-        "after it cannot be read; 1 of 2 rows have problems, more than the 0.5% allowed "
+        "a quoted field starting on line 3 is not closed, so the rows after it cannot be read; 1 "
+        "of 2 rows have problems, more than the 0.5% allowed "
         "(max_bad_rows)");
 }
 
@@ -408,4 +408,17 @@ TEST_CASE("next() returns false at once after a header problem", "[ingest][heade
   CHECK(reader.header_problem().has_value());
   CHECK_FALSE(reader.next(record));
   CHECK(reader.rows() == 0);
+}
+
+TEST_CASE("more problems than can be kept in memory reject the file", "[ingest][verdict]") {
+  auto source = id_value_source();
+  source.fields[0].is_date = true;
+  source.max_bad_rows = 1.0;
+  std::string csv = "id,v\n";
+  for (int i = 0; i < 100'001; ++i) csv += std::to_string(i) + ",x\n";
+  const auto result = read_all(csv, source);
+  CHECK(result.rows == 100'001);
+  CHECK(result.problem_rows == 100'001);
+  CHECK(result.problems.size() == 100'000);
+  CHECK(result.verdict == "more than 100000 problems, too many to record them all");
 }
