@@ -60,7 +60,24 @@ std::string small(std::string_view text) {
   return fmt::format("<span style=\"{}\">{}</span>", kSmallStyle, esc(text));
 }
 
-std::string table_open() { return fmt::format("<table style=\"{}\">", kTableStyle); }
+// Every table sits in a box that scrolls sideways on a narrow screen.
+std::string table_open(std::string_view extra_style = "") {
+  return fmt::format("<div style=\"{}\"><table style=\"{}{}\">", kScrollStyle, kTableStyle,
+                     extra_style);
+}
+constexpr std::string_view kTableClose = "</table></div>";
+
+// A case key that never breaks at its hyphens.
+std::string key_html(std::string_view key) {
+  return fmt::format("<b style=\"white-space:nowrap\">{}</b>", esc(key));
+}
+
+// A date whose parts stay on one line.
+std::string date_html(rules::Date date) {
+  std::string out;
+  for (const char c : long_date(date)) out += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  return out;
+}
 
 std::string rag_cell(rules::Rag rag) {
   std::string_view style = kTdStyle;
@@ -102,23 +119,23 @@ void add_items(std::string& out, const rules::Rule& rule, const detail::TeamGrou
   for (const auto* item : group.items) {
     const auto& f = item->finding;
     out += "<tr>";
-    out += td_raw(fmt::format("<b>{}</b><br>{}", esc(f.key), small(f.person)));
+    out += td_raw(key_html(f.key) + "<br>" + small(f.person));
     out += td(f.worker.empty() ? "-" : f.worker);
     if (unallocated) {
-      const std::string since = f.since ? long_date(*f.since) : "-";
-      out += td_raw(fmt::format("{}{}<br>{}", f.since_at_least ? "at least " : "", esc(since),
+      const std::string since = f.since ? date_html(*f.since) : "-";
+      out += td_raw(fmt::format("{}{}<br>{}", f.since_at_least ? "at least " : "", since,
                                 small(fmt::format("{} days", f.days))));
       out += td(f.band);
     } else if (due_dates) {
       std::string over = f.state == rules::State::kDueSoon ? std::string("due soon")
                                                            : fmt::format("{} days over", f.days);
       if (f.assumed_interval) over += ", interval assumed";
-      out += td_raw(fmt::format("{}<br>{}", esc(f.due ? long_date(*f.due) : "-"), small(over)));
-      std::string start = f.start ? long_date(*f.start) : "-";
+      out += td_raw(fmt::format("{}<br>{}", f.due ? date_html(*f.due) : "-", small(over)));
+      std::string start = f.start ? date_html(*f.start) : "-";
       std::string extra = rule.limit.unit == rules::Unit::kWorkingDays
                               ? fmt::format("{} working days", f.working_days)
                               : "";
-      out += td_raw(esc(start) + (extra.empty() ? "" : "<br>" + small(extra)));
+      out += td_raw(start + (extra.empty() ? "" : "<br>" + small(extra)));
     } else {
       out += td(std::to_string(f.days), true) + td(f.band);
     }
@@ -132,7 +149,7 @@ void add_items(std::string& out, const rules::Rule& rule, const detail::TeamGrou
           esc(note.author), esc(detail::note_date(note)), esc(note.text));
     }
   }
-  out += "</table>";
+  out += kTableClose;
 }
 
 void add_review_list(std::string& out, const RuleSection& section) {
@@ -184,16 +201,16 @@ void add_review_list(std::string& out, const RuleSection& section) {
       for (const auto& item : section.resolved) {
         const std::string reason = esc(detail::resolution_text(item, rule));
         out += "<tr>";
-        out += td_raw(fmt::format("<b>{}</b><br>{}", esc(item.last.key), small(item.last.person)));
+        out += td_raw(key_html(item.last.key) + "<br>" + small(item.last.person));
         out += td_raw(fmt::format("{}<br>{}", esc(detail::team_label(item.last.team)),
                                   small(item.last.worker)));
-        out += td(long_date(item.first_seen));
+        out += td_raw(date_html(item.first_seen));
         out += td_raw(item.reason == rules::Resolution::kVanished
                           ? fmt::format("<span style=\"{}\">{}</span>", kVanishedStyle, reason)
                           : reason);
         out += "</tr>";
       }
-      out += "</table>";
+      out += kTableClose;
     }
   }
 
@@ -209,13 +226,13 @@ void add_review_list(std::string& out, const RuleSection& section) {
                                   : !f.band.empty() ? f.band
                                                     : std::string(rules::to_string(f.state));
       out += "<tr>";
-      out += td_raw(fmt::format("<b>{}</b><br>{}", esc(f.key), small(f.person)));
+      out += td_raw(key_html(f.key) + "<br>" + small(f.person));
       out += td_raw(fmt::format("{}<br>{}", esc(detail::team_label(f.team)), small(f.worker)));
       out += td(problem);
       out += td_raw(item_status_html(*item));
       out += "</tr>";
     }
-    out += "</table>";
+    out += kTableClose;
   }
 }
 
@@ -224,7 +241,7 @@ void add_band_tables(std::string& out, const Review& review) {
   if (tables.empty()) return;
   out += fmt::format("<h2 style=\"{}\">Band table</h2>", kH2Style);
   for (const auto& table : tables) {
-    out += fmt::format("<div style=\"{}\">", kScrollStyle) + table_open() + "<tr>" + th("Rule");
+    out += table_open() + "<tr>" + th("Rule");
     for (const auto& band : table.bands) out += th(band, true);
     out += th("Grand total", true) + "</tr>";
     for (const auto& row : table.rows) {
@@ -239,7 +256,7 @@ void add_band_tables(std::string& out, const Review& review) {
       }
       out += fmt::format("<td style=\"{}\">{}</td></tr>", kTotalStyle, table.grand_total);
     }
-    out += "</table></div>";
+    out += kTableClose;
   }
 }
 
@@ -272,10 +289,9 @@ void add_trend(std::string& out, const Review& review) {
                       : "",
           count ? std::to_string(*count) : "-");
     }
-    out += "</table>";
+    out += kTableClose;
     // The bands week by week.
-    out += fmt::format("<div style=\"{}\">", kScrollStyle) +
-           fmt::format("<table style=\"{};font-size:12px\">", kTableStyle) + "<tr>" + th("Band");
+    out += table_open(";font-size:12px") + "<tr>" + th("Band");
     for (const auto& week : trend.weeks) out += th(fmt::format("W{:02}", week.week), true);
     out += "</tr>";
     for (std::size_t b = r + 1; b < trend.rows.size() && !trend.rows[b].band.empty(); ++b) {
@@ -285,7 +301,7 @@ void add_trend(std::string& out, const Review& review) {
       }
       out += "</tr>";
     }
-    out += "</table></div>";
+    out += kTableClose;
   }
 }
 
@@ -308,7 +324,7 @@ void add_scorecards(std::string& out, const Review& review) {
              td(std::to_string(period.kpi.in_timescale), true) +
              td(detail::percent_text(period.kpi), true) + rag_cell(period.kpi.rag) + "</tr>";
     }
-    out += "</table>";
+    out += kTableClose;
     out += fmt::format("<p style=\"{}\">In progress, out of timescale now: <b>{}</b></p>", kPStyle,
                        card.overdue_in_progress);
   }
@@ -322,7 +338,7 @@ void add_caseloads(std::string& out, const Review& review) {
   bool open = false;
   for (const auto& team : teams) {
     if (!open || team.rule != current) {
-      if (open) out += "</table>";
+      if (open) out += kTableClose;
       current = team.rule;
       open = true;
       out += fmt::format(
@@ -336,7 +352,7 @@ void add_caseloads(std::string& out, const Review& review) {
            td(std::to_string(team.maximum), true) +
            td(team.max_cases > 0 ? std::to_string(team.workers_over) : "-", true) + "</tr>";
   }
-  if (open) out += "</table>";
+  if (open) out += kTableClose;
 }
 
 }  // namespace
