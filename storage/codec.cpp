@@ -1,4 +1,5 @@
 // Encoding of record values and dates for the database.
+#include <bit>
 #include <stdexcept>
 
 #include "storage/impl.h"
@@ -44,12 +45,31 @@ std::vector<std::string> decode_values(const void* data, std::size_t size) {
 }
 
 std::uint64_t content_hash(std::string_view bytes) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
+  // Eight bytes at a time, each word mixed (multiply, xor-shift) into the state; murmur3's
+  // finaliser at the end. Defined byte by byte (little-endian words), so stable across builds.
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  const auto mix = [](std::uint64_t w) {
+    w *= 0xff51afd7ed558ccdULL;
+    return w ^ (w >> 32);
+  };
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  std::uint64_t h = 0x243f6a8885a308d3ULL ^ (n * kMul);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w = 0;
+    for (int b = 0; b < 8; ++b) w |= static_cast<std::uint64_t>(p[i + b]) << (8 * b);
+    h = std::rotl((h ^ mix(w)) * kMul, 31);
   }
-  return hash;
+  std::uint64_t tail = 0;
+  for (int b = 0; i < n; ++i, ++b) tail |= static_cast<std::uint64_t>(p[i]) << (8 * b);
+  h = std::rotl((h ^ mix(tail)) * kMul, 31);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
 }
 
 void bind_date(SQLite::Statement& statement, int index, const std::optional<rules::Date>& date) {

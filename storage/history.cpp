@@ -4,12 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "storage/impl.h"
 #include "storage/migrations.h"
@@ -108,6 +108,11 @@ std::int64_t insert_extract(SQLite::Database& db, const ExtractInfo& info, Extra
   return db.getLastInsertRowid();
 }
 
+// The record_keys.key_hash of `key`.
+std::int64_t key_hash(std::string_view key) {
+  return std::bit_cast<std::int64_t>(content_hash(key));
+}
+
 rules::Record read_record(SQLite::Statement& query, int key_column, int data_column) {
   const SQLite::Column data = query.getColumn(data_column);
   return rules::Record{query.getColumn(key_column).getString(),
@@ -144,10 +149,12 @@ std::optional<rules::Record> History::Impl::current_record(std::string_view sour
   const auto id = source_id(source, false);
   if (!id) return std::nullopt;
   SQLite::Statement query(db,
-                          "SELECT key, data FROM records WHERE source_id = ? AND key = ? AND "
-                          "valid_to IS NULL");
+                          "SELECT r.key, r.data FROM record_keys k JOIN records r ON r.id = "
+                          "k.record_id WHERE k.source_id = ? AND k.key_hash = ? AND r.key = ? AND "
+                          "r.valid_to IS NULL");
   query.bind(1, *id);
-  query.bind(2, std::string(key));
+  query.bind(2, key_hash(key));
+  query.bind(3, std::string(key));
   if (!query.executeStep()) return std::nullopt;
   return read_record(query, 0, 1);
 }
@@ -199,12 +206,12 @@ struct History::ExtractWriter::Impl {
         insert_record(history.db,
                       "INSERT INTO records (source_id, key, valid_from, hash, data) "
                       "VALUES (?, ?, ?, ?, ?)"),
+        insert_key(history.db,
+                   "INSERT INTO record_keys (source_id, key_hash, record_id) VALUES (?, ?, ?)"),
         end_record(history.db, "UPDATE records SET valid_to = ? WHERE id = ?"),
         insert_problem(history.db,
                        "INSERT INTO row_problems (extract_id, line, column_name, message) "
-                       "VALUES (?, ?, ?, ?)"),
-        is_current(history.db,
-                   "SELECT 1 FROM records WHERE source_id = ? AND key = ? AND valid_to IS NULL") {
+                       "VALUES (?, ?, ?, ?)") {
     source_id = *history.source_id(info.source, true);
     extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
     SQLite::Statement query(history.db,
@@ -220,7 +227,8 @@ struct History::ExtractWriter::Impl {
   }
   ~Impl() { history.writer_open = false; }
 
-  std::int64_t insert(const std::string& key, std::uint64_t hash, const std::string& data) {
+  // Inserts a new version; its record_keys entry is written at commit.
+  void insert(const std::string& key, std::uint64_t hash, const std::string& data) {
     insert_record.bind(1, source_id);
     insert_record.bindNoCopy(2, key);
     insert_record.bind(3, extract_id);
@@ -228,7 +236,7 @@ struct History::ExtractWriter::Impl {
     insert_record.bindNoCopy(5, data.data(), static_cast<int>(data.size()));
     insert_record.exec();
     insert_record.reset();
-    return history.db.getLastInsertRowid();
+    added.push_back(Added{key_hash(key), history.db.getLastInsertRowid()});
   }
 
   void end(std::int64_t row_id) {
@@ -246,12 +254,18 @@ struct History::ExtractWriter::Impl {
   // The source's current snapshot: key -> (content hash, row id), and whether this extract
   // has it. Only these small entries are kept per record.
   std::unordered_map<std::string, Current> current;
-  // Hashes of keys this extract added that were not in the snapshot (to catch a repeated key).
-  std::unordered_set<std::uint64_t> added;
+  // The versions this extract wrote, for record_keys (16 bytes each). Sorted at commit, they
+  // also reveal a key added twice.
+  struct Added {
+    std::int64_t key_hash = 0;
+    std::int64_t row_id = 0;
+    auto operator<=>(const Added&) const = default;
+  };
+  std::vector<Added> added;
   SQLite::Statement insert_record;
+  SQLite::Statement insert_key;
   SQLite::Statement end_record;
   SQLite::Statement insert_problem;
-  SQLite::Statement is_current;
 };
 
 History::ExtractWriter::ExtractWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -271,15 +285,6 @@ void History::ExtractWriter::add(const rules::Record& record) {
     w.insert(record.key, hash, data);
     return;
   }
-  const std::uint64_t key_hash = content_hash(record.key);
-  if (!w.added.insert(key_hash).second) {
-    // Either a repeated key or two keys with the same 64-bit hash: ask the database.
-    w.is_current.bind(1, w.source_id);
-    w.is_current.bind(2, record.key);
-    const bool repeated = w.is_current.executeStep();
-    w.is_current.reset();
-    if (repeated) throw std::logic_error("ExtractWriter::add: a key repeats");
-  }
   w.insert(record.key, hash, data);
 }
 
@@ -298,8 +303,26 @@ void History::ExtractWriter::add_problem(const rules::Problem& problem) {
 std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   if (!impl_) throw std::logic_error("ExtractWriter::commit called twice");
   Impl& w = *impl_;
+  std::sort(w.added.begin(), w.added.end());
+  const auto same_key_hash = [](const auto& a, const auto& b) { return a.key_hash == b.key_hash; };
+  if (std::adjacent_find(w.added.begin(), w.added.end(), same_key_hash) != w.added.end()) {
+    // A repeated key, or two keys with the same 64-bit hash: ask the database which.
+    SQLite::Statement repeated(w.history.db,
+                               "SELECT 1 FROM records WHERE source_id = ? AND valid_from = ? "
+                               "GROUP BY key HAVING count(*) > 1 LIMIT 1");
+    repeated.bind(1, w.source_id);
+    repeated.bind(2, w.extract_id);
+    if (repeated.executeStep()) throw std::logic_error("ExtractWriter::add: a key repeats");
+  }
   for (const auto& [key, current] : w.current) {
     if (!current.seen) w.end(current.row_id);  // vanished from the extract
+  }
+  for (const auto& added : w.added) {  // in key_hash order: a cheap, mostly sequential insert
+    w.insert_key.bind(1, w.source_id);
+    w.insert_key.bind(2, added.key_hash);
+    w.insert_key.bind(3, added.row_id);
+    w.insert_key.exec();
+    w.insert_key.reset();
   }
   SQLite::Statement update(w.history.db, "UPDATE extracts SET rows = ?, problems = ? WHERE id = ?");
   update.bind(1, static_cast<std::int64_t>(rows));
@@ -409,13 +432,15 @@ std::optional<rules::Record> History::record_on(std::string_view source, std::st
   if (!extract.executeStep()) return std::nullopt;
   const std::int64_t extract_id = extract.getColumn(0).getInt64();
   SQLite::Statement query(impl_->db,
-                          "SELECT key, data FROM records WHERE source_id = ? AND key = ? AND "
-                          "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
-                          "ORDER BY valid_from DESC LIMIT 1");
+                          "SELECT r.key, r.data FROM record_keys k JOIN records r ON r.id = "
+                          "k.record_id WHERE k.source_id = ? AND k.key_hash = ? AND r.key = ? AND "
+                          "r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to > ?) "
+                          "ORDER BY r.valid_from DESC LIMIT 1");
   query.bind(1, *id);
-  query.bind(2, std::string(key));
-  query.bind(3, extract_id);
+  query.bind(2, key_hash(key));
+  query.bind(3, std::string(key));
   query.bind(4, extract_id);
+  query.bind(5, extract_id);
   if (!query.executeStep()) return std::nullopt;
   return read_record(query, 0, 1);
 }
@@ -425,12 +450,15 @@ std::vector<RecordVersion> History::record_history(std::string_view source,
   const auto id = impl_->source_id(source, false);
   if (!id) return {};
   SQLite::Statement query(impl_->db,
-                          "SELECT r.key, r.data, f.as_of, t.as_of FROM records r "
+                          "SELECT r.key, r.data, f.as_of, t.as_of FROM record_keys k "
+                          "JOIN records r ON r.id = k.record_id "
                           "JOIN extracts f ON f.id = r.valid_from "
                           "LEFT JOIN extracts t ON t.id = r.valid_to "
-                          "WHERE r.source_id = ? AND r.key = ? ORDER BY r.valid_from");
+                          "WHERE k.source_id = ? AND k.key_hash = ? AND r.key = ? "
+                          "ORDER BY r.valid_from");
   query.bind(1, *id);
-  query.bind(2, std::string(key));
+  query.bind(2, key_hash(key));
+  query.bind(3, std::string(key));
   std::vector<RecordVersion> out;
   while (query.executeStep()) {
     out.push_back(RecordVersion{read_record(query, 0, 1), required_date(query.getColumn(2)),

@@ -50,8 +50,18 @@ CREATE TABLE records (
   hash INTEGER NOT NULL,
   data BLOB NOT NULL
 );
-CREATE INDEX records_key ON records(source_id, key, valid_from);
 CREATE INDEX records_current ON records(source_id) WHERE valid_to IS NULL;
+
+-- The index of records by key, kept by the extract writer rather than by SQLite so that it can
+-- insert an extract's new entries in key_hash order at commit (an index on records(key) would
+-- be updated in random order, row by row: three times slower for a 1M-row extract).
+-- key_hash is a 64-bit hash of records.key; lookups also compare records.key.
+CREATE TABLE record_keys (
+  source_id INTEGER NOT NULL,
+  key_hash INTEGER NOT NULL,
+  record_id INTEGER NOT NULL,  -- records.id (no REFERENCES: checking it reads records at random)
+  PRIMARY KEY (source_id, key_hash, record_id)
+) WITHOUT ROWID;
 
 -- Every evaluation of a rule; baseline = 1 when it started a new definition (fingerprint).
 CREATE TABLE evaluations (
@@ -143,6 +153,54 @@ CREATE TABLE settings (
 );
 
 PRAGMA application_id = 1128354647;  -- 'CASW': marks the file as casewatch's
+)sql",
+    // 2: the outbox (mail queued before it is sent), alerts and silences. Times are UTC text.
+    R"sql(
+-- One row per message and recipient. (key, recipient) is UNIQUE and rows are inserted with
+-- INSERT OR IGNORE: a review (route + week) or an alert state change is queued once, ever.
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  bytes BLOB NOT NULL,
+  created TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  next_attempt TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'cancelled')),
+  last_error TEXT NOT NULL,
+  sent_at TEXT,
+  UNIQUE (key, recipient)
+);
+CREATE INDEX outbox_due ON outbox(next_attempt) WHERE state = 'pending';
+
+CREATE TABLE alerts (
+  fingerprint TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  team TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+  started TEXT NOT NULL,
+  resolved_at TEXT,
+  last_notified TEXT,
+  silenced INTEGER NOT NULL
+);
+
+CREATE TABLE silences (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  who TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT,             -- NULL: until the alerts it covers resolve
+  ended INTEGER NOT NULL
+);
 )sql",
 };
 

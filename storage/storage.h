@@ -6,6 +6,7 @@
 #ifndef CASEWATCH_STORAGE_STORAGE_H_
 #define CASEWATCH_STORAGE_STORAGE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -52,6 +53,81 @@ struct RuleOutcome {
   bool baseline = false;  // first evaluation of this rule (or of its new definition)
   std::vector<rules::TrackedFinding> open;       // on the list now, NEW or CARRIED
   std::vector<rules::ResolvedFinding> resolved;  // left the list at this evaluation
+};
+
+// ---- mail and alerts (the values the daemon's outbox and alerts modules work with)
+
+using Time = std::chrono::sys_seconds;  // UTC, whole seconds
+
+enum class OutboxState {
+  kPending,    // waiting for its next attempt
+  kSent,       // the server accepted it
+  kFailed,     // a permanent failure, or given up after the deadline: an operator must look
+  kCancelled,  // an operator cancelled it (`casewatch outbox cancel`)
+};
+
+// One message for one recipient, queued before anyone tries to send it.
+struct OutboxEntry {
+  std::int64_t id = 0;  // row id; 0 before it is queued
+  std::string key;      // "review/2026-W47/all", "alert/<fingerprint>/firing/<start>/<route>";
+                        // with `recipient`, UNIQUE: queued once per recipient, ever
+  std::string recipient;
+  std::string sender;   // MAIL FROM
+  std::string subject;  // for listings; never holds a child's identifiers
+  std::string bytes;    // the exact message (report::build_message), fixed when created
+  Time created;
+  Time deadline;        // given up when still undelivered at this time (created + 5 days)
+  Time next_attempt;    // not tried before this time
+  int attempts = 0;
+  OutboxState state = OutboxState::kPending;
+  std::string last_error;  // plain words from the last failed attempt
+  std::optional<Time> sent_at;
+};
+
+enum class AlertKind {
+  kRuleCount,        // a rule's list is longer than its alert_over
+  kEscalation,       // a record has been on a rule's list longer than escalate_after
+  kStaleSource,      // no new extract of a source within max_age (dead man's switch)
+  kRejectedExtract,  // the latest file of a source was rejected
+  kDeliveryFailing,  // mail to a recipient failed for good
+};
+
+// Something that holds now.
+struct AlertCondition {
+  AlertKind kind = AlertKind::kRuleCount;
+  std::string subject;  // rule id (rule_count, escalation), source name (stale_source,
+                        // rejected_extract), recipient (delivery_failing)
+  std::string scope;    // record key (escalation), file name (rejected_extract); else empty
+  std::string team;     // the record's team (escalation): for routing and silences
+  std::string summary;  // one line for subjects and listings; never a child's identifiers
+  std::string detail;   // the body; may name a case key (an allow-listed field), never a person
+  bool operator==(const AlertCondition&) const = default;
+};
+
+enum class AlertStatus { kFiring, kResolved };
+
+// One alert as stored, keyed by its fingerprint.
+struct AlertState {
+  std::string fingerprint;   // "kind/subject/scope"
+  AlertCondition condition;  // as last seen
+  AlertStatus status = AlertStatus::kFiring;
+  Time started;              // firing since
+  std::optional<Time> resolved_at;
+  std::optional<Time> last_notified;  // when the last firing or repeat notice was queued
+  bool silenced = false;              // a silence covered it at the last decision
+  bool operator==(const AlertState&) const = default;
+};
+
+// "Don't tell us about this": a rule (or source), optionally one case key or team.
+struct Silence {
+  std::int64_t id = 0;
+  std::string rule;    // matches AlertCondition::subject
+  std::string scope;   // a case key or a team name (case-insensitive); empty = all of the rule
+  std::string reason;
+  std::string who;     // from the socket peer, e.g. "jsmith (uid 1001)"
+  Time created;
+  std::optional<Time> expires;  // nullopt = until the alerts it covers resolve
+  bool ended = false;           // expired, or its alerts resolved
 };
 
 class History {
@@ -149,6 +225,36 @@ class History {
   // A small key/value store for other persisted service state (e.g. last fetch results).
   std::optional<std::string> setting(std::string_view name) const;
   void set_setting(std::string_view name, std::string_view value);
+
+  // ---- outbox (mail): see daemon/outbox.h for the delivery guarantee
+  // Queues `entries` in one transaction; an entry whose (key, recipient) was ever queued is
+  // skipped (INSERT OR IGNORE). Returns how many were new.
+  std::size_t queue_mail(const std::vector<OutboxEntry>& entries);
+  // record_review_run and queue_mail in one transaction: a review that is due is queued with it.
+  std::size_t record_review_run(std::string_view week, bool late, std::string_view at,
+                                const std::vector<OutboxEntry>& mail);
+  // Pending entries with next_attempt <= now, oldest first.
+  std::vector<OutboxEntry> outbox_due(Time now) const;
+  // The earliest next_attempt of a pending entry, for the sender's timer.
+  std::optional<Time> next_outbox_attempt() const;
+  // Entries, newest first; `state` filters when given. Bytes are left empty unless `with_bytes`.
+  std::vector<OutboxEntry> outbox(std::optional<OutboxState> state, std::size_t limit,
+                                  bool with_bytes = false) const;
+  std::optional<OutboxEntry> outbox_entry(std::int64_t id) const;
+  // Writes the delivery fields (state, attempts, next_attempt, deadline, last_error, sent_at) of
+  // the entry with entry.id.
+  void update_outbox(const OutboxEntry& entry);
+
+  // ---- alerts and silences
+  std::vector<AlertState> alert_states() const;  // every stored alert, by fingerprint
+  // Stores `states` (replacing those with the same fingerprint), ends `ended_silences` and
+  // queues `mail`, in one transaction. Returns how many mail entries were new.
+  std::size_t apply_alerts(const std::vector<AlertState>& states,
+                           const std::vector<std::int64_t>& ended_silences,
+                           const std::vector<OutboxEntry>& mail);
+  std::vector<Silence> silences(bool include_ended = false) const;  // oldest first
+  std::int64_t add_silence(const Silence& silence);                  // returns its id
+  bool end_silence(std::int64_t id);  // false when no such active silence
 
  private:
   struct Impl;

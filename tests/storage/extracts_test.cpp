@@ -60,18 +60,24 @@ TEST_CASE("a second writer cannot start while one is open", "[storage][extract]"
                   std::logic_error);
 }
 
-TEST_CASE("a key repeated within one extract is refused", "[storage][extract]") {
+TEST_CASE("a key repeated within one extract is refused and nothing is stored",
+          "[storage][extract]") {
   storage::History history(":memory:");
   ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
-  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "b"));
-  SECTION("a key already in the snapshot") {
-    writer.add(case_record("C1", ""));
-    CHECK_THROWS_AS(writer.add(case_record("C1", "J Smith")), std::logic_error);
+  {
+    auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "b"));
+    SECTION("a key already in the snapshot is refused when added again") {
+      writer.add(case_record("C1", ""));
+      CHECK_THROWS_AS(writer.add(case_record("C1", "J Smith")), std::logic_error);
+    }
+    SECTION("a new key added twice is refused at commit") {
+      writer.add(case_record("C2", ""));
+      writer.add(case_record("C2", ""));
+      CHECK_THROWS_AS(writer.commit(2), std::logic_error);
+    }
   }
-  SECTION("a new key") {
-    writer.add(case_record("C2", ""));
-    CHECK_THROWS_AS(writer.add(case_record("C2", "")), std::logic_error);
-  }
+  CHECK(history.extracts().size() == 1);
+  CHECK(history.current_records("cases") == std::vector<rules::Record>{case_record("C1", "")});
 }
 
 TEST_CASE("change detection keeps one version per change and ends vanished records",
