@@ -1075,7 +1075,7 @@ Config parse_config(std::string_view text, const fs::path& file) {
   try {
     std::istringstream in{std::string(text)};
     root = toml::parse(in, file.string());
-  } catch (const toml::syntax_error& e) {
+  } catch (const toml::exception& e) {  // syntax_error, or anything else toml11 refuses
     throw ConfigError(
         {fmt::format("{}:{}: {}", file.string(), e.location().line(), syntax_message(e.what()))});
   }

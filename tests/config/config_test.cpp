@@ -276,6 +276,16 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
       {kSource + "[[rule]]\nid = \"u\"\nkind = \"unallocated\"\nsource = \"cases\"\n"
                  "over_days = 28\nmax_cases = 3\n",
        "15: key 'max_cases' does not apply to a unallocated rule in [[rule]] 'u'"},
+      {kSource + kTimescale + "bands = [{ label = \"a\" }, { label = \"b\" }]\n",
+       "17: band 'a' needs a 'bound' (only the last band is open-ended) in [[rule]] 'ts'"},
+      {kSource + kTimescale +
+           "bands = [{ label = \"a\", bound = \"7d\" }, { label = \"b\", "
+           "bound = \"14d\" }]\n",
+       "17: the last band 'b' must have no 'bound' (it is open-ended) in [[rule]] 'ts'"},
+      {source_with("fetch = [\"/usr/bin/export\"]\n"),
+       "1: missing required key 'fetch_at' in [[source]] 'cases' (it has 'fetch')"},
+      {source_with("fetch = [\"/usr/bin/export\"]\nfetch_at = [\"6am\"]\n"),
+       "5: bad time '6am' in 'fetch_at': expected HH:MM"},
       // Durations.
       {kSource + "[[rule]]\nid = \"ts\"\nkind = \"timescale\"\nsource = \"cases\"\n"
                  "start = \"started\"\nend = \"done\"\nlimit = \"45 fortnights\"\n",
@@ -448,6 +458,28 @@ TEST_CASE("rule bands, alerts and dates in any of the source's formats are read"
   CHECK(config.rule_alerts[0].rule == "u");
   CHECK(config.rule_alerts[0].alert_over == 50);
   CHECK(config.rule_alerts[0].escalate_after == rules::Duration{8, rules::Unit::kWeeks});
+}
+
+TEST_CASE("a recurring rule may read its events from another source, joined on person",
+          "[config]") {
+  const auto config = config::parse_config(
+      kSource +
+          "[[source]]\nname = \"reviews\"\nkey = \"Review ID\"\n[source.fields]\n"
+          "person = \"Child ID\"\nheld = \"Review Date\"\n"
+          "[[rule]]\nid = \"r\"\nkind = \"recurring\"\nsource = \"cases\"\nstart = \"started\"\n"
+          "end = \"done\"\nevents_source = \"reviews\"\nevent = \"held\"\n"
+          "schedule = [\"20wd\", \"3m\", \"6m\"]\nwarn = \"5wd\"\n",
+      kFile);
+
+  const rules::Rule& rule = config.rules.rules.at(0);
+  CHECK(rule.events_source == "reviews");
+  CHECK(rule.event == "held");
+  const rules::Source& reviews = config.rules.sources.at(1);
+  CHECK(reviews.fields.at(1).is_date);
+  CHECK_FALSE(reviews.fields.at(0).is_date);
+  const rules::Source& cases = config.rules.sources.at(0);
+  CHECK(cases.fields.at(cases.field_index("started")).is_date);
+  CHECK(cases.fields.at(cases.field_index("done")).is_date);
 }
 
 TEST_CASE("a rule's fingerprint changes with its definition, not with its title", "[config]") {
