@@ -24,28 +24,37 @@ enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kAfterQuote 
 
 }  // namespace
 
-CsvTokenizer::CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size,
-                           std::size_t max_row_bytes)
+CsvTokenizer::CsvTokenizer(std::istream& in, rules::Encoding encoding, Options options)
     : in_(in),
       encoding_(encoding),
-      block_size_(std::max<std::size_t>(block_size, 1)),
-      max_row_bytes_(max_row_bytes) {
+      block_size_(std::max<std::size_t>(options.block_size, 1)),
+      max_row_bytes_(options.max_row_bytes) {
   raw_.resize(std::max<std::size_t>(block_size_, 3));  // the first block holds any BOM whole
 }
 
 bool CsvTokenizer::refill() {
-  if (!in_) return false;
-  if (started_) raw_.resize(block_size_);
+  if (!in_) {
+    return false;
+  }
+  if (started_) {
+    raw_.resize(block_size_);
+  }
   in_.read(raw_.data(), static_cast<std::streamsize>(raw_.size()));
   const auto n = static_cast<std::size_t>(in_.gcount());
-  if (in_.bad()) throw std::runtime_error("reading the extract failed");
-  if (n == 0) return false;
+  if (in_.bad()) {
+    throw std::runtime_error("reading the extract failed");
+  }
+  if (n == 0) {
+    return false;
+  }
   std::string_view block(raw_.data(), n);
   if (!started_) {
     started_ = true;
     if (block.substr(0, 3) == "\xEF\xBB\xBF") {
       bom_seen_ = true;
-      if (encoding_ == rules::Encoding::kUtf8) block.remove_prefix(3);
+      if (encoding_ == rules::Encoding::kUtf8) {
+        block.remove_prefix(3);
+      }
     }
   }
   if (encoding_ == rules::Encoding::kWindows1252) {
@@ -60,9 +69,13 @@ bool CsvTokenizer::refill() {
 
 bool CsvTokenizer::next(CsvRow& row) {
   while (read_row(row)) {
-    if (row.quoted || !row.issues.empty()) return true;
+    if (row.quoted || !row.issues.empty()) {
+      return true;
+    }
     for (std::size_t i = 0; i < row.size(); ++i) {
-      if (!trim(row.field(i)).empty()) return true;
+      if (!trim(row.field(i)).empty()) {
+        return true;
+      }
     }
     // A blank line, or a row of empty unquoted fields (",,,"): nothing to read.
   }
@@ -74,7 +87,9 @@ bool CsvTokenizer::read_row(CsvRow& row) {
   row.ends.clear();
   row.issues.clear();
   row.quoted = false;
-  if (gave_up_ || (pos_ == end_ && !refill())) return false;
+  if (gave_up_ || (pos_ == end_ && !refill())) {
+    return false;
+  }
   row.line = line_;
   State state = State::kFieldStart;
   std::size_t protected_end = 0;  // data before this offset came from inside quotes
@@ -98,7 +113,9 @@ bool CsvTokenizer::read_row(CsvRow& row) {
       return true;
     }
     if (pos_ == end_ && !refill()) {
-      if (state == State::kQuoted) add_issue(QuoteIssue::kUnterminated);
+      if (state == State::kQuoted) {
+        add_issue(QuoteIssue::kUnterminated);
+      }
       end_field();
       // A newline just before the end (inside an unclosed quote) does not start another line.
       row.last_line = !row.data.empty() && row.data.back() == '\n' ? line_ - 1 : line_;
@@ -117,10 +134,14 @@ bool CsvTokenizer::read_row(CsvRow& row) {
         [[fallthrough]];
       case State::kUnquoted: {
         const char* p = pos_;
-        while (p != end_ && !kSpecial[static_cast<unsigned char>(*p)]) ++p;
+        while (p != end_ && !kSpecial[static_cast<unsigned char>(*p)]) {
+          ++p;
+        }
         row.data.append(pos_, p);
         pos_ = p;
-        if (p == end_) break;
+        if (p == end_) {
+          break;
+        }
         const char c = *pos_++;
         if (c == ',') {
           end_field();

@@ -52,9 +52,13 @@ class CsvTokenizer {
   // A row longer than this (in practice: a quote never closed) ends the reading.
   static constexpr std::size_t kMaxRowBytes = std::size_t{16} << 20;
 
+  struct Options {
+    std::size_t block_size = std::size_t{1} << 20;  // bytes read from the stream at a time
+    std::size_t max_row_bytes = kMaxRowBytes;
+  };
+
   // REQUIRES: `in` outlives the tokenizer.
-  CsvTokenizer(std::istream& in, rules::Encoding encoding, std::size_t block_size = 1 << 20,
-               std::size_t max_row_bytes = kMaxRowBytes);
+  CsvTokenizer(std::istream& in, rules::Encoding encoding, Options options);
 
   // Reads the next non-blank row into `row`; false at the end of the input, or after a row
   // with QuoteIssue::kTooLong (which is returned, holding its first kMaxRowBytes or so).

@@ -25,7 +25,9 @@ constexpr std::string_view kNotUtf8 =
 std::string quote_list(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty()) {
+      out += ", ";
+    }
     out += "'" + item + "'";
   }
   return out;
@@ -34,7 +36,9 @@ std::string quote_list(const std::vector<std::string>& items) {
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty()) out += separator;
+    if (!out.empty()) {
+      out += separator;
+    }
     out += item;
   }
   return out;
@@ -47,8 +51,12 @@ bool looks_like_two_digit_year(std::string_view text) {
   int length = 0;
   for (const char c : text) {
     if (c >= '0' && c <= '9') {
-      if (length == 0) ++groups;
-      if (++length > 2) return false;
+      if (length == 0) {
+        ++groups;
+      }
+      if (++length > 2) {
+        return false;
+      }
     } else if (c == ' ' || c == 'T') {
       break;
     } else {
@@ -99,7 +107,8 @@ struct Repeat {
 }  // namespace
 
 struct ExtractReader::Impl {
-  Impl(std::istream& in, const rules::Source& source) : source(source), csv(in, source.encoding) {}
+  Impl(std::istream& in, const rules::Source& source)
+      : source(source), csv(in, source.encoding, CsvTokenizer::Options{}) {}
 
   void read_header();
   // Fills `out` from `row`; false when the row is skipped.
@@ -170,7 +179,9 @@ void ExtractReader::Impl::read_header() {
     const std::string target = normalise_header(wanted);
     std::vector<std::size_t> found;
     for (std::size_t i = 0; i < normalised.size(); ++i) {
-      if (normalised[i] == target) found.push_back(i);
+      if (normalised[i] == target) {
+        found.push_back(i);
+      }
     }
     return found;
   };
@@ -179,12 +190,17 @@ void ExtractReader::Impl::read_header() {
   const auto check_repeated = [&](const std::vector<std::size_t>& found) {
     if (found.size() > 1) {
       std::vector<std::string> positions;
-      for (const std::size_t i : found) positions.push_back(std::to_string(i + 1));
+      positions.reserve(found.size());
+      for (const std::size_t i : found) {
+        positions.push_back(std::to_string(i + 1));
+      }
       repeated.push_back(fmt::format("column '{}' appears {} times (columns {})", headers[found[0]],
                                      found.size(), join(positions, ", ")));
     }
   };
-  if (source.key.empty()) missing.push_back("the source has no key columns");
+  if (source.key.empty()) {
+    missing.push_back("the source has no key columns");
+  }
   for (const auto& wanted : source.key) {
     const auto found = find(wanted);
     if (found.empty()) {
@@ -199,7 +215,9 @@ void ExtractReader::Impl::read_header() {
     for (const auto& wanted : field.headers) {
       const auto found = find(wanted);
       check_repeated(found);
-      if (!chosen && !found.empty()) chosen = found[0];
+      if (!chosen && !found.empty()) {
+        chosen = found[0];
+      }
     }
     if (chosen) {
       field_columns.push_back(*chosen);
@@ -214,7 +232,9 @@ void ExtractReader::Impl::read_header() {
   std::vector<std::string> all = std::move(missing);
   // The same column can be named twice (as a key and a field): report it once.
   for (auto& r : repeated) {
-    if (std::find(all.begin(), all.end(), r) == all.end()) all.push_back(std::move(r));
+    if (std::find(all.begin(), all.end(), r) == all.end()) {
+      all.push_back(std::move(r));
+    }
   }
   if (!all.empty()) {
     header_problem =
@@ -223,7 +243,9 @@ void ExtractReader::Impl::read_header() {
   }
   if (!source.as_of_column.empty()) {
     const auto found = find(source.as_of_column);
-    if (!found.empty()) as_of_column = found[0];
+    if (!found.empty()) {
+      as_of_column = found[0];
+    }
   }
 }
 
@@ -231,7 +253,9 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
   ++rows;
   row_problem_count = 0;
   const auto finish = [&](bool keep) {
-    if (row_problem_count > 0) ++problem_rows;
+    if (row_problem_count > 0) {
+      ++problem_rows;
+    }
     return keep;
   };
   for (const auto& issue : row.issues) {
@@ -271,7 +295,9 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       const std::string_view field = row.field(i);
       if (!is_valid_utf8(field)) {
-        if (!reported) add_problem(column_name(i), std::string(kNotUtf8));
+        if (!reported) {
+          add_problem(column_name(i), std::string(kNotUtf8));
+        }
         reported = true;
         repaired += repair_utf8(field);
       } else {
@@ -292,7 +318,9 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
           fmt::format("key column '{}' is empty; the row is skipped", column_name(key_columns[k])));
       return finish(false);
     }
-    if (k > 0) key.push_back(rules::kKeySeparator);
+    if (k > 0) {
+      key.push_back(rules::kKeySeparator);
+    }
     key.append(part);
   }
   const std::uint64_t key_hash = KeySet::hash(key);
@@ -309,7 +337,9 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     }
     if (const auto date = rules::parse_date_any(value, source.date_formats)) {
       bool is_null = false;
-      for (const auto& null_date : source.null_dates) is_null = is_null || *date == null_date;
+      for (const auto& null_date : source.null_dates) {
+        is_null = is_null || *date == null_date;
+      }
       if (is_null) {
         target.clear();
       } else {
@@ -320,12 +350,16 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     target.assign(value);
     std::string message = fmt::format("'{}' is not a date in an accepted format ({})", value,
                                       join(source.date_formats, ", "));
-    if (looks_like_two_digit_year(value)) message += "; two-digit years are not accepted";
+    if (looks_like_two_digit_year(value)) {
+      message += "; two-digit years are not accepted";
+    }
     add_problem(column_name(field_columns[f]), std::move(message));
   }
   if (const std::size_t first = keys.insert(key, key_hash, row.line); first != 0) {
     ++repeat_count;
-    if (repeats.size() < kMaxRepeatsNamed) repeats.push_back({key, first, row.line});
+    if (repeats.size() < kMaxRepeatsNamed) {
+      repeats.push_back({key, first, row.line});
+    }
   }
   if (as_of_column && !as_of_taken) {
     const std::string_view value = trim(row.field(*as_of_column));
@@ -350,9 +384,13 @@ const std::optional<std::string>& ExtractReader::header_problem() const {
 
 bool ExtractReader::next(rules::Record& out) {
   Impl& impl = *impl_;
-  if (impl.header_problem || impl.finished) return false;
+  if (impl.header_problem || impl.finished) {
+    return false;
+  }
   while (impl.csv.next(impl.row)) {
-    if (impl.take_row(out)) return true;
+    if (impl.take_row(out)) {
+      return true;
+    }
   }
   impl.finished = true;
   return false;
@@ -368,9 +406,13 @@ std::optional<rules::Date> ExtractReader::as_of_from_column() const { return imp
 
 std::optional<std::string> ExtractReader::verdict() const {
   const Impl& impl = *impl_;
-  if (impl.header_problem) return impl.header_problem;
+  if (impl.header_problem) {
+    return impl.header_problem;
+  }
   std::vector<std::string> reasons;
-  if (impl.rows == 0) reasons.push_back("the file has a header but no rows");
+  if (impl.rows == 0) {
+    reasons.push_back("the file has a header but no rows");
+  }
   if (impl.unterminated_line) {
     reasons.push_back(fmt::format(
         "a quoted field starting on line {} is not closed, so the rows after it cannot be read",
@@ -400,7 +442,9 @@ std::optional<std::string> ExtractReader::verdict() const {
     reasons.push_back(
         fmt::format("more than {} problems, too many to record them all", kMaxStoredProblems));
   }
-  if (reasons.empty()) return std::nullopt;
+  if (reasons.empty()) {
+    return std::nullopt;
+  }
   return join(reasons, "; ");
 }
 

@@ -12,7 +12,9 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 int number(std::string_view digits) {
   int value = 0;
-  for (const char c : digits) value = value * 10 + (c - '0');
+  for (const char c : digits) {
+    value = value * 10 + (c - '0');
+  }
   return value;
 }
 
@@ -20,33 +22,36 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// Matches one bracket expression at pattern[p] ('[' ... ']') against `c`. Sets `next` to the
-// index after ']'. Returns false with next = npos when the bracket is not closed.
-bool bracket_match(std::string_view pattern, std::size_t p, char c, std::size_t& next) {
-  std::size_t i = p + 1;
+// How a bracket expression ("[abc]", "[!0-9]") at the start of `bracket` matched.
+struct BracketMatch {
+  bool closed = false;  // false: no ']' ends it, so '[' is a literal
+  bool matched = false;
+  std::size_t length = 0;  // of the expression, brackets included
+};
+
+BracketMatch match_bracket(std::string_view bracket, char c) {
+  std::size_t i = 1;
   bool negate = false;
-  if (i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^')) {
+  if (i < bracket.size() && (bracket[i] == '!' || bracket[i] == '^')) {
     negate = true;
     ++i;
   }
   bool matched = false;
   bool first = true;
-  while (i < pattern.size() && (first || pattern[i] != ']')) {
+  while (i < bracket.size() && (first || bracket[i] != ']')) {
     first = false;
-    if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
-      if (pattern[i] <= c && c <= pattern[i + 2]) matched = true;
+    if (i + 2 < bracket.size() && bracket[i + 1] == '-' && bracket[i + 2] != ']') {
+      matched = matched || (bracket[i] <= c && c <= bracket[i + 2]);
       i += 3;
     } else {
-      if (pattern[i] == c) matched = true;
+      matched = matched || bracket[i] == c;
       ++i;
     }
   }
-  if (i >= pattern.size()) {
-    next = std::string_view::npos;
-    return false;
+  if (i >= bracket.size()) {
+    return BracketMatch{};
   }
-  next = i + 1;
-  return matched != negate;
+  return BracketMatch{true, matched != negate, i + 1};
 }
 
 }  // namespace
@@ -60,7 +65,9 @@ std::optional<rules::Date> as_of_from_file_name(std::string_view file_name) {
       continue;
     }
     std::size_t j = i;
-    while (j < n && is_digit(file_name[j])) ++j;
+    while (j < n && is_digit(file_name[j])) {
+      ++j;
+    }
     const std::string_view run = file_name.substr(i, j - i);
     if (run.size() == 8) {
       if (auto date = rules::Date::from_ymd(number(run.substr(0, 4)), number(run.substr(4, 2)),
@@ -95,33 +102,35 @@ bool glob_match(std::string_view pattern, std::string_view name) {
         star_s = s;
         continue;
       }
-      if (pc == '?') {
-        ++p;
-        ++s;
-        advanced = true;
-      } else if (pc == '[') {
-        std::size_t next = 0;
-        if (bracket_match(pattern, p, name[s], next)) {
-          p = next;
+      if (pc == '[') {
+        const BracketMatch bracket = match_bracket(pattern.substr(p), name[s]);
+        if (bracket.closed && bracket.matched) {
+          p += bracket.length;
           ++s;
           advanced = true;
-        } else if (next == std::string_view::npos && name[s] == '[') {
+        } else if (!bracket.closed && name[s] == '[') {
           ++p;  // an unclosed '[' is a literal
           ++s;
           advanced = true;
         }
-      } else if (pc == name[s]) {
+      } else if (pc == '?' || pc == name[s]) {
         ++p;
         ++s;
         advanced = true;
       }
     }
-    if (advanced) continue;
-    if (star_p == std::string_view::npos) return false;
+    if (advanced) {
+      continue;
+    }
+    if (star_p == std::string_view::npos) {
+      return false;
+    }
     p = star_p;
     s = ++star_s;
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
   return p == pattern.size();
 }
 
@@ -136,12 +145,18 @@ std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
     }
     // Symbolic links are not followed: only files really in the inbox are read and moved.
     std::error_code error;
-    if (!fs::is_regular_file(entry.symlink_status(error)) || error) continue;
+    if (!fs::is_regular_file(entry.symlink_status(error)) || error) {
+      continue;
+    }
     const auto source = std::find_if(sources.begin(), sources.end(),
                                      [&](const auto& s) { return glob_match(s.files, name); });
-    if (source == sources.end()) continue;
+    if (source == sources.end()) {
+      continue;
+    }
     const auto modified = entry.last_write_time(error);
-    if (error) continue;  // gone since it was listed
+    if (error) {
+      continue;  // gone since it was listed
+    }
     files.push_back(InboxFile{entry.path(), source->name, modified});
   }
   std::sort(files.begin(), files.end(), [](const InboxFile& a, const InboxFile& b) {

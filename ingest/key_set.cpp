@@ -28,16 +28,24 @@ void KeySet::grow() {
   constexpr std::size_t kHugePage = std::size_t{2} << 20;
   const std::size_t alignment = bytes >= kHugePage ? kHugePage : alignof(Slot);
   void* memory = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
-  if (memory == nullptr) throw std::bad_alloc();
-  if (alignment == kHugePage) madvise(memory, bytes, MADV_HUGEPAGE);  // advice only
+  if (memory == nullptr) {
+    throw std::bad_alloc();
+  }
+  if (alignment == kHugePage) {
+    madvise(memory, bytes, MADV_HUGEPAGE);  // advice only
+  }
   std::unique_ptr<Slot[], Free> slots(static_cast<Slot*>(memory));
   std::uninitialized_fill_n(slots.get(), capacity, Slot{});
   const std::size_t mask = capacity - 1;
   for (std::size_t k = 0; k < capacity_; ++k) {
     const Slot& slot = slots_[k];
-    if (slot.line == 0) continue;
+    if (slot.line == 0) {
+      continue;
+    }
     std::size_t i = slot.hash & mask;
-    while (slots[i].line != 0) i = (i + 1) & mask;
+    while (slots[i].line != 0) {
+      i = (i + 1) & mask;
+    }
     slots[i] = slot;
   }
   slots_ = std::move(slots);
@@ -47,15 +55,21 @@ void KeySet::grow() {
 std::uint64_t KeySet::hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
 void KeySet::prefetch(std::uint64_t hash) const {
-  if (capacity_ != 0) __builtin_prefetch(&slots_[hash & (capacity_ - 1)]);
+  if (capacity_ != 0) {
+    __builtin_prefetch(&slots_[hash & (capacity_ - 1)]);
+  }
 }
 
 std::size_t KeySet::insert(std::string_view key, std::uint64_t hash, std::size_t line) {
-  if ((size_ + 1) * 10 > capacity_ * 7) grow();  // load factor <= 0.7
+  if ((size_ + 1) * 10 > capacity_ * 7) {
+    grow();  // load factor <= 0.7
+  }
   const std::size_t mask = capacity_ - 1;
   std::size_t i = hash & mask;
   while (slots_[i].line != 0) {
-    if (slots_[i].hash == hash && key_at(slots_[i].offset) == key) return slots_[i].line;
+    if (slots_[i].hash == hash && key_at(slots_[i].offset) == key) {
+      return slots_[i].line;
+    }
     i = (i + 1) & mask;
   }
   const std::size_t needed = arena_.size() + sizeof(std::uint32_t) + key.size();

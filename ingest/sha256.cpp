@@ -45,17 +45,25 @@ class Sha256 {
     const std::uint64_t bits = total_ * 8;
     block_[filled_++] = 0x80;
     if (filled_ > 56) {
-      while (filled_ < 64) block_[filled_++] = 0;
+      while (filled_ < 64) {
+        block_[filled_++] = 0;
+      }
       compress();
       filled_ = 0;
     }
-    while (filled_ < 56) block_[filled_++] = 0;
-    for (int i = 7; i >= 0; --i) block_[filled_++] = static_cast<std::uint8_t>(bits >> (8 * i));
+    while (filled_ < 56) {
+      block_[filled_++] = 0;
+    }
+    for (int i = 7; i >= 0; --i) {
+      block_[filled_++] = static_cast<std::uint8_t>(bits >> (8 * i));
+    }
     compress();
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
     for (const std::uint32_t word : state_) {
-      for (int shift = 28; shift >= 0; shift -= 4) out.push_back(kDigits[(word >> shift) & 0xF]);
+      for (int shift = 28; shift >= 0; shift -= 4) {
+        out.push_back(kDigits[(word >> shift) & 0xF]);
+      }
     }
     return out;
   }
@@ -63,11 +71,11 @@ class Sha256 {
  private:
   void compress() {
     std::array<std::uint32_t, 64> w{};
-    for (int i = 0; i < 16; ++i) {
+    for (std::size_t i = 0; i < 16; ++i) {
       w[i] = std::uint32_t{block_[4 * i]} << 24 | std::uint32_t{block_[4 * i + 1]} << 16 |
              std::uint32_t{block_[4 * i + 2]} << 8 | std::uint32_t{block_[4 * i + 3]};
     }
-    for (int i = 16; i < 64; ++i) {
+    for (std::size_t i = 16; i < 64; ++i) {
       const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
       const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
       w[i] = w[i - 16] + s0 + w[i - 7] + s1;
@@ -90,7 +98,9 @@ class Sha256 {
       a = t1 + t2;
     }
     const std::array<std::uint32_t, 8> add = {a, b, c, d, e, f, g, h};
-    for (int i = 0; i < 8; ++i) state_[i] += add[i];
+    for (int i = 0; i < 8; ++i) {
+      state_[i] += add[i];
+    }
   }
 
   std::array<std::uint32_t, 8> state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -110,14 +120,18 @@ std::string sha256_hex(std::string_view bytes) {
 
 std::string file_sha256(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
+  if (!in) {
+    throw std::runtime_error("cannot read " + file.string());
+  }
   Sha256 sha;
   std::string buffer(1 << 20, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     sha.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
   }
-  if (in.bad()) throw std::runtime_error("cannot read " + file.string());
+  if (in.bad()) {
+    throw std::runtime_error("cannot read " + file.string());
+  }
   return sha.hex();
 }
 

@@ -33,12 +33,16 @@ void append_code_point(std::uint32_t cp, std::string& out) {
 std::size_t sequence_length(std::string_view bytes, std::size_t i) {
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
   const unsigned char b0 = at(i);
-  if (b0 < 0x80) return 1;
+  if (b0 < 0x80) {
+    return 1;
+  }
   const std::size_t left = bytes.size() - i;
   const auto cont = [&](std::size_t k, unsigned char lo, unsigned char hi) {
     return k < left && at(i + k) >= lo && at(i + k) <= hi;
   };
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    return cont(1, 0x80, 0xBF) ? 2 : 0;
+  }
   if (b0 >= 0xE0 && b0 <= 0xEF) {
     const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;
     const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;
@@ -84,7 +88,9 @@ bool is_valid_utf8(std::string_view bytes) {
       continue;
     }
     const std::size_t n = sequence_length(bytes, i);
-    if (n == 0) return false;
+    if (n == 0) {
+      return false;
+    }
     i += n;
   }
   return true;
@@ -108,14 +114,20 @@ std::string repair_utf8(std::string_view bytes) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
   return text;
 }
 
 std::string normalise_header(std::string_view header) {
   header = trim(header);
-  if (!header.empty() && header.back() == '?') header = trim(header.substr(0, header.size() - 1));
+  if (!header.empty() && header.back() == '?') {
+    header = trim(header.substr(0, header.size() - 1));
+  }
   std::string out;
   out.reserve(header.size());
   bool in_space = false;
@@ -125,7 +137,9 @@ std::string normalise_header(std::string_view header) {
       in_space = true;
       continue;
     }
-    if (in_space) out.push_back(' ');
+    if (in_space) {
+      out.push_back(' ');
+    }
     in_space = false;
     // U+2018 and U+2019 are E2 80 98 and E2 80 99.
     if (c == '\xE2' && i + 2 < header.size() && header[i + 1] == '\x80' &&

@@ -11,7 +11,7 @@ namespace {
 std::vector<std::string> tokenize(const std::string& bytes, std::size_t block_size,
                                   rules::Encoding encoding = rules::Encoding::kUtf8) {
   std::istringstream in(bytes);
-  ingest::CsvTokenizer tokenizer(in, encoding, block_size);
+  ingest::CsvTokenizer tokenizer(in, encoding, {block_size, ingest::CsvTokenizer::kMaxRowBytes});
   ingest::CsvRow row;
   std::vector<std::string> rows;
   while (tokenizer.next(row)) {
@@ -70,7 +70,7 @@ TEST_CASE("the tokenizer reports an unterminated quote on the row's first line",
 
 TEST_CASE("a row longer than the limit ends the reading", "[ingest][csv]") {
   std::istringstream in("a,b\n1,\"never closed\n2,x\n3,y\n");
-  ingest::CsvTokenizer tokenizer(in, rules::Encoding::kUtf8, 4, 10);
+  ingest::CsvTokenizer tokenizer(in, rules::Encoding::kUtf8, {4, 10});
   ingest::CsvRow row;
   REQUIRE(tokenizer.next(row));
   REQUIRE(tokenizer.next(row));
