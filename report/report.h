@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/rules.h"
 #include "report/mime.h"
+#include "rules/rules.h"
 
 namespace report {
 
