@@ -40,7 +40,8 @@ class ExtractReader {
   // Returns false at the end of the file.
   bool next(rules::Record& out);
 
-  // Data rows read so far (not counting the header or blank lines).
+  // Data rows read so far, skipped ones included (not counting the header, blank lines, or
+  // rows whose fields are all empty and unquoted, like ",,,").
   std::size_t rows() const;
   // Problems so far, each with its line (1-based, physical line where the row starts), column
   // header and message.
