@@ -58,13 +58,12 @@ Time parse_utc(std::string_view text) {
   const auto date = text.size() == 20 ? rules::Date::parse_iso(text.substr(0, 10)) : std::nullopt;
   const std::string time(text.size() == 20 ? text.substr(10) : std::string_view{});
   char tail = 0;
-  if (!date ||
-      std::sscanf(time.c_str(), "T%2d:%2d:%2d%c", &hour, &minute, &second, &tail) != 4 ||
+  if (!date || std::sscanf(time.c_str(), "T%2d:%2d:%2d%c", &hour, &minute, &second, &tail) != 4 ||
       tail != 'Z') {
     throw std::runtime_error("malformed UTC time '" + std::string(text) + "' in the database");
   }
-  return Time(std::chrono::seconds(static_cast<std::int64_t>(date->days()) * 86400 +
-                                   hour * 3600 + minute * 60 + second));
+  return Time(std::chrono::seconds(static_cast<std::int64_t>(date->days()) * 86400 + hour * 3600 +
+                                   minute * 60 + second));
 }
 
 std::vector<AlertState> History::alert_states() const {
@@ -82,8 +81,8 @@ std::vector<AlertState> History::alert_states() const {
     s.condition.team = q.getColumn(4).getString();
     s.condition.summary = q.getColumn(5).getString();
     s.condition.detail = q.getColumn(6).getString();
-    s.status = q.getColumn(7).getString() == "firing" ? AlertStatus::kFiring
-                                                      : AlertStatus::kResolved;
+    s.status =
+        q.getColumn(7).getString() == "firing" ? AlertStatus::kFiring : AlertStatus::kResolved;
     s.started = parse_utc(q.getColumn(8).getString());
     s.resolved_at = column_time(q.getColumn(9));
     s.last_notified = column_time(q.getColumn(10));

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "storage/impl.h"
+#include "storage/key_table.h"
 #include "storage/migrations.h"
 
 namespace storage {
@@ -194,12 +195,6 @@ int History::schema_version() const { return user_version(impl_->db); }
 // ---- extracts
 
 struct History::ExtractWriter::Impl {
-  struct Current {
-    std::uint64_t hash = 0;
-    std::int64_t row_id = 0;
-    bool seen = false;
-  };
-
   Impl(History::Impl& history, const ExtractInfo& info)
       : history(history),
         transaction(history.db, SQLite::TransactionBehavior::IMMEDIATE),
@@ -219,9 +214,11 @@ struct History::ExtractWriter::Impl {
                             "valid_to IS NULL");
     query.bind(1, source_id);
     while (query.executeStep()) {
-      current.emplace(query.getColumn(1).getString(),
-                      Current{std::bit_cast<std::uint64_t>(query.getColumn(2).getInt64()),
-                              query.getColumn(0).getInt64(), false});
+      const SQLite::Column key = query.getColumn(1);
+      const std::string_view key_text(key.getText(), static_cast<std::size_t>(key.getBytes()));
+      current.add(key_text, content_hash(key_text),
+                  std::bit_cast<std::uint64_t>(query.getColumn(2).getInt64()),
+                  query.getColumn(0).getInt64());
     }
     history.writer_open = true;
   }
@@ -253,7 +250,7 @@ struct History::ExtractWriter::Impl {
   std::size_t problems = 0;
   // The source's current snapshot: key -> (content hash, row id), and whether this extract
   // has it. Only these small entries are kept per record.
-  std::unordered_map<std::string, Current> current;
+  KeyTable current;
   // The versions this extract wrote, for record_keys (16 bytes each). Sorted at commit, they
   // also reveal a key added twice.
   struct Added {
@@ -277,11 +274,11 @@ void History::ExtractWriter::add(const rules::Record& record) {
   Impl& w = *impl_;
   const std::string data = encode_values(record.values);
   const std::uint64_t hash = content_hash(data);
-  if (const auto found = w.current.find(record.key); found != w.current.end()) {
-    if (found->second.seen) throw std::logic_error("ExtractWriter::add: a key repeats");
-    found->second.seen = true;
-    if (found->second.hash == hash) return;  // unchanged: not rewritten
-    w.end(found->second.row_id);
+  if (KeyTable::Entry* found = w.current.find(record.key, content_hash(record.key))) {
+    if (found->seen) throw std::logic_error("ExtractWriter::add: a key repeats");
+    found->seen = true;
+    if (found->content_hash == hash) return;  // unchanged: not rewritten
+    w.end(found->row_id);
     w.insert(record.key, hash, data);
     return;
   }
@@ -314,7 +311,7 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
     repeated.bind(2, w.extract_id);
     if (repeated.executeStep()) throw std::logic_error("ExtractWriter::add: a key repeats");
   }
-  for (const auto& [key, current] : w.current) {
+  for (const auto& current : w.current.entries()) {
     if (!current.seen) w.end(current.row_id);  // vanished from the extract
   }
   for (const auto& added : w.added) {  // in key_hash order: a cheap, mostly sequential insert

@@ -76,8 +76,8 @@ struct OutboxEntry {
   std::string subject;  // for listings; never holds a child's identifiers
   std::string bytes;    // the exact message (report::build_message), fixed when created
   Time created;
-  Time deadline;        // given up when still undelivered at this time (created + 5 days)
-  Time next_attempt;    // not tried before this time
+  Time deadline;      // given up when still undelivered at this time (created + 5 days)
+  Time next_attempt;  // not tried before this time
   int attempts = 0;
   OutboxState state = OutboxState::kPending;
   std::string last_error;  // plain words from the last failed attempt
@@ -111,7 +111,7 @@ struct AlertState {
   std::string fingerprint;   // "kind/subject/scope"
   AlertCondition condition;  // as last seen
   AlertStatus status = AlertStatus::kFiring;
-  Time started;              // firing since
+  Time started;  // firing since
   std::optional<Time> resolved_at;
   std::optional<Time> last_notified;  // when the last firing or repeat notice was queued
   bool silenced = false;              // a silence covered it at the last decision
@@ -121,10 +121,10 @@ struct AlertState {
 // "Don't tell us about this": a rule (or source), optionally one case key or team.
 struct Silence {
   std::int64_t id = 0;
-  std::string rule;    // matches AlertCondition::subject
-  std::string scope;   // a case key or a team name (case-insensitive); empty = all of the rule
+  std::string rule;   // matches AlertCondition::subject
+  std::string scope;  // a case key or a team name (case-insensitive); empty = all of the rule
   std::string reason;
-  std::string who;     // from the socket peer, e.g. "jsmith (uid 1001)"
+  std::string who;  // from the socket peer, e.g. "jsmith (uid 1001)"
   Time created;
   std::optional<Time> expires;  // nullopt = until the alerts it covers resolve
   bool ended = false;           // expired, or its alerts resolved
@@ -253,7 +253,7 @@ class History {
                            const std::vector<std::int64_t>& ended_silences,
                            const std::vector<OutboxEntry>& mail);
   std::vector<Silence> silences(bool include_ended = false) const;  // oldest first
-  std::int64_t add_silence(const Silence& silence);                  // returns its id
+  std::int64_t add_silence(const Silence& silence);                 // returns its id
   bool end_silence(std::int64_t id);  // false when no such active silence
 
  private:

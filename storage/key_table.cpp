@@ -1,0 +1,44 @@
+#include "storage/key_table.h"
+
+#include <limits>
+#include <stdexcept>
+
+namespace storage {
+
+void KeyTable::add(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
+                   std::int64_t row_id) {
+  if (entries_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) {
+    throw std::length_error("KeyTable: too many records");
+  }
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  entries_.push_back(Entry{key_hash, content_hash, row_id, keys_.size(),
+                           static_cast<std::uint32_t>(key.size()), false});
+  keys_.append(key);
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = key_hash & mask;
+  while (slots_[slot] != 0) slot = (slot + 1) & mask;
+  slots_[slot] = static_cast<std::uint32_t>(entries_.size());
+}
+
+KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = key_hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
+    Entry& entry = entries_[slots_[slot] - 1];
+    if (entry.key_hash == key_hash && this->key(entry) == key) return &entry;
+  }
+  return nullptr;
+}
+
+void KeyTable::grow() {
+  std::size_t size = slots_.empty() ? 1024 : slots_.size() * 2;
+  slots_.assign(size, 0);
+  const std::size_t mask = size - 1;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    std::size_t slot = entries_[i].key_hash & mask;
+    while (slots_[slot] != 0) slot = (slot + 1) & mask;
+    slots_[slot] = static_cast<std::uint32_t>(i + 1);
+  }
+}
+
+}  // namespace storage

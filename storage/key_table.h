@@ -1,0 +1,46 @@
+// KeyTable: a source's current snapshot as record key -> (content hash, row id), in flat arrays
+// (internal to storage). The extract writer holds one per extract, so it must stay small: about
+// 40 bytes per record plus the key bytes, and no allocation per record.
+#ifndef CASEWATCH_STORAGE_KEY_TABLE_H_
+#define CASEWATCH_STORAGE_KEY_TABLE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace storage {
+
+class KeyTable {
+ public:
+  struct Entry {
+    std::uint64_t key_hash = 0;
+    std::uint64_t content_hash = 0;
+    std::int64_t row_id = 0;
+    std::uint64_t key_offset = 0;  // into keys_
+    std::uint32_t key_size = 0;
+    bool seen = false;
+  };
+
+  // REQUIRES: `key` is not in the table yet; `key_hash` == content_hash(key).
+  void add(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
+           std::int64_t row_id);
+  // The entry of `key`, or nullptr. The pointer is valid until the next add().
+  Entry* find(std::string_view key, std::uint64_t key_hash);
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::string_view key(const Entry& entry) const {
+    return std::string_view(keys_).substr(entry.key_offset, entry.key_size);
+  }
+
+ private:
+  void grow();
+
+  std::vector<Entry> entries_;
+  std::string keys_;                  // every key, one after the other
+  std::vector<std::uint32_t> slots_;  // open addressing: entry index + 1; 0 = empty
+};
+
+}  // namespace storage
+
+#endif  // CASEWATCH_STORAGE_KEY_TABLE_H_

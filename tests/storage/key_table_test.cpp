@@ -1,0 +1,30 @@
+#include "storage/key_table.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+TEST_CASE("the key table finds every key it holds across growth, and no other", "[storage]") {
+  storage::KeyTable table;
+  const auto hash_of = [](const std::string& key) {
+    return static_cast<std::uint64_t>(key.size() % 3);  // many collisions on purpose
+  };
+  for (int i = 0; i < 5000; ++i) {
+    const std::string key = "K" + std::to_string(i);
+    table.add(key, hash_of(key), static_cast<std::uint64_t>(i), i + 100);
+  }
+  for (int i = 0; i < 5000; i += 499) {
+    const std::string key = "K" + std::to_string(i);
+    const auto* entry = table.find(key, hash_of(key));
+    REQUIRE(entry != nullptr);
+    CHECK(entry->content_hash == static_cast<std::uint64_t>(i));
+    CHECK(entry->row_id == i + 100);
+    CHECK(table.key(*entry) == key);
+  }
+  CHECK(table.find("K5000", hash_of("K5000")) == nullptr);
+  CHECK(table.entries().size() == 5000);
+}
+
+TEST_CASE("an empty key table finds nothing", "[storage]") {
+  storage::KeyTable table;
+  CHECK(table.find("K1", 42) == nullptr);
+}
