@@ -248,6 +248,7 @@ struct History::ExtractWriter::Impl {
   std::int64_t source_id = 0;
   std::int64_t extract_id = 0;
   std::size_t problems = 0;
+  bool repeated = false;  // a key of the snapshot was added twice
   // The source's current snapshot: key -> (content hash, row id), and whether this extract
   // has it. Only these small entries are kept per record.
   KeyTable current;
@@ -275,7 +276,12 @@ void History::ExtractWriter::add(const rules::Record& record) {
   const std::string data = encode_values(record.values);
   const std::uint64_t hash = content_hash(data);
   if (KeyTable::Entry* found = w.current.find(record.key, content_hash(record.key))) {
-    if (found->seen) throw std::logic_error("ExtractWriter::add: a key repeats");
+    if (found->seen) {
+      // Ingest rejects such a file after reading it whole, and discards this writer; commit()
+      // refuses if it does not.
+      w.repeated = true;
+      return;
+    }
     found->seen = true;
     if (found->content_hash == hash) return;  // unchanged: not rewritten
     w.end(found->row_id);
@@ -300,6 +306,7 @@ void History::ExtractWriter::add_problem(const rules::Problem& problem) {
 std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   if (!impl_) throw std::logic_error("ExtractWriter::commit called twice");
   Impl& w = *impl_;
+  if (w.repeated) throw std::logic_error("ExtractWriter::commit: a key repeats");
   std::sort(w.added.begin(), w.added.end());
   const auto same_key_hash = [](const auto& a, const auto& b) { return a.key_hash == b.key_hash; };
   if (std::adjacent_find(w.added.begin(), w.added.end(), same_key_hash) != w.added.end()) {
@@ -309,7 +316,7 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
                                "GROUP BY key HAVING count(*) > 1 LIMIT 1");
     repeated.bind(1, w.source_id);
     repeated.bind(2, w.extract_id);
-    if (repeated.executeStep()) throw std::logic_error("ExtractWriter::add: a key repeats");
+    if (repeated.executeStep()) throw std::logic_error("ExtractWriter::commit: a key repeats");
   }
   for (const auto& current : w.current.entries()) {
     if (!current.seen) w.end(current.row_id);  // vanished from the extract

@@ -149,9 +149,13 @@ class History {
    public:
     ~ExtractWriter();
     ExtractWriter(ExtractWriter&&) noexcept;
+    // A key added twice is not an error here (ingest rejects such a file once it has read it,
+    // and destroys the writer), but commit() then refuses with std::logic_error.
     void add(const rules::Record& record);
     void add_problem(const rules::Problem& problem);
-    // Marks the extract ingested with its row and problem counts; returns its id.
+    // Ends the versions of records not added (vanished), marks the extract ingested with its
+    // row and problem counts, commits, and returns its id. After it, the writer is spent.
+    // Throws std::logic_error when a key was added twice (nothing is stored).
     std::int64_t commit(std::size_t rows);
 
    private:
@@ -160,10 +164,13 @@ class History {
     explicit ExtractWriter(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
   };
-  // REQUIRES: no other writer open. `info.status` is ignored (ingested on commit).
+  // REQUIRES: no other writer open (else std::logic_error); the writer does not outlive this
+  // History. `info.status` is ignored (ingested on commit). Holds SQLite's write lock (BEGIN
+  // IMMEDIATE) until committed or destroyed; other History methods must not be called meanwhile.
   ExtractWriter begin_extract(const ExtractInfo& info);
 
   // Records a rejected or duplicate file (no records), with its problems, in one transaction.
+  // `info.problems` is kept when larger than problems.size(). REQUIRES: status not kIngested.
   std::int64_t record_refused(const ExtractInfo& info, const std::vector<rules::Problem>& problems);
 
   // The ingested extract with this content hash, if any.
