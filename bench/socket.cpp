@@ -1,15 +1,315 @@
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
 
 #include "bench/bench.h"
 
 namespace bench {
+namespace {
 
-SocketFigures socket_phase(const std::filesystem::path& /*work*/, const ExtractSpec& /*spec*/) {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kClients = 50;
+constexpr double kStatusP99TargetMs = 5.0;
+constexpr auto kReadyTimeout = std::chrono::minutes(10);
+constexpr auto kIngestTimeout = std::chrono::minutes(10);
+
+// One connection to the control socket, one request line and one reply line at a time.
+class Client {
+ public:
+  explicit Client(const fs::path& socket) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket.c_str(), sizeof address.sun_path - 1);
+    if (fd_ < 0 ||
+        ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+      const int error = errno;
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+      throw std::runtime_error(
+          fmt::format("cannot connect to {}: {}", socket.string(), std::strerror(error)));
+    }
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends `line` and returns the reply line; throws when the daemon closes the connection.
+  std::string ask(const std::string& line) {
+    const std::string request = line + "\n";
+    std::size_t done = 0;
+    while (done < request.size()) {
+      const ssize_t n = ::send(fd_, request.data() + done, request.size() - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error("the daemon closed the connection");
+      done += static_cast<std::size_t>(n);
+    }
+    for (;;) {
+      const auto newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        std::string reply = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        return reply;
+      }
+      char chunk[65536];
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error("the daemon closed the connection");
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+bool is_success(const std::string& reply) {
+  return reply.find("\"result\":0") != std::string::npos;
+}
+
+double percentile(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
+  return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+// casewatchd beside this program in the build tree, or $CASEWATCHD.
+fs::path find_casewatchd() {
+  if (const char* path = std::getenv("CASEWATCHD"); path && *path) return path;
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  return self.parent_path().parent_path() / "daemon" / "casewatchd";
+}
+
+std::string tail_of(const fs::path& file, std::size_t lines) {
+  std::ifstream in(file);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string text;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    text += "      " + all[i] + "\n";
+  }
+  return text;
+}
+
+// The running daemon, stopped with SIGTERM when this goes out of scope.
+class Daemon {
+ public:
+  Daemon(const fs::path& program, const fs::path& config, const fs::path& log) {
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ == 0) {
+      std::FILE* out = std::freopen(log.c_str(), "w", stderr);
+      if (out != nullptr) ::dup2(::fileno(stderr), 1);
+      ::execl(program.c_str(), program.c_str(), "--config", config.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~Daemon() { stop(); }
+  // Whether it is still running; when it is not, `status` says how it ended.
+  bool running(std::string& status) {
+    if (pid_ <= 0) return false;
+    int wstatus = 0;
+    if (::waitpid(pid_, &wstatus, WNOHANG) != pid_) return true;
+    pid_ = -1;
+    status = WIFEXITED(wstatus) ? fmt::format("exited with status {}", WEXITSTATUS(wstatus))
+                                : fmt::format("killed by signal {}", WTERMSIG(wstatus));
+    return false;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int wstatus = 0;
+    ::waitpid(pid_, &wstatus, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits until the daemon answers `status` and `inbox` is empty (the first extract ingested).
+void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& inbox,
+                      const fs::path& log) {
+  const auto deadline = Clock::now() + kReadyTimeout;
+  std::string ended;
+  while (Clock::now() < deadline) {
+    if (!daemon.running(ended)) {
+      throw std::runtime_error(fmt::format("casewatchd {} before it was ready; its log ends:\n{}",
+                                           ended, tail_of(log, 8)));
+    }
+    if (fs::exists(socket) && fs::is_empty(inbox)) {
+      try {
+        Client client(socket);
+        if (is_success(client.ask(R"({"command": "status"})"))) return;
+      } catch (const std::runtime_error&) {
+        // Not listening yet.
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("casewatchd was not ready within 10 minutes");
+}
+
+struct ClientLog {
+  std::vector<double> status_ms;
+  std::vector<double> findings_ms;
+  std::vector<Clock::time_point> answered;
+  std::size_t failures = 0;
+  std::string error;
+};
+
+SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::path& program) {
   SocketFigures figures;
-  figures.skipped =
-      "TODO: socket latency not measured: casewatchd's service mode (casewatchd --config F) was "
-      "not ready when the benchmark was written";
+  // A folder of its own: config_text puts the state in folder/state.
+  const fs::path folder = work / "socket";
+  const fs::path state = folder / "state";
+  fs::remove_all(folder);
+  const fs::path config = folder / "casewatch.toml";
+  const fs::path inbox = state / "inbox";
+  fs::create_directories(inbox);
+  std::ofstream(config) << config_text(folder);
+
+  // Loaded: the first extract in the inbox before start-up; the changed one dropped later.
+  const GeneratedFiles files = write_extracts(spec, folder / "generated");
+  fs::rename(files.first, inbox / files.first.filename());
+  const fs::path socket = state / "control.sock";
+  const fs::path log = folder / "casewatchd.log";
+  Daemon daemon(program, config, log);
+  wait_until_ready(daemon, socket, inbox, log);
+
+  std::vector<ClientLog> logs(kClients);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(socket));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      ClientLog& mine = logs[static_cast<std::size_t>(i)];
+      try {
+        for (int n = 0; !stop.load(); ++n) {
+          const bool status = (n + i) % 2 == 0;
+          const std::string request =
+              status
+                  ? fmt::format(R"({{"command": "status", "id": {}}})", n)
+                  : fmt::format(
+                        R"({{"command": "findings", "arguments": {{"rule": "unallocated"}}, "id": {}}})",
+                        n);
+          const auto sent = Clock::now();
+          const std::string reply = clients[static_cast<std::size_t>(i)]->ask(request);
+          const auto answered = Clock::now();
+          const double ms = std::chrono::duration<double, std::milli>(answered - sent).count();
+          (status ? mine.status_ms : mine.findings_ms).push_back(ms);
+          mine.answered.push_back(answered);
+          if (!is_success(reply)) ++mine.failures;
+        }
+      } catch (const std::exception& e) {
+        mine.error = e.what();
+      }
+    });
+  }
+
+  // Drop the changed extract by rename, as an export job would, and wait for it to be taken.
+  const auto dropped = Clock::now();
+  const fs::path dropped_file = inbox / files.changed.filename();
+  fs::rename(files.changed, dropped_file);
+  const fs::path archived = state / "archive" / files.changed.filename();
+  std::string ended;
+  while (!fs::exists(archived) && Clock::now() - dropped < kIngestTimeout &&
+         daemon.running(ended)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto ingested = Clock::now();
+  figures.ingest_seconds = std::chrono::duration<double>(ingested - dropped).count();
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  clients.clear();
+  daemon.stop();
+  if (!fs::exists(archived)) {
+    figures.error =
+        fmt::format("the dropped extract was not ingested ({}); log ends:\n{}",
+                    ended.empty() ? "timed out" : "casewatchd " + ended, tail_of(log, 8));
+  }
+
+  std::vector<double> status_ms, findings_ms;
+  std::vector<Clock::time_point> answered;
+  for (auto& one : logs) {
+    status_ms.insert(status_ms.end(), one.status_ms.begin(), one.status_ms.end());
+    findings_ms.insert(findings_ms.end(), one.findings_ms.begin(), one.findings_ms.end());
+    answered.insert(answered.end(), one.answered.begin(), one.answered.end());
+    figures.failures += one.failures;
+    if (!one.error.empty() && figures.error.empty()) figures.error = "a client: " + one.error;
+  }
+  std::sort(answered.begin(), answered.end());
+  Clock::time_point previous = dropped;
+  for (const auto& t : answered) {
+    if (t < dropped || t > ingested) continue;
+    figures.longest_gap_ms = std::max(
+        figures.longest_gap_ms, std::chrono::duration<double, std::milli>(t - previous).count());
+    previous = t;
+  }
+  figures.longest_gap_ms =
+      std::max(figures.longest_gap_ms,
+               std::chrono::duration<double, std::milli>(ingested - previous).count());
+  figures.ran = true;
+  figures.clients = kClients;
+  figures.requests = status_ms.size() + findings_ms.size();
+  figures.status_max_ms =
+      status_ms.empty() ? 0 : *std::max_element(status_ms.begin(), status_ms.end());
+  figures.findings_max_ms =
+      findings_ms.empty() ? 0 : *std::max_element(findings_ms.begin(), findings_ms.end());
+  figures.status_p50_ms = percentile(status_ms, 0.50);
+  figures.status_p99_ms = percentile(status_ms, 0.99);
+  figures.findings_p50_ms = percentile(findings_ms, 0.50);
+  figures.findings_p99_ms = percentile(findings_ms, 0.99);
   return figures;
+}
+
+}  // namespace
+
+SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec) {
+  SocketFigures figures;
+  const fs::path program = find_casewatchd();
+  if (program.empty() || !fs::exists(program)) {
+    figures.skipped = fmt::format(
+        "TODO: socket latency not measured: casewatchd is not built ({}); build it (scripts/bench "
+        "does) or set CASEWATCHD",
+        program.string());
+    return figures;
+  }
+  try {
+    return measure(work, spec, program);
+  } catch (const std::exception& e) {
+    figures.skipped = fmt::format(
+        "TODO: socket latency not measured: `casewatchd --config F` is not runnable yet: {}",
+        e.what());
+    return figures;
+  }
 }
 
 void print_socket(const SocketFigures& figures) {
@@ -17,18 +317,47 @@ void print_socket(const SocketFigures& figures) {
     std::printf("(4) control socket: %s\n", figures.skipped.c_str());
     return;
   }
+  std::printf(
+      "(4) control socket, %d clients, while an extract was ingested (%.1f s), %zu requests, "
+      "%zu failed\n",
+      figures.clients, figures.ingest_seconds, figures.requests, figures.failures);
+  std::printf(
+      "    status               p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms   target p99 "
+      "<= %.0f ms: %s\n",
+      figures.status_p50_ms, figures.status_p99_ms, figures.status_max_ms, kStatusP99TargetMs,
+      figures.status_p99_ms <= kStatusP99TargetMs ? "ok" : "MISSED");
+  std::printf("    findings unallocated p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms\n",
+              figures.findings_p50_ms, figures.findings_p99_ms, figures.findings_max_ms);
+  std::printf("    longest time with no answer to any client: %.1f ms (target <= 50 ms: %s)\n",
+              figures.longest_gap_ms, figures.longest_gap_ms <= 50 ? "ok" : "MISSED");
+  if (!figures.error.empty()) std::printf("    problem: %s\n", figures.error.c_str());
 }
 
 boost::json::value socket_json(const SocketFigures& figures) {
   boost::json::object o;
   o["ran"] = figures.ran;
-  if (!figures.ran) o["skipped"] = figures.skipped;
+  if (!figures.ran) {
+    o["skipped"] = figures.skipped;
+    return o;
+  }
+  o["clients"] = figures.clients;
+  o["requests"] = figures.requests;
+  o["failures"] = figures.failures;
+  o["ingest_seconds"] = figures.ingest_seconds;
+  o["status_p50_ms"] = figures.status_p50_ms;
+  o["status_p99_ms"] = figures.status_p99_ms;
+  o["status_max_ms"] = figures.status_max_ms;
+  o["findings_p50_ms"] = figures.findings_p50_ms;
+  o["findings_p99_ms"] = figures.findings_p99_ms;
+  o["findings_max_ms"] = figures.findings_max_ms;
+  o["longest_gap_ms"] = figures.longest_gap_ms;
+  if (!figures.error.empty()) o["error"] = figures.error;
   return o;
 }
 
 boost::json::value socket_target_met(const SocketFigures& figures) {
   if (!figures.ran) return nullptr;
-  return figures.status_p99_ms <= 5.0;
+  return figures.status_p99_ms <= kStatusP99TargetMs;
 }
 
 }  // namespace bench
