@@ -355,10 +355,24 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     }
     add_problem(column_name(field_columns[f]), std::move(message));
   }
-  if (const std::size_t first = keys.insert(key, key_hash, row.line); first != 0) {
+  // A row that repeats an earlier row exactly (same key, same bytes) says nothing new: it is a
+  // row problem and is skipped. The same key with different content makes the file ambiguous
+  // and rejects it (verdict()).
+  const std::uint64_t content =
+      KeySet::hash(row.data) ^
+      (KeySet::hash(std::string_view(reinterpret_cast<const char*>(row.ends.data()),
+                                     row.ends.size() * sizeof(std::uint32_t))) *
+       0x9E3779B97F4A7C15ULL);  // the field boundaries count: "a,bc" is not "ab,c"
+  const auto seen = keys.insert(key, key_hash, content, row.line);
+  if (seen.first_line != 0 && seen.identical) {
+    add_problem(
+        {}, fmt::format("the row repeats line {} exactly; the repeat is skipped", seen.first_line));
+    return finish(false);
+  }
+  if (seen.first_line != 0) {
     ++repeat_count;
     if (repeats.size() < kMaxRepeatsNamed) {
-      repeats.push_back({key, first, row.line});
+      repeats.push_back({key, seen.first_line, row.line});
     }
   }
   if (as_of_column && !as_of_taken) {

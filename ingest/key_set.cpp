@@ -15,7 +15,13 @@ namespace ingest {
 std::string_view KeySet::key_at(std::uint32_t offset) const {
   std::uint32_t length = 0;
   std::memcpy(&length, arena_.data() + offset, sizeof length);
-  return std::string_view(arena_).substr(offset + sizeof length, length);
+  return std::string_view(arena_).substr(offset + sizeof length + sizeof(std::uint64_t), length);
+}
+
+std::uint64_t KeySet::content_at(std::uint32_t offset) const {
+  std::uint64_t content = 0;
+  std::memcpy(&content, arena_.data() + offset + sizeof(std::uint32_t), sizeof content);
+  return content;
 }
 
 void KeySet::Free::operator()(Slot* slots) const noexcept { std::free(slots); }
@@ -60,7 +66,8 @@ void KeySet::prefetch(std::uint64_t hash) const {
   }
 }
 
-std::size_t KeySet::insert(std::string_view key, std::uint64_t hash, std::size_t line) {
+KeySet::Seen KeySet::insert(std::string_view key, std::uint64_t hash, std::uint64_t content,
+                            std::size_t line) {
   if ((size_ + 1) * 10 > capacity_ * 7) {
     grow();  // load factor <= 0.7
   }
@@ -68,11 +75,12 @@ std::size_t KeySet::insert(std::string_view key, std::uint64_t hash, std::size_t
   std::size_t i = hash & mask;
   while (slots_[i].line != 0) {
     if (slots_[i].hash == hash && key_at(slots_[i].offset) == key) {
-      return slots_[i].line;
+      return Seen{slots_[i].line, content_at(slots_[i].offset) == content};
     }
     i = (i + 1) & mask;
   }
-  const std::size_t needed = arena_.size() + sizeof(std::uint32_t) + key.size();
+  const std::size_t needed =
+      arena_.size() + sizeof(std::uint32_t) + sizeof(std::uint64_t) + key.size();
   if (needed > std::numeric_limits<std::uint32_t>::max() ||
       line > std::numeric_limits<std::uint32_t>::max()) {
     throw std::runtime_error("the extract has more keys than casewatch can check (4 GB of keys)");
@@ -80,10 +88,11 @@ std::size_t KeySet::insert(std::string_view key, std::uint64_t hash, std::size_t
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   const auto length = static_cast<std::uint32_t>(key.size());
   arena_.append(reinterpret_cast<const char*>(&length), sizeof length);
+  arena_.append(reinterpret_cast<const char*>(&content), sizeof content);
   arena_.append(key);
   slots_[i] = Slot{hash, offset, static_cast<std::uint32_t>(line)};
   ++size_;
-  return 0;
+  return Seen{};
 }
 
 }  // namespace ingest

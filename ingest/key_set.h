@@ -1,5 +1,5 @@
 // The set of keys seen in one extract, internal to ingest/: tells a repeated key from a new one
-// exactly, in 16 bytes per slot (load <= 0.7) plus the key's bytes and 4. Measured for 1M
+// exactly, in 16 bytes per slot (load <= 0.7) plus the key's bytes and 12. Measured for 1M
 // nine-byte keys: 59 MB peak RSS (48 MB once grown); std::unordered_map<std::string, line>: 74 MB.
 #ifndef CASEWATCH_INGEST_KEY_SET_H_
 #define CASEWATCH_INGEST_KEY_SET_H_
@@ -24,18 +24,25 @@ class KeySet {
   // Starts loading the slot for `hash` into the cache, so that insert() later does not wait for
   // memory: call it, do other work, then insert().
   void prefetch(std::uint64_t hash) const;
-  // Adds `key` (whose hash() is `hash`) first seen on `line` (>= 1). Returns 0 when the key is
-  // new, else the line where it was first seen (the set keeps that line).
-  std::size_t insert(std::string_view key, std::uint64_t hash, std::size_t line);
+  // What insert() found.
+  struct Seen {
+    std::size_t first_line = 0;  // 0 when the key is new, else the line where it was first seen
+    bool identical = false;      // the earlier row had the same content hash
+  };
+  // Adds `key` (whose hash() is `hash`) of a row whose content hashes to `content`, first seen
+  // on `line` (>= 1). The set keeps the first line and content hash of each key.
+  Seen insert(std::string_view key, std::uint64_t hash, std::uint64_t content, std::size_t line);
   std::size_t size() const { return size_; }
 
  private:
   struct Slot {
     std::uint64_t hash = 0;
-    std::uint32_t offset = 0;  // of the key in arena_: a 4-byte length, then the bytes
+    std::uint32_t offset = 0;  // of the key in arena_: a 4-byte length, an 8-byte content hash,
+                               // then the key's bytes
     std::uint32_t line = 0;    // 0 = empty slot
   };
   std::string_view key_at(std::uint32_t offset) const;
+  std::uint64_t content_at(std::uint32_t offset) const;
   void grow();
 
   struct Free {

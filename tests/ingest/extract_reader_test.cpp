@@ -344,6 +344,28 @@ TEST_CASE("the verdict names up to five repeated keys and counts the rest", "[in
         "lines 6 and 16; and 3 more repeats (8 in all)");
 }
 
+TEST_CASE("a row repeating an earlier row exactly is a row problem, not a repeated key",
+          "[ingest][keys]") {
+  // Exports sometimes write a row twice; the repeat carries nothing new, so the file is kept
+  // (within max_bad_rows) and the repeat is skipped and recorded.
+  rules::Source source = id_value_source();
+  source.max_bad_rows = 0.5;
+  const auto result = read_all("id,v\nC1,a\nC2,b\nC1,a\n", source);
+  CHECK(result.records.size() == 2);
+  CHECK(describe(result.problems) ==
+        "4 [] the row repeats line 2 exactly; the repeat is skipped\n");
+  CHECK(result.verdict == std::nullopt);
+}
+
+TEST_CASE("the same key with other content is still a repeated key, even beside exact repeats",
+          "[ingest][keys]") {
+  rules::Source source = id_value_source();
+  source.max_bad_rows = 0.5;
+  // Field boundaries count: "C1,ab" then "C1a,b"-like splits are different rows.
+  const auto result = read_all("id,v\nC1,a\nC1,a\nC1,b\n", source);
+  CHECK(result.verdict == "key 'C1' appears on lines 2 and 4");
+}
+
 TEST_CASE("keys differing only in surrounding spaces are the same key", "[ingest][keys]") {
   const auto result = read_all("id,v\nC1,a\n C1 ,b\n", id_value_source());
   CHECK(result.verdict == "key 'C1' appears on lines 2 and 3");
