@@ -23,59 +23,23 @@
 #include "config/config.h"
 #include "daemon/outbox.h"
 #include "rules/rules.h"
+#include "storage/storage.h"
 
 namespace service {
 
-enum class AlertKind {
-  kRuleCount,        // a rule's list is longer than its alert_over
-  kEscalation,       // a record has been on a rule's list longer than escalate_after
-  kStaleSource,      // no new extract of a source within max_age (dead man's switch)
-  kRejectedExtract,  // the latest file of a source was rejected
-  kDeliveryFailing,  // mail to a recipient failed for good
-};
-std::string_view to_string(AlertKind kind);  // "rule_count", "escalation", "stale_source", ...
+// The alert values live in storage (which persists them); these are their names here.
+using AlertKind = storage::AlertKind;
+using AlertCondition = storage::AlertCondition;
+using AlertStatus = storage::AlertStatus;
+using AlertState = storage::AlertState;
+using Silence = storage::Silence;
 
-// Something that holds now.
-struct AlertCondition {
-  AlertKind kind = AlertKind::kRuleCount;
-  std::string subject;  // rule id (rule_count, escalation), source name (stale_source,
-                        // rejected_extract), recipient (delivery_failing)
-  std::string scope;    // record key (escalation), file name (rejected_extract); else empty
-  std::string team;     // the record's team (escalation): for routing and silences
-  std::string summary;  // one line for subjects and listings; never a child's identifiers
-  std::string detail;   // the body; may name a case key (an allow-listed field), never a person
-  bool operator==(const AlertCondition&) const = default;
-};
+std::string_view to_string(AlertKind kind);  // "rule_count", "escalation", "stale_source", ...
 
 // "kind/subject/scope", e.g. "escalation/unallocated/C123".
 std::string fingerprint(const AlertCondition& condition);
 
-enum class AlertStatus { kFiring, kResolved };
 std::string_view to_string(AlertStatus status);  // "firing", "resolved"
-
-// One alert as stored.
-struct AlertState {
-  std::string fingerprint;
-  AlertCondition condition;  // as last seen
-  AlertStatus status = AlertStatus::kFiring;
-  Time started;  // firing since
-  std::optional<Time> resolved_at;
-  std::optional<Time> last_notified;  // when the last firing or repeat notice was queued
-  bool silenced = false;              // a silence covered it at the last decision
-  bool operator==(const AlertState&) const = default;
-};
-
-// "Don't tell us about this": a rule (or source), optionally one case key or team.
-struct Silence {
-  std::int64_t id = 0;
-  std::string rule;   // matches AlertCondition::subject
-  std::string scope;  // a case key or a team name (case-insensitive); empty = all of the rule
-  std::string reason;
-  std::string who;  // from the socket peer, e.g. "jsmith (uid 1001)"
-  Time created;
-  std::optional<Time> expires;  // nullopt = until the alerts it covers resolve
-  bool ended = false;           // expired, or its alerts resolved
-};
 
 // Whether `silence` covers `condition` at `now` (not ended, not expired).
 bool silence_covers(const Silence& silence, const AlertCondition& condition, Time now);
@@ -161,6 +125,15 @@ bool route_matches(const config::Route& route, const AlertCondition& condition);
 // there is none, to every route without a teams filter. Empty when mail is not enabled.
 std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Config& config,
                                     Time now, const BackoffPolicy& policy = {});
+
+// ---- over the database
+
+// One alert cycle: decide_alerts over the stored states and active silences, the notices'
+// mail (alert_mail), all stored in one transaction (History::apply_alerts). `current` must be
+// every condition that holds now (an alert absent from it resolves). Returns the decision.
+AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
+                            const config::Config& config, Time now,
+                            const BackoffPolicy& backoff = {});
 
 }  // namespace service
 

@@ -129,6 +129,36 @@ OutboxEntry cancelled(OutboxEntry entry) {
   return entry;
 }
 
+std::vector<OutboxEntry> deliver_due(storage::History& history, Mailer& mailer, Time now,
+                                     const BackoffPolicy& policy) {
+  std::vector<OutboxEntry> done;
+  for (const OutboxEntry& entry : history.outbox_due(now)) {
+    OutboxEntry updated = attempt(entry, mailer, now, policy);
+    // Stored at once: between the server's "250" and this line is the one duplicate window.
+    history.update_outbox(updated);
+    updated.bytes.clear();
+    done.push_back(std::move(updated));
+  }
+  return done;
+}
+
+std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, Time now,
+                                        const BackoffPolicy& policy) {
+  auto entry = history.outbox_entry(id);
+  if (!entry) return std::nullopt;
+  const OutboxEntry updated = retried(*entry, now, policy);
+  history.update_outbox(updated);
+  return updated;
+}
+
+std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id) {
+  auto entry = history.outbox_entry(id);
+  if (!entry) return std::nullopt;
+  const OutboxEntry updated = cancelled(*entry);
+  history.update_outbox(updated);
+  return updated;
+}
+
 std::string message_id_for(std::string_view key, std::string_view from) {
   std::string id = "casewatch.";
   for (const char c : key) {

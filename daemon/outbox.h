@@ -26,36 +26,15 @@
 #include "config/config.h"
 #include "daemon/mailer.h"
 #include "report/report.h"
+#include "storage/storage.h"
 
 namespace service {
 
-using Time = std::chrono::sys_seconds;
-
-enum class OutboxState {
-  kPending,    // waiting for its next attempt
-  kSent,       // the server accepted it
-  kFailed,     // a permanent failure, or given up after the deadline: an operator must look
-  kCancelled,  // an operator cancelled it (`casewatch outbox cancel`)
-};
+// The outbox's values live in storage (which persists them); these are their names here.
+using Time = storage::Time;
+using OutboxState = storage::OutboxState;
+using OutboxEntry = storage::OutboxEntry;
 std::string_view to_string(OutboxState state);  // "pending", "sent", "failed", "cancelled"
-
-// One message for one recipient.
-struct OutboxEntry {
-  std::int64_t id = 0;  // storage's row id; 0 before it is queued
-  std::string key;      // "review/2026-W47/all", "alert/<fingerprint>/firing/<start>"; with
-                        // `recipient`, UNIQUE: a key is queued once per recipient, ever
-  std::string recipient;
-  std::string sender;   // MAIL FROM
-  std::string subject;  // for listings; never holds a child's identifiers
-  std::string bytes;    // the exact message (report::build_message), fixed when created
-  Time created;
-  Time deadline;      // given up when still undelivered at this time (created + 5 days)
-  Time next_attempt;  // not tried before this time
-  int attempts = 0;
-  OutboxState state = OutboxState::kPending;
-  std::string last_error;  // plain words from the last failed attempt
-  std::optional<Time> sent_at;
-};
 
 // The retry schedule. Defaults: 5 min, doubling (10, 20, 40 min) up to 1 h; given up after 5
 // days.
@@ -93,6 +72,19 @@ OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, Time now,
 OutboxEntry retried(OutboxEntry entry, Time now, const BackoffPolicy& policy = {});
 // `casewatch outbox cancel ID`: a pending or failed entry is cancelled; others are unchanged.
 OutboxEntry cancelled(OutboxEntry entry);
+
+// ---- the sender and the `casewatch outbox` commands, over the database
+
+// Tries every entry due at `now`, one at a time, storing each result before the next attempt.
+// Returns the entries as updated (sent, failed or rescheduled). Blocks while the mailer does.
+// Throws on database failures (a send already accepted is then retried: see the window above).
+std::vector<OutboxEntry> deliver_due(storage::History& history, Mailer& mailer, Time now,
+                                     const BackoffPolicy& policy = {});
+
+// `casewatch outbox retry ID` / `cancel ID`: the entry as updated, or nullopt when no such id.
+std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, Time now,
+                                        const BackoffPolicy& policy = {});
+std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id);
 
 // ---- what gets queued
 

@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 
+#include "storage/storage.h"
+#include "tests/support/temp_dir.h"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -280,4 +283,64 @@ TEST_CASE("an alert notice becomes one message per recipient of each matching ro
   CHECK(entries[0].subject == "casewatch alert: Unallocated cases: a case is past 8w");
   CHECK(entries[0].bytes == entries[1].bytes);
   CHECK(entries[0].bytes.find("Auto-Submitted: auto-generated\r\n") != std::string::npos);
+}
+
+TEST_CASE("alert state survives a restart: no re-sending, then a repeat and a resolution",
+          "[alerts][storage]") {
+  test_support::TempDir dir;
+  const auto db = dir / "casewatch.db";
+  config::Config config;
+  config.mail.server = "smtp://127.0.0.1:2525";
+  config.mail.from = "casewatch@council.example";
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  const auto c = escalation("C1", "East");
+  {
+    storage::History history(db);
+    const auto d = service::update_alerts(history, {c}, config, kMonday);
+    CHECK(d.notices.size() == 1);
+    CHECK(history.outbox(std::nullopt, 10).size() == 1);
+  }
+  storage::History history(db);  // restarted
+  const auto stored = history.alert_states();
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].fingerprint == "escalation/unallocated/C1");
+  CHECK(stored[0].condition == c);
+  CHECK(stored[0].started == kMonday);
+  CHECK(stored[0].last_notified == kMonday);
+
+  CHECK(service::update_alerts(history, {c}, config, kMonday + 1h).notices.empty());
+  CHECK(service::update_alerts(history, {c}, config, kMonday + 24h).notices.size() == 1);
+  const auto resolved = service::update_alerts(history, {}, config, kMonday + 30h);
+  REQUIRE(resolved.notices.size() == 1);
+  CHECK(resolved.notices[0].kind == NoticeKind::kResolved);
+  CHECK(history.alert_states()[0].status == AlertStatus::kResolved);
+
+  const auto mail = history.outbox(std::nullopt, 10);
+  REQUIRE(mail.size() == 3);
+  CHECK(mail[0].subject == "casewatch resolved: Unallocated cases: a case is past 8w");
+  CHECK(mail[1].subject == "casewatch alert (repeat): Unallocated cases: a case is past 8w");
+  CHECK(mail[2].subject == "casewatch alert: Unallocated cases: a case is past 8w");
+}
+
+TEST_CASE("silences are stored, covered alerts stay quiet, and they end when resolved",
+          "[alerts][storage]") {
+  storage::History history(":memory:");
+  config::Config config;
+  config.mail.server = "smtp://127.0.0.1:2525";
+  config.mail.from = "casewatch@council.example";
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  auto s = silence("East", std::nullopt);
+  s.id = 0;
+  const auto id = history.add_silence(s);
+  const auto c = escalation("C1", "East");
+
+  CHECK(service::update_alerts(history, {c}, config, kMonday).notices.empty());
+  CHECK(history.alert_states()[0].silenced);
+  const auto resolved = service::update_alerts(history, {}, config, kMonday + 1h);
+  CHECK(resolved.ended_silences == std::vector<std::int64_t>{id});
+  CHECK(history.silences().empty());
+  REQUIRE(history.silences(true).size() == 1);
+  CHECK(history.silences(true)[0].who == "jsmith (uid 1001)");
+  CHECK(history.outbox(std::nullopt, 10).empty());
+  CHECK_FALSE(history.end_silence(id));
 }

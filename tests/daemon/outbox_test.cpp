@@ -6,6 +6,8 @@
 
 #include "daemon/mailer.h"
 #include "report/mime.h"
+#include "storage/storage.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -203,4 +205,83 @@ TEST_CASE("the weekly review is queued once per recipient of each route, sliced 
 
   config.mail.server.clear();
   CHECK(service::review_mail(review, config, kMonday).empty());
+}
+
+TEST_CASE("a queued entry is stored once, whatever happens to it later", "[outbox][storage]") {
+  storage::History history(":memory:");
+  auto entry = entry_at(kMonday);
+  auto other = entry_at(kMonday);
+  other.recipient = "team@council.example";
+
+  CHECK(history.queue_mail({entry, other}) == 2);
+  CHECK(history.queue_mail({entry}) == 0);
+  CHECK(history.record_review_run("2026-W47", false, "2026-11-16T07:00:00Z", {entry, other}) == 0);
+  CHECK(history.last_review_week() == "2026-W47");
+
+  const auto stored = history.outbox(std::nullopt, 10, true);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[1].key == "review/2026-W47/all");
+  CHECK(stored[1].recipient == "manager@council.example");
+  CHECK(stored[1].bytes == "bytes\r\n");
+  CHECK(stored[1].created == kMonday);
+  CHECK(stored[1].deadline == kMonday + 120h);
+  CHECK(stored[1].state == OutboxState::kPending);
+  CHECK(history.next_outbox_attempt() == kMonday);
+}
+
+TEST_CASE("across a restart and a server outage each message is delivered once",
+          "[outbox][storage]") {
+  test_support::TempDir dir;
+  const auto db = dir / "casewatch.db";
+  service::FakeMailer mailer;
+  {
+    storage::History history(db);
+    auto other = entry_at(kMonday);
+    other.recipient = "team@council.example";
+    history.queue_mail({entry_at(kMonday), other});
+    mailer.script(kRefused);
+    mailer.script(kRefused);
+    const auto first = service::deliver_due(history, mailer, kMonday);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].next_attempt == kMonday + 5min);
+    CHECK(service::deliver_due(history, mailer, kMonday + 4min).empty());
+  }
+  storage::History reopened(db);  // the service restarted
+  CHECK(reopened.next_outbox_attempt() == kMonday + 5min);
+  const auto second = service::deliver_due(reopened, mailer, kMonday + 5min);
+  CHECK(second.size() == 2);
+  CHECK(service::deliver_due(reopened, mailer, kMonday + 10h).empty());
+
+  CHECK(mailer.calls().size() == 4);
+  CHECK(mailer.delivered().size() == 2);
+  CHECK(reopened.outbox(OutboxState::kSent, 10).size() == 2);
+  CHECK(reopened.next_outbox_attempt() == std::nullopt);
+}
+
+TEST_CASE("the outbox commands retry a failed entry and cancel a pending one",
+          "[outbox][storage]") {
+  storage::History history(":memory:");
+  auto other = entry_at(kMonday);
+  other.recipient = "team@council.example";
+  history.queue_mail({entry_at(kMonday), other});
+  service::FakeMailer mailer;
+  mailer.script({SendOutcome::kPermanent, 550, "rejected by the server"});
+  mailer.script(kRefused);
+  service::deliver_due(history, mailer, kMonday);
+  const auto failed = history.outbox(OutboxState::kFailed, 10);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].last_error == "rejected by the server");
+
+  const auto retried = service::outbox_retry(history, failed[0].id, kMonday + 1h);
+  REQUIRE(retried);
+  CHECK(retried->state == OutboxState::kPending);
+  const auto pending = history.outbox(OutboxState::kPending, 10);
+  REQUIRE(pending.size() == 2);
+  CHECK(service::outbox_cancel(history, pending[1].id)->state == OutboxState::kCancelled);
+  CHECK_FALSE(service::outbox_retry(history, 999, kMonday));
+
+  const auto delivered = service::deliver_due(history, mailer, kMonday + 1h);
+  REQUIRE(delivered.size() == 1);
+  CHECK(delivered[0].state == OutboxState::kSent);
+  CHECK(delivered[0].sent_at == kMonday + 1h);
 }
