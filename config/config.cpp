@@ -733,6 +733,11 @@ void read_mail(Table& t, const fs::path& base, MailConfig& mail) {
     mail.from = *v;
   }
   if (auto v = t.string("username")) mail.username = *v;
+  if (const Value* v = t.find("password")) {
+    t.error(*v,
+            "a password is never written in the config: put it in the file 'password_file' "
+            "names, or in the systemd credential smtp-password");
+  }
   if (auto v = t.string("password_file")) mail.password_file = resolve(base, *v);
   if (auto v = t.strings("allowed_domains")) {
     for (const auto& domain : *v) mail.allowed_domains.push_back(lower(domain));

@@ -345,6 +345,9 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
            "[mail]\nserver = \"smtp://localhost\"\nfrom = \"a@b.uk\"\n[[route]]\nname = \"all\"\n"
            "to = [\"x@b.uk\"]\nrules = [\"ts\", \"nope\"]\n",
        "23: unknown rule 'nope' in [[route]] 'all'"},
+      {"[mail]\nserver = \"smtp://localhost\"\nfrom = \"a@b.uk\"\npassword = \"hunter2\"\n",
+       "4: a password is never written in the config: put it in the file 'password_file' names, "
+       "or in the systemd credential smtp-password"},
       {"[[route]]\nname = \"all\"\nto = [\"x@b.uk\"]\n",
        "1: [[route]] 'all' needs a [mail] table with a server"},
       {"[review]\nat = \"Monday 7am\"\n",
