@@ -50,7 +50,11 @@ CREATE TABLE records (
   hash INTEGER NOT NULL,
   data BLOB NOT NULL
 );
-CREATE INDEX records_current ON records(source_id) WHERE valid_to IS NULL;
+-- The current snapshot, in insertion order (so appended cheaply), covering what the extract
+-- writer loads (key, hash; valid_to too, or SQLite does not see it covers) without reading the
+-- records' data.
+CREATE INDEX records_current ON records(source_id, id, key, hash, valid_to)
+  WHERE valid_to IS NULL;
 
 -- The index of records by key, kept by the extract writer rather than by SQLite so that it can
 -- insert an extract's new entries in key_hash order at commit (an index on records(key) would
