@@ -128,21 +128,24 @@ std::uint64_t fnv1a(std::string_view text) {
   return h;
 }
 
-std::string text_part(std::string_view subtype, std::string_view body) {
+// A text part. Inside a multipart body the line break before a boundary belongs to the
+// boundary (RFC 2046), so a body ending in a line break gets one more to keep it.
+std::string text_part(std::string_view subtype, std::string_view body, bool in_multipart) {
   return fmt::format(
       "Content-Type: text/{}; charset=utf-8\r\n"
       "Content-Transfer-Encoding: quoted-printable\r\n"
       "\r\n"
-      "{}",
-      subtype, quoted_printable(body));
+      "{}{}",
+      subtype, quoted_printable(body), in_multipart && body.ends_with('\n') ? "\r\n" : "");
 }
 
-std::string alternative_part(const MailMessage& message, std::string_view boundary) {
-  if (message.html.empty()) return text_part("plain", message.text);
+std::string alternative_part(const MailMessage& message, std::string_view boundary,
+                             bool in_multipart) {
+  if (message.html.empty()) return text_part("plain", message.text, in_multipart);
   std::string out =
       fmt::format("Content-Type: multipart/alternative;\r\n boundary=\"{}\"\r\n\r\n", boundary);
-  out += fmt::format("--{}\r\n", boundary) + text_part("plain", message.text);
-  out += fmt::format("--{}\r\n", boundary) + text_part("html", message.html);
+  out += fmt::format("--{}\r\n", boundary) + text_part("plain", message.text, true);
+  out += fmt::format("--{}\r\n", boundary) + text_part("html", message.html, true);
   out += fmt::format("--{}--\r\n", boundary);
   return out;
 }
@@ -284,14 +287,14 @@ std::string build_message(const MailMessage& message) {
   out += "Auto-Submitted: auto-generated\r\n";
   out += "MIME-Version: 1.0\r\n";
   if (!message.attachment) {
-    out += alternative_part(message, alternative);
+    out += alternative_part(message, alternative, false);
     return out;
   }
   const Attachment& attachment = *message.attachment;
   const std::string filename = safe_filename(attachment.filename);
   out += fmt::format("Content-Type: multipart/mixed;\r\n boundary=\"{}\"\r\n\r\n", mixed);
   out += "This is a multi-part message in MIME format.\r\n";
-  out += fmt::format("--{}\r\n", mixed) + alternative_part(message, alternative);
+  out += fmt::format("--{}\r\n", mixed) + alternative_part(message, alternative, true);
   out += fmt::format("--{}\r\n", mixed);
   const bool text = attachment.content_type.starts_with("text/");
   out += fmt::format("Content-Type: {}{}; name=\"{}\"\r\n", header_value(attachment.content_type),

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -98,8 +99,8 @@ std::string test_message() {
   m.subject = report::review_subject("2026-W47", "66 cases unallocated over 4 weeks");
   m.date = "Mon, 16 Nov 2026 07:00:00 +0000";
   m.message_id = "review.2026-W47.all@casewatch";
-  m.text = "Weekly review\n.\nA line that is only a dot above.\n";
-  m.html = "<p>Weekly review</p>\n";
+  m.text = "Weekly review\r\n.\r\nA line that is only a dot above.\r\n";
+  m.html = "<p>Weekly review</p>\r\n";
   m.attachment = report::Attachment{"casewatch-2026-W47.csv", "text/csv", "rule,key\r\nu,C1\r\n"};
   return report::build_message(m);
 }
@@ -138,6 +139,47 @@ TEST_CASE("SmtpMailer delivers the exact bytes to a real SMTP server", "[mailer]
   if (!received.ends_with("\r\n")) received += "\r\n";
   CHECK(received == bytes);
   CHECK(test_support::read_file(dir / "1.rcpt") == "manager@council.example\n");
+}
+
+TEST_CASE("a delivered review parses back with Python's email package", "[mailer][smtp]") {
+  if (!have_aiosmtpd()) {
+    WARN("skipped: python3-aiosmtpd is not installed");
+    return;
+  }
+  test_support::TempDir dir;
+  SmtpServer server(dir.path(), {});
+  REQUIRE(server.port() != 0);
+  REQUIRE(
+      service::SmtpMailer(plain_options(server.port())).send(kEnvelope, test_message()).outcome ==
+      service::SendOutcome::kSent);
+
+  const std::string command = "/usr/bin/python3 " + std::string(CASEWATCH_SOURCE_DIR) +
+                              "/tests/e2e/mail_inspect.py " + (dir / "1.eml").string();
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (const std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  REQUIRE(pclose(pipe) == 0);
+  const auto parsed = boost::json::parse(output).as_object();
+
+  const auto& headers = parsed.at("headers").as_object();
+  CHECK(headers.at("Subject").as_string() ==
+        "casewatch weekly review 2026-W47: 66 cases unallocated over 4 weeks");
+  CHECK(headers.at("Message-ID").as_string() == "<review.2026-W47.all@casewatch>");
+  CHECK(headers.at("Auto-Submitted").as_string() == "auto-generated");
+  CHECK(headers.at("Date").as_string() == "Mon, 16 Nov 2026 07:00:00 +0000");
+  CHECK(boost::json::serialize(parsed.at("structure")) ==
+        R"(["multipart/mixed","multipart/alternative","text/plain","text/html","text/csv"])");
+  CHECK(parsed.at("text").as_string() ==
+        "Weekly review\r\n.\r\nA line that is only a dot above.\r\n");
+  CHECK(parsed.at("html").as_string() == "<p>Weekly review</p>\r\n");
+  const auto& attachment = parsed.at("attachments").as_array().at(0).as_object();
+  CHECK(attachment.at("filename").as_string() == "casewatch-2026-W47.csv");
+  CHECK(attachment.at("content").as_string() == "rule,key\r\nu,C1\r\n");
+  CHECK(parsed.at("defects").as_array().empty());
+  CHECK(parsed.at("longest_line").as_int64() <= 78);
+  CHECK_FALSE(parsed.at("bare_lf").as_bool());
 }
 
 TEST_CASE("SmtpMailer reports a refused connection as temporary", "[mailer][smtp]") {
