@@ -29,13 +29,13 @@ struct ServiceConfig {
   std::filesystem::path state_dir = "/var/lib/casewatch";  // casewatch.db, inbox/, archive/, ...
   std::filesystem::path socket = "/run/casewatch/control.sock";
   std::string timezone = "Europe/London";
-  std::string socket_group = "casewatch";   // may use read commands
-  std::string admin_group;                  // may also use write commands; empty = none
-  std::chrono::seconds settle{10};          // a file is taken when unchanged this long
-  std::chrono::seconds rescan{60};          // periodic inbox rescan (safety net for inotify)
-  std::chrono::seconds idle_timeout{60};    // control connections idle this long are closed
+  std::string socket_group = "casewatch";  // may use read commands
+  std::string admin_group;                 // may also use write commands; empty = none
+  std::chrono::seconds settle{10};         // a file is taken when unchanged this long
+  std::chrono::seconds rescan{60};         // periodic inbox rescan (safety net for inotify)
+  std::chrono::seconds idle_timeout{60};   // control connections idle this long are closed
   int max_connections = 64;
-  std::filesystem::path holidays_file;      // default: the installed data file
+  std::filesystem::path holidays_file;  // default: the installed data file
 
   std::filesystem::path database_file() const { return state_dir / "casewatch.db"; }
   std::filesystem::path inbox_dir() const { return state_dir / "inbox"; }
@@ -51,8 +51,8 @@ struct CalendarConfig {
 // A scheduled pull for a source: a command run without a shell.
 struct FetchConfig {
   std::string source;
-  std::vector<std::string> command;      // "{file}" is replaced by the temporary output path
-  std::vector<std::string> at;           // local times "HH:MM"
+  std::vector<std::string> command;  // "{file}" is replaced by the temporary output path
+  std::vector<std::string> at;       // local times "HH:MM"
   std::chrono::seconds timeout{600};
 };
 
@@ -65,18 +65,18 @@ struct SourceAlerts {
 // Alert settings of a rule.
 struct RuleAlerts {
   std::string rule;
-  std::optional<int> alert_over;                 // alert when the rule's count exceeds this
+  std::optional<int> alert_over;                  // alert when the rule's count exceeds this
   std::optional<rules::Duration> escalate_after;  // alert when a record's age crosses this
 };
 
 enum class TlsMode { kRequired, kStartTls, kNone };
 
 struct MailConfig {
-  std::string server;                  // "smtp://host:587" or "smtps://host:465"; empty = no mail
+  std::string server;  // "smtp://host:587" or "smtps://host:465"; empty = no mail
   TlsMode tls = TlsMode::kRequired;
   std::string from;
   std::string username;
-  std::filesystem::path password_file; // or the systemd credential "smtp-password"
+  std::filesystem::path password_file;  // or the systemd credential "smtp-password"
   std::vector<std::string> allowed_domains;
   std::chrono::hours repeat_interval{24};  // alerts still firing are re-sent this often
   bool send_resolved = true;
@@ -96,8 +96,9 @@ struct ReviewConfig {
   int hour = 7;
   int minute = 0;
   // CSV columns allowed to leave the building (email attachments, review CSV files).
-  std::vector<std::string> csv_columns = {"rule", "key", "team", "worker", "band", "status",
-                                          "since", "days", "start", "due", "end", "weeks_on_list"};
+  std::vector<std::string> csv_columns = {"rule",  "key",    "team",  "worker",
+                                          "band",  "status", "since", "days",
+                                          "start", "due",    "end",   "weeks_on_list"};
 };
 
 // The whole configuration. Immutable once built; a reload builds a new one.
@@ -105,7 +106,7 @@ struct Config {
   std::filesystem::path file;  // the config file it was read from
   ServiceConfig service;
   CalendarConfig calendar;
-  rules::RuleSet rules;        // sources, rules, count_start_day
+  rules::RuleSet rules;  // sources, rules, count_start_day
   std::vector<FetchConfig> fetches;
   std::vector<SourceAlerts> source_alerts;
   std::vector<RuleAlerts> rule_alerts;
