@@ -420,7 +420,8 @@ class RuleReader {
       if (!kind) {
         t_.mark_read(key);
       } else if (it->second.count(*kind) == 0) {
-        t_.error(*t_.find(key), fmt::format("key '{}' does not apply to a {} rule in {}", key,
+        t_.error(*t_.find(key), fmt::format("key '{}' does not apply to {} {} rule in {}", key,
+                                            *kind == rules::RuleKind::kUnallocated ? "an" : "a",
                                             rules::to_string(*kind), t_.name()));
       }
     }

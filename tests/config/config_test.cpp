@@ -275,7 +275,7 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
        "6: source 'c' has no field 'worker', needed by [[rule]] 'u'"},
       {kSource + "[[rule]]\nid = \"u\"\nkind = \"unallocated\"\nsource = \"cases\"\n"
                  "over_days = 28\nmax_cases = 3\n",
-       "15: key 'max_cases' does not apply to a unallocated rule in [[rule]] 'u'"},
+       "15: key 'max_cases' does not apply to an unallocated rule in [[rule]] 'u'"},
       {kSource + kTimescale + "bands = [{ label = \"a\" }, { label = \"b\" }]\n",
        "17: band 'a' needs a 'bound' (only the last band is open-ended) in [[rule]] 'ts'"},
       {kSource + kTimescale +
