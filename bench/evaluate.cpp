@@ -21,7 +21,8 @@ double current_rss_mb() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
 
-// Open single assessments started within the last 120 days (some already past 45 working days).
+// Open single assessments started within the last 75 days: about a quarter are overdue (past 45
+// working days) or due soon, the rest in progress within timescale.
 std::vector<rules::Record> make_assessments(const ExtractSpec& spec, const rules::Source& source) {
   std::vector<rules::Record> records;
   records.reserve(spec.rows);
@@ -41,7 +42,7 @@ std::vector<rules::Record> make_assessments(const ExtractSpec& spec, const rules
     const CaseRow row = make_case_row(spec, i, false);
     record.values[team] = row.team;
     record.values[worker] = row.worker;
-    record.values[started] = (spec.as_of - static_cast<int>(random.below(120))).iso();
+    record.values[started] = (spec.as_of - static_cast<int>(random.below(75))).iso();
     record.values[authorised] = "";
     records.push_back(std::move(record));
   }

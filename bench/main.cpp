@@ -132,6 +132,33 @@ Figures parse_phase(const fs::path& work, const fs::path& file) {
   return {{"seconds", seconds}, {"rows", static_cast<double>(rows)}};
 }
 
+// Diagnostics: storage alone, fed records already in memory (no CSV, no hash): the writer's
+// add() loop and its commit() timed apart.
+Figures storage_phase(const fs::path& work, const ExtractSpec& spec) {
+  spdlog::set_level(spdlog::level::warn);
+  const config::Config config = config::parse_config(config_text(work), work / "casewatch.toml");
+  const rules::Source& source = *config.rules.find_source("cases");
+  fs::create_directories(work / "storage-only");
+  storage::History history(work / "storage-only" / "casewatch.db");
+  std::vector<rules::Record> records;
+  records.reserve(spec.rows);
+  for (std::size_t i = 0; i < spec.rows; ++i) {
+    records.push_back(to_record(make_case_row(spec, i, false), source));
+  }
+  storage::ExtractInfo info;
+  info.file = "cases_storage_only.csv";
+  info.source = "cases";
+  info.sha256 = std::string(64, '0');
+  info.as_of = spec.as_of;
+  const auto start = std::chrono::steady_clock::now();
+  auto writer = history.begin_extract(info);
+  for (const auto& record : records) writer.add(record);
+  const double added = seconds_since(start);
+  writer.commit(records.size());
+  const double seconds = seconds_since(start);
+  return {{"seconds", seconds}, {"add_seconds", added}, {"commit_seconds", seconds - added}};
+}
+
 std::string verdict(bool met) { return met ? "ok" : "MISSED"; }
 
 struct Row {
@@ -144,8 +171,8 @@ struct Row {
 };
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%-44s %9s %9s %8s  %-22s %s\n", "phase", "wall s", "peak MB", "x import", "target",
-              "");
+  std::printf("%-44s %9s %9s %9s %8s  %-22s %s\n", "phase", "wall s", "cpu s", "peak MB",
+              "x import", "target", "");
   for (const auto& row : rows) {
     if (!row.result->ok) {
       std::printf("%-44s FAILED: %s\n", row.phase.c_str(), row.result->error.c_str());
@@ -154,12 +181,13 @@ void print_table(const std::vector<Row>& rows) {
     const auto seconds = row.result->figures.contains("seconds") ? row.result->figures.at("seconds")
                                                                  : row.result->wall_seconds;
     if (row.rss_only) {
-      std::printf("%-44s %9s %9.1f %8s  %-22s %s\n", row.phase.c_str(), "", row.result->peak_rss_mb,
-                  "", row.target.c_str(), row.status.c_str());
+      std::printf("%-44s %9s %9s %9.1f %8s  %-22s %s\n", row.phase.c_str(), "", "",
+                  row.result->peak_rss_mb, "", row.target.c_str(), row.status.c_str());
       continue;
     }
-    std::printf("%-44s %9.3f %9.1f %8s  %-22s %s\n", row.phase.c_str(), seconds,
-                row.result->peak_rss_mb, row.ratio.c_str(), row.target.c_str(), row.status.c_str());
+    std::printf("%-44s %9.3f %9.3f %9.1f %8s  %-22s %s\n", row.phase.c_str(), seconds,
+                row.result->cpu_seconds, row.result->peak_rss_mb, row.ratio.c_str(),
+                row.target.c_str(), row.status.c_str());
   }
 }
 
@@ -175,6 +203,7 @@ boost::json::object phase_json(const PhaseResult& result) {
   o["seconds"] = figure_or_null(result, "seconds");
   o["process_seconds"] = result.wall_seconds;
   o["peak_rss_mb"] = result.peak_rss_mb;
+  o["cpu_seconds"] = result.cpu_seconds;
   for (const auto& [name, value] : result.figures) {
     if (name != "seconds") o[name] = value;
   }
@@ -203,11 +232,16 @@ int run(const Options& options) {
                   (work / "sqlite3.log").string());
   const PhaseResult hash = run_forked([&] { return hash_phase(files.first); });
   const PhaseResult parse = run_forked([&] { return parse_phase(work, files.first); });
+  const PhaseResult store = run_forked([&] { return storage_phase(work, spec); });
   const PhaseResult first = run_forked([&] { return ingest_phase(work, files.first); });
   const PhaseResult again = run_forked([&] { return ingest_phase(work, files.changed); });
   const PhaseResult evaluation = run_forked([&] { return evaluate_phase(work, spec); });
   SocketFigures socket;
-  if (options.socket) socket = socket_phase(work, spec);
+  if (options.socket) {
+    socket = socket_phase(work, spec);
+  } else {
+    socket.skipped = "not run (--no-socket)";
+  }
 
   const double import_seconds = import.ok ? import.wall_seconds : 0;
   const auto ratio = [&](const PhaseResult& r) -> std::optional<double> {
@@ -239,6 +273,10 @@ int run(const Options& options) {
        true},
       {"    diagnostic: SHA-256 of the file only", &hash, ratio_text(ratio(hash)), "", ""},
       {"    diagnostic: CSV reader only, no storage", &parse, ratio_text(ratio(parse)), "", ""},
+      {"    diagnostic: storage only, records in memory", &store, ratio_text(ratio(store)), "",
+       store.ok ? fmt::format("add {:.2f} s, commit {:.2f} s", store.figures.at("add_seconds"),
+                              store.figures.at("commit_seconds"))
+                : ""},
       {"(3) evaluate open records, default rules", &evaluation, "",
        fmt::format("<= {:.1f} s", kEvaluateTargetSeconds), verdict(evaluate_ok)},
   };
@@ -265,6 +303,7 @@ int run(const Options& options) {
   json["reingest"] = phase_json(again);
   json["hash_only"] = phase_json(hash);
   json["parse_only"] = phase_json(parse);
+  json["storage_only"] = phase_json(store);
   json["first_ingest_ratio"] = first_ratio ? boost::json::value(*first_ratio) : nullptr;
   json["reingest_ratio"] = again_ratio ? boost::json::value(*again_ratio) : nullptr;
   json["evaluate"] = phase_json(evaluation);

@@ -52,6 +52,10 @@ void reap(pid_t pid, std::chrono::steady_clock::time_point start, PhaseResult& r
   }
   result.wall_seconds = seconds_since(start);
   result.peak_rss_mb = rss_mb(usage.ru_maxrss);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  result.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   if (WIFSIGNALED(status)) {
     result.ok = false;
     result.error = fmt::format("killed by signal {}", WTERMSIG(status));

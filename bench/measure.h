@@ -20,6 +20,7 @@ struct PhaseResult {
   std::string error;        // plain words when !ok
   double wall_seconds = 0;  // parent's clock, fork to exit (includes process start-up)
   double peak_rss_mb = 0;   // the child's ru_maxrss
+  double cpu_seconds = 0;   // the child's user + system CPU time
   Figures figures;          // what the phase reported
 };
 

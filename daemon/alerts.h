@@ -12,6 +12,7 @@
 #ifndef CASEWATCH_DAEMON_ALERTS_H_
 #define CASEWATCH_DAEMON_ALERTS_H_
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -125,6 +126,13 @@ bool route_matches(const config::Route& route, const AlertCondition& condition);
 // there is none, to every route without a teams filter. Empty when mail is not enabled.
 std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Config& config,
                                     Time now, const BackoffPolicy& policy = {});
+
+// `casewatch alerts [--json]`: {"alerts": [...], "silences": [...]}. Each alert: fingerprint,
+// kind, subject, scope, team, summary, status, started, resolved_at, last_notified, silenced;
+// each silence: id, rule, scope, reason, who, created, expires (null = until resolved), ended.
+// Times are UTC "2026-11-16T07:00:00Z". The detail text (which may name a case) is left out.
+boost::json::object alerts_json(const std::vector<AlertState>& alerts,
+                                const std::vector<Silence>& silences);
 
 // ---- over the database
 

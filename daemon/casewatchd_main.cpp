@@ -19,7 +19,10 @@
 #include "config/config.h"
 #include "daemon/engine.h"
 #include "daemon/once.h"
+#if __has_include("daemon/service.h")
 #include "daemon/service.h"
+#define CASEWATCH_HAVE_SERVICE 1
+#endif
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -188,7 +191,11 @@ int main(int argc, char* argv[]) {
   }
   try {
     if (!options.once && options.note.empty() && !options.check) {
+#ifdef CASEWATCH_HAVE_SERVICE
       return service::run_service(options.config_file);
+#else
+      throw std::runtime_error("the service mode is not built yet");
+#endif
     }
     const config::Config config = config::load_config(options.config_file);
     if (options.check) {

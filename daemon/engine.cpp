@@ -201,7 +201,13 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& sour
   affected.count_start_day = config_.rules.count_start_day;
   std::vector<std::string> needed;
   for (const auto& rule : config_.rules.rules) {
-    if (rule.source == source_name || rule.events_source == source_name) {
+    if (rule.source != source_name && rule.events_source != source_name) continue;
+    // A rule is evaluated only when every source it reads has an extract: a recurring rule
+    // without its events would list every child, and evaluating it would resolve nothing real.
+    const bool ready = history_.latest_extract(rule.source).has_value() &&
+                       (rule.events_source.empty() ||
+                        history_.latest_extract(rule.events_source).has_value());
+    if (ready) {
       affected.rules.push_back(rule);
       needed.push_back(rule.source);
       if (!rule.events_source.empty()) needed.push_back(rule.events_source);
@@ -212,9 +218,8 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& sour
   std::vector<storage::RuleOutcome> outcomes;
   for (const auto& rule : affected.rules) {
     const auto latest = history_.latest_extract(rule.source);
-    if (!latest) continue;  // the rule's own source has no extract yet
     outcomes.push_back(history_.apply_evaluation(rule, *config_.rules.find_source(rule.source),
-                                                 latest->as_of, evaluation));
+                                                 latest->as_of, evaluation));  // ready: has one
   }
   return outcomes;
 }

@@ -16,6 +16,7 @@
 #ifndef CASEWATCH_DAEMON_OUTBOX_H_
 #define CASEWATCH_DAEMON_OUTBOX_H_
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -86,6 +87,16 @@ std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t 
                                         const BackoffPolicy& policy = {});
 std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id);
 
+// For `casewatchd --once`, a one-shot run: tries every pending entry now, whatever its backoff
+// says (the operator is running it by hand), storing each result as deliver_due does.
+std::vector<OutboxEntry> deliver_all_pending(storage::History& history, Mailer& mailer, Time now,
+                                             const BackoffPolicy& policy = {});
+
+// `casewatch outbox [--json]`: entries as a JSON array of objects with id, key, recipient,
+// subject, state, attempts, created, next_attempt, deadline, sent_at (UTC
+// "2026-11-16T07:00:00Z" or null) and last_error. Never the message bytes.
+boost::json::array outbox_json(const std::vector<OutboxEntry>& entries);
+
 // ---- what gets queued
 
 // The Message-ID for an outbox key: "casewatch.<key with / as .>@<domain of from>".
@@ -102,6 +113,16 @@ bool recipient_allowed(std::string_view address, const std::vector<std::string>&
 // Returns nothing when mail is not enabled.
 std::vector<OutboxEntry> review_mail(const report::Review& review, const config::Config& config,
                                      Time now, const BackoffPolicy& policy = {});
+
+// The weekly review becomes due: records the review run for `review.week` and queues its mail
+// (review_mail) in one transaction, so a review is never recorded without its mail nor queued
+// twice. Returns how many entries were new. `at` is the UTC time text for the review run.
+std::size_t queue_review(storage::History& history, const report::Review& review,
+                         const config::Config& config, bool late, Time now,
+                         const BackoffPolicy& policy = {});
+
+// "2026-11-16T07:00:00Z".
+std::string utc_text(Time time);
 
 }  // namespace service
 

@@ -1,5 +1,6 @@
 #include "daemon/alerts.h"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
@@ -343,4 +344,18 @@ TEST_CASE("silences are stored, covered alerts stay quiet, and they end when res
   CHECK(history.silences(true)[0].who == "jsmith (uid 1001)");
   CHECK(history.outbox(std::nullopt, 10).empty());
   CHECK_FALSE(history.end_silence(id));
+}
+
+TEST_CASE("alerts and silences list as JSON without the detail text", "[alerts]") {
+  const auto d = service::decide_alerts({escalation("C1", "East")}, {}, {}, {}, kMonday);
+
+  CHECK(boost::json::serialize(service::alerts_json(d.states, {silence("East", std::nullopt)})) ==
+        R"j({"alerts":[{"fingerprint":"escalation/unallocated/C1","kind":"escalation",)j"
+        R"j("subject":"unallocated","scope":"C1","team":"East",)j"
+        R"j("summary":"Unallocated cases: a case is past 8w","status":"firing",)j"
+        R"j("started":"2026-11-16T07:00:00Z","resolved_at":null,)j"
+        R"j("last_notified":"2026-11-16T07:00:00Z","silenced":false}],)j"
+        R"j("silences":[{"id":7,"rule":"unallocated","scope":"East",)j"
+        R"j("reason":"strategy meeting booked","who":"jsmith (uid 1001)",)j"
+        R"j("created":"2026-11-16T06:00:00Z","expires":null,"ended":false}]})j");
 }

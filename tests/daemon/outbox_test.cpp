@@ -285,3 +285,49 @@ TEST_CASE("the outbox commands retry a failed entry and cancel a pending one",
   CHECK(delivered[0].state == OutboxState::kSent);
   CHECK(delivered[0].sent_at == kMonday + 1h);
 }
+
+TEST_CASE("a one-shot run tries every pending entry whatever its backoff", "[outbox][storage]") {
+  storage::History history(":memory:");
+  history.queue_mail({entry_at(kMonday)});
+  service::FakeMailer mailer;
+  mailer.script(kRefused);
+  service::deliver_due(history, mailer, kMonday);
+  CHECK(service::deliver_due(history, mailer, kMonday + 1min).empty());
+
+  const auto done = service::deliver_all_pending(history, mailer, kMonday + 1min);
+
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].state == OutboxState::kSent);
+  CHECK(mailer.delivered().size() == 1);
+}
+
+TEST_CASE("the outbox lists as JSON without the message bytes", "[outbox]") {
+  auto entry = entry_at(kMonday);
+  entry.id = 3;
+
+  CHECK(boost::json::serialize(service::outbox_json({entry})) ==
+        R"([{"id":3,"key":"review/2026-W47/all","recipient":"manager@council.example",)"
+        R"("subject":"casewatch weekly review 2026-W47","state":"pending","attempts":0,)"
+        R"("created":"2026-11-16T07:00:00Z","next_attempt":"2026-11-16T07:00:00Z",)"
+        R"("deadline":"2026-11-21T07:00:00Z","sent_at":null,"last_error":""}])");
+}
+
+TEST_CASE("a due review is recorded with its mail, and never queued twice", "[outbox][storage]") {
+  storage::History history(":memory:");
+  report::Review review;
+  review.week = {2026, 47};
+  review.today = *rules::Date::from_ymd(2026, 11, 16);
+  config::Config config;
+  config.mail.server = "smtp://127.0.0.1:2525";
+  config.mail.from = "casewatch@council.example";
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+
+  CHECK(service::queue_review(history, review, config, false, kMonday) == 1);
+  CHECK(service::queue_review(history, review, config, true, kMonday + 1h) == 0);
+
+  CHECK(history.last_review_week() == "2026-W47");
+  const auto entries = history.outbox(std::nullopt, 10, true);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].key == "review/2026-W47/all");
+  CHECK(entries[0].bytes.find("Date: Mon, 16 Nov 2026 07:00:00 +0000\r\n") != std::string::npos);
+}

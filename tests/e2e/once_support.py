@@ -70,7 +70,8 @@ class OnceTestCase(unittest.TestCase):
         self.write_config(self.config_text)
         self.state = self.tmp / "state"
         self.inbox = self.state / "inbox"
-        self.inbox.mkdir(parents=True)
+        self.state.mkdir(mode=0o750)
+        self.inbox.mkdir(mode=0o750)
 
     def write_config(self, text):
         self.config.write_text(textwrap.dedent(text).format(holidays=HOLIDAYS))

@@ -110,7 +110,8 @@ class IngestAndFind(OnceTestCase):
         self.assertEqual(extract["status"], "duplicate")
         self.assertIn("cases_2026-11-23.csv", extract["error"])
         self.assertTrue((self.state / "rejected" / "cases_copy_2026-11-23.csv.reason.txt").exists())
-        self.assertEqual(self.findings(summary, "unallocated")["A"]["status"], "carried")
+        # Nothing new was evaluated: the finding stands as the first run left it.
+        self.assertEqual(self.findings(summary, "unallocated")["A"]["status"], "new")
 
     def test_a_second_week_shows_new_carried_and_resolved_findings(self):
         self.drop("cases_2026-11-16.csv", cases_csv(
