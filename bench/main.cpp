@@ -273,7 +273,7 @@ int run(const Options& options) {
        true},
       {"    diagnostic: SHA-256 of the file only", &hash, ratio_text(ratio(hash)), "", ""},
       {"    diagnostic: CSV reader only, no storage", &parse, ratio_text(ratio(parse)), "", ""},
-      {"    diagnostic: storage only, records in memory", &store, ratio_text(ratio(store)), "",
+      {"    diagnostic: storage alone, no CSV or hash", &store, ratio_text(ratio(store)), "",
        store.ok ? fmt::format("add {:.2f} s, commit {:.2f} s", store.figures.at("add_seconds"),
                               store.figures.at("commit_seconds"))
                 : ""},
