@@ -1,0 +1,871 @@
+#include "daemon/service.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdlib>
+#include <deque>
+#include <sstream>
+#include <utility>
+
+#include "daemon/control.h"
+#include "daemon/engine.h"
+#include "daemon/fetch.h"
+#include "daemon/inbox_watch.h"
+#include "daemon/notify.h"
+#include "daemon/server.h"
+#include "ingest/ingest.h"
+#include "storage/storage.h"
+
+namespace service {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+
+SysSeconds now_utc() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
+
+// Everything built from one configuration file. Immutable; a running job keeps its own copy
+// alive across a reload.
+struct Settings {
+  config::Config config;
+  rules::Calendar calendar;
+  const date::time_zone* zone = nullptr;
+  WeeklySchedule review;
+  std::vector<FetchPlan> fetches;
+};
+
+// Loads and validates everything a configuration needs. Throws config::ConfigError or
+// std::runtime_error (an unknown time zone, a bad fetch time).
+std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file) {
+  auto settings = std::make_shared<Settings>();
+  settings->config = config::load_config(file);
+  settings->calendar = config::load_calendar(settings->config);
+  settings->zone = find_zone(settings->config.service.timezone);
+  const auto& review = settings->config.review;
+  settings->review = WeeklySchedule{review.weekday, TimeOfDay{review.hour, review.minute}};
+  for (const auto& fetch : settings->config.fetches) {
+    settings->fetches.push_back(make_fetch_plan(fetch, settings->config.service.inbox_dir()));
+  }
+  return settings;
+}
+
+std::optional<SysSeconds> parse_utc(const std::string& text) {
+  std::istringstream in(text);
+  date::sys_seconds out;
+  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", out);
+  if (in.fail()) return std::nullopt;
+  return out;
+}
+
+std::string prometheus_label(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+json::value date_or_null(const std::optional<rules::Date>& date) {
+  if (!date) return nullptr;
+  return json::value(date->iso());
+}
+
+json::object finding_json(const rules::TrackedFinding& tracked) {
+  const rules::Finding& f = tracked.finding;
+  json::object out{{"rule", f.rule},
+                   {"key", f.key},
+                   {"person", f.person},
+                   {"team", f.team},
+                   {"worker", f.worker},
+                   {"band", f.band},
+                   {"state", std::string(rules::to_string(f.state))},
+                   {"status", std::string(rules::to_string(tracked.status))},
+                   {"first_seen", tracked.first_seen.iso()},
+                   {"weeks_on_list", tracked.weeks_on_list},
+                   {"days", f.days}};
+  if (f.since) {
+    out["since"] = f.since->iso();
+    out["since_at_least"] = f.since_at_least;
+  }
+  if (f.start || f.due || f.end) {
+    out["start"] = date_or_null(f.start);
+    out["due"] = date_or_null(f.due);
+    out["end"] = date_or_null(f.end);
+    out["working_days"] = f.working_days;
+  }
+  if (!f.detail.empty()) out["detail"] = f.detail;
+  if (tracked.latest_note) {
+    out["note"] = json::object{{"text", tracked.latest_note->text},
+                               {"author", tracked.latest_note->author},
+                               {"at", tracked.latest_note->at}};
+  }
+  return out;
+}
+
+json::object resolved_json(const rules::ResolvedFinding& resolved) {
+  json::object out{{"rule", resolved.last.rule},
+                   {"key", resolved.last.key},
+                   {"band", resolved.last.band},
+                   {"first_seen", resolved.first_seen.iso()},
+                   {"resolved_on", resolved.resolved_on.iso()},
+                   {"reason", std::string(rules::to_string(resolved.reason))},
+                   {"detail", resolved.detail}};
+  return out;
+}
+
+// One unit of work for the pool: an ingest cycle or a weekly review.
+struct Job {
+  enum class Kind { kCycle, kReview };
+  Kind kind = Kind::kCycle;
+  DueReview review;  // kReview only
+};
+
+struct JobResult {
+  std::optional<CycleResult> cycle;
+  std::optional<std::filesystem::path> review_folder;
+  bool review_skipped = false;  // produced already (never twice)
+  std::string error;            // empty when the job succeeded
+};
+
+// Runs one job with its own History and Engine (on the pool thread). The scheduled-job catch
+// site: a failure becomes JobResult::error, logged and recorded by the loop.
+JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bool>& stop) {
+  JobResult result;
+  try {
+    storage::History history(settings.config.service.database_file());
+    Engine engine(settings.config, settings.calendar, history);
+    if (job.kind == Job::Kind::kCycle) {
+      result.cycle = engine.run_cycle([&stop] { return stop.load(); });
+    } else {
+      const auto last = history.last_review_week();
+      const auto last_week = last ? rules::parse_iso_week(*last) : std::nullopt;
+      if (last_week && *last_week >= job.review.week) {
+        result.review_skipped = true;
+      } else {
+        result.review_folder =
+            engine.write_review(job.review.week, job.review.today, job.review.late);
+        history.record_review_run(job.review.week.str(), job.review.late, utc_timestamp(now_utc()));
+      }
+    }
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  return result;
+}
+
+class Daemon {
+ public:
+  Daemon(asio::io_context& io, std::filesystem::path config_file,
+         std::shared_ptr<const Settings> settings)
+      : io_(io),
+        config_file_(std::move(config_file)),
+        settings_(std::move(settings)),
+        history_(settings_->config.service.database_file()),
+        engine_(std::make_unique<Engine>(settings_->config, settings_->calendar, history_)),
+        signals_(io, SIGINT, SIGTERM, SIGHUP),
+        review_timer_(io),
+        watchdog_timer_(io) {
+    status_.started = now_utc();
+    add_commands();
+  }
+
+  ~Daemon() { pool_.join(); }
+
+  void start() {
+    const auto& service = settings_->config.service;
+    policy_ = make_policy(settings_->config);
+    ServerOptions options;
+    options.socket = service.socket;
+    options.group = service.socket_group;
+    options.idle_timeout = service.idle_timeout;
+    options.max_connections = service.max_connections;
+    server_ = std::make_unique<ControlServer>(
+        io_, options,
+        [this](std::int64_t uid, std::int64_t gid, std::int64_t pid) {
+          return identify(uid, gid, pid);
+        },
+        [this](std::string_view line, const Peer& peer) { return handle(line, peer); });
+    server_->start();
+    wait_signal();
+    refresh_status();
+    if (const auto due = review_due_at_startup(now_utc(), settings_->review, settings_->zone,
+                                               history_.last_review_week())) {
+      spdlog::info("the review of {} was missed while casewatchd was down: producing it late",
+                   due->week.str());
+      enqueue(Job{Job::Kind::kReview, *due});
+    }
+    arm_review();
+    arm_fetches();
+    inbox_ = std::make_unique<InboxWatch>(
+        io_, service.inbox_dir(), service.settle, service.rescan,
+        [this] {
+          std::vector<std::filesystem::path> out;
+          for (auto& file : ingest::scan_inbox(settings_->config.service.inbox_dir(),
+                                               settings_->config.rules.sources)) {
+            out.push_back(std::move(file.path));
+          }
+          return out;
+        },
+        [this] { request_cycle(); });
+    inbox_->start();
+    if (const auto interval = watchdog_interval()) arm_watchdog(*interval);
+    notify_ready();
+    notify_status("ready");
+    spdlog::info("casewatchd {} ready on {}", CASEWATCH_VERSION, service.socket.string());
+  }
+
+  // Stops accepting, cancels the timers and lets a running job end after its current file.
+  // io.run() then returns once the work has drained. Idempotent.
+  void stop() noexcept {
+    if (stopping_) return;
+    stopping_ = true;
+    stop_requested_ = true;
+    notify_stopping();
+    spdlog::info("stopping");
+    if (server_) server_->stop();
+    if (inbox_) inbox_->stop();
+    signals_.cancel();
+    review_timer_.cancel();
+    watchdog_timer_.cancel();
+    for (auto& timer : fetch_timers_) timer->cancel();
+    for (auto& run : fetch_runs_) run->cancel();
+    queue_.clear();
+    flush_audit();
+  }
+
+  // Builds a whole new configuration and swaps it in only if valid. Returns the error when the
+  // old configuration stays.
+  std::optional<std::string> reload() {
+    notify_reloading();
+    std::optional<std::string> error;
+    try {
+      auto next = build_settings(config_file_);
+      const auto& now_service = settings_->config.service;
+      const auto& next_service = next->config.service;
+      if (next_service.state_dir != now_service.state_dir ||
+          next_service.socket != now_service.socket) {
+        error = "changing service.state_dir or service.socket needs a restart";
+      } else {
+        const auto old = settings_;  // alive until the new engine is in place
+        settings_ = std::move(next);
+        engine_ = std::make_unique<Engine>(settings_->config, settings_->calendar, history_);
+        policy_ = make_policy(settings_->config);
+        inbox_->set_timing(next_service.settle, next_service.rescan);
+        arm_review();
+        arm_fetches();
+        refresh_status();
+        inbox_->check();
+      }
+    } catch (const std::exception& e) {  // the reload catch site
+      error = e.what();
+    }
+    notify_ready();
+    if (error) {
+      spdlog::error("reload failed, the previous configuration stays: {}", *error);
+      notify_status("reload failed; running with the previous configuration");
+    } else {
+      spdlog::info("configuration reloaded from {}", config_file_.string());
+      notify_status("configuration reloaded");
+    }
+    return error;
+  }
+
+ private:
+  static AccessPolicy make_policy(const config::Config& config) {
+    return AccessPolicy{static_cast<std::int64_t>(::getuid()),
+                        group_id(config.service.socket_group),
+                        group_id(config.service.admin_group)};
+  }
+
+  Peer identify(std::int64_t uid, std::int64_t gid, std::int64_t pid) const {
+    Peer peer;
+    peer.uid = uid;
+    peer.gid = gid;
+    peer.pid = pid;
+    peer.user = user_name(uid);
+    peer.permission = permission_for(uid, groups_of(uid, gid), policy_);
+    return peer;
+  }
+
+  Reply handle(std::string_view line, const Peer& peer) {
+    Reply reply = commands_.handle_line(line, peer);
+    std::string command = reply.command;
+    if (command.empty()) {
+      command = peer.permission == Permission::kNone ? "(refused)" : "(invalid request)";
+    }
+    audit_.push_back(
+        {peer.uid, std::move(command), static_cast<int>(reply.result), utc_timestamp(now_utc())});
+    if (!job_running_) flush_audit();  // during a job, its write transaction may hold the lock
+    return reply;
+  }
+
+  void flush_audit() noexcept {
+    while (!audit_.empty()) {
+      const auto& entry = audit_.front();
+      try {
+        history_.audit(entry.uid, entry.command, entry.result, entry.at);
+      } catch (const std::exception& e) {
+        spdlog::error("cannot write the audit entry for a {} request: {}", entry.command, e.what());
+        return;  // kept: retried after the next job
+      }
+      audit_.pop_front();
+    }
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec || stopping_) return;
+      if (signal == SIGHUP) {
+        spdlog::info("SIGHUP: reloading");
+        reload();
+        wait_signal();
+      } else {
+        spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        stop();
+      }
+    });
+  }
+
+  void arm_watchdog(std::chrono::microseconds interval) {
+    notify_watchdog();
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this, interval](boost::system::error_code ec) {
+      if (!ec && !stopping_) arm_watchdog(interval);
+    });
+  }
+
+  void arm_review() {
+    const SysSeconds next = next_weekly_run(now_utc(), settings_->review, settings_->zone);
+    status_.next_review = next;
+    review_timer_.expires_at(std::chrono::system_clock::time_point(next));
+    review_timer_.async_wait([this, next](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      if (now_utc() >= next)
+        enqueue(Job{Job::Kind::kReview, review_for_run(next, settings_->zone)});
+      arm_review();
+    });
+  }
+
+  void arm_fetches() {
+    for (auto& timer : fetch_timers_) timer->cancel();
+    fetch_timers_.clear();
+    for (std::size_t i = 0; i < settings_->fetches.size(); ++i) {
+      fetch_timers_.push_back(std::make_unique<asio::system_timer>(io_));
+      arm_fetch(*fetch_timers_.back(), settings_->fetches[i]);
+    }
+  }
+
+  void arm_fetch(asio::system_timer& timer, const FetchPlan& plan) {
+    const auto next = next_daily_run(now_utc(), plan.times, settings_->zone);
+    if (!next) return;
+    timer.expires_at(std::chrono::system_clock::time_point(*next));
+    timer.async_wait([this, &timer, plan](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      start_fetch(plan);
+      arm_fetch(timer, plan);
+    });
+  }
+
+  void start_fetch(const FetchPlan& plan) {
+    const SysSeconds now = now_utc();
+    const rules::Date today = local_date(now, settings_->zone);
+    auto run = std::make_unique<FetchRun>(io_, plan, now, today);
+    FetchRun* raw = run.get();
+    fetch_runs_.push_back(std::move(run));
+    raw->start([this, raw](const FetchOutcome& outcome) {
+      record_fetch(outcome);
+      std::erase_if(fetch_runs_, [raw](const auto& r) { return r.get() == raw; });
+    });
+  }
+
+  void record_fetch(const FetchOutcome& outcome) {
+    if (outcome.ok) {
+      spdlog::info("fetch for {}: {}; {} is in the inbox", outcome.source, outcome.detail,
+                   outcome.file);
+    } else {
+      spdlog::error("fetch for {} failed: {}", outcome.source, outcome.detail);
+    }
+    const std::string value = json::serialize(
+        json::object{{"at", outcome.at}, {"ok", outcome.ok}, {"detail", outcome.detail}});
+    pending_settings_.emplace_back("fetch/" + outcome.source, value);
+    if (!job_running_) flush_settings();
+    refresh_fetch_status();
+  }
+
+  void flush_settings() noexcept {
+    while (!pending_settings_.empty()) {
+      try {
+        history_.set_setting(pending_settings_.front().first, pending_settings_.front().second);
+      } catch (const std::exception& e) {
+        spdlog::error("cannot record {}: {}", pending_settings_.front().first, e.what());
+        return;
+      }
+      pending_settings_.pop_front();
+    }
+  }
+
+  void request_cycle() {
+    if (stopping_) return;
+    const bool queued = std::any_of(queue_.begin(), queue_.end(),
+                                    [](const Job& job) { return job.kind == Job::Kind::kCycle; });
+    if (!queued) enqueue(Job{Job::Kind::kCycle, {}});
+  }
+
+  void enqueue(Job job) {
+    if (stopping_) return;
+    queue_.push_back(std::move(job));
+    start_next_job();
+  }
+
+  void start_next_job() {
+    if (job_running_ || queue_.empty() || stopping_) return;
+    Job job = queue_.front();
+    queue_.pop_front();
+    job_running_ = true;
+    status_.cycle_running = job.kind == Job::Kind::kCycle;
+    work_.emplace(io_.get_executor());
+    notify_status(job.kind == Job::Kind::kCycle ? "ingesting"
+                                                : "writing the review of " + job.review.week.str());
+    asio::post(pool_, [this, settings = settings_, job] {
+      JobResult result = run_job(*settings, job, stop_requested_);
+      asio::post(io_, [this, job, result = std::move(result)]() mutable {
+        job_done(job, std::move(result));
+      });
+    });
+  }
+
+  void job_done(const Job& job, JobResult result) {
+    job_running_ = false;
+    status_.cycle_running = false;
+    if (!result.error.empty()) {
+      if (job.kind == Job::Kind::kCycle) {
+        ++status_.cycle_failures;
+        status_.last_cycle_error = result.error;
+        spdlog::error("ingest cycle failed (retried at the next rescan): {}", result.error);
+      } else {
+        spdlog::error("the review of {} failed: {}", job.review.week.str(), result.error);
+      }
+    } else if (result.cycle) {
+      ++status_.cycles;
+      status_.last_cycle_error.reset();
+      // The engine logs each file it handled.
+    } else if (result.review_skipped) {
+      spdlog::info("the review of {} was produced already", job.review.week.str());
+    } else if (result.review_folder) {
+      spdlog::info("review of {}{} written to {}", job.review.week.str(),
+                   job.review.late ? " (late)" : "", result.review_folder->string());
+    }
+    flush_audit();
+    flush_settings();
+    refresh_status();
+    notify_status(status_line());
+    if (stopping_) {
+      work_.reset();
+      return;
+    }
+    start_next_job();
+    // New files may have arrived meanwhile; after a failure the rescan tries again instead.
+    if (!job_running_ && job.kind == Job::Kind::kCycle && result.error.empty()) inbox_->check();
+    if (!job_running_) work_.reset();
+  }
+
+  std::string status_line() const {
+    int open = 0;
+    for (const auto& rule : status_.rules) open += rule.open;
+    return fmt::format("{} open findings; {} cycles, {} failed", open, status_.cycles,
+                       status_.cycle_failures);
+  }
+
+  // Re-reads what `status` and `metrics` report (after start-up, each job and each reload).
+  // A scheduled job's catch site: a database failure is logged and the old figures stay.
+  void refresh_status() noexcept {
+    try {
+      std::vector<StatusSnapshot::SourceStatus> sources;
+      for (const auto& source : settings_->config.rules.sources) {
+        StatusSnapshot::SourceStatus entry;
+        entry.name = source.name;
+        if (const auto latest = history_.latest_extract(source.name)) {
+          entry.file = latest->file;
+          entry.as_of = latest->as_of;
+          entry.rows = latest->rows;
+          entry.handled_at = parse_utc(latest->handled_at);
+        }
+        sources.push_back(std::move(entry));
+      }
+      std::vector<StatusSnapshot::RuleStatus> rule_status;
+      for (const auto& rule : settings_->config.rules.rules) {
+        StatusSnapshot::RuleStatus entry;
+        entry.rule = rule.id;
+        for (const auto& tracked : history_.open_findings(rule.id)) {
+          ++entry.open;
+          if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
+          auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
+                                   [&](const auto& b) { return b.first == tracked.finding.band; });
+          if (band == entry.bands.end()) {
+            entry.bands.emplace_back(tracked.finding.band, 1);
+          } else {
+            ++band->second;
+          }
+        }
+        rule_status.push_back(std::move(entry));
+      }
+      status_.sources = std::move(sources);
+      status_.rules = std::move(rule_status);
+      status_.last_review_week = history_.last_review_week();
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read the status from the database: {}", e.what());
+    }
+    refresh_fetch_status();
+  }
+
+  void refresh_fetch_status() noexcept {
+    try {
+      std::vector<StatusSnapshot::FetchStatus> fetches;
+      for (const auto& fetch : settings_->config.fetches) {
+        StatusSnapshot::FetchStatus entry;
+        entry.source = fetch.source;
+        std::optional<std::string> stored;
+        for (const auto& [name, value] : pending_settings_) {
+          if (name == "fetch/" + fetch.source) stored = value;
+        }
+        if (!stored) stored = history_.setting("fetch/" + fetch.source);
+        if (stored) {
+          const json::value parsed = json::parse(*stored);
+          entry.at = json::value_to<std::string>(parsed.at("at"));
+          entry.ok = parsed.at("ok").as_bool();
+          entry.detail = json::value_to<std::string>(parsed.at("detail"));
+        }
+        fetches.push_back(std::move(entry));
+      }
+      status_.fetches = std::move(fetches);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read the fetch results: {}", e.what());
+    }
+  }
+
+  rules::Date today() const { return local_date(now_utc(), settings_->zone); }
+
+  void add_commands() {
+    commands_.add("version-get", Permission::kRead, [](const Request&, const Peer&) {
+      return Answer{ResultCode::kSuccess, fmt::format("casewatch {}", CASEWATCH_VERSION),
+                    json::object{{"version", CASEWATCH_VERSION}, {"protocol", kProtocolVersion}}};
+    });
+    commands_.add("status", Permission::kRead, [this](const Request&, const Peer&) {
+      const SysSeconds now = now_utc();
+      return Answer{ResultCode::kSuccess,
+                    fmt::format("casewatchd {} up {} s; {}", CASEWATCH_VERSION,
+                                (now - status_.started).count(), status_line()),
+                    status_json(status_, now, today())};
+    });
+    commands_.add("findings", Permission::kRead,
+                  [this](const Request& request, const Peer&) { return findings(request); });
+    commands_.add("case", Permission::kRead,
+                  [this](const Request& request, const Peer&) { return case_of(request); });
+    commands_.add("review", Permission::kRead,
+                  [this](const Request& request, const Peer&) { return review(request); });
+    commands_.add("note", Permission::kWrite, [this](const Request& request, const Peer& peer) {
+      const auto rule = string_argument(request, "rule");
+      const auto key = string_argument(request, "key");
+      const auto text = string_argument(request, "text");
+      if (!rule || !key || !text || text->empty()) {
+        return Answer{ResultCode::kError, "note needs rule, key and text", nullptr};
+      }
+      const rules::Note note{*text, peer.user, utc_timestamp(now_utc())};
+      if (!history_.add_note(*rule, *key, note)) {
+        return Answer{ResultCode::kError,
+                      fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key),
+                      nullptr};
+      }
+      return Answer{ResultCode::kSuccess,
+                    fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr};
+    });
+    commands_.add("run-now", Permission::kWrite, [this](const Request&, const Peer&) {
+      const bool busy = job_running_;
+      request_cycle();
+      return Answer{
+          ResultCode::kSuccess,
+          busy ? "a job is running; an ingest cycle will follow it" : "ingest cycle started",
+          nullptr};
+    });
+    commands_.add("reload", Permission::kWrite, [this](const Request&, const Peer&) {
+      if (const auto error = reload()) {
+        return Answer{ResultCode::kError,
+                      fmt::format("reload failed, the previous configuration stays: {}", *error),
+                      nullptr};
+      }
+      return Answer{ResultCode::kSuccess, "configuration reloaded", nullptr};
+    });
+    commands_.add("alerts", Permission::kRead, [](const Request&, const Peer&) {
+      return Answer{ResultCode::kEmpty, "no alerts", json::object{{"alerts", json::array{}}}};
+    });
+    commands_.add("metrics", Permission::kRead, [this](const Request&, const Peer&) {
+      return Answer{ResultCode::kSuccess, metrics_text(status_, now_utc()), nullptr};
+    });
+    commands_.add("shutdown", Permission::kWrite, [this](const Request&, const Peer& peer) {
+      spdlog::info("shutdown requested by {}", peer.user);
+      stop();
+      return Answer{ResultCode::kSuccess, "shutting down", nullptr};
+    });
+  }
+
+  const rules::Rule& rule_named(const std::string& id) const {
+    const rules::Rule* rule = settings_->config.rules.find_rule(id);
+    if (rule == nullptr) throw std::invalid_argument(fmt::format("unknown rule '{}'", id));
+    return *rule;
+  }
+
+  Answer findings(const Request& request) const {
+    const auto rule = string_argument(request, "rule");
+    const auto team = string_argument(request, "team");
+    const auto band = string_argument(request, "band");
+    const auto status = string_argument(request, "status");
+    if (status && *status != "new" && *status != "carried") {
+      throw std::invalid_argument(fmt::format("status '{}' is not one of new, carried", *status));
+    }
+    std::vector<std::string> rule_ids;
+    if (rule) {
+      rule_ids.push_back(rule_named(*rule).id);
+    } else {
+      for (const auto& r : settings_->config.rules.rules) rule_ids.push_back(r.id);
+    }
+    json::array list;
+    for (const auto& id : rule_ids) {
+      for (const auto& tracked : history_.open_findings(id)) {
+        if (team && tracked.finding.team != *team) continue;
+        if (band && tracked.finding.band != *band) continue;
+        if (status && rules::to_string(tracked.status) != *status) continue;
+        list.push_back(finding_json(tracked));
+      }
+    }
+    const std::size_t count = list.size();
+    return Answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess,
+                  count == 0 ? std::string("no findings")
+                             : fmt::format("{} finding{}", count, count == 1 ? "" : "s"),
+                  json::object{{"findings", std::move(list)}}};
+  }
+
+  Answer case_of(const Request& request) const {
+    const auto key = string_argument(request, "key");
+    if (!key || key->empty()) return Answer{ResultCode::kError, "case needs a key", nullptr};
+    const rules::Date first = *rules::Date::from_ymd(1, 1, 1);
+    const rules::Date last = *rules::Date::from_ymd(9999, 12, 31);
+    json::array open;
+    json::array resolved;
+    for (const auto& rule : settings_->config.rules.rules) {
+      for (const auto& tracked : history_.open_findings(rule.id)) {
+        if (tracked.finding.key == *key) open.push_back(finding_json(tracked));
+      }
+      for (const auto& gone : history_.resolved_between(rule.id, first, last)) {
+        if (gone.last.key == *key) resolved.push_back(resolved_json(gone));
+      }
+    }
+    json::array records;
+    for (const auto& source : settings_->config.rules.sources) {
+      for (const auto& version : history_.record_history(source.name, *key)) {
+        json::object values;
+        for (std::size_t i = 0; i < source.fields.size() && i < version.record.values.size(); ++i) {
+          values[source.fields[i].name] = version.record.values[i];
+        }
+        records.push_back(json::object{{"source", source.name},
+                                       {"valid_from", version.valid_from.iso()},
+                                       {"valid_to", date_or_null(version.valid_to)},
+                                       {"values", std::move(values)}});
+      }
+    }
+    if (open.empty() && resolved.empty() && records.empty()) {
+      return Answer{ResultCode::kEmpty, fmt::format("no case '{}'", *key), nullptr};
+    }
+    const std::string text =
+        fmt::format("{}: {} open finding{}, {} resolved, {} record version{}", *key, open.size(),
+                    open.size() == 1 ? "" : "s", resolved.size(), records.size(),
+                    records.size() == 1 ? "" : "s");
+    return Answer{ResultCode::kSuccess, text,
+                  json::object{{"key", *key},
+                               {"findings", std::move(open)},
+                               {"resolved", std::move(resolved)},
+                               {"records", std::move(records)}}};
+  }
+
+  Answer review(const Request& request) const {
+    const auto week_text = string_argument(request, "week");
+    const std::string format = string_argument(request, "format").value_or("text");
+    const rules::Date now = today();
+    rules::IsoWeek week = rules::iso_week(now);
+    if (week_text) {
+      const auto parsed = rules::parse_iso_week(*week_text);
+      if (!parsed) {
+        return Answer{ResultCode::kError,
+                      fmt::format("week '{}' is not an ISO week like 2026-W47", *week_text),
+                      nullptr};
+      }
+      week = *parsed;
+    }
+    // A past week is rendered as of its Sunday, the current one as of today.
+    const rules::Date as_of = week < rules::iso_week(now) ? week.sunday() : now;
+    return Answer{ResultCode::kSuccess, engine_->render_review(week, as_of, format),
+                  json::object{{"week", week.str()}, {"format", format}}};
+  }
+
+  struct AuditEntry {
+    std::int64_t uid = 0;
+    std::string command;
+    int result = 0;
+    std::string at;
+  };
+
+  asio::io_context& io_;
+  std::filesystem::path config_file_;
+  std::shared_ptr<const Settings> settings_;
+  storage::History history_;  // the loop thread's; jobs open their own
+  std::unique_ptr<Engine> engine_;
+  asio::thread_pool pool_{1};
+  std::atomic<bool> stop_requested_{false};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  asio::signal_set signals_;
+  asio::system_timer review_timer_;
+  asio::steady_timer watchdog_timer_;
+  std::vector<std::unique_ptr<asio::system_timer>> fetch_timers_;
+  std::vector<std::unique_ptr<FetchRun>> fetch_runs_;
+  CommandTable commands_;
+  AccessPolicy policy_;
+  std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<InboxWatch> inbox_;
+  StatusSnapshot status_;
+  std::deque<Job> queue_;
+  std::deque<AuditEntry> audit_;
+  std::deque<std::pair<std::string, std::string>> pending_settings_;
+  bool job_running_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Date today) {
+  json::array sources;
+  for (const auto& source : status.sources) {
+    json::object entry{{"source", source.name}};
+    if (source.file.empty()) {
+      entry["file"] = nullptr;
+    } else {
+      entry["file"] = source.file;
+      entry["as_of"] = date_or_null(source.as_of);
+      entry["rows"] = source.rows;
+      if (source.as_of) entry["age_days"] = today - *source.as_of;
+    }
+    sources.push_back(std::move(entry));
+  }
+  json::array rule_list;
+  for (const auto& rule : status.rules) {
+    json::object bands;
+    for (const auto& [band, count] : rule.bands) bands[band] = count;
+    rule_list.push_back(json::object{{"rule", rule.rule},
+                                     {"open", rule.open},
+                                     {"new", rule.new_findings},
+                                     {"bands", std::move(bands)}});
+  }
+  json::array fetches;
+  for (const auto& fetch : status.fetches) {
+    json::object entry{{"source", fetch.source}};
+    if (fetch.at.empty()) {
+      entry["last_run"] = nullptr;
+    } else {
+      entry["last_run"] = fetch.at;
+      entry["ok"] = fetch.ok;
+      entry["detail"] = fetch.detail;
+    }
+    fetches.push_back(std::move(entry));
+  }
+  json::object out{
+      {"sources", std::move(sources)},          {"rules", std::move(rule_list)},
+      {"fetches", std::move(fetches)},          {"uptime_seconds", (now - status.started).count()},
+      {"cycle_running", status.cycle_running},  {"cycles", status.cycles},
+      {"cycle_failures", status.cycle_failures}};
+  out["next_review"] =
+      status.next_review ? json::value(utc_timestamp(*status.next_review)) : json::value(nullptr);
+  out["last_review_week"] =
+      status.last_review_week ? json::value(*status.last_review_week) : json::value(nullptr);
+  out["last_cycle_error"] =
+      status.last_cycle_error ? json::value(*status.last_cycle_error) : json::value(nullptr);
+  return out;
+}
+
+std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
+  std::string out;
+  const auto header = [&](std::string_view name, std::string_view help, std::string_view type) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  header("casewatch_up", "Whether casewatchd is running.", "gauge");
+  out += "casewatch_up 1\n";
+  header("casewatch_uptime_seconds", "Seconds since casewatchd started.", "gauge");
+  out += fmt::format("casewatch_uptime_seconds {}\n", (now - status.started).count());
+  header("casewatch_findings", "Open findings per rule and band.", "gauge");
+  for (const auto& rule : status.rules) {
+    for (const auto& [band, count] : rule.bands) {
+      out += fmt::format("casewatch_findings{{rule=\"{}\",band=\"{}\"}} {}\n",
+                         prometheus_label(rule.rule), prometheus_label(band), count);
+    }
+  }
+  header("casewatch_findings_open", "Open findings per rule.", "gauge");
+  for (const auto& rule : status.rules) {
+    out += fmt::format("casewatch_findings_open{{rule=\"{}\"}} {}\n", prometheus_label(rule.rule),
+                       rule.open);
+  }
+  header("casewatch_extract_age_seconds", "Seconds since the latest extract was ingested.",
+         "gauge");
+  for (const auto& source : status.sources) {
+    if (!source.handled_at) continue;
+    out += fmt::format("casewatch_extract_age_seconds{{source=\"{}\"}} {}\n",
+                       prometheus_label(source.name), (now - *source.handled_at).count());
+  }
+  header("casewatch_extract_rows", "Rows of the latest extract.", "gauge");
+  for (const auto& source : status.sources) {
+    if (source.file.empty()) continue;
+    out += fmt::format("casewatch_extract_rows{{source=\"{}\"}} {}\n",
+                       prometheus_label(source.name), source.rows);
+  }
+  header("casewatch_ingest_cycles_total", "Ingest cycles completed.", "counter");
+  out += fmt::format("casewatch_ingest_cycles_total {}\n", status.cycles);
+  header("casewatch_ingest_failures_total", "Ingest cycles that failed.", "counter");
+  out += fmt::format("casewatch_ingest_failures_total {}\n", status.cycle_failures);
+  header("casewatch_fetch_ok", "Whether the last fetch of a source succeeded.", "gauge");
+  for (const auto& fetch : status.fetches) {
+    if (fetch.at.empty()) continue;
+    out += fmt::format("casewatch_fetch_ok{{source=\"{}\"}} {}\n", prometheus_label(fetch.source),
+                       fetch.ok ? 1 : 0);
+  }
+  return out;
+}
+
+int run_service(const std::filesystem::path& config_file) {
+  auto settings = build_settings(config_file);  // throws config::ConfigError
+  prepare_state_dir(settings->config);
+  asio::io_context io;
+  Daemon daemon(io, config_file, std::move(settings));
+  daemon.start();
+  io.run();  // returns when stop() has let all work drain
+  spdlog::info("stopped");
+  return EXIT_SUCCESS;
+}
+
+}  // namespace service
