@@ -307,12 +307,17 @@ std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Con
   message.from = config.mail.from;
   message.subject = fmt::format("{}: {}", prefix, c.summary);
   message.date = report::rfc5322_date(unix_seconds(now));
-  message.text = fmt::format("{}\n\n{}\n\nFiring since {}.{}\nAlert {}\n", message.subject,
-                             c.detail, utc(notice.alert.started),
-                             notice.alert.resolved_at
-                                 ? fmt::format("\nResolved {}.", utc(*notice.alert.resolved_at))
-                                 : std::string(),
-                             notice.alert.fingerprint);
+  // A case key leaves the building only when the allow-list lets it (review.csv_columns).
+  const auto& allowed = config.review.csv_columns;
+  const bool key_allowed = c.scope.empty() || c.kind != AlertKind::kEscalation ||
+                           std::find(allowed.begin(), allowed.end(), "key") != allowed.end();
+  message.text = fmt::format(
+      "{}\n\n{}\n\nFiring since {}.{}\nAlert {}\n", message.subject,
+      key_allowed ? c.detail : c.summary + ".\nThe case key is not on the allow-list.",
+      utc(notice.alert.started),
+      notice.alert.resolved_at ? fmt::format("\nResolved {}.", utc(*notice.alert.resolved_at))
+                               : std::string(),
+      key_allowed ? notice.alert.fingerprint : fmt::format("{}/{}", to_string(c.kind), c.subject));
   for (const config::Route* route : routes) {
     std::vector<std::string> recipients;
     for (const auto& to : route->to) {

@@ -218,13 +218,22 @@ std::size_t queue_review(storage::History& history, const report::Review& review
 }
 
 std::string message_id_for(std::string_view key, std::string_view from) {
+  std::string_view domain = domain_of(from);
+  if (domain.empty()) domain = "casewatch.invalid";
+  if (key.starts_with("alert/")) {
+    // Alert keys hold fingerprints, which may hold a case key: never put it in a header.
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : key) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    return fmt::format("casewatch.alert.{:016x}@{}", h, domain);
+  }
   std::string id = "casewatch.";
   for (const char c : key) {
     const auto u = static_cast<unsigned char>(c);
     id += (std::isalnum(u) || c == '-' || c == '.' || c == '_') ? c : '.';
   }
-  std::string_view domain = domain_of(from);
-  if (domain.empty()) domain = "casewatch.invalid";
   return id + "@" + std::string(domain);
 }
 

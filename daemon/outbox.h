@@ -99,7 +99,8 @@ boost::json::array outbox_json(const std::vector<OutboxEntry>& entries);
 
 // ---- what gets queued
 
-// The Message-ID for an outbox key: "casewatch.<key with / as .>@<domain of from>".
+// The Message-ID for an outbox key: "casewatch.<key with / as .>@<domain of from>"; for alert
+// keys (which may hold a case key) "casewatch.alert.<64-bit hash of the key in hex>@<domain>".
 std::string message_id_for(std::string_view key, std::string_view from);
 
 // Whether `address`'s domain is one of `allowed` (case-insensitive); an empty list allows all.

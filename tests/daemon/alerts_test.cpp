@@ -359,3 +359,23 @@ TEST_CASE("alerts and silences list as JSON without the detail text", "[alerts]"
         R"j("reason":"strategy meeting booked","who":"jsmith (uid 1001)",)j"
         R"j("created":"2026-11-16T06:00:00Z","expires":null,"ended":false}]})j");
 }
+
+TEST_CASE("alert mail names a case only when the allow-list has the key column", "[alerts]") {
+  config::Config config;
+  config.mail.server = "smtp://127.0.0.1:2525";
+  config.mail.from = "casewatch@council.example";
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  auto c = escalation("C123", "East");
+  c.detail = "Unallocated cases: case C123 (team East) is past 8w.";
+  const auto d = service::decide_alerts({c}, {}, {}, {}, kMonday);
+
+  const auto with_key = service::alert_mail(d.notices[0], config, kMonday);
+  REQUIRE(with_key.size() == 1);
+  CHECK(with_key[0].bytes.find("case C123 (team East)") != std::string::npos);
+
+  config.review.csv_columns = {"rule", "team", "band"};
+  const auto without_key = service::alert_mail(d.notices[0], config, kMonday);
+  REQUIRE(without_key.size() == 1);
+  CHECK(without_key[0].bytes.find("C123") == std::string::npos);
+  CHECK(without_key[0].bytes.find("The case key is not on the allow-list.") != std::string::npos);
+}
