@@ -30,14 +30,17 @@ struct SocketFigures {
   std::string skipped;  // why the phase did not run (a TODO for the reader)
   std::string error;
   int clients = 0;
+  int interval_ms = 0;  // each client's time between requests; 0 = back to back
   double status_p50_ms = 0, status_p99_ms = 0, status_max_ms = 0;
   double findings_p50_ms = 0, findings_p99_ms = 0, findings_max_ms = 0;
+  double idle_status_p50_ms = 0, idle_findings_p50_ms = 0;  // one client, before the load
   double longest_gap_ms = 0;  // the longest time with no answer to any client during the ingest
   std::size_t requests = 0;
   std::size_t failures = 0;
   double ingest_seconds = 0;  // how long the daemon took to ingest the extract dropped meanwhile
 };
-SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec);
+SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec,
+                           int interval_ms);
 void print_socket(const SocketFigures& figures);
 boost::json::value socket_json(const SocketFigures& figures);
 // Null when the phase did not run.

@@ -1,7 +1,7 @@
 // casewatch_bench: generates a realistic case extract and reports how fast casewatch ingests it
 // (against sqlite3's own .import of the same file), how fast the rules evaluate a million open
 // records, and how quickly the control socket answers while an extract is ingested. It reports;
-// it asserts nothing. Usage: casewatch_bench [--rows N] [--dir FOLDER] [--keep] [--no-socket]
+// it asserts nothing. Usage: see kUsage below.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -43,14 +43,17 @@ struct Options {
   fs::path dir;  // empty: a new folder under $TMPDIR
   bool keep = false;
   bool socket = true;
+  int socket_interval_ms = 100;  // each socket client's time between requests; 0 = back to back
 };
 
 constexpr const char* kUsage =
-    "usage: casewatch_bench [--rows N] [--dir FOLDER] [--keep] [--no-socket]\n"
+    "usage: casewatch_bench [--rows N] [--dir FOLDER] [--keep] [--no-socket] [--interval MS]\n"
     "  --rows N       rows of the generated extract (default 1000000)\n"
     "  --dir FOLDER   work in FOLDER (created; default a new folder under $TMPDIR)\n"
     "  --keep         keep the generated files and databases\n"
-    "  --no-socket    skip the control-socket latency phase\n";
+    "  --no-socket    skip the control-socket latency phase\n"
+    "  --interval MS  each of the 50 socket clients sends a request every MS ms (default 100;\n"
+    "                 0 = back to back, which saturates the daemon)\n";
 
 std::optional<Options> parse_options(int argc, char* argv[]) {
   Options options;
@@ -68,6 +71,15 @@ std::optional<Options> parse_options(int argc, char* argv[]) {
       options.dir = argv[++i];
     } else if (arg == "--keep") {
       options.keep = true;
+    } else if (arg == "--interval" && i + 1 < argc) {
+      char* end = nullptr;
+      const long ms = std::strtol(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || ms < 0 || ms > 60000) {
+        std::fprintf(stderr,
+                     "casewatch_bench: --interval must be a number of ms from 0 to 60000\n");
+        return std::nullopt;
+      }
+      options.socket_interval_ms = static_cast<int>(ms);
     } else if (arg == "--no-socket") {
       options.socket = false;
     } else {
@@ -238,7 +250,7 @@ int run(const Options& options) {
   const PhaseResult evaluation = run_forked([&] { return evaluate_phase(work, spec); });
   SocketFigures socket;
   if (options.socket) {
-    socket = socket_phase(work, spec);
+    socket = socket_phase(work, spec, options.socket_interval_ms);
   } else {
     socket.skipped = "not run (--no-socket)";
   }

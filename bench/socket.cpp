@@ -84,8 +84,18 @@ class Client {
   std::string buffer_;
 };
 
+// Success (0) or empty (3, e.g. "no findings"): an answer, not a failure.
 bool is_success(const std::string& reply) {
-  return reply.find("\"result\":0") != std::string::npos;
+  return reply.find("\"result\":0") != std::string::npos ||
+         reply.find("\"result\":3") != std::string::npos;
+}
+
+// Whether a `status` reply shows `file` as its source's latest extract with no cycle running
+// (ingested and evaluated).
+bool is_settled(const std::string& reply, const std::string& file) {
+  return reply.find("\"result\":0") != std::string::npos &&
+         reply.find("\"cycle_running\":false") != std::string::npos &&
+         reply.find(fmt::format("\"{}\"", file)) != std::string::npos;
 }
 
 double percentile(std::vector<double>& values, double p) {
@@ -153,9 +163,9 @@ class Daemon {
   pid_t pid_ = -1;
 };
 
-// Waits until the daemon answers `status` and `inbox` is empty (the first extract ingested).
+// Waits until `inbox` is empty and the daemon's `status` shows `file` ingested and evaluated.
 void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& inbox,
-                      const fs::path& log) {
+                      const std::string& file, const fs::path& log) {
   const auto deadline = Clock::now() + kReadyTimeout;
   std::string ended;
   while (Clock::now() < deadline) {
@@ -166,7 +176,7 @@ void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& in
     if (fs::exists(socket) && fs::is_empty(inbox)) {
       try {
         Client client(socket);
-        if (is_success(client.ask(R"({"command": "status"})"))) return;
+        if (is_settled(client.ask(R"({"command": "status"})"), file)) return;
       } catch (const std::runtime_error&) {
         // Not listening yet.
       }
@@ -181,11 +191,14 @@ struct ClientLog {
   std::vector<double> findings_ms;
   std::vector<Clock::time_point> answered;
   std::size_t failures = 0;
+  std::string first_failure;  // the first reply that was not a success, cut short
   std::string error;
 };
 
-SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::path& program) {
+SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::path& program,
+                      int interval_ms) {
   SocketFigures figures;
+  figures.interval_ms = interval_ms;
   // A folder of its own: config_text puts the state in folder/state.
   const fs::path folder = work / "socket";
   const fs::path state = folder / "state";
@@ -201,7 +214,23 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   const fs::path socket = state / "control.sock";
   const fs::path log = folder / "casewatchd.log";
   Daemon daemon(program, config, log);
-  wait_until_ready(daemon, socket, inbox, log);
+  wait_until_ready(daemon, socket, inbox, files.first.filename().string(), log);
+
+  // Idle latency first: one client, one request at a time, nothing else happening.
+  {
+    Client alone(socket);
+    std::vector<double> status_ms, findings_ms;
+    for (int n = 0; n < 20; ++n) {
+      const bool status = n % 4 != 3;
+      const auto sent = Clock::now();
+      alone.ask(status ? R"({"command": "status"})"
+                       : R"({"command": "findings", "arguments": {"rule": "unallocated"}})");
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+      (status ? status_ms : findings_ms).push_back(ms);
+    }
+    figures.idle_status_p50_ms = percentile(status_ms, 0.5);
+    figures.idle_findings_p50_ms = percentile(findings_ms, 0.5);
+  }
 
   std::vector<ClientLog> logs(kClients);
   std::vector<std::unique_ptr<Client>> clients;
@@ -212,7 +241,12 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     threads.emplace_back([&, i] {
       ClientLog& mine = logs[static_cast<std::size_t>(i)];
       try {
+        // Paced: client i sends at start + i * interval / clients + n * interval, so the load is
+        // steady (clients * 1000 / interval_ms requests a second); interval 0 = back to back.
+        const auto interval = std::chrono::milliseconds(interval_ms);
+        const auto first_send = Clock::now() + interval * i / kClients;
         for (int n = 0; !stop.load(); ++n) {
+          if (interval_ms > 0) std::this_thread::sleep_until(first_send + interval * n);
           const bool status = (n + i) % 2 == 0;
           const std::string request =
               status
@@ -226,7 +260,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
           const double ms = std::chrono::duration<double, std::milli>(answered - sent).count();
           (status ? mine.status_ms : mine.findings_ms).push_back(ms);
           mine.answered.push_back(answered);
-          if (!is_success(reply)) ++mine.failures;
+          if (!is_success(reply)) {
+            if (mine.failures++ == 0) mine.first_failure = reply.substr(0, 300);
+          }
         }
       } catch (const std::exception& e) {
         mine.error = e.what();
@@ -238,11 +274,14 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   const auto dropped = Clock::now();
   const fs::path dropped_file = inbox / files.changed.filename();
   fs::rename(files.changed, dropped_file);
+  // Done when status shows it ingested and evaluated (this 51st client asks every 20 ms).
   const fs::path archived = state / "archive" / files.changed.filename();
   std::string ended;
-  while (!fs::exists(archived) && Clock::now() - dropped < kIngestTimeout &&
-         daemon.running(ended)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Client watcher(socket);
+  while (Clock::now() - dropped < kIngestTimeout && daemon.running(ended) &&
+         !(fs::exists(archived) &&
+           is_settled(watcher.ask(R"({"command": "status"})"), files.changed.filename()))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const auto ingested = Clock::now();
   figures.ingest_seconds = std::chrono::duration<double>(ingested - dropped).count();
@@ -264,6 +303,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     answered.insert(answered.end(), one.answered.begin(), one.answered.end());
     figures.failures += one.failures;
     if (!one.error.empty() && figures.error.empty()) figures.error = "a client: " + one.error;
+    if (!one.first_failure.empty() && figures.error.empty()) {
+      figures.error = "a failed reply: " + one.first_failure;
+    }
   }
   std::sort(answered.begin(), answered.end());
   Clock::time_point previous = dropped;
@@ -292,7 +334,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
 
 }  // namespace
 
-SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec) {
+SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec, int interval_ms) {
   SocketFigures figures;
   const fs::path program = find_casewatchd();
   if (program.empty() || !fs::exists(program)) {
@@ -303,7 +345,7 @@ SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec) {
     return figures;
   }
   try {
-    return measure(work, spec, program);
+    return measure(work, spec, program, interval_ms);
   } catch (const std::exception& e) {
     figures.skipped = fmt::format(
         "TODO: socket latency not measured: `casewatchd --config F` is not runnable yet: {}",
@@ -318,9 +360,15 @@ void print_socket(const SocketFigures& figures) {
     return;
   }
   std::printf(
-      "(4) control socket, %d clients, while an extract was ingested (%.1f s), %zu requests, "
-      "%zu failed\n",
-      figures.clients, figures.ingest_seconds, figures.requests, figures.failures);
+      "(4) control socket, %d clients (%s), while an extract was ingested and evaluated "
+      "(%.1f s): %zu requests, %zu failed\n",
+      figures.clients,
+      figures.interval_ms > 0
+          ? fmt::format("each a request every {} ms", figures.interval_ms).c_str()
+          : "back to back",
+      figures.ingest_seconds, figures.requests, figures.failures);
+  std::printf("    idle, one client:    status p50 %.2f ms, findings unallocated p50 %.2f ms\n",
+              figures.idle_status_p50_ms, figures.idle_findings_p50_ms);
   std::printf(
       "    status               p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms   target p99 "
       "<= %.0f ms: %s\n",
@@ -341,6 +389,7 @@ boost::json::value socket_json(const SocketFigures& figures) {
     return o;
   }
   o["clients"] = figures.clients;
+  o["interval_ms"] = figures.interval_ms;
   o["requests"] = figures.requests;
   o["failures"] = figures.failures;
   o["ingest_seconds"] = figures.ingest_seconds;
@@ -351,6 +400,8 @@ boost::json::value socket_json(const SocketFigures& figures) {
   o["findings_p99_ms"] = figures.findings_p99_ms;
   o["findings_max_ms"] = figures.findings_max_ms;
   o["longest_gap_ms"] = figures.longest_gap_ms;
+  o["idle_status_p50_ms"] = figures.idle_status_p50_ms;
+  o["idle_findings_p50_ms"] = figures.idle_findings_p50_ms;
   if (!figures.error.empty()) o["error"] = figures.error;
   return o;
 }
