@@ -289,7 +289,7 @@ int run(const Options& options) {
        store.ok ? fmt::format("add {:.2f} s, commit {:.2f} s", store.figures.at("add_seconds"),
                               store.figures.at("commit_seconds"))
                 : ""},
-      {"(3) evaluate open records, default rules", &evaluation, "",
+      {fmt::format("(3) evaluate {0} cases + {0} assessments", options.rows), &evaluation, "",
        fmt::format("<= {:.1f} s", kEvaluateTargetSeconds), verdict(evaluate_ok)},
   };
   print_table(rows);
