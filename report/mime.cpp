@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/date.h"
+#include "rules/rules.h"
 
 namespace report {
 namespace {
