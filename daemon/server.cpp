@@ -106,7 +106,11 @@ void ControlServer::stop() noexcept {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  for (Session* session : sessions_) session->close();
+  // Half-close: each session still sends the reply it is writing (e.g. to `shutdown`), then
+  // reads end-of-file and closes itself.
+  for (Session* session : sessions_) {
+    session->socket.shutdown(stream_protocol::socket::shutdown_receive, ignored);
+  }
   if (bound_) {
     std::error_code also_ignored;
     std::filesystem::remove(options_.socket, also_ignored);

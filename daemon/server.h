@@ -51,7 +51,8 @@ class ControlServer {
   // or when binding fails.
   void start();
 
-  // Stops accepting, closes every session and removes the socket file. Idempotent.
+  // Stops accepting, ends every session after the reply it is writing and removes the socket
+  // file. Idempotent.
   void stop() noexcept;
 
   std::size_t sessions() const { return sessions_.size(); }

@@ -1,0 +1,177 @@
+"""End-to-end tests of `casewatchd --config F` as a service: the real daemon, a real socket in a
+temporary folder, real signals and the real `casewatch` client."""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import unittest
+
+from service_daemon import (CASEWATCH, Daemon, binaries_missing, cases_csv, read_line,
+                            wait_for)
+
+
+def setUpModule():
+    if binaries_missing():
+        raise unittest.SkipTest("casewatchd and casewatch are not built (CASEWATCH_BUILD_DIR)")
+
+
+class ServiceTest(unittest.TestCase):
+    def test_extract_renamed_into_the_inbox_is_ingested_and_its_findings_answered(self):
+        with Daemon() as daemon:
+            daemon.drop("cases_2026-11-20.csv", cases_csv(3))
+            status = daemon.wait_ingested("cases_2026-11-20.csv")
+            self.assertEqual(status["sources"][0]["rows"], 3)
+            reply = daemon.ask("findings", {"rule": "unallocated"}, id=42)
+            self.assertEqual(reply["result"], 0)
+            self.assertEqual(reply["id"], 42)
+            self.assertEqual(reply["text"], "3 findings")
+            self.assertEqual(sorted(f["key"] for f in reply["arguments"]["findings"]),
+                             ["C0000000", "C0000001", "C0000002"])
+            self.assertEqual(reply["arguments"]["findings"][0]["since"], "2026-06-01")
+            client = daemon.client("findings", "--rule", "unallocated")
+            self.assertEqual(client.returncode, 0, client.stderr)
+            self.assertIn("C0000001", client.stdout)
+            metrics = daemon.client("metrics")
+            self.assertIn('casewatch_extract_rows{source="cases"} 3', metrics.stdout)
+            self.assertIn("casewatch_up 1", metrics.stdout)
+
+    def test_a_slowly_written_extract_is_taken_only_once_complete(self):
+        with Daemon(settle="2s") as daemon:
+            path = os.path.join(daemon.inbox(), "cases_2026-11-21.csv")
+            text = cases_csv(5)
+            half = len(text) // 2
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text[:half])
+                f.flush()
+                # The writer is still busy: several requests later nothing was taken.
+                for _ in range(5):
+                    self.assertEqual(daemon.ask("status")["arguments"]["cycles"], 0)
+                f.write(text[half:])
+            status = daemon.wait_ingested("cases_2026-11-21.csv")
+            self.assertEqual(status["sources"][0]["rows"], 5)
+
+    def test_garbage_and_unknown_commands_get_error_replies_and_the_daemon_lives_on(self):
+        with Daemon() as daemon:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(daemon.socket)
+                s.sendall(b"hello there\n")
+                self.assertEqual(json.loads(read_line(s)),
+                                 {"result": 1, "text": "not JSON: syntax error"})
+                s.sendall(b'{"command": "frobnicate", "id": 1}\n')
+                self.assertEqual(json.loads(read_line(s)),
+                                 {"result": 2, "text": "unknown command 'frobnicate'", "id": 1})
+            self.assertEqual(daemon.ask("version-get")["arguments"]["protocol"], 1)
+
+    def test_an_oversized_line_is_refused_and_its_connection_closed(self):
+        with Daemon() as daemon:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(daemon.socket)
+                try:
+                    s.sendall(b"x" * (70 * 1024))
+                except BrokenPipeError:
+                    pass
+                self.assertEqual(json.loads(read_line(s)),
+                                 {"result": 1, "text": "line longer than 65536 bytes"})
+                try:
+                    rest = s.recv(1)
+                except ConnectionResetError:  # closed with our unread bytes in its buffer
+                    rest = b""
+                self.assertEqual(rest, b"")
+            self.assertEqual(daemon.ask("status")["result"], 0)
+
+    def test_a_half_open_connection_is_closed_after_the_idle_timeout(self):
+        with Daemon(idle="1s") as daemon:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(daemon.socket)
+                s.sendall(b'{"command": "sta')
+                self.assertEqual(s.recv(1), b"")  # closed by the daemon, not by our timeout
+            self.assertEqual(daemon.ask("status")["result"], 0)
+
+    def test_a_broken_config_on_sighup_or_reload_keeps_the_old_one(self):
+        with Daemon() as daemon:
+            with open(daemon.config, encoding="utf-8") as f:
+                good = f.read()
+            daemon.write_config(good + "\n[[rule]]\nid = 7\n")
+            daemon.process.send_signal(signal.SIGHUP)
+            daemon.wait_notification("READY=1")
+            wait_for(lambda: "reload failed" in daemon.logs(), "the reload failure in the log")
+            reply = daemon.ask("reload")
+            self.assertEqual(reply["result"], 1)
+            self.assertTrue(reply["text"].startswith(
+                "reload failed, the previous configuration stays: "), reply["text"])
+            client = daemon.client("reload")
+            self.assertEqual(client.returncode, 1)
+            # The old configuration still answers.
+            self.assertEqual(daemon.ask("findings", {"rule": "unallocated"})["result"], 3)
+            daemon.write_config(good)
+            self.assertEqual(daemon.client("reload").returncode, 0)
+
+    def test_shutdown_command_and_sigterm_exit_zero(self):
+        with Daemon() as daemon:
+            reply = daemon.ask("shutdown")
+            self.assertEqual(reply, {"result": 0, "text": "shutting down"})
+            self.assertEqual(daemon.process.wait(timeout=30), 0)
+            self.assertFalse(os.path.exists(daemon.socket))
+        with Daemon() as daemon:
+            self.assertEqual(daemon.stop(signal.SIGTERM), 0)
+
+    def test_sigterm_during_an_ingest_leaves_no_partial_extract(self):
+        rows = 300000
+        with Daemon() as daemon:
+            daemon.drop("cases_2026-11-22.csv", cases_csv(rows))
+            wait_for(lambda: daemon.ask("status")["arguments"]["cycle_running"]
+                     or daemon.ask("status")["arguments"]["cycles"] > 0, "the ingest to start")
+            self.assertEqual(daemon.stop(signal.SIGTERM), 0)
+            database = os.path.join(daemon.state, "casewatch.db")
+            with sqlite3.connect(database) as db:
+                extracts = db.execute("SELECT status, rows FROM extracts").fetchall()
+            archived = os.path.exists(os.path.join(daemon.state, "archive"))
+            in_inbox = os.path.exists(os.path.join(daemon.inbox(), "cases_2026-11-22.csv"))
+            # All or nothing: either the extract is whole, or it is absent and still waiting.
+            if os.environ.get("CASEWATCH_E2E_VERBOSE"):
+                print(extracts, in_inbox, daemon.logs())
+            if extracts:
+                self.assertEqual(extracts, [("ingested", rows)])
+                self.assertFalse(in_inbox)
+            else:
+                self.assertTrue(in_inbox)
+            self.assertTrue(archived)
+
+    def test_the_client_says_when_the_daemon_is_not_running(self):
+        result = __import__("subprocess").run(
+            [CASEWATCH, "--socket", "/nonexistent/control.sock", "status"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 69)
+        self.assertEqual(result.stderr,
+                         "casewatch: the daemon is not running (no socket at "
+                         "/nonexistent/control.sock)\n")
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run the client as nobody")
+    def test_a_peer_outside_the_groups_is_refused(self):
+        with Daemon(group="") as daemon:
+            # The socket's mode keeps nobody out entirely.
+            refused = daemon.client("status", user="nobody")
+            self.assertEqual(refused.returncode, 77, refused.stderr)
+            # Past the mode, SO_PEERCRED still identifies nobody and the daemon refuses it.
+            os.chmod(daemon.socket, 0o666)
+            refused = daemon.client("status", user="nobody")
+            self.assertEqual(refused.returncode, 77, refused.stderr)
+            self.assertIn("permission denied", refused.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run the client as nobody")
+    def test_a_reader_in_the_socket_group_may_read_but_not_shut_down(self):
+        with Daemon(group="nogroup") as daemon:
+            reader = daemon.client("status", user="nobody")
+            self.assertEqual(reader.returncode, 0, reader.stderr)
+            refused = daemon.client("shutdown", user="nobody")
+            self.assertEqual(refused.returncode, 77, refused.stderr)
+            self.assertEqual(daemon.ask("status")["result"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
