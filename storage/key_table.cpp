@@ -1,5 +1,6 @@
 #include "storage/key_table.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -30,10 +31,24 @@ KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
   return nullptr;
 }
 
+void KeyTable::reserve(std::size_t count) {
+  std::size_t size = slots_.empty() ? 1024 : slots_.size();
+  while (size < count * 2) size *= 2;
+  if (size > slots_.size()) {
+    slots_.resize(size);
+    rehash();
+  }
+  entries_.reserve(count);
+}
+
 void KeyTable::grow() {
-  std::size_t size = slots_.empty() ? 1024 : slots_.size() * 2;
-  slots_.assign(size, 0);
-  const std::size_t mask = size - 1;
+  slots_.resize(slots_.empty() ? 1024 : slots_.size() * 2);
+  rehash();
+}
+
+void KeyTable::rehash() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     std::size_t slot = entries_[i].key_hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;

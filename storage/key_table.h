@@ -25,6 +25,8 @@ class KeyTable {
   // REQUIRES: `key` is not in the table yet; `key_hash` == content_hash(key).
   void add(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
            std::int64_t row_id);
+  // Makes room for `count` entries (an estimate), so that loading them does not rehash.
+  void reserve(std::size_t count);
   // The entry of `key`, or nullptr. The pointer is valid until the next add().
   Entry* find(std::string_view key, std::uint64_t key_hash);
 
@@ -35,6 +37,7 @@ class KeyTable {
 
  private:
   void grow();
+  void rehash();  // places every entry in slots_ (after resizing it)
 
   std::vector<Entry> entries_;
   std::string keys_;                  // every key, one after the other

@@ -206,6 +206,13 @@ CREATE TABLE silences (
   ended INTEGER NOT NULL
 );
 )sql",
+    // 3: no index of the current snapshot. Keeping it cost a third B-tree insert per new record
+    // (first ingest of 1M rows: 3.4 -> 2.8 s of CPU) and, when a record changes, a write to an
+    // index page at random. The extract writer now loads the snapshot by scanning records (as
+    // fast, measured for 1M records), and current_records() reads them in id order anyway.
+    R"sql(
+DROP INDEX records_current;
+)sql",
 };
 
 }  // namespace

@@ -153,6 +153,9 @@ class History {
     // and destroys the writer), but commit() then refuses with std::logic_error.
     void add(const rules::Record& record);
     void add_problem(const rules::Problem& problem);
+    // Sets the extract's content hash when it was not known at begin_extract (the caller
+    // hashes the file while it is read). Until then the extract's hash is info.sha256.
+    void set_sha256(std::string_view sha256);
     // Ends the versions of records not added (vanished), marks the extract ingested with its
     // row and problem counts, commits, and returns its id. After it, the writer is spent.
     // Throws std::logic_error when a key was added twice (nothing is stored).
@@ -173,7 +176,9 @@ class History {
   // `info.problems` is kept when larger than problems.size(). REQUIRES: status not kIngested.
   std::int64_t record_refused(const ExtractInfo& info, const std::vector<rules::Problem>& problems);
 
-  // The ingested extract with this content hash, if any.
+  // The ingested extract with this content hash, if any. May be called while an ExtractWriter
+  // is open (it only reads); that writer's own extract is found only once committed or when
+  // begin_extract was given its hash.
   std::optional<ExtractInfo> find_ingested(std::string_view sha256) const;
   std::optional<ExtractInfo> latest_extract(std::string_view source) const;  // ingested only
   std::vector<ExtractInfo> extracts() const;  // every file handled, oldest first

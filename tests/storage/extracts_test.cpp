@@ -217,3 +217,52 @@ TEST_CASE("extract statuses have their plain names", "[storage][extract]") {
   CHECK(storage::to_string(storage::ExtractStatus::kRejected) == "rejected");
   CHECK(storage::to_string(storage::ExtractStatus::kDuplicate) == "duplicate");
 }
+
+TEST_CASE("an extract's hash can be set after it is begun, and finds it only once committed",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), ""));
+  writer.add(case_record("C1", "J Smith"));
+  // While the writer is open: an earlier extract is found, this one is not.
+  CHECK(history.find_ingested("sha-2026-11-02").has_value());
+  CHECK_FALSE(history.find_ingested("late-hash").has_value());
+  writer.set_sha256("late-hash");
+  const std::int64_t id = writer.commit(1);
+  const auto found = history.find_ingested("late-hash");
+  REQUIRE(found.has_value());
+  CHECK(found->id == id);
+  CHECK(found->rows == 1);
+}
+
+TEST_CASE("a writer rolled back after set_sha256 leaves no extract with that hash",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  {
+    auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), ""));
+    writer.add(case_record("C1", ""));
+    writer.set_sha256("late-hash");
+  }
+  CHECK_FALSE(history.find_ingested("late-hash").has_value());
+  CHECK(history.extracts().empty());
+}
+
+TEST_CASE("a source's second extract of many records changes, keeps and ends the right ones",
+          "[storage][extract]") {
+  // Enough records that the writer's snapshot table is sized from the first extract's rows.
+  storage::History history(":memory:");
+  std::vector<rules::Record> first;
+  for (int i = 0; i < 3000; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  ingest(history, "cases", date(2026, 11, 2), first);
+  std::vector<rules::Record> second;
+  for (int i = 0; i < 3000; i += 2) {
+    second.push_back(case_record("C" + std::to_string(i), i % 10 == 0 ? "J Smith" : ""));
+  }
+  ingest(history, "cases", date(2026, 11, 9), second);
+  CHECK(history.current_records("cases").size() == 1500);
+  CHECK(history.record_history("cases", "C10").size() == 2);
+  CHECK(history.record_history("cases", "C12").size() == 1);
+  const auto ended = history.record_history("cases", "C11");
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].valid_to == date(2026, 11, 9));
+}

@@ -28,3 +28,20 @@ TEST_CASE("an empty key table finds nothing", "[storage]") {
   storage::KeyTable table;
   CHECK(table.find("K1", 42) == nullptr);
 }
+
+TEST_CASE("a key table reserved for fewer keys than it gets still finds them all", "[storage]") {
+  storage::KeyTable table;
+  table.reserve(100);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string key = "K" + std::to_string(i);
+    table.add(key, static_cast<std::uint64_t>(i * 7919), static_cast<std::uint64_t>(i), i);
+  }
+  table.reserve(10);  // smaller than it holds: changes nothing
+  for (int i = 0; i < 3000; i += 7) {
+    const std::string key = "K" + std::to_string(i);
+    const auto* entry = table.find(key, static_cast<std::uint64_t>(i * 7919));
+    REQUIRE(entry != nullptr);
+    CHECK(entry->row_id == i);
+  }
+  CHECK(table.find("K3000", 3000ULL * 7919) == nullptr);
+}

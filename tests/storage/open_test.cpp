@@ -21,6 +21,22 @@ void run_sql(const std::filesystem::path& file, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
+// The first column of the first row `sql` returns on `file`, as text ("" when no row).
+std::string query_text(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+  std::string out;
+  if (sqlite3_step(statement) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(statement, 0);
+    if (text != nullptr) out = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return out;
+}
+
 std::string open_error(const std::filesystem::path& file) {
   try {
     storage::History history(file);
@@ -94,4 +110,42 @@ TEST_CASE("a database written by a newer casewatch is refused with its version",
                                 "casewatch knows (" +
                                 std::to_string(known) +
                                 "); use the casewatch that wrote it or a newer one");
+}
+
+TEST_CASE("a new database gets 8 KiB pages", "[storage][open]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  { storage::History history(file); }
+  CHECK(query_text(file, "PRAGMA page_size") == "8192");
+}
+
+TEST_CASE("a version-2 database loses the snapshot index at version 3 and keeps its records",
+          "[storage][open]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  const auto as_of = *rules::Date::from_ymd(2026, 11, 2);
+  {
+    storage::History history(file);
+    storage::ExtractInfo info;
+    info.file = "cases-2026-11-02.csv";
+    info.source = "cases";
+    info.sha256 = "abc";
+    info.as_of = as_of;
+    info.handled_at = "2026-11-02T09:30:00Z";
+    auto writer = history.begin_extract(info);
+    writer.add(rules::Record{"C1", {"a"}});
+    writer.add(rules::Record{"C2", {"b"}});
+    writer.commit(2);
+  }
+  // As version 2 left it: the index of the current snapshot, and the version number.
+  run_sql(file,
+          "CREATE INDEX records_current ON records(source_id, id, key, hash, valid_to) "
+          "WHERE valid_to IS NULL; PRAGMA user_version = 2");
+  storage::History history(file);
+  CHECK(history.schema_version() == 3);
+  CHECK(query_text(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'records_current'") ==
+        "0");
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{{"C1", {"a"}}, {"C2", {"b"}}});
+  CHECK(history.record_on("cases", "C2", as_of) == rules::Record{"C2", {"b"}});
 }
