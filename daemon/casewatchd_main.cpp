@@ -1,24 +1,26 @@
 // casewatchd: the composition root. Parses the command line, builds the parts from the Config
 // and runs one of: --check, --once, --note, or the service. Catch site 1 of 4 (STYLE.md): startup
 // and one-shot failures become a message on stderr and an exit code.
+#include <date/tz.h>
+#include <fmt/format.h>
 #include <pwd.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <date/tz.h>
-#include <fmt/format.h>
 #include <iostream>
 #include <optional>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.h"
 #include "daemon/engine.h"
+#include "daemon/mailer.h"
 #include "daemon/once.h"
+#include "daemon/outbox.h"
 #if __has_include("daemon/service.h")
 #include "daemon/service.h"
 #define CASEWATCH_HAVE_SERVICE 1
@@ -76,7 +78,8 @@ Options parse_command_line(int argc, char* argv[]) {
     } else if (arg == "--as-of") {
       const std::string text = value();
       options.as_of = rules::Date::parse_iso(text);
-      if (!options.as_of) throw UsageError(fmt::format("--as-of '{}' is not a YYYY-MM-DD date", text));
+      if (!options.as_of)
+        throw UsageError(fmt::format("--as-of '{}' is not a YYYY-MM-DD date", text));
     } else if (arg == "--note") {
       for (int n = 0; n < 3; ++n) {
         if (i + 1 >= args.size()) throw UsageError("--note needs RULE KEY TEXT");
@@ -90,7 +93,8 @@ Options parse_command_line(int argc, char* argv[]) {
   }
   if (options.config_file.empty()) throw UsageError("--config FILE is required");
   if (static_cast<int>(options.check) + static_cast<int>(options.once) +
-          static_cast<int>(!options.note.empty()) > 1) {
+          static_cast<int>(!options.note.empty()) >
+      1) {
     throw UsageError("--check, --once and --note exclude each other");
   }
   if ((options.as_of || options.json) && !options.once) {
@@ -137,15 +141,25 @@ int run_once(const config::Config& config, const Options& options) {
   service::Engine engine(config, calendar, history);
   const auto cycle = engine.run_cycle();
   const auto week = rules::iso_week(today);
-  const auto folder = engine.write_review(week, today, /*late=*/false);
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // The week's review is due: its files, its run and its mail (queued once per route and week).
+  const auto folder = engine.produce_review(week, today, /*late=*/false, now);
+  engine.run_alerts(now);
+  std::vector<service::OutboxEntry> mail;
+  if (config.mail.enabled()) {
+    service::SmtpMailer mailer(
+        service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
+    mail = service::deliver_all_pending(history, mailer, now);
+  }
   const auto findings = service::stored_findings(config, history);
   const auto current = engine.evaluate_current();
   if (options.json) {
-    std::cout << service::summary_json(config, history, cycle, findings, current, today, folder)
+    std::cout << service::summary_json(config, history, cycle, findings, current, today, folder,
+                                       mail)
               << "\n";
   } else {
     service::print_summary(std::cout, config, cycle, findings, current, today,
-                           engine.render_review(week, today, "text"), folder);
+                           engine.render_review(week, today, "text"), folder, mail);
   }
   return EXIT_SUCCESS;
 }

@@ -1,16 +1,22 @@
 #include "daemon/engine.h"
 
+#include <date/tz.h>
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <date/tz.h>
-#include <fmt/format.h>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <fstream>
-#include <spdlog/spdlog.h>
+#include <future>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "daemon/files.h"
 #include "ingest/ingest.h"
@@ -31,8 +37,8 @@ std::string utc_now() {
 // The calendar date of a file's modification time in the service's time zone.
 rules::Date local_date_of(fs::file_time_type modified, const std::string& timezone) {
   const auto sys = std::chrono::file_clock::to_sys(modified);
-  const auto zoned = date::make_zoned(date::locate_zone(timezone),
-                                      std::chrono::floor<std::chrono::seconds>(sys));
+  const auto zoned =
+      date::make_zoned(date::locate_zone(timezone), std::chrono::floor<std::chrono::seconds>(sys));
   const auto local_days = date::floor<date::days>(zoned.get_local_time());
   return rules::Date::from_days(static_cast<std::int32_t>(local_days.time_since_epoch().count()));
 }
@@ -69,6 +75,122 @@ std::string reason_text(const storage::ExtractInfo& info, const std::string& why
   return text;
 }
 
+// Carries records from the reader's thread to the writer (the calling thread) in batches. At
+// most kBatchesInFlight batches exist, so memory stays flat however long the file; batches are
+// handed back to the reader and reused, so their strings keep their capacity.
+class RecordPipe {
+ public:
+  struct Batch {
+    std::vector<rules::Record> records;  // the first `size` hold records
+    std::size_t size = 0;
+  };
+  static constexpr std::size_t kBatchRecords = 1024;
+  static constexpr std::size_t kBatchesInFlight = 4;
+
+  // Reader side: an empty batch to fill; waits while every batch is in flight. nullopt when
+  // the writer has given up (cancel()).
+  std::optional<Batch> take_empty() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return cancelled_ || !spare_.empty() || made_ < kBatchesInFlight; });
+    if (cancelled_) return std::nullopt;
+    if (!spare_.empty()) {
+      Batch batch = std::move(spare_.back());
+      spare_.pop_back();
+      batch.size = 0;
+      return batch;
+    }
+    ++made_;
+    Batch batch;
+    batch.records.resize(kBatchRecords);
+    return batch;
+  }
+  void push(Batch batch) {
+    std::lock_guard lock(mutex_);
+    full_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  // Reader side: no more batches (after the last record, or after a failure).
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  // Writer side: the next full batch, or nullopt once the reader has closed and all are taken.
+  std::optional<Batch> pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return closed_ || !full_.empty(); });
+    if (full_.empty()) return std::nullopt;
+    Batch batch = std::move(full_.front());
+    full_.pop_front();
+    return batch;
+  }
+  void give_back(Batch batch) {
+    std::lock_guard lock(mutex_);
+    spare_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  // Writer side: stop the reader (it sees nullopt from take_empty()).
+  void cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> full_;
+  std::vector<Batch> spare_;
+  std::size_t made_ = 0;
+  bool closed_ = false;
+  bool cancelled_ = false;
+};
+
+// Runs `reader` to its end on its own thread, feeding `pipe`. The destructor cancels and joins,
+// so no path out of ingest_file leaves the thread running; wait() joins and rethrows what the
+// reader threw (an unreadable file).
+class ReaderThread {
+ public:
+  ReaderThread(ingest::ExtractReader& reader, RecordPipe& pipe)
+      : pipe_(pipe), thread_([this, &reader] { run(reader); }) {}
+  ~ReaderThread() {
+    if (thread_.joinable()) {
+      pipe_.cancel();
+      thread_.join();
+    }
+  }
+  ReaderThread(const ReaderThread&) = delete;
+  ReaderThread& operator=(const ReaderThread&) = delete;
+
+  void wait() {
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void run(ingest::ExtractReader& reader) {
+    try {
+      bool more = true;
+      while (more) {
+        auto batch = pipe_.take_empty();
+        if (!batch) break;  // the writer failed: stop reading
+        while (batch->size < batch->records.size() &&
+               (more = reader.next(batch->records[batch->size]))) {
+          ++batch->size;
+        }
+        pipe_.push(std::move(*batch));
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    pipe_.close();
+  }
+
+  RecordPipe& pipe_;
+  std::exception_ptr error_;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 }  // namespace
 
 Engine::Engine(const config::Config& config, const rules::Calendar& calendar,
@@ -88,8 +210,11 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   storage::ExtractInfo& info = outcome.info;
   info.file = file.filename().string();
   info.source = source.name;
-  info.sha256 = ingest::file_sha256(file);
   info.handled_at = utc_now();
+  // The content hash is computed on its own thread while the file is read and stored; it is
+  // needed only to refuse a duplicate, which is decided before anything is committed.
+  std::future<std::string> sha256 =
+      std::async(std::launch::async, [file] { return ingest::file_sha256(file); });
 
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read {}", file.string()));
@@ -117,42 +242,62 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
     info.problems = problems.size();
     info.id = history_.record_refused(info, problems);
     outcome.moved_to = move_into(file, config_.service.rejected_dir());
-    write_private_file(outcome.moved_to.parent_path() / (outcome.moved_to.filename().string() +
-                                                         ".reason.txt"),
-                       reason_text(info, why, problems));
+    write_private_file(
+        outcome.moved_to.parent_path() / (outcome.moved_to.filename().string() + ".reason.txt"),
+        reason_text(info, why, problems));
     outcome.problems = std::move(problems);
     spdlog::warn("{} ({}): {} — moved to {}", info.file, to_string(status), why,
                  outcome.moved_to.string());
     return outcome;
   };
 
-  if (auto earlier = history_.find_ingested(info.sha256)) {
-    if (earlier->file == info.file) {
-      // Our own file, committed before a crash stopped us from moving it: finish the move.
-      outcome.info = *earlier;
+  // A file whose content was ingested before (`earlier`) is refused, unless it is our own file,
+  // committed before a crash stopped us from moving it: then the move is finished.
+  const auto duplicate = [&](const storage::ExtractInfo& earlier) {
+    if (earlier.file == info.file) {
+      outcome.info = earlier;
       outcome.moved_to = move_into(file, config_.service.archive_dir());
-      spdlog::info("{} was already ingested (extract {}); moved to archive", info.file,
-                   earlier->id);
+      spdlog::info("{} was already ingested (extract {}); moved to archive", info.file, earlier.id);
       return outcome;
     }
-    return refuse(storage::ExtractStatus::kDuplicate,
-                  fmt::format("the same content as {} (source {}, as of {}), ingested at {}",
-                              earlier->file, earlier->source, earlier->as_of.iso(),
-                              earlier->handled_at),
-                  {});
-  }
+    return refuse(
+        storage::ExtractStatus::kDuplicate,
+        fmt::format("the same content as {} (source {}, as of {}), ingested at {}", earlier.file,
+                    earlier.source, earlier.as_of.iso(), earlier.handled_at),
+        {});
+  };
+
   if (const auto& header = reader.header_problem()) {
+    info.sha256 = sha256.get();
+    if (auto earlier = history_.find_ingested(info.sha256)) return duplicate(*earlier);
     return refuse(storage::ExtractStatus::kRejected, *header, reader.problems());
   }
 
-  auto writer = history_.begin_extract(info);
+  // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The writer's
+  // transaction commits only after the reader's verdict and the duplicate check below.
+  auto writer = history_.begin_extract(info);  // info.sha256 is set before commit
   if (have_first) writer.add(record);
-  while (reader.next(record)) writer.add(record);
+  {
+    RecordPipe pipe;
+    ReaderThread reading(reader, pipe);
+    while (auto batch = pipe.pop()) {
+      for (std::size_t i = 0; i < batch->size; ++i) writer.add(batch->records[i]);
+      pipe.give_back(std::move(*batch));
+    }
+    reading.wait();  // rethrows a read failure (the writer rolls back)
+  }
+  info.sha256 = sha256.get();
+  // find_ingested may run while the writer is open: this extract's own row has no hash yet.
+  if (auto earlier = history_.find_ingested(info.sha256)) {
+    { auto discard = std::move(writer); }  // rolls back: nothing of the file is stored
+    return duplicate(*earlier);
+  }
   if (auto verdict = reader.verdict()) {
     // The writer's destructor rolls the transaction back: nothing of the file is stored.
     { auto discard = std::move(writer); }
     return refuse(storage::ExtractStatus::kRejected, *verdict, reader.problems());
   }
+  writer.set_sha256(info.sha256);
   for (const auto& problem : reader.problems()) writer.add_problem(problem);
   info.rows = reader.rows();
   info.problems = reader.problems().size();
@@ -204,9 +349,9 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& sour
     if (rule.source != source_name && rule.events_source != source_name) continue;
     // A rule is evaluated only when every source it reads has an extract: a recurring rule
     // without its events would list every child, and evaluating it would resolve nothing real.
-    const bool ready = history_.latest_extract(rule.source).has_value() &&
-                       (rule.events_source.empty() ||
-                        history_.latest_extract(rule.events_source).has_value());
+    const bool ready =
+        history_.latest_extract(rule.source).has_value() &&
+        (rule.events_source.empty() || history_.latest_extract(rule.events_source).has_value());
     if (ready) {
       affected.rules.push_back(rule);
       needed.push_back(rule.source);

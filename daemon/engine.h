@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/alerts.h"
+#include "daemon/outbox.h"
+#include "report/report.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -58,6 +61,21 @@ class Engine {
   std::string render_review(rules::IsoWeek week, rules::Date today, std::string_view format,
                             bool late = false) const;
 
+  // The review of `week` as of `today`, from the findings history and the current evaluation.
+  // Findings covered by an active silence at `now` are marked, never hidden.
+  report::Review build_review(rules::IsoWeek week, rules::Date today, bool late, Time now) const;
+
+  // The weekly review becomes due: writes its files (write_review), then records the review
+  // run and queues its mail per route in one transaction (queue_review: a week's review is
+  // never queued twice). Returns the folder of the files.
+  std::filesystem::path produce_review(rules::IsoWeek week, rules::Date today, bool late, Time now);
+
+  // One alert cycle over every condition that holds now: rule counts over alert_over, records
+  // past escalate_after, sources older than max_age, sources whose latest file was rejected,
+  // recipients whose mail failed for good. Stores the states and queues the notices in one
+  // transaction.
+  AlertDecision run_alerts(Time now);
+
   // Writes review.txt, review.html and review.csv for `week` into
   // state_dir/reports/<week>/ (files 0640, replacing an earlier run's) and returns the folder.
   // It does not record a review run: the weekly schedule does that (and sends the mail), so a
@@ -71,6 +89,8 @@ class Engine {
   // Evaluates `rule_set` over the latest extracts of `source_names`.
   rules::Evaluation evaluate_rules(const rules::RuleSet& rule_set,
                                    const std::vector<std::string>& source_names) const;
+  // Writes the three review files of `review` (see write_review).
+  std::filesystem::path write_files(const report::Review& review) const;
   // Evaluates and records the rules that read `source_name`, after it got a new extract.
   std::vector<storage::RuleOutcome> evaluate_after(const std::string& source_name);
 

@@ -1,12 +1,12 @@
 #include "daemon/files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -74,8 +74,8 @@ fs::path move_into(const fs::path& file, const fs::path& dir) {
     target = dir / fmt::format("{}.{}{}", stem, n, extension);
   }
   if (::rename(file.c_str(), target.c_str()) != 0) {
-    throw std::runtime_error(fmt::format("cannot move {} to {}: {}", file.string(),
-                                         dir.string(), std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot move {} to {}: {}", file.string(), dir.string(), std::strerror(errno)));
   }
   return target;
 }

@@ -1,8 +1,11 @@
 #include "daemon/once.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 #include <map>
+
+#include "daemon/outbox.h"
 
 namespace service {
 namespace {
@@ -73,7 +76,8 @@ std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
 void print_summary(std::ostream& out, const config::Config& config, const CycleResult& cycle,
                    const std::vector<rules::TrackedFinding>& findings,
                    const rules::Evaluation& current, rules::Date today,
-                   const std::string& review_text, const std::filesystem::path& review_folder) {
+                   const std::string& review_text, const std::filesystem::path& review_folder,
+                   const std::vector<OutboxEntry>& mail) {
   out << fmt::format("casewatch: one cycle on {} (review week {})\n\n", today.iso(),
                      rules::iso_week(today).str());
   out << "Extracts\n";
@@ -110,13 +114,22 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
   out << "\n" << review_text;
   if (!review_text.empty() && review_text.back() != '\n') out << "\n";
   out << fmt::format("\nReview files (text, HTML, CSV) written to {}\n", review_folder.string());
+  if (!mail.empty()) {
+    out << "\nMail\n";
+    for (const auto& entry : mail) {
+      out << fmt::format("  {:<9} {:<32} {}{}\n", to_string(entry.state), entry.recipient,
+                         entry.subject,
+                         entry.last_error.empty() ? "" : " (" + entry.last_error + ")");
+    }
+  }
 }
 
 std::string summary_json(const config::Config& config, const storage::History& history,
                          const CycleResult& cycle,
                          const std::vector<rules::TrackedFinding>& findings,
                          const rules::Evaluation& current, rules::Date today,
-                         const std::filesystem::path& review_folder) {
+                         const std::filesystem::path& review_folder,
+                         const std::vector<OutboxEntry>& mail) {
   json::object root;
   root["today"] = today.iso();
   root["week"] = rules::iso_week(today).str();
@@ -133,8 +146,8 @@ std::string summary_json(const config::Config& config, const storage::History& h
                    {"error", i.error.empty() ? json::value(nullptr) : json::value(i.error)}};
     json::array problems;
     for (const auto& p : e.problems) {
-      problems.push_back(json::object{{"line", p.line}, {"column", p.column},
-                                      {"message", p.message}});
+      problems.push_back(
+          json::object{{"line", p.line}, {"column", p.column}, {"message", p.message}});
     }
     o["problem_list"] = std::move(problems);
     extracts.push_back(std::move(o));
@@ -163,13 +176,14 @@ std::string summary_json(const config::Config& config, const storage::History& h
   for (const auto& rule : config.rules.rules) {
     json::array points;
     for (const auto& p : history.trend(rule.id, today - 7 * 12, today)) {
-      points.push_back(json::object{{"as_of", p.as_of.iso()}, {"band", p.band},
-                                    {"count", p.count}});
+      points.push_back(
+          json::object{{"as_of", p.as_of.iso()}, {"band", p.band}, {"count", p.count}});
     }
     trend[rule.id] = std::move(points);
   }
   root["trend"] = std::move(trend);
   root["review_folder"] = review_folder.string();
+  root["mail"] = outbox_json(mail);
   return json::serialize(root);
 }
 

@@ -19,11 +19,13 @@ namespace service {
 std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
                                                    const storage::History& history);
 
-// Prints the human summary of a cycle: extracts, counts by rule and band, the review text.
+// Prints the human summary of a cycle: extracts, counts by rule and band, the review text, and
+// the mail tried (`mail`: outbox entries as the delivery attempt left them).
 void print_summary(std::ostream& out, const config::Config& config, const CycleResult& cycle,
                    const std::vector<rules::TrackedFinding>& findings,
                    const rules::Evaluation& current, rules::Date today,
-                   const std::string& review_text, const std::filesystem::path& review_folder);
+                   const std::string& review_text, const std::filesystem::path& review_folder,
+                   const std::vector<OutboxEntry>& mail);
 
 // The JSON object of DESIGN.md ("Interfaces"): extracts, findings, counts, review band counts
 // and trend.
@@ -31,7 +33,8 @@ std::string summary_json(const config::Config& config, const storage::History& h
                          const CycleResult& cycle,
                          const std::vector<rules::TrackedFinding>& findings,
                          const rules::Evaluation& current, rules::Date today,
-                         const std::filesystem::path& review_folder);
+                         const std::filesystem::path& review_folder,
+                         const std::vector<OutboxEntry>& mail);
 
 }  // namespace service
 

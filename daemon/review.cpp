@@ -1,6 +1,7 @@
 // The Engine's review side: builds a report::Review from the findings history and the current
 // evaluation, renders it, and writes the week's review files.
 #include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "daemon/engine.h"
@@ -13,9 +14,10 @@ namespace {
 // How far back the trend goes.
 constexpr int kTrendWeeks = 12;
 
-report::Review build_review(const config::Config& config, const storage::History& history,
-                            const rules::Evaluation& current, rules::IsoWeek week,
-                            rules::Date today, bool late) {
+report::Review make_review(const config::Config& config, const storage::History& history,
+                           const rules::Evaluation& current, rules::IsoWeek week, rules::Date today,
+                           bool late, std::optional<Time> now) {
+  const auto silences = now ? history.silences() : std::vector<storage::Silence>{};
   report::Review review;
   review.week = week;
   review.today = today;
@@ -32,6 +34,10 @@ report::Review build_review(const config::Config& config, const storage::History
     section.baseline = !baseline_since || *baseline_since > today - 7;
     if (!section.baseline) section.previous_review = today - 7;
     section.open = history.open_findings(rule.id);
+    for (auto& tracked : section.open) {
+      tracked.silenced = now && finding_silenced(silences, rule.id, tracked.finding.key,
+                                                 tracked.finding.team, *now);
+    }
     section.resolved = history.resolved_between(rule.id, today - 6, today);
     for (const auto& band : current.bands) {
       if (band.rule == rule.id) section.bands.push_back(band);
@@ -47,20 +53,39 @@ report::Review build_review(const config::Config& config, const storage::History
 
 }  // namespace
 
-std::string Engine::render_review(rules::IsoWeek week, rules::Date today,
-                                  std::string_view format, bool late) const {
+std::string Engine::render_review(rules::IsoWeek week, rules::Date today, std::string_view format,
+                                  bool late) const {
   if (format != "text" && format != "html" && format != "csv") {
     throw std::invalid_argument(
         fmt::format("unknown review format '{}': expected text, html or csv", format));
   }
-  const auto review = build_review(config_, history_, evaluate_current(), week, today, late);
+  const auto review =
+      make_review(config_, history_, evaluate_current(), week, today, late, std::nullopt);
   if (format == "html") return report::render_html(review);
   if (format == "csv") return report::render_csv(review, config_.review.csv_columns);
   return report::render_text(review);
 }
 
+report::Review Engine::build_review(rules::IsoWeek week, rules::Date today, bool late,
+                                    Time now) const {
+  return make_review(config_, history_, evaluate_current(), week, today, late, now);
+}
+
+std::filesystem::path Engine::produce_review(rules::IsoWeek week, rules::Date today, bool late,
+                                             Time now) {
+  const auto review = build_review(week, today, late, now);
+  const auto folder = write_files(review);
+  queue_review(history_, review, config_, late, now);
+  return folder;
+}
+
 std::filesystem::path Engine::write_review(rules::IsoWeek week, rules::Date today, bool late) {
-  const auto review = build_review(config_, history_, evaluate_current(), week, today, late);
+  return write_files(
+      make_review(config_, history_, evaluate_current(), week, today, late, std::nullopt));
+}
+
+std::filesystem::path Engine::write_files(const report::Review& review) const {
+  const auto week = review.week;
   const auto folder = config_.service.reports_dir() / week.str();
   make_private_dir(config_.service.reports_dir());
   make_private_dir(folder);

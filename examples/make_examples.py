@@ -47,6 +47,8 @@ def cases(as_of):
         nonlocal n
         n += 1
         number = number or n
+        if referral is not None and referral > as_of:
+            return  # not referred yet at this extract's date
         rows.append([f"C{1000 + number}", f"P{5000 + number}", team, worker,
                      raw_referral if raw_referral else uk(referral), uk(closure) if closure
                      else "", status, uk(start), uk(end) if end else ""])
@@ -152,9 +154,17 @@ def looked_after():
     write("looked_after_2026-11-23.csv", header, rows)
 
 
+def broken_cases():
+    """A mid-week export whose worker column went missing: rejected whole, with a reason file."""
+    header = [h for h in CASE_HEADER if h != "Allocated Worker"]
+    rows = [r[:3] + r[4:] for r in cases(d("2026-11-20"))]
+    write("cases_2026-11-20.csv", header, rows)
+
+
 if __name__ == "__main__":
     header = CASE_HEADER
     write("cases_2026-11-16.csv", header, cases(d("2026-11-16")))
+    broken_cases()
     write("cases_2026-11-23.csv", header, cases(d("2026-11-23")))
     assessments()
     s47()
