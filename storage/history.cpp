@@ -213,8 +213,8 @@ struct History::ExtractWriter::Impl {
                        "INSERT INTO row_problems (extract_id, line, column_name, message) "
                        "VALUES (?, ?, ?, ?)") {
     source_id = *history.source_id(info.source, true);
-    extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
-    // The source's last extract says how large the snapshot is, near enough.
+    // The source's last extract (before this one is inserted) says how large the snapshot is,
+    // near enough.
     SQLite::Statement last(history.db,
                            "SELECT rows FROM extracts WHERE source = ? AND status = 'ingested' "
                            "ORDER BY id DESC LIMIT 1");
@@ -223,6 +223,7 @@ struct History::ExtractWriter::Impl {
       current.reserve(
           static_cast<std::size_t>(std::max<std::int64_t>(0, last.getColumn(0).getInt64())));
     }
+    extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
     SQLite::Statement query(history.db,
                             "SELECT id, key, hash FROM records WHERE source_id = ? AND "
                             "valid_to IS NULL");

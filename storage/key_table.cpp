@@ -12,8 +12,12 @@ void KeyTable::add(std::string_view key, std::uint64_t key_hash, std::uint64_t c
     throw std::length_error("KeyTable: too many records");
   }
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  entries_.push_back(Entry{key_hash, content_hash, row_id, keys_.size(),
-                           static_cast<std::uint32_t>(key.size()), false});
+  if (keys_.size() + key.size() > std::numeric_limits<std::uint32_t>::max() ||
+      key.size() >= (1U << 31)) {
+    throw std::length_error("KeyTable: too many key bytes");
+  }
+  entries_.push_back(Entry{key_hash, content_hash, row_id, static_cast<std::uint32_t>(keys_.size()),
+                           static_cast<std::uint32_t>(key.size()), 0});
   keys_.append(key);
   const std::size_t mask = slots_.size() - 1;
   std::size_t slot = key_hash & mask;

@@ -1,6 +1,6 @@
 // KeyTable: a source's current snapshot as record key -> (content hash, row id), in flat arrays
 // (internal to storage). The extract writer holds one per extract, so it must stay small: about
-// 40 bytes per record plus the key bytes, and no allocation per record.
+// 32 bytes per record plus the key bytes, and no allocation per record.
 #ifndef CASEWATCH_STORAGE_KEY_TABLE_H_
 #define CASEWATCH_STORAGE_KEY_TABLE_H_
 
@@ -17,9 +17,9 @@ class KeyTable {
     std::uint64_t key_hash = 0;
     std::uint64_t content_hash = 0;
     std::int64_t row_id = 0;
-    std::uint64_t key_offset = 0;  // into keys_
-    std::uint32_t key_size = 0;
-    bool seen = false;
+    std::uint32_t key_offset = 0;  // into keys_ (at most 4 GiB of keys)
+    std::uint32_t key_size : 31 = 0;
+    std::uint32_t seen : 1 = 0;  // 32 bytes per entry in all
   };
 
   // REQUIRES: `key` is not in the table yet; `key_hash` == content_hash(key).
