@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -267,6 +268,16 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
         {});
   };
 
+  if (const auto latest = history_.latest_extract(source.name);
+      latest && latest->as_of > info.as_of) {
+    return refuse(storage::ExtractStatus::kRejected,
+                  fmt::format("this extract is as of {}, older than the latest {} extract already "
+                              "ingested ({}, as of {}); casewatch keeps each source's history "
+                              "going forward in time, so an older extract cannot replace a newer "
+                              "one",
+                              info.as_of.iso(), source.name, latest->file, latest->as_of.iso()),
+                  {});
+  }
   if (const auto& header = reader.header_problem()) {
     info.sha256 = sha256.get();
     if (auto earlier = history_.find_ingested(info.sha256)) return duplicate(*earlier);
@@ -311,11 +322,21 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   return outcome;
 }
 
-CycleResult Engine::run_cycle(const std::function<bool()>& should_stop) {
+CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
+                              const std::function<bool(const fs::path&)>& take) {
   CycleResult result;
-  const auto files = ingest::scan_inbox(config_.service.inbox_dir(), config_.rules.sources);
+  auto files = ingest::scan_inbox(config_.service.inbox_dir(), config_.rules.sources);
+  // An extract's date comes first: a late copy of last week's file must not be read after
+  // this week's only because it was copied in later.
+  const auto as_of = [this](const ingest::InboxFile& file) {
+    const auto from_name = ingest::as_of_from_file_name(file.path.filename().string());
+    return from_name ? *from_name : local_date_of(file.modified, config_.service.timezone);
+  };
+  std::stable_sort(files.begin(), files.end(),
+                   [&](const auto& a, const auto& b) { return as_of(a) < as_of(b); });
   for (const auto& file : files) {
     if (should_stop && should_stop()) break;
+    if (take && !take(file.path)) continue;
     const rules::Source* source = config_.rules.find_source(file.source);
     if (source == nullptr) continue;  // scan_inbox only returns configured sources
     auto outcome = ingest_file(file.path, *source);

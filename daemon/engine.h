@@ -47,10 +47,17 @@ class Engine {
   // Ingests every file waiting in the inbox, oldest first, then evaluates the rules whose
   // sources got a new extract (each at its extract's as-of date) and records the findings
   // history. `should_stop` is polled between files: when it returns true the cycle ends after
-  // the current file. Throws on environment failures (database, file system).
-  CycleResult run_cycle(const std::function<bool()>& should_stop = {});
+  // the current file. `take`, when given, is asked about each waiting file just before it is
+  // read: false leaves it in the inbox for a later cycle (the service uses it for files still
+  // being written). Files are taken in as-of order (the date in the name, else the
+  // modification date), then oldest first. Throws on environment failures (database, file
+  // system).
+  CycleResult run_cycle(const std::function<bool()>& should_stop = {},
+                        const std::function<bool(const std::filesystem::path&)>& take = {});
 
-  // Ingests one file (whole or not at all) and moves it to archive/ or rejected/.
+  // Ingests one file (whole or not at all) and moves it to archive/ or rejected/. A file whose
+  // as-of date is before the source's latest ingested extract is rejected: the snapshot and
+  // the findings history only go forward in time.
   ExtractOutcome ingest_file(const std::filesystem::path& file, const rules::Source& source);
 
   // Evaluates every rule at its source's latest extract (no history written).

@@ -143,6 +143,34 @@ class IngestAndFind(OnceTestCase):
         self.assertRegex(review, r"(?i)closed")  # J
 
 
+class TimeGoesForward(OnceTestCase):
+    def test_extracts_are_taken_in_as_of_order_whatever_order_they_arrived_in(self):
+        # This week's file lands first, last week's late copy after it.
+        newer = self.drop("cases_2026-11-23.csv", cases_csv(case("A", referral="01/10/2026")))
+        older = self.drop("cases_2026-11-16.csv", cases_csv(case("A", referral="01/10/2026"),
+                                                            case("B", referral="01/09/2026")))
+        os.utime(newer, (1_000_000, 1_000_000))
+        os.utime(older, (2_000_000, 2_000_000))
+        summary = self.run_json("--as-of", "2026-11-23")
+        self.assertEqual([e["file"] for e in summary["extracts"]],
+                         ["cases_2026-11-16.csv", "cases_2026-11-23.csv"])
+        self.assertEqual([e["status"] for e in summary["extracts"]], ["ingested", "ingested"])
+        # B was in the older extract only: the latest snapshot is the newer one.
+        self.assertEqual(sorted(self.findings(summary, "unallocated")), ["A"])
+
+    def test_an_extract_older_than_the_latest_ingested_is_rejected_with_its_reason(self):
+        self.drop("cases_2026-11-23.csv", cases_csv(case("A", referral="01/10/2026")))
+        self.run_json("--as-of", "2026-11-23")
+        self.drop("cases_2026-11-16.csv", cases_csv(case("B", referral="01/09/2026")))
+        summary = self.run_json("--as-of", "2026-11-23")
+        [extract] = summary["extracts"]
+        self.assertEqual(extract["status"], "rejected")
+        self.assertIn("older than the latest cases extract", extract["error"])
+        self.assertEqual(sorted(self.findings(summary, "unallocated")), ["A"])
+        reason = (self.state / "rejected" / "cases_2026-11-16.csv.reason.txt").read_text()
+        self.assertIn("as of 2026-11-16", reason)
+
+
 class KillDuringIngest(OnceTestCase):
     ROWS = 600_000
 
