@@ -143,6 +143,44 @@ class IngestAndFind(OnceTestCase):
         self.assertRegex(review, r"(?i)closed")  # J
 
 
+class ReviewNotes(OnceTestCase):
+    def note(self, *args):
+        return subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--note", *args],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_a_note_recorded_from_the_command_line_shows_in_the_review_until_resolved(self):
+        self.drop("cases_2026-11-16.csv", cases_csv(case("A", referral="01/10/2026")))
+        self.run_json("--as-of", "2026-11-16")
+        result = self.note("unallocated", "A", "within a managed process: strategy meeting 3 Dec",
+                           "--author", "jsmith")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("note recorded on unallocated A by jsmith", result.stdout)
+
+        summary = self.run_json("--as-of", "2026-11-16")
+        note = self.findings(summary, "unallocated")["A"]["note"]
+        self.assertEqual(note["text"], "within a managed process: strategy meeting 3 Dec")
+        self.assertEqual(note["author"], "jsmith")
+        self.assertRegex(note["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        review = (self.state / "reports" / "2026-W47" / "review.txt").read_text()
+        self.assertIn("strategy meeting 3 Dec", review)
+        self.assertIn("jsmith", review)
+
+        # Allocated the next week: the finding resolves and takes no more notes.
+        self.drop("cases_2026-11-23.csv", cases_csv(
+            case("A", worker="K Lee", referral="01/10/2026", start="20/11/2026")))
+        self.run_json("--as-of", "2026-11-23")
+        refused = self.note("unallocated", "A", "too late")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("no open finding of rule 'unallocated' for key 'A'", refused.stderr)
+
+    def test_a_note_on_an_unknown_finding_is_refused_plainly(self):
+        self.drop("cases_2026-11-16.csv", cases_csv(case("A", referral="01/10/2026")))
+        self.run_json("--as-of", "2026-11-16")
+        result = self.note("unallocated", "NOPE", "text")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("no open finding", result.stderr)
+
+
 class TimeGoesForward(OnceTestCase):
     def test_extracts_are_taken_in_as_of_order_whatever_order_they_arrived_in(self):
         # This week's file lands first, last week's late copy after it.
