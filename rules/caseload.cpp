@@ -13,16 +13,17 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
   const Date as_of = data.as_of;
   const CaseFields fields(source);
   const Where where(rule, source);
+  const CaseMatchers matchers(rule);
   struct Load {
     int cases = 0;
     std::vector<std::pair<std::string_view, int>> teams;  // a worker has few teams
   };
   std::unordered_map<std::string_view, Load> loads;
   for (const Record& record : *data.records) {
-    if (!where.passes(record) || !is_open(record, fields, rule, as_of)) continue;
+    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = trim(field_text(record, fields.worker));
     const std::string_view team = trim(field_text(record, fields.team));
-    if (is_nobody(worker, team, rule)) continue;
+    if (is_nobody(worker, team, matchers)) continue;
     const DateValue allocation_end = read_date(record, fields.allocation_end);
     if (allocation_end.bad() || (allocation_end.is_date() && allocation_end.date <= as_of)) {
       continue;  // the allocation has ended: unallocated, not this worker's case

@@ -3,44 +3,15 @@
 #include <array>
 #include <cstdio>
 
+#include "rules/civil.h"
+
 namespace rules {
 namespace {
 
-// Howard Hinnant's civil-calendar algorithms (public domain descriptions), days since 1970-01-01.
-constexpr std::int32_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Ymd {
-  int y;
-  int m;
-  int d;
-};
-
-constexpr Ymd civil_from_days(std::int32_t z) {
-  z += 719468;
-  const int era = (z >= 0 ? z : z - 146096) / 146097;
-  const int doe = z - era * 146097;
-  const int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int y = yoe + era * 400;
-  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int mp = (5 * doy + 2) / 153;
-  const int d = doy - (153 * mp + 2) / 5 + 1;
-  const int m = mp < 10 ? mp + 3 : mp - 9;
-  return {m <= 2 ? y + 1 : y, m, d};
-}
-
-constexpr bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-constexpr int days_in_month(int y, int m) {
-  constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[static_cast<std::size_t>(m - 1)];
-}
+using civil::civil_from_days;
+using civil::days_from_civil;
+using civil::days_in_month;
+using civil::Ymd;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -105,9 +76,23 @@ int Date::weekday() const {
 
 std::string Date::iso() const {
   const Ymd c = civil_from_days(days_);
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", c.y, c.m, c.d);
-  return buffer;
+  if (c.y < 0 || c.y > 9999) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", c.y, c.m, c.d);
+    return buffer;
+  }
+  // Written by hand: snprintf was a hot spot when many findings are produced.
+  std::string text(10, '-');
+  const auto put = [&](std::size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      text[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, c.y, 4);
+  put(5, c.m, 2);
+  put(8, c.d, 2);
+  return text;
 }
 
 Date add_months(Date date, int months) {

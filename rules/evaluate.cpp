@@ -7,22 +7,12 @@
 namespace rules {
 namespace internal {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 bool iequals_trimmed(std::string_view a, std::string_view b) {
   a = trim(a);
   b = trim(b);
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }
@@ -34,22 +24,24 @@ bool matches_any(std::string_view value, const std::vector<std::string>& values)
   return false;
 }
 
-DateValue read_date(const Record& record, int index) {
-  const std::string_view text = trim(field_text(record, index));
-  if (text.empty()) return {};
-  if (const auto date = Date::parse_iso(text)) return {DateValue::Kind::kDate, *date, {}};
-  return {DateValue::Kind::kBad, Date(), text};
+Matcher::Matcher(const std::vector<std::string>& values) {
+  values_.reserve(values.size());
+  for (const auto& value : values) {
+    std::string lowered(trim(value));
+    for (char& c : lowered) c = ascii_lower(c);
+    values_.push_back(std::move(lowered));
+  }
 }
 
 Where::Where(const Rule& rule, const Source& source) {
   for (const auto& filter : rule.where) {
-    filters_.push_back({source.field_index(filter.field), &filter.values});
+    filters_.push_back({source.field_index(filter.field), Matcher(filter.values)});
   }
 }
 
 bool Where::passes(const Record& record) const {
   for (const auto& filter : filters_) {
-    if (!matches_any(field_text(record, filter.index), *filter.values)) return false;
+    if (!filter.values.matches(field_text(record, filter.index))) return false;
   }
   return true;
 }
@@ -64,21 +56,22 @@ CaseFields::CaseFields(const Source& source)
       allocation_start(source.field_index("allocation_start")),
       allocation_end(source.field_index("allocation_end")) {}
 
-bool is_open(const Record& record, const CaseFields& fields, const Rule& rule, Date as_of) {
+bool is_open(const Record& record, const CaseFields& fields, const CaseMatchers& matchers,
+             Date as_of) {
   if (fields.closed >= 0) {
     const DateValue closed = read_date(record, fields.closed);
     if (closed.is_date() && closed.date <= as_of) return false;
   }
-  if (fields.status >= 0 && !rule.open_values.empty()) {
-    return matches_any(field_text(record, fields.status), rule.open_values);
+  if (fields.status >= 0 && !matchers.open_values.empty()) {
+    return matchers.open_values.matches(field_text(record, fields.status));
   }
   return true;
 }
 
-bool is_nobody(std::string_view worker, std::string_view team, const Rule& rule) {
+bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers) {
   worker = trim(worker);
   if (worker.empty()) return true;
-  if (matches_any(worker, rule.not_a_worker)) return true;
+  if (matchers.not_a_worker.matches(worker)) return true;
   return iequals_trimmed(worker, team);
 }
 

@@ -2,19 +2,49 @@
 #ifndef CASEWATCH_RULES_EVALUATE_INTERNAL_H_
 #define CASEWATCH_RULES_EVALUATE_INTERNAL_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "rules/civil.h"
 #include "rules/evaluate.h"
 
 namespace rules::internal {
 
-std::string_view trim(std::string_view text);
+// Without surrounding spaces and tabs.
+inline std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 // Equality ignoring ASCII case and surrounding spaces on both sides.
 bool iequals_trimmed(std::string_view a, std::string_view b);
 bool matches_any(std::string_view value, const std::vector<std::string>& values);
+
+// matches_any against a fixed list, with the list trimmed and lower-cased once (per rule, not per
+// record) and no allocation per comparison.
+class Matcher {
+ public:
+  explicit Matcher(const std::vector<std::string>& values);
+  bool empty() const { return values_.empty(); }
+  // Exactly matches_any(value, values).
+  bool matches(std::string_view value) const {
+    value = trim(value);
+    for (const auto& candidate : values_) {
+      if (candidate.size() != value.size()) continue;
+      std::size_t i = 0;
+      while (i < value.size() && ascii_lower(value[i]) == candidate[i]) ++i;
+      if (i == value.size()) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string> values_;  // trimmed, lower-cased
+};
 
 // A date field's value in a record: absent or empty, a date, or raw text that is not a date.
 struct DateValue {
@@ -32,7 +62,15 @@ inline std::string_view field_text(const Record& record, int index) {
   if (index < 0 || static_cast<std::size_t>(index) >= record.values.size()) return {};
   return record.values[static_cast<std::size_t>(index)];
 }
-DateValue read_date(const Record& record, int index);
+inline DateValue read_date(const Record& record, int index) {
+  const std::string_view text = trim(field_text(record, index));
+  if (text.empty()) return {};
+  std::int32_t days = 0;
+  if (civil::parse_iso_days(text, days)) {
+    return {DateValue::Kind::kDate, Date::from_days(days), {}};
+  }
+  return {DateValue::Kind::kBad, Date(), text};
+}
 
 // A rule's `where` filters with field indices resolved once.
 class Where {
@@ -43,7 +81,7 @@ class Where {
  private:
   struct Resolved {
     int index;
-    const std::vector<std::string>* values;
+    Matcher values;
   };
   std::vector<Resolved> filters_;
 };
@@ -61,12 +99,46 @@ struct CaseFields {
   int allocation_end;
 };
 
+// A rule's open_values and not_a_worker, prepared once per rule.
+struct CaseMatchers {
+  explicit CaseMatchers(const Rule& rule)
+      : open_values(rule.open_values), not_a_worker(rule.not_a_worker) {}
+  Matcher open_values;
+  Matcher not_a_worker;
+};
+
 // DESIGN.md "Unallocated": open when the close date (if mapped) is empty or after the as-of
 // date and the status (if mapped) is one of the rule's open values. An unparseable close date
 // does not close a case.
-bool is_open(const Record& record, const CaseFields& fields, const Rule& rule, Date as_of);
+bool is_open(const Record& record, const CaseFields& fields, const CaseMatchers& matchers,
+             Date as_of);
 // Empty, a pseudo-worker (case-insensitive) or the team's own name.
-bool is_nobody(std::string_view worker, std::string_view team, const Rule& rule);
+bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers);
+
+// Values computed from a day number at most once each, for days in a window around an as-of
+// date (days outside it are computed every time). Many records share a start date, and due
+// dates in working days are most of a timescale rule's cost.
+template <class Value>
+class DayMemo {
+ public:
+  explicit DayMemo(Date as_of) : first_(as_of.days() - kDaysBefore) {}
+  // compute(day) -> Value, called at most once per day in the window.
+  template <class Compute>
+  Value get(Date day, const Compute& compute) {
+    const std::int64_t slot = std::int64_t{day.days()} - first_;
+    if (slot < 0 || slot >= kSlots) return compute(day);
+    if (slots_.empty()) slots_.resize(kSlots);
+    std::optional<Value>& entry = slots_[static_cast<std::size_t>(slot)];
+    if (!entry) entry = compute(day);
+    return *entry;
+  }
+
+ private:
+  static constexpr std::int32_t kDaysBefore = 20 * 366;
+  static constexpr std::int32_t kSlots = kDaysBefore + 2 * 366;
+  std::int32_t first_;
+  std::vector<std::optional<Value>> slots_;
+};
 
 // Band lookup for many records at one as-of date: cutoffs[i] is the earliest `since` for which
 // as_of < due_date(since, bound_i), so a record is in band i when since >= cutoffs[i].

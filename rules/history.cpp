@@ -61,7 +61,9 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
       const auto allocation_end = read_date(*now, fields.allocation_end);
       const bool ended =
           allocation_end.bad() || (allocation_end.is_date() && allocation_end.date <= as_of);
-      if (!internal::is_nobody(worker, field_text(*now, fields.team), rule) && !ended) {
+      if (!internal::is_nobody(worker, field_text(*now, fields.team),
+                               internal::CaseMatchers(rule)) &&
+          !ended) {
         resolved.detail = "allocated to " + std::string(worker) + " (seen " + as_of.iso() + ")";
       }
       return resolved;

@@ -19,6 +19,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
   const Date as_of = data.as_of;
   const CaseFields fields(source);
   const Where where(rule, source);
+  const CaseMatchers matchers(rule);
   const std::vector<Band> bands = rule.bands.empty() ? default_unallocated_bands() : rule.bands;
   const BandIndex band_index(bands, as_of, calendar);
   std::vector<int> counts(bands.size() + 1, 0);  // the last is the inaccuracies band
@@ -29,11 +30,11 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
   }
 
   for (const Record& record : *data.records) {
-    if (!where.passes(record) || !is_open(record, fields, rule, as_of)) continue;
+    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = field_text(record, fields.worker);
     const std::string_view team = field_text(record, fields.team);
     const DateValue allocation_end = read_date(record, fields.allocation_end);
-    const bool unallocated = is_nobody(worker, team, rule) || allocation_end.bad() ||
+    const bool unallocated = is_nobody(worker, team, matchers) || allocation_end.bad() ||
                              (allocation_end.is_date() && allocation_end.date <= as_of);
     if (!unallocated) continue;
 

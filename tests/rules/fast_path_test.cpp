@@ -1,0 +1,140 @@
+// The evaluation fast paths give exactly what the plain code they replace gives.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "rules/civil.h"
+#include "rules/evaluate_internal.h"
+#include "rules/rules.h"
+#include "tests/rules/rules_test_util.h"
+
+namespace {
+
+using rules::Date;
+using rules_test::d;
+
+std::optional<Date> fast_parse(std::string_view text) {
+  std::int32_t days = 0;
+  if (!rules::civil::parse_iso_days(text, days)) return std::nullopt;
+  return Date::from_days(days);
+}
+
+}  // namespace
+
+TEST_CASE("The fast ISO parser accepts and rejects exactly what parse_iso does", "[fast]") {
+  auto [text, expected] = GENERATE(table<std::string, std::optional<Date>>({
+      {"2026-11-16", d(2026, 11, 16)}, {"0001-01-01", d(1, 1, 1)},
+      {"9999-12-31", d(9999, 12, 31)}, {"2028-02-29", d(2028, 2, 29)},
+      {"2000-02-29", d(2000, 2, 29)},  // divisible by 400: leap
+      {"1900-02-29", std::nullopt},    // divisible by 100: not leap
+      {"2027-02-29", std::nullopt},    {"2026-04-31", std::nullopt},
+      {"0000-01-01", std::nullopt},  // no year 0
+      {"2026-00-10", std::nullopt},    {"2026-13-10", std::nullopt},
+      {"2026-11-00", std::nullopt},    {"2026-11-6", std::nullopt},
+      {"2026/11/16", std::nullopt},    {"2026-11-1a", std::nullopt},
+      {"2026-1:-16", std::nullopt},  // ':' is just past '9'
+      {"2026-1/-16", std::nullopt},  // '/' is just before '0'
+      {" 2026-11-16", std::nullopt},   {"2026-11-16 ", std::nullopt},
+      {"+026-11-16", std::nullopt},    {"", std::nullopt},
+  }));
+  CAPTURE(text);
+  CHECK(Date::parse_iso(text) == expected);
+  CHECK(fast_parse(text) == expected);
+}
+
+TEST_CASE("The fast ISO parser agrees with parse_iso on random near-dates", "[fast]") {
+  std::mt19937 random(20261122);  // fixed seed: the same strings every run
+  const std::string alphabet = "0123456789-/: T\x80";
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    // A real date (years 1 to 9999) with up to three characters changed, removed or added.
+    std::string text =
+        Date::from_days(
+            d(1, 1, 1).days() +
+            static_cast<int>(random() % static_cast<unsigned>(d(9999, 12, 31) - d(1, 1, 1) + 1)))
+            .iso();
+    const unsigned changes = random() % 4;
+    for (unsigned c = 0; c < changes; ++c) {
+      const std::size_t at = random() % text.size();
+      switch (random() % 3) {
+        case 0:
+          text[at] = alphabet[random() % alphabet.size()];
+          break;
+        case 1:
+          text.erase(at, 1);
+          break;
+        default:
+          text.insert(at, 1, alphabet[random() % alphabet.size()]);
+      }
+    }
+    const auto expected = Date::parse_iso(text);
+    if (expected) ++accepted;
+    if (fast_parse(text) != expected) {
+      FAIL_CHECK("disagree on '" << text << "'");
+    }
+  }
+  CHECK(accepted > 50000);  // both kinds of string were tried
+  CHECK(accepted < 190000);
+}
+
+TEST_CASE("Date::iso writes what %04d-%02d-%02d writes", "[fast]") {
+  for (int days = d(1, 1, 1).days() - 800; days <= d(9999, 12, 31).days() + 800; days += 37) {
+    const Date date = Date::from_days(days);
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02d", date.year(), date.month(),
+                  date.day());
+    REQUIRE(date.iso() == expected);
+  }
+  CHECK(d(2026, 1, 5).iso() == "2026-01-05");
+  CHECK(d(987, 12, 31).iso() == "0987-12-31");
+}
+
+TEST_CASE("Matcher matches exactly as matches_any does", "[fast]") {
+  const std::vector<std::string> values = {"Unallocated", " Duty Worker\t", "#N/A", "c&f", ""};
+  const rules::internal::Matcher matcher(values);
+  auto [text, expected] = GENERATE(table<std::string, bool>({
+      {"Unallocated", true},
+      {"UNALLOCATED", true},
+      {"  unallocated\t", true},
+      {"Unallocate", false},
+      {"Unallocatedd", false},
+      {"duty worker", true},
+      {"Duty  Worker", false},
+      {"Duty", false},
+      {"#n/a", true},
+      {"C&F", true},
+      {"", true},  // the empty value matches an empty (or blank) field
+      {"   ", true},
+      {"Ünallocated", false},
+  }));
+  CAPTURE(text);
+  CHECK(rules::internal::matches_any(text, values) == expected);
+  CHECK(matcher.matches(text) == expected);
+}
+
+TEST_CASE("An empty Matcher matches nothing, as matches_any with no values", "[fast]") {
+  const rules::internal::Matcher matcher(std::vector<std::string>{});
+  CHECK(matcher.empty());
+  CHECK_FALSE(matcher.matches(""));
+  CHECK_FALSE(matcher.matches("Open"));
+}
+
+TEST_CASE("DayMemo computes each day in its window once and days outside it every time", "[fast]") {
+  const Date as_of = d(2026, 11, 16);
+  rules::internal::DayMemo<int> memo(as_of);
+  int calls = 0;
+  const auto compute = [&](Date day) {
+    ++calls;
+    return day - as_of;
+  };
+  CHECK(memo.get(as_of - 10, compute) == -10);
+  CHECK(memo.get(as_of - 10, compute) == -10);
+  CHECK(memo.get(as_of + 300, compute) == 300);
+  CHECK(memo.get(as_of + 300, compute) == 300);
+  CHECK(calls == 2);
+  CHECK(memo.get(d(1950, 1, 1), compute) == d(1950, 1, 1) - as_of);  // decades before: outside
+  CHECK(memo.get(d(1950, 1, 1), compute) == d(1950, 1, 1) - as_of);
+  CHECK(memo.get(d(2100, 1, 1), compute) == d(2100, 1, 1) - as_of);  // far after: outside
+  CHECK(calls == 5);
+}
