@@ -122,20 +122,10 @@ std::string user_name() {
   return fmt::format("uid {}", ::getuid());
 }
 
-void warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today) {
-  const auto last = calendar.last_listed();
-  if (!last || *last < today + 365) {
-    spdlog::warn(
-        "the bank holiday list ends {}, less than a year after today: working-day due dates "
-        "beyond it ignore holidays; update the holidays file",
-        last ? last->iso() : std::string("before it starts"));
-  }
-}
-
 int run_once(const config::Config& config, const Options& options) {
   const rules::Calendar calendar = config::load_calendar(config);
   const rules::Date today = options.as_of ? *options.as_of : local_today(config.service.timezone);
-  warn_if_calendar_ends_soon(calendar, today);
+  service::warn_if_calendar_ends_soon(calendar, today);
   service::prepare_state_dir(config);  // throws naming the folder when it cannot be used
   storage::History history(config.service.database_file());
   service::Engine engine(config, calendar, history);

@@ -194,6 +194,16 @@ class ReaderThread {
 
 }  // namespace
 
+bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today) {
+  const auto last = calendar.last_listed();
+  if (last && *last >= today + 365) return false;
+  spdlog::warn(
+      "the bank holiday list ends {}, less than a year after today ({}): working-day due dates "
+      "beyond it ignore holidays; update the holidays file",
+      last ? last->iso() : std::string("before it starts"), today.iso());
+  return true;
+}
+
 Engine::Engine(const config::Config& config, const rules::Calendar& calendar,
                storage::History& history)
     : config_(config), calendar_(calendar), history_(history) {}
@@ -292,7 +302,7 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
     RecordPipe pipe;
     ReaderThread reading(reader, pipe);
     while (auto batch = pipe.pop()) {
-      for (std::size_t i = 0; i < batch->size; ++i) writer.add(batch->records[i]);
+      writer.add(std::span<const rules::Record>(batch->records.data(), batch->size));
       pipe.give_back(std::move(*batch));
     }
     reading.wait();  // rethrows a read failure (the writer rolls back)

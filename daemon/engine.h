@@ -39,6 +39,10 @@ struct CycleResult {
 // written.
 void prepare_state_dir(const config::Config& config);
 
+// Logs a warning when the holiday list ends less than a year after `today`: working-day due
+// dates beyond its end would ignore bank holidays. Returns whether it warned.
+bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today);
+
 class Engine {
  public:
   // REQUIRES: config, calendar and history outlive the engine.

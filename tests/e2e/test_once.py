@@ -258,6 +258,13 @@ class BadEnvironment(OnceTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertRegex(result.stderr, r"casewatch\.toml:\d+: .*frobnicate")
 
+    def test_a_holiday_list_ending_within_a_year_is_warned_about(self):
+        soon = self.run_once("--as-of", "2028-03-01")
+        self.assertIn("the bank holiday list ends 2028-12-26, less than a year after today "
+                      "(2028-03-01)", soon.stderr)
+        fine = self.run_once("--as-of", "2026-11-23")
+        self.assertNotIn("bank holiday list ends", fine.stderr)
+
     def test_check_accepts_the_shipped_example(self):
         from once_support import SOURCE_DIR
         result = subprocess.run([str(CASEWATCHD), "--config",
