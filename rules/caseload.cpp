@@ -18,6 +18,7 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
     int cases = 0;
     std::vector<std::pair<std::string_view, int>> teams;  // a worker has few teams
   };
+  const std::size_t first_finding = out.findings.size();
   std::unordered_map<std::string_view, Load> loads;
   for (const Record& record : *data.records) {
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
@@ -72,6 +73,7 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
     finding.cases = caseload.cases;
     out.findings.push_back(std::move(finding));
   }
+  sort_findings(out.findings, first_finding);
   out.bands.push_back(BandCount{rule.id, band, over});
   out.caseloads.insert(out.caseloads.end(), std::make_move_iterator(caseloads.begin()),
                        std::make_move_iterator(caseloads.end()));

@@ -101,32 +101,56 @@ std::size_t BandIndex::index(Date since) const {
   return cutoffs_.size();
 }
 
-// Most overdue first; untrusted dates and data problems last; ties by key. Sorts light keys and
-// then moves each Finding once, which matters for hundreds of thousands of findings.
-void sort_findings(std::vector<Finding>& findings, std::size_t first) {
-  struct SortKey {
-    int rank;
-    int days;
-    std::string_view key;
-    std::size_t index;
-  };
-  std::vector<SortKey> keys;
-  keys.reserve(findings.size() - first);
-  for (std::size_t i = first; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
-    const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
-    keys.push_back({rank, f.days, f.key, i});
+void sort_list_keys(std::vector<ListKey>& keys) {
+  const bool found_in_key_order = std::is_sorted(
+      keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) { return a.key < b.key; });
+  if (found_in_key_order) {
+    // Key order is then the order found (equal keys keep it too): compare indices only.
+    std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
+      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.days != b.days) return a.days > b.days;
+      return a.index < b.index;
+    });
+    return;
   }
-  std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
+  std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
     if (a.rank != b.rank) return a.rank < b.rank;
     if (a.days != b.days) return a.days > b.days;
     if (a.key != b.key) return a.key < b.key;
     return a.index < b.index;
   });
-  std::vector<Finding> sorted;
-  sorted.reserve(keys.size());
-  for (const auto& key : keys) sorted.push_back(std::move(findings[key.index]));
-  std::move(sorted.begin(), sorted.end(), findings.begin() + static_cast<std::ptrdiff_t>(first));
+}
+
+// Sorts light keys and then moves each Finding into place once (following the permutation's
+// cycles), which matters for hundreds of thousands of findings.
+void sort_findings(std::vector<Finding>& findings, std::size_t first) {
+  if (findings.size() - first < 2) return;
+  std::vector<ListKey> keys;
+  keys.reserve(findings.size() - first);
+  for (std::size_t i = first; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
+    keys.push_back({rank, f.days, f.key, i - first});
+  }
+  sort_list_keys(keys);
+  // Position p of the sorted range takes the finding at first + keys[p].index.
+  std::vector<std::size_t> from(keys.size());
+  for (std::size_t p = 0; p < keys.size(); ++p) from[p] = keys[p].index;
+  keys.clear();  // its keys view the findings about to move
+  Finding* const base = findings.data() + first;
+  for (std::size_t start = 0; start < from.size(); ++start) {
+    if (from[start] == start) continue;
+    Finding held = std::move(base[start]);
+    std::size_t p = start;
+    while (from[p] != start) {
+      const std::size_t next = from[p];
+      base[p] = std::move(base[next]);
+      from[p] = p;
+      p = next;
+    }
+    base[p] = std::move(held);
+    from[p] = p;
+  }
 }
 
 }  // namespace internal
@@ -162,7 +186,6 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
     const auto found = sources.find(rule.source);
     if (found == sources.end()) continue;
     const SourceData& data = found->second;
-    const std::size_t first_finding = out.findings.size();
     switch (rule.kind) {
       case RuleKind::kUnallocated:
         internal::evaluate_unallocated(rule, data, calendar, out);
@@ -185,7 +208,6 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
         internal::evaluate_caseload(rule, data, out);
         break;
     }
-    internal::sort_findings(out.findings, first_finding);
   }
   return out;
 }

@@ -183,10 +183,24 @@ struct WhoFields {
   int team;
   int worker;
 };
+// Sets the finding's rule, key, person, team and worker.
+void set_who(Finding& finding, const Rule& rule, const Record& record, const WhoFields& who);
 // A finding of `rule` for `record` with rule, key, person, team and worker filled in.
 Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who);
 
-// Sorts findings[first..] as evaluate() promises.
+// A finding's place in its rule's list, as evaluate() promises: rank (0 listed, 1 untrusted
+// dates and data problems), then days (most first), then key, then the order found.
+struct ListKey {
+  int rank;
+  int days;
+  std::string_view key;
+  std::size_t index;  // the order found
+};
+// Sorts `keys`, given in the order found (index ascending), into list order. When they were found
+// in key order, as extracts sorted by their key are, no keys are compared.
+void sort_list_keys(std::vector<ListKey>& keys);
+
+// Sorts findings[first..] as evaluate() promises. Each kind's evaluation sorts its own findings.
 void sort_findings(std::vector<Finding>& findings, std::size_t first);
 
 void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,

@@ -19,6 +19,7 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
   const int end_field = rule.end.empty() ? -1 : source.field_index(rule.end);
   ListBands bands(rule, as_of, calendar);
 
+  const std::size_t first_finding = out.findings.size();
   // Events by person, sorted, when they come from their own source.
   std::unordered_map<std::string_view, std::vector<Date>> by_person;
   int latest_event_field = -1;
@@ -105,6 +106,7 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
     finding.assumed_interval = assumed;
     out.findings.push_back(std::move(finding));
   }
+  sort_findings(out.findings, first_finding);
   bands.append_counts(rule.id, out);
 }
 

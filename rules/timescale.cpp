@@ -11,13 +11,17 @@ WhoFields::WhoFields(const Source& source)
       team(source.field_index("team")),
       worker(source.field_index("worker")) {}
 
-Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who) {
-  Finding finding;
+void set_who(Finding& finding, const Rule& rule, const Record& record, const WhoFields& who) {
   finding.rule = rule.id;
   finding.key = record.key;
-  finding.person = std::string(trim(field_text(record, who.person)));
-  finding.team = std::string(trim(field_text(record, who.team)));
-  finding.worker = std::string(trim(field_text(record, who.worker)));
+  finding.person = trim(field_text(record, who.person));
+  finding.team = trim(field_text(record, who.team));
+  finding.worker = trim(field_text(record, who.worker));
+}
+
+Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who) {
+  Finding finding;
+  set_who(finding, rule, record, who);
   return finding;
 }
 
@@ -81,6 +85,38 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
   const int start_field = source.field_index(rule.start);
   const int end_field = source.field_index(rule.end);
   ListBands bands(rule, as_of, calendar);
+  // Everything about a record that depends only on its start date, computed once per start date.
+  struct Timing {
+    Date due;
+    std::optional<State> state;  // for an open record
+    std::size_t band = 0;        // for an open record with a state
+    int working_days = 0;        // from the start to the as-of date
+  };
+  const auto timing_of = [&](Date start) {
+    Duration limit = rule.limit;
+    for (const auto& earlier : rule.earlier_limits) {
+      if (start < earlier.before) {
+        limit = earlier.limit;
+        break;
+      }
+    }
+    Timing timing;
+    timing.due = due_date(start, limit, calendar, count_start_day);
+    timing.state = open_state(timing.due, as_of, rule.warn, calendar);
+    timing.band = bands.index(start, timing.due);
+    timing.working_days = calendar.working_days(start, as_of);
+    return timing;
+  };
+  DayMemo<Timing> timings(as_of);
+  // Open records on the list, made into findings only once they are sorted (a light entry is
+  // cheap to sort; a Finding is not), and data problems, which are few.
+  struct Listed {
+    const Record* record;
+    Date start;
+    Timing timing;
+  };
+  std::vector<Listed> listed;
+  std::vector<Finding> problems;
 
   const auto add_problem = [&](const Record& record, std::string detail, const DateValue& start,
                                const DateValue& end) {
@@ -90,7 +126,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     if (start.is_date()) finding.start = start.date;
     if (end.is_date()) finding.end = end.date;
     finding.detail = std::move(detail);
-    out.findings.push_back(std::move(finding));
+    problems.push_back(std::move(finding));
     bands.count(bands.data_problems());
   };
 
@@ -115,14 +151,8 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
                   end);
       continue;
     }
-    Duration limit = rule.limit;
-    for (const auto& earlier : rule.earlier_limits) {
-      if (start.date < earlier.before) {
-        limit = earlier.limit;
-        break;
-      }
-    }
-    const Date due = due_date(start.date, limit, calendar, count_start_day);
+    const Timing timing = timings.get(start.date, timing_of);
+    const Date due = timing.due;
     if (end.is_date()) {
       out.completions.push_back(
           Completion{rule.id, record.key, start.date, end.date, due, end.date <= due});
@@ -133,19 +163,41 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
                   start, end);
       continue;
     }
-    const auto state = open_state(due, as_of, rule.warn, calendar);
-    if (!state) continue;
-    const std::size_t band = bands.index(start.date, due);
-    bands.count(band);
-    Finding finding = new_finding(rule, record, who);
-    finding.band = bands.label(band);
-    finding.state = *state;
-    finding.start = start.date;
-    finding.due = due;
-    finding.days = as_of - due;
-    finding.working_days = calendar.working_days(start.date, as_of);
-    out.findings.push_back(std::move(finding));
+    if (!timing.state) continue;
+    bands.count(timing.band);
+    listed.push_back(Listed{&record, start.date, timing});
   }
+
+  // The order sort_findings gives: the listed records (rank 0) before the data problems.
+  std::vector<ListKey> keys;
+  keys.reserve(listed.size());
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    keys.push_back(ListKey{0, as_of - listed[i].timing.due, listed[i].record->key, i});
+  }
+  sort_list_keys(keys);
+  // Each listed record goes straight to its sorted place, the records being read in the order
+  // found: reading them in sorted order would jump about memory (a cache miss per field).
+  std::vector<std::size_t> place(listed.size());
+  for (std::size_t p = 0; p < keys.size(); ++p) place[keys[p].index] = p;
+  keys.clear();
+  const std::size_t first = out.findings.size();
+  out.findings.reserve(first + listed.size() + problems.size());
+  out.findings.resize(first + listed.size());
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    const Listed& entry = listed[i];
+    Finding& finding = out.findings[first + place[i]];
+    set_who(finding, rule, *entry.record, who);
+    finding.band = bands.label(entry.timing.band);
+    finding.state = *entry.timing.state;
+    finding.start = entry.start;
+    finding.due = entry.timing.due;
+    finding.days = as_of - entry.timing.due;
+    finding.working_days = entry.timing.working_days;
+  }
+  const std::size_t first_problem = out.findings.size();
+  out.findings.insert(out.findings.end(), std::make_move_iterator(problems.begin()),
+                      std::make_move_iterator(problems.end()));
+  sort_findings(out.findings, first_problem);
   bands.append_counts(rule.id, out);
 }
 

@@ -29,6 +29,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
     first_seen = &found->second;
   }
 
+  const std::size_t first_finding = out.findings.size();
   for (const Record& record : *data.records) {
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = field_text(record, fields.worker);
@@ -95,6 +96,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
     out.findings.push_back(std::move(finding));
   }
 
+  sort_findings(out.findings, first_finding);
   for (std::size_t i = 0; i < bands.size(); ++i) {
     out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i]});
   }
