@@ -1,6 +1,7 @@
 #include "rules/evaluate.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "rules/evaluate_internal.h"
 
@@ -105,11 +106,33 @@ void sort_list_keys(std::vector<ListKey>& keys) {
   const bool found_in_key_order = std::is_sorted(
       keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) { return a.key < b.key; });
   if (found_in_key_order) {
-    // Key order is then the order found (equal keys keep it too): compare indices only.
-    std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
+    // Key order is then the order found (equal keys keep it too), so the list order is a stable
+    // sort on (rank, days): a counting sort, days spanning few values (a rule's list covers
+    // weeks or months, so the span is small next to the number of keys).
+    if (keys.size() < 2) return;
+    int low = keys.front().days;
+    int high = low;
+    for (const ListKey& key : keys) {
+      low = std::min(low, key.days);
+      high = std::max(high, key.days);
+    }
+    const std::int64_t span = std::int64_t{high} - low + 1;
+    if (span <= static_cast<std::int64_t>(keys.size()) + 1024) {
+      // Bucket b holds rank b / span and days high - b % span: most days first within a rank.
+      const auto bucket = [&](const ListKey& key) {
+        return static_cast<std::size_t>(key.rank * span + (high - key.days));
+      };
+      std::vector<std::size_t> starts(static_cast<std::size_t>(2 * span) + 1, 0);
+      for (const ListKey& key : keys) ++starts[bucket(key) + 1];
+      for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+      std::vector<ListKey> sorted(keys.size());
+      for (const ListKey& key : keys) sorted[starts[bucket(key)]++] = key;
+      keys = std::move(sorted);
+      return;
+    }
+    std::stable_sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
       if (a.rank != b.rank) return a.rank < b.rank;
-      if (a.days != b.days) return a.days > b.days;
-      return a.index < b.index;
+      return a.days > b.days;
     });
     return;
   }

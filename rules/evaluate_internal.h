@@ -191,7 +191,7 @@ Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who
 // A finding's place in its rule's list, as evaluate() promises: rank (0 listed, 1 untrusted
 // dates and data problems), then days (most first), then key, then the order found.
 struct ListKey {
-  int rank;
+  int rank;  // 0 or 1
   int days;
   std::string_view key;
   std::size_t index;  // the order found

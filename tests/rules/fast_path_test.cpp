@@ -1,4 +1,5 @@
 // The evaluation fast paths give exactly what the plain code they replace gives.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <random>
@@ -137,4 +138,69 @@ TEST_CASE("DayMemo computes each day in its window once and days outside it ever
   CHECK(memo.get(d(1950, 1, 1), compute) == d(1950, 1, 1) - as_of);
   CHECK(memo.get(d(2100, 1, 1), compute) == d(2100, 1, 1) - as_of);  // far after: outside
   CHECK(calls == 5);
+}
+
+TEST_CASE("sort_list_keys gives the list order whether or not keys came in key order", "[fast]") {
+  using rules::internal::ListKey;
+  std::mt19937 random(1116);
+  const auto reference = [](std::vector<ListKey> keys) {
+    std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
+      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.days != b.days) return a.days > b.days;
+      if (a.key != b.key) return a.key < b.key;
+      return a.index < b.index;
+    });
+    return keys;
+  };
+  const auto same = [](const std::vector<ListKey>& a, const std::vector<ListKey>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].index != b[i].index) return false;
+    }
+    return true;
+  };
+  auto [in_key_order, days_span, size] = GENERATE(table<bool, int, int>({
+      {true, 80, 5000},       // the usual case: a counting sort
+      {true, 1000000, 3000},  // days too spread for buckets: a stable sort
+      {false, 80, 5000},      // keys compared
+      {true, 5, 1},
+      {true, 5, 0},
+  }));
+  CAPTURE(in_key_order, days_span, size);
+  std::vector<std::string> names;
+  for (int i = 0; i < size; ++i) names.push_back(std::to_string(100000 + random() % 2000));
+  if (in_key_order) std::sort(names.begin(), names.end());  // repeats included
+  std::vector<ListKey> keys;
+  for (int i = 0; i < size; ++i) {
+    const int rank = random() % 5 == 0 ? 1 : 0;
+    const int days = rank == 1 ? 0 : static_cast<int>(random() % days_span) - days_span / 2;
+    keys.push_back(ListKey{rank, days, names[i], static_cast<std::size_t>(i)});
+  }
+  const std::vector<ListKey> expected = reference(keys);
+  rules::internal::sort_list_keys(keys);
+  CHECK(same(keys, expected));
+}
+
+TEST_CASE("sort_findings orders findings and moves each one intact", "[fast]") {
+  std::mt19937 random(2211);
+  std::vector<rules::Finding> findings(3);  // before `first`: untouched
+  for (int i = 0; i < 2000; ++i) {
+    rules::Finding finding;
+    finding.key = "K" + std::to_string(random() % 500);
+    finding.state = random() % 4 == 0 ? rules::State::kUntrusted : rules::State::kBreach;
+    finding.days = finding.state == rules::State::kUntrusted ? 0 : static_cast<int>(random() % 90);
+    finding.detail = finding.key + "/" + std::to_string(finding.days) + "/" + std::to_string(i);
+    findings.push_back(finding);
+  }
+  std::vector<rules::Finding> expected = findings;
+  std::stable_sort(expected.begin() + 3, expected.end(),
+                   [](const rules::Finding& a, const rules::Finding& b) {
+                     const int rank_a = a.state == rules::State::kUntrusted ? 1 : 0;
+                     const int rank_b = b.state == rules::State::kUntrusted ? 1 : 0;
+                     if (rank_a != rank_b) return rank_a < rank_b;
+                     if (a.days != b.days) return a.days > b.days;
+                     return a.key < b.key;
+                   });
+  rules::internal::sort_findings(findings, 3);
+  CHECK(findings == expected);
 }
