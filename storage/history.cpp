@@ -239,6 +239,9 @@ struct History::ExtractWriter::Impl {
   }
   ~Impl() { history.writer_open = false; }
 
+  // ExtractWriter::add, given content_hash(record.key).
+  void add(const rules::Record& record, std::uint64_t key_hash);
+
   // Inserts a new version; its record_keys entry is written at commit.
   void insert(const std::string& key, std::uint64_t hash, const std::string& data) {
     insert_record.bind(1, source_id);
@@ -275,6 +278,7 @@ struct History::ExtractWriter::Impl {
     auto operator<=>(const Added&) const = default;
   };
   std::vector<Added> added;
+  std::vector<std::uint64_t> key_hashes;  // of the batch being added
   SQLite::Statement insert_record;
   SQLite::Statement insert_key;
   SQLite::Statement end_record;
@@ -287,10 +291,31 @@ History::ExtractWriter::ExtractWriter(ExtractWriter&&) noexcept = default;
 
 void History::ExtractWriter::add(const rules::Record& record) {
   if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
+  impl_->add(record, content_hash(record.key));
+}
+
+void History::ExtractWriter::add(std::span<const rules::Record> records) {
+  if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
   Impl& w = *impl_;
+  // Each lookup in the snapshot table misses the CPU cache; starting them kAhead records early
+  // overlaps the misses (1%-changed re-ingest of 1M records: the lookups took half as long).
+  constexpr std::size_t kAhead = 16;
+  w.key_hashes.resize(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    w.key_hashes[i] = content_hash(records[i].key);
+    if (i < kAhead) w.current.prefetch(w.key_hashes[i]);
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i + kAhead < records.size()) w.current.prefetch(w.key_hashes[i + kAhead]);
+    w.add(records[i], w.key_hashes[i]);
+  }
+}
+
+void History::ExtractWriter::Impl::add(const rules::Record& record, std::uint64_t key_hash) {
+  Impl& w = *this;
   const std::string data = encode_values(record.values);
   const std::uint64_t hash = content_hash(data);
-  if (KeyTable::Entry* found = w.current.find(record.key, content_hash(record.key))) {
+  if (KeyTable::Entry* found = w.current.find(record.key, key_hash)) {
     if (found->seen) {
       // Ingest rejects such a file after reading it whole, and discards this writer; commit()
       // refuses if it does not.

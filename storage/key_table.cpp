@@ -22,14 +22,17 @@ void KeyTable::add(std::string_view key, std::uint64_t key_hash, std::uint64_t c
   const std::size_t mask = slots_.size() - 1;
   std::size_t slot = key_hash & mask;
   while (slots_[slot] != 0) slot = (slot + 1) & mask;
-  slots_[slot] = static_cast<std::uint32_t>(entries_.size());
+  slots_[slot] = make_slot(key_hash, entries_.size() - 1);
 }
 
 KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
   if (slots_.empty()) return nullptr;
   const std::size_t mask = slots_.size() - 1;
+  const std::uint64_t tag = key_hash >> 32;
   for (std::size_t slot = key_hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
-    Entry& entry = entries_[slots_[slot] - 1];
+    // The tag (the hash's high half) spares reading the entries of other keys.
+    if ((slots_[slot] >> 32) != tag) continue;
+    Entry& entry = entries_[(slots_[slot] & 0xffffffffU) - 1];
     if (entry.key_hash == key_hash && this->key(entry) == key) return &entry;
   }
   return nullptr;
@@ -56,7 +59,7 @@ void KeyTable::rehash() {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     std::size_t slot = entries_[i].key_hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = static_cast<std::uint32_t>(i + 1);
+    slots_[slot] = make_slot(entries_[i].key_hash, i);
   }
 }
 

@@ -266,3 +266,35 @@ TEST_CASE("a source's second extract of many records changes, keeps and ends the
   REQUIRE(ended.size() == 1);
   CHECK(ended[0].valid_to == date(2026, 11, 9));
 }
+
+TEST_CASE("records added in a batch are stored as when added one by one", "[storage][extract]") {
+  storage::History one_by_one(":memory:");
+  storage::History batched(":memory:");
+  std::vector<rules::Record> first;
+  for (int i = 0; i < 100; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  std::vector<rules::Record> second = first;
+  second[3] = case_record("C3", "J Smith");
+  second.pop_back();  // C99 vanishes
+  second.push_back(case_record("C100", ""));
+  ingest(one_by_one, "cases", date(2026, 11, 2), first);
+  ingest(one_by_one, "cases", date(2026, 11, 9), second);
+  for (const auto* records : {&first, &second}) {
+    const auto as_of = records == &first ? date(2026, 11, 2) : date(2026, 11, 9);
+    auto writer = batched.begin_extract(extract_info("cases", as_of, "sha-" + as_of.iso()));
+    writer.add(std::span<const rules::Record>(*records).first(40));
+    writer.add(std::span<const rules::Record>(*records).subspan(40));
+    writer.commit(records->size());
+  }
+  CHECK(batched.current_records("cases") == one_by_one.current_records("cases"));
+  CHECK(batched.record_history("cases", "C3").size() == 2);
+  CHECK(batched.record_history("cases", "C99").at(0).valid_to == date(2026, 11, 9));
+}
+
+TEST_CASE("a key repeated within a batch makes commit refuse", "[storage][extract]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "x"));
+  const std::vector<rules::Record> records = {case_record("C1", "A"), case_record("C1", "B")};
+  writer.add(std::span<const rules::Record>(records));
+  CHECK_THROWS_AS(writer.commit(2), std::logic_error);
+}

@@ -45,3 +45,20 @@ TEST_CASE("a key table reserved for fewer keys than it gets still finds them all
   }
   CHECK(table.find("K3000", 3000ULL * 7919) == nullptr);
 }
+
+TEST_CASE("keys whose hashes share a slot but differ in the high half are told apart",
+          "[storage]") {
+  storage::KeyTable table;
+  const std::uint64_t low = 0x1234;  // same slot for every key below
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    table.add("K" + std::to_string(i), (i << 32) | low, i, static_cast<std::int64_t>(i));
+  }
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    table.prefetch((i << 32) | low);
+    const auto* entry = table.find("K" + std::to_string(i), (i << 32) | low);
+    REQUIRE(entry != nullptr);
+    CHECK(entry->row_id == static_cast<std::int64_t>(i));
+  }
+  CHECK(table.find("K7", (8ULL << 32) | low) == nullptr);  // right key, wrong hash
+  CHECK(table.find("K50", (50ULL << 32) | low) == nullptr);
+}
