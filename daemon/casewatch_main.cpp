@@ -34,7 +34,11 @@ commands:
   case KEY
   review [--week 2026-W47] [--format text|html|csv]
   note RULE KEY TEXT
-  run-now | reload | alerts | metrics | shutdown | version
+  alerts
+  silence RULE [--scope CASE-OR-TEAM] --reason TEXT (--expires YYYY-MM-DD | --until-resolved)
+  unsilence ID
+  outbox [list [--state pending|sent|failed|cancelled] | retry ID | cancel ID]
+  run-now | reload | metrics | shutdown | version
 The socket defaults to $CASEWATCH_SOCKET, else /run/casewatch/control.sock.
 )";
 
@@ -65,16 +69,30 @@ Invocation parse_arguments(int argc, char* argv[]) {
       {"--rule", "rule"}, {"--team", "team"}, {"--band", "band"}, {"--status", "status"}};
   const std::vector<std::pair<std::string_view, std::string_view>> review_options = {
       {"--week", "week"}, {"--format", "format"}};
+  const std::vector<std::pair<std::string_view, std::string_view>> silence_options = {
+      {"--scope", "scope"}, {"--reason", "reason"}, {"--expires", "expires"}};
+  const std::vector<std::pair<std::string_view, std::string_view>> outbox_options = {
+      {"--state", "state"}};
   for (; i < args.size(); ++i) {
     const auto arg = args[i];
     if (arg == "--socket") {
       out.socket = value(arg);
     } else if (arg == "--json") {
       out.json = true;
+    } else if (arg == "--until-resolved" && out.command == "silence") {
+      if (out.arguments.contains("expires")) {
+        throw UsageError("--expires and --until-resolved exclude each other");
+      }
+      out.arguments["expires"] = "until-resolved";
     } else if (arg.starts_with("--")) {
-      const auto& options = out.command == "findings" ? findings_options
-                            : out.command == "review" ? review_options
-                                                      : decltype(findings_options){};
+      const auto& options = out.command == "findings"  ? findings_options
+                            : out.command == "review"  ? review_options
+                            : out.command == "silence" ? silence_options
+                            : out.command == "outbox"  ? outbox_options
+                                                       : decltype(findings_options){};
+      if (arg == "--expires" && out.arguments.contains("expires")) {
+        throw UsageError("--expires and --until-resolved exclude each other");
+      }
       const auto found = std::find_if(options.begin(), options.end(),
                                       [&](const auto& o) { return o.first == arg; });
       if (found == options.end()) throw UsageError(fmt::format("unknown option '{}'", arg));
@@ -99,6 +117,28 @@ Invocation parse_arguments(int argc, char* argv[]) {
     out.arguments["rule"] = positional[0];
     out.arguments["key"] = positional[1];
     out.arguments["text"] = positional[2];
+  } else if (out.command == "silence") {
+    want(1);
+    out.arguments["rule"] = positional[0];
+    if (!out.arguments.contains("reason")) throw UsageError("silence needs --reason");
+    if (!out.arguments.contains("expires")) {
+      throw UsageError("silence needs --expires YYYY-MM-DD or --until-resolved");
+    }
+  } else if (out.command == "unsilence") {
+    want(1);
+    out.arguments["id"] = positional[0];
+  } else if (out.command == "outbox") {
+    const std::string_view action = positional.empty() ? "list" : positional[0];
+    if (action == "list") {
+      if (positional.size() > 1) throw UsageError("outbox list takes no argument");
+    } else if (action == "retry" || action == "cancel") {
+      if (positional.size() != 2) throw UsageError(fmt::format("outbox {} takes an id", action));
+      if (out.arguments.contains("state")) throw UsageError("--state goes with outbox list");
+      out.command = fmt::format("outbox-{}", action);
+      out.arguments["id"] = positional[1];
+    } else {
+      throw UsageError(fmt::format("unknown outbox action '{}': list, retry or cancel", action));
+    }
   } else if (out.command == "version") {
     want(0);
     out.command = "version-get";
@@ -282,6 +322,56 @@ void print_case(const json::object& args) {
   }
 }
 
+void print_alerts(const json::object& args) {
+  const auto get = [](const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v == nullptr ? std::string("-") : text_of(*v);
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : args.at("alerts").as_array()) {
+    const auto& a = item.as_object();
+    const auto* silenced = a.if_contains("silenced");
+    rows.push_back(
+        {get(a, "status"), get(a, "kind"), get(a, "subject"), get(a, "scope"), get(a, "team"),
+         get(a, "started"),
+         silenced != nullptr && silenced->is_bool() && silenced->get_bool() ? "yes" : "no",
+         get(a, "summary")});
+  }
+  if (!rows.empty()) {
+    print_table({"STATUS", "KIND", "SUBJECT", "SCOPE", "TEAM", "SINCE", "SILENCED", "SUMMARY"},
+                rows);
+  }
+  rows.clear();
+  for (const auto& item : args.at("silences").as_array()) {
+    const auto& s = item.as_object();
+    const auto* expires = s.if_contains("expires");
+    rows.push_back({get(s, "id"), get(s, "rule"), get(s, "scope"),
+                    expires == nullptr || expires->is_null() ? "until resolved" : text_of(*expires),
+                    get(s, "who"), get(s, "reason")});
+  }
+  if (!rows.empty()) {
+    std::cout << "\nSilences:\n";
+    print_table({"ID", "RULE", "SCOPE", "EXPIRES", "WHO", "REASON"}, rows);
+  }
+}
+
+void print_outbox(const json::array& entries) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : entries) {
+    const auto& e = item.as_object();
+    const auto get = [&](std::string_view key) {
+      const auto* v = e.if_contains(key);
+      return v == nullptr ? std::string("-") : text_of(*v);
+    };
+    const std::string state = get("state");
+    rows.push_back({get("id"), state, get("recipient"), get("attempts"),
+                    state == "sent" ? get("sent_at") : get("next_attempt"), get("subject"),
+                    get("last_error")});
+  }
+  print_table({"ID", "STATE", "RECIPIENT", "TRIES", "SENT / NEXT TRY", "SUBJECT", "LAST ERROR"},
+              rows);
+}
+
 int run(const Invocation& invocation) {
   json::object request{{"command", invocation.command}};
   if (!invocation.arguments.empty()) request["arguments"] = invocation.arguments;
@@ -321,6 +411,11 @@ int run(const Invocation& invocation) {
       std::cout << text << "\n";
     } else if (result == 0 && args != nullptr && invocation.command == "case") {
       print_case(args->as_object());
+    } else if (result == 0 && args != nullptr && invocation.command == "alerts") {
+      print_alerts(args->as_object());
+    } else if (result == 0 && args != nullptr && invocation.command == "outbox") {
+      print_outbox(args->as_object().at("entries").as_array());
+      std::cout << text << "\n";
     } else {
       std::cout << text;
       if (text.empty() || text.back() != '\n') std::cout << "\n";

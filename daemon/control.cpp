@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -92,13 +94,44 @@ std::optional<std::string> string_argument(const Request& request, std::string_v
   return std::string(value->get_string());
 }
 
+std::optional<std::int64_t> id_argument(const Request& request, std::string_view name) {
+  const auto* value = request.arguments.if_contains(name);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  const auto invalid = [&] {
+    return std::invalid_argument(fmt::format("argument \"{}\" must be a whole number", name));
+  };
+  if (value->is_int64() && value->get_int64() >= 0) return value->get_int64();
+  if (value->is_uint64() && value->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(value->get_uint64());
+  }
+  if (!value->is_string()) throw invalid();
+  const std::string_view text = value->get_string();
+  std::int64_t out = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || out < 0) {
+    throw invalid();
+  }
+  return out;
+}
+
+// Written by hand rather than as a json::object so that a pre-serialized (cached) arguments
+// member is copied in as it is. Members in the order result, text, arguments, id.
 std::string format_reply(const Answer& answer, const boost::json::value& id) {
-  boost::json::object reply;
-  reply["result"] = static_cast<int>(answer.result);
-  reply["text"] = answer.text;
-  if (!answer.arguments.is_null()) reply["arguments"] = answer.arguments;
-  if (!id.is_null()) reply["id"] = id;
-  return boost::json::serialize(reply);
+  std::string out = fmt::format("{{\"result\":{},\"text\":{}", static_cast<int>(answer.result),
+                                boost::json::serialize(boost::json::string(answer.text)));
+  if (answer.serialized_arguments) {
+    out += ",\"arguments\":";
+    out += *answer.serialized_arguments;
+  } else if (!answer.arguments.is_null()) {
+    out += ",\"arguments\":";
+    out += boost::json::serialize(answer.arguments);
+  }
+  if (!id.is_null()) {
+    out += ",\"id\":";
+    out += boost::json::serialize(id);
+  }
+  out += '}';
+  return out;
 }
 
 void CommandTable::add(std::string name, Permission needs, Handler handler) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ struct Answer {
   ResultCode result = ResultCode::kSuccess;
   std::string text;
   boost::json::value arguments;  // null: no "arguments" member in the reply
+  // When set, the "arguments" member already serialized (a cached answer: big replies are built
+  // once and shared); `arguments` is then ignored. REQUIRES: one JSON value.
+  std::shared_ptr<const std::string> serialized_arguments = {};
 };
 
 // What one request line produced.
@@ -84,6 +88,11 @@ struct Reply {
 // The argument `name` as a string; nullopt when absent or null. Throws std::invalid_argument
 // "argument \"name\" must be a string" for another type.
 std::optional<std::string> string_argument(const Request& request, std::string_view name);
+
+// The argument `name` as a non-negative integer, given as a JSON number or as decimal digits in a
+// string (the client passes what was typed); nullopt when absent or null. Throws
+// std::invalid_argument "argument \"name\" must be a whole number" otherwise.
+std::optional<std::int64_t> id_argument(const Request& request, std::string_view name);
 
 // The reply line for `answer` to a request with `id`.
 std::string format_reply(const Answer& answer, const boost::json::value& id);

@@ -19,11 +19,14 @@
 #include <sstream>
 #include <utility>
 
+#include "daemon/alerts.h"
 #include "daemon/control.h"
 #include "daemon/engine.h"
 #include "daemon/fetch.h"
 #include "daemon/inbox_watch.h"
+#include "daemon/mailer.h"
 #include "daemon/notify.h"
+#include "daemon/outbox.h"
 #include "daemon/server.h"
 #include "ingest/ingest.h"
 #include "storage/storage.h"
@@ -35,6 +38,13 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
+
+// How long the sender waits after a delivery round failed as a whole (e.g. the password file
+// cannot be read), so that a due entry does not make it spin.
+constexpr seconds kSenderRetry{60};
+
+// `casewatch outbox` lists at most this many entries, newest first.
+constexpr std::size_t kOutboxListLimit = 200;
 
 SysSeconds now_utc() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
 
@@ -134,9 +144,36 @@ json::object resolved_json(const rules::ResolvedFinding& resolved) {
   return out;
 }
 
-// One unit of work for the pool: an ingest cycle or a weekly review.
+// The open findings of every rule as the last ingest left them, read once per cycle with the
+// job's own History on the pool thread, so that `status`, `findings` and `case` never rebuild
+// them from SQLite on the loop thread (28,000 findings took 400 ms there).
+struct OpenFindings {
+  std::vector<std::pair<std::string, std::vector<rules::TrackedFinding>>> rules;  // config order
+};
+
+std::shared_ptr<OpenFindings> load_open_findings(const config::Config& config,
+                                                 const storage::History& history) {
+  auto out = std::make_shared<OpenFindings>();
+  for (const auto& rule : config.rules.rules) {
+    out->rules.emplace_back(rule.id, history.open_findings(rule.id));
+  }
+  return out;
+}
+
+// `findings` answers at most this many findings per reply (the rest by `offset`).
+constexpr std::size_t kFindingsPageDefault = 1000;
+constexpr std::size_t kFindingsPageMax = 10000;
+// Cached `findings` answers kept between jobs (each is dropped when the next job finishes).
+constexpr std::size_t kFindingsCacheEntries = 64;
+
+// Audit rows are written off the loop thread in batches: when this many are waiting, or after
+// kAuditDelay.
+constexpr std::size_t kAuditBatch = 256;
+constexpr std::chrono::milliseconds kAuditDelay{200};
+
+// One unit of work for the pool: an ingest cycle, a weekly review or a mail delivery round.
 struct Job {
-  enum class Kind { kCycle, kReview };
+  enum class Kind { kCycle, kReview, kDeliver };
   Kind kind = Kind::kCycle;
   DueReview review;  // kReview only
 };
@@ -144,9 +181,39 @@ struct Job {
 struct JobResult {
   std::optional<CycleResult> cycle;
   std::optional<std::filesystem::path> review_folder;
-  bool review_skipped = false;  // produced already (never twice)
-  std::string error;            // empty when the job succeeded
+  bool review_skipped = false;             // produced already (never twice)
+  std::optional<AlertDecision> alerts;     // the alert cycle after an ingest or a review
+  std::string alert_error;                 // why the alert cycle failed; empty when it did not
+  std::vector<OutboxEntry> delivered;      // kDeliver: the entries tried, as updated
+  std::shared_ptr<OpenFindings> findings;  // kCycle: the open findings after it
+  std::string error;                       // empty when the job succeeded
 };
+
+// Tries every outbox entry due at `now` once, storing each result before the next attempt, as
+// deliver_due does, but stops between entries when `stop` is set, so that a shutdown waits for
+// one send at most (SmtpMailer::send is bounded by its timeouts).
+std::vector<OutboxEntry> deliver_until_stopped(storage::History& history, Mailer& mailer, Time now,
+                                               const std::atomic<bool>& stop) {
+  std::vector<OutboxEntry> done;
+  for (const OutboxEntry& entry : history.outbox_due(now)) {
+    if (stop.load()) break;
+    OutboxEntry updated = attempt(entry, mailer, now);
+    history.update_outbox(updated);  // at once: see the duplicate window in daemon/outbox.h
+    updated.bytes.clear();
+    done.push_back(std::move(updated));
+  }
+  return done;
+}
+
+// One alert cycle after an ingest or a review, with the job's own History. Its failure does not
+// undo the job's work: it is reported apart (and the next job's cycle tries again).
+void alert_cycle(Engine& engine, JobResult& result) {
+  try {
+    result.alerts = engine.run_alerts(now_utc());
+  } catch (const std::exception& e) {
+    result.alert_error = e.what();
+  }
+}
 
 // Runs one job with its own History and Engine (on the pool thread). The scheduled-job catch
 // site: a failure becomes JobResult::error, logged and recorded by the loop.
@@ -157,16 +224,22 @@ JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bo
     Engine engine(settings.config, settings.calendar, history);
     if (job.kind == Job::Kind::kCycle) {
       result.cycle = engine.run_cycle([&stop] { return stop.load(); });
-    } else {
+      if (!stop.load()) alert_cycle(engine, result);
+      result.findings = load_open_findings(settings.config, history);
+    } else if (job.kind == Job::Kind::kReview) {
       const auto last = history.last_review_week();
       const auto last_week = last ? rules::parse_iso_week(*last) : std::nullopt;
       if (last_week && *last_week >= job.review.week) {
         result.review_skipped = true;
       } else {
+        // Files, the review run and its mail (queued once per route and week) in one go.
         result.review_folder =
-            engine.write_review(job.review.week, job.review.today, job.review.late);
-        history.record_review_run(job.review.week.str(), job.review.late, utc_timestamp(now_utc()));
+            engine.produce_review(job.review.week, job.review.today, job.review.late, now_utc());
+        alert_cycle(engine, result);
       }
+    } else if (settings.config.mail.enabled()) {
+      SmtpMailer mailer(smtp_options(settings.config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
+      result.delivered = deliver_until_stopped(history, mailer, now_utc(), stop);
     }
   } catch (const std::exception& e) {
     result.error = e.what();
@@ -185,12 +258,25 @@ class Daemon {
         engine_(std::make_unique<Engine>(settings_->config, settings_->calendar, history_)),
         signals_(io, SIGINT, SIGTERM, SIGHUP),
         review_timer_(io),
+        outbox_timer_(io),
+        audit_timer_(io),
         watchdog_timer_(io) {
     status_.started = now_utc();
     add_commands();
   }
 
-  ~Daemon() { pool_.join(); }
+  // Waits for the pool (a running job, then the audit batches posted to it), then writes what
+  // audit rows are still waiting: a clean stop loses none silently.
+  ~Daemon() {
+    pool_.join();
+    for (const auto& entry : audit_) {
+      try {
+        history_.audit(entry.uid, entry.command, entry.result, entry.at);
+      } catch (const std::exception& e) {
+        spdlog::error("cannot write the audit entry for a {} request: {}", entry.command, e.what());
+      }
+    }
+  }
 
   void start() {
     const auto& service = settings_->config.service;
@@ -217,6 +303,7 @@ class Daemon {
     }
     arm_review();
     arm_fetches();
+    arm_sender();
     inbox_ = std::make_unique<InboxWatch>(
         io_, service.inbox_dir(), service.settle, service.rescan,
         [this] {
@@ -247,6 +334,8 @@ class Daemon {
     if (inbox_) inbox_->stop();
     signals_.cancel();
     review_timer_.cancel();
+    outbox_timer_.cancel();
+    audit_timer_.cancel();
     watchdog_timer_.cancel();
     for (auto& timer : fetch_timers_) timer->cancel();
     for (auto& run : fetch_runs_) run->cancel();
@@ -271,9 +360,11 @@ class Daemon {
         settings_ = std::move(next);
         engine_ = std::make_unique<Engine>(settings_->config, settings_->calendar, history_);
         policy_ = make_policy(settings_->config);
+        findings_.reset();  // the rules may have changed: read again by refresh_status
         inbox_->set_timing(next_service.settle, next_service.rescan);
         arm_review();
         arm_fetches();
+        arm_sender();
         refresh_status();
         inbox_->check();
       }
@@ -316,21 +407,59 @@ class Daemon {
     }
     audit_.push_back(
         {peer.uid, std::move(command), static_cast<int>(reply.result), utc_timestamp(now_utc())});
-    if (!job_running_) flush_audit();  // during a job, its write transaction may hold the lock
+    if (audit_.size() >= kAuditBatch) {
+      flush_audit();
+    } else if (!audit_timer_armed_) {
+      audit_timer_armed_ = true;
+      audit_timer_.expires_after(kAuditDelay);
+      audit_timer_.async_wait([this](boost::system::error_code) {
+        audit_timer_armed_ = false;
+        flush_audit();
+      });
+    }
     return reply;
   }
 
+  // Hands the waiting audit rows to the pool thread, which writes them with its own History after
+  // any running job (so never against a job's write transaction, and never on the loop thread:
+  // each row is an fsync). Rows that fail come back to the front of the queue. One batch at a
+  // time; what remains at the end is written by ~Daemon.
   void flush_audit() noexcept {
-    while (!audit_.empty()) {
-      const auto& entry = audit_.front();
+    if (audit_in_flight_ || audit_.empty()) return;
+    audit_in_flight_ = true;
+    std::vector<AuditEntry> batch(std::make_move_iterator(audit_.begin()),
+                                  std::make_move_iterator(audit_.end()));
+    audit_.clear();
+    asio::post(pool_, [this, settings = settings_, batch = std::move(batch)]() mutable {
+      std::size_t written = 0;
       try {
-        history_.audit(entry.uid, entry.command, entry.result, entry.at);
+        if (!audit_history_) {
+          audit_history_ =
+              std::make_unique<storage::History>(settings->config.service.database_file());
+        }
+        for (; written < batch.size(); ++written) {
+          const auto& e = batch[written];
+          audit_history_->audit(e.uid, e.command, e.result, e.at);
+        }
       } catch (const std::exception& e) {
-        spdlog::error("cannot write the audit entry for a {} request: {}", entry.command, e.what());
-        return;  // kept: retried after the next job
+        spdlog::error("cannot write {} audit entries (kept, tried again): {}",
+                      batch.size() - written, e.what());
       }
-      audit_.pop_front();
-    }
+      batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(written));
+      asio::post(io_, [this, rest = std::move(batch)]() mutable {
+        audit_in_flight_ = false;
+        audit_.insert(audit_.begin(), std::make_move_iterator(rest.begin()),
+                      std::make_move_iterator(rest.end()));
+        if (!audit_.empty() && !stopping_ && !audit_timer_armed_) {
+          audit_timer_armed_ = true;
+          audit_timer_.expires_after(rest.empty() ? kAuditDelay : std::chrono::seconds(5));
+          audit_timer_.async_wait([this](boost::system::error_code) {
+            audit_timer_armed_ = false;
+            flush_audit();
+          });
+        }
+      });
+    });
   }
 
   void wait_signal() {
@@ -365,6 +494,41 @@ class Daemon {
         enqueue(Job{Job::Kind::kReview, review_for_run(next, settings_->zone)});
       arm_review();
     });
+  }
+
+  // Arms the sender for the earliest pending outbox entry (at once when one is due). Delivery runs
+  // on the pool, queued behind a running job; never on the loop thread (a send may block 120 s).
+  // A scheduled-job catch site: a database failure is logged and the sender tries again later.
+  void arm_sender() {
+    if (stopping_) return;
+    if (!settings_->config.mail.enabled()) {
+      outbox_timer_.cancel();
+      return;
+    }
+    std::optional<SysSeconds> next;
+    try {
+      next = history_.next_outbox_attempt();
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read the outbox: {}", e.what());
+      next = now_utc() + kSenderRetry;
+    }
+    if (!next) {
+      outbox_timer_.cancel();
+      return;
+    }
+    if (sender_paused_until_ && *next < *sender_paused_until_) next = *sender_paused_until_;
+    outbox_timer_.expires_at(std::chrono::system_clock::time_point(*next));
+    outbox_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      request_delivery();
+    });
+  }
+
+  void request_delivery() {
+    if (stopping_) return;
+    const bool queued = std::any_of(queue_.begin(), queue_.end(),
+                                    [](const Job& job) { return job.kind == Job::Kind::kDeliver; });
+    if (!queued) enqueue(Job{Job::Kind::kDeliver, {}});
   }
 
   void arm_fetches() {
@@ -445,8 +609,10 @@ class Daemon {
     job_running_ = true;
     status_.cycle_running = job.kind == Job::Kind::kCycle;
     work_.emplace(io_.get_executor());
-    notify_status(job.kind == Job::Kind::kCycle ? "ingesting"
-                                                : "writing the review of " + job.review.week.str());
+    notify_status(job.kind == Job::Kind::kCycle ? std::string("ingesting")
+                  : job.kind == Job::Kind::kReview
+                      ? "writing the review of " + job.review.week.str()
+                      : std::string("delivering mail"));
     asio::post(pool_, [this, settings = settings_, job] {
       JobResult result = run_job(*settings, job, stop_requested_);
       asio::post(io_, [this, job, result = std::move(result)]() mutable {
@@ -458,15 +624,23 @@ class Daemon {
   void job_done(const Job& job, JobResult result) {
     job_running_ = false;
     status_.cycle_running = false;
+    sender_paused_until_.reset();
     if (!result.error.empty()) {
       if (job.kind == Job::Kind::kCycle) {
         ++status_.cycle_failures;
         status_.last_cycle_error = result.error;
         spdlog::error("ingest cycle failed (retried at the next rescan): {}", result.error);
-      } else {
+      } else if (job.kind == Job::Kind::kReview) {
         spdlog::error("the review of {} failed: {}", job.review.week.str(), result.error);
+      } else {
+        sender_paused_until_ = now_utc() + kSenderRetry;
+        spdlog::error("mail delivery failed (tried again in {} s): {}", kSenderRetry.count(),
+                      result.error);
       }
+    } else if (job.kind == Job::Kind::kDeliver) {
+      log_delivery(result.delivered);
     } else if (result.cycle) {
+      if (result.findings) set_findings(std::move(result.findings));
       ++status_.cycles;
       status_.last_cycle_error.reset();
       // The engine logs each file it handled.
@@ -476,10 +650,17 @@ class Daemon {
       spdlog::info("review of {}{} written to {}", job.review.week.str(),
                    job.review.late ? " (late)" : "", result.review_folder->string());
     }
+    if (!result.alert_error.empty()) {
+      spdlog::error("the alert cycle failed (tried again after the next job): {}",
+                    result.alert_error);
+    } else if (result.alerts) {
+      log_alerts(*result.alerts);
+    }
     flush_audit();
     flush_settings();
     refresh_status();
     notify_status(status_line());
+    arm_sender();  // the job may have queued mail, or delivered some
     if (stopping_) {
       work_.reset();
       return;
@@ -488,6 +669,37 @@ class Daemon {
     // New files may have arrived meanwhile; after a failure the rescan tries again instead.
     if (!job_running_ && job.kind == Job::Kind::kCycle && result.error.empty()) inbox_->check();
     if (!job_running_) work_.reset();
+  }
+
+  // Counts only: recipients and subjects stay out of the log (a subject names no child, but the
+  // log is read more widely than the outbox).
+  static void log_delivery(const std::vector<OutboxEntry>& entries) {
+    int sent = 0;
+    int failed = 0;
+    int retrying = 0;
+    for (const auto& entry : entries) {
+      if (entry.state == OutboxState::kSent) {
+        ++sent;
+      } else if (entry.state == OutboxState::kFailed) {
+        ++failed;
+        spdlog::error("outbox entry {} failed for good: {}", entry.id, entry.last_error);
+      } else if (entry.state == OutboxState::kPending) {
+        ++retrying;
+        spdlog::warn("outbox entry {} not delivered (attempt {}), retried later: {}", entry.id,
+                     entry.attempts, entry.last_error);
+      }
+    }
+    if (!entries.empty()) {
+      spdlog::info("mail: {} sent, {} to retry, {} failed", sent, retrying, failed);
+    }
+  }
+
+  // Fingerprints can hold a case key: the log says what kind of alert changed, not which case.
+  static void log_alerts(const AlertDecision& decision) {
+    for (const auto& notice : decision.notices) {
+      spdlog::info("alert {} ({}): {}", to_string(notice.kind),
+                   to_string(notice.alert.condition.kind), notice.alert.condition.summary);
+    }
   }
 
   std::string status_line() const {
@@ -513,11 +725,12 @@ class Daemon {
         }
         sources.push_back(std::move(entry));
       }
+      if (!findings_) set_findings(load_open_findings(settings_->config, history_));
       std::vector<StatusSnapshot::RuleStatus> rule_status;
-      for (const auto& rule : settings_->config.rules.rules) {
+      for (const auto& [rule_id, open] : findings_->rules) {
         StatusSnapshot::RuleStatus entry;
-        entry.rule = rule.id;
-        for (const auto& tracked : history_.open_findings(rule.id)) {
+        entry.rule = rule_id;
+        for (const auto& tracked : open) {
           ++entry.open;
           if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
           auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
@@ -597,6 +810,15 @@ class Daemon {
                       fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key),
                       nullptr};
       }
+      if (findings_) {
+        for (auto& [rule_id, open] : findings_->rules) {
+          if (rule_id != *rule) continue;
+          for (auto& tracked : open) {
+            if (tracked.finding.key == *key) tracked.latest_note = note;
+          }
+        }
+      }
+      findings_cache_.clear();
       return Answer{ResultCode::kSuccess,
                     fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr};
     });
@@ -616,9 +838,32 @@ class Daemon {
       }
       return Answer{ResultCode::kSuccess, "configuration reloaded", nullptr};
     });
-    commands_.add("alerts", Permission::kRead, [](const Request&, const Peer&) {
-      return Answer{ResultCode::kEmpty, "no alerts", json::object{{"alerts", json::array{}}}};
+    commands_.add("alerts", Permission::kRead,
+                  [this](const Request&, const Peer&) { return alerts(); });
+    commands_.add("silence", Permission::kWrite, [this](const Request& request, const Peer& peer) {
+      return silence(request, peer);
     });
+    commands_.add(
+        "unsilence", Permission::kWrite, [this](const Request& request, const Peer& peer) {
+          const auto id = id_argument(request, "id");
+          if (!id) return Answer{ResultCode::kError, "unsilence needs an id", nullptr};
+          if (!history_.end_silence(*id)) {
+            return Answer{ResultCode::kError, fmt::format("no active silence {}", *id), nullptr};
+          }
+          spdlog::info("silence {} ended by {}", *id, peer.user);
+          return Answer{ResultCode::kSuccess, fmt::format("silence {} ended by {}", *id, peer.user),
+                        nullptr};
+        });
+    commands_.add("outbox", Permission::kRead,
+                  [this](const Request& request, const Peer&) { return outbox(request); });
+    commands_.add("outbox-retry", Permission::kWrite,
+                  [this](const Request& request, const Peer& peer) {
+                    return outbox_change(request, peer, /*retry=*/true);
+                  });
+    commands_.add("outbox-cancel", Permission::kWrite,
+                  [this](const Request& request, const Peer& peer) {
+                    return outbox_change(request, peer, /*retry=*/false);
+                  });
     commands_.add("metrics", Permission::kRead, [this](const Request&, const Peer&) {
       return Answer{ResultCode::kSuccess, metrics_text(status_, now_utc()), nullptr};
     });
@@ -635,7 +880,15 @@ class Daemon {
     return *rule;
   }
 
-  Answer findings(const Request& request) const {
+  void set_findings(std::shared_ptr<OpenFindings> findings) {
+    findings_ = std::move(findings);
+    findings_cache_.clear();
+  }
+
+  // `findings` (filters rule, team, band, status; paging offset and limit, default 1000, at most
+  // 10000) from the open-findings snapshot. Answers are cached, serialized, per filters and page
+  // until the next job finishes (or a note changes one).
+  Answer findings(const Request& request) {
     const auto rule = string_argument(request, "rule");
     const auto team = string_argument(request, "team");
     const auto band = string_argument(request, "band");
@@ -643,39 +896,74 @@ class Daemon {
     if (status && *status != "new" && *status != "carried") {
       throw std::invalid_argument(fmt::format("status '{}' is not one of new, carried", *status));
     }
-    std::vector<std::string> rule_ids;
-    if (rule) {
-      rule_ids.push_back(rule_named(*rule).id);
-    } else {
-      for (const auto& r : settings_->config.rules.rules) rule_ids.push_back(r.id);
+    const std::size_t offset = static_cast<std::size_t>(id_argument(request, "offset").value_or(0));
+    const auto limit_argument = id_argument(request, "limit");
+    if (limit_argument &&
+        (*limit_argument < 1 || *limit_argument > static_cast<std::int64_t>(kFindingsPageMax))) {
+      throw std::invalid_argument(fmt::format("limit must be 1 to {}", kFindingsPageMax));
     }
+    const std::size_t limit =
+        limit_argument ? static_cast<std::size_t>(*limit_argument) : kFindingsPageDefault;
+    const std::string rule_id = rule ? rule_named(*rule).id : std::string();
+    const std::string cache_key = fmt::format(
+        "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", rule_id, team.has_value(),
+        team.value_or(""), band.has_value(), band.value_or(""), status.value_or(""), offset, limit);
+    if (const auto cached = findings_cache_.find(cache_key); cached != findings_cache_.end()) {
+      return cached->second;
+    }
+    if (!findings_) set_findings(load_open_findings(settings_->config, history_));
     json::array list;
-    for (const auto& id : rule_ids) {
-      for (const auto& tracked : history_.open_findings(id)) {
+    std::size_t total = 0;
+    for (const auto& [id, open] : findings_->rules) {
+      if (rule && id != rule_id) continue;
+      for (const auto& tracked : open) {
         if (team && tracked.finding.team != *team) continue;
         if (band && tracked.finding.band != *band) continue;
         if (status && rules::to_string(tracked.status) != *status) continue;
-        list.push_back(finding_json(tracked));
+        if (total >= offset && total - offset < limit) list.push_back(finding_json(tracked));
+        ++total;
       }
     }
     const std::size_t count = list.size();
-    return Answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess,
-                  count == 0 ? std::string("no findings")
-                             : fmt::format("{} finding{}", count, count == 1 ? "" : "s"),
-                  json::object{{"findings", std::move(list)}}};
+    json::object arguments{{"findings", std::move(list)}};
+    std::string text;
+    if (total == 0) {
+      text = "no findings";
+    } else if (count == total) {
+      text = fmt::format("{} finding{}", total, total == 1 ? "" : "s");
+    } else {
+      // A capped answer says so, and how to get the rest.
+      arguments["total"] = total;
+      arguments["offset"] = offset;
+      arguments["limit"] = limit;
+      text = fmt::format("findings {} to {} of {}", count == 0 ? offset : offset + 1,
+                         offset + count, total);
+      if (offset + count < total) {
+        arguments["next_offset"] = offset + count;
+        text += fmt::format("; the next page from offset {}", offset + count);
+      }
+    }
+    Answer answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess, std::move(text), nullptr};
+    answer.serialized_arguments = std::make_shared<const std::string>(json::serialize(arguments));
+    if (findings_cache_.size() >= kFindingsCacheEntries) findings_cache_.clear();
+    findings_cache_.emplace(cache_key, answer);
+    return answer;
   }
 
-  Answer case_of(const Request& request) const {
+  Answer case_of(const Request& request) {
     const auto key = string_argument(request, "key");
     if (!key || key->empty()) return Answer{ResultCode::kError, "case needs a key", nullptr};
     const rules::Date first = *rules::Date::from_ymd(1, 1, 1);
     const rules::Date last = *rules::Date::from_ymd(9999, 12, 31);
     json::array open;
     json::array resolved;
-    for (const auto& rule : settings_->config.rules.rules) {
-      for (const auto& tracked : history_.open_findings(rule.id)) {
+    if (!findings_) findings_ = load_open_findings(settings_->config, history_);
+    for (const auto& [rule_id, tracked_list] : findings_->rules) {
+      for (const auto& tracked : tracked_list) {
         if (tracked.finding.key == *key) open.push_back(finding_json(tracked));
       }
+    }
+    for (const auto& rule : settings_->config.rules.rules) {
       for (const auto& gone : history_.resolved_between(rule.id, first, last)) {
         if (gone.last.key == *key) resolved.push_back(resolved_json(gone));
       }
@@ -727,6 +1015,123 @@ class Daemon {
                   json::object{{"week", week.str()}, {"format", format}}};
   }
 
+  Answer alerts() const {
+    const auto states = history_.alert_states();
+    const auto silences = history_.silences();
+    const auto firing = std::count_if(states.begin(), states.end(), [](const AlertState& a) {
+      return a.status == AlertStatus::kFiring;
+    });
+    if (states.empty() && silences.empty()) {
+      return Answer{ResultCode::kEmpty, "no alerts", alerts_json(states, silences)};
+    }
+    return Answer{ResultCode::kSuccess,
+                  fmt::format("{} firing, {} resolved; {} active silence{}", firing,
+                              states.size() - static_cast<std::size_t>(firing), silences.size(),
+                              silences.size() == 1 ? "" : "s"),
+                  alerts_json(states, silences)};
+  }
+
+  // `silence`: rule (a rule id, a source name or a mail recipient: what alerts name as their
+  // subject), optional scope (a case key or a team), reason, and expires: a date (the silence
+  // ends at the start of that day in the service time zone) or "until-resolved".
+  Answer silence(const Request& request, const Peer& peer) {
+    const auto rule = string_argument(request, "rule");
+    const std::string scope = string_argument(request, "scope").value_or("");
+    const auto reason = string_argument(request, "reason");
+    const auto expires = string_argument(request, "expires");
+    if (!rule || rule->empty() || !reason || reason->empty() || !expires) {
+      return Answer{ResultCode::kError,
+                    "silence needs rule, reason and expires (a date like 2026-12-01 or "
+                    "until-resolved)",
+                    nullptr};
+    }
+    const auto& rules_config = settings_->config.rules;
+    const bool known = rules_config.find_rule(*rule) != nullptr ||
+                       std::any_of(rules_config.sources.begin(), rules_config.sources.end(),
+                                   [&](const auto& s) { return s.name == *rule; }) ||
+                       rule->find('@') != std::string::npos;
+    if (!known) {
+      return Answer{ResultCode::kError,
+                    fmt::format("'{}' is not a rule, a source or a mail recipient", *rule),
+                    nullptr};
+    }
+    const SysSeconds now = now_utc();
+    Silence silence;
+    silence.rule = *rule;
+    silence.scope = scope;
+    silence.reason = *reason;
+    silence.who = fmt::format("{} (uid {})", peer.user, peer.uid);
+    silence.created = now;
+    std::string until = "its alerts resolve";
+    if (*expires != "until-resolved") {
+      const auto day = rules::Date::parse_iso(*expires);
+      if (!day) {
+        return Answer{
+            ResultCode::kError,
+            fmt::format("expires '{}' is not a date like 2026-12-01 or until-resolved", *expires),
+            nullptr};
+      }
+      const SysSeconds end = at_local(*day, TimeOfDay{0, 0}, settings_->zone);
+      if (end <= now) {
+        return Answer{ResultCode::kError,
+                      fmt::format("expires {} is not in the future", day->iso()), nullptr};
+      }
+      silence.expires = end;
+      until = day->iso();
+    }
+    const std::int64_t id = history_.add_silence(silence);
+    spdlog::info("silence {} added by {}", id, peer.user);
+    return Answer{ResultCode::kSuccess,
+                  fmt::format("silence {} on {}{} until {}, by {}", id, *rule,
+                              scope.empty() ? "" : " (" + scope + ")", until, silence.who),
+                  json::object{{"id", id}}};
+  }
+
+  Answer outbox(const Request& request) const {
+    std::optional<OutboxState> state;
+    if (const auto text = string_argument(request, "state")) {
+      for (const auto candidate : {OutboxState::kPending, OutboxState::kSent, OutboxState::kFailed,
+                                   OutboxState::kCancelled}) {
+        if (to_string(candidate) == *text) state = candidate;
+      }
+      if (!state) {
+        return Answer{
+            ResultCode::kError,
+            fmt::format("state '{}' is not one of pending, sent, failed, cancelled", *text),
+            nullptr};
+      }
+    }
+    const auto entries = history_.outbox(state, kOutboxListLimit);
+    const std::size_t count = entries.size();
+    return Answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess,
+                  count == 0 ? std::string("the outbox is empty")
+                  : count == kOutboxListLimit
+                      ? fmt::format("the newest {} entries", count)
+                      : fmt::format("{} entr{}", count, count == 1 ? "y" : "ies"),
+                  json::object{{"entries", outbox_json(entries)}}};
+  }
+
+  Answer outbox_change(const Request& request, const Peer& peer, bool retry) {
+    const auto id = id_argument(request, "id");
+    const char* verb = retry ? "outbox-retry" : "outbox-cancel";
+    if (!id) return Answer{ResultCode::kError, fmt::format("{} needs an id", verb), nullptr};
+    const auto before = history_.outbox_entry(*id);
+    if (!before) return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+    const auto after =
+        retry ? outbox_retry(history_, *id, now_utc()) : outbox_cancel(history_, *id);
+    if (!after) return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+    if (after->state == before->state && after->next_attempt == before->next_attempt) {
+      return Answer{ResultCode::kError,
+                    fmt::format("outbox entry {} is {}: unchanged", *id, to_string(after->state)),
+                    nullptr};
+    }
+    spdlog::info("outbox entry {} {} by {}", *id, retry ? "retried" : "cancelled", peer.user);
+    if (retry) arm_sender();
+    return Answer{ResultCode::kSuccess,
+                  fmt::format("outbox entry {} is {}", *id, to_string(after->state)),
+                  json::object{{"entries", outbox_json({*after})}}};
+  }
+
   struct AuditEntry {
     std::int64_t uid = 0;
     std::string command;
@@ -737,13 +1142,21 @@ class Daemon {
   asio::io_context& io_;
   std::filesystem::path config_file_;
   std::shared_ptr<const Settings> settings_;
-  storage::History history_;  // the loop thread's; jobs open their own
+  storage::History history_;                         // the loop thread's; jobs open their own
+  std::unique_ptr<storage::History> audit_history_;  // the pool thread's, for audit batches
+  std::shared_ptr<OpenFindings> findings_;           // null until read
+  std::map<std::string, Answer, std::less<>> findings_cache_;
   std::unique_ptr<Engine> engine_;
   asio::thread_pool pool_{1};
   std::atomic<bool> stop_requested_{false};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::signal_set signals_;
   asio::system_timer review_timer_;
+  asio::system_timer outbox_timer_;  // the sender: the earliest pending entry's next attempt
+  std::optional<SysSeconds> sender_paused_until_;  // after a delivery job failed
+  asio::steady_timer audit_timer_;
+  bool audit_timer_armed_ = false;
+  bool audit_in_flight_ = false;
   asio::steady_timer watchdog_timer_;
   std::vector<std::unique_ptr<asio::system_timer>> fetch_timers_;
   std::vector<std::unique_ptr<FetchRun>> fetch_runs_;

@@ -136,3 +136,39 @@ TEST_CASE("user_name names root and falls back to the uid", "[daemon][control]")
   CHECK_FALSE(service::group_id("no-such-group-casewatch"));
   CHECK(service::group_id("root") == 0);
 }
+
+TEST_CASE("format_reply copies cached arguments in as they are, before the id",
+          "[daemon][control]") {
+  Answer answer{ResultCode::kSuccess, "2 findings \"cached\"", nullptr};
+  answer.serialized_arguments = std::make_shared<const std::string>(R"({"findings":[1,2]})");
+
+  CHECK(service::format_reply(answer, boost::json::value(7)) ==
+        R"({"result":0,"text":"2 findings \"cached\"","arguments":{"findings":[1,2]},"id":7})");
+  CHECK(service::format_reply(Answer{ResultCode::kEmpty, "none", nullptr}, nullptr) ==
+        R"({"result":3,"text":"none"})");
+  CHECK(service::format_reply(Answer{ResultCode::kSuccess, "x", boost::json::object{{"a", 1}}},
+                              boost::json::value("abc")) ==
+        R"({"result":0,"text":"x","arguments":{"a":1},"id":"abc"})");
+}
+
+TEST_CASE("id_argument takes a whole number given as a number or as digits", "[daemon][control]") {
+  const auto request_with = [](boost::json::value id) {
+    Request request;
+    request.command = "unsilence";
+    request.arguments["id"] = std::move(id);
+    return request;
+  };
+
+  CHECK(service::id_argument(request_with(12), "id") == 12);
+  CHECK(service::id_argument(request_with("12"), "id") == 12);
+  CHECK(service::id_argument(request_with(nullptr), "id") == std::nullopt);
+  CHECK(service::id_argument(Request{}, "id") == std::nullopt);
+  const auto [value, message] = GENERATE(table<boost::json::value, std::string>({
+      {boost::json::value("12a"), "argument \"id\" must be a whole number"},
+      {boost::json::value(""), "argument \"id\" must be a whole number"},
+      {boost::json::value(-3), "argument \"id\" must be a whole number"},
+      {boost::json::value(1.5), "argument \"id\" must be a whole number"},
+      {boost::json::value(true), "argument \"id\" must be a whole number"},
+  }));
+  CHECK_THROWS_WITH(service::id_argument(request_with(value), "id"), message);
+}

@@ -1,15 +1,19 @@
 """End-to-end: the weekly review reaches a REAL SMTP server on loopback (Debian's
 python3-aiosmtpd, started by the test on a free port) from `casewatchd --once`, parsed back with
 Python's `email` package: headers, parts, the allow-listed CSV. Server down, then up: each
-message delivered once. A 5xx recipient does not stop the others and is recorded as failed.
+message delivered once. A 5xx recipient does not stop the others and is recorded as failed. An
+alert fires once, is not repeated within repeat_interval and resolves. The service's own sender
+delivers a queued message (no --once).
 
 These tests need `casewatchd --once` to queue and deliver mail. Until the engine does, they skip
 (and say so); once any mail is queued in the outbox, they fail for real on any discrepancy.
 STARTTLS with a self-signed certificate, authentication and the temporary/permanent sorting of
 failures are tested against the same server in tests/daemon/mailer_test.cpp (SmtpMailer).
 """
+import datetime
 import email
 import email.policy
+import json
 import os
 import pathlib
 import socket
@@ -17,9 +21,10 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import unittest
 
-from once_support import CASE_HEADER, CASES_CONFIG, OnceTestCase
+from once_support import CASE_HEADER, CASES_CONFIG, CASEWATCHD, OnceTestCase
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -203,6 +208,144 @@ class Rejection(MailTestCase):
         states = {recipient: state for _, recipient, state in self.outbox()}
         self.assertEqual(states, {"gone@council.example": "failed",
                                   "head@council.example": "sent"})
+
+
+ALERT_RULE = """
+alert_over = 0
+"""
+
+
+def cases_resolved_csv():
+    """The next day's extract: A is allocated, so nothing is unallocated over 28 days."""
+    rows = [
+        "A,P-A,Team A,K Jones,01/10/2026,,Open,17/11/2026,",
+        "B,P-B,Team A,,09/11/2026,,Open,,",
+        "C,P-C,Team B,J Smith,01/10/2026,,Open,02/10/2026,",
+    ]
+    return "\r\n".join([CASE_HEADER, *rows]) + "\r\n"
+
+
+class Alerts(MailTestCase):
+    def configure_alerting(self, port):
+        # alert_over belongs to the [[rule]] table, which CASES_CONFIG ends with.
+        text = CASES_CONFIG + ALERT_RULE + textwrap.dedent(MAIL_CONFIG).format(
+            port=port, to='["head@council.example"]')
+        self.write_config(text)
+
+    def subjects(self, server):
+        return [inspect(raw)["headers"]["Subject"] for _, raw in server.messages()]
+
+    def test_an_alert_fires_once_is_not_repeated_within_the_interval_and_resolves(self):
+        server = self.start_server()
+        self.configure_alerting(server.port)
+        self.drop("cases_2026-11-16.csv", cases_csv())
+
+        self.run_once("--as-of", "2026-11-16")
+        self.require_mail_wired()
+        alerts = [s for s in self.subjects(server) if not s.startswith("casewatch weekly review")]
+        self.assertEqual(alerts, ["casewatch alert: unallocated: 1 on the list, over the alert "
+                                  "level of 0"])
+
+        # The condition still holds, well within repeat_interval (24 h): nothing more is sent.
+        self.run_once("--as-of", "2026-11-16")
+        self.assertEqual(len(server.messages()), 2)
+
+        # The next extract allocates A: the alert resolves, and the resolved notice goes out once.
+        self.drop("cases_2026-11-17.csv", cases_resolved_csv())
+        self.run_once("--as-of", "2026-11-17")
+        self.run_once("--as-of", "2026-11-17")
+        subjects = self.subjects(server)
+        self.assertEqual(len(subjects), 3, subjects)
+        self.assertEqual(subjects[2], "casewatch resolved: unallocated: 1 on the list, over the "
+                                      "alert level of 0")
+        # No child's identifiers in any alert.
+        for _, raw in server.messages()[1:]:
+            self.assertNotIn(b"P-A", raw)
+        self.assertEqual({state for _, _, state in self.outbox()}, {"sent"})
+
+
+class ServiceSender(MailTestCase):
+    """casewatchd as a service delivers from the outbox by itself (no --once)."""
+
+    def start_service(self):
+        log = open(self.tmp / "casewatchd.log", "ab")
+        self.addCleanup(log.close)
+        process = subprocess.Popen([str(CASEWATCHD), "--config", str(self.config)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+
+        def stop():
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+        self.addCleanup(stop)
+        self.socket_path = self.state / "control.sock"
+        self.wait_for(lambda: self.socket_path.exists() and self.ask("status") is not None,
+                      "the control socket", process)
+        return process
+
+    def ask(self, command, arguments=None):
+        request = {"command": command}
+        if arguments is not None:
+            request["arguments"] = arguments
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(30)
+                s.connect(str(self.socket_path))
+                s.sendall((json.dumps(request) + "\n").encode())
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                return json.loads(data)
+        except OSError:
+            return None
+
+    def wait_for(self, condition, what, process=None, deadline=60.0):
+        give_up = time.monotonic() + deadline
+        while time.monotonic() < give_up:
+            if process is not None and process.poll() is not None:
+                self.fail(f"casewatchd exited {process.returncode}: "
+                          f"{(self.tmp / 'casewatchd.log').read_text(errors='replace')}")
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.05)  # a poll interval, not a wait for something to happen
+        self.fail(f"timed out waiting for {what}: "
+                  f"{(self.tmp / 'casewatchd.log').read_text(errors='replace')}")
+
+    def test_the_daemon_delivers_a_queued_message_once_without_once(self):
+        port = free_port()
+        self.configure(port, ["head@council.example"])
+        self.drop("cases_2026-11-16.csv", cases_csv())
+        today = datetime.date.today().isoformat()  # the daemon's own week: no late review
+        self.run_once("--as-of", today, check=False)  # nothing listens: the review stays queued
+        [(key, _, state)] = self.require_mail_wired()
+        self.assertEqual(state, "pending")
+
+        server = self.start_server(port=port)
+        process = self.start_service()
+        entries = self.ask("outbox")["arguments"]["entries"]
+        self.assertEqual([(e["key"], e["state"], e["attempts"]) for e in entries],
+                         [(key, "pending", 1)])
+        # Its backoff says five minutes; an operator asks for it now.
+        client = subprocess.run([str(CASEWATCHD.parent / "casewatch"), "--socket",
+                                 str(self.socket_path), "outbox", "retry", str(entries[0]["id"])],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(client.returncode, 0, client.stderr)
+        self.assertEqual(client.stdout, f"outbox entry {entries[0]['id']} is pending\n")
+
+        self.wait_for(lambda: self.ask("outbox", {"state": "sent"})["result"] == 0,
+                      "the sender to deliver the review", process)
+        self.assertEqual(len(server.messages()), 1)
+        [(recipients, raw)] = server.messages()
+        self.assertEqual(recipients, ["head@council.example"])
+        self.assertEqual(inspect(raw)["defects"], [])
+        self.assertEqual(self.outbox(), [(key, "head@council.example", "sent")])
+        process.terminate()
+        self.assertEqual(process.wait(timeout=60), 0)
+        self.assertEqual(len(server.messages()), 1)
 
 
 if __name__ == "__main__":

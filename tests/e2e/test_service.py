@@ -2,6 +2,7 @@
 temporary folder, real signals and the real `casewatch` client."""
 import json
 import os
+import pwd
 import signal
 import socket
 import sqlite3
@@ -171,6 +172,58 @@ class ServiceTest(unittest.TestCase):
             refused = daemon.client("shutdown", user="nobody")
             self.assertEqual(refused.returncode, 77, refused.stderr)
             self.assertEqual(daemon.ask("status")["result"], 0)
+
+    def test_a_silence_is_recorded_with_its_author_listed_and_ended(self):
+        with Daemon() as daemon:
+            none = daemon.client("alerts")
+            self.assertEqual((none.returncode, none.stdout), (0, "no alerts\n"), none.stderr)
+            made = daemon.client("silence", "unallocated", "--scope", "Assessment North",
+                                 "--reason", "team restructure", "--until-resolved")
+            self.assertEqual(made.returncode, 0, made.stderr)
+            user = pwd.getpwuid(os.geteuid()).pw_name
+            self.assertEqual(made.stdout,
+                             f"silence 1 on unallocated (Assessment North) until its alerts "
+                             f"resolve, by {user} (uid {os.geteuid()})\n")
+            listed = daemon.ask("alerts")
+            self.assertEqual(listed["text"], "0 firing, 0 resolved; 1 active silence")
+            [silence] = listed["arguments"]["silences"]
+            self.assertEqual((silence["id"], silence["rule"], silence["scope"], silence["reason"],
+                              silence["expires"]),
+                             (1, "unallocated", "Assessment North", "team restructure", None))
+            table = daemon.client("alerts")
+            self.assertIn("team restructure", table.stdout)
+            self.assertIn("until resolved", table.stdout)
+
+            unknown = daemon.client("silence", "nosuchrule", "--reason", "x", "--expires",
+                                    "2099-01-01")
+            self.assertEqual(unknown.returncode, 1)
+            self.assertEqual(unknown.stderr, "casewatch: 'nosuchrule' is not a rule, a source or "
+                                             "a mail recipient\n")
+            past = daemon.client("silence", "unallocated", "--reason", "x", "--expires",
+                                 "2001-01-01")
+            self.assertEqual(past.stderr, "casewatch: expires 2001-01-01 is not in the future\n")
+            usage = daemon.client("silence", "unallocated", "--reason", "x")
+            self.assertEqual(usage.returncode, 2)
+
+            ended = daemon.client("unsilence", "1")
+            self.assertEqual((ended.returncode, ended.stdout), (0, f"silence 1 ended by {user}\n"))
+            again = daemon.client("unsilence", "1")
+            self.assertEqual((again.returncode, again.stderr),
+                             (1, "casewatch: no active silence 1\n"))
+            self.assertEqual(daemon.ask("alerts")["result"], 3)
+
+    def test_the_outbox_commands_answer_without_mail_configured(self):
+        with Daemon() as daemon:
+            empty = daemon.client("outbox")
+            self.assertEqual((empty.returncode, empty.stdout), (0, "the outbox is empty\n"))
+            bad = daemon.client("outbox", "list", "--state", "lost")
+            self.assertEqual(bad.stderr, "casewatch: state 'lost' is not one of pending, sent, "
+                                         "failed, cancelled\n")
+            missing = daemon.client("outbox", "retry", "9")
+            self.assertEqual((missing.returncode, missing.stderr),
+                             (1, "casewatch: no outbox entry 9\n"))
+            missing = daemon.client("outbox", "cancel", "9")
+            self.assertEqual(missing.stderr, "casewatch: no outbox entry 9\n")
 
 
 if __name__ == "__main__":
