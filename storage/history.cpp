@@ -231,9 +231,9 @@ struct History::ExtractWriter::Impl {
     while (query.executeStep()) {
       const SQLite::Column key = query.getColumn(1);
       const std::string_view key_text(key.getText(), static_cast<std::size_t>(key.getBytes()));
-      current.add(key_text, content_hash(key_text),
-                  std::bit_cast<std::uint64_t>(query.getColumn(2).getInt64()),
-                  query.getColumn(0).getInt64());
+      current.load(key_text, content_hash(key_text),
+                   std::bit_cast<std::uint64_t>(query.getColumn(2).getInt64()),
+                   query.getColumn(0).getInt64());
     }
     history.writer_open = true;
   }

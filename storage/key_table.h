@@ -25,6 +25,11 @@ class KeyTable {
   // REQUIRES: `key` is not in the table yet; `key_hash` == content_hash(key).
   void add(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
            std::int64_t row_id);
+  // add() for loading many entries in a row: each is placed in the table a few loads later,
+  // once its slot is in the CPU cache (a 1M-record snapshot loads faster). find() places the
+  // pending ones first. REQUIRES: as for add().
+  void load(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
+            std::int64_t row_id);
   // Makes room for `count` entries (an estimate), so that loading them does not rehash.
   void reserve(std::size_t count);
   // Starts loading the slot where find(..., key_hash) starts, so that a later find() does not
@@ -52,12 +57,16 @@ class KeyTable {
   static std::uint64_t make_slot(std::uint64_t key_hash, std::size_t index) {
     return (key_hash & 0xffffffff00000000ULL) | (index + 1);
   }
+  static constexpr std::size_t kLoadLag = 16;
   void grow();
   void rehash();  // places every entry in slots_ (after resizing it)
+  void place(std::size_t index);
+  void place_pending();
 
   std::vector<Entry> entries_;
   std::string keys_;                  // every key, one after the other
   std::vector<std::uint64_t> slots_;  // open addressing, see make_slot()
+  std::size_t placed_ = 0;            // entries_[0, placed_) are in slots_
 };
 
 }  // namespace storage

@@ -62,3 +62,19 @@ TEST_CASE("keys whose hashes share a slot but differ in the high half are told a
   CHECK(table.find("K7", (8ULL << 32) | low) == nullptr);  // right key, wrong hash
   CHECK(table.find("K50", (50ULL << 32) | low) == nullptr);
 }
+
+TEST_CASE("keys loaded in a row are all found, through growth and mixed with add()", "[storage]") {
+  storage::KeyTable table;
+  const auto hash_of = [](int i) { return static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL; };
+  for (int i = 0; i < 5000; ++i) table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  table.add("extra", hash_of(99999), 0, 99999);
+  for (int i = 5000; i < 5010; ++i) table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  for (int i = 0; i < 5010; ++i) {
+    const auto* entry = table.find("K" + std::to_string(i), hash_of(i));
+    REQUIRE(entry != nullptr);
+    CHECK(entry->row_id == i);
+  }
+  CHECK(table.find("extra", hash_of(99999)) != nullptr);
+  CHECK(table.find("K5010", hash_of(5010)) == nullptr);
+  CHECK(table.entries().size() == 5011);
+}
