@@ -102,46 +102,64 @@ std::size_t BandIndex::index(Date since) const {
   return cutoffs_.size();
 }
 
-void sort_list_keys(std::vector<ListKey>& keys) {
+namespace {
+
+// List places by a counting sort, or nullopt. When the keys were found in key order, key order is
+// the order found (equal keys keep it too), so the list order is a stable sort on (rank, days);
+// days usually span few values (a rule's list covers weeks or months), hence buckets.
+std::optional<std::vector<std::size_t>> counting_places(const std::vector<ListKey>& keys,
+                                                        bool found_in_key_order) {
+  if (!found_in_key_order || keys.empty()) return std::nullopt;
+  int low = keys.front().days;
+  int high = low;
+  for (const ListKey& key : keys) {
+    low = std::min(low, key.days);
+    high = std::max(high, key.days);
+  }
+  const std::int64_t span = std::int64_t{high} - low + 1;
+  if (span > static_cast<std::int64_t>(keys.size()) + 1024) return std::nullopt;
+  // Bucket b holds rank b / span and days high - b % span: most days first within a rank.
+  const auto bucket = [&](const ListKey& key) {
+    return static_cast<std::size_t>(key.rank * span + (high - key.days));
+  };
+  std::vector<std::size_t> starts(static_cast<std::size_t>(2 * span) + 1, 0);
+  for (const ListKey& key : keys) ++starts[bucket(key) + 1];
+  for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+  std::vector<std::size_t> places(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) places[i] = starts[bucket(keys[i])]++;
+  return places;
+}
+
+}  // namespace
+
+std::vector<std::size_t> list_places(const std::vector<ListKey>& keys) {
   const bool found_in_key_order = std::is_sorted(
       keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) { return a.key < b.key; });
+  if (auto places = counting_places(keys, found_in_key_order)) return std::move(*places);
+  std::vector<ListKey> sorted = keys;
   if (found_in_key_order) {
-    // Key order is then the order found (equal keys keep it too), so the list order is a stable
-    // sort on (rank, days): a counting sort, days spanning few values (a rule's list covers
-    // weeks or months, so the span is small next to the number of keys).
-    if (keys.size() < 2) return;
-    int low = keys.front().days;
-    int high = low;
-    for (const ListKey& key : keys) {
-      low = std::min(low, key.days);
-      high = std::max(high, key.days);
-    }
-    const std::int64_t span = std::int64_t{high} - low + 1;
-    if (span <= static_cast<std::int64_t>(keys.size()) + 1024) {
-      // Bucket b holds rank b / span and days high - b % span: most days first within a rank.
-      const auto bucket = [&](const ListKey& key) {
-        return static_cast<std::size_t>(key.rank * span + (high - key.days));
-      };
-      std::vector<std::size_t> starts(static_cast<std::size_t>(2 * span) + 1, 0);
-      for (const ListKey& key : keys) ++starts[bucket(key) + 1];
-      for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
-      std::vector<ListKey> sorted(keys.size());
-      for (const ListKey& key : keys) sorted[starts[bucket(key)]++] = key;
-      keys = std::move(sorted);
-      return;
-    }
-    std::stable_sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
+    std::stable_sort(sorted.begin(), sorted.end(), [](const ListKey& a, const ListKey& b) {
       if (a.rank != b.rank) return a.rank < b.rank;
       return a.days > b.days;
     });
-    return;
+  } else {
+    std::sort(sorted.begin(), sorted.end(), [](const ListKey& a, const ListKey& b) {
+      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.days != b.days) return a.days > b.days;
+      if (a.key != b.key) return a.key < b.key;
+      return a.index < b.index;
+    });
   }
-  std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
-    if (a.rank != b.rank) return a.rank < b.rank;
-    if (a.days != b.days) return a.days > b.days;
-    if (a.key != b.key) return a.key < b.key;
-    return a.index < b.index;
-  });
+  std::vector<std::size_t> places(keys.size());
+  for (std::size_t p = 0; p < sorted.size(); ++p) places[sorted[p].index] = p;
+  return places;
+}
+
+void sort_list_keys(std::vector<ListKey>& keys) {
+  const std::vector<std::size_t> places = list_places(keys);
+  std::vector<ListKey> sorted(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) sorted[places[i]] = keys[i];
+  keys = std::move(sorted);
 }
 
 // Sorts light keys and then moves each Finding into place once (following the permutation's
@@ -155,11 +173,11 @@ void sort_findings(std::vector<Finding>& findings, std::size_t first) {
     const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
     keys.push_back({rank, f.days, f.key, i - first});
   }
-  sort_list_keys(keys);
-  // Position p of the sorted range takes the finding at first + keys[p].index.
-  std::vector<std::size_t> from(keys.size());
-  for (std::size_t p = 0; p < keys.size(); ++p) from[p] = keys[p].index;
+  const std::vector<std::size_t> places = list_places(keys);
   keys.clear();  // its keys view the findings about to move
+  // Position p of the sorted range takes the finding at first + from[p].
+  std::vector<std::size_t> from(places.size());
+  for (std::size_t i = 0; i < places.size(); ++i) from[places[i]] = i;
   Finding* const base = findings.data() + first;
   for (std::size_t start = 0; start < from.size(); ++start) {
     if (from[start] == start) continue;

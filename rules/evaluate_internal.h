@@ -196,8 +196,11 @@ struct ListKey {
   std::string_view key;
   std::size_t index;  // the order found
 };
-// Sorts `keys`, given in the order found (index ascending), into list order. When they were found
-// in key order, as extracts sorted by their key are, no keys are compared.
+// The list position of each key: keys[i] goes to places[i]. REQUIRES: keys[i].index == i (keys
+// in the order found). When they were found in key order, as extracts sorted by their key are,
+// no keys are compared.
+std::vector<std::size_t> list_places(const std::vector<ListKey>& keys);
+// Sorts `keys` into list order. REQUIRES: as list_places.
 void sort_list_keys(std::vector<ListKey>& keys);
 
 // Sorts findings[first..] as evaluate() promises. Each kind's evaluation sorts its own findings.

@@ -112,8 +112,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
   // cheap to sort; a Finding is not), and data problems, which are few.
   struct Listed {
     const Record* record;
-    Date start;
-    Timing timing;
+    Date start;  // its timing is timings.get(start, timing_of)
   };
   std::vector<Listed> listed;
   std::vector<Finding> problems;
@@ -165,34 +164,34 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     }
     if (!timing.state) continue;
     bands.count(timing.band);
-    listed.push_back(Listed{&record, start.date, timing});
+    listed.push_back(Listed{&record, start.date});
   }
 
   // The order sort_findings gives: the listed records (rank 0) before the data problems.
   std::vector<ListKey> keys;
   keys.reserve(listed.size());
   for (std::size_t i = 0; i < listed.size(); ++i) {
-    keys.push_back(ListKey{0, as_of - listed[i].timing.due, listed[i].record->key, i});
+    const Date due = timings.get(listed[i].start, timing_of).due;
+    keys.push_back(ListKey{0, as_of - due, listed[i].record->key, i});
   }
-  sort_list_keys(keys);
   // Each listed record goes straight to its sorted place, the records being read in the order
   // found: reading them in sorted order would jump about memory (a cache miss per field).
-  std::vector<std::size_t> place(listed.size());
-  for (std::size_t p = 0; p < keys.size(); ++p) place[keys[p].index] = p;
-  keys.clear();
+  const std::vector<std::size_t> place = list_places(keys);
+  keys = {};
   const std::size_t first = out.findings.size();
   out.findings.reserve(first + listed.size() + problems.size());
   out.findings.resize(first + listed.size());
   for (std::size_t i = 0; i < listed.size(); ++i) {
     const Listed& entry = listed[i];
+    const Timing timing = timings.get(entry.start, timing_of);
     Finding& finding = out.findings[first + place[i]];
     set_who(finding, rule, *entry.record, who);
-    finding.band = bands.label(entry.timing.band);
-    finding.state = *entry.timing.state;
+    finding.band = bands.label(timing.band);
+    finding.state = *timing.state;
     finding.start = entry.start;
-    finding.due = entry.timing.due;
-    finding.days = as_of - entry.timing.due;
-    finding.working_days = entry.timing.working_days;
+    finding.due = timing.due;
+    finding.days = as_of - timing.due;
+    finding.working_days = timing.working_days;
   }
   const std::size_t first_problem = out.findings.size();
   out.findings.insert(out.findings.end(), std::make_move_iterator(problems.begin()),
