@@ -204,3 +204,77 @@ TEST_CASE("sort_findings orders findings and moves each one intact", "[fast]") {
   rules::internal::sort_findings(findings, 3);
   CHECK(findings == expected);
 }
+
+TEST_CASE("Timescale findings agree with due_date and working_days for any start date", "[fast]") {
+  // Starts from decades before the as-of date (outside the per-day memo) to after it, many
+  // records sharing each start, in a shuffled key order: every listed finding must carry what
+  // the plain functions give, and completions their due dates.
+  rules::Source source;
+  source.name = "assessments";
+  source.key = {"ID"};
+  source.fields = {{"person", {"Child"}}, {"team", {"Team"}},           {"worker", {"Worker"}},
+                   {"type", {"Type"}},    {"started", {"Start"}, true}, {"ended", {"End"}, true}};
+  rules::Rule rule;
+  rule.id = "assessment";
+  rule.kind = rules::RuleKind::kTimescale;
+  rule.source = "assessments";
+  rule.start = "started";
+  rule.end = "ended";
+  rule.limit = rules::Duration{45, rules::Unit::kWorkingDays};
+  rule.earlier_limits = {{d(2010, 4, 1), rules::Duration{7, rules::Unit::kWorkingDays}}};
+  rule.warn = rules::Duration{5, rules::Unit::kWorkingDays};
+  const rules::Calendar calendar({{d(2026, 12, 25), "Christmas Day"},
+                                  {d(2026, 12, 28), "Boxing Day (substitute day)"},
+                                  {d(1995, 5, 8), "VE Day"}});
+  const Date as_of = d(2026, 11, 16);
+  std::mt19937 random(45);
+  std::vector<rules::Record> records;
+  for (int i = 0; i < 6000; ++i) {
+    const int back =
+        i % 3 == 0 ? static_cast<int>(random() % 12000) : static_cast<int>(random() % 120);
+    const Date start = as_of - back + (i % 50 == 0 ? 400 : 0);
+    const bool done = i % 7 == 0;
+    records.push_back(
+        rules::Record{"K" + std::to_string(random() % 100000) + "-" + std::to_string(i),
+                      {"P" + std::to_string(i), "Team", "Worker", "Single", start.iso(),
+                       done ? (start + 70).iso() : ""}});
+  }
+  rules::RuleSet set;
+  set.sources = {source};
+  set.rules = {rule};
+  std::map<std::string, rules::SourceData, std::less<>> sources;
+  sources["assessments"] = rules::SourceData{&set.sources[0], as_of, &records, {}};
+  const rules::Evaluation out = rules::evaluate(set, calendar, sources);
+
+  const auto limit_for = [&](Date start) {
+    return start < d(2010, 4, 1) ? rule.earlier_limits[0].limit : rule.limit;
+  };
+  int listed = 0;
+  for (const auto& finding : out.findings) {
+    if (finding.state == rules::State::kDataProblem) {
+      CHECK(finding.detail.find("is after the extract date") != std::string::npos);
+      continue;
+    }
+    ++listed;
+    REQUIRE(finding.start);
+    const Date due = rules::due_date(*finding.start, limit_for(*finding.start), calendar);
+    CHECK(finding.due == due);
+    CHECK(finding.days == as_of - due);
+    CHECK(finding.working_days == calendar.working_days(*finding.start, as_of));
+  }
+  CHECK(listed > 2000);
+  CHECK(out.completions.size() > 500);
+  for (const auto& completion : out.completions) {
+    CHECK(completion.due ==
+          rules::due_date(completion.start, limit_for(completion.start), calendar));
+  }
+  // The list order: most overdue first, ties by key.
+  for (std::size_t i = 1; i < out.findings.size(); ++i) {
+    const auto& a = out.findings[i - 1];
+    const auto& b = out.findings[i];
+    const int rank_a = a.state == rules::State::kDataProblem ? 1 : 0;
+    const int rank_b = b.state == rules::State::kDataProblem ? 1 : 0;
+    CHECK((rank_a < rank_b ||
+           (rank_a == rank_b && (a.days > b.days || (a.days == b.days && a.key < b.key)))));
+  }
+}
