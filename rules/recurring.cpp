@@ -37,6 +37,14 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
     latest_event_field = source.field_index(rule.event);
   }
   const std::size_t last_interval = rule.schedule.size() - 1;
+  // Due dates and states per schedule interval and base date, working days per start date:
+  // computed once per distinct date (many records share them).
+  struct Due {
+    Date due;
+    std::optional<State> state;
+  };
+  std::vector<DayMemo<Due>> dues(rule.schedule.size(), DayMemo<Due>(as_of));
+  DayMemo<int> working_days(as_of);
 
   for (const Record& record : *data.records) {
     if (!where.passes(record)) continue;
@@ -90,8 +98,14 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
       interval = last_interval;
       assumed = true;
     }
-    const Date due = due_date(base, rule.schedule[interval], calendar, count_start_day);
-    const auto state = open_state(due, as_of, rule.warn, calendar);
+    const Due next = dues[interval].get(base, [&](Date from) {
+      Due d;
+      d.due = due_date(from, rule.schedule[interval], calendar, count_start_day);
+      d.state = open_state(d.due, as_of, rule.warn, calendar);
+      return d;
+    });
+    const Date due = next.due;
+    const auto state = next.state;
     if (!state) continue;
     const std::size_t band = bands.index(start.date, due);
     bands.count(band);
@@ -102,7 +116,8 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
     finding.due = due;
     finding.end = last_event;
     finding.days = as_of - due;
-    finding.working_days = calendar.working_days(start.date, as_of);
+    finding.working_days =
+        working_days.get(start.date, [&](Date from) { return calendar.working_days(from, as_of); });
     finding.assumed_interval = assumed;
     out.findings.push_back(std::move(finding));
   }
