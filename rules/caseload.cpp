@@ -1,12 +1,61 @@
 // The caseload rule (DESIGN.md "Caseload"): open, allocated records per worker; a worker with more
 // than max_cases is listed.
 #include <algorithm>
+#include <cstdint>
 #include <string>
-#include <unordered_map>
 
 #include "rules/evaluate_internal.h"
 
 namespace rules::internal {
+namespace {
+
+// A worker's open cases, and how many of them each team holds (a worker has few teams).
+struct Load {
+  int cases = 0;
+  std::vector<std::pair<std::string_view, int>> teams;
+};
+
+// Loads by worker name: open addressing over a power-of-two table, the names viewing the records.
+// An extract names a few hundred workers and a million records look them up.
+class LoadTable {
+ public:
+  Load& operator[](std::string_view name) {
+    if (2 * (entries_.size() + 1) > slots_.size()) grow();
+    std::size_t slot = hash(name) & (slots_.size() - 1);
+    while (slots_[slot] != kEmpty) {
+      auto& entry = entries_[slots_[slot]];
+      if (entry.first == name) return entry.second;
+      slot = (slot + 1) & (slots_.size() - 1);
+    }
+    slots_[slot] = static_cast<std::uint32_t>(entries_.size());
+    return entries_.emplace_back(name, Load{}).second;
+  }
+  std::size_t size() const { return entries_.size(); }
+  const std::vector<std::pair<std::string_view, Load>>& entries() const { return entries_; }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+  static std::size_t hash(std::string_view name) {  // FNV-1a
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : name) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  void grow() {
+    slots_.assign(std::max<std::size_t>(64, 2 * slots_.size()), kEmpty);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      std::size_t slot = hash(entries_[i].first) & (slots_.size() - 1);
+      while (slots_[slot] != kEmpty) slot = (slot + 1) & (slots_.size() - 1);
+      slots_[slot] = static_cast<std::uint32_t>(i);
+    }
+  }
+  std::vector<std::uint32_t> slots_;
+  std::vector<std::pair<std::string_view, Load>> entries_;
+};
+
+}  // namespace
 
 void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out) {
   const Source& source = *data.source;
@@ -14,12 +63,8 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
   const CaseFields fields(source);
   const Where where(rule, source);
   const CaseMatchers matchers(rule);
-  struct Load {
-    int cases = 0;
-    std::vector<std::pair<std::string_view, int>> teams;  // a worker has few teams
-  };
   const std::size_t first_finding = out.findings.size();
-  std::unordered_map<std::string_view, Load> loads;
+  LoadTable loads;
   for (const Record& record : *data.records) {
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = trim(field_text(record, fields.worker));
@@ -42,7 +87,7 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
 
   std::vector<Caseload> caseloads;
   caseloads.reserve(loads.size());
-  for (const auto& [worker, load] : loads) {
+  for (const auto& [worker, load] : loads.entries()) {
     // The worker's most frequent team; ties go to the team named first alphabetically.
     std::string_view team;
     int most = 0;

@@ -278,3 +278,43 @@ TEST_CASE("Timescale findings agree with due_date and working_days for any start
            (rank_a == rank_b && (a.days > b.days || (a.days == b.days && a.key < b.key)))));
   }
 }
+
+TEST_CASE("Caseloads of hundreds of workers match a plain count", "[fast]") {
+  rules::Source source;
+  source.name = "cases";
+  source.fields = {{"team", {"Team"}}, {"worker", {"Worker"}}};
+  rules::Rule rule;
+  rule.id = "caseload";
+  rule.kind = rules::RuleKind::kCaseload;
+  rule.source = "cases";
+  rule.max_cases = 40;
+  rules::RuleSet set;
+  set.sources = {source};
+  set.rules = {rule};
+  std::mt19937 random(900);
+  std::vector<rules::Record> records;
+  std::map<std::string, int> expected;  // worker -> cases
+  for (int i = 0; i < 30000; ++i) {
+    const int worker = static_cast<int>(random() % 700);
+    const std::string name = "Worker " + std::to_string(worker);
+    const std::string team = "Team " + std::to_string(worker % 9);
+    records.push_back(rules::Record{std::to_string(i), {team, " " + name}});
+    ++expected[name];
+  }
+  std::map<std::string, rules::SourceData, std::less<>> sources;
+  sources["cases"] = rules::SourceData{&set.sources[0], d(2026, 11, 16), &records, {}};
+  const auto evaluation = rules::evaluate(set, rules::Calendar(), sources);
+
+  REQUIRE(evaluation.caseloads.size() == expected.size());
+  std::size_t i = 0;
+  int over = 0;
+  for (const auto& [worker, cases] : expected) {  // both in worker order
+    const auto& caseload = evaluation.caseloads[i++];
+    CHECK(caseload.worker == worker);
+    CHECK(caseload.cases == cases);
+    CHECK(caseload.team == "Team " + std::to_string(std::stoi(worker.substr(7)) % 9));
+    if (cases > rule.max_cases) ++over;
+  }
+  CHECK(over > 0);
+  CHECK(evaluation.findings.size() == static_cast<std::size_t>(over));
+}
