@@ -7,9 +7,15 @@
 namespace storage {
 
 std::string encode_values(const std::vector<std::string>& values) {
+  std::string out;
+  encode_values(values, out);
+  return out;
+}
+
+void encode_values(const std::vector<std::string>& values, std::string& out) {
   std::size_t size = 0;
   for (const auto& value : values) size += value.size() + 2;
-  std::string out;
+  out.clear();
   out.reserve(size);
   for (const auto& value : values) {
     std::size_t length = value.size();
@@ -20,7 +26,6 @@ std::string encode_values(const std::vector<std::string>& values) {
     out.push_back(static_cast<char>(length));
     out.append(value);
   }
-  return out;
 }
 
 std::vector<std::string> decode_values(const void* data, std::size_t size) {

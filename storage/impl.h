@@ -31,6 +31,7 @@ struct History::Impl {
 // Record values <-> the compact blob stored in records.data: each value as a varint length
 // followed by its bytes.
 std::string encode_values(const std::vector<std::string>& values);
+void encode_values(const std::vector<std::string>& values, std::string& out);  // reuses `out`
 std::vector<std::string> decode_values(const void* data, std::size_t size);
 // A 64-bit FNV-1a hash of `bytes`, stable across builds (it is stored).
 std::uint64_t content_hash(std::string_view bytes);

@@ -131,6 +131,17 @@ struct Silence {
   bool ended = false;           // expired, or its alerts resolved
 };
 
+// A record encoded as the extract writer stores it. Preparing is a good part of the writer's own
+// work per record and needs no database, so a caller may prepare records on another thread.
+struct PreparedRecord {
+  std::string key;
+  std::string data;                // the values, encoded
+  std::uint64_t key_hash = 0;      // of key
+  std::uint64_t content_hash = 0;  // of data
+};
+// Fills `out` from `record`, reusing its buffers. Thread-safe (touches only its arguments).
+void prepare_record(const rules::Record& record, PreparedRecord& out);
+
 class History {
  public:
   // Opens (creating it 0640 when absent) and migrates the database. ":memory:" is accepted.
@@ -155,6 +166,8 @@ class History {
     void add(const rules::Record& record);
     // add() for each record in turn; faster for many (the snapshot lookups overlap).
     void add(std::span<const rules::Record> records);
+    // The same for records prepared with prepare_record().
+    void add(std::span<const PreparedRecord> records);
     void add_problem(const rules::Problem& problem);
     // Sets the extract's content hash when it was not known at begin_extract (the caller
     // hashes the file while it is read). Until then the extract's hash is info.sha256.

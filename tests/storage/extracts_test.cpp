@@ -298,3 +298,42 @@ TEST_CASE("a key repeated within a batch makes commit refuse", "[storage][extrac
   writer.add(std::span<const rules::Record>(records));
   CHECK_THROWS_AS(writer.commit(2), std::logic_error);
 }
+
+TEST_CASE("records prepared apart are stored as when added plainly", "[storage][extract]") {
+  storage::History plain(":memory:");
+  storage::History prepared(":memory:");
+  std::vector<rules::Record> first;
+  for (int i = 0; i < 50; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  std::vector<rules::Record> second = first;
+  second[7] = case_record("C7", "J Smith", "2026-11-08", "Closed");
+  second.erase(second.begin() + 20);  // C20 vanishes
+  ingest(plain, "cases", date(2026, 11, 2), first);
+  ingest(plain, "cases", date(2026, 11, 9), second);
+  for (const auto* records : {&first, &second}) {
+    const auto as_of = records == &first ? date(2026, 11, 2) : date(2026, 11, 9);
+    std::vector<storage::PreparedRecord> ready(records->size());
+    for (std::size_t i = 0; i < records->size(); ++i) {
+      storage::prepare_record((*records)[i], ready[i]);
+    }
+    auto writer = prepared.begin_extract(extract_info("cases", as_of, "sha-" + as_of.iso()));
+    writer.add(std::span<const storage::PreparedRecord>(ready));
+    writer.commit(records->size());
+  }
+  CHECK(prepared.current_records("cases") == plain.current_records("cases"));
+  CHECK(prepared.record_history("cases", "C7").size() == 2);
+  CHECK(prepared.record_on("cases", "C7", date(2026, 11, 9)) ==
+        case_record("C7", "J Smith", "2026-11-08", "Closed"));
+  CHECK(prepared.record_history("cases", "C20").at(0).valid_to == date(2026, 11, 9));
+}
+
+TEST_CASE("a prepared record reuses its buffers and matches a fresh one", "[storage][extract]") {
+  storage::PreparedRecord reused;
+  storage::prepare_record(case_record("C1", "A long worker name to grow the buffer"), reused);
+  storage::prepare_record(case_record("C2", "B"), reused);
+  storage::PreparedRecord fresh;
+  storage::prepare_record(case_record("C2", "B"), fresh);
+  CHECK(reused.key == fresh.key);
+  CHECK(reused.data == fresh.data);
+  CHECK(reused.key_hash == fresh.key_hash);
+  CHECK(reused.content_hash == fresh.content_hash);
+}
