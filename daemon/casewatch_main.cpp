@@ -30,7 +30,8 @@ constexpr int kExitNoPermission = 77;  // EX_NOPERM
 constexpr std::string_view kUsage = R"(usage: casewatch [--socket PATH] [--json] COMMAND
 commands:
   status
-  findings [--rule R] [--team T] [--band B] [--status new|carried]
+  findings [--rule R] [--team T] [--band B] [--status new|carried] [--offset N] [--limit N]
+           (1000 findings a page unless --limit, at most 10000)
   case KEY
   review [--week 2026-W47] [--format text|html|csv]
   note RULE KEY TEXT
@@ -66,7 +67,8 @@ Invocation parse_arguments(int argc, char* argv[]) {
   };
   // Options valid for the current command, e.g. {"--rule", "rule"}.
   const std::vector<std::pair<std::string_view, std::string_view>> findings_options = {
-      {"--rule", "rule"}, {"--team", "team"}, {"--band", "band"}, {"--status", "status"}};
+      {"--rule", "rule"},     {"--team", "team"},     {"--band", "band"},
+      {"--status", "status"}, {"--offset", "offset"}, {"--limit", "limit"}};
   const std::vector<std::pair<std::string_view, std::string_view>> review_options = {
       {"--week", "week"}, {"--format", "format"}};
   const std::vector<std::pair<std::string_view, std::string_view>> silence_options = {

@@ -615,6 +615,13 @@ class Daemon {
                       : std::string("delivering mail"));
     asio::post(pool_, [this, settings = settings_, job] {
       JobResult result = run_job(*settings, job, stop_requested_);
+      // The loop needs only the counts: the findings lists are freed here, not on the loop.
+      if (result.cycle) {
+        for (auto& outcome : result.cycle->outcomes) {
+          outcome.open = {};
+          outcome.resolved = {};
+        }
+      }
       asio::post(io_, [this, job, result = std::move(result)]() mutable {
         job_done(job, std::move(result));
       });
@@ -881,6 +888,8 @@ class Daemon {
   }
 
   void set_findings(std::shared_ptr<OpenFindings> findings) {
+    // The old snapshot (tens of thousands of findings) is freed on the pool, after any job.
+    if (findings_) asio::post(pool_, [old = std::move(findings_)] {});
     findings_ = std::move(findings);
     findings_cache_.clear();
   }
