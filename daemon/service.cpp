@@ -65,6 +65,14 @@ std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file
   settings->config = config::load_config(file);
   settings->calendar = config::load_calendar(settings->config);
   settings->zone = find_zone(settings->config.service.timezone);
+  {
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto local =
+        date::floor<date::days>(date::make_zoned(settings->zone, now).get_local_time());
+    warn_if_calendar_ends_soon(
+        settings->calendar,
+        rules::Date::from_days(static_cast<std::int32_t>(local.time_since_epoch().count())));
+  }
   const auto& review = settings->config.review;
   settings->review = WeeklySchedule{review.weekday, TimeOfDay{review.hour, review.minute}};
   for (const auto& fetch : settings->config.fetches) {
@@ -176,6 +184,9 @@ struct Job {
   enum class Kind { kCycle, kReview, kDeliver };
   Kind kind = Kind::kCycle;
   DueReview review;  // kReview only
+  // kCycle: the inbox files found ready (settled or renamed in) when the cycle was asked for;
+  // a file that arrives later waits for the next cycle. nullopt = every waiting file (run-now).
+  std::optional<std::set<std::filesystem::path>> ready;
 };
 
 struct JobResult {
@@ -223,7 +234,10 @@ JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bo
     storage::History history(settings.config.service.database_file());
     Engine engine(settings.config, settings.calendar, history);
     if (job.kind == Job::Kind::kCycle) {
-      result.cycle = engine.run_cycle([&stop] { return stop.load(); });
+      result.cycle = engine.run_cycle([&stop] { return stop.load(); },
+                                      [&job](const std::filesystem::path& file) {
+                                        return !job.ready || job.ready->contains(file);
+                                      });
       if (!stop.load()) alert_cycle(engine, result);
       result.findings = load_open_findings(settings.config, history);
     } else if (job.kind == Job::Kind::kReview) {
@@ -312,9 +326,13 @@ class Daemon {
                                                settings_->config.rules.sources)) {
             out.push_back(std::move(file.path));
           }
+          checked_ = out;  // what the watch is about to judge ready or not
           return out;
         },
-        [this] { request_cycle(); });
+        [this] {
+          // Exactly the files the watch found ready: one written after its check waits.
+          request_cycle(std::set<std::filesystem::path>(checked_.begin(), checked_.end()));
+        });
     inbox_->start();
     if (const auto interval = watchdog_interval()) arm_watchdog(*interval);
     notify_ready();
@@ -437,10 +455,11 @@ class Daemon {
           audit_history_ =
               std::make_unique<storage::History>(settings->config.service.database_file());
         }
-        for (; written < batch.size(); ++written) {
-          const auto& e = batch[written];
-          audit_history_->audit(e.uid, e.command, e.result, e.at);
-        }
+        std::vector<storage::History::AuditEntry> entries;
+        entries.reserve(batch.size());
+        for (const auto& e : batch) entries.push_back({e.uid, e.command, e.result, e.at});
+        audit_history_->audit(entries);  // one transaction: all written or none
+        written = batch.size();
       } catch (const std::exception& e) {
         spdlog::error("cannot write {} audit entries (kept, tried again): {}",
                       batch.size() - written, e.what());
@@ -589,11 +608,20 @@ class Daemon {
     }
   }
 
-  void request_cycle() {
+  // Queues an ingest cycle for `ready` files (nullopt: all), merged into one already queued.
+  void request_cycle(std::optional<std::set<std::filesystem::path>> ready = std::nullopt) {
     if (stopping_) return;
-    const bool queued = std::any_of(queue_.begin(), queue_.end(),
-                                    [](const Job& job) { return job.kind == Job::Kind::kCycle; });
-    if (!queued) enqueue(Job{Job::Kind::kCycle, {}});
+    for (auto& job : queue_) {
+      if (job.kind != Job::Kind::kCycle) continue;
+      if (!ready) {
+        job.ready.reset();
+      } else if (job.ready) {
+        job.ready->insert(ready->begin(), ready->end());
+      }
+      return;
+    }
+    Job job{Job::Kind::kCycle, {}, std::move(ready)};
+    enqueue(std::move(job));
   }
 
   void enqueue(Job job) {
@@ -1173,6 +1201,7 @@ class Daemon {
   AccessPolicy policy_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<InboxWatch> inbox_;
+  std::vector<std::filesystem::path> checked_;  // the inbox files the watch last judged
   StatusSnapshot status_;
   std::deque<Job> queue_;
   std::deque<AuditEntry> audit_;

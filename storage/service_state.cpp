@@ -13,6 +13,21 @@ void History::audit(std::int64_t uid, std::string_view command, int result, std:
   insert.exec();
 }
 
+void History::audit(const std::vector<AuditEntry>& entries) {
+  SQLite::Transaction transaction(impl_->db);
+  SQLite::Statement insert(impl_->db,
+                           "INSERT INTO audit (uid, command, result, at) VALUES (?, ?, ?, ?)");
+  for (const auto& entry : entries) {
+    insert.bind(1, entry.uid);
+    insert.bind(2, entry.command);
+    insert.bind(3, entry.result);
+    insert.bind(4, entry.at);
+    insert.exec();
+    insert.reset();
+  }
+  transaction.commit();
+}
+
 std::vector<History::AuditEntry> History::audit_log(std::size_t limit) const {
   SQLite::Statement query(impl_->db,
                           "SELECT uid, command, result, at FROM audit ORDER BY id DESC LIMIT ?");

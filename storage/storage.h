@@ -244,6 +244,8 @@ class History {
     std::string at;
   };
   std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
+  // Writes `entries` in one transaction (all or none).
+  void audit(const std::vector<AuditEntry>& entries);
 
   // Weekly review runs: the ISO week ("2026-W47") of the last review produced, so that a review
   // missed while the service was down is produced once at start-up and never twice.

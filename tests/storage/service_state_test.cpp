@@ -36,3 +36,15 @@ TEST_CASE("settings are stored and replaced by name", "[storage][service]") {
   history.set_setting("last_fetch", "failed: timeout");
   CHECK(history.setting("last_fetch") == "failed: timeout");
 }
+
+TEST_CASE("a batch of audit entries is written in one go, in order", "[storage][service]") {
+  storage::History history(":memory:");
+  history.audit({{1001, "status", 0, "2026-11-22T09:30:00Z"},
+                 {1002, "findings", 0, "2026-11-22T09:30:01Z"},
+                 {0, "shutdown", 0, "2026-11-22T09:30:02Z"}});
+  const auto log = history.audit_log(10);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].command == "shutdown");
+  CHECK(log[1].uid == 1002);
+  CHECK(log[2].at == "2026-11-22T09:30:00Z");
+}
