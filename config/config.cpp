@@ -740,6 +740,7 @@ void read_mail(Table& t, const fs::path& base, MailConfig& mail) {
             "names, or in the systemd credential smtp-password");
   }
   if (auto v = t.string("password_file")) mail.password_file = resolve(base, *v);
+  if (auto v = t.string("ca_file")) mail.ca_file = resolve(base, *v);
   if (auto v = t.strings("allowed_domains")) {
     for (const auto& domain : *v) mail.allowed_domains.push_back(lower(domain));
   }

@@ -77,6 +77,7 @@ struct MailConfig {
   std::string from;
   std::string username;
   std::filesystem::path password_file;  // or the systemd credential "smtp-password"
+  std::filesystem::path ca_file;        // PEM CA certificates to trust; empty = the system store
   std::vector<std::string> allowed_domains;
   std::chrono::hours repeat_interval{24};  // alerts still firing are re-sent this often
   bool send_resolved = true;

@@ -116,6 +116,7 @@ SmtpOptions smtp_options(const config::MailConfig& mail, const char* credentials
   options.server = mail.server;
   options.tls = mail.tls;
   options.username = mail.username;
+  options.ca_file = mail.ca_file;
   if (auto password = read_smtp_password(mail, credentials_directory)) {
     options.password = std::move(*password);
   }

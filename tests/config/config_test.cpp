@@ -189,7 +189,8 @@ TEST_CASE("relative paths resolve against the config file's folder", "[config]")
                                   "[mail]\n"
                                   "server = \"smtp://127.0.0.1:25\"\n"
                                   "from = \"casewatch@example.gov.uk\"\n"
-                                  "password_file = \"secrets/smtp\"\n");
+                                  "password_file = \"secrets/smtp\"\n"
+                                  "ca_file = \"council-ca.pem\"\n");
 
   const config::Config config = config::load_config(file);
 
@@ -198,6 +199,7 @@ TEST_CASE("relative paths resolve against the config file's folder", "[config]")
   CHECK(config.service.holidays_file == "/usr/share/casewatch/holidays.csv");
   CHECK(config.service.database_file() == dir.path() / "etc" / "state" / "casewatch.db");
   CHECK(config.mail.password_file == dir.path() / "etc" / "secrets" / "smtp");
+  CHECK(config.mail.ca_file == dir.path() / "etc" / "council-ca.pem");
 }
 
 TEST_CASE("a missing config file is a ConfigError naming it", "[config]") {

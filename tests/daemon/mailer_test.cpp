@@ -307,3 +307,18 @@ TEST_CASE("the SMTP password comes from the named file, else the systemd credent
   CHECK_THROWS_WITH(service::read_smtp_password(mail, nullptr),
                     "cannot read the SMTP password file " + (dir / "missing").string());
 }
+
+TEST_CASE("smtp_options carries the server, TLS mode, user and CA file from the mail settings",
+          "[daemon][mail]") {
+  config::MailConfig mail;
+  mail.server = "smtp://mail.example.gov.uk:587";
+  mail.tls = config::TlsMode::kStartTls;
+  mail.username = "casewatch";
+  mail.ca_file = "/etc/casewatch/council-ca.pem";
+  const auto options = service::smtp_options(mail, nullptr);
+  CHECK(options.server == "smtp://mail.example.gov.uk:587");
+  CHECK(options.tls == config::TlsMode::kStartTls);
+  CHECK(options.username == "casewatch");
+  CHECK(options.password.empty());
+  CHECK(options.ca_file == "/etc/casewatch/council-ca.pem");
+}
