@@ -262,7 +262,10 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
         outcome.moved_to.parent_path() / (outcome.moved_to.filename().string() + ".reason.txt"),
         reason_text(info, why, problems));
     outcome.problems = std::move(problems);
-    spdlog::warn("{} ({}): {} — moved to {}", info.file, to_string(status), why,
+    // The reason may quote a case key or a value from the file: it goes to the reason file
+    // (0640), never to the log.
+    spdlog::warn("{}: {} ({} rows, {} problems); moved to {} with the reason beside it",
+                 info.file, to_string(status), info.rows, info.problems,
                  outcome.moved_to.string());
     return outcome;
   };
