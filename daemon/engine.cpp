@@ -264,9 +264,8 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
     outcome.problems = std::move(problems);
     // The reason may quote a case key or a value from the file: it goes to the reason file
     // (0640), never to the log.
-    spdlog::warn("{}: {} ({} rows, {} problems); moved to {} with the reason beside it",
-                 info.file, to_string(status), info.rows, info.problems,
-                 outcome.moved_to.string());
+    spdlog::warn("{}: {} ({} rows, {} problems); moved to {} with the reason beside it", info.file,
+                 to_string(status), info.rows, info.problems, outcome.moved_to.string());
     return outcome;
   };
 

@@ -38,20 +38,6 @@ report::Review only_rules(report::Review review, const std::vector<std::string>&
 
 }  // namespace
 
-std::string_view to_string(OutboxState state) {
-  switch (state) {
-    case OutboxState::kPending:
-      return "pending";
-    case OutboxState::kSent:
-      return "sent";
-    case OutboxState::kFailed:
-      return "failed";
-    case OutboxState::kCancelled:
-      return "cancelled";
-  }
-  return "unknown";
-}
-
 std::chrono::seconds retry_delay(int failed_attempts, const BackoffPolicy& policy) {
   std::chrono::seconds delay = policy.first;
   for (int i = 1; i < failed_attempts && delay < policy.longest; ++i) delay *= 2;

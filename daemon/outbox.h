@@ -35,7 +35,7 @@ namespace service {
 using Time = storage::Time;
 using OutboxState = storage::OutboxState;
 using OutboxEntry = storage::OutboxEntry;
-std::string_view to_string(OutboxState state);  // "pending", "sent", "failed", "cancelled"
+using storage::to_string;  // to_string(OutboxState): "pending", "sent", "failed", "cancelled"
 
 // The retry schedule. Defaults: 5 min, doubling (10, 20, 40 min) up to 1 h; given up after 5
 // days.

@@ -6,9 +6,7 @@
 #include "storage/mail_store.h"
 
 namespace storage {
-namespace {
-
-std::string_view state_name(OutboxState state) {
+std::string_view to_string(OutboxState state) {
   switch (state) {
     case OutboxState::kPending:
       return "pending";
@@ -19,8 +17,10 @@ std::string_view state_name(OutboxState state) {
     case OutboxState::kCancelled:
       return "cancelled";
   }
-  return "pending";
+  return "unknown";
 }
+
+namespace {
 
 OutboxState parse_state(const std::string& name) {
   if (name == "sent") return OutboxState::kSent;
@@ -113,7 +113,7 @@ std::vector<OutboxEntry> History::outbox(std::optional<OutboxState> state, std::
   SQLite::Statement q(impl_->db, std::string("SELECT ") + kColumns +
                                      ", bytes FROM outbox WHERE (?1 IS NULL OR state = ?1) "
                                      "ORDER BY id DESC LIMIT ?2");
-  if (state) q.bind(1, std::string(state_name(*state)));
+  if (state) q.bind(1, std::string(to_string(*state)));
   q.bind(2, static_cast<std::int64_t>(limit));
   std::vector<OutboxEntry> out;
   while (q.executeStep()) out.push_back(read_entry(q, with_bytes));
@@ -132,7 +132,7 @@ void History::update_outbox(const OutboxEntry& e) {
   SQLite::Statement update(impl_->db,
                            "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, "
                            "deadline = ?, last_error = ?, sent_at = ? WHERE id = ?");
-  update.bind(1, std::string(state_name(e.state)));
+  update.bind(1, std::string(to_string(e.state)));
   update.bind(2, e.attempts);
   update.bind(3, format_utc(e.next_attempt));
   update.bind(4, format_utc(e.deadline));

@@ -66,6 +66,7 @@ enum class OutboxState {
   kFailed,     // a permanent failure, or given up after the deadline: an operator must look
   kCancelled,  // an operator cancelled it (`casewatch outbox cancel`)
 };
+std::string_view to_string(OutboxState state);  // "pending", "sent", "failed", "cancelled"
 
 // One message for one recipient, queued before anyone tries to send it.
 struct OutboxEntry {
