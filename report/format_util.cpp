@@ -183,6 +183,18 @@ bool is_data_problem(const rules::Finding& finding) {
   return finding.state == rules::State::kUntrusted || finding.state == rules::State::kDataProblem;
 }
 
+ListCounts count_list(const std::vector<TeamGroup>& groups) {
+  ListCounts counts;
+  for (const auto& group : groups) {
+    for (const auto* item : group.items) {
+      ++counts.listed;
+      if (item->status == rules::FindingStatus::kNew) ++counts.fresh;
+      if (item->silenced) ++counts.silenced;
+    }
+  }
+  return counts;
+}
+
 std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& open) {
   std::vector<TeamGroup> groups;
   for (const auto& item : open) {

@@ -51,6 +51,14 @@ struct TeamGroup {
 };
 std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& open);
 
+// How many items the groups list, how many are NEW and how many silenced.
+struct ListCounts {
+  std::size_t listed = 0;
+  std::size_t fresh = 0;
+  std::size_t silenced = 0;
+};
+ListCounts count_list(const std::vector<TeamGroup>& groups);
+
 // The data-cleansing items, in key order.
 std::vector<const rules::TrackedFinding*> data_problems(
     const std::vector<rules::TrackedFinding>& open);

@@ -166,16 +166,7 @@ void add_review_list(std::string& out, const RuleSection& section) {
                        esc(long_date(*section.previous_review)));
   }
   const auto groups = detail::group_by_team(section.open);
-  std::size_t listed = 0;
-  std::size_t fresh = 0;
-  std::size_t silenced = 0;
-  for (const auto& group : groups) {
-    for (const auto* item : group.items) {
-      ++listed;
-      if (item->status == rules::FindingStatus::kNew) ++fresh;
-      if (item->silenced) ++silenced;
-    }
-  }
+  const auto [listed, fresh, silenced] = detail::count_list(groups);
   if (listed == 0) {
     out +=
         fmt::format("<p style=\"{}\">{}</p>", kNothingStyle, esc(detail::nothing_this_week(rule)));
