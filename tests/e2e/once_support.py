@@ -19,18 +19,9 @@ HOLIDAYS = SOURCE_DIR / "data" / "bank-holidays-england-and-wales.csv"
 CASE_HEADER = ("Case ID,Child ID,Allocated Team,Allocated Worker,Referral Date,Closure Date,"
                "Case Status,Allocation Start,Allocation End")
 
-CASES_CONFIG = """
-[service]
-state_dir = "state"
-socket = "state/control.sock"
-holidays_file = "{holidays}"
-
-[[source]]
-name = "cases"
-files = "cases*.csv"
-key = ["Case ID"]
-date_formats = ["%d/%m/%Y", "%Y-%m-%d"]
-max_bad_rows = "20%"
+# The example `cases` source's fields and the unallocated rule, shared by the end-to-end
+# configurations (it ends with the [[rule]] table, so rule keys may follow it).
+CASES_FIELDS_AND_RULE = """
 [source.fields]
 person = "Child ID"
 team = "Allocated Team"
@@ -48,6 +39,20 @@ source = "cases"
 open_values = ["Open"]
 over_days = 28
 """
+
+CASES_CONFIG = """
+[service]
+state_dir = "state"
+socket = "state/control.sock"
+holidays_file = "{holidays}"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+date_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+max_bad_rows = "20%"
+""" + CASES_FIELDS_AND_RULE
 
 
 def peer_file(relative):

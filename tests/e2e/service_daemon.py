@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 import time
 
+from once_support import CASES_FIELDS_AND_RULE
+
 BUILD_DIR = os.environ.get("CASEWATCH_BUILD_DIR", "")
 SOURCE_DIR = os.environ.get(
     "CASEWATCH_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -38,23 +40,7 @@ files = "cases*.csv"
 key = "Case ID"
 date_formats = ["%d/%m/%Y", "%Y-%m-%d"]
 max_bad_rows = "5%"
-[source.fields]
-person = "Child ID"
-team = "Allocated Team"
-worker = ["Allocated Worker", "Social Worker"]
-opened = "Referral Date"
-closed = "Closure Date"
-status = "Case Status"
-allocation_start = "Allocation Start"
-allocation_end = "Allocation End"
-
-[[rule]]
-id = "unallocated"
-kind = "unallocated"
-source = "cases"
-open_values = ["Open"]
-over_days = 28
-"""
+""" + CASES_FIELDS_AND_RULE  # no braces in it: safe to .format()
 
 
 def binaries_missing():
