@@ -64,7 +64,67 @@ bool CsvTokenizer::refill() {
   }
   pos_ = block.data();
   end_ = block.data() + block.size();
+  ++block_;
   return true;
+}
+
+bool CsvTokenizer::peek_raw(RawRow& raw) {
+  for (;;) {
+    if (gave_up_ || (pos_ == end_ && !refill())) {
+      return false;
+    }
+    const char* const start = pos_;
+    const char* scan = start;
+    std::size_t quotes = 0;
+    std::size_t newlines = 0;
+    const char* lf = nullptr;
+    for (;;) {
+      lf = static_cast<const char*>(std::memchr(scan, '\n', static_cast<std::size_t>(end_ - scan)));
+      if (lf == nullptr) {
+        return false;
+      }
+      for (const char* q = scan;
+           (q = static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(lf - q)))) !=
+           nullptr;
+           ++q) {
+        ++quotes;
+      }
+      if (quotes % 2 == 0) {
+        break;
+      }
+      ++newlines;
+      scan = lf + 1;
+    }
+    const char* stop = lf;
+    if (stop != start && stop[-1] == '\r') {
+      --stop;
+    }
+    const auto size = static_cast<std::size_t>(stop - start);
+    if (size > max_row_bytes_) {
+      return false;
+    }
+    const char* p = start;
+    while (p != stop && (*p == ',' || *p == ' ' || *p == '\t')) {
+      ++p;
+    }
+    if (p == stop) {
+      // A blank row: it has no quotes, so no LF inside.
+      pos_ = lf + 1;
+      ++line_;
+      continue;
+    }
+    raw.bytes = std::string_view(start, size);
+    raw.line = line_;
+    raw.newlines = newlines;
+    raw.after = lf + 1;
+    raw.block = block_;
+    return true;
+  }
+}
+
+void CsvTokenizer::skip_raw(const RawRow& raw) {
+  pos_ = raw.after;
+  line_ += raw.newlines + 1;
 }
 
 bool CsvTokenizer::next(CsvRow& row) {

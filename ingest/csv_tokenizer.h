@@ -68,6 +68,29 @@ class CsvTokenizer {
   // True when the input began with a UTF-8 byte order mark (EF BB BF).
   bool utf8_bom_seen() const { return bom_seen_; }
 
+  // A row's raw bytes, found in the current block without tokenizing them (see peek_raw()).
+  struct RawRow {
+    std::string_view bytes;       // without the LF that ends it and a CR before that LF
+    std::size_t line = 0;         // physical line where it starts
+    std::size_t newlines = 0;     // LFs inside it (in quoted fields)
+    const char* after = nullptr;  // just past its LF
+    std::uint64_t block = 0;      // the block it lies in
+  };
+
+  // Finds the next row's raw bytes without tokenizing them: from the current position to the
+  // first LF with an even number of quotes before it since the row's start. Blank rows before
+  // it (only commas, spaces and tabs) are passed over as next() would pass them. Returns false
+  // when no such row lies wholly in the current block: it crosses the block's end, the input
+  // ends without a final LF, or it is longer than max_row_bytes; next() then reads it as usual.
+  // For a well-formed row the span is exactly what next() reads; a row with quote issues may
+  // end elsewhere (see ended_at()). Throws as next() does.
+  bool peek_raw(RawRow& raw);
+  // Moves past the row peek_raw() just found, without tokenizing it.
+  // REQUIRES: nothing read since that peek_raw().
+  void skip_raw(const RawRow& raw);
+  // True when the row next() last read ended exactly where `raw` ends (just past its LF).
+  bool ended_at(const RawRow& raw) const { return block_ == raw.block && pos_ == raw.after; }
+
  private:
   bool refill();
   // Reads one row (possibly blank) into `row`; false when the input was already exhausted.
@@ -82,7 +105,8 @@ class CsvTokenizer {
   std::string converted_;  // the block as UTF-8 when converting from windows-1252
   const char* pos_ = nullptr;
   const char* end_ = nullptr;
-  std::size_t line_ = 1;  // physical line of the next byte
+  std::uint64_t block_ = 0;  // blocks read so far: tells a position in one block from another
+  std::size_t line_ = 1;     // physical line of the next byte
   bool started_ = false;
   bool bom_seen_ = false;
 };

@@ -8,6 +8,7 @@
 #include "ingest/csv_tokenizer.h"
 #include "ingest/ingest.h"
 #include "ingest/key_set.h"
+#include "ingest/row_hash.h"
 #include "ingest/text.h"
 
 namespace ingest {
@@ -107,18 +108,29 @@ struct Repeat {
 }  // namespace
 
 struct ExtractReader::Impl {
-  Impl(std::istream& in, const rules::Source& source)
-      : source(source), csv(in, source.encoding, CsvTokenizer::Options{}) {}
+  Impl(std::istream& in, const rules::Source& source, const Options& options)
+      : source(source),
+        csv(in, source.encoding,
+            CsvTokenizer::Options{options.block_size, CsvTokenizer::kMaxRowBytes}) {}
 
   void read_header();
   // Fills `out` from `row`; false when the row is skipped.
   bool take_row(rules::Record& out);
   void add_problem(std::string column, std::string message) {
+    add_problem_at(row.line, std::move(column), std::move(message));
+  }
+  void add_problem_at(std::size_t line, std::string column, std::string message) {
     ++row_problem_count;
     if (problems.size() < kMaxStoredProblems) {
-      problems.push_back(rules::Problem{row.line, std::move(column), std::move(message)});
+      problems.push_back(rules::Problem{line, std::move(column), std::move(message)});
     } else {
       problems_dropped = true;
+    }
+  }
+  void add_repeat(std::string repeated_key, std::size_t first_line, std::size_t line) {
+    ++repeat_count;
+    if (repeats.size() < kMaxRepeatsNamed) {
+      repeats.push_back({std::move(repeated_key), first_line, line});
     }
   }
   // The column's header as the file spells it, for problems.
@@ -146,6 +158,8 @@ struct ExtractReader::Impl {
   std::size_t repeat_count = 0;
   std::optional<std::size_t> unterminated_line;
   bool finished = false;
+  std::uint64_t row_hash_seed = 0;  // from the header row and the source (row_fingerprint())
+  std::uint64_t row_hash = 0;       // of the row last returned
 };
 
 void ExtractReader::Impl::read_header() {
@@ -170,10 +184,13 @@ void ExtractReader::Impl::read_header() {
     }
   }
   std::vector<std::string> normalised;
+  std::vector<std::string_view> as_read;
   for (std::size_t i = 0; i < row.size(); ++i) {
     headers.emplace_back(trim(row.field(i)));
     normalised.push_back(normalise_header(row.field(i)));
+    as_read.push_back(row.field(i));
   }
+  row_hash_seed = ingest::row_hash_seed(row_fingerprint(as_read, source));
   // The columns a wanted header names; more than one when the file repeats it.
   const auto find = [&](const std::string& wanted) {
     const std::string target = normalise_header(wanted);
@@ -370,10 +387,7 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
     return finish(false);
   }
   if (seen.first_line != 0) {
-    ++repeat_count;
-    if (repeats.size() < kMaxRepeatsNamed) {
-      repeats.push_back({key, seen.first_line, row.line});
-    }
+    add_repeat(key, seen.first_line, row.line);
   }
   if (as_of_column && !as_of_taken) {
     const std::string_view value = trim(row.field(*as_of_column));
@@ -386,7 +400,10 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
 }
 
 ExtractReader::ExtractReader(std::istream& in, const rules::Source& source)
-    : impl_(std::make_unique<Impl>(in, source)) {
+    : ExtractReader(in, source, Options{}) {}
+
+ExtractReader::ExtractReader(std::istream& in, const rules::Source& source, Options options)
+    : impl_(std::make_unique<Impl>(in, source, options)) {
   impl_->read_header();
 }
 
@@ -401,6 +418,7 @@ bool ExtractReader::next(rules::Record& out) {
   if (impl.header_problem || impl.finished) {
     return false;
   }
+  impl.row_hash = 0;
   while (impl.csv.next(impl.row)) {
     if (impl.take_row(out)) {
       return true;
@@ -408,6 +426,62 @@ bool ExtractReader::next(rules::Record& out) {
   }
   impl.finished = true;
   return false;
+}
+
+bool ExtractReader::next(rules::Record& out, const RowFilter& filter) {
+  if (!filter) {
+    return next(out);
+  }
+  Impl& impl = *impl_;
+  impl.row_hash = 0;
+  if (impl.header_problem || impl.finished) {
+    return false;
+  }
+  CsvTokenizer::RawRow raw;
+  for (;;) {
+    const bool peeked = impl.csv.peek_raw(raw);
+    std::uint64_t hash = 0;
+    if (peeked) {
+      hash = stable_hash64(raw.bytes, impl.row_hash_seed);
+      // Rows before the as-of value are read, so that it comes from the first row holding one.
+      if (!impl.as_of_column || impl.as_of_taken) {
+        const RowCheck check = filter(hash, raw.line);
+        if (check.kind != RowCheck::Kind::kRead) {
+          impl.csv.skip_raw(raw);
+          ++impl.rows;
+          if (check.kind == RowCheck::Kind::kRepeat) {
+            impl.row_problem_count = 0;
+            impl.add_problem_at(
+                raw.line, {},
+                fmt::format("the row repeats line {} exactly; the repeat is skipped",
+                            check.first_line));
+            ++impl.problem_rows;
+          }
+          continue;
+        }
+      }
+    }
+    if (!impl.csv.next(impl.row)) {
+      break;
+    }
+    const std::size_t repeats_before = impl.repeat_count;
+    if (impl.take_row(out)) {
+      // Only a clean row read exactly over the span that was hashed may be matched later.
+      const bool clean = impl.row_problem_count == 0 && impl.repeat_count == repeats_before;
+      if (peeked && clean && impl.row.line == raw.line && impl.csv.ended_at(raw)) {
+        impl.row_hash = hash;
+      }
+      return true;
+    }
+  }
+  impl.finished = true;
+  return false;
+}
+
+std::uint64_t ExtractReader::row_hash() const { return impl_->row_hash; }
+
+void ExtractReader::add_repeated_key(std::string key, std::size_t first_line, std::size_t line) {
+  impl_->add_repeat(std::move(key), first_line, line);
 }
 
 std::size_t ExtractReader::rows() const { return impl_->rows; }

@@ -6,7 +6,9 @@
 #define CASEWATCH_INGEST_INGEST_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -18,6 +20,19 @@
 
 namespace ingest {
 
+// What a RowFilter says of a row before it is parsed.
+struct RowCheck {
+  enum class Kind { kRead, kSkip, kRepeat };
+  Kind kind = Kind::kRead;
+  std::size_t first_line = 0;  // kRepeat: the line the row repeats exactly
+};
+// Given the hash of a row's raw bytes (see ExtractReader::row_hash()) and the line where the row
+// starts: kRead to parse it as next() does; kSkip when the caller already knows this row (it is
+// counted in rows() and not parsed); kRepeat when it repeats an earlier row of this file
+// exactly (counted, and recorded as the problem "the row repeats line N exactly; the repeat is
+// skipped", like a repeat found by parsing).
+using RowFilter = std::function<RowCheck(std::uint64_t row_hash, std::size_t line)>;
+
 // Reads one extract of one source, a record at a time, so memory does not grow with the file.
 // Header problems (a key or mapped column missing) are known after construction; duplicate keys
 // and bad rows are counted as rows are read; verdict() says after the last row whether the whole
@@ -25,8 +40,13 @@ namespace ingest {
 // Not thread-safe.
 class ExtractReader {
  public:
+  struct Options {
+    std::size_t block_size = std::size_t{1} << 20;  // bytes read from `in` at a time
+  };
+
   // REQUIRES: `in` and `source` outlive the reader. Reads the header row at once.
   ExtractReader(std::istream& in, const rules::Source& source);
+  ExtractReader(std::istream& in, const rules::Source& source, Options options);
   ~ExtractReader();
   ExtractReader(const ExtractReader&) = delete;
   ExtractReader& operator=(const ExtractReader&) = delete;
@@ -39,6 +59,31 @@ class ExtractReader {
   // recorded as problems; rows with bad dates are returned with the raw text and recorded).
   // Returns false at the end of the file.
   bool next(rules::Record& out);
+
+  // Like next(out), but offers each row to `filter` first, by its raw hash, when the reader can
+  // hash it cheaply (see row_hash()); rows it cannot offer are read as by next(). No row is
+  // offered until the as-of column's value has been taken (when the source has as_of_column).
+  // Rows read while a filter is given get their row_hash(), even those not offered; so pass a
+  // filter that always says kRead to get row hashes without skipping anything. An empty
+  // `filter` makes this next(out): nothing is hashed and row_hash() stays 0.
+  // Rows skipped by the filter do not reach the repeated-key check: a caller that skips rows
+  // checks their keys itself (see add_repeated_key()).
+  bool next(rules::Record& out, const RowFilter& filter);
+
+  // The raw hash of the row whose record next() last returned, or 0 when that row must not be
+  // matched by its raw bytes later: it had a problem, or its raw span could not be hashed.
+  // Stable across runs, builds and machines (defined byte by byte, little-endian): a 64-bit hash
+  // of the row's bytes as decoded to UTF-8, without its line ending, seeded with a fingerprint
+  // of everything that decides how the row parses: the header row as read, the source's key,
+  // fields (name, headers, is_date), date_formats, null_dates and encoding, and a parser version
+  // constant. So a row hash matches only under the same header and definition.
+  // Spans that cannot be hashed: a row crossing a 1 MiB block of the file, the last row when
+  // the file does not end with a newline, rows read by next(out) without a filter.
+  std::uint64_t row_hash() const;
+
+  // Records a repeated key found outside the reader (a row skipped by the filter and a row read
+  // later have the same key): it counts in verdict() like a repeat found by reading.
+  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line);
 
   // Data rows read so far, skipped ones included (not counting the header, blank lines, or
   // rows whose fields are all empty and unquoted, like ",,,").
