@@ -79,3 +79,60 @@ TEST_CASE("a row longer than the limit ends the reading", "[ingest][csv]") {
   CHECK(row.issues[0].kind == ingest::QuoteIssue::kTooLong);
   CHECK_FALSE(tokenizer.next(row));
 }
+
+namespace {
+
+// Each row as peek_raw() finds it ("line+newlines:bytes"), skipped with skip_raw(); a row that
+// cannot be peeked is read by next() instead and shown as "line=next".
+std::vector<std::string> peek_all(const std::string& bytes, std::size_t block_size) {
+  std::istringstream in(bytes);
+  ingest::CsvTokenizer tokenizer(in, rules::Encoding::kUtf8,
+                                 {block_size, ingest::CsvTokenizer::kMaxRowBytes});
+  ingest::CsvTokenizer::RawRow raw;
+  ingest::CsvRow row;
+  std::vector<std::string> rows;
+  for (;;) {
+    if (tokenizer.peek_raw(raw)) {
+      rows.push_back(std::to_string(raw.line) + "+" + std::to_string(raw.newlines) + ":" +
+                     std::string(raw.bytes));
+      tokenizer.skip_raw(raw);
+    } else if (tokenizer.next(row)) {
+      rows.push_back(std::to_string(row.line) + "=next");
+    } else {
+      return rows;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("peek_raw finds each row's raw bytes by quote parity, without its line ending",
+          "[ingest][csv]") {
+  CHECK(peek_all("a,b\r\n1,\"x\ny\",\"say \"\"hi\"\"\"\n\n , ,\r\n2,\"\"\nlast", 1 << 20) ==
+        std::vector<std::string>{"1+0:a,b", "2+1:1,\"x\ny\",\"say \"\"hi\"\"\"", "6+0:2,\"\"",
+                                 "7=next"});
+}
+
+TEST_CASE("peek_raw offers no row that crosses the end of a block", "[ingest][csv]") {
+  // Blocks of 6 bytes: "a,b\n1," | "x\n2,yy" | "\n3,z\n": the rows "1,x" and "2,yy" cross
+  // a block's end.
+  CHECK(peek_all("a,b\n1,x\n2,yy\n3,z\n", 6) ==
+        std::vector<std::string>{"1+0:a,b", "2=next", "3=next", "4+0:3,z"});
+}
+
+TEST_CASE("a row read after peek_raw ends where the span ends only when well formed",
+          "[ingest][csv]") {
+  auto [bytes, ends_there] = GENERATE(table<std::string, bool>({
+      {"1,\"a\nb\",c\n", true},
+      {"1,a\"b\n2,\"c\n", false},  // a bare quote: parity and the tokenizer disagree
+      {"1,a\r\n", true},
+  }));
+  CAPTURE(bytes);
+  std::istringstream in(bytes);
+  ingest::CsvTokenizer tokenizer(in, rules::Encoding::kUtf8, {});
+  ingest::CsvTokenizer::RawRow raw;
+  ingest::CsvRow row;
+  REQUIRE(tokenizer.peek_raw(raw));
+  REQUIRE(tokenizer.next(row));
+  CHECK(tokenizer.ended_at(raw) == ends_there);
+}
