@@ -99,6 +99,11 @@ void assign_iso(rules::Date date, std::string& out) {
   out[9] = static_cast<char>('0' + d % 10);
 }
 
+// The problem of a row that repeats an earlier row exactly, found by parsing or by a RowFilter.
+std::string exact_repeat_message(std::size_t first_line) {
+  return fmt::format("the row repeats line {} exactly; the repeat is skipped", first_line);
+}
+
 struct Repeat {
   std::string key;
   std::size_t first_line = 0;
@@ -382,8 +387,7 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
        0x9E3779B97F4A7C15ULL);  // the field boundaries count: "a,bc" is not "ab,c"
   const auto seen = keys.insert(key, key_hash, content, row.line);
   if (seen.first_line != 0 && seen.identical) {
-    add_problem(
-        {}, fmt::format("the row repeats line {} exactly; the repeat is skipped", seen.first_line));
+    add_problem({}, exact_repeat_message(seen.first_line));
     return finish(false);
   }
   if (seen.first_line != 0) {
@@ -451,10 +455,7 @@ bool ExtractReader::next(rules::Record& out, const RowFilter& filter) {
           ++impl.rows;
           if (check.kind == RowCheck::Kind::kRepeat) {
             impl.row_problem_count = 0;
-            impl.add_problem_at(
-                raw.line, {},
-                fmt::format("the row repeats line {} exactly; the repeat is skipped",
-                            check.first_line));
+            impl.add_problem_at(raw.line, {}, exact_repeat_message(check.first_line));
             ++impl.problem_rows;
           }
           continue;

@@ -361,3 +361,25 @@ TEST_CASE("rows are offered at once when the as-of column is not in the file",
   CHECK(result.offered == std::vector<std::size_t>{2, 3});
   CHECK(result.records.empty());
 }
+
+TEST_CASE("windows-1252 rows are offered and hashed as converted to UTF-8", "[ingest][row-hash]") {
+  auto source = id_value_source();
+  source.encoding = rules::Encoding::kWindows1252;
+  const std::string bytes = "id,v\n1,caf\xE9\n2,\x93q\x94\n";
+  const auto read = read_filtered(bytes, source, read_it);
+  CHECK(read.offered == std::vector<std::size_t>{2, 3});
+  REQUIRE(read.records.size() == 2);
+  CHECK(read.records[1].values[0] == "\xE2\x80\x9Cq\xE2\x80\x9D");
+  CHECK(read.hashes[0] != 0);
+  CHECK(read.hashes[1] != 0);
+  // The same bytes read as UTF-8 are a problem row: no hash.
+  auto utf8 = id_value_source();
+  utf8.max_bad_rows = 1.0;
+  CHECK(read_filtered(bytes, utf8, read_it).hashes[0] == 0);
+
+  const auto skipped = read_filtered(bytes, source, [&](std::uint64_t hash, std::size_t line) {
+    return hash == read.hashes[1] ? ingest::RowCheck{Kind::kSkip, 0} : read_it(hash, line);
+  });
+  CHECK(skipped.records == std::vector<rules::Record>{{"1", {"caf\xC3\xA9"}}});
+  CHECK(skipped.rows == 2);
+}
