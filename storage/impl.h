@@ -26,6 +26,17 @@ struct History::Impl {
   std::optional<std::int64_t> source_id(std::string_view name, bool create);
   // The values of the current version of (source, key), if any.
   std::optional<rules::Record> current_record(std::string_view source, std::string_view key);
+  // The records.id of every version whose key hashes like `key` (other keys' too, rarely).
+  std::vector<std::int64_t> record_ids(std::int64_t source, std::string_view key);
+  // Every version of (source, key), oldest first, with the extracts that began and ended it.
+  struct Version {
+    rules::Record record;
+    std::int64_t valid_from = 0;
+    std::optional<std::int64_t> valid_to;
+    rules::Date from;
+    std::optional<rules::Date> to;
+  };
+  std::vector<Version> versions(std::string_view source, std::string_view key);
 };
 
 // Record values <-> the compact blob stored in records.data: each value as a varint length

@@ -7,13 +7,13 @@
 namespace storage {
 
 void KeyTable::add(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
-                   std::int64_t row_id) {
-  load(key, key_hash, content_hash, row_id);
+                   std::int64_t row_id, std::uint64_t row_hash) {
+  load(key, key_hash, content_hash, row_id, row_hash);
   place_pending();
 }
 
 void KeyTable::load(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
-                    std::int64_t row_id) {
+                    std::int64_t row_id, std::uint64_t row_hash) {
   if (entries_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) {
     throw std::length_error("KeyTable: too many records");
   }
@@ -22,11 +22,18 @@ void KeyTable::load(std::string_view key, std::uint64_t key_hash, std::uint64_t 
     throw std::length_error("KeyTable: too many key bytes");
   }
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  entries_.push_back(Entry{key_hash, content_hash, row_id, static_cast<std::uint32_t>(keys_.size()),
-                           static_cast<std::uint32_t>(key.size()), 0});
+  Entry entry;
+  entry.key_hash = key_hash;
+  entry.content_hash = content_hash;
+  entry.row_hash = row_hash;
+  entry.row_id = row_id;
+  entry.key_offset = static_cast<std::uint32_t>(keys_.size());
+  entry.key_size = static_cast<std::uint32_t>(key.size());
+  entries_.push_back(entry);
   keys_.append(key);
-  // Placed kLoadLag entries later, when its slot has arrived in the cache.
+  // Placed kLoadLag entries later, when its slots have arrived in the cache.
   prefetch(key_hash);
+  if (row_hash != 0) prefetch_row(row_hash);
   while (entries_.size() - placed_ > kLoadLag) place(placed_++);
 }
 
@@ -35,11 +42,14 @@ void KeyTable::place_pending() {
 }
 
 void KeyTable::place(std::size_t index) {
-  const std::uint64_t key_hash = entries_[index].key_hash;
   const std::size_t mask = slots_.size() - 1;
-  std::size_t slot = key_hash & mask;
-  while (slots_[slot] != 0) slot = (slot + 1) & mask;
-  slots_[slot] = make_slot(key_hash, index);
+  const auto put = [&](std::vector<std::uint64_t>& slots, std::uint64_t hash) {
+    std::size_t slot = hash & mask;
+    while (slots[slot] != 0) slot = (slot + 1) & mask;
+    slots[slot] = make_slot(hash, index);
+  };
+  put(slots_, entries_[index].key_hash);
+  if (entries_[index].row_hash != 0) put(row_slots_, entries_[index].row_hash);
 }
 
 KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
@@ -56,11 +66,25 @@ KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
   return nullptr;
 }
 
+KeyTable::Entry* KeyTable::find_row(std::uint64_t row_hash) {
+  if (placed_ < entries_.size()) place_pending();
+  if (row_slots_.empty() || row_hash == 0) return nullptr;
+  const std::size_t mask = row_slots_.size() - 1;
+  const std::uint64_t tag = row_hash >> 32;
+  for (std::size_t slot = row_hash & mask; row_slots_[slot] != 0; slot = (slot + 1) & mask) {
+    if ((row_slots_[slot] >> 32) != tag) continue;
+    Entry& entry = entries_[(row_slots_[slot] & 0xffffffffU) - 1];
+    if (entry.row_hash == row_hash) return &entry;
+  }
+  return nullptr;
+}
+
 void KeyTable::reserve(std::size_t count) {
   std::size_t size = slots_.empty() ? 1024 : slots_.size();
   while (size < count * 2) size *= 2;
   if (size > slots_.size()) {
     slots_.resize(size);
+    row_slots_.resize(size);
     rehash();
   }
   entries_.reserve(count);
@@ -68,17 +92,16 @@ void KeyTable::reserve(std::size_t count) {
 
 void KeyTable::grow() {
   slots_.resize(slots_.empty() ? 1024 : slots_.size() * 2);
+  row_slots_.resize(slots_.size());
   rehash();
 }
 
+// Places every entry again. An entry whose row_hash changed since it was placed is now found by
+// its new hash: only the extract writer changes it, after loading, and never rehashes then.
 void KeyTable::rehash() {
   std::fill(slots_.begin(), slots_.end(), 0);
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    std::size_t slot = entries_[i].key_hash & mask;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = make_slot(entries_[i].key_hash, i);
-  }
+  std::fill(row_slots_.begin(), row_slots_.end(), 0);
+  for (std::size_t i = 0; i < entries_.size(); ++i) place(i);
   placed_ = entries_.size();
 }
 

@@ -139,6 +139,24 @@ struct PreparedRecord {
   std::string data;                // the values, encoded
   std::uint64_t key_hash = 0;      // of key
   std::uint64_t content_hash = 0;  // of data
+  // The hash of the raw row the record was read from (ingest's ExtractReader::row_hash()), or 0.
+  // Stored with the snapshot, so that the next extract can recognise the same row unparsed
+  // (ExtractWriter::match_row). Set by the caller; prepare_record() leaves it alone.
+  std::uint64_t row_hash = 0;
+  std::size_t line = 0;  // where the row starts in its file (for repeated keys); 0 = unknown
+
+  // What the writer does with it, decided by ExtractWriter::classify().
+  enum class Action {
+    kInsert,   // a new key: a new record
+    kReplace,  // a changed record: ends version `replaces`, inserts a new one
+    kKeep,     // unchanged: nothing written
+    kRepeat,   // the key was already added to this extract: nothing written
+  };
+  Action action = Action::kInsert;
+  std::int64_t replaces = 0;  // kReplace: the version it ends
+  // kRepeat: the line of the earlier row with this key when that row was matched by
+  // match_row() (not read, so the caller's reader does not know it repeats); else 0.
+  std::size_t repeats_skipped_line = 0;
 };
 // Fills `out` from `record`, reusing its buffers. Thread-safe (touches only its arguments).
 void prepare_record(const rules::Record& record, PreparedRecord& out);
@@ -153,6 +171,11 @@ class History {
   History& operator=(const History&) = delete;
 
   int schema_version() const;
+
+  // Copies the write-ahead log into the database file. An extract's commit leaves this to the
+  // next write transaction (or to this call, or to closing the database), so that ingesting a
+  // large extract does not write every page twice before the file is archived.
+  void checkpoint();
 
   // ---- extracts
   // Writes one extract in one transaction. Records are compared with the source's current
@@ -169,6 +192,28 @@ class History {
     void add(std::span<const rules::Record> records);
     // The same for records prepared with prepare_record().
     void add(std::span<const PreparedRecord> records);
+
+    // add() split in two, for a reader thread and a writing thread. The snapshot side
+    // (match_row, classify) and the writing side (write) may run on different threads at the
+    // same time; each side is used from one thread at a time, and both are done before
+    // add_problem/set_sha256/commit.
+    //
+    // Snapshot side. A row whose raw hash is `row_hash` (not 0), starting on `line`: kUnknown
+    // when no current record was stored from those exact bytes (the caller reads the row);
+    // kUnchanged when one was (the record is kept as it is, unparsed: the caller skips the
+    // row); kRepeat when that record's row was already matched in this extract, on first_line.
+    struct RowMatch {
+      enum class Kind { kUnknown, kUnchanged, kRepeat };
+      Kind kind = Kind::kUnknown;
+      std::size_t first_line = 0;
+    };
+    RowMatch match_row(std::uint64_t row_hash, std::size_t line);
+    // Decides record.action (and replaces, repeats_skipped_line) against the snapshot and marks
+    // the key as added. Records must be classified in file order, each once.
+    void classify(PreparedRecord& record);
+    // Writing side: carries out the actions of classified records.
+    void write(std::span<const PreparedRecord> records);
+
     void add_problem(const rules::Problem& problem);
     // Sets the extract's content hash when it was not known at begin_extract (the caller
     // hashes the file while it is read). Until then the extract's hash is info.sha256.

@@ -1,10 +1,14 @@
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <bit>
 #include <catch2/catch.hpp>
 #include <stdexcept>
 #include <string>
 
+#include "storage/impl.h"
+#include "storage/migrations.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
 
@@ -119,33 +123,67 @@ TEST_CASE("a new database gets 8 KiB pages", "[storage][open]") {
   CHECK(query_text(file, "PRAGMA page_size") == "8192");
 }
 
-TEST_CASE("a version-2 database loses the snapshot index at version 3 and keeps its records",
-          "[storage][open]") {
+// A database as casewatch left it at schema version 2: records C1 ("a") and C2 ("b") of source
+// cases, from one extract, indexed in record_keys.
+void write_version_2_database(const std::filesystem::path& file) {
+  const auto all = storage::migrations();
+  std::string sql = std::string(all[0]) + all[1];
+  // data: each value as a one-byte length and its bytes; hash: storage's content hash of data.
+  const auto record = [&](int id, const std::string& key, const std::string& value) {
+    const std::string data = std::string(1, static_cast<char>(value.size())) + value;
+    std::string hex;
+    for (const char c : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    return fmt::format(
+        "INSERT INTO records (id, source_id, key, valid_from, hash, data) VALUES ({}, 1, '{}', 1, "
+        "{}, x'{}'); INSERT INTO record_keys VALUES (1, {}, {});",
+        id, key, std::bit_cast<std::int64_t>(storage::content_hash(data)), hex,
+        std::bit_cast<std::int64_t>(storage::content_hash(key)), id);
+  };
+  sql +=
+      "INSERT INTO sources (id, name) VALUES (1, 'cases');"
+      "INSERT INTO extracts (id, file, source, sha256, as_of, rows, status, handled_at) VALUES "
+      "(1, 'cases-2026-11-02.csv', 'cases', 'abc', '2026-11-02', 2, 'ingested', "
+      "'2026-11-02T09:30:00Z');" +
+      record(1, "C1", "a") + record(2, "C2", "b") + "PRAGMA user_version = 2;";
+  run_sql(file, sql);
+}
+
+TEST_CASE(
+    "a version-2 database upgrades to the latest version and keeps its records, history "
+    "and change detection",
+    "[storage]") {
   test_support::TempDir dir;
   const auto file = dir / "casewatch.db";
-  const auto as_of = *rules::Date::from_ymd(2026, 11, 2);
-  {
-    storage::History history(file);
-    storage::ExtractInfo info;
-    info.file = "cases-2026-11-02.csv";
-    info.source = "cases";
-    info.sha256 = "abc";
-    info.as_of = as_of;
-    info.handled_at = "2026-11-02T09:30:00Z";
-    auto writer = history.begin_extract(info);
-    writer.add(rules::Record{"C1", {"a"}});
-    writer.add(rules::Record{"C2", {"b"}});
-    writer.commit(2);
-  }
-  // As version 2 left it: the index of the current snapshot, and the version number.
-  run_sql(file,
-          "CREATE INDEX records_current ON records(source_id, id, key, hash, valid_to) "
-          "WHERE valid_to IS NULL; PRAGMA user_version = 2");
+  const auto first = *rules::Date::from_ymd(2026, 11, 2);
+  const auto second = *rules::Date::from_ymd(2026, 11, 9);
+  write_version_2_database(file);
   storage::History history(file);
-  CHECK(history.schema_version() == 3);
+  CHECK(history.schema_version() == static_cast<int>(storage::migrations().size()));
   CHECK(query_text(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'records_current'") ==
         "0");
   CHECK(history.current_records("cases") ==
         std::vector<rules::Record>{{"C1", {"a"}}, {"C2", {"b"}}});
-  CHECK(history.record_on("cases", "C2", as_of) == rules::Record{"C2", {"b"}});
+  CHECK(history.record_on("cases", "C2", first) == rules::Record{"C2", {"b"}});
+
+  // The next extract has no snapshot blob to start from: it reads the records instead, and
+  // still tells the unchanged C2 from the changed C1.
+  storage::ExtractInfo info;
+  info.file = "cases-2026-11-09.csv";
+  info.source = "cases";
+  info.sha256 = "def";
+  info.as_of = second;
+  info.handled_at = "2026-11-09T09:30:00Z";
+  auto writer = history.begin_extract(info);
+  writer.add(rules::Record{"C1", {"a2"}});
+  writer.add(rules::Record{"C2", {"b"}});
+  writer.commit(2);
+  CHECK(query_text(file, "SELECT count(*) FROM records") == "3");
+  const auto c1 = history.record_history("cases", "C1");
+  REQUIRE(c1.size() == 2);  // one version found through record_keys, one through key_chunks
+  CHECK(c1[0].record == rules::Record{"C1", {"a"}});
+  CHECK(c1[0].valid_to == second);
+  CHECK(c1[1].record == rules::Record{"C1", {"a2"}});
+  CHECK(history.record_on("cases", "C1", first) == rules::Record{"C1", {"a"}});
+  CHECK(history.record_on("cases", "C1", second) == rules::Record{"C1", {"a2"}});
+  CHECK(history.record_history("cases", "C2").size() == 1);
 }

@@ -1,0 +1,157 @@
+#include "storage/snapshot_codec.h"
+
+#include <stdexcept>
+#include <utility>
+
+namespace storage {
+namespace {
+
+constexpr std::string_view kMagic = "CWS1";
+
+void put_u64(std::string& out, std::uint64_t value) {
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
+  out.append(bytes, 8);
+}
+
+void put_varint(std::string& out, std::uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+[[noreturn]] void corrupt() { throw std::runtime_error("corrupt snapshot in the database"); }
+
+std::uint64_t get_u64(const unsigned char*& at, const unsigned char* end) {
+  if (end - at < 8) corrupt();
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value |= static_cast<std::uint64_t>(at[i]) << (8 * i);
+  at += 8;
+  return value;
+}
+
+std::uint64_t get_varint(const unsigned char*& at, const unsigned char* end) {
+  std::uint64_t value = 0;
+  for (int shift = 0; shift <= 63; shift += 7) {
+    if (at == end) corrupt();
+    const unsigned char byte = *at++;
+    value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  corrupt();
+}
+
+std::uint64_t zigzag(std::int64_t value) {
+  return (static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63);
+}
+std::int64_t unzigzag(std::uint64_t value) {
+  return static_cast<std::int64_t>(value >> 1) ^ -static_cast<std::int64_t>(value & 1);
+}
+
+}  // namespace
+
+constexpr std::size_t kPieceBytes = std::size_t{1} << 20;
+
+SnapshotWriter::SnapshotWriter(std::size_t count, std::function<void(std::string_view)> sink)
+    : sink_(std::move(sink)) {
+  buffer_.reserve(kPieceBytes + 64);
+  buffer_.append(kMagic);
+  put_varint(buffer_, count);
+}
+
+void SnapshotWriter::append(const SnapshotEntry& entry) {
+  put_varint(buffer_, entry.key.size());
+  buffer_.append(entry.key);
+  put_u64(buffer_, entry.content_hash);
+  put_u64(buffer_, entry.row_hash);
+  // Differences of row ids: wrapping arithmetic, so any two ids encode.
+  put_varint(buffer_,
+             zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(entry.row_id) -
+                                              static_cast<std::uint64_t>(previous_row_id_))));
+  previous_row_id_ = entry.row_id;
+  if (buffer_.size() >= kPieceBytes) {
+    sink_(buffer_);
+    buffer_.clear();
+  }
+}
+
+void SnapshotWriter::finish() {
+  if (!buffer_.empty()) sink_(buffer_);
+  buffer_.clear();
+}
+
+SnapshotReader::SnapshotReader(const void* data, std::size_t size)
+    : at_(static_cast<const unsigned char*>(data)), end_(at_ + size) {
+  if (size < kMagic.size() ||
+      std::string_view(reinterpret_cast<const char*>(at_), kMagic.size()) != kMagic) {
+    corrupt();
+  }
+  at_ += kMagic.size();
+  count_ = static_cast<std::size_t>(get_varint(at_, end_));
+  // Each entry takes at least 18 bytes: a count beyond that is corrupt (and not reserved).
+  if (count_ > static_cast<std::size_t>(end_ - at_) / 18) corrupt();
+}
+
+bool SnapshotReader::next(SnapshotEntry& entry) {
+  if (read_ == count_) {
+    if (at_ != end_) corrupt();
+    return false;
+  }
+  const std::uint64_t key_size = get_varint(at_, end_);
+  if (key_size > static_cast<std::uint64_t>(end_ - at_)) corrupt();
+  entry.key = std::string_view(reinterpret_cast<const char*>(at_), key_size);
+  at_ += key_size;
+  entry.content_hash = get_u64(at_, end_);
+  entry.row_hash = get_u64(at_, end_);
+  entry.row_id =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(previous_row_id_) +
+                                static_cast<std::uint64_t>(unzigzag(get_varint(at_, end_))));
+  previous_row_id_ = entry.row_id;
+  ++read_;
+  return true;
+}
+
+std::string encode_key_chunk(std::span<const KeyIndexEntry> entries) {
+  std::string out;
+  out.reserve(entries.size() * 16);
+  for (const auto& entry : entries) {
+    put_u64(out, static_cast<std::uint64_t>(entry.key_hash));
+    put_u64(out, static_cast<std::uint64_t>(entry.row_id));
+  }
+  return out;
+}
+
+std::vector<std::int64_t> find_in_key_chunk(const void* data, std::size_t size,
+                                            std::int64_t key_hash) {
+  if (size % 16 != 0) throw std::runtime_error("corrupt key index in the database");
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  const auto entry_at = [&](std::size_t i) {
+    const unsigned char* at = bytes + i * 16;
+    const unsigned char* end = at + 16;
+    const auto hash = static_cast<std::int64_t>(get_u64(at, end));
+    const auto row_id = static_cast<std::int64_t>(get_u64(at, end));
+    return KeyIndexEntry{hash, row_id};
+  };
+  // The first entry with a hash >= key_hash (the chunk is sorted), then those equal to it.
+  std::size_t low = 0;
+  std::size_t high = size / 16;
+  while (low < high) {
+    const std::size_t middle = low + (high - low) / 2;
+    if (entry_at(middle).key_hash < key_hash) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = low; i < size / 16; ++i) {
+    const auto entry = entry_at(i);
+    if (entry.key_hash != key_hash) break;
+    ids.push_back(entry.row_id);
+  }
+  return ids;
+}
+
+}  // namespace storage

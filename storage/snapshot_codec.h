@@ -1,0 +1,73 @@
+// The byte formats of snapshots.entries (a source's current snapshot, one blob per source) and
+// key_chunks.entries (a slice of an extract's key index), internal to storage. Both are defined
+// byte by byte (little-endian), so a database reads the same on any machine.
+#ifndef CASEWATCH_STORAGE_SNAPSHOT_CODEC_H_
+#define CASEWATCH_STORAGE_SNAPSHOT_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace storage {
+
+// One current record of a snapshot.
+struct SnapshotEntry {
+  std::string_view key;
+  std::uint64_t content_hash = 0;
+  std::uint64_t row_hash = 0;  // 0 = none
+  std::int64_t row_id = 0;
+};
+
+// Writes a snapshot of `count` entries, appended in any order, to `sink` in pieces of about
+// 1 MiB (so a large snapshot is never held whole). finish() passes the last piece.
+// Format: "CWS1", varint count, then per entry: varint key size, key bytes, content hash (8),
+// row hash (8), row id as a zigzag varint difference from the previous entry's (the first from 0).
+class SnapshotWriter {
+ public:
+  SnapshotWriter(std::size_t count, std::function<void(std::string_view)> sink);
+  void append(const SnapshotEntry& entry);
+  void finish();
+
+ private:
+  std::function<void(std::string_view)> sink_;
+  std::string buffer_;
+  std::int64_t previous_row_id_ = 0;
+};
+
+// Reads a snapshot written by SnapshotWriter. Throws std::runtime_error ("corrupt snapshot in
+// the database") when the bytes are not one.
+class SnapshotReader {
+ public:
+  SnapshotReader(const void* data, std::size_t size);
+  std::size_t count() const { return count_; }
+  // The next entry (its key points into the data), or false after the last.
+  bool next(SnapshotEntry& entry);
+
+ private:
+  const unsigned char* at_;
+  const unsigned char* end_;
+  std::size_t count_ = 0;
+  std::size_t read_ = 0;
+  std::int64_t previous_row_id_ = 0;
+};
+
+// A key index entry: a record version's key hash (as SQLite's signed integer) and row id.
+struct KeyIndexEntry {
+  std::int64_t key_hash = 0;
+  std::int64_t row_id = 0;
+  auto operator<=>(const KeyIndexEntry&) const = default;
+};
+// key_chunks.entries: the entries back to back, 16 bytes each (key hash, row id).
+std::string encode_key_chunk(std::span<const KeyIndexEntry> entries);
+// The row ids of the entries with `key_hash` in a chunk. Throws when the size is not a multiple
+// of 16.
+std::vector<std::int64_t> find_in_key_chunk(const void* data, std::size_t size,
+                                            std::int64_t key_hash);
+
+}  // namespace storage
+
+#endif  // CASEWATCH_STORAGE_SNAPSHOT_CODEC_H_

@@ -1,0 +1,264 @@
+// The snapshot blob and key index formats, and the extract writer's split interface (match_row,
+// classify, write) that lets ingest skip rows it has stored before.
+#include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "storage/snapshot_codec.h"
+#include "storage/storage.h"
+#include "tests/storage/storage_test_support.h"
+
+using storage_test::case_record;
+using storage_test::date;
+using storage_test::extract_info;
+
+namespace {
+
+using Action = storage::PreparedRecord::Action;
+using Kind = storage::History::ExtractWriter::RowMatch::Kind;
+
+std::string write_snapshot(const std::vector<storage::SnapshotEntry>& entries) {
+  std::string out;
+  std::size_t pieces = 0;
+  storage::SnapshotWriter writer(entries.size(), [&](std::string_view piece) {
+    out.append(piece);
+    ++pieces;
+  });
+  for (const auto& entry : entries) writer.append(entry);
+  writer.finish();
+  CHECK(pieces >= 1);
+  return out;
+}
+
+std::vector<storage::SnapshotEntry> read_snapshot(const std::string& bytes) {
+  storage::SnapshotReader reader(bytes.data(), bytes.size());
+  std::vector<storage::SnapshotEntry> out;
+  storage::SnapshotEntry entry;
+  while (reader.next(entry)) out.push_back(entry);
+  CHECK(out.size() == reader.count());
+  return out;
+}
+
+std::string corrupt_message(const std::string& bytes) {
+  try {
+    read_snapshot(bytes);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// A record prepared as ingest would hand it over: with its raw row's hash and line.
+storage::PreparedRecord prepared(const rules::Record& record, std::uint64_t row_hash,
+                                 std::size_t line) {
+  storage::PreparedRecord out;
+  storage::prepare_record(record, out);
+  out.row_hash = row_hash;
+  out.line = line;
+  return out;
+}
+
+// Classifies and writes one record the way the daemon's two threads do; returns the action.
+Action put(storage::History::ExtractWriter& writer, storage::PreparedRecord record) {
+  writer.classify(record);
+  writer.write(std::span<const storage::PreparedRecord>(&record, 1));
+  return record.action;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot reads back the entries it was written with, in order", "[storage]") {
+  const std::string long_key(300, 'k');  // a two-byte length
+  const std::vector<storage::SnapshotEntry> entries = {
+      {"C1", 0x0123456789abcdefULL, 0, 5},
+      {long_key, 1, 0xffffffffffffffffULL, 3},  // a smaller row id than the one before
+      {"C|2", 2, 7, -9},
+      {"C3", 3, 8, 9'000'000'000'000},
+  };
+  const std::string bytes = write_snapshot(entries);  // the entries' keys point into it
+  const auto read = read_snapshot(bytes);
+  REQUIRE(read.size() == entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    CHECK(read[i].key == entries[i].key);
+    CHECK(read[i].content_hash == entries[i].content_hash);
+    CHECK(read[i].row_hash == entries[i].row_hash);
+    CHECK(read[i].row_id == entries[i].row_id);
+  }
+  const std::string empty = write_snapshot({});
+  CHECK(read_snapshot(empty).empty());
+}
+
+TEST_CASE("a snapshot larger than one piece is written in pieces that read back whole",
+          "[storage]") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 60'000; ++i) keys.push_back("CASE-" + std::to_string(i));
+  std::vector<storage::SnapshotEntry> entries;
+  for (int i = 0; i < 60'000; ++i) {
+    entries.push_back({keys[static_cast<std::size_t>(i)], static_cast<std::uint64_t>(i),
+                       static_cast<std::uint64_t>(i) * 3, i * 2});
+  }
+  std::string bytes;
+  std::size_t pieces = 0;
+  storage::SnapshotWriter writer(entries.size(), [&](std::string_view piece) {
+    bytes.append(piece);
+    ++pieces;
+  });
+  for (const auto& entry : entries) writer.append(entry);
+  writer.finish();
+  CHECK(pieces == 2);  // 60,000 entries of about 30 bytes: a 1 MiB piece and the rest
+  const auto read = read_snapshot(bytes);
+  REQUIRE(read.size() == entries.size());
+  CHECK(read[59'999].key == "CASE-59999");
+  CHECK(read[59'999].row_id == 119'998);
+}
+
+TEST_CASE("damaged snapshot bytes are refused as corrupt, not misread", "[storage]") {
+  const std::string good = write_snapshot({{"C1", 1, 2, 3}, {"C2", 4, 5, 6}});
+  const std::string kCorrupt = "corrupt snapshot in the database";
+  CHECK(corrupt_message(good) == "no error");
+  CHECK(corrupt_message("") == kCorrupt);
+  CHECK(corrupt_message("XXXX" + good.substr(4)) == kCorrupt);          // not the magic
+  CHECK(corrupt_message(good.substr(0, good.size() - 1)) == kCorrupt);  // cut short
+  CHECK(corrupt_message(good + "x") == kCorrupt);  // bytes after the last entry
+  std::string huge_count = good;
+  huge_count[4] = '\x7f';  // says 127 entries
+  CHECK(corrupt_message(huge_count) == kCorrupt);
+}
+
+TEST_CASE("a key chunk finds every row id of a hash, and none of a hash it lacks", "[storage]") {
+  const std::vector<storage::KeyIndexEntry> entries = {{-500, 1}, {-3, 7}, {-3, 9}, {0, 2},
+                                                       {42, 4},   {42, 5}, {42, 6}, {900, 3}};
+  const std::string chunk = storage::encode_key_chunk(entries);
+  CHECK(chunk.size() == 16 * entries.size());
+  const auto find = [&](std::int64_t hash) {
+    return storage::find_in_key_chunk(chunk.data(), chunk.size(), hash);
+  };
+  CHECK(find(-500) == std::vector<std::int64_t>{1});
+  CHECK(find(-3) == std::vector<std::int64_t>{7, 9});
+  CHECK(find(42) == std::vector<std::int64_t>{4, 5, 6});
+  CHECK(find(900) == std::vector<std::int64_t>{3});
+  CHECK(find(-501).empty());
+  CHECK(find(1).empty());
+  CHECK(find(901).empty());
+  CHECK_THROWS_AS(storage::find_in_key_chunk(chunk.data(), chunk.size() - 1, 0),
+                  std::runtime_error);
+}
+
+TEST_CASE("rows stored with their raw hash are matched, unparsed, by the next extract",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  {
+    auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 2), "one"));
+    CHECK(put(writer, prepared(case_record("C1", "Ann"), 101, 2)) == Action::kInsert);
+    CHECK(put(writer, prepared(case_record("C2", "Bob"), 102, 3)) == Action::kInsert);
+    CHECK(put(writer, prepared(case_record("C3", "Cat"), 0, 4)) == Action::kInsert);  // no hash
+    writer.commit(3);
+  }
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "two"));
+  const auto match = writer.match_row(101, 2);
+  CHECK(match.kind == Kind::kUnchanged);
+  const auto again = writer.match_row(101, 9);  // the same bytes again, on line 9
+  CHECK(again.kind == Kind::kRepeat);
+  CHECK(again.first_line == 2);
+  CHECK(writer.match_row(103, 3).kind == Kind::kUnknown);  // no record has these bytes
+  CHECK(writer.match_row(0, 3).kind == Kind::kUnknown);
+  // C3 is read and unchanged; C2 is gone from this extract.
+  CHECK(put(writer, prepared(case_record("C3", "Cat"), 303, 4)) == Action::kKeep);
+  writer.commit(3);
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", "Ann"), case_record("C3", "Cat")});
+  CHECK(history.record_history("cases", "C1").size() == 1);  // not rewritten
+  CHECK(history.record_history("cases", "C2").at(0).valid_to == date(2026, 11, 9));
+
+  // The third extract matches C1 by its first bytes still, and C3 by the bytes it was last read
+  // from (the record was kept, its raw row is the new one).
+  auto third = history.begin_extract(extract_info("cases", date(2026, 11, 16), "three"));
+  CHECK(third.match_row(101, 2).kind == Kind::kUnchanged);
+  CHECK(third.match_row(303, 3).kind == Kind::kUnchanged);
+  third.commit(2);
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", "Ann"), case_record("C3", "Cat")});
+}
+
+TEST_CASE("classify tells new, changed, unchanged and repeated records apart",
+          "[storage][extract]") {
+  storage::History history(":memory:");
+  {
+    auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 2), "one"));
+    put(writer, prepared(case_record("C1", "Ann"), 11, 2));
+    put(writer, prepared(case_record("C2", "Bob"), 12, 3));
+    put(writer, prepared(case_record("C3", "Cat"), 13, 4));
+    writer.commit(3);
+  }
+  const auto c2_row = history.record_history("cases", "C2");
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "two"));
+  REQUIRE(writer.match_row(11, 2).kind == Kind::kUnchanged);  // C1 skipped on line 2
+
+  auto changed = prepared(case_record("C2", "Dee"), 22, 3);
+  writer.classify(changed);
+  CHECK(changed.action == Action::kReplace);
+  CHECK(changed.replaces != 0);
+
+  auto same = prepared(case_record("C3", "Cat"), 0, 4);
+  writer.classify(same);
+  CHECK(same.action == Action::kKeep);
+
+  auto fresh = prepared(case_record("C4", "Eve"), 24, 5);
+  writer.classify(fresh);
+  CHECK(fresh.action == Action::kInsert);
+
+  // C1 again, read this time: a repeat of the row skipped on line 2, which the reader did not
+  // see; C3 again: a repeat of a row the reader did see.
+  auto c1_again = prepared(case_record("C1", "Zed"), 31, 6);
+  writer.classify(c1_again);
+  CHECK(c1_again.action == Action::kRepeat);
+  CHECK(c1_again.repeats_skipped_line == 2);
+  auto c3_again = prepared(case_record("C3", "Cat"), 0, 7);
+  writer.classify(c3_again);
+  CHECK(c3_again.action == Action::kRepeat);
+  CHECK(c3_again.repeats_skipped_line == 0);
+  CHECK_THROWS_AS(writer.commit(6), std::logic_error);
+}
+
+TEST_CASE("records written by classify and write are stored as by add", "[storage][extract]") {
+  storage::History split(":memory:");
+  storage::History plain(":memory:");
+  std::vector<rules::Record> first;
+  std::vector<rules::Record> second;
+  for (int i = 0; i < 1000; ++i) {
+    first.push_back(case_record("C" + std::to_string(i), "W" + std::to_string(i % 7)));
+    if (i % 10 != 3) {  // every tenth gone
+      second.push_back(case_record("C" + std::to_string(i), "W" + std::to_string(i % 9)));
+    }
+  }
+  second.push_back(case_record("C1000", "New"));
+  for (const auto* extract : {&first, &second}) {
+    const auto as_of = extract == &first ? date(2026, 11, 2) : date(2026, 11, 9);
+    storage_test::ingest(plain, "cases", as_of, *extract);
+    auto writer = split.begin_extract(extract_info("cases", as_of, "sha-" + as_of.iso()));
+    std::vector<storage::PreparedRecord> batch;
+    for (std::size_t i = 0; i < extract->size(); ++i) {
+      batch.push_back(prepared((*extract)[i], 0, i + 2));
+      writer.classify(batch.back());
+    }
+    writer.write(batch);
+    writer.commit(extract->size());
+  }
+  CHECK(split.current_records("cases") == plain.current_records("cases"));
+  for (const char* key : {"C0", "C3", "C13", "C999", "C1000"}) {
+    const auto a = split.record_history("cases", key);
+    const auto b = plain.record_history("cases", key);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].record == b[i].record);
+      CHECK(a[i].valid_from == b[i].valid_from);
+      CHECK(a[i].valid_to == b[i].valid_to);
+    }
+  }
+  // More new versions than one key chunk holds (256): every one is found by its key.
+  for (int i = 0; i < 1000; i += 37) {
+    CHECK(split.record_on("cases", "C" + std::to_string(i), date(2026, 11, 2)) ==
+          first[static_cast<std::size_t>(i)]);
+  }
+}
