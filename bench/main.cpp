@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench.h"
@@ -44,6 +47,12 @@ struct Options {
   bool keep = false;
   bool socket = true;
   int socket_interval_ms = 100;  // each socket client's time between requests; 0 = back to back
+  // --only: the phases to run (import first, ingest, reingest, hash, parse, storage, evaluate,
+  // socket); empty = all. For profiling one phase; the ratios need import.
+  std::vector<std::string> only;
+  bool runs(std::string_view phase) const {
+    return only.empty() || std::find(only.begin(), only.end(), phase) != only.end();
+  }
 };
 
 constexpr const char* kUsage =
@@ -53,7 +62,10 @@ constexpr const char* kUsage =
     "  --keep         keep the generated files and databases\n"
     "  --no-socket    skip the control-socket latency phase\n"
     "  --interval MS  each of the 50 socket clients sends a request every MS ms (default 100;\n"
-    "                 0 = back to back, which saturates the daemon)\n";
+    "                 0 = back to back, which saturates the daemon)\n"
+    "  --only LIST    run only these phases (comma-separated: import, ingest, reingest, hash,\n"
+    "                 parse, storage, evaluate, socket), e.g. to profile one; reingest needs\n"
+    "                 ingest\n";
 
 std::optional<Options> parse_options(int argc, char* argv[]) {
   Options options;
@@ -80,6 +92,21 @@ std::optional<Options> parse_options(int argc, char* argv[]) {
         return std::nullopt;
       }
       options.socket_interval_ms = static_cast<int>(ms);
+    } else if (arg == "--only" && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        const std::string phase = list.substr(at, comma - at);
+        static const std::vector<std::string> kPhases = {"import", "ingest",  "reingest", "hash",
+                                                         "parse",  "storage", "evaluate", "socket"};
+        if (std::find(kPhases.begin(), kPhases.end(), phase) == kPhases.end()) {
+          std::fprintf(stderr, "casewatch_bench: unknown phase '%s' in --only\n%s", phase.c_str(),
+                       kUsage);
+          return std::nullopt;
+        }
+        options.only.push_back(phase);
+        at = comma + 1;
+      }
     } else if (arg == "--no-socket") {
       options.socket = false;
     } else {
@@ -186,6 +213,7 @@ void print_table(const std::vector<Row>& rows) {
   std::printf("%-44s %9s %9s %9s %8s  %-22s %s\n", "phase", "wall s", "cpu s", "peak MB",
               "x import", "target", "");
   for (const auto& row : rows) {
+    if (!row.result->ok && row.result->error == "not run (--only)") continue;
     if (!row.result->ok) {
       std::printf("%-44s FAILED: %s\n", row.phase.c_str(), row.result->error.c_str());
       continue;
@@ -238,18 +266,30 @@ int run(const Options& options) {
       files.changed.filename().c_str(), files.changed_rows, seconds_since(start));
 
   // (c) first, while the file is still where it was generated (ingest moves it to archive/).
+  const auto skipped = [](const char* why) {
+    PhaseResult result;
+    result.error = why;
+    return result;
+  };
+  const auto phase = [&](std::string_view name, const std::function<Figures()>& body) {
+    return options.runs(name) ? run_forked(body) : skipped("not run (--only)");
+  };
   const PhaseResult import =
-      run_command({"/usr/bin/sqlite3", (work / "import.db").string(), ".mode csv",
-                   fmt::format(".import '{}' t", files.first.string())},
-                  (work / "sqlite3.log").string());
-  const PhaseResult hash = run_forked([&] { return hash_phase(files.first); });
-  const PhaseResult parse = run_forked([&] { return parse_phase(work, files.first); });
-  const PhaseResult store = run_forked([&] { return storage_phase(work, spec); });
-  const PhaseResult first = run_forked([&] { return ingest_phase(work, files.first); });
-  const PhaseResult again = run_forked([&] { return ingest_phase(work, files.changed); });
-  const PhaseResult evaluation = run_forked([&] { return evaluate_phase(work, spec); });
+      !options.runs("import")
+          ? skipped("not run (--only)")
+          : run_command({"/usr/bin/sqlite3", (work / "import.db").string(), ".mode csv",
+                         fmt::format(".import '{}' t", files.first.string())},
+                        (work / "sqlite3.log").string());
+  const PhaseResult hash = phase("hash", [&] { return hash_phase(files.first); });
+  const PhaseResult parse = phase("parse", [&] { return parse_phase(work, files.first); });
+  const PhaseResult store = phase("storage", [&] { return storage_phase(work, spec); });
+  const PhaseResult first = phase("ingest", [&] { return ingest_phase(work, files.first); });
+  const PhaseResult again = phase("reingest", [&] { return ingest_phase(work, files.changed); });
+  const PhaseResult evaluation = phase("evaluate", [&] { return evaluate_phase(work, spec); });
   SocketFigures socket;
-  if (options.socket) {
+  if (!options.runs("socket")) {
+    socket.skipped = "not run (--only)";
+  } else if (options.socket) {
     socket = socket_phase(work, spec, options.socket_interval_ms);
   } else {
     socket.skipped = "not run (--no-socket)";
