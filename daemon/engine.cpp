@@ -82,9 +82,8 @@ std::string reason_text(const storage::ExtractInfo& info, const std::string& why
 class RecordPipe {
  public:
   struct Batch {
-    std::vector<rules::Record> records;  // the first `size` hold records
-    // The same records encoded for the writer: preparing them on the reader's thread takes
-    // that work off the writer's, the pipeline's slower side.
+    // Records to write (the first `size`), prepared and classified on the reader's thread:
+    // that takes the work off the writer's, the pipeline's slower side.
     std::vector<storage::PreparedRecord> prepared;
     std::size_t size = 0;
   };
@@ -105,7 +104,6 @@ class RecordPipe {
     }
     ++made_;
     Batch batch;
-    batch.records.resize(kBatchRecords);
     batch.prepared.resize(kBatchRecords);
     return batch;
   }
@@ -151,13 +149,17 @@ class RecordPipe {
   bool cancelled_ = false;
 };
 
-// Runs `reader` to its end on its own thread, feeding `pipe`. The destructor cancels and joins,
-// so no path out of ingest_file leaves the thread running; wait() joins and rethrows what the
-// reader threw (an unreadable file).
+// Runs `reader` to its end on its own thread, feeding `pipe` with the records `writer` must
+// write. This thread is the writer's snapshot side: it offers each row's raw hash to
+// writer.match_row() (an unchanged row is skipped unparsed) and classifies each record read
+// (an unchanged record is not passed on). The destructor cancels and joins, so no path out of
+// ingest_file leaves the thread running; wait() joins and rethrows what the reader threw (an
+// unreadable file).
 class ReaderThread {
  public:
-  ReaderThread(ingest::ExtractReader& reader, RecordPipe& pipe)
-      : pipe_(pipe), thread_([this, &reader] { run(reader); }) {}
+  ReaderThread(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer,
+               RecordPipe& pipe)
+      : pipe_(pipe), thread_([this, &reader, &writer] { run(reader, writer); }) {}
   ~ReaderThread() {
     if (thread_.joinable()) {
       pipe_.cancel();
@@ -173,23 +175,56 @@ class ReaderThread {
   }
 
  private:
-  void run(ingest::ExtractReader& reader) {
+  void run(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer) {
     try {
-      bool more = true;
-      while (more) {
-        auto batch = pipe_.take_empty();
-        if (!batch) break;  // the writer failed: stop reading
-        while (batch->size < batch->records.size() &&
-               (more = reader.next(batch->records[batch->size]))) {
-          storage::prepare_record(batch->records[batch->size], batch->prepared[batch->size]);
-          ++batch->size;
-        }
-        pipe_.push(std::move(*batch));
-      }
+      read_all(reader, writer);
     } catch (...) {
       error_ = std::current_exception();
     }
     pipe_.close();
+  }
+
+  void read_all(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer) {
+    using Action = storage::PreparedRecord::Action;
+    using Match = storage::History::ExtractWriter::RowMatch::Kind;
+    const ingest::RowFilter filter = [&writer](std::uint64_t row_hash, std::size_t line) {
+      const auto match = writer.match_row(row_hash, line);
+      switch (match.kind) {
+        case Match::kUnchanged:
+          return ingest::RowCheck{ingest::RowCheck::Kind::kSkip, 0};
+        case Match::kRepeat:
+          return ingest::RowCheck{ingest::RowCheck::Kind::kRepeat, match.first_line};
+        case Match::kUnknown:
+          break;
+      }
+      return ingest::RowCheck{};
+    };
+    rules::Record record;
+    bool more = true;
+    while (more) {
+      auto batch = pipe_.take_empty();
+      if (!batch) return;  // the writer failed: stop reading
+      while (batch->size < batch->prepared.size() && (more = reader.next(record, filter))) {
+        storage::PreparedRecord& prepared = batch->prepared[batch->size];
+        storage::prepare_record(record, prepared);
+        prepared.row_hash = reader.row_hash();
+        prepared.line = reader.line();
+        writer.classify(prepared);
+        if (prepared.action == Action::kRepeat && prepared.repeats_skipped_line != 0) {
+          // Its key's first row was skipped unparsed, so the reader has not seen the repeat:
+          // the same values again (a copy of that row) are a repeated row, others a repeated key.
+          if (prepared.repeats_same_values) {
+            reader.add_repeated_row(prepared.repeats_skipped_line);
+          } else {
+            reader.add_repeated_key(prepared.key, prepared.repeats_skipped_line, prepared.line);
+          }
+        }
+        if (prepared.action == Action::kInsert || prepared.action == Action::kReplace) {
+          ++batch->size;
+        }
+      }
+      pipe_.push(std::move(*batch));
+    }
   }
 
   RecordPipe& pipe_;
@@ -237,12 +272,21 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   ingest::ExtractReader reader(in, source);
 
   // The as-of date: the file name, else the configured column, else the modification date.
+  // Rows are read with a filter (below, the writer's snapshot); the first one, read before the
+  // writer exists, with one that reads everything, so that it gets its raw hash too.
+  const ingest::RowFilter read_every_row = [](std::uint64_t, std::size_t) {
+    return ingest::RowCheck{};
+  };
   rules::Record record;
   bool have_first = false;
+  std::uint64_t first_row_hash = 0;
+  std::size_t first_line = 0;
   if (auto from_name = ingest::as_of_from_file_name(info.file)) {
     info.as_of = *from_name;
   } else {
-    have_first = !reader.header_problem() && reader.next(record);
+    have_first = !reader.header_problem() && reader.next(record, read_every_row);
+    first_row_hash = reader.row_hash();
+    first_line = reader.line();
     if (auto from_column = reader.as_of_from_column()) {
       info.as_of = *from_column;
     } else {
@@ -304,12 +348,19 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The writer's
   // transaction commits only after the reader's verdict and the duplicate check below.
   auto writer = history_.begin_extract(info);  // info.sha256 is set before commit
-  if (have_first) writer.add(record);
+  if (have_first) {
+    storage::PreparedRecord first;
+    storage::prepare_record(record, first);
+    first.row_hash = first_row_hash;
+    first.line = first_line;
+    writer.classify(first);
+    writer.write(std::span<const storage::PreparedRecord>(&first, 1));
+  }
   {
     RecordPipe pipe;
-    ReaderThread reading(reader, pipe);
+    ReaderThread reading(reader, writer, pipe);
     while (auto batch = pipe.pop()) {
-      writer.add(std::span<const storage::PreparedRecord>(batch->prepared.data(), batch->size));
+      writer.write(std::span<const storage::PreparedRecord>(batch->prepared.data(), batch->size));
       pipe.give_back(std::move(*batch));
     }
     reading.wait();  // rethrows a read failure (the writer rolls back)
@@ -332,10 +383,13 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   info.id = writer.commit(info.rows);
   info.status = storage::ExtractStatus::kIngested;
   outcome.problems = reader.problems();
+  outcome.unchanged_rows = reader.skipped_rows();
   // Only now that the transaction has committed may the file leave the inbox.
   outcome.moved_to = move_into(file, config_.service.archive_dir());
-  spdlog::info("{}: ingested {} rows ({} with problems) as of {}", info.file, info.rows,
-               reader.problem_rows(), info.as_of.iso());
+  spdlog::info(
+      "{}: ingested {} rows ({} with problems; {} unchanged since the last extract, "
+      "not parsed again) as of {}",
+      info.file, info.rows, reader.problem_rows(), outcome.unchanged_rows, info.as_of.iso());
   return outcome;
 }
 
@@ -364,6 +418,9 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     if (ingested) {
       auto outcomes = evaluate_after(source->name);
       for (auto& o : outcomes) result.outcomes.push_back(std::move(o));
+      // The extract's commit left its pages in the write-ahead log; copy them into the
+      // database file now that the file is archived and its findings are stored.
+      history_.checkpoint();
     }
   }
   return result;

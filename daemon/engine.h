@@ -26,6 +26,9 @@ struct ExtractOutcome {
   storage::ExtractInfo info;
   std::vector<rules::Problem> problems;  // every row problem (rejected files: why)
   std::filesystem::path moved_to;        // archive/ or rejected/
+  // Ingested files: rows recognised by their raw bytes as unchanged since the source's last
+  // extract, and so not parsed again.
+  std::size_t unchanged_rows = 0;
 };
 
 // What one cycle did.

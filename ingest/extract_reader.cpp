@@ -153,6 +153,7 @@ struct ExtractReader::Impl {
   bool as_of_taken = false;
 
   std::size_t rows = 0;
+  std::size_t skipped_rows = 0;  // by a RowFilter
   std::vector<rules::Problem> problems;
   bool problems_dropped = false;
   std::size_t row_problem_count = 0;  // problems of the current row
@@ -453,6 +454,7 @@ bool ExtractReader::next(rules::Record& out, const RowFilter& filter) {
         if (check.kind != RowCheck::Kind::kRead) {
           impl.csv.skip_raw(raw);
           ++impl.rows;
+          if (check.kind == RowCheck::Kind::kSkip) ++impl.skipped_rows;
           if (check.kind == RowCheck::Kind::kRepeat) {
             impl.row_problem_count = 0;
             impl.add_problem_at(raw.line, {}, exact_repeat_message(check.first_line));
@@ -485,7 +487,19 @@ void ExtractReader::add_repeated_key(std::string key, std::size_t first_line, st
   impl_->add_repeat(std::move(key), first_line, line);
 }
 
+std::size_t ExtractReader::line() const { return impl_->row.line; }
+
+void ExtractReader::add_repeated_row(std::size_t first_line) {
+  Impl& impl = *impl_;
+  impl.row_hash = 0;
+  impl.row_problem_count = 0;
+  impl.add_problem(std::string(), exact_repeat_message(first_line));
+  ++impl.problem_rows;
+}
+
 std::size_t ExtractReader::rows() const { return impl_->rows; }
+
+std::size_t ExtractReader::skipped_rows() const { return impl_->skipped_rows; }
 
 const std::vector<rules::Problem>& ExtractReader::problems() const { return impl_->problems; }
 

@@ -84,7 +84,16 @@ class ExtractReader {
   // Records a repeated key found outside the reader (a row skipped by the filter and a row read
   // later have the same key): it counts in verdict() like a repeat found by reading.
   void add_repeated_key(std::string key, std::size_t first_line, std::size_t line);
+  // The line where the row of the record next() last returned starts.
+  std::size_t line() const;
+  // Turns the record next() last returned into a repeat of the row on `first_line`, found
+  // outside the reader: a row the filter skipped had the same key and the same values (this one
+  // was read because it crossed a block edge, so it was not offered). Records the exact-repeat
+  // problem on its line, as for a repeat found by reading; the caller does not store it.
+  void add_repeated_row(std::size_t first_line);
 
+  // Rows a RowFilter said kSkip to (counted in rows(), not parsed).
+  std::size_t skipped_rows() const;
   // Data rows read so far, skipped ones included (not counting the header, blank lines, or
   // rows whose fields are all empty and unquoted, like ",,,").
   std::size_t rows() const;

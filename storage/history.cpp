@@ -529,6 +529,7 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
   using Action = PreparedRecord::Action;
   record.replaces = 0;
   record.repeats_skipped_line = 0;
+  record.repeats_same_values = false;
   KeyTable::Entry* found = current.find(record.key, record.key_hash);
   if (found == nullptr) {
     // New to the snapshot. A new key added twice is caught by the caller's reader, and by
@@ -542,6 +543,7 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
     repeated = true;
     record.action = Action::kRepeat;
     if (found->by_row) record.repeats_skipped_line = found->seen_line;
+    record.repeats_same_values = found->content_hash == record.content_hash;
     return;
   }
   found->seen = true;

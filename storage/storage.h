@@ -157,6 +157,7 @@ struct PreparedRecord {
   // kRepeat: the line of the earlier row with this key when that row was matched by
   // match_row() (not read, so the caller's reader does not know it repeats); else 0.
   std::size_t repeats_skipped_line = 0;
+  bool repeats_same_values = false;  // kRepeat: the earlier record had the same values
 };
 // Fills `out` from `record`, reusing its buffers. Thread-safe (touches only its arguments).
 void prepare_record(const rules::Record& record, PreparedRecord& out);

@@ -383,3 +383,34 @@ TEST_CASE("windows-1252 rows are offered and hashed as converted to UTF-8", "[in
   CHECK(skipped.records == std::vector<rules::Record>{{"1", {"caf\xC3\xA9"}}});
   CHECK(skipped.rows == 2);
 }
+
+TEST_CASE("line() names each record's first line and skipped_rows() counts the rows skipped",
+          "[ingest][filter]") {
+  const std::string bytes = "id,v\n1,a\n2,\"two\nlines\"\n3,c\n4,d\n";
+  std::istringstream in(bytes);
+  ingest::ExtractReader reader(in, id_value_source());
+  const ingest::RowFilter skip_line_5 = [](std::uint64_t, std::size_t line) {
+    return ingest::RowCheck{line == 5 ? Kind::kSkip : Kind::kRead, 0};
+  };
+  rules::Record record;
+  std::vector<std::pair<std::string, std::size_t>> seen;
+  while (reader.next(record, skip_line_5)) seen.emplace_back(record.key, reader.line());
+  CHECK(seen == std::vector<std::pair<std::string, std::size_t>>{{"1", 2}, {"2", 3}, {"4", 6}});
+  CHECK(reader.skipped_rows() == 1);
+  CHECK(reader.rows() == 4);
+}
+
+TEST_CASE("a record turned into a repeated row gets the exact-repeat problem on its line",
+          "[ingest][filter]") {
+  std::istringstream in("id,v\n1,a\n2,b\n");
+  ingest::ExtractReader reader(in, id_value_source());
+  rules::Record record;
+  REQUIRE(reader.next(record));
+  REQUIRE(reader.next(record));
+  reader.add_repeated_row(2);
+  CHECK(reader.row_hash() == 0);
+  CHECK_FALSE(reader.next(record));
+  CHECK(describe(reader.problems()) ==
+        "3 [] the row repeats line 2 exactly; the repeat is skipped\n");
+  CHECK(reader.problem_rows() == 1);
+}
