@@ -49,7 +49,26 @@ void KeyTable::place(std::size_t index) {
     slots[slot] = make_slot(hash, index);
   };
   put(slots_, entries_[index].key_hash);
-  if (entries_[index].row_hash != 0) put(row_slots_, entries_[index].row_hash);
+  if (entries_[index].row_hash != 0) {
+    put(row_slots_, entries_[index].row_hash);
+    ++row_slots_used_;
+  }
+}
+
+void KeyTable::index_row(Entry& entry) {
+  if (entry.row_hash == 0) return;
+  place_pending();
+  const auto index = static_cast<std::size_t>(&entry - entries_.data());
+  // Old hashes stay in row_slots_ until a rehash: keep it under 70% full so probing ends.
+  if ((row_slots_used_ + 1) * 10 > row_slots_.size() * 7) {
+    rehash();  // places the entry by its new hash
+    return;
+  }
+  const std::size_t mask = row_slots_.size() - 1;
+  std::size_t slot = entry.row_hash & mask;
+  while (row_slots_[slot] != 0) slot = (slot + 1) & mask;
+  row_slots_[slot] = make_slot(entry.row_hash, index);
+  ++row_slots_used_;
 }
 
 KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
@@ -101,6 +120,7 @@ void KeyTable::grow() {
 void KeyTable::rehash() {
   std::fill(slots_.begin(), slots_.end(), 0);
   std::fill(row_slots_.begin(), row_slots_.end(), 0);
+  row_slots_used_ = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) place(i);
   placed_ = entries_.size();
 }

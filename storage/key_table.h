@@ -25,9 +25,13 @@ class KeyTable {
     // seen_line, 0 when the line is unknown), found by its raw row hash (not read), and the
     // version row_id is being replaced.
     std::uint32_t seen_line = 0;
-    bool seen = false;
-    bool by_row = false;
-    bool replaced = false;  // 48 bytes per entry in all
+    bool seen : 1 = false;
+    bool by_row : 1 = false;
+    bool replaced : 1 = false;
+    bool rehashed : 1 = false;  // its row_hash changed in this extract (same values)
+    // No longer current: removed by a snapshot delta (storage/snapshot_codec.h). find() and
+    // find_row() still return it; callers treat it as absent.
+    bool dead : 1 = false;  // 48 bytes per entry in all
   };
 
   // REQUIRES: `key` is not in the table yet; `key_hash` == content_hash(key); `row_hash` is 0
@@ -58,6 +62,9 @@ class KeyTable {
   // The entry loaded with this raw row hash (not 0), or nullptr. Changing an entry's row_hash
   // afterwards does not move it: it is still found by the hash it was loaded with.
   Entry* find_row(std::uint64_t row_hash);
+  // Makes find_row() find `entry` by its row_hash after it was changed (it is also still found
+  // by the old one, where callers compare the hash).
+  void index_row(Entry& entry);
   // As prefetch(), for find_row().
   void prefetch_row(std::uint64_t row_hash) const {
     if (row_slots_.empty()) return;
@@ -90,6 +97,7 @@ class KeyTable {
   std::vector<std::uint64_t> slots_;      // by key hash, open addressing, see make_slot()
   std::vector<std::uint64_t> row_slots_;  // by row hash, the same way (same size)
   std::size_t placed_ = 0;                // entries_[0, placed_) are in slots_
+  std::size_t row_slots_used_ = 0;        // taken slots of row_slots_, stale ones included
 };
 
 }  // namespace storage

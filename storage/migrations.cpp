@@ -220,9 +220,11 @@ DROP INDEX records_current;
     // one chunk per extract. record_keys keeps the entries written before and is still read.
     // snapshots holds what the extract writer needs of a source's current records (key, content
     // hash, hash of the raw row, records.id), written with each extract in its transaction: the
-    // next extract loads it in one read instead of scanning records, and recognises unchanged
-    // rows by their raw bytes without parsing them. A source without a row (one ingested before
-    // this migration) is loaded from records as before.
+    // next extract loads it in a few reads instead of scanning records, and recognises unchanged
+    // rows by their raw bytes without parsing them. It is a full piece and the deltas written
+    // after it (what each later extract changed); an extract writes a new full piece instead
+    // when the deltas would reach a quarter of it. A source whose pieces do not end at its
+    // latest extract (one ingested before this migration) is loaded from records as before.
     // record_ends says when a version stopped being current, instead of records.valid_to, which
     // is no longer written or read (its values are copied here). Setting valid_to dirtied a page
     // of records at random for each changed record: a 1%-changed 1M-row extract rewrote most of
@@ -238,9 +240,11 @@ CREATE TABLE key_chunks (
 CREATE INDEX key_chunks_find ON key_chunks(source_id, extract_id, first_hash);
 
 CREATE TABLE snapshots (
-  source_id INTEGER PRIMARY KEY,
-  extract_id INTEGER NOT NULL,  -- the source's latest ingested extract when it was written
-  entries BLOB NOT NULL         -- see storage/snapshot_codec.h
+  source_id INTEGER NOT NULL,
+  extract_id INTEGER NOT NULL,  -- the extract that wrote it
+  full INTEGER NOT NULL,        -- 1: every current record; 0: changes since the piece before
+  entries BLOB NOT NULL,        -- see storage/snapshot_codec.h (a delta removes with id 0)
+  PRIMARY KEY (source_id, extract_id)
 );
 
 CREATE TABLE record_ends (

@@ -14,7 +14,8 @@
 
 namespace storage {
 
-// One current record of a snapshot.
+// One current record of a snapshot. In a delta, an entry with row_id 0 removes its key (the
+// record is no longer current) and any other adds or replaces the key's entry.
 struct SnapshotEntry {
   std::string_view key;
   std::uint64_t content_hash = 0;

@@ -1,13 +1,19 @@
 // The snapshot blob and key index formats, and the extract writer's split interface (match_row,
 // classify, write) that lets ingest skip rows it has stored before.
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "storage/impl.h"
 #include "storage/snapshot_codec.h"
 #include "storage/storage.h"
 #include "tests/storage/storage_test_support.h"
+#include "tests/support/temp_dir.h"
 
 using storage_test::case_record;
 using storage_test::date;
@@ -261,4 +267,72 @@ TEST_CASE("records written by classify and write are stored as by add", "[storag
     CHECK(split.record_on("cases", "C" + std::to_string(i), date(2026, 11, 2)) ==
           first[static_cast<std::size_t>(i)]);
   }
+}
+
+namespace {
+
+// How many snapshot pieces source 1 has, and how many of them are full.
+std::pair<int, int> snapshot_pieces(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(full), 0) FROM snapshots", -1,
+                             &statement, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  const std::pair<int, int> pieces{sqlite3_column_int(statement, 0),
+                                   sqlite3_column_int(statement, 1)};
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return pieces;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "over many extracts the snapshot is kept as deltas and full pieces without losing "
+    "track of a record",
+    "[storage][extract]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  storage::History history(file);
+  // Extract e has key k unless (k + e) % 7 == 0 (so keys vanish and come back), and changes the
+  // worker of every fifth key now and then. A row's raw hash stands for its key and values.
+  const auto worker = [](int k, int e) { return "W" + std::to_string((k * e) % 5 == 0 ? e : 0); };
+  const auto row_hash = [](const rules::Record& r) {
+    return storage::content_hash(r.key + "/" + r.values[2]);
+  };
+  std::map<std::string, rules::Record> previous;
+  int most_pieces = 0;
+  for (int e = 1; e <= 16; ++e) {
+    const auto as_of = date(2026, 1, 1) + 7 * e;
+    auto writer = history.begin_extract(extract_info("cases", as_of, "sha-" + as_of.iso()));
+    std::map<std::string, rules::Record> now;
+    std::size_t line = 1;
+    for (int k = 0; k < 400; ++k) {
+      if ((k + e) % 50 == 0) continue;
+      const auto r = case_record("C" + std::to_string(k), worker(k, e));
+      now[r.key] = r;
+      ++line;
+      const auto match = writer.match_row(row_hash(r), line);
+      const auto before = previous.find(r.key);
+      const bool unchanged = before != previous.end() && before->second == r;
+      CHECK((match.kind == Kind::kUnchanged) == unchanged);
+      if (match.kind == Kind::kUnchanged) continue;
+      const Action action = put(writer, prepared(r, row_hash(r), line));
+      CHECK(action == (before == previous.end() ? Action::kInsert : Action::kReplace));
+    }
+    writer.commit(now.size());
+    std::vector<rules::Record> expected;
+    for (const auto& [key, record] : now) expected.push_back(record);
+    auto current = history.current_records("cases");
+    std::sort(current.begin(), current.end(),
+              [](const auto& a, const auto& b) { return a.key < b.key; });
+    CHECK(current == expected);
+    const auto [pieces, full] = snapshot_pieces(file);
+    CHECK(full == 1);
+    most_pieces = std::max(most_pieces, pieces);
+    previous = std::move(now);
+  }
+  CHECK(most_pieces > 1);                   // deltas were written ...
+  CHECK(snapshot_pieces(file).first < 16);  // ... and folded into full pieces again
 }
