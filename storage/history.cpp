@@ -367,8 +367,8 @@ struct History::ExtractWriter::Impl {
         settings(history.db),
         transaction(history.db, SQLite::TransactionBehavior::IMMEDIATE),
         insert_record(history.db,
-                      "INSERT INTO records (source_id, key, valid_from, hash, data) "
-                      "VALUES (?, ?, ?, ?, ?)"),
+                      "INSERT INTO records (id, source_id, key, valid_from, hash, data) "
+                      "VALUES (?, ?, ?, ?, ?, ?)"),
         end_record(history.db, "INSERT INTO record_ends (record_id, extract_id) VALUES (?, ?)"),
         insert_problem(history.db,
                        "INSERT INTO row_problems (extract_id, line, column_name, message) "
@@ -387,6 +387,7 @@ struct History::ExtractWriter::Impl {
           static_cast<std::size_t>(std::max<std::int64_t>(0, last.getColumn(1).getInt64())));
     }
     extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
+    next_id = history.db.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM records").getInt64();
     if (latest != 0) {
       loaded = load_snapshot(history.db, source_id, latest, current);
       if (!loaded) scan_records();
@@ -410,24 +411,28 @@ struct History::ExtractWriter::Impl {
   }
 
   void classify(PreparedRecord& record);
-  void write(const PreparedRecord& record);
+  // Classifies prepared[0, count) and writes them.
+  void classify_and_write(std::size_t count);
 
-  // Inserts a new version; its key index entry and snapshot entry are written at commit.
+  // Inserts a new version; its key index entry and snapshot entry are written at commit. Its
+  // id is given, not asked for: the next after the largest (the writer holds the write lock).
   void insert(const PreparedRecord& record) {
     const std::string& key = record.key;
     const std::string& data = record.data;
-    insert_record.bind(1, source_id);
-    insert_record.bindNoCopy(2, key);
-    insert_record.bind(3, extract_id);
-    insert_record.bind(4, std::bit_cast<std::int64_t>(record.content_hash));
-    insert_record.bindNoCopy(5, data.data(), static_cast<int>(data.size()));
+    const std::int64_t row_id = next_id++;
+    insert_record.bind(1, row_id);
+    insert_record.bind(2, source_id);
+    insert_record.bindNoCopy(3, key);
+    insert_record.bind(4, extract_id);
+    insert_record.bind(5, std::bit_cast<std::int64_t>(record.content_hash));
+    insert_record.bindNoCopy(6, data.data(), static_cast<int>(data.size()));
     insert_record.exec();
     insert_record.reset();
     Added added_record;
     added_record.key_hash = record.key_hash;  // key_hash(key)
     added_record.content_hash = record.content_hash;
     added_record.row_hash = record.row_hash;
-    added_record.row_id = history.db.getLastInsertRowid();
+    added_record.row_id = row_id;
     // Keys go into 1 MiB blocks, never moved once written (a growing string would copy them all,
     // and for a moment hold them twice).
     if (added_keys.empty() ||
@@ -447,6 +452,23 @@ struct History::ExtractWriter::Impl {
     end_record.bind(2, extract_id);
     end_record.exec();
     end_record.reset();
+  }
+
+  void write_all(std::span<const PreparedRecord> records) {
+    for (const auto& record : records) {
+      switch (record.action) {
+        case PreparedRecord::Action::kReplace:
+          end(record.replaces);
+          insert(record);
+          break;
+        case PreparedRecord::Action::kInsert:
+          insert(record);
+          break;
+        case PreparedRecord::Action::kKeep:
+        case PreparedRecord::Action::kRepeat:
+          break;
+      }
+    }
   }
 
   void write_key_index();
@@ -480,8 +502,8 @@ struct History::ExtractWriter::Impl {
   std::string_view added_key(const Added& a) const {
     return std::string_view(added_keys[a.key_block]).substr(a.key_offset, a.key_size);
   }
-  PreparedRecord scratch;                // for add(const rules::Record&)
-  std::vector<PreparedRecord> prepared;  // for add(std::span<const rules::Record>)
+  std::vector<PreparedRecord> prepared;  // for add()
+  std::int64_t next_id = 0;              // of the next version inserted
   SQLite::Statement insert_record;
   SQLite::Statement end_record;
   SQLite::Statement insert_problem;
@@ -499,12 +521,7 @@ void prepare_record(const rules::Record& record, PreparedRecord& out) {
 }
 
 void History::ExtractWriter::add(const rules::Record& record) {
-  if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
-  prepare_record(record, impl_->scratch);
-  impl_->scratch.row_hash = 0;
-  impl_->scratch.line = 0;
-  impl_->classify(impl_->scratch);
-  impl_->write(impl_->scratch);
+  add(std::span<const rules::Record>(&record, 1));
 }
 
 void History::ExtractWriter::add(std::span<const rules::Record> records) {
@@ -516,34 +533,27 @@ void History::ExtractWriter::add(std::span<const rules::Record> records) {
     w.prepared[i].row_hash = 0;
     w.prepared[i].line = 0;
   }
-  add(std::span<const PreparedRecord>(w.prepared.data(), records.size()));
+  w.classify_and_write(records.size());
 }
 
 void History::ExtractWriter::add(std::span<const PreparedRecord> records) {
   if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
   Impl& w = *impl_;
+  w.prepared.resize(std::max(w.prepared.size(), records.size()));
+  std::copy(records.begin(), records.end(), w.prepared.begin());  // reuses their buffers
+  w.classify_and_write(records.size());
+}
+
+void History::ExtractWriter::Impl::classify_and_write(std::size_t count) {
   // Each lookup in the snapshot table misses the CPU cache; starting them kAhead records early
   // overlaps the misses (1%-changed re-ingest of 1M records: the lookups took half as long).
   constexpr std::size_t kAhead = 16;
-  for (std::size_t i = 0; i < records.size() && i < kAhead; ++i) {
-    w.current.prefetch(records[i].key_hash);
+  for (std::size_t i = 0; i < count && i < kAhead; ++i) current.prefetch(prepared[i].key_hash);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) current.prefetch(prepared[i + kAhead].key_hash);
+    classify(prepared[i]);
   }
-  PreparedRecord& scratch = w.scratch;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (i + kAhead < records.size()) w.current.prefetch(records[i + kAhead].key_hash);
-    // classify() decides in place: a copy of the small fields, not of the strings.
-    scratch.key_hash = records[i].key_hash;
-    scratch.content_hash = records[i].content_hash;
-    scratch.row_hash = records[i].row_hash;
-    scratch.line = records[i].line;
-    scratch.key.assign(records[i].key);
-    w.classify(scratch);
-    if (scratch.action == PreparedRecord::Action::kInsert ||
-        scratch.action == PreparedRecord::Action::kReplace) {
-      scratch.data.assign(records[i].data);
-      w.write(scratch);
-    }
-  }
+  write_all(std::span<const PreparedRecord>(prepared.data(), count));
 }
 
 History::ExtractWriter::RowMatch History::ExtractWriter::match_row(std::uint64_t row_hash,
@@ -570,7 +580,7 @@ void History::ExtractWriter::classify(PreparedRecord& record) {
 
 void History::ExtractWriter::write(std::span<const PreparedRecord> records) {
   if (!impl_) throw std::logic_error("ExtractWriter::write after commit");
-  for (const auto& record : records) impl_->write(record);
+  impl_->write_all(records);
 }
 
 void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
@@ -609,21 +619,6 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
   found->replaced = true;
   record.action = Action::kReplace;
   record.replaces = found->row_id;
-}
-
-void History::ExtractWriter::Impl::write(const PreparedRecord& record) {
-  switch (record.action) {
-    case PreparedRecord::Action::kReplace:
-      end(record.replaces);
-      insert(record);
-      break;
-    case PreparedRecord::Action::kInsert:
-      insert(record);
-      break;
-    case PreparedRecord::Action::kKeep:
-    case PreparedRecord::Action::kRepeat:
-      break;
-  }
 }
 
 void History::ExtractWriter::add_problem(const rules::Problem& problem) {
