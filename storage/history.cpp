@@ -261,10 +261,17 @@ History::~History() = default;
 
 int History::schema_version() const { return user_version(impl_->db); }
 
-void History::checkpoint() {
+bool History::checkpoint() {
   if (impl_->writer_open) throw std::logic_error("checkpoint: an extract writer is open");
-  // PASSIVE: copies what no reader still needs and never waits for one.
-  impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+  try {
+    // PASSIVE: copies what no reader still needs and never waits for one.
+    impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    return true;
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return false;  // another is checkpointing
+    throw;
+  }
 }
 
 // ---- extracts

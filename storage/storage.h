@@ -175,8 +175,9 @@ class History {
 
   // Copies the write-ahead log into the database file. An extract's commit leaves this to the
   // next write transaction (or to this call, or to closing the database), so that ingesting a
-  // large extract does not write every page twice before the file is archived.
-  void checkpoint();
+  // large extract does not write every page twice before the file is archived. False when
+  // another connection was checkpointing (the log is copied later); throws on other errors.
+  bool checkpoint();
 
   // ---- extracts
   // Writes one extract in one transaction. Records are compared with the source's current

@@ -336,3 +336,20 @@ TEST_CASE(
   CHECK(most_pieces > 1);                   // deltas were written ...
   CHECK(snapshot_pieces(file).first < 16);  // ... and folded into full pieces again
 }
+
+TEST_CASE("an extract's commit leaves its pages in the log until checkpoint() copies them",
+          "[storage][extract]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  storage::History history(file);
+  std::vector<rules::Record> records;
+  for (int i = 0; i < 120'000; ++i) {  // about 1,800 pages: past SQLite's automatic checkpoint
+    records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
+  }
+  storage_test::ingest(history, "cases", date(2026, 11, 2), records);
+  const auto committed = std::filesystem::file_size(file);
+  CHECK(std::filesystem::file_size(dir / "casewatch.db-wal") > 1000 * 8192);
+  CHECK(history.checkpoint());
+  CHECK(std::filesystem::file_size(file) > committed + 8'000'000);
+  CHECK(history.current_records("cases").size() == records.size());
+}
