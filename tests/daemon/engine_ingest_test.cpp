@@ -10,6 +10,7 @@
 #include "daemon/engine.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
+#include "tests/support/peer_data.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -18,10 +19,27 @@ namespace fs = std::filesystem;
 
 constexpr const char* kHeader = "Case ID,Child ID,Worker,Referral Date\n";
 
+std::string config_text() {
+  return R"toml([service]
+state_dir = "state"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+max_bad_rows = "20%"
+date_formats = ["%d/%m/%Y"]
+[source.fields]
+person = "Child ID"
+worker = "Worker"
+opened = "Referral Date"
+)toml";
+}
+
 class EngineFixture {
  public:
-  explicit EngineFixture(const std::string& date_formats = R"("%d/%m/%Y")")
-      : config_(config::parse_config(config_text(date_formats), dir_ / "casewatch.toml")),
+  explicit EngineFixture(const std::string& text = config_text())
+      : config_(config::parse_config(text, dir_ / "casewatch.toml")),
         prepared_((service::prepare_state_dir(config_), true)),
         calendar_(config::load_calendar(config_)),
         history_(config_.service.database_file()),
@@ -35,18 +53,17 @@ class EngineFixture {
     return engine_.ingest_file(file, *config_.rules.find_source("cases"));
   }
 
+  // Writes `bytes` as inbox/`name` and ingests it as `source`.
+  service::ExtractOutcome ingest_bytes(const std::string& name, const std::string& bytes,
+                                       const std::string& source) {
+    const fs::path file = config_.service.inbox_dir() / name;
+    std::ofstream(file, std::ios::binary) << bytes;
+    return engine_.ingest_file(file, *config_.rules.find_source(source));
+  }
+
   storage::History& history() { return history_; }
 
  private:
-  static std::string config_text(const std::string& date_formats) {
-    return "[service]\nstate_dir = \"state\"\n\n[[source]]\nname = \"cases\"\n"
-           "files = \"cases*.csv\"\nkey = [\"Case ID\"]\nmax_bad_rows = \"20%\"\n"
-           "date_formats = [" +
-           date_formats +
-           "]\n[source.fields]\nperson = \"Child ID\"\nworker = \"Worker\"\n"
-           "opened = \"Referral Date\"\n";
-  }
-
   test_support::TempDir dir_;
   config::Config config_;
   bool prepared_;  // the state folders exist before the database is opened in them
@@ -170,4 +187,45 @@ TEST_CASE("rows are parsed again when the header changes, and unchanged records 
                                     "case id,CHILD ID,Worker,Referral Date\n");
   REQUIRE(ingested(after));
   CHECK(after.unchanged_rows == 5);
+}
+
+TEST_CASE(
+    "re-ingesting the public fake SSDA903 reviews skips their rows and finds the same "
+    "exact repeats",
+    "[daemon][engine]") {
+  CASEWATCH_REQUIRE_PEER_DATA(reviews, "csc-validator-be-903/reviews.csv");
+  std::string bytes;
+  {
+    std::ifstream in(reviews, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EngineFixture fixture(R"toml([service]
+state_dir = "state"
+
+[[source]]
+name = "reviews"
+files = "reviews*.csv"
+key = ["CHILD", "REVIEW", "REVIEW_CODE"]
+date_formats = ["%d/%m/%Y"]
+[source.fields]
+person = "CHILD"
+review = "REVIEW"
+)toml");
+  const auto first = fixture.ingest_bytes("reviews_2019-03-31.csv", bytes, "reviews");
+  REQUIRE(ingested(first));
+  REQUIRE(first.problems.size() == 2);  // two rows repeat an earlier row exactly
+
+  // A week later: the same rows and one more.
+  const auto second = fixture.ingest_bytes("reviews_2019-04-07.csv",
+                                           bytes + "999999,01/01/2010,01/04/2019,PN6\n", "reviews");
+  REQUIRE(ingested(second));
+  CHECK(second.info.rows == first.info.rows + 1);
+  // Every clean row but those crossing a 1 MiB block of the file (none: it is smaller).
+  CHECK(second.unchanged_rows == first.info.rows - 2);
+  REQUIRE(second.problems.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(second.problems[i].line == first.problems[i].line);
+    CHECK(second.problems[i].message == first.problems[i].message);
+  }
+  CHECK(fixture.history().current_records("reviews").size() == first.info.rows - 2 + 1);
 }
