@@ -388,7 +388,8 @@ TEST_CASE("line() names each record's first line and skipped_rows() counts the r
           "[ingest][filter]") {
   const std::string bytes = "id,v\n1,a\n2,\"two\nlines\"\n3,c\n4,d\n";
   std::istringstream in(bytes);
-  ingest::ExtractReader reader(in, id_value_source());
+  const rules::Source source = id_value_source();  // the reader keeps a reference
+  ingest::ExtractReader reader(in, source);
   const ingest::RowFilter skip_line_5 = [](std::uint64_t, std::size_t line) {
     return ingest::RowCheck{line == 5 ? Kind::kSkip : Kind::kRead, 0};
   };
@@ -403,7 +404,8 @@ TEST_CASE("line() names each record's first line and skipped_rows() counts the r
 TEST_CASE("a record turned into a repeated row gets the exact-repeat problem on its line",
           "[ingest][filter]") {
   std::istringstream in("id,v\n1,a\n2,b\n");
-  ingest::ExtractReader reader(in, id_value_source());
+  const rules::Source source = id_value_source();  // the reader keeps a reference
+  ingest::ExtractReader reader(in, source);
   rules::Record record;
   REQUIRE(reader.next(record));
   REQUIRE(reader.next(record));
