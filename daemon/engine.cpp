@@ -348,6 +348,12 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The writer's
   // transaction commits only after the reader's verdict and the duplicate check below.
   auto writer = history_.begin_extract(info);  // info.sha256 is set before commit
+  if (const auto& problem = writer.snapshot_problem()) {
+    spdlog::warn(
+        "{}: the stored snapshot of source {} could not be read ({}); its current "
+        "records were read instead, and a new snapshot is stored with this extract",
+        info.file, source.name, *problem);
+  }
   if (have_first) {
     storage::PreparedRecord first;
     storage::prepare_record(record, first);

@@ -284,7 +284,8 @@ struct LoadedSnapshot {
 
 // Loads source `source_id`'s snapshot pieces into `table`: the latest full piece, then each
 // delta after it. nullopt (and `table` untouched) when the pieces do not end at extract `latest`
-// (a source last ingested before migration 4): the caller reads records instead.
+// (a source last ingested before migration 4): the caller reads records instead. Throws
+// CorruptSnapshot (leaving `table` partly loaded) when a piece is not a snapshot.
 std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t source_id,
                                             std::int64_t latest, KeyTable& table) {
   SQLite::Statement last(db, "SELECT max(extract_id) FROM snapshots WHERE source_id = ?");
@@ -301,7 +302,7 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
   bool first = true;
   while (query.executeStep()) {
     const bool full = query.getColumn(0).getInt() != 0;
-    if (first != full) throw std::runtime_error("corrupt snapshot in the database");
+    if (first != full) throw CorruptSnapshot();
     const SQLite::Column blob = query.getColumn(1);
     SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
     SnapshotEntry entry;
@@ -334,7 +335,7 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
     }
     first = false;
   }
-  if (first) throw std::runtime_error("corrupt snapshot in the database");  // no full piece
+  if (first) throw CorruptSnapshot();  // no full piece
   return loaded;
 }
 
@@ -396,7 +397,14 @@ struct History::ExtractWriter::Impl {
     extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
     next_id = history.db.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM records").getInt64();
     if (latest != 0) {
-      loaded = load_snapshot(history.db, source_id, latest, current);
+      try {
+        loaded = load_snapshot(history.db, source_id, latest, current);
+      } catch (const CorruptSnapshot& e) {
+        // Derived data: read the records instead; commit() writes a new full piece.
+        snapshot_problem = e.what();
+        current = KeyTable();
+        loaded.reset();
+      }
       if (!loaded) scan_records();
     }
     history.writer_open = true;
@@ -491,8 +499,9 @@ struct History::ExtractWriter::Impl {
   // Snapshot side: the source's current snapshot, marked as this extract meets its records.
   // Only these small entries are kept per record.
   KeyTable current;
-  std::optional<LoadedSnapshot> loaded;  // what `current` was loaded from; nullopt: records
-  bool repeated = false;                 // a key of the extract was classified twice
+  std::optional<LoadedSnapshot> loaded;         // what `current` was loaded from; nullopt: records
+  std::optional<std::string> snapshot_problem;  // why the stored snapshot could not be used
+  bool repeated = false;                        // a key of the extract was classified twice
   // Writing side: the versions this extract inserted.
   struct Added {
     std::uint64_t key_hash = 0;
@@ -578,6 +587,11 @@ History::ExtractWriter::RowMatch History::ExtractWriter::match_row(std::uint64_t
   entry->by_row = true;
   entry->seen_line = static_cast<std::uint32_t>(std::min<std::size_t>(line, UINT32_MAX));
   return {RowMatch::Kind::kUnchanged, 0};
+}
+
+const std::optional<std::string>& History::ExtractWriter::snapshot_problem() const {
+  if (!impl_) throw std::logic_error("ExtractWriter::snapshot_problem after commit");
+  return impl_->snapshot_problem;
 }
 
 void History::ExtractWriter::classify(PreparedRecord& record) {
@@ -898,8 +912,14 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
                            "SELECT max(id) FROM extracts WHERE source = ? AND status = 'ingested'");
   latest.bind(1, std::string(source));
   KeyTable table;
-  if (latest.executeStep() && !latest.getColumn(0).isNull() &&
-      load_snapshot(impl_->db, *id, latest.getColumn(0).getInt64(), table)) {
+  bool from_snapshot = false;
+  try {
+    from_snapshot = latest.executeStep() && !latest.getColumn(0).isNull() &&
+                    load_snapshot(impl_->db, *id, latest.getColumn(0).getInt64(), table);
+  } catch (const CorruptSnapshot&) {
+    // Derived data: the records say the same (the next extract writes a new snapshot).
+  }
+  if (from_snapshot) {
     std::vector<std::int64_t> ids;
     ids.reserve(table.entries().size());
     for (const auto& entry : table.entries()) {
@@ -926,7 +946,8 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
     }
     return out;
   }
-  // A source last ingested before migration 4: the versions no extract ended.
+  // A source last ingested before migration 4 (or whose snapshot is damaged): the versions no
+  // extract ended.
   SQLite::Statement query(impl_->db,
                           "SELECT key, data FROM records r WHERE source_id = ? AND NOT EXISTS "
                           "(SELECT 1 FROM record_ends e WHERE e.record_id = r.id) ORDER BY id");

@@ -22,7 +22,7 @@ void put_varint(std::string& out, std::uint64_t value) {
   out.push_back(static_cast<char>(value));
 }
 
-[[noreturn]] void corrupt() { throw std::runtime_error("corrupt snapshot in the database"); }
+[[noreturn]] void corrupt() { throw CorruptSnapshot(); }
 
 std::uint64_t get_u64(const unsigned char*& at, const unsigned char* end) {
   if (end - at < 8) corrupt();

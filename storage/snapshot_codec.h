@@ -8,11 +8,19 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace storage {
+
+// Snapshot bytes that are not a snapshot. The snapshot is derived data (records and
+// record_ends are the truth), so callers read the records instead.
+class CorruptSnapshot : public std::runtime_error {
+ public:
+  CorruptSnapshot() : std::runtime_error("corrupt snapshot in the database") {}
+};
 
 // One current record of a snapshot. In a delta, an entry with row_id 0 removes its key (the
 // record is no longer current) and any other adds or replaces the key's entry.
@@ -39,8 +47,7 @@ class SnapshotWriter {
   std::int64_t previous_row_id_ = 0;
 };
 
-// Reads a snapshot written by SnapshotWriter. Throws std::runtime_error ("corrupt snapshot in
-// the database") when the bytes are not one.
+// Reads a snapshot written by SnapshotWriter. Throws CorruptSnapshot when the bytes are not one.
 class SnapshotReader {
  public:
   SnapshotReader(const void* data, std::size_t size);

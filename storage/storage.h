@@ -216,6 +216,11 @@ class History {
     // Writing side: carries out the actions of classified records.
     void write(std::span<const PreparedRecord> records);
 
+    // Why the source's stored snapshot could not be used (it was damaged), or nullopt. The
+    // writer then read the current records instead, so nothing is lost; only unchanged rows
+    // cannot be skipped this once. commit() stores a new snapshot.
+    const std::optional<std::string>& snapshot_problem() const;
+
     void add_problem(const rules::Problem& problem);
     // Sets the extract's content hash when it was not known at begin_extract (the caller
     // hashes the file while it is read). Until then the extract's hash is info.sha256.

@@ -353,3 +353,32 @@ TEST_CASE("an extract's commit leaves its pages in the log until checkpoint() co
   CHECK(std::filesystem::file_size(file) > committed + 8'000'000);
   CHECK(history.current_records("cases").size() == records.size());
 }
+
+TEST_CASE("a damaged snapshot is read around from the records and replaced by the next extract",
+          "[storage][extract]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  storage::History history(file);
+  storage_test::ingest(history, "cases", date(2026, 11, 2),
+                       {case_record("C1", "Ann"), case_record("C2", "Bob")});
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE snapshots SET entries = x'435753310a00'", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);  // "CWS1", says 10 entries, has none
+    sqlite3_close(db);
+  }
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", "Ann"), case_record("C2", "Bob")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 9), "two"));
+  REQUIRE(writer.snapshot_problem());
+  CHECK(*writer.snapshot_problem() == "corrupt snapshot in the database");
+  writer.add(case_record("C1", "Ann"));  // unchanged: still told apart from a change
+  writer.add(case_record("C3", "Cat"));
+  writer.commit(2);
+  CHECK(history.record_history("cases", "C1").size() == 1);
+  CHECK(history.record_history("cases", "C2").at(0).valid_to == date(2026, 11, 9));
+  CHECK(snapshot_pieces(file) == std::pair<int, int>{1, 1});  // a new full piece
+  auto third = history.begin_extract(extract_info("cases", date(2026, 11, 16), "three"));
+  CHECK_FALSE(third.snapshot_problem());
+}
