@@ -11,6 +11,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -226,8 +227,16 @@ std::optional<rules::Record> History::Impl::current_record(std::string_view sour
 
 History::History(const std::filesystem::path& file) {
   if (!is_memory(file)) create_private_file(file);
+  // Before SQLite initialises (the first connection): no count of the memory SQLite uses. The
+  // count takes a process-wide mutex on every allocation, and casewatch never reads it. Too late
+  // when something else in the process opened a database first; then it stays on.
+  static std::once_flag memory_statistics_off;
+  std::call_once(memory_statistics_off, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   try {
-    impl_ = std::make_unique<Impl>(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // NOMUTEX: a History, like its connection, is used by one thread at a time (each thread of
+    // the service opens its own), so SQLite need not lock the connection on every call.
+    impl_ = std::make_unique<Impl>(
+        file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     impl_->db.setBusyTimeout(5000);
     // The first statement reads the header: a file that is not SQLite fails here.
     // 8 KiB pages for a new database (ignored for an existing one): a 1M-row first ingest
