@@ -763,15 +763,15 @@ void History::ExtractWriter::Impl::write_snapshot() {
   insert.exec();
 }
 
-// The source's snapshot after this extract: the records it kept, then those it inserted. Written
-// twice: once to learn its size, then into a blob of that size in pieces, so that it is never
-// held whole in memory (29 MB for 1M records).
+// The source's snapshot after this extract: the records it kept, then those it inserted. Its
+// size is counted first; then it is written into a blob of that size in pieces, so that it is
+// never held whole in memory (29 MB for 1M records).
 void History::ExtractWriter::Impl::write_full_snapshot() {
   std::size_t count = added.size();
   for (const auto& entry : current.entries()) {
     count += entry.seen && !entry.replaced && !entry.dead ? 1 : 0;
   }
-  const auto write_all = [&](SnapshotWriter& snapshot) {
+  const auto write_all = [&](auto& snapshot) {
     for (const auto& entry : current.entries()) {
       if (!entry.seen || entry.replaced || entry.dead) continue;
       snapshot.append(
@@ -782,11 +782,9 @@ void History::ExtractWriter::Impl::write_full_snapshot() {
     }
     snapshot.finish();
   };
-  std::size_t size = 0;
-  {
-    SnapshotWriter counting(count, [&](std::string_view piece) { size += piece.size(); });
-    write_all(counting);
-  }
+  SnapshotSize counting(count);
+  write_all(counting);
+  const std::size_t size = counting.bytes();
   if (size > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     throw std::length_error("the source's snapshot is larger than 2 GiB");
   }

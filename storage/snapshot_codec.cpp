@@ -50,6 +50,13 @@ std::int64_t unzigzag(std::uint64_t value) {
   return static_cast<std::int64_t>(value >> 1) ^ -static_cast<std::int64_t>(value & 1);
 }
 
+// A row id as a snapshot holds it: the zigzag of its difference from the previous entry's, in
+// wrapping arithmetic, so any two ids encode.
+std::uint64_t row_id_delta(std::int64_t row_id, std::int64_t previous) {
+  return zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(row_id) -
+                                          static_cast<std::uint64_t>(previous)));
+}
+
 }  // namespace
 
 constexpr std::size_t kPieceBytes = std::size_t{1} << 20;
@@ -66,10 +73,7 @@ void SnapshotWriter::append(const SnapshotEntry& entry) {
   buffer_.append(entry.key);
   put_u64(buffer_, entry.content_hash);
   put_u64(buffer_, entry.row_hash);
-  // Differences of row ids: wrapping arithmetic, so any two ids encode.
-  put_varint(buffer_,
-             zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(entry.row_id) -
-                                              static_cast<std::uint64_t>(previous_row_id_))));
+  put_varint(buffer_, row_id_delta(entry.row_id, previous_row_id_));
   previous_row_id_ = entry.row_id;
   if (buffer_.size() >= kPieceBytes) {
     sink_(buffer_);
@@ -80,6 +84,27 @@ void SnapshotWriter::append(const SnapshotEntry& entry) {
 void SnapshotWriter::finish() {
   if (!buffer_.empty()) sink_(buffer_);
   buffer_.clear();
+}
+
+namespace {
+
+std::size_t varint_size(std::uint64_t value) {
+  std::size_t size = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+}  // namespace
+
+SnapshotSize::SnapshotSize(std::size_t count) : bytes_(kMagic.size() + varint_size(count)) {}
+
+void SnapshotSize::append(const SnapshotEntry& entry) {
+  bytes_ += varint_size(entry.key.size()) + entry.key.size() + 16 +
+            varint_size(row_id_delta(entry.row_id, previous_row_id_));
+  previous_row_id_ = entry.row_id;
 }
 
 SnapshotReader::SnapshotReader(const void* data, std::size_t size)

@@ -47,6 +47,19 @@ class SnapshotWriter {
   std::int64_t previous_row_id_ = 0;
 };
 
+// The number of bytes SnapshotWriter writes for the same entries, counted without writing them.
+class SnapshotSize {
+ public:
+  explicit SnapshotSize(std::size_t count);
+  void append(const SnapshotEntry& entry);
+  void finish() {}
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  std::size_t bytes_ = 0;
+  std::int64_t previous_row_id_ = 0;
+};
+
 // Reads a snapshot written by SnapshotWriter. Throws CorruptSnapshot when the bytes are not one.
 class SnapshotReader {
  public:

@@ -382,3 +382,13 @@ TEST_CASE("a damaged snapshot is read around from the records and replaced by th
   auto third = history.begin_extract(extract_info("cases", date(2026, 11, 16), "three"));
   CHECK_FALSE(third.snapshot_problem());
 }
+
+TEST_CASE("a snapshot's size is counted exactly without writing it", "[storage]") {
+  const std::string long_key(200, 'k');
+  const std::vector<storage::SnapshotEntry> entries = {
+      {"C1", 1, 2, 1}, {long_key, 3, 4, 5'000'000'000}, {"C3", 5, 6, 2}, {"C4", 7, 8, -1}};
+  storage::SnapshotSize size(entries.size());
+  for (const auto& entry : entries) size.append(entry);
+  CHECK(size.bytes() == write_snapshot(entries).size());
+  CHECK(storage::SnapshotSize(0).bytes() == write_snapshot({}).size());
+}
