@@ -392,10 +392,13 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   outcome.unchanged_rows = reader.skipped_rows();
   // Only now that the transaction has committed may the file leave the inbox.
   outcome.moved_to = move_into(file, config_.service.archive_dir());
-  spdlog::info(
-      "{}: ingested {} rows ({} with problems; {} unchanged since the last extract, "
-      "not parsed again) as of {}",
-      info.file, info.rows, reader.problem_rows(), outcome.unchanged_rows, info.as_of.iso());
+  const std::string unchanged =
+      outcome.unchanged_rows == 0
+          ? std::string()
+          : fmt::format("; {} unchanged since the last extract, not parsed again",
+                        outcome.unchanged_rows);
+  spdlog::info("{}: ingested {} rows ({} with problems{}) as of {}", info.file, info.rows,
+               reader.problem_rows(), unchanged, info.as_of.iso());
   return outcome;
 }
 
