@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "storage/impl.h"
 #include "storage/key_table.h"
@@ -152,6 +154,40 @@ std::optional<std::int64_t> History::Impl::source_id(std::string_view name, bool
   return db.getLastInsertRowid();
 }
 
+void History::Impl::for_each_current_version(
+    std::int64_t source,
+    const std::function<void(std::int64_t, std::string_view, std::string_view)>& visit) {
+  SQLite::Statement legacy(db,
+                           "SELECT id, key, data FROM records r WHERE source_id = ? AND NOT "
+                           "EXISTS (SELECT 1 FROM record_ends e WHERE e.record_id = r.id) "
+                           "ORDER BY id");
+  legacy.bind(1, source);
+  while (legacy.executeStep()) {
+    const SQLite::Column key = legacy.getColumn(1);
+    const SQLite::Column data = legacy.getColumn(2);
+    visit(legacy.getColumn(0).getInt64(),
+          std::string_view(key.getText(), static_cast<std::size_t>(key.getBytes())),
+          std::string_view(static_cast<const char*>(data.getBlob()),
+                           static_cast<std::size_t>(data.getBytes())));
+  }
+  std::unordered_set<std::int64_t> ended;
+  SQLite::Statement ends(db, "SELECT record_id FROM record_ends WHERE record_id >= ?");
+  ends.bind(1, kBlockIds);
+  while (ends.executeStep()) ended.insert(ends.getColumn(0).getInt64());
+  SQLite::Statement blocks(
+      db, "SELECT id, versions FROM record_blocks WHERE source_id = ? ORDER BY id");
+  blocks.bind(1, source);
+  while (blocks.executeStep()) {
+    const std::int64_t block = blocks.getColumn(0).getInt64();
+    const SQLite::Column blob = blocks.getColumn(1);
+    const auto versions = decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+    for (std::size_t slot = 0; slot < versions.size(); ++slot) {
+      const std::int64_t id = version_id(block, static_cast<std::int64_t>(slot));
+      if (!ended.contains(id)) visit(id, versions[slot].key, versions[slot].data);
+    }
+  }
+}
+
 std::vector<std::int64_t> History::Impl::record_ids(std::int64_t source, std::string_view key) {
   const std::int64_t hash = key_hash(key);
   std::vector<std::int64_t> ids;
@@ -195,8 +231,39 @@ std::vector<History::Impl::Version> History::Impl::versions(std::string_view sou
                           "LEFT JOIN record_ends e ON e.record_id = r.id "
                           "LEFT JOIN extracts t ON t.id = e.extract_id "
                           "WHERE r.id = ? AND r.source_id = ? AND r.key = ?");
+  SQLite::Statement in_block(db,
+                             "SELECT b.versions, b.extract_id, e.extract_id, f.as_of, t.as_of "
+                             "FROM record_blocks b JOIN extracts f ON f.id = b.extract_id "
+                             "LEFT JOIN record_ends e ON e.record_id = ?1 "
+                             "LEFT JOIN extracts t ON t.id = e.extract_id "
+                             "WHERE b.id = ?2 AND b.source_id = ?3");
   std::vector<Version> out;
   for (const std::int64_t record_id : record_ids(*id, key)) {
+    if (is_block_version(record_id)) {
+      in_block.bind(1, record_id);
+      in_block.bind(2, block_of(record_id));
+      in_block.bind(3, *id);
+      if (in_block.executeStep()) {
+        const SQLite::Column blob = in_block.getColumn(0);
+        const auto block = decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+        const auto slot = static_cast<std::size_t>(slot_of(record_id));
+        // A hash that matched another key finds nothing here.
+        if (slot < block.size() && block[slot].key == key) {
+          Version version;
+          version.record = rules::Record{
+              std::string(key), decode_values(block[slot].data.data(), block[slot].data.size())};
+          version.valid_from = in_block.getColumn(1).getInt64();
+          version.valid_to = in_block.getColumn(2).isNull()
+                                 ? std::nullopt
+                                 : std::optional<std::int64_t>(in_block.getColumn(2).getInt64());
+          version.from = required_date(in_block.getColumn(3));
+          version.to = column_date(in_block.getColumn(4));
+          out.push_back(std::move(version));
+        }
+      }
+      in_block.reset();
+      continue;
+    }
     query.bind(1, record_id);
     query.bind(2, *id);
     query.bind(3, std::string(key));  // a hash that matched another key finds nothing here
@@ -384,9 +451,9 @@ struct History::ExtractWriter::Impl {
       : history(history),
         settings(history.db),
         transaction(history.db, SQLite::TransactionBehavior::IMMEDIATE),
-        insert_record(history.db,
-                      "INSERT INTO records (id, source_id, key, valid_from, hash, data) "
-                      "VALUES (?, ?, ?, ?, ?, ?)"),
+        insert_block(history.db,
+                     "INSERT INTO record_blocks (id, source_id, extract_id, versions) "
+                     "VALUES (?, ?, ?, ?)"),
         end_record(history.db, "INSERT INTO record_ends (record_id, extract_id) VALUES (?, ?)"),
         insert_problem(history.db,
                        "INSERT INTO row_problems (extract_id, line, column_name, message) "
@@ -405,7 +472,8 @@ struct History::ExtractWriter::Impl {
           static_cast<std::size_t>(std::max<std::int64_t>(0, last.getColumn(1).getInt64())));
     }
     extract_id = insert_extract(history.db, info, ExtractStatus::kIngested, 0);
-    next_id = history.db.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM records").getInt64();
+    next_block =
+        history.db.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM record_blocks").getInt64();
     if (latest != 0) {
       try {
         loaded = load_snapshot(history.db, source_id, latest, current);
@@ -421,38 +489,25 @@ struct History::ExtractWriter::Impl {
   }
   ~Impl() { history.writer_open = false; }
 
+  // Loads the source's current versions from the records themselves (no usable snapshot).
   void scan_records() {
-    SQLite::Statement query(history.db,
-                            "SELECT id, key, hash FROM records r WHERE source_id = ? AND NOT "
-                            "EXISTS (SELECT 1 FROM record_ends e WHERE e.record_id = r.id)");
-    query.bind(1, source_id);
-    while (query.executeStep()) {
-      const SQLite::Column key = query.getColumn(1);
-      const std::string_view key_text(key.getText(), static_cast<std::size_t>(key.getBytes()));
-      current.load(key_text, content_hash(key_text),
-                   std::bit_cast<std::uint64_t>(query.getColumn(2).getInt64()),
-                   query.getColumn(0).getInt64());
-    }
+    history.for_each_current_version(
+        source_id, [&](std::int64_t id, std::string_view key, std::string_view data) {
+          current.load(key, content_hash(key), content_hash(data), id);
+        });
   }
 
   void classify(PreparedRecord& record);
   // Classifies prepared[0, count) and writes them.
   void classify_and_write(std::size_t count);
 
-  // Inserts a new version; its key index entry and snapshot entry are written at commit. Its
-  // id is given, not asked for: the next after the largest (the writer holds the write lock).
+  // Adds a new version to the block being filled, and writes the block when it is full; its
+  // key index entry and snapshot entry are written at commit.
   void insert(const PreparedRecord& record) {
     const std::string& key = record.key;
-    const std::string& data = record.data;
-    const std::int64_t row_id = next_id++;
-    insert_record.bind(1, row_id);
-    insert_record.bind(2, source_id);
-    insert_record.bindNoCopy(3, key);
-    insert_record.bind(4, extract_id);
-    insert_record.bind(5, std::bit_cast<std::int64_t>(record.content_hash));
-    insert_record.bindNoCopy(6, data.data(), static_cast<int>(data.size()));
-    insert_record.exec();
-    insert_record.reset();
+    const std::int64_t row_id = version_id(next_block, block_slots);
+    append_block_version(block, key, record.data);
+    ++block_slots;
     Added added_record;
     added_record.key_hash = record.key_hash;  // key_hash(key)
     added_record.content_hash = record.content_hash;
@@ -470,6 +525,21 @@ struct History::ExtractWriter::Impl {
     added_record.key_size = static_cast<std::uint32_t>(key.size());
     added.push_back(added_record);
     added_keys.back().append(key);
+    if (block_slots == kBlockVersions || block.size() >= kBlockBytes) flush_block();
+  }
+
+  // Writes the block being filled, if it holds any version.
+  void flush_block() {
+    if (block_slots == 0) return;
+    insert_block.bind(1, next_block);
+    insert_block.bind(2, source_id);
+    insert_block.bind(3, extract_id);
+    insert_block.bindNoCopy(4, block.data(), static_cast<int>(block.size()));
+    insert_block.exec();
+    insert_block.reset();
+    block.clear();
+    block_slots = 0;
+    ++next_block;
   }
 
   void end(std::int64_t row_id) {
@@ -532,8 +602,12 @@ struct History::ExtractWriter::Impl {
     return std::string_view(added_keys[a.key_block]).substr(a.key_offset, a.key_size);
   }
   std::vector<PreparedRecord> prepared;  // for add()
-  std::int64_t next_id = 0;              // of the next version inserted
-  SQLite::Statement insert_record;
+  // The block being filled: its id, its versions so far, how many.
+  static constexpr std::size_t kBlockBytes = 7 * 1024;  // a block and its row fit an 8 KiB page
+  std::int64_t next_block = 0;
+  std::string block;
+  std::int64_t block_slots = 0;
+  SQLite::Statement insert_block;
   SQLite::Statement end_record;
   SQLite::Statement insert_problem;
 };
@@ -705,16 +779,24 @@ std::vector<KeyIndexEntry> History::ExtractWriter::Impl::sorted_key_index() cons
 // Throws std::logic_error when a key was inserted twice.
 void History::ExtractWriter::Impl::write_key_index(const std::vector<KeyIndexEntry>& index) {
   constexpr std::size_t kChunkEntries = 256;  // 4 KiB: a chunk and its row fit a page
+  // A repeated key, or two keys with the same 64-bit hash: compare the keys of equal hashes.
+  std::unordered_map<std::int64_t, std::string_view> keys;  // of versions sharing a hash
   for (std::size_t i = 1; i < index.size(); ++i) {
     if (index[i].key_hash != index[i - 1].key_hash) continue;
-    // A repeated key, or two keys with the same 64-bit hash: ask the database which.
-    SQLite::Statement repeats(history.db,
-                              "SELECT 1 FROM records WHERE source_id = ? AND valid_from = ? "
-                              "GROUP BY key HAVING count(*) > 1 LIMIT 1");
-    repeats.bind(1, source_id);
-    repeats.bind(2, extract_id);
-    if (repeats.executeStep()) throw std::logic_error("ExtractWriter::commit: a key repeats");
-    break;
+    keys.emplace(index[i - 1].row_id, std::string_view());
+    keys.emplace(index[i].row_id, std::string_view());
+  }
+  if (!keys.empty()) {
+    for (const auto& a : added) {
+      if (const auto found = keys.find(a.row_id); found != keys.end()) found->second = added_key(a);
+    }
+    for (std::size_t i = 1; i < index.size(); ++i) {
+      for (std::size_t j = i; j > 0 && index[j - 1].key_hash == index[i].key_hash; --j) {
+        if (keys.at(index[j - 1].row_id) == keys.at(index[i].row_id)) {
+          throw std::logic_error("ExtractWriter::commit: a key repeats");
+        }
+      }
+    }
   }
   SQLite::Statement insert_chunk(history.db,
                                  "INSERT INTO key_chunks (source_id, extract_id, first_hash, "
@@ -831,6 +913,7 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   if (!impl_) throw std::logic_error("ExtractWriter::commit called twice");
   Impl& w = *impl_;
   if (w.repeated) throw std::logic_error("ExtractWriter::commit: a key repeats");
+  w.flush_block();
   // A large key index is sorted on another thread while this one writes the snapshot (both
   // only read the new versions): a 1M-row first ingest commits a tenth of a second sooner.
   constexpr std::size_t kSortApart = 65536;
@@ -952,30 +1035,55 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
     std::sort(ids.begin(), ids.end());
     if (ids.empty()) return out;
     out.reserve(ids.size());
-    SQLite::Statement query(impl_->db,
-                            "SELECT id, key, data FROM records WHERE source_id = ? AND id >= ? "
-                            "AND id <= ? ORDER BY id");
-    query.bind(1, *id);
-    query.bind(2, ids.front());
-    query.bind(3, ids.back());
     auto next = ids.begin();
-    while (next != ids.end() && query.executeStep()) {
-      const std::int64_t row_id = query.getColumn(0).getInt64();
-      while (next != ids.end() && *next < row_id) ++next;  // (none: every id is a record)
-      if (next != ids.end() && *next == row_id) {
-        out.push_back(read_record(query, 1, 2));
-        ++next;
+    const auto first_block = std::lower_bound(ids.begin(), ids.end(), kBlockIds);
+    if (next != first_block) {  // versions written before migration 4
+      SQLite::Statement query(impl_->db,
+                              "SELECT id, key, data FROM records WHERE source_id = ? AND id >= ? "
+                              "AND id <= ? ORDER BY id");
+      query.bind(1, *id);
+      query.bind(2, *next);
+      query.bind(3, *(first_block - 1));
+      while (next != first_block && query.executeStep()) {
+        const std::int64_t row_id = query.getColumn(0).getInt64();
+        while (next != first_block && *next < row_id) ++next;  // (none: every id is a record)
+        if (next != first_block && *next == row_id) {
+          out.push_back(read_record(query, 1, 2));
+          ++next;
+        }
+      }
+      next = first_block;
+    }
+    if (next != ids.end()) {
+      SQLite::Statement blocks(impl_->db,
+                               "SELECT id, versions FROM record_blocks WHERE source_id = ? AND "
+                               "id >= ? AND id <= ? ORDER BY id");
+      blocks.bind(1, *id);
+      blocks.bind(2, block_of(*next));
+      blocks.bind(3, block_of(ids.back()));
+      while (next != ids.end() && blocks.executeStep()) {
+        const std::int64_t block = blocks.getColumn(0).getInt64();
+        if (block_of(*next) != block) continue;
+        const SQLite::Column blob = blocks.getColumn(1);
+        const auto versions =
+            decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+        for (; next != ids.end() && block_of(*next) == block; ++next) {
+          const auto slot = static_cast<std::size_t>(slot_of(*next));
+          if (slot >= versions.size()) throw std::runtime_error("corrupt snapshot in the database");
+          out.push_back(
+              rules::Record{std::string(versions[slot].key),
+                            decode_values(versions[slot].data.data(), versions[slot].data.size())});
+        }
       }
     }
     return out;
   }
   // A source last ingested before migration 4 (or whose snapshot is damaged): the versions no
   // extract ended.
-  SQLite::Statement query(impl_->db,
-                          "SELECT key, data FROM records r WHERE source_id = ? AND NOT EXISTS "
-                          "(SELECT 1 FROM record_ends e WHERE e.record_id = r.id) ORDER BY id");
-  query.bind(1, *id);
-  while (query.executeStep()) out.push_back(read_record(query, 0, 1));
+  impl_->for_each_current_version(
+      *id, [&](std::int64_t, std::string_view key, std::string_view data) {
+        out.push_back(rules::Record{std::string(key), decode_values(data.data(), data.size())});
+      });
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct History::Impl {
   std::optional<std::int64_t> source_id(std::string_view name, bool create);
   // The values of the current version of (source, key), if any.
   std::optional<rules::Record> current_record(std::string_view source, std::string_view key);
+  // Calls visit(id, key, data) for each current version of source `source` (not ended), found
+  // from the versions themselves: records, then record_blocks. For when there is no snapshot.
+  void for_each_current_version(
+      std::int64_t source,
+      const std::function<void(std::int64_t, std::string_view, std::string_view)>& visit);
   // The records.id of every version whose key hashes like `key` (other keys' too, rarely).
   std::vector<std::int64_t> record_ids(std::int64_t source, std::string_view key);
   // Every version of (source, key), oldest first, with the extracts that began and ended it.

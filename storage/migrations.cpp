@@ -225,6 +225,7 @@ DROP INDEX records_current;
     // after it (what each later extract changed); an extract writes a new full piece instead
     // when the deltas would reach a quarter of it. A source whose pieces do not end at its
     // latest extract (one ingested before this migration) is loaded from records as before.
+    // record_blocks holds the versions written from now on, several to a row (see below).
     // record_ends says when a version stopped being current, instead of records.valid_to, which
     // is no longer written or read (its values are copied here). Setting valid_to dirtied a page
     // of records at random for each changed record: a 1%-changed 1M-row extract rewrote most of
@@ -245,6 +246,17 @@ CREATE TABLE snapshots (
   full INTEGER NOT NULL,        -- 1: every current record; 0: changes since the piece before
   entries BLOB NOT NULL,        -- see storage/snapshot_codec.h (a delta removes with id 0)
   PRIMARY KEY (source_id, extract_id)
+);
+
+-- Record versions written since this migration, up to 64 to a row: one insert for many
+-- versions (records took one per version). A version's id is 2^62 + id * 64 + its slot, above
+-- every records.id; key_chunks, record_ends and snapshots hold those ids. records keeps the
+-- versions written before, and is still read.
+CREATE TABLE record_blocks (
+  id INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL,
+  extract_id INTEGER NOT NULL,  -- the extract each version in it came from (valid_from)
+  versions BLOB NOT NULL        -- per version: varint key size, key, varint data size, data
 );
 
 CREATE TABLE record_ends (

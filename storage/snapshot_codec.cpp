@@ -138,6 +138,40 @@ bool SnapshotReader::next(SnapshotEntry& entry) {
   return true;
 }
 
+void append_block_version(std::string& block, std::string_view key, std::string_view data) {
+  put_varint(block, key.size());
+  block.append(key);
+  put_varint(block, data.size());
+  block.append(data);
+}
+
+std::vector<BlockVersion> decode_block(const void* data, std::size_t size) {
+  const auto* at = static_cast<const unsigned char*>(data);
+  const auto* end = at + size;
+  std::vector<BlockVersion> versions;
+  const auto text = [&]() -> std::string_view {
+    std::uint64_t length = 0;
+    try {
+      length = get_varint(at, end);
+    } catch (const CorruptSnapshot&) {
+      throw std::runtime_error("corrupt record block in the database");
+    }
+    if (length > static_cast<std::uint64_t>(end - at)) {
+      throw std::runtime_error("corrupt record block in the database");
+    }
+    const std::string_view out(reinterpret_cast<const char*>(at), length);
+    at += length;
+    return out;
+  };
+  while (at != end) {
+    BlockVersion version;
+    version.key = text();
+    version.data = text();
+    versions.push_back(version);
+  }
+  return versions;
+}
+
 std::string encode_key_chunk(std::span<const KeyIndexEntry> entries) {
   std::string out;
   out.reserve(entries.size() * 16);

@@ -76,6 +76,27 @@ class SnapshotReader {
   std::int64_t previous_row_id_ = 0;
 };
 
+// record_blocks: record versions stored several to a row. A version's id is
+// kBlockIds + block id * kBlockVersions + its slot in the block, above every records.id.
+inline constexpr std::int64_t kBlockIds = std::int64_t{1} << 62;
+inline constexpr std::int64_t kBlockVersions = 64;
+inline bool is_block_version(std::int64_t id) { return id >= kBlockIds; }
+inline std::int64_t block_of(std::int64_t id) { return (id - kBlockIds) / kBlockVersions; }
+inline std::int64_t slot_of(std::int64_t id) { return (id - kBlockIds) % kBlockVersions; }
+inline std::int64_t version_id(std::int64_t block, std::int64_t slot) {
+  return kBlockIds + block * kBlockVersions + slot;
+}
+// record_blocks.versions: per version, a varint key size, the key, a varint data size, the data
+// (records.data's encoding).
+void append_block_version(std::string& block, std::string_view key, std::string_view data);
+struct BlockVersion {
+  std::string_view key;
+  std::string_view data;
+};
+// The versions of a block, in slot order. Throws std::runtime_error ("corrupt record block in
+// the database") when the bytes are not a block.
+std::vector<BlockVersion> decode_block(const void* data, std::size_t size);
+
 // A key index entry: a record version's key hash (as SQLite's signed integer) and row id.
 struct KeyIndexEntry {
   std::int64_t key_hash = 0;

@@ -392,3 +392,47 @@ TEST_CASE("a snapshot's size is counted exactly without writing it", "[storage]"
   CHECK(size.bytes() == write_snapshot(entries).size());
   CHECK(storage::SnapshotSize(0).bytes() == write_snapshot({}).size());
 }
+
+TEST_CASE("a record block gives back its versions in slot order, and refuses damaged bytes",
+          "[storage]") {
+  std::string block;
+  storage::append_block_version(block, "C1",
+                                std::string("\x01"
+                                            "a",
+                                            2));
+  storage::append_block_version(block, std::string(300, 'k'), std::string(5000, 'd'));
+  storage::append_block_version(block, "C3", "");
+  const auto versions = storage::decode_block(block.data(), block.size());
+  REQUIRE(versions.size() == 3);
+  CHECK(versions[0].key == "C1");
+  CHECK(versions[0].data == std::string("\x01"
+                                        "a",
+                                        2));
+  CHECK(versions[1].key == std::string(300, 'k'));
+  CHECK(versions[1].data.size() == 5000);
+  CHECK(versions[2].key == "C3");
+  CHECK(versions[2].data.empty());
+  CHECK(storage::decode_block(block.data(), 0).empty());
+  CHECK_THROWS_WITH(storage::decode_block(block.data(), block.size() - 1),
+                    "corrupt record block in the database");
+  CHECK(storage::version_id(7, 5) == storage::kBlockIds + 7 * 64 + 5);
+  CHECK(storage::block_of(storage::version_id(7, 5)) == 7);
+  CHECK(storage::slot_of(storage::version_id(7, 5)) == 5);
+  CHECK_FALSE(storage::is_block_version(123));
+}
+
+TEST_CASE("large and small versions share blocks and are each found again", "[storage][extract]") {
+  storage::History history(":memory:");
+  std::vector<rules::Record> records;
+  for (int i = 0; i < 200; ++i) {
+    // Every tenth version is larger than a block holds (7 KiB): a block of its own.
+    const std::string worker(i % 10 == 0 ? 9000 : 5 + i % 7, static_cast<char>('a' + i % 26));
+    records.push_back(case_record("C" + std::to_string(i), worker));
+  }
+  storage_test::ingest(history, "cases", date(2026, 11, 2), records);
+  CHECK(history.current_records("cases") == records);
+  for (int i = 0; i < 200; i += 9) {
+    CHECK(history.record_on("cases", "C" + std::to_string(i), date(2026, 11, 2)) ==
+          records[static_cast<std::size_t>(i)]);
+  }
+}
