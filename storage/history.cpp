@@ -1075,6 +1075,8 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
                             decode_values(versions[slot].data.data(), versions[slot].data.size())});
         }
       }
+      // A current version whose block is missing: the snapshot does not match the records.
+      if (next != ids.end()) throw std::runtime_error("corrupt snapshot in the database");
     }
     return out;
   }
