@@ -123,10 +123,16 @@ std::int64_t key_hash(std::string_view key) {
   return std::bit_cast<std::int64_t>(content_hash(key));
 }
 
+// A record from its key and its stored data (records.data's encoding).
+rules::Record make_record(std::string_view key, std::string_view data) {
+  return rules::Record{std::string(key), decode_values(data.data(), data.size())};
+}
+
 rules::Record read_record(SQLite::Statement& query, int key_column, int data_column) {
   const SQLite::Column data = query.getColumn(data_column);
-  return rules::Record{query.getColumn(key_column).getString(),
-                       decode_values(data.getBlob(), static_cast<std::size_t>(data.getBytes()))};
+  return make_record(query.getColumn(key_column).getString(),
+                     std::string_view(static_cast<const char*>(data.getBlob()),
+                                      static_cast<std::size_t>(data.getBytes())));
 }
 
 }  // namespace
@@ -250,8 +256,7 @@ std::vector<History::Impl::Version> History::Impl::versions(std::string_view sou
         // A hash that matched another key finds nothing here.
         if (slot < block.size() && block[slot].key == key) {
           Version version;
-          version.record = rules::Record{
-              std::string(key), decode_values(block[slot].data.data(), block[slot].data.size())};
+          version.record = make_record(key, block[slot].data);
           version.valid_from = in_block.getColumn(1).getInt64();
           version.valid_to = in_block.getColumn(2).isNull()
                                  ? std::nullopt
@@ -1070,9 +1075,7 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
         for (; next != ids.end() && block_of(*next) == block; ++next) {
           const auto slot = static_cast<std::size_t>(slot_of(*next));
           if (slot >= versions.size()) throw std::runtime_error("corrupt snapshot in the database");
-          out.push_back(
-              rules::Record{std::string(versions[slot].key),
-                            decode_values(versions[slot].data.data(), versions[slot].data.size())});
+          out.push_back(make_record(versions[slot].key, versions[slot].data));
         }
       }
       // A current version whose block is missing: the snapshot does not match the records.
@@ -1082,10 +1085,10 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
   }
   // A source last ingested before migration 4 (or whose snapshot is damaged): the versions no
   // extract ended.
-  impl_->for_each_current_version(
-      *id, [&](std::int64_t, std::string_view key, std::string_view data) {
-        out.push_back(rules::Record{std::string(key), decode_values(data.data(), data.size())});
-      });
+  impl_->for_each_current_version(*id,
+                                  [&](std::int64_t, std::string_view key, std::string_view data) {
+                                    out.push_back(make_record(key, data));
+                                  });
   return out;
 }
 

@@ -50,7 +50,8 @@ struct History::Impl {
 std::string encode_values(const std::vector<std::string>& values);
 void encode_values(const std::vector<std::string>& values, std::string& out);  // reuses `out`
 std::vector<std::string> decode_values(const void* data, std::size_t size);
-// A 64-bit FNV-1a hash of `bytes`, stable across builds (it is stored).
+// A 64-bit hash of `bytes`, defined byte by byte and stable across builds (it is stored: in
+// records.hash, snapshots and the key index).
 std::uint64_t content_hash(std::string_view bytes);
 
 // Binds text; an empty optional date binds NULL.
