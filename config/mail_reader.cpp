@@ -1,0 +1,180 @@
+// [mail], [[route]] and [review].
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "config/readers.h"
+
+namespace config::detail {
+namespace {
+
+using internal::before_in_file;
+using internal::Diagnostics;
+using internal::join;
+using internal::lower;
+using internal::Table;
+using internal::type_name;
+using internal::Value;
+namespace fs = std::filesystem;
+
+// The host of "smtp://host:587" (brackets removed from an IPv6 address).
+std::string url_host(std::string_view url) {
+  const auto scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest[0] == '[') return std::string(rest.substr(1, rest.find(']') - 1));
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+std::string address_domain(std::string_view address) {
+  const auto at = address.rfind('@');
+  if (at == std::string_view::npos) return {};
+  return lower(address.substr(at + 1));
+}
+
+bool is_address(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < address.size() &&
+         address.find_first_of(" \t\r\n<>,;\"") == std::string_view::npos;
+}
+
+}  // namespace
+
+void read_mail(Table& t, const fs::path& base, MailConfig& mail) {
+  const auto server = t.string("server", true);
+  if (server) {
+    if (server->rfind("smtp://", 0) != 0 && server->rfind("smtps://", 0) != 0) {
+      t.error(*t.find("server"),
+              fmt::format("'server' must start with smtp:// or smtps://, got '{}'", *server));
+    } else {
+      mail.server = *server;
+    }
+  }
+  if (auto v = t.string("tls")) {
+    if (*v == "required") {
+      mail.tls = TlsMode::kRequired;
+    } else if (*v == "starttls") {
+      mail.tls = TlsMode::kStartTls;
+    } else if (*v == "none") {
+      mail.tls = TlsMode::kNone;
+      const std::string host = server ? url_host(*server) : "";
+      if (server && host != "127.0.0.1" && host != "::1" && host != "localhost") {
+        t.error(*t.find("tls"),
+                fmt::format("tls = \"none\" is allowed only for a server on this machine "
+                            "(127.0.0.1, ::1 or localhost), not '{}'",
+                            host));
+      }
+    } else {
+      t.error(*t.find("tls"),
+              fmt::format("unknown tls '{}': expected \"required\", \"starttls\" or \"none\"", *v));
+    }
+  }
+  if (auto v = t.string("from", true)) {
+    if (!is_address(*v)) {
+      t.error(*t.find("from"), fmt::format("bad email address '{}' in 'from'", *v));
+    }
+    mail.from = *v;
+  }
+  if (auto v = t.string("username")) mail.username = *v;
+  if (const Value* v = t.find("password")) {
+    t.error(*v,
+            "a password is never written in the config: put it in the file 'password_file' "
+            "names, or in the systemd credential smtp-password");
+  }
+  if (auto v = t.string("password_file")) mail.password_file = resolve(base, *v);
+  if (auto v = t.string("ca_file")) mail.ca_file = resolve(base, *v);
+  if (auto v = t.strings("allowed_domains")) {
+    for (const auto& domain : *v) mail.allowed_domains.push_back(lower(domain));
+  }
+  if (auto v = hours_duration(t, "repeat_interval")) mail.repeat_interval = *v;
+  if (auto v = t.boolean("send_resolved")) mail.send_resolved = *v;
+  t.finish();
+}
+
+std::optional<Route> read_route(Table& t, const Config& config) {
+  Route route;
+  const auto name = t.string("name", true);
+  if (name) {
+    route.name = *name;
+    t.set_name(fmt::format("[[route]] '{}'", *name));
+  }
+  if (auto to = t.strings("to", true)) {
+    const Value& at = *t.find("to");
+    if (to->empty())
+      t.error(at, fmt::format("'to' must name at least one address in {}", t.name()));
+    for (const auto& address : *to) {
+      if (!is_address(address)) {
+        t.error(at, fmt::format("bad email address '{}' in {}", address, t.name()));
+        continue;
+      }
+      const auto& allowed = config.mail.allowed_domains;
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), address_domain(address)) == allowed.end()) {
+        t.error(at, fmt::format("address '{}' in {} is not in mail.allowed_domains ({})", address,
+                                t.name(), join(allowed, ", ")));
+      }
+    }
+    route.to = *to;
+  }
+  if (auto ids = t.strings("rules")) {
+    for (const auto& id : *ids) {
+      if (config.rules.find_rule(id) == nullptr) {
+        t.error(*t.find("rules"), fmt::format("unknown rule '{}' in {}", id, t.name()));
+      }
+    }
+    route.rules = *ids;
+  }
+  if (auto teams = t.strings("teams")) route.teams = *teams;
+  if (auto v = t.boolean("attach_csv")) route.attach_csv = *v;
+  t.finish();
+  if (!name) return std::nullopt;
+  return route;
+}
+
+void read_review(Table& t, ReviewConfig& review) {
+  if (auto at = t.string("at")) {
+    static constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    const auto space = at->find(' ');
+    std::optional<std::pair<int, int>> time;
+    int weekday = 0;
+    if (space != std::string::npos) {
+      const std::string day = lower(at->substr(0, space));
+      for (int i = 0; i < 7; ++i) {
+        if (day == kDays[i]) weekday = i + 1;
+      }
+      time = parse_hh_mm(std::string_view(*at).substr(space + 1));
+    }
+    if (weekday == 0 || !time) {
+      t.error(*t.find("at"), fmt::format("bad time '{}' for 'at': expected a weekday (Mon to Sun) "
+                                         "and HH:MM, such as \"Mon 07:00\"",
+                                         *at));
+    } else {
+      review.weekday = weekday;
+      review.hour = time->first;
+      review.minute = time->second;
+    }
+  }
+  if (auto columns = t.strings("csv_columns")) {
+    std::vector<std::string> allowed = ReviewConfig().csv_columns;
+    allowed.push_back("person");
+    allowed.push_back("title");
+    for (const auto& column : *columns) {
+      if (std::find(allowed.begin(), allowed.end(), column) == allowed.end()) {
+        t.error(*t.find("csv_columns"), fmt::format("unknown column '{}' in 'csv_columns': "
+                                                    "expected some of {}",
+                                                    column, join(allowed, ", ")));
+      }
+    }
+    review.csv_columns = *columns;
+  }
+  t.finish();
+}
+
+}  // namespace config::detail
