@@ -49,6 +49,26 @@ std::optional<rules::Duration> rule_duration(Table& t, const Value& v, const std
     t.error(v, parsed.error().message);
     return std::nullopt;
   }
+  // Bounded so that due dates stay far inside the calendar's range: a century is plenty for
+  // any statutory timescale.
+  const auto [limit, words] = [&]() -> std::pair<int, const char*> {
+    switch (parsed->unit) {
+      case rules::Unit::kWorkingDays:
+        return {26100, "26100wd"};
+      case rules::Unit::kDays:
+        return {36525, "36525d"};
+      case rules::Unit::kWeeks:
+        return {5218, "5218w"};
+      case rules::Unit::kMonths:
+        return {1200, "1200m"};
+    }
+    return {0, ""};
+  }();
+  if (parsed->amount > limit) {
+    t.error(v, fmt::format("duration '{}' in '{}' is too long: at most {} (100 years)",
+                           v.as_string().str, key, words));
+    return std::nullopt;
+  }
   return *parsed;
 }
 
@@ -58,15 +78,25 @@ std::optional<rules::Duration> rule_duration(Table& t, const std::string& key, b
   return rule_duration(t, *v, key);
 }
 
-// A service duration: integer seconds or "10s", "5m", "2h", "1d".
+// The longest service duration: a year (a settle time, timeout or alert age beyond it is a
+// typo, and a bound keeps every later sum of times far from overflowing).
+constexpr std::int64_t kMaxServiceSeconds = 366 * 86400;
+
+// A service duration: integer seconds or "10s", "5m", "2h", "1d", at most kMaxServiceSeconds.
 std::optional<std::chrono::seconds> seconds_duration(Table& t, const std::string& key) {
   const Value* v = t.find(key);
   if (v == nullptr) return std::nullopt;
+  const auto too_long = [&] {
+    t.error(*v,
+            fmt::format("'{}' is too long: at most 366d ({} seconds)", key, kMaxServiceSeconds));
+    return std::nullopt;
+  };
   if (v->is_integer()) {
     if (v->as_integer() < 0) {
       t.error(*v, fmt::format("'{}' must not be negative", key));
       return std::nullopt;
     }
+    if (v->as_integer() > kMaxServiceSeconds) return too_long();
     return std::chrono::seconds(v->as_integer());
   }
   if (!v->is_string()) return t.type_error(*v, key, "a duration such as \"10s\" or \"2h\"");
@@ -83,6 +113,7 @@ std::optional<std::chrono::seconds> seconds_duration(Table& t, const std::string
                             text));
     return std::nullopt;
   }
+  if (amount > kMaxServiceSeconds / it->second) return too_long();
   return std::chrono::seconds(amount * it->second);
 }
 

@@ -298,6 +298,16 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
       {"[service]\nsettle = \"10 minutes\"\n",
        "2: bad duration '10 minutes': expected a number of seconds, or a number and a unit: "
        "s (seconds), m (minutes), h (hours) or d (days)"},
+      {"[service]\nsettle = \"999999999999999d\"\n",
+       "2: 'settle' is too long: at most 366d (31622400 seconds)"},
+      {"[service]\nrescan = \"99999999999999999999s\"\n",
+       "2: bad duration '99999999999999999999s': expected a number of seconds, or a number and a "
+       "unit: s (seconds), m (minutes), h (hours) or d (days)"},
+      {"[service]\nidle_timeout = 31622401\n",
+       "2: 'idle_timeout' is too long: at most 366d (31622400 seconds)"},
+      {kSource + "[[rule]]\nid = \"ts\"\nkind = \"timescale\"\nsource = \"cases\"\n"
+                 "start = \"started\"\nend = \"done\"\nlimit = \"26101wd\"\n",
+       "16: duration '26101wd' in 'limit' is too long: at most 26100wd (100 years)"},
       {source_with("max_age = \"90m\"\n"), "4: 'max_age' must be a whole number of hours"},
       {kSource + "max_age = \"26h\"\n",
        "10: field 'max_age' in [source.fields] of 'cases' has the name of a [[source]] key: move "

@@ -258,6 +258,14 @@ class BadEnvironment(OnceTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertRegex(result.stderr, r"casewatch\.toml:\d+: .*frobnicate")
 
+    def test_check_refuses_a_duration_that_would_overflow(self):
+        self.config.write_text(self.config.read_text().replace(
+            "[service]\n", '[service]\nsettle = "999999999999999d"\n', 1))
+        result = subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--check"],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr, r"casewatch\.toml:\d+: 'settle' is too long: at most 366d")
+
     def test_a_holiday_list_ending_within_a_year_is_warned_about(self):
         soon = self.run_once("--as-of", "2028-03-01")
         self.assertIn("the bank holiday list ends 2028-12-26, less than a year after today "
