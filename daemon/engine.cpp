@@ -254,6 +254,13 @@ void prepare_state_dir(const config::Config& config) {
                               service.rejected_dir(), service.reports_dir()}) {
     make_private_dir(dir);
   }
+  // What a kill in the middle of writing a file or moving an extract left behind: the week's
+  // review is written again in full, and an interrupted move starts again from its original.
+  const std::size_t stale = remove_stale_temporaries(service.reports_dir(), ".tmp", true) +
+                            remove_stale_temporaries(service.archive_dir(), ".moving", false) +
+                            remove_stale_temporaries(service.rejected_dir(), ".moving", false) +
+                            remove_stale_temporaries(service.rejected_dir(), ".tmp", false);
+  if (stale > 0) spdlog::info("removed {} temporary files left by an interrupted run", stale);
 }
 
 ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& source) {

@@ -38,7 +38,9 @@ struct CycleResult {
 };
 
 // Creates the state folders (0750) when absent: state_dir and its inbox/, archive/, rejected/
-// and reports/. Throws std::runtime_error naming the folder when one cannot be created or
+// and reports/; warns about (and tightens, when ours) existing ones that are looser; removes the
+// temporary files an interrupted run left in reports/ (.*.tmp), archive/ and rejected/
+// (.*.moving). Throws std::runtime_error naming the folder when one cannot be created or
 // written.
 void prepare_state_dir(const config::Config& config);
 
