@@ -123,18 +123,27 @@ SmtpOptions smtp_options(const config::MailConfig& mail, const char* credentials
   return options;
 }
 
-SmtpMailer::SmtpMailer(SmtpOptions options) : options_(std::move(options)) {}
+struct SmtpMailer::Handle {
+  std::unique_ptr<CURL, CurlDeleter> curl;
+};
+
+SmtpMailer::SmtpMailer(SmtpOptions options)
+    : options_(std::move(options)), handle_(std::make_unique<Handle>()) {}
+
+SmtpMailer::~SmtpMailer() = default;
 
 SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return {SendOutcome::kTemporary, 0, "cannot initialise libcurl"};
+  // The handle (and its open connection) is kept between messages; its options are set afresh.
+  if (!handle_->curl) handle_->curl.reset(curl_easy_init());
+  if (!handle_->curl) return {SendOutcome::kTemporary, 0, "cannot initialise libcurl"};
+  curl_easy_reset(handle_->curl.get());
   const std::string from = angle(envelope.from);
   std::unique_ptr<curl_slist, SlistDeleter> recipients(
       curl_slist_append(nullptr, angle(envelope.to).c_str()));
   Upload upload{bytes, 0};
   char error_buffer[CURL_ERROR_SIZE] = {};
 
-  CURL* c = curl.get();
+  CURL* c = handle_->curl.get();
   curl_easy_setopt(c, CURLOPT_URL, options_.server.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
@@ -160,7 +169,13 @@ SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
   const CURLcode code = curl_easy_perform(c);
   long smtp_code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &smtp_code);
+  // The options point at this call's buffers: clear them before they go out of scope.
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, nullptr);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(c, CURLOPT_READDATA, nullptr);
   if (code == CURLE_OK) return {SendOutcome::kSent, smtp_code, "accepted"};
+  // After a failure the connection may be in any state: the next message starts a fresh one.
+  handle_->curl.reset();
   return classify(code, smtp_code, error_buffer);
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,13 +72,22 @@ std::optional<std::string> read_smtp_password(const config::MailConfig& mail,
 // SMTP over libcurl. TLS kRequired and kStartTls both refuse to send in clear: smtps:// is TLS
 // from the start, smtp:// must upgrade with STARTTLS (CURLUSESSL_ALL). kNone sends in clear
 // (config allows it only for a loopback server). Peer and host name are always verified.
+// One libcurl handle is kept for the mailer's life, so that send() returns as soon as the server
+// answers the message's DATA (250 or an error), before QUIT: the caller records the outcome at
+// once, and QUIT is sent later (the next send() reuses the connection, or the destructor closes
+// it). That keeps the exactly-once window (outbox.h) to the time it takes to record one result.
 class SmtpMailer final : public Mailer {
  public:
   explicit SmtpMailer(SmtpOptions options);
+  ~SmtpMailer() override;  // QUIT, when a connection is open
+  SmtpMailer(const SmtpMailer&) = delete;
+  SmtpMailer& operator=(const SmtpMailer&) = delete;
   SendResult send(const Envelope& envelope, std::string_view bytes) override;
 
  private:
+  struct Handle;
   SmtpOptions options_;
+  std::unique_ptr<Handle> handle_;
 };
 
 // A test double: records every call and answers with the scripted results in order, then with
