@@ -1,26 +1,11 @@
 // The Engine's alert cycle: gathers every condition that holds now from the history and hands
 // them to the alert lifecycle (daemon/alerts.h), which stores states and queues notices.
-#include <date/date.h>
-
 #include <map>
-#include <sstream>
 
+#include "daemon/clock.h"
 #include "daemon/engine.h"
 
 namespace service {
-namespace {
-
-// "2026-11-22T09:30:00Z" -> Time; nullopt when it does not parse.
-std::optional<Time> parse_utc(const std::string& text) {
-  std::istringstream in(text);
-  Time time;
-  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", time);
-  if (in.fail()) return std::nullopt;
-  return time;
-}
-
-}  // namespace
-
 AlertDecision Engine::run_alerts(Time now) {
   std::vector<AlertCondition> current;
 

@@ -335,43 +335,6 @@ std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Con
   return entries;
 }
 
-boost::json::object alerts_json(const std::vector<AlertState>& alerts,
-                                const std::vector<Silence>& silences) {
-  auto time_or_null = [](const std::optional<Time>& t) {
-    return t ? boost::json::value(utc_text(*t)) : boost::json::value(nullptr);
-  };
-  boost::json::array a;
-  for (const AlertState& s : alerts) {
-    a.push_back(boost::json::object{
-        {"fingerprint", s.fingerprint},
-        {"kind", to_string(s.condition.kind)},
-        {"subject", s.condition.subject},
-        {"scope", s.condition.scope},
-        {"team", s.condition.team},
-        {"summary", s.condition.summary},
-        {"status", to_string(s.status)},
-        {"started", utc_text(s.started)},
-        {"resolved_at", time_or_null(s.resolved_at)},
-        {"last_notified", time_or_null(s.last_notified)},
-        {"silenced", s.silenced},
-    });
-  }
-  boost::json::array q;
-  for (const Silence& s : silences) {
-    q.push_back(boost::json::object{
-        {"id", s.id},
-        {"rule", s.rule},
-        {"scope", s.scope},
-        {"reason", s.reason},
-        {"who", s.who},
-        {"created", utc_text(s.created)},
-        {"expires", time_or_null(s.expires)},
-        {"ended", s.ended},
-    });
-  }
-  return {{"alerts", std::move(a)}, {"silences", std::move(q)}};
-}
-
 AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
                             const config::Config& config, Time now, const BackoffPolicy& backoff) {
   AlertPolicy policy;

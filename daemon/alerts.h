@@ -127,13 +127,6 @@ bool route_matches(const config::Route& route, const AlertCondition& condition);
 std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Config& config,
                                     Time now, const BackoffPolicy& policy = {});
 
-// `casewatch alerts [--json]`: {"alerts": [...], "silences": [...]}. Each alert: fingerprint,
-// kind, subject, scope, team, summary, status, started, resolved_at, last_notified, silenced;
-// each silence: id, rule, scope, reason, who, created, expires (null = until resolved), ended.
-// Times are UTC "2026-11-16T07:00:00Z". The detail text (which may name a case) is left out.
-boost::json::object alerts_json(const std::vector<AlertState>& alerts,
-                                const std::vector<Silence>& silences);
-
 // ---- over the database
 
 // One alert cycle: decide_alerts over the stored states and active silences, the notices'

@@ -285,8 +285,9 @@ void print_findings(const json::array& findings) {
       const auto* v = f.if_contains(key);
       return v == nullptr ? std::string("-") : text_of(*v);
     };
+    // Caseload findings count cases where the others count days.
     rows.push_back({get("rule"), get("key"), get("team"), get("worker"), get("band"), get("status"),
-                    get("days"), get("due")});
+                    f.contains("cases") ? get("cases") + " cases" : get("days"), get("due")});
   }
   print_table({"RULE", "KEY", "TEAM", "WORKER", "BAND", "STATUS", "DAYS", "DUE"}, rows);
 }

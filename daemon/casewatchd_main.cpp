@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/clock.h"
 #include "daemon/engine.h"
 #include "daemon/mailer.h"
 #include "daemon/once.h"
 #include "daemon/outbox.h"
+#include "daemon/work/sender.h"
 #if __has_include("daemon/service.h")
 #include "daemon/service.h"
 #define CASEWATCH_HAVE_SERVICE 1
@@ -103,19 +105,6 @@ Options parse_command_line(int argc, char* argv[]) {
   return options;
 }
 
-// Today in the service's time zone.
-rules::Date local_today(const std::string& timezone) {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  const auto zoned = date::make_zoned(date::locate_zone(timezone), now);
-  const auto days = date::floor<date::days>(zoned.get_local_time());
-  return rules::Date::from_days(static_cast<std::int32_t>(days.time_since_epoch().count()));
-}
-
-std::string utc_now() {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return date::format("%Y-%m-%dT%H:%M:%SZ", now);
-}
-
 std::string user_name() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') return sudo;
   if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
@@ -124,14 +113,14 @@ std::string user_name() {
 
 int run_once(const config::Config& config, const Options& options) {
   const rules::Calendar calendar = config::load_calendar(config);
-  const rules::Date today = options.as_of ? *options.as_of : local_today(config.service.timezone);
+  const rules::Date today = options.as_of ? *options.as_of : service::local_date(service::now_utc(), date::locate_zone(config.service.timezone));
   service::warn_if_calendar_ends_soon(calendar, today);
   service::prepare_state_dir(config);  // throws naming the folder when it cannot be used
   storage::History history(config.service.database_file());
   service::Engine engine(config, calendar, history);
   const auto cycle = engine.run_cycle();
   const auto week = rules::iso_week(today);
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now = service::now_utc();
   // The week's review is due: its files, its run and its mail (queued once per route and week).
   const auto folder = engine.produce_review(week, today, /*late=*/false, now);
   engine.run_alerts(now);
@@ -139,7 +128,7 @@ int run_once(const config::Config& config, const Options& options) {
   if (config.mail.enabled()) {
     service::SmtpMailer mailer(
         service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
-    mail = service::deliver_all_pending(history, mailer, now);
+    mail = service::deliver(history, mailer, now, service::Deliver::kAllPending);
   }
   const auto findings = service::stored_findings(config, history);
   const auto current = engine.evaluate_current();
@@ -157,7 +146,7 @@ int run_once(const config::Config& config, const Options& options) {
 int run_note(const config::Config& config, const Options& options) {
   storage::History history(config.service.database_file());
   const rules::Note note{options.note[2], options.author.empty() ? user_name() : options.author,
-                         utc_now()};
+                         service::utc_text(service::now_utc())};
   if (!history.add_note(options.note[0], options.note[1], note)) {
     std::cerr << fmt::format(
         "casewatchd: no open finding of rule '{}' for key '{}': notes go on findings that are on "

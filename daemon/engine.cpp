@@ -19,6 +19,7 @@
 #include <system_error>
 #include <thread>
 
+#include "daemon/clock.h"
 #include "daemon/files.h"
 #include "ingest/ingest.h"
 
@@ -30,18 +31,10 @@ namespace fs = std::filesystem;
 // How many row problems a reason file lists before saying "and N more".
 constexpr std::size_t kReasonProblems = 50;
 
-std::string utc_now() {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return date::format("%Y-%m-%dT%H:%M:%SZ", now);
-}
-
 // The calendar date of a file's modification time in the service's time zone.
 rules::Date local_date_of(fs::file_time_type modified, const std::string& timezone) {
   const auto sys = std::chrono::file_clock::to_sys(modified);
-  const auto zoned =
-      date::make_zoned(date::locate_zone(timezone), std::chrono::floor<std::chrono::seconds>(sys));
-  const auto local_days = date::floor<date::days>(zoned.get_local_time());
-  return rules::Date::from_days(static_cast<std::int32_t>(local_days.time_since_epoch().count()));
+  return local_date(std::chrono::floor<std::chrono::seconds>(sys), date::locate_zone(timezone));
 }
 
 std::string describe_problem(const rules::Problem& problem) {
@@ -268,7 +261,7 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   storage::ExtractInfo& info = outcome.info;
   info.file = file.filename().string();
   info.source = source.name;
-  info.handled_at = utc_now();
+  info.handled_at = utc_text(now_utc());
   // The content hash is computed on its own thread while the file is read and stored; it is
   // needed only to refuse a duplicate, which is decided before anything is committed.
   std::future<std::string> sha256 =

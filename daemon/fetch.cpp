@@ -113,7 +113,7 @@ void FetchRun::start(std::function<void(const FetchOutcome&)> done) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (error != 0) {
-    finish(FetchOutcome{plan_.source, utc_timestamp(started_), false,
+    finish(FetchOutcome{plan_.source, utc_text(started_), false,
                         fmt::format("cannot run {}: {}", argv_strings.front(),
                                     std::system_category().message(error)),
                         ""});
@@ -124,7 +124,7 @@ void FetchRun::start(std::function<void(const FetchOutcome&)> done) {
     // Without a pidfd the child cannot be awaited without blocking: stop it and say so.
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    finish(FetchOutcome{plan_.source, utc_timestamp(started_), false,
+    finish(FetchOutcome{plan_.source, utc_text(started_), false,
                         fmt::format("pidfd_open failed: {}", std::system_category().message(errno)),
                         ""});
     return;
@@ -152,13 +152,13 @@ void FetchRun::cancel() noexcept {
 void FetchRun::reap() {
   siginfo_t info{};
   if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.native_handle()), &info, WEXITED) != 0) {
-    finish(FetchOutcome{plan_.source, utc_timestamp(started_), false,
+    finish(FetchOutcome{plan_.source, utc_text(started_), false,
                         fmt::format("waitid failed: {}", std::system_category().message(errno)),
                         ""});
     return;
   }
   timer_.cancel();
-  FetchOutcome outcome{plan_.source, utc_timestamp(started_), false, "", ""};
+  FetchOutcome outcome{plan_.source, utc_text(started_), false, "", ""};
   if (cancelled_) {
     outcome.detail = "cancelled: casewatchd is stopping";
   } else if (timed_out_) {

@@ -5,54 +5,13 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "daemon/control/wire_json.h"
 #include "daemon/outbox.h"
 
 namespace service {
 namespace {
 
 namespace json = boost::json;
-
-json::value date_or_null(const std::optional<rules::Date>& date) {
-  if (!date) return nullptr;
-  return json::value(date->iso());
-}
-
-json::object finding_json(const rules::TrackedFinding& tracked, const rules::Rule* rule) {
-  const rules::Finding& f = tracked.finding;
-  json::object o;
-  o["rule"] = f.rule;
-  o["key"] = f.key;
-  o["person"] = f.person;
-  o["team"] = f.team;
-  o["worker"] = f.worker;
-  o["band"] = f.band;
-  o["status"] = std::string(to_string(tracked.status));
-  o["state"] = std::string(to_string(f.state));
-  o["first_seen"] = tracked.first_seen.iso();
-  o["weeks_on_list"] = tracked.weeks_on_list;
-  const auto kind = rule != nullptr ? rule->kind : rules::RuleKind::kUnallocated;
-  if (kind == rules::RuleKind::kUnallocated) {
-    o["since"] = date_or_null(f.since);
-    o["since_at_least"] = f.since_at_least;
-    o["days"] = f.days;
-  } else if (kind == rules::RuleKind::kCaseload) {
-    o["cases"] = f.cases;
-  } else {
-    o["start"] = date_or_null(f.start);
-    o["due"] = date_or_null(f.due);
-    o["end"] = date_or_null(f.end);
-    o["working_days"] = f.working_days;
-    if (f.state == rules::State::kOverdue) o["days_overdue"] = f.days;
-    if (f.assumed_interval) o["assumed_interval"] = true;
-  }
-  if (!f.detail.empty()) o["detail"] = f.detail;
-  if (tracked.latest_note) {
-    o["note"] = json::object{{"text", tracked.latest_note->text},
-                             {"author", tracked.latest_note->author},
-                             {"at", tracked.latest_note->at}};
-  }
-  return o;
-}
 
 std::string problem_text(const rules::Problem& p) {
   std::string where = p.line > 0 ? fmt::format("line {}", p.line) : "";
@@ -156,7 +115,8 @@ std::string summary_json(const config::Config& config, const storage::History& h
 
   json::array list;
   for (const auto& f : findings) {
-    list.push_back(finding_json(f, config.rules.find_rule(f.finding.rule)));
+    const rules::Rule* rule = config.rules.find_rule(f.finding.rule);
+    list.push_back(finding_json(f, rule != nullptr ? rule->kind : rules::RuleKind::kUnallocated));
   }
   root["findings"] = std::move(list);
 

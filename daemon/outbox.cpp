@@ -10,8 +10,6 @@
 namespace service {
 namespace {
 
-constexpr std::size_t kAllEntries = 1000000;
-
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -96,12 +94,6 @@ OutboxEntry after_attempt(OutboxEntry entry, const SendResult& result, Time now,
   return entry;
 }
 
-OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, Time now,
-                    const BackoffPolicy& policy) {
-  const SendResult result = mailer.send({entry.sender, entry.recipient}, entry.bytes);
-  return after_attempt(entry, result, now, policy);
-}
-
 OutboxEntry retried(OutboxEntry entry, Time now, const BackoffPolicy& policy) {
   if (entry.state != OutboxState::kPending && entry.state != OutboxState::kFailed) return entry;
   entry.state = OutboxState::kPending;
@@ -115,92 +107,6 @@ OutboxEntry cancelled(OutboxEntry entry) {
     entry.state = OutboxState::kCancelled;
   }
   return entry;
-}
-
-std::vector<OutboxEntry> deliver_due(storage::History& history, Mailer& mailer, Time now,
-                                     const BackoffPolicy& policy) {
-  std::vector<OutboxEntry> done;
-  for (const OutboxEntry& entry : history.outbox_due(now)) {
-    OutboxEntry updated = attempt(entry, mailer, now, policy);
-    // Stored at once: between the server's "250" and this line is the one duplicate window.
-    history.update_outbox(updated);
-    updated.bytes.clear();
-    done.push_back(std::move(updated));
-  }
-  return done;
-}
-
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, Time now,
-                                        const BackoffPolicy& policy) {
-  auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
-  const OutboxEntry updated = retried(*entry, now, policy);
-  history.update_outbox(updated);
-  return updated;
-}
-
-std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id) {
-  auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
-  const OutboxEntry updated = cancelled(*entry);
-  history.update_outbox(updated);
-  return updated;
-}
-
-std::vector<OutboxEntry> deliver_all_pending(storage::History& history, Mailer& mailer, Time now,
-                                             const BackoffPolicy& policy) {
-  std::vector<OutboxEntry> done;
-  const auto pending = history.outbox(OutboxState::kPending, kAllEntries, /*with_bytes=*/false);
-  // Oldest first, as the sender would.
-  for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
-    auto entry = history.outbox_entry(it->id);
-    if (!entry) continue;
-    OutboxEntry updated = attempt(*entry, mailer, now, policy);
-    history.update_outbox(updated);
-    updated.bytes.clear();
-    done.push_back(std::move(updated));
-  }
-  return done;
-}
-
-std::string utc_text(Time time) {
-  const auto seconds = time.time_since_epoch().count();
-  auto days = seconds / 86400;
-  auto rest = seconds % 86400;
-  if (rest < 0) {
-    rest += 86400;
-    --days;
-  }
-  return fmt::format("{}T{:02}:{:02}:{:02}Z",
-                     rules::Date::from_days(static_cast<std::int32_t>(days)).iso(), rest / 3600,
-                     rest / 60 % 60, rest % 60);
-}
-
-boost::json::array outbox_json(const std::vector<OutboxEntry>& entries) {
-  boost::json::array out;
-  for (const OutboxEntry& e : entries) {
-    out.push_back(boost::json::object{
-        {"id", e.id},
-        {"key", e.key},
-        {"recipient", e.recipient},
-        {"subject", e.subject},
-        {"state", to_string(e.state)},
-        {"attempts", e.attempts},
-        {"created", utc_text(e.created)},
-        {"next_attempt", utc_text(e.next_attempt)},
-        {"deadline", utc_text(e.deadline)},
-        {"sent_at", e.sent_at ? boost::json::value(utc_text(*e.sent_at)) : nullptr},
-        {"last_error", e.last_error},
-    });
-  }
-  return out;
-}
-
-std::size_t queue_review(storage::History& history, const report::Review& review,
-                         const config::Config& config, bool late, Time now,
-                         const BackoffPolicy& policy) {
-  return history.record_review_run(review.week.str(), late, utc_text(now),
-                                   review_mail(review, config, now, policy));
 }
 
 std::string message_id_for(std::string_view key, std::string_view from) {

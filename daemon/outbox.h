@@ -12,7 +12,7 @@
 // recipient sees the same Message-ID twice, which mail clients can thread or drop as duplicate.
 //
 // Everything here takes the time as a parameter (`now`); nothing reads the clock.
-// Not thread-safe: call from the loop thread (Mailer::send may be run on a worker, see sender).
+// Pure: no I/O (daemon/work/sender.h delivers, retries and cancels over the database).
 #ifndef CASEWATCH_DAEMON_OUTBOX_H_
 #define CASEWATCH_DAEMON_OUTBOX_H_
 
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/clock.h"
 #include "daemon/mailer.h"
 #include "report/report.h"
 #include "storage/storage.h"
@@ -63,39 +64,11 @@ bool is_due(const OutboxEntry& entry, Time now);
 OutboxEntry after_attempt(OutboxEntry entry, const SendResult& result, Time now,
                           const BackoffPolicy& policy = {});
 
-// Tries `entry` once with `mailer` and returns it updated. The caller must store the result
-// before trying the next entry (that is what keeps the duplicate window to one message).
-OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, Time now,
-                    const BackoffPolicy& policy = {});
-
 // `casewatch outbox retry ID`: a failed or pending entry becomes pending, due at once, with a
 // fresh deadline. Sent and cancelled entries are returned unchanged.
 OutboxEntry retried(OutboxEntry entry, Time now, const BackoffPolicy& policy = {});
 // `casewatch outbox cancel ID`: a pending or failed entry is cancelled; others are unchanged.
 OutboxEntry cancelled(OutboxEntry entry);
-
-// ---- the sender and the `casewatch outbox` commands, over the database
-
-// Tries every entry due at `now`, one at a time, storing each result before the next attempt.
-// Returns the entries as updated (sent, failed or rescheduled). Blocks while the mailer does.
-// Throws on database failures (a send already accepted is then retried: see the window above).
-std::vector<OutboxEntry> deliver_due(storage::History& history, Mailer& mailer, Time now,
-                                     const BackoffPolicy& policy = {});
-
-// `casewatch outbox retry ID` / `cancel ID`: the entry as updated, or nullopt when no such id.
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, Time now,
-                                        const BackoffPolicy& policy = {});
-std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id);
-
-// For `casewatchd --once`, a one-shot run: tries every pending entry now, whatever its backoff
-// says (the operator is running it by hand), storing each result as deliver_due does.
-std::vector<OutboxEntry> deliver_all_pending(storage::History& history, Mailer& mailer, Time now,
-                                             const BackoffPolicy& policy = {});
-
-// `casewatch outbox [--json]`: entries as a JSON array of objects with id, key, recipient,
-// subject, state, attempts, created, next_attempt, deadline, sent_at (UTC
-// "2026-11-16T07:00:00Z" or null) and last_error. Never the message bytes.
-boost::json::array outbox_json(const std::vector<OutboxEntry>& entries);
 
 // ---- what gets queued
 
@@ -114,16 +87,6 @@ bool recipient_allowed(std::string_view address, const std::vector<std::string>&
 // Returns nothing when mail is not enabled.
 std::vector<OutboxEntry> review_mail(const report::Review& review, const config::Config& config,
                                      Time now, const BackoffPolicy& policy = {});
-
-// The weekly review becomes due: records the review run for `review.week` and queues its mail
-// (review_mail) in one transaction, so a review is never recorded without its mail nor queued
-// twice. Returns how many entries were new. `at` is the UTC time text for the review run.
-std::size_t queue_review(storage::History& history, const report::Review& review,
-                         const config::Config& config, bool late, Time now,
-                         const BackoffPolicy& policy = {});
-
-// "2026-11-16T07:00:00Z".
-std::string utc_text(Time time);
 
 }  // namespace service
 

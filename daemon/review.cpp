@@ -6,6 +6,7 @@
 
 #include "daemon/engine.h"
 #include "daemon/files.h"
+#include "daemon/work/sender.h"
 #include "report/report.h"
 
 namespace service {

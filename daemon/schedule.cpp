@@ -92,11 +92,6 @@ SysSeconds at_local(rules::Date day, TimeOfDay local, const date::time_zone* zon
   return date::sys_seconds{wanted.time_since_epoch() - info.first.offset};
 }
 
-rules::Date local_date(SysSeconds instant, const date::time_zone* zone) {
-  const date::local_seconds local = zone->to_local(instant);
-  return to_date(date::floor<days>(local));
-}
-
 SysSeconds next_weekly_run(SysSeconds now, const WeeklySchedule& schedule,
                            const date::time_zone* zone) {
   const rules::Date today = local_date(now, zone);
@@ -151,10 +146,6 @@ std::optional<DueReview> review_due_at_startup(SysSeconds now, const WeeklySched
   const DueReview latest = review_for_run(previous_weekly_run(now, schedule, zone), zone);
   if (last && *last >= latest.week) return std::nullopt;
   return DueReview{latest.week, local_date(now, zone), true};
-}
-
-std::string utc_timestamp(SysSeconds instant) {
-  return date::format("%Y-%m-%dT%H:%M:%SZ", instant);
 }
 
 }  // namespace service

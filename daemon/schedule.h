@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/clock.h"
 #include "rules/rules.h"
 
 namespace date {
@@ -18,8 +19,6 @@ class time_zone;
 }
 
 namespace service {
-
-using SysSeconds = std::chrono::sys_seconds;
 
 // A local time of day, "HH:MM".
 struct TimeOfDay {
@@ -48,9 +47,6 @@ const date::time_zone* find_zone(std::string_view name);
 // spring-forward change maps to the change itself (the clocks' jump); a local time repeated by
 // an autumn change maps to its first occurrence.
 SysSeconds at_local(rules::Date day, TimeOfDay local, const date::time_zone* zone);
-
-// The local calendar date of `instant` in `zone`.
-rules::Date local_date(SysSeconds instant, const date::time_zone* zone);
 
 // The first run of `schedule` strictly after `now`.
 SysSeconds next_weekly_run(SysSeconds now, const WeeklySchedule& schedule,
@@ -83,9 +79,6 @@ std::optional<DueReview> review_due_at_startup(SysSeconds now, const WeeklySched
 
 // The review produced by the run at `run` (a scheduled instant): its local week and date.
 DueReview review_for_run(SysSeconds run, const date::time_zone* zone);
-
-// "2026-11-22T09:30:00Z".
-std::string utc_timestamp(SysSeconds instant);
 
 }  // namespace service
 

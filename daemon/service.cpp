@@ -21,6 +21,7 @@
 
 #include "daemon/alerts.h"
 #include "daemon/control.h"
+#include "daemon/control/wire_json.h"
 #include "daemon/engine.h"
 #include "daemon/fetch.h"
 #include "daemon/inbox_watch.h"
@@ -28,6 +29,7 @@
 #include "daemon/notify.h"
 #include "daemon/outbox.h"
 #include "daemon/server.h"
+#include "daemon/work/sender.h"
 #include "ingest/ingest.h"
 #include "storage/storage.h"
 
@@ -46,8 +48,6 @@ constexpr seconds kSenderRetry{60};
 // `casewatch outbox` lists at most this many entries, newest first.
 constexpr std::size_t kOutboxListLimit = 200;
 
-SysSeconds now_utc() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
-
 // Everything built from one configuration file. Immutable; a running job keeps its own copy
 // alive across a reload.
 struct Settings {
@@ -65,28 +65,13 @@ std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file
   settings->config = config::load_config(file);
   settings->calendar = config::load_calendar(settings->config);
   settings->zone = find_zone(settings->config.service.timezone);
-  {
-    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-    const auto local =
-        date::floor<date::days>(date::make_zoned(settings->zone, now).get_local_time());
-    warn_if_calendar_ends_soon(
-        settings->calendar,
-        rules::Date::from_days(static_cast<std::int32_t>(local.time_since_epoch().count())));
-  }
+  warn_if_calendar_ends_soon(settings->calendar, local_date(now_utc(), settings->zone));
   const auto& review = settings->config.review;
   settings->review = WeeklySchedule{review.weekday, TimeOfDay{review.hour, review.minute}};
   for (const auto& fetch : settings->config.fetches) {
     settings->fetches.push_back(make_fetch_plan(fetch, settings->config.service.inbox_dir()));
   }
   return settings;
-}
-
-std::optional<SysSeconds> parse_utc(const std::string& text) {
-  std::istringstream in(text);
-  date::sys_seconds out;
-  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", out);
-  if (in.fail()) return std::nullopt;
-  return out;
 }
 
 std::string prometheus_label(std::string_view value) {
@@ -101,54 +86,6 @@ std::string prometheus_label(std::string_view value) {
       out += c;
     }
   }
-  return out;
-}
-
-json::value date_or_null(const std::optional<rules::Date>& date) {
-  if (!date) return nullptr;
-  return json::value(date->iso());
-}
-
-json::object finding_json(const rules::TrackedFinding& tracked) {
-  const rules::Finding& f = tracked.finding;
-  json::object out{{"rule", f.rule},
-                   {"key", f.key},
-                   {"person", f.person},
-                   {"team", f.team},
-                   {"worker", f.worker},
-                   {"band", f.band},
-                   {"state", std::string(rules::to_string(f.state))},
-                   {"status", std::string(rules::to_string(tracked.status))},
-                   {"first_seen", tracked.first_seen.iso()},
-                   {"weeks_on_list", tracked.weeks_on_list},
-                   {"days", f.days}};
-  if (f.since) {
-    out["since"] = f.since->iso();
-    out["since_at_least"] = f.since_at_least;
-  }
-  if (f.start || f.due || f.end) {
-    out["start"] = date_or_null(f.start);
-    out["due"] = date_or_null(f.due);
-    out["end"] = date_or_null(f.end);
-    out["working_days"] = f.working_days;
-  }
-  if (!f.detail.empty()) out["detail"] = f.detail;
-  if (tracked.latest_note) {
-    out["note"] = json::object{{"text", tracked.latest_note->text},
-                               {"author", tracked.latest_note->author},
-                               {"at", tracked.latest_note->at}};
-  }
-  return out;
-}
-
-json::object resolved_json(const rules::ResolvedFinding& resolved) {
-  json::object out{{"rule", resolved.last.rule},
-                   {"key", resolved.last.key},
-                   {"band", resolved.last.band},
-                   {"first_seen", resolved.first_seen.iso()},
-                   {"resolved_on", resolved.resolved_on.iso()},
-                   {"reason", std::string(rules::to_string(resolved.reason))},
-                   {"detail", resolved.detail}};
   return out;
 }
 
@@ -200,22 +137,6 @@ struct JobResult {
   std::string error;                       // empty when the job succeeded
 };
 
-// Tries every outbox entry due at `now` once, storing each result before the next attempt, as
-// deliver_due does, but stops between entries when `stop` is set, so that a shutdown waits for
-// one send at most (SmtpMailer::send is bounded by its timeouts).
-std::vector<OutboxEntry> deliver_until_stopped(storage::History& history, Mailer& mailer, Time now,
-                                               const std::atomic<bool>& stop) {
-  std::vector<OutboxEntry> done;
-  for (const OutboxEntry& entry : history.outbox_due(now)) {
-    if (stop.load()) break;
-    OutboxEntry updated = attempt(entry, mailer, now);
-    history.update_outbox(updated);  // at once: see the duplicate window in daemon/outbox.h
-    updated.bytes.clear();
-    done.push_back(std::move(updated));
-  }
-  return done;
-}
-
 // One alert cycle after an ingest or a review, with the job's own History. Its failure does not
 // undo the job's work: it is reported apart (and the next job's cycle tries again).
 void alert_cycle(Engine& engine, JobResult& result) {
@@ -253,7 +174,8 @@ JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bo
       }
     } else if (settings.config.mail.enabled()) {
       SmtpMailer mailer(smtp_options(settings.config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
-      result.delivered = deliver_until_stopped(history, mailer, now_utc(), stop);
+      result.delivered = deliver(history, mailer, now_utc(), Deliver::kDue,
+                                 [&stop] { return stop.load(); });
     }
   } catch (const std::exception& e) {
     result.error = e.what();
@@ -424,7 +346,7 @@ class Daemon {
       command = peer.permission == Permission::kNone ? "(refused)" : "(invalid request)";
     }
     audit_.push_back(
-        {peer.uid, std::move(command), static_cast<int>(reply.result), utc_timestamp(now_utc())});
+        {peer.uid, std::move(command), static_cast<int>(reply.result), utc_text(now_utc())});
     if (audit_.size() >= kAuditBatch) {
       flush_audit();
     } else if (!audit_timer_armed_) {
@@ -839,7 +761,7 @@ class Daemon {
       if (!rule || !key || !text || text->empty()) {
         return Answer{ResultCode::kError, "note needs rule, key and text", nullptr};
       }
-      const rules::Note note{*text, peer.user, utc_timestamp(now_utc())};
+      const rules::Note note{*text, peer.user, utc_text(now_utc())};
       if (!history_.add_note(*rule, *key, note)) {
         return Answer{ResultCode::kError,
                       fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key),
@@ -915,6 +837,11 @@ class Daemon {
     return *rule;
   }
 
+  rules::RuleKind kind_of(const std::string& rule_id) const {
+    const rules::Rule* rule = settings_->config.rules.find_rule(rule_id);
+    return rule != nullptr ? rule->kind : rules::RuleKind::kUnallocated;
+  }
+
   void set_findings(std::shared_ptr<OpenFindings> findings) {
     // The old snapshot (tens of thousands of findings) is freed on the pool, after any job.
     if (findings_) asio::post(pool_, [old = std::move(findings_)] {});
@@ -957,7 +884,7 @@ class Daemon {
         if (team && tracked.finding.team != *team) continue;
         if (band && tracked.finding.band != *band) continue;
         if (status && rules::to_string(tracked.status) != *status) continue;
-        if (total >= offset && total - offset < limit) list.push_back(finding_json(tracked));
+        if (total >= offset && total - offset < limit) list.push_back(finding_json(tracked, kind_of(id)));
         ++total;
       }
     }
@@ -997,7 +924,7 @@ class Daemon {
     if (!findings_) findings_ = load_open_findings(settings_->config, history_);
     for (const auto& [rule_id, tracked_list] : findings_->rules) {
       for (const auto& tracked : tracked_list) {
-        if (tracked.finding.key == *key) open.push_back(finding_json(tracked));
+        if (tracked.finding.key == *key) open.push_back(finding_json(tracked, kind_of(rule_id)));
       }
     }
     for (const auto& rule : settings_->config.rules.rules) {
@@ -1253,7 +1180,7 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
       {"cycle_running", status.cycle_running},  {"cycles", status.cycles},
       {"cycle_failures", status.cycle_failures}};
   out["next_review"] =
-      status.next_review ? json::value(utc_timestamp(*status.next_review)) : json::value(nullptr);
+      status.next_review ? json::value(utc_text(*status.next_review)) : json::value(nullptr);
   out["last_review_week"] =
       status.last_review_week ? json::value(*status.last_review_week) : json::value(nullptr);
   out["last_cycle_error"] =

@@ -217,6 +217,9 @@ std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& o
                        if (a->finding.days != b->finding.days) {
                          return a->finding.days > b->finding.days;
                        }
+                       if (a->finding.cases != b->finding.cases) {
+                         return a->finding.cases > b->finding.cases;
+                       }
                        return a->finding.key < b->finding.key;
                      });
   }

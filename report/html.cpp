@@ -137,7 +137,7 @@ void add_items(std::string& out, const rules::Rule& rule, const detail::TeamGrou
                               : "";
       out += td_raw(start + (extra.empty() ? "" : "<br>" + small(extra)));
     } else {
-      out += td(std::to_string(f.days), true) + td(f.band);
+      out += td(std::to_string(f.cases), true) + td(f.band);
     }
     out += td_raw(item_status_html(*item));
     out += "</tr>";

@@ -205,7 +205,7 @@ Row item_row(const rules::Rule& rule, const rules::TrackedFinding& item, Footnot
     }
     return row;
   }
-  return {f.key, f.person, f.worker, std::to_string(f.days), f.band, item_status(item)};
+  return {f.key, f.person, f.worker, std::to_string(f.cases), f.band, item_status(item)};
 }
 
 void add_review_list(std::string& out, const RuleSection& section) {

@@ -114,7 +114,6 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
     finding.worker = caseload.worker;
     finding.band = band;
     finding.state = State::kBreach;
-    finding.days = caseload.cases;
     finding.cases = caseload.cases;
     out.findings.push_back(std::move(finding));
   }

@@ -171,7 +171,8 @@ void sort_findings(std::vector<Finding>& findings, std::size_t first) {
   for (std::size_t i = first; i < findings.size(); ++i) {
     const Finding& f = findings[i];
     const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
-    keys.push_back({rank, f.days, f.key, i - first});
+    // The list's measure: days (unallocated, timescales) or cases (caseload); the other is 0.
+    keys.push_back({rank, f.days + f.cases, f.key, i - first});
   }
   const std::vector<std::size_t> places = list_places(keys);
   keys.clear();  // its keys view the findings about to move

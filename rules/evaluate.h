@@ -56,7 +56,7 @@ struct Finding {
   // unallocated
   std::optional<Date> since;
   bool since_at_least = false;  // since = first extract seen unallocated (no dates mapped)
-  int days = 0;                 // as-of - since (unallocated); as-of - due (overdue); caseload
+  int days = 0;                 // as-of - since (unallocated); as-of - due (timescales)
   // timescale and recurring
   std::optional<Date> start;
   std::optional<Date> due;

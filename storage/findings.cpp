@@ -57,10 +57,10 @@ rules::Resolution resolution_from(std::string_view code) {
 // The columns holding a Finding's fields (besides rule and key), in bind/read order.
 constexpr const char* kFindingColumns =
     "person, team, worker, band, state, since, since_at_least, days, start, due, end_date, "
-    "working_days, assumed_interval, detail";
-constexpr int kFindingColumnCount = 14;
+    "working_days, assumed_interval, detail, cases";
+constexpr int kFindingColumnCount = 15;
 
-// Binds the Finding's fields to parameters first .. first + 13.
+// Binds the Finding's fields to parameters first .. first + 14.
 void bind_finding(SQLite::Statement& statement, int first, const rules::Finding& f) {
   statement.bind(first + 0, f.person);
   statement.bind(first + 1, f.team);
@@ -76,9 +76,10 @@ void bind_finding(SQLite::Statement& statement, int first, const rules::Finding&
   statement.bind(first + 11, f.working_days);
   statement.bind(first + 12, f.assumed_interval ? 1 : 0);
   statement.bind(first + 13, f.detail);
+  statement.bind(first + 14, f.cases);
 }
 
-// Reads a Finding from columns first .. first + 13 (kFindingColumns), with its rule and key.
+// Reads a Finding from columns first .. first + 14 (kFindingColumns), with its rule and key.
 rules::Finding read_finding(SQLite::Statement& query, int first, std::string rule,
                             std::string key) {
   rules::Finding f;
@@ -98,6 +99,7 @@ rules::Finding read_finding(SQLite::Statement& query, int first, std::string rul
   f.working_days = query.getColumn(first + 11).getInt();
   f.assumed_interval = query.getColumn(first + 12).getInt() != 0;
   f.detail = query.getColumn(first + 13).getString();
+  f.cases = query.getColumn(first + 14).getInt();
   return f;
 }
 
@@ -210,7 +212,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
                           "UPDATE findings SET last_seen = max(last_seen, ?), position = ?, "
                           "person = ?, team = ?, worker = ?, band = ?, state = ?, since = ?, "
                           "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
-                          "working_days = ?, assumed_interval = ?, detail = ? WHERE id = ?");
+                          "working_days = ?, assumed_interval = ?, detail = ?, cases = ? WHERE id = ?");
   std::string placeholders;
   for (int i = 0; i < kFindingColumnCount; ++i) placeholders += ", ?";
   SQLite::Statement open_finding(

@@ -266,6 +266,14 @@ CREATE TABLE record_ends (
 INSERT INTO record_ends (record_id, extract_id)
   SELECT id, valid_to FROM records WHERE valid_to IS NOT NULL;
 )sql",
+    // 5: a caseload finding's count in its own column. Before this, the count was stored in
+    // `days` (and `cases` was lost on the way through SQLite). Caseload findings written before
+    // are recognised by their shape: the worker is the key, no person, band "Over N cases".
+    R"sql(
+ALTER TABLE findings ADD COLUMN cases INTEGER NOT NULL DEFAULT 0;
+UPDATE findings SET cases = days
+  WHERE key = worker AND person = '' AND band LIKE 'Over % cases';
+)sql",
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/control/wire_json.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
 

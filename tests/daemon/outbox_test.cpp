@@ -4,7 +4,9 @@
 #include <chrono>
 #include <string>
 
+#include "daemon/control/wire_json.h"
 #include "daemon/mailer.h"
+#include "daemon/work/sender.h"
 #include "report/mime.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
@@ -241,16 +243,16 @@ TEST_CASE("across a restart and a server outage each message is delivered once",
     history.queue_mail({entry_at(kMonday), other});
     mailer.script(kRefused);
     mailer.script(kRefused);
-    const auto first = service::deliver_due(history, mailer, kMonday);
+    const auto first = service::deliver(history, mailer, kMonday, service::Deliver::kDue);
     REQUIRE(first.size() == 2);
     CHECK(first[0].next_attempt == kMonday + 5min);
-    CHECK(service::deliver_due(history, mailer, kMonday + 4min).empty());
+    CHECK(service::deliver(history, mailer, kMonday + 4min, service::Deliver::kDue).empty());
   }
   storage::History reopened(db);  // the service restarted
   CHECK(reopened.next_outbox_attempt() == kMonday + 5min);
-  const auto second = service::deliver_due(reopened, mailer, kMonday + 5min);
+  const auto second = service::deliver(reopened, mailer, kMonday + 5min, service::Deliver::kDue);
   CHECK(second.size() == 2);
-  CHECK(service::deliver_due(reopened, mailer, kMonday + 10h).empty());
+  CHECK(service::deliver(reopened, mailer, kMonday + 10h, service::Deliver::kDue).empty());
 
   CHECK(mailer.calls().size() == 4);
   CHECK(mailer.delivered().size() == 2);
@@ -267,7 +269,7 @@ TEST_CASE("the outbox commands retry a failed entry and cancel a pending one",
   service::FakeMailer mailer;
   mailer.script({SendOutcome::kPermanent, 550, "rejected by the server"});
   mailer.script(kRefused);
-  service::deliver_due(history, mailer, kMonday);
+  service::deliver(history, mailer, kMonday, service::Deliver::kDue);
   const auto failed = history.outbox(OutboxState::kFailed, 10);
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].last_error == "rejected by the server");
@@ -280,7 +282,7 @@ TEST_CASE("the outbox commands retry a failed entry and cancel a pending one",
   CHECK(service::outbox_cancel(history, pending[1].id)->state == OutboxState::kCancelled);
   CHECK_FALSE(service::outbox_retry(history, 999, kMonday));
 
-  const auto delivered = service::deliver_due(history, mailer, kMonday + 1h);
+  const auto delivered = service::deliver(history, mailer, kMonday + 1h, service::Deliver::kDue);
   REQUIRE(delivered.size() == 1);
   CHECK(delivered[0].state == OutboxState::kSent);
   CHECK(delivered[0].sent_at == kMonday + 1h);
@@ -291,10 +293,10 @@ TEST_CASE("a one-shot run tries every pending entry whatever its backoff", "[out
   history.queue_mail({entry_at(kMonday)});
   service::FakeMailer mailer;
   mailer.script(kRefused);
-  service::deliver_due(history, mailer, kMonday);
-  CHECK(service::deliver_due(history, mailer, kMonday + 1min).empty());
+  service::deliver(history, mailer, kMonday, service::Deliver::kDue);
+  CHECK(service::deliver(history, mailer, kMonday + 1min, service::Deliver::kDue).empty());
 
-  const auto done = service::deliver_all_pending(history, mailer, kMonday + 1min);
+  const auto done = service::deliver(history, mailer, kMonday + 1min, service::Deliver::kAllPending);
 
   REQUIRE(done.size() == 1);
   CHECK(done[0].state == OutboxState::kSent);
@@ -330,4 +332,26 @@ TEST_CASE("a due review is recorded with its mail, and never queued twice", "[ou
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].key == "review/2026-W47/all");
   CHECK(entries[0].bytes.find("Date: Mon, 16 Nov 2026 07:00:00 +0000\r\n") != std::string::npos);
+}
+
+TEST_CASE("a delivery round ends between entries once asked to stop", "[outbox][storage]") {
+  storage::History history(":memory:");
+  auto second = entry_at(kMonday);
+  second.recipient = "team@council.example";
+  auto third = entry_at(kMonday);
+  third.recipient = "head@council.example";
+  history.queue_mail({entry_at(kMonday), second, third});
+  service::FakeMailer mailer;
+  int asked = 0;
+  // The stop arrives while the first send runs: the round ends before the second.
+  const auto done = service::deliver(history, mailer, kMonday, service::Deliver::kDue,
+                                     [&] { return ++asked > 1; });
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].state == OutboxState::kSent);
+  CHECK(done[0].bytes.empty());
+  CHECK(mailer.calls().size() == 1);
+  CHECK(history.outbox(OutboxState::kSent, 10).size() == 1);
+  CHECK(history.outbox(OutboxState::kPending, 10).size() == 2);
+  // The next round takes the rest.
+  CHECK(service::deliver(history, mailer, kMonday, service::Deliver::kDue).size() == 2);
 }

@@ -158,6 +158,14 @@ TEST_CASE("an unknown time zone is named in the error", "[daemon][schedule]") {
   CHECK_THROWS_WITH(service::find_zone("Europe/Atlantis"), "unknown time zone 'Europe/Atlantis'");
 }
 
-TEST_CASE("utc_timestamp writes ISO 8601 UTC", "[daemon][schedule]") {
-  CHECK(service::utc_timestamp(utc("2026-11-22 09:30")) == "2026-11-22T09:30:00Z");
+TEST_CASE("utc_text writes ISO 8601 UTC", "[daemon][schedule]") {
+  CHECK(service::utc_text(utc("2026-11-22 09:30")) == "2026-11-22T09:30:00Z");
+}
+
+TEST_CASE("parse_utc reads what utc_text writes and nothing else", "[daemon][clock]") {
+  CHECK(service::parse_utc("2026-11-22T09:30:00Z") == utc("2026-11-22 09:30"));
+  CHECK(service::parse_utc(service::utc_text(utc("1999-12-31 23:59"))) == utc("1999-12-31 23:59"));
+  CHECK_FALSE(service::parse_utc("2026-11-22 09:30:00").has_value());
+  CHECK_FALSE(service::parse_utc("").has_value());
+  CHECK_FALSE(service::parse_utc("yesterday").has_value());
 }

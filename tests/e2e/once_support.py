@@ -55,6 +55,18 @@ max_bad_rows = "20%"
 """ + CASES_FIELDS_AND_RULE
 
 
+# A caseload rule over the same source: a worker holding more than two open cases is listed.
+CASELOAD_RULE = """
+[[rule]]
+id = "caseload"
+kind = "caseload"
+source = "cases"
+review = false
+open_values = ["Open"]
+max_cases = 2
+"""
+
+
 def peer_file(relative):
     """The path of a public fake extract, or None when ../shared/peer-data is absent."""
     path = PEER_DATA / relative

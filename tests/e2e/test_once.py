@@ -9,7 +9,8 @@ import subprocess
 import time
 import unittest
 
-from once_support import (CASE_HEADER, CASEWATCHD, OnceTestCase, peer_file)
+from once_support import (CASE_HEADER, CASELOAD_RULE, CASES_CONFIG, CASEWATCHD, OnceTestCase,
+                          peer_file)
 
 
 def case(key, team="Team A", worker="", referral="", closure="", status="Open", start="",
@@ -386,3 +387,22 @@ class PublicFakeSsda903(OnceTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Caseload(OnceTestCase):
+    config_text = CASES_CONFIG + CASELOAD_RULE
+
+    def test_a_caseload_finding_carries_its_count_in_cases(self):
+        self.drop("cases_2026-11-23.csv", cases_csv(
+            case("A", worker="J Smith", referral="01/10/2026", start="02/10/2026"),
+            case("B", worker="J Smith", referral="01/10/2026", start="02/10/2026"),
+            case("C", worker="J Smith", referral="01/10/2026", start="02/10/2026"),
+            case("D", worker="K Lee", referral="01/10/2026", start="02/10/2026")))
+        summary = self.run_json("--as-of", "2026-11-23")
+        found = self.findings(summary, "caseload")
+        self.assertEqual(sorted(found), ["J Smith"])
+        self.assertEqual(found["J Smith"]["cases"], 3)
+        self.assertNotIn("days", found["J Smith"])
+        # A second run reads the finding back from the database: the count survives.
+        again = self.findings(self.run_json("--as-of", "2026-11-23"), "caseload")
+        self.assertEqual(again["J Smith"]["cases"], 3)

@@ -9,7 +9,8 @@ import sqlite3
 import sys
 import unittest
 
-from service_daemon import (CASEWATCH, Daemon, binaries_missing, cases_csv, read_line,
+from once_support import CASELOAD_RULE
+from service_daemon import (CASEWATCH, HEADER, Daemon, binaries_missing, cases_csv, read_line,
                             wait_for)
 
 
@@ -37,6 +38,23 @@ class ServiceTest(unittest.TestCase):
             metrics = daemon.client("metrics")
             self.assertIn('casewatch_extract_rows{source="cases"} 3', metrics.stdout)
             self.assertIn("casewatch_up 1", metrics.stdout)
+
+    def test_a_caseload_finding_carries_its_count_in_cases(self):
+        with Daemon() as daemon:
+            with open(daemon.config, "a", encoding="utf-8") as f:
+                f.write(CASELOAD_RULE)
+            self.assertEqual(daemon.ask("reload")["result"], 0)
+            rows = "".join(f"C{i},P{i},North,J Smith,01/06/2026,,Open,01/06/2026,\n"
+                           for i in range(3))
+            daemon.drop("cases_2026-11-20.csv", HEADER + rows)
+            daemon.wait_ingested("cases_2026-11-20.csv")
+            reply = daemon.ask("findings", {"rule": "caseload"})
+            self.assertEqual(reply["result"], 0, reply)
+            [finding] = reply["arguments"]["findings"]
+            self.assertEqual((finding["key"], finding["cases"]), ("J Smith", 3))
+            self.assertNotIn("days", finding)
+            client = daemon.client("findings", "--rule", "caseload")
+            self.assertIn("3 cases", client.stdout)
 
     def test_a_slowly_written_extract_is_taken_only_once_complete(self):
         with Daemon(settle="2s") as daemon:

@@ -284,3 +284,32 @@ TEST_CASE("a source with no new extract keeps its findings open", "[storage][fin
   CHECK(open[0].weeks_on_list == 1);
   CHECK(open[1].status == rules::FindingStatus::kNew);
 }
+
+TEST_CASE("a caseload finding keeps its count in cases, not in days", "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  rules::Rule rule;
+  rule.id = "caseload";
+  rule.kind = rules::RuleKind::kCaseload;
+  rule.source = "cases";
+  rule.max_cases = 20;
+  rule.fingerprint = "caseload v1";
+  rules::Finding over;
+  over.rule = "caseload";
+  over.key = "B Jones";
+  over.worker = "B Jones";
+  over.team = "North";
+  over.band = "Over 20 cases";
+  over.cases = 23;
+  history.apply_evaluation(rule, source, kWeek1, evaluation({over}));
+  auto stored = history.open_findings("caseload");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].finding.cases == 23);
+  CHECK(stored[0].finding.days == 0);
+
+  over.cases = 25;  // carried, with a new count
+  history.apply_evaluation(rule, source, kWeek2, evaluation({over}));
+  stored = history.open_findings("caseload");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].finding.cases == 25);
+}
