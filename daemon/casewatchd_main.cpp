@@ -113,7 +113,10 @@ std::string user_name() {
 
 int run_once(const config::Config& config, const Options& options) {
   const rules::Calendar calendar = config::load_calendar(config);
-  const rules::Date today = options.as_of ? *options.as_of : service::local_date(service::now_utc(), date::locate_zone(config.service.timezone));
+  const rules::Date today =
+      options.as_of
+          ? *options.as_of
+          : service::local_date(service::now_utc(), date::locate_zone(config.service.timezone));
   service::warn_if_calendar_ends_soon(calendar, today);
   service::prepare_state_dir(config);  // throws naming the folder when it cannot be used
   storage::History history(config.service.database_file());

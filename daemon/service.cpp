@@ -174,8 +174,8 @@ JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bo
       }
     } else if (settings.config.mail.enabled()) {
       SmtpMailer mailer(smtp_options(settings.config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
-      result.delivered = deliver(history, mailer, now_utc(), Deliver::kDue,
-                                 [&stop] { return stop.load(); });
+      result.delivered =
+          deliver(history, mailer, now_utc(), Deliver::kDue, [&stop] { return stop.load(); });
     }
   } catch (const std::exception& e) {
     result.error = e.what();
@@ -884,7 +884,8 @@ class Daemon {
         if (team && tracked.finding.team != *team) continue;
         if (band && tracked.finding.band != *band) continue;
         if (status && rules::to_string(tracked.status) != *status) continue;
-        if (total >= offset && total - offset < limit) list.push_back(finding_json(tracked, kind_of(id)));
+        if (total >= offset && total - offset < limit)
+          list.push_back(finding_json(tracked, kind_of(id)));
         ++total;
       }
     }

@@ -208,11 +208,12 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     }
   }
   // The SET list follows kFindingColumns.
-  SQLite::Statement carry(db,
-                          "UPDATE findings SET last_seen = max(last_seen, ?), position = ?, "
-                          "person = ?, team = ?, worker = ?, band = ?, state = ?, since = ?, "
-                          "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
-                          "working_days = ?, assumed_interval = ?, detail = ?, cases = ? WHERE id = ?");
+  SQLite::Statement carry(
+      db,
+      "UPDATE findings SET last_seen = max(last_seen, ?), position = ?, "
+      "person = ?, team = ?, worker = ?, band = ?, state = ?, since = ?, "
+      "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
+      "working_days = ?, assumed_interval = ?, detail = ?, cases = ? WHERE id = ?");
   std::string placeholders;
   for (int i = 0; i < kFindingColumnCount; ++i) placeholders += ", ?";
   SQLite::Statement open_finding(

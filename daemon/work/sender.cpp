@@ -40,8 +40,8 @@ OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,
   return after_attempt(entry, result, now, policy);
 }
 
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id,
-                                        SysSeconds now, const BackoffPolicy& policy) {
+std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, SysSeconds now,
+                                        const BackoffPolicy& policy) {
   auto entry = history.outbox_entry(id);
   if (!entry) return std::nullopt;
   const OutboxEntry updated = retried(*entry, now, policy);

@@ -40,8 +40,8 @@ OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,
 
 // `casewatch outbox retry ID` / `cancel ID`: the entry as updated and stored, or nullopt when
 // there is no such id.
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id,
-                                        SysSeconds now, const BackoffPolicy& policy = {});
+std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, SysSeconds now,
+                                        const BackoffPolicy& policy = {});
 std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id);
 
 // The weekly review becomes due: records the review run for `review.week` and queues its mail

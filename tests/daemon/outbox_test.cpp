@@ -296,7 +296,8 @@ TEST_CASE("a one-shot run tries every pending entry whatever its backoff", "[out
   service::deliver(history, mailer, kMonday, service::Deliver::kDue);
   CHECK(service::deliver(history, mailer, kMonday + 1min, service::Deliver::kDue).empty());
 
-  const auto done = service::deliver(history, mailer, kMonday + 1min, service::Deliver::kAllPending);
+  const auto done =
+      service::deliver(history, mailer, kMonday + 1min, service::Deliver::kAllPending);
 
   REQUIRE(done.size() == 1);
   CHECK(done[0].state == OutboxState::kSent);
