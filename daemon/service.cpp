@@ -159,8 +159,12 @@ JobResult run_job(const Settings& settings, const Job& job, const std::atomic<bo
                                       [&job](const std::filesystem::path& file) {
                                         return !job.ready || job.ready->contains(file);
                                       });
-      if (!stop.load()) alert_cycle(engine, result);
-      result.findings = load_open_findings(settings.config, history);
+      // A stopping service needs neither: a restart reads the findings again, and the next
+      // job runs the alert cycle.
+      if (!stop.load()) {
+        alert_cycle(engine, result);
+        result.findings = load_open_findings(settings.config, history);
+      }
     } else if (job.kind == Job::Kind::kReview) {
       const auto last = history.last_review_week();
       const auto last_week = last ? rules::parse_iso_week(*last) : std::nullopt;
