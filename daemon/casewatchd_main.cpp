@@ -4,7 +4,6 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 #include <pwd.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "config/config.h"
 #include "daemon/clock.h"
 #include "daemon/engine.h"
+#include "daemon/journal.h"
 #include "daemon/mailer.h"
 #include "daemon/once.h"
 #include "daemon/outbox.h"
@@ -165,8 +165,7 @@ int run_note(const config::Config& config, const Options& options) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("casewatchd"));
-  spdlog::set_pattern("casewatchd: %l: %v");
+  const bool journal = service::log_to_stderr("casewatchd");
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -204,10 +203,10 @@ int main(int argc, char* argv[]) {
     if (!options.note.empty()) return run_note(config, options);
     return run_once(config, options);
   } catch (const config::ConfigError& e) {
-    std::cerr << e.what() << "\n";
+    std::cerr << service::error_lines(e.what(), journal);
     return options.check ? EXIT_FAILURE : kExitConfig;
   } catch (const std::exception& e) {
-    std::cerr << "casewatchd: " << e.what() << "\n";
+    std::cerr << service::error_lines(fmt::format("casewatchd: {}", e.what()), journal);
     return EXIT_FAILURE;
   }
 }
