@@ -154,6 +154,14 @@ Config parse_config(std::string_view text, const fs::path& file) {
     Table t(*v, "[review]", diagnostics);
     read_review(t, config.review);
   }
+  if (const Value* v = top.table("metrics")) {
+    Table t(*v, "[metrics]", diagnostics);
+    detail::read_metrics(t, config.metrics);
+  }
+  if (const Value* v = top.table("retention")) {
+    Table t(*v, "[retention]", diagnostics);
+    detail::read_retention(t, config.retention);
+  }
   top.finish();
 
   diagnostics.throw_if_any(file);

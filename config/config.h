@@ -5,6 +5,7 @@
 #define CASEWATCH_CONFIG_CONFIG_H_
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -102,6 +103,23 @@ struct ReviewConfig {
                                           "start", "due",    "end",   "weeks_on_list"};
 };
 
+// [metrics]: the Prometheus text format over HTTP, GET /metrics only.
+struct MetricsConfig {
+  std::string address;     // an IPv4 or IPv6 literal; empty = no HTTP endpoint (the default)
+  std::uint16_t port = 0;  // with address: "127.0.0.1:9464" -> 127.0.0.1 and 9464
+  bool enabled() const { return !address.empty(); }
+};
+
+// [retention]: how long extracts and history are kept.
+struct RetentionConfig {
+  // Archived and rejected extract files older than this many days are deleted once a later
+  // extract of their source has been ingested; 0 keeps them forever.
+  int archive_days = 90;
+  // Record versions that stopped being current, and resolved findings (with their notes),
+  // more than this many years ago are deleted; 0 (the default) keeps them forever.
+  int history_years = 0;
+};
+
 // The whole configuration. Immutable once built; a reload builds a new one.
 struct Config {
   std::filesystem::path file;  // the config file it was read from
@@ -114,6 +132,8 @@ struct Config {
   MailConfig mail;
   std::vector<Route> routes;
   ReviewConfig review;
+  MetricsConfig metrics;
+  RetentionConfig retention;
 };
 
 // Reads and validates `file`. Relative paths in it resolve against the file's folder.

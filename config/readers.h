@@ -76,4 +76,9 @@ void read_mail(Table& t, const std::filesystem::path& base, MailConfig& mail);
 std::optional<Route> read_route(Table& t, const Config& config);
 void read_review(Table& t, ReviewConfig& review);
 
+// ---- [metrics], [retention] (operations_reader.cpp) -------------------------------------------
+
+void read_metrics(Table& t, MetricsConfig& metrics);
+void read_retention(Table& t, RetentionConfig& retention);
+
 }  // namespace config::detail

@@ -39,6 +39,8 @@ commands:
   silence RULE [--scope CASE-OR-TEAM] --reason TEXT (--expires YYYY-MM-DD | --until-resolved)
   unsilence ID
   outbox [list [--state pending|sent|failed|cancelled] | retry ID | cancel ID]
+  backup FILE      (a consistent copy of the database, written by the service; a bare name
+                   goes into its state folder's backups/)
   run-now | reload | metrics | shutdown | version
 The socket defaults to $CASEWATCH_SOCKET, else /run/casewatch/control.sock.
 )";
@@ -126,6 +128,9 @@ Invocation parse_arguments(int argc, char* argv[]) {
     if (!out.arguments.contains("expires")) {
       throw UsageError("silence needs --expires YYYY-MM-DD or --until-resolved");
     }
+  } else if (out.command == "backup") {
+    want(1);
+    out.arguments["file"] = positional[0];
   } else if (out.command == "unsilence") {
     want(1);
     out.arguments["id"] = positional[0];

@@ -5,10 +5,14 @@
 #include <fmt/format.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -43,6 +47,8 @@ constexpr std::string_view kUsage = R"(usage:
                                                 week's review files, print a summary, exit
   casewatchd --config FILE --note RULE KEY TEXT [--author NAME]
                                                 record a review note on an open finding
+  casewatchd --config FILE --restore BACKUP     replace the database by a backup (made with
+                                                `casewatch backup`); the service must be stopped
   casewatchd --version | --help
 )";
 
@@ -57,6 +63,7 @@ struct Options {
   bool json = false;
   std::optional<rules::Date> as_of;
   std::vector<std::string> note;  // RULE KEY TEXT
+  std::string restore;            // the backup file to restore
   std::string author;
 };
 
@@ -87,6 +94,8 @@ Options parse_command_line(int argc, char* argv[]) {
         if (i + 1 >= args.size()) throw UsageError("--note needs RULE KEY TEXT");
         options.note.emplace_back(args[++i]);
       }
+    } else if (arg == "--restore") {
+      options.restore = value();
     } else if (arg == "--author") {
       options.author = value();
     } else {
@@ -95,9 +104,9 @@ Options parse_command_line(int argc, char* argv[]) {
   }
   if (options.config_file.empty()) throw UsageError("--config FILE is required");
   if (static_cast<int>(options.check) + static_cast<int>(options.once) +
-          static_cast<int>(!options.note.empty()) >
+          static_cast<int>(!options.note.empty()) + static_cast<int>(!options.restore.empty()) >
       1) {
-    throw UsageError("--check, --once and --note exclude each other");
+    throw UsageError("--check, --once, --note and --restore exclude each other");
   }
   if ((options.as_of || options.json) && !options.once) {
     throw UsageError("--as-of and --json go with --once");
@@ -162,6 +171,39 @@ int run_note(const config::Config& config, const Options& options) {
   return EXIT_SUCCESS;
 }
 
+// Whether a process accepts connections on the Unix socket `path`: a running casewatchd.
+bool service_answers(const std::filesystem::path& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string text = path.string();
+  if (text.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool connected =
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
+}
+
+int run_restore(const config::Config& config, const Options& options) {
+  const auto& service = config.service;
+  if (service_answers(service.socket)) {
+    std::cerr << fmt::format(
+        "casewatchd: casewatchd is running (it answers on {}): stop it first (systemctl stop "
+        "casewatchd); {} was not changed\n",
+        service.socket.string(), service.database_file().string());
+    return EXIT_FAILURE;
+  }
+  const auto restored = storage::restore_database(options.restore, service.database_file());
+  std::cout << fmt::format(
+      "restored {} from {} ({} bytes, schema version {}); the database it replaced, if any, is "
+      "{}.before-restore\n",
+      service.database_file().string(), options.restore, restored.bytes, restored.schema_version,
+      service.database_file().string());
+  return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -185,7 +227,7 @@ int main(int argc, char* argv[]) {
     return kExitUsage;
   }
   try {
-    if (!options.once && options.note.empty() && !options.check) {
+    if (!options.once && options.note.empty() && !options.check && options.restore.empty()) {
 #ifdef CASEWATCH_HAVE_SERVICE
       return service::run_service(options.config_file);
 #else
@@ -201,6 +243,7 @@ int main(int argc, char* argv[]) {
       return EXIT_SUCCESS;
     }
     if (!options.note.empty()) return run_note(config, options);
+    if (!options.restore.empty()) return run_restore(config, options);
     return run_once(config, options);
   } catch (const config::ConfigError& e) {
     std::cerr << service::error_lines(e.what(), journal);

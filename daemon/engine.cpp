@@ -21,6 +21,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/files.h"
+#include "daemon/retention.h"
 #include "ingest/ingest.h"
 
 namespace service {
@@ -432,6 +433,8 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
       history_.checkpoint();
     }
   }
+  // [retention]: extract files past their age, once a later extract of their source is in.
+  apply_retention(config_, history_, std::chrono::system_clock::now());
   return result;
 }
 

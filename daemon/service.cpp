@@ -24,8 +24,10 @@
 #include "daemon/control/wire_json.h"
 #include "daemon/engine.h"
 #include "daemon/fetch.h"
+#include "daemon/files.h"
 #include "daemon/inbox_watch.h"
 #include "daemon/mailer.h"
+#include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/outbox.h"
 #include "daemon/server.h"
@@ -233,6 +235,15 @@ class Daemon {
         },
         [this](std::string_view line, const Peer& peer) { return handle(line, peer); });
     server_->start();
+    if (const auto& metrics = settings_->config.metrics; metrics.enabled()) {
+      MetricsHttpOptions http;
+      http.address = metrics.address;
+      http.port = metrics.port;
+      metrics_http_ = std::make_unique<MetricsHttpServer>(
+          io_, http, [this] { return metrics_text(status_, now_utc()); });
+      metrics_http_->start();
+      spdlog::info("metrics on http://{}:{}/metrics", metrics.address, metrics_http_->port());
+    }
     wait_signal();
     refresh_status();
     if (const auto due = review_due_at_startup(now_utc(), settings_->review, settings_->zone,
@@ -275,6 +286,7 @@ class Daemon {
     notify_stopping();
     spdlog::info("stopping");
     if (server_) server_->stop();
+    if (metrics_http_) metrics_http_->stop();
     if (inbox_) inbox_->stop();
     signals_.cancel();
     review_timer_.cancel();
@@ -299,6 +311,9 @@ class Daemon {
       if (next_service.state_dir != now_service.state_dir ||
           next_service.socket != now_service.socket) {
         error = "changing service.state_dir or service.socket needs a restart";
+      } else if (next->config.metrics.address != settings_->config.metrics.address ||
+                 next->config.metrics.port != settings_->config.metrics.port) {
+        error = "changing metrics.listen needs a restart";
       } else {
         const auto old = settings_;  // alive until the new engine is in place
         settings_ = std::move(next);
@@ -758,6 +773,31 @@ class Daemon {
                   [this](const Request& request, const Peer&) { return case_of(request); });
     commands_.add("review", Permission::kRead,
                   [this](const Request& request, const Peer&) { return review(request); });
+    // A consistent copy of the database (SQLite's online backup API, on its own connection:
+    // it reads one snapshot while jobs keep writing). A bare or relative name goes into
+    // <state_dir>/backups/, the one place under the unit's ProtectSystem=strict the service may
+    // write besides its state. Runs on the loop thread: the socket waits for the copy.
+    commands_.add("backup", Permission::kWrite, [this](const Request& request, const Peer&) {
+      const auto file = string_argument(request, "file");
+      if (!file || file->empty()) return Answer{ResultCode::kError, "backup needs a file", nullptr};
+      std::filesystem::path target(*file);
+      if (target.is_relative()) {
+        const auto folder = settings_->config.service.state_dir / "backups";
+        make_private_dir(folder);
+        target = folder / target;
+      }
+      const auto copied =
+          storage::backup_database(settings_->config.service.database_file(), target);
+      spdlog::info("backup of the database written to {} ({} bytes)", target.string(),
+                   copied.bytes);
+      return Answer{ResultCode::kSuccess,
+                    fmt::format("backup written to {} ({} bytes, schema version {}; PRAGMA "
+                                "integrity_check ok)",
+                                target.string(), copied.bytes, copied.schema_version),
+                    json::object{{"file", target.string()},
+                                 {"bytes", copied.bytes},
+                                 {"schema_version", copied.schema_version}}};
+    });
     commands_.add("note", Permission::kWrite, [this](const Request& request, const Peer& peer) {
       const auto rule = string_argument(request, "rule");
       const auto key = string_argument(request, "key");
@@ -1132,6 +1172,7 @@ class Daemon {
   CommandTable commands_;
   AccessPolicy policy_;
   std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // [metrics] listen, when set
   std::unique_ptr<InboxWatch> inbox_;
   std::vector<std::filesystem::path> checked_;  // the inbox files the watch last judged
   StatusSnapshot status_;

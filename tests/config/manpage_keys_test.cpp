@@ -56,6 +56,10 @@ to = ["hos@example.org"]
 @route@
 [review]
 @review@
+[metrics]
+@metrics@
+[retention]
+@retention@
 )";
 
 // Each probed table: its mark, and the start of the page's headings that describe its keys.
@@ -75,6 +79,8 @@ const std::vector<ProbedTable> kTables = {
     {"mail", "[mail]"},
     {"route", "[[route]]"},
     {"review", "[review]"},
+    {"metrics", "[metrics]"},
+    {"retention", "[retention]"},
 };
 
 std::string read_file(const fs::path& path) {
