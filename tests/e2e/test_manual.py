@@ -71,8 +71,8 @@ class CompletionTest(unittest.TestCase):
             if "[" in stripped or "(" in stripped:
                 self.commands[stripped.split()[0]] = set(re.findall(r"--[a-z][a-z-]*", stripped))
             else:
-                for name in stripped.split(" | "):
-                    self.commands[name] = set()
+                for part in stripped.split(" | "):
+                    self.commands[part.split()[0]] = set()
         self.assertIn("findings", self.commands)
         self.assertIn("shutdown", self.commands)
 

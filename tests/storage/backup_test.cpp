@@ -19,17 +19,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// PRAGMA integrity_check of `file`, opened read-only with nothing else.
-std::string integrity_of(const fs::path& file) {
+// The first column of every row `sql` returns, on `file` (a connection of its own).
+std::vector<std::string> column_of(const fs::path& file, const std::string& sql) {
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
   sqlite3_stmt* statement = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &statement, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  std::string result = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+  std::vector<std::string> out;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+  }
   sqlite3_finalize(statement);
   sqlite3_close(db);
-  return result;
+  return out;
+}
+
+std::string integrity_of(const fs::path& file) {
+  const auto rows = column_of(file, "PRAGMA integrity_check");
+  return rows.empty() ? "" : rows[0];
 }
 
 std::vector<rules::Record> many_cases(int count, const std::string& worker) {
@@ -150,19 +157,6 @@ void insert_finding(const fs::path& file, int id, const std::string& status,
   sqlite3_close(db);
 }
 
-std::vector<int> finding_ids(const fs::path& file, const char* table, const char* column) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  const std::string sql = std::string("SELECT ") + column + " FROM " + table + " ORDER BY 1";
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
-  std::vector<int> out;
-  while (sqlite3_step(statement) == SQLITE_ROW) out.push_back(sqlite3_column_int(statement, 0));
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("pruning deletes exactly the findings resolved before the cutoff, with their notes",
@@ -178,8 +172,10 @@ TEST_CASE("pruning deletes exactly the findings resolved before the cutoff, with
   const auto pruned = storage::prune_resolved_findings(database, date(2020, 1, 1));
   CHECK(pruned.findings == 2);
   CHECK(pruned.notes == 2);
-  CHECK(finding_ids(database, "findings", "id") == std::vector<int>{2, 3});
-  CHECK(finding_ids(database, "notes", "finding_id") == std::vector<int>{2, 3});
+  CHECK(column_of(database, "SELECT id FROM findings ORDER BY id") ==
+        std::vector<std::string>{"2", "3"});
+  CHECK(column_of(database, "SELECT finding_id FROM notes ORDER BY 1") ==
+        std::vector<std::string>{"2", "3"});
 
   const auto again = storage::prune_resolved_findings(database, date(2020, 1, 1));
   CHECK(again.findings == 0);
