@@ -244,8 +244,11 @@ Engine::Engine(const config::Config& config, const rules::Calendar& calendar,
 
 void prepare_state_dir(const config::Config& config) {
   const auto& service = config.service;
-  for (const fs::path& dir : {service.state_dir, service.inbox_dir(), service.archive_dir(),
-                              service.rejected_dir(), service.reports_dir()}) {
+  // As shipped (systemd/casewatch.tmpfiles): the state folder 0751, the inbox 3770.
+  make_private_dir(service.state_dir, 0001);
+  make_private_dir(service.inbox_dir(), 0020);
+  for (const fs::path& dir :
+       {service.archive_dir(), service.rejected_dir(), service.reports_dir()}) {
     make_private_dir(dir);
   }
   // What a kill in the middle of writing a file or moving an extract left behind: the week's

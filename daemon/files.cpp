@@ -17,7 +17,7 @@ namespace service {
 
 namespace fs = std::filesystem;
 
-void make_private_dir(const fs::path& dir) {
+void make_private_dir(const fs::path& dir, unsigned allowed) {
   std::error_code error;
   if (!fs::exists(dir, error)) {
     if (dir.has_parent_path() && dir.parent_path() != dir) {
@@ -38,9 +38,10 @@ void make_private_dir(const fs::path& dir) {
   // An existing folder that others may read, or the group may change: say so, and tighten it
   // when it is ours.
   struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 0027) != 0) {
+  const unsigned loose = 0027U & ~allowed;
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & loose) != 0) {
     const unsigned mode = st.st_mode & 07777;
-    const unsigned tight = mode & ~0027U;
+    const unsigned tight = mode & ~loose;
     if (st.st_uid == ::geteuid() && ::chmod(dir.c_str(), tight) == 0) {
       spdlog::warn("folder {} had mode {:04o}, looser than 0750; tightened to {:04o}", dir.string(),
                    mode, tight);
@@ -212,7 +213,9 @@ fs::path move_into(const fs::path& file, const fs::path& dir) {
   if (::rename(file.c_str(), target.c_str()) == 0) {
     // Mode 0640 whatever it arrived with; the file holds children's data. The move itself is
     // done: a failure here is worth a warning, not undoing it.
-    if (::chmod(target.c_str(), 0640) != 0) {
+    // A file an export job dropped (group casewatch-drop in the shipped inbox) is not ours to
+    // chmod: archive/ and rejected/ (0750) keep it from everyone else.
+    if (::chmod(target.c_str(), 0640) != 0 && errno != EPERM) {
       spdlog::warn("cannot set mode 0640 on {}: {}", target.string(), std::strerror(errno));
     }
     if (!sync_dir(dir)) {

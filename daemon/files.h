@@ -10,10 +10,12 @@
 namespace service {
 
 // Creates `dir` (and missing parents) with mode 0750. An existing folder that the group may
-// write or others may use (mode & 0027) is logged as a warning and tightened (mode & ~0027)
-// when this process owns it. Throws std::runtime_error naming the folder when it cannot be
-// created or is not writable.
-void make_private_dir(const std::filesystem::path& dir);
+// write or others may use (mode & 0027 & ~allowed) is logged as a warning and tightened when
+// this process owns it. `allowed` names bits kept as shipped: 0001 on the state folder (0751,
+// so that the drop group reaches the inbox by path) and 0020 on the inbox (3770, writable by
+// casewatch-drop). Throws std::runtime_error naming the folder when it cannot be created or is
+// not writable.
+void make_private_dir(const std::filesystem::path& dir, unsigned allowed = 0);
 
 // Removes the temporary files a killed process left in `dir` (and its subfolders when
 // `recursive`): dot-files whose names end with `suffix` (".tmp" from write_private_file,

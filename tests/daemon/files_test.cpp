@@ -186,10 +186,34 @@ TEST_CASE("start-up tightens a loose state folder and removes stale temporary fi
 
   service::prepare_state_dir(config);
 
-  CHECK(mode_of(config.service.state_dir) == 0750);
+  // The state folder keeps others' traverse bit, as shipped (0751: the drop group reaches the
+  // inbox by path); nothing else of "others" stays.
+  CHECK(mode_of(config.service.state_dir) == 0751);
   CHECK(mode_of(config.service.reports_dir()) == 0750);
   CHECK(mode_of(config.service.inbox_dir()) == 0750);
   CHECK(names_in(config.service.reports_dir() / "2026-W48") ==
         std::vector<std::string>{"review.txt"});
   CHECK(names_in(config.service.archive_dir()) == std::vector<std::string>{"cases.csv"});
+}
+
+TEST_CASE("start-up keeps the shipped inbox writable by the drop group and tightens the rest",
+          "[files]") {
+  TempDir dir;
+  const config::Config config =
+      config::parse_config("[service]\nstate_dir = \"state\"\n", dir / "casewatch.toml");
+  fs::create_directories(config.service.inbox_dir());
+  fs::create_directories(config.service.archive_dir());
+  ::chmod(config.service.state_dir.c_str(), 0751);
+  ::chmod(config.service.inbox_dir().c_str(), 03770);  // systemd/casewatch.tmpfiles
+  ::chmod(config.service.archive_dir().c_str(), 0770);
+
+  service::prepare_state_dir(config);
+
+  CHECK(mode_of(config.service.state_dir) == 0751);
+  CHECK(mode_of(config.service.inbox_dir()) == 03770);
+  CHECK(mode_of(config.service.archive_dir()) == 0750);
+
+  ::chmod(config.service.inbox_dir().c_str(), 03777);  // others: never
+  service::prepare_state_dir(config);
+  CHECK(mode_of(config.service.inbox_dir()) == 03770);
 }
