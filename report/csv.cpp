@@ -1,4 +1,4 @@
-// The CSV review: RFC 4180, one row per item, columns limited to an allow-list.
+// The CSV review: UTF-8 with BOM, RFC 4180, one row per item, columns limited to an allow-list.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -29,15 +29,26 @@ std::string text(std::string_view value) {
   return std::string(value);
 }
 
-const std::vector<std::pair<std::string, std::function<std::string(const Item&)>>>& extractors() {
-  static const std::vector<std::pair<std::string, std::function<std::string(const Item&)>>> k = {
+std::string count_or_empty(bool applies, int value) {
+  return applies ? std::to_string(std::max(value, 0)) : std::string();
+}
+
+const rules::Note* note_of(const Item& i) {
+  return i.open != nullptr && i.open->latest_note ? &*i.open->latest_note : nullptr;
+}
+
+using Extractor = std::function<std::string(const Item&)>;
+
+const std::vector<std::pair<std::string, Extractor>>& extractors() {
+  static const std::vector<std::pair<std::string, Extractor>> k = {
       {"rule", [](const Item& i) { return text(i.rule->id); }},
       {"title",
        [](const Item& i) { return text(i.rule->title.empty() ? i.rule->id : i.rule->title); }},
       {"key", [](const Item& i) { return text(i.finding->key); }},
       {"person", [](const Item& i) { return text(i.finding->person); }},
       {"team", [](const Item& i) { return text(i.finding->team); }},
-      {"worker", [](const Item& i) { return text(i.finding->worker); }},
+      {"worker",
+       [](const Item& i) { return text(detail::worker_text(*i.finding, *i.rule, true)); }},
       {"band", [](const Item& i) { return text(i.finding->band); }},
       {"status",
        [](const Item& i) {
@@ -45,41 +56,49 @@ const std::vector<std::pair<std::string, std::function<std::string(const Item&)>
          return std::string(rules::to_string(i.open->status));
        }},
       {"since", [](const Item& i) { return iso_or_empty(i.finding->since); }},
-      {"days",
+      {"days_unallocated",
        [](const Item& i) {
-         return i.finding->since || i.finding->due || i.rule->kind == rules::RuleKind::kCaseload
-                    ? std::to_string(i.finding->days)
-                    : std::string();
-       }},
-      {"working_days",
-       [](const Item& i) {
-         return i.finding->start ? std::to_string(i.finding->working_days) : std::string();
+         return count_or_empty(
+             i.rule->kind == rules::RuleKind::kUnallocated && i.finding->since.has_value(),
+             i.finding->days);
        }},
       {"start", [](const Item& i) { return iso_or_empty(i.finding->start); }},
       {"due", [](const Item& i) { return iso_or_empty(i.finding->due); }},
       {"end", [](const Item& i) { return iso_or_empty(i.finding->end); }},
+      {"working_days_elapsed",
+       [](const Item& i) {
+         return count_or_empty(i.finding->start.has_value() && detail::has_due_dates(*i.rule),
+                               i.finding->working_days);
+       }},
+      {"days_overdue",
+       [](const Item& i) {
+         return count_or_empty(i.finding->state == rules::State::kOverdue, i.finding->days);
+       }},
+      {"due_in_days",
+       [](const Item& i) {
+         return count_or_empty(i.finding->state == rules::State::kDueSoon, -i.finding->days);
+       }},
       {"weeks_on_list",
        [](const Item& i) {
          return i.open != nullptr ? std::to_string(i.open->weeks_on_list) : std::string();
        }},
       {"note",
        [](const Item& i) {
-         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->text)
-                                                         : std::string();
+         return note_of(i) != nullptr ? text(note_of(i)->text) : std::string();
        }},
       {"note_author",
        [](const Item& i) {
-         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->author)
-                                                         : std::string();
+         return note_of(i) != nullptr ? text(note_of(i)->author) : std::string();
        }},
       {"note_at",
+       [](const Item& i) { return note_of(i) != nullptr ? text(note_of(i)->at) : std::string(); }},
+      {"resolved_on",
        [](const Item& i) {
-         return i.open != nullptr && i.open->latest_note ? text(i.open->latest_note->at)
-                                                         : std::string();
+         return i.resolved != nullptr ? i.resolved->resolved_on.iso() : std::string();
        }},
-      {"resolved_reason",
+      {"reason",
        [](const Item& i) {
-         return i.resolved != nullptr ? text(detail::resolution_text(*i.resolved, *i.rule))
+         return i.resolved != nullptr ? text(detail::resolution_text(*i.resolved, *i.rule, true))
                                       : std::string();
        }},
   };
@@ -88,17 +107,12 @@ const std::vector<std::pair<std::string, std::function<std::string(const Item&)>
 
 }  // namespace
 
-const std::vector<std::string>& known_csv_columns() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& [name, extract] : extractors()) out.push_back(name);
-    return out;
-  }();
-  return names;
-}
+const std::vector<std::string>& known_fields() { return rules::kReviewFields; }
+
+const std::vector<std::string>& default_fields() { return rules::kDefaultReviewFields; }
 
 std::string render_csv(const Review& review, const std::vector<std::string>& columns) {
-  std::vector<const std::function<std::string(const Item&)>*> chosen;
+  std::vector<const Extractor*> chosen;
   std::vector<std::string> names;
   for (const auto& name : columns) {
     const auto& all = extractors();
@@ -108,7 +122,7 @@ std::string render_csv(const Review& review, const std::vector<std::string>& col
     chosen.push_back(&it->second);
     names.push_back(name);
   }
-  std::string out;
+  std::string out = "\xEF\xBB\xBF";  // UTF-8 byte order mark, for spreadsheets
   const auto add_line = [&](const std::vector<std::string>& fields) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (i > 0) out += ',';
@@ -126,8 +140,8 @@ std::string render_csv(const Review& review, const std::vector<std::string>& col
     for (const auto* open : detail::data_problems(section.open)) {
       items.push_back({section.rule, &open->finding, open});
     }
-    for (const auto& resolved : section.resolved) {
-      items.push_back({section.rule, &resolved.last, nullptr, &resolved});
+    for (const auto* resolved : detail::resolved_in_order(section.resolved)) {
+      items.push_back({section.rule, &resolved->last, nullptr, resolved});
     }
     for (const auto& item : items) {
       std::vector<std::string> fields;

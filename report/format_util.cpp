@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace report {
 
@@ -153,19 +154,25 @@ std::string status_text(const rules::TrackedFinding& item) {
   return fmt::format("CARRIED ({} week{})", item.weeks_on_list, item.weeks_on_list == 1 ? "" : "s");
 }
 
-std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule) {
-  const std::string seen = long_date(item.resolved_on);
+std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule, bool iso,
+                            bool worker) {
+  const std::string seen = iso ? item.resolved_on.iso() : long_date(item.resolved_on);
+  const auto dated = [&](std::string_view text) {
+    return iso ? std::string(text) : long_dates(text);
+  };
   switch (item.reason) {
     case rules::Resolution::kVanished:
       return fmt::format("VANISHED from the extract (by {}): not confirmed fixed, check the case",
                          seen);
     case rules::Resolution::kClosed:
       return item.detail.empty() ? fmt::format("Case closed (by {})", seen)
-                                 : fmt::format("Case closed: {}", item.detail);
+                                 : fmt::format("Case closed: {}", dated(item.detail));
     case rules::Resolution::kConditionStopped:
       break;
   }
-  if (!item.detail.empty()) return item.detail;
+  if (!item.detail.empty() && (worker || !item.detail.starts_with("allocated to "))) {
+    return dated(item.detail);
+  }
   switch (rule.kind) {
     case rules::RuleKind::kUnallocated:
       return fmt::format("Allocated (by {})", seen);
@@ -177,6 +184,142 @@ std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rul
       return fmt::format("Back within the limit (by {})", seen);
   }
   return fmt::format("Left the list (by {})", seen);
+}
+
+std::string long_dates(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  const auto digits = [&](std::size_t at, std::size_t n) {
+    if (at + n > text.size()) return false;
+    for (std::size_t k = at; k < at + n; ++k) {
+      if (text[k] < '0' || text[k] > '9') return false;
+    }
+    return true;
+  };
+  while (i < text.size()) {
+    if (digits(i, 4) && i + 10 <= text.size() && text[i + 4] == '-' && digits(i + 5, 2) &&
+        text[i + 7] == '-' && digits(i + 8, 2) && !digits(i + 10, 1) &&
+        (i == 0 || !digits(i - 1, 1))) {
+      if (const auto date = rules::Date::parse_iso(text.substr(i, 10))) {
+        out += long_date(*date);
+        i += 10;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::string worker_text(const rules::Finding& finding, const rules::Rule& rule, bool iso) {
+  const std::string_view worker = trimmed(finding.worker);
+  if (worker.empty()) return "no worker";
+  const bool pseudo =
+      iequal(worker, trimmed(finding.team)) ||
+      std::any_of(rule.not_a_worker.begin(), rule.not_a_worker.end(),
+                  [&](const std::string& name) { return iequal(worker, trimmed(name)); });
+  if (pseudo) return fmt::format("no worker ({})", clean(worker));
+  if (rule.kind == rules::RuleKind::kUnallocated && finding.state == rules::State::kBreach) {
+    // On the unallocated list with a name: either the allocation has ended, or the name stands
+    // for nobody (the rule's matchers said so when the finding was made).
+    if (finding.detail.starts_with(rules::kAllocationEnded)) {
+      const std::string_view day =
+          std::string_view(finding.detail).substr(rules::kAllocationEnded.size());
+      if (const auto date = rules::Date::parse_iso(day)) {
+        return fmt::format("{} (ended {})", clean(worker), iso ? date->iso() : long_date(*date));
+      }
+    }
+    return fmt::format("no worker ({})", clean(worker));
+  }
+  return clean(worker);
+}
+
+std::string short_band(std::string_view label) {
+  if (label == rules::kInaccuraciesBand) return "Untrusted";
+  if (label == rules::kDataProblemsBand) return "Data problems";
+  std::string out(label);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size())) {
+      out.replace(at, from.size(), to);
+    }
+  };
+  replace("Overdue ", "");
+  replace("Under ", "<");
+  replace(" or more", "+");
+  replace(" to ", "-");
+  replace(" weeks", "w");
+  replace(" week", "w");
+  replace(" months", "m");
+  replace(" month", "m");
+  replace(" working days", "wd");
+  replace(" days", "d");
+  replace(" day", "d");
+  if (label.starts_with("Overdue ")) out = "Over " + out;
+  return out;
+}
+
+Kept keep_items(const std::vector<const rules::TrackedFinding*>& items, std::size_t limit,
+                std::optional<rules::Date> previous_review) {
+  if (limit == 0 || items.size() <= limit) return {items, 0};
+  const auto first_class = [&](const rules::TrackedFinding* item) {
+    if (item->status == rules::FindingStatus::kNew) return true;
+    if (!item->latest_note) return true;  // a note is due
+    const auto at = rules::Date::parse_iso(std::string_view(item->latest_note->at).substr(0, 10));
+    return !at || (previous_review && *at <= *previous_review);
+  };
+  std::vector<std::size_t> order(items.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::size_t i) { return first_class(items[i]); });
+  order.resize(limit);
+  std::sort(order.begin(), order.end());
+  Kept kept;
+  for (const std::size_t i : order) kept.items.push_back(items[i]);
+  kept.cut = items.size() - limit;
+  return kept;
+}
+
+std::string more_text(std::size_t cut, std::string_view where) {
+  return fmt::format("and {} more in {}", cut, where);
+}
+
+std::vector<const rules::ResolvedFinding*> resolved_in_order(
+    const std::vector<rules::ResolvedFinding>& resolved) {
+  std::vector<const rules::ResolvedFinding*> out;
+  for (const auto& item : resolved) out.push_back(&item);
+  std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    if (a->last.team.empty() != b->last.team.empty()) return b->last.team.empty();
+    if (a->last.team != b->last.team) return a->last.team < b->last.team;
+    return a->last.key < b->last.key;
+  });
+  return out;
+}
+
+std::string problem_text(const rules::Finding& f) {
+  if (!f.detail.empty()) return long_dates(f.detail);
+  if (!f.band.empty()) return f.band;
+  return std::string(rules::to_string(f.state));
 }
 
 bool is_data_problem(const rules::Finding& finding) {

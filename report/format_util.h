@@ -4,6 +4,7 @@
 #define CASEWATCH_REPORT_FORMAT_UTIL_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,43 @@ std::string csv_field(std::string_view text);
 // "NEW" or "CARRIED (3 weeks)".
 std::string status_text(const rules::TrackedFinding& item);
 
-// Why a finding left its list, in plain words; a vanished record is plainly not "fixed".
-std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule);
+// Why a finding left its list, in plain words; a vanished record is plainly not "fixed". Dates
+// as long_date ("5 Mar 2026"), or ISO when `iso` (the CSV). Without `worker`, names of workers
+// in the reason are left out ("allocated (seen ...)").
+std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule,
+                            bool iso = false, bool worker = true);
+
+// ISO dates (YYYY-MM-DD) inside `text` rewritten as long_date, so that an output has one style.
+std::string long_dates(std::string_view text);
+
+// The worker as a reader should take it: "A Patel", "A Patel (ended 5 Mar 2026)" when the
+// allocation has ended, "no worker (DUTY)" for a pseudo-worker or the team's own name, "no
+// worker" when empty. `iso` gives the CSV's date style.
+std::string worker_text(const rules::Finding& finding, const rules::Rule& rule, bool iso = false);
+
+// A band label abbreviated for a narrow column, the same way everywhere: "Under 1 week" -> "<1w",
+// "1 to 2 months" -> "1-2m", "3 months or more" -> "3m+", the inaccuracies band -> "Untrusted".
+std::string short_band(std::string_view label);
+
+// The items of one team's list that a bounded body shows (`limit` 0 = all): NEW items and items
+// with a note due come first, then the other CARRIED ones, each most overdue first; the kept
+// ones are returned in the group's order. `cut` is how many were left out.
+struct Kept {
+  std::vector<const rules::TrackedFinding*> items;
+  std::size_t cut = 0;
+};
+Kept keep_items(const std::vector<const rules::TrackedFinding*>& items, std::size_t limit,
+                std::optional<rules::Date> previous_review);
+
+// "and 12 more in the attached CSV".
+std::string more_text(std::size_t cut, std::string_view where);
+
+// The resolved findings ordered by team (by name, "" last), then key.
+std::vector<const rules::ResolvedFinding*> resolved_in_order(
+    const std::vector<rules::ResolvedFinding>& resolved);
+
+// The problem of a data-cleansing item, in plain words (dates as long_date).
+std::string problem_text(const rules::Finding& finding);
 
 // True for findings that go on the data-cleansing list rather than the review list.
 bool is_data_problem(const rules::Finding& finding);

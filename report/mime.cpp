@@ -72,10 +72,38 @@ bool plain_ascii(std::string_view text) {
   return true;
 }
 
-// "Subject: ..." folded into RFC 2047 encoded words when it is not short plain ASCII.
+// "Subject: ..." as plain text when it is plain ASCII (folded at spaces to keep lines within 78
+// characters, so that filters and searches match it), in RFC 2047 encoded words otherwise.
 std::string subject_header(std::string_view subject) {
   const std::string value = header_value(subject);
-  if (plain_ascii(value) && value.size() <= 78 - 9) return "Subject: " + value + std::string(kCrlf);
+  const auto longest_word = [&] {
+    std::size_t longest = 0;
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const std::size_t end = std::min(value.find(' ', start), value.size());
+      longest = std::max(longest, end - start);
+      start = end + 1;
+    }
+    return longest;
+  };
+  if (plain_ascii(value) && longest_word() <= 78 - 10) {
+    std::string out = "Subject:";
+    std::size_t line = out.size();
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const std::size_t end = std::min(value.find(' ', start), value.size());
+      const std::string_view word = std::string_view(value).substr(start, end - start);
+      if (line + 1 + word.size() > 78) {
+        out += std::string(kCrlf);
+        line = 0;
+      }
+      out += " ";
+      out += word;
+      line += 1 + word.size();
+      start = end + 1;
+    }
+    return out + std::string(kCrlf);
+  }
   std::string out = "Subject:";
   std::size_t i = 0;
   while (i < value.size()) {
@@ -309,6 +337,9 @@ std::string build_message(const MailMessage& message) {
 std::string filter_csv_columns(std::string_view csv, const std::vector<std::string>& allowed) {
   std::size_t pos = 0;
   if (csv.empty()) return {};
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  const bool bom = csv.starts_with(kBom);
+  if (bom) pos = kBom.size();
   const std::vector<std::string_view> header = csv_record(csv, pos);
   std::vector<bool> keep(header.size(), false);
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -327,7 +358,7 @@ std::string filter_csv_columns(std::string_view csv, const std::vector<std::stri
     }
     out += kCrlf;
   };
-  std::string out;
+  std::string out(bom ? kBom : std::string_view());
   emit(header, out);
   while (pos < csv.size()) emit(csv_record(csv, pos), out);
   return out;

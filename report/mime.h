@@ -21,7 +21,8 @@ struct Attachment {
 };
 
 // One email. Header values are plain text: CR and LF in them are replaced by spaces (no header
-// injection); a non-ASCII subject is sent as RFC 2047 encoded words.
+// injection); a plain-ASCII subject is sent as it is (folded at spaces when long), any other as
+// RFC 2047 encoded words.
 struct MailMessage {
   std::string from;             // "casewatch@council.example"
   std::vector<std::string> to;  // addresses, as listed in the To header
@@ -53,7 +54,7 @@ std::string base64_lines(std::string_view bytes);     // 76-character lines, eac
 
 // Keeps only the columns of `csv` (RFC 4180, header row first) whose header is in `allowed`,
 // in their original order; the others never leave the building. Rows keep CRLF or LF endings
-// as "\r\n". Quoting of kept fields is preserved.
+// as "\r\n". Quoting of kept fields and a leading UTF-8 byte order mark are preserved.
 std::string filter_csv_columns(std::string_view csv, const std::vector<std::string>& allowed);
 
 }  // namespace report

@@ -1,7 +1,9 @@
 // report: what the managers read. Turns one week's findings, band counts, trend, completions and
 // caseloads (built by the daemon from rules and storage) into the weekly review as plain text
 // (fits 100 columns), email-safe HTML (one self-contained document, inline CSS, no scripts, no
-// external resources) and RFC 4180 CSV limited to an allow-list of columns.
+// external resources, readable on a 400 px phone) and RFC 4180 CSV limited to an allow-list of
+// columns. Every rendering opens with the summary (banners, one line per rule, the team tables),
+// then the trend and scorecard, then the lists.
 //
 // Pure: no I/O, no clock, no logging. Every function here is deterministic in its arguments.
 // The tables (band table, trend, scorecards, caseloads) are also exposed as plain values so that
@@ -30,6 +32,16 @@ struct RuleSection {
   std::vector<rules::BandCount> bands;           // this rule's band counts now
   std::vector<rules::TrendPoint> trend;          // this rule's history, oldest first
   std::vector<rules::Completion> completions;    // timescale rules (KPIs)
+  // Unallocated rules: every open unallocated case counted per team and band (BandCount::team),
+  // for the team x band table.
+  std::vector<rules::BandCount> team_bands;
+  // Non-empty: the rule's source has no data, so its list cannot be produced. Plain words
+  // naming the source, e.g. "no extract of 'episodes' has been ingested". Shown as NO DATA in
+  // the summary, the section and the subject, never as "no cases".
+  std::string no_data;
+  // How many items the previous published review listed for this rule (data problems not
+  // counted). Unset: derived as the CARRIED items plus those RESOLVED since.
+  std::optional<int> previous_count;
 };
 
 // The weekly review: everything the three renderings show.
@@ -45,41 +57,120 @@ struct Review {
   // Non-empty: a team route's slice (shown in the heading). Set by for_teams(). The band table,
   // trend and scorecard are whole-service figures and are left out of a slice.
   std::string team_filter;
+  // A route's name, for the heading and the subject of its slice ("" = the whole service).
+  std::string route;
+  // Data-freshness warnings, one per source, shown as a DATA OUT OF DATE banner at the top and
+  // as a subject prefix, e.g. "episodes, last extract as of 20 Nov 2026, 11 days before this
+  // review".
+  std::vector<std::string> stale;
+};
+
+// What a rendering may show. The defaults are the files on disk: every field, every item.
+struct Output {
+  // The fields allowed to leave the building (names as in known_fields()); unset = every field.
+  // A body shows a person identifier only with "person", note texts only with "note" (authors
+  // with "note_author"), workers only with "worker", keys only with "key".
+  std::optional<std::vector<std::string>> fields;
+  // At most this many items per team in each list of the body (0 = no limit), with "and N more
+  // in the attached CSV". NEW items and items with a note due (no note since the last review)
+  // are kept before the other CARRIED ones; the kept ones are shown most overdue first.
+  std::size_t body_items = 0;
+  // An email body: the trend's week-by-week band table (too wide for a phone) is left to the
+  // files on disk.
+  bool email = false;
+  // Where the items a bounded body leaves out can be found.
+  std::string more_in = "the attached CSV";
+  bool allows(std::string_view field) const;
 };
 
 // The plain-text review: every line at most 100 columns (counted in UTF-8 code points).
 // Control characters in data (e.g. newlines in a note) are shown as spaces.
-std::string render_text(const Review& review);
+std::string render_text(const Review& review, const Output& output = {});
 
 // The HTML review: one self-contained UTF-8 document with inline styles only, tables, a viewport
 // meta tag for phones, no scripts and no external resources. Every data value is escaped.
-std::string render_html(const Review& review);
+std::string render_html(const Review& review, const Output& output = {});
 
-// The CSV review (RFC 4180: CRLF line ends, fields quoted when they hold , " CR or LF): a header
-// row, then one row per open finding of each review rule and one per finding resolved since the
-// last review (status "resolved"). `columns` is the allow-list, in output order; known names:
-// rule, title, key, person, team, worker, band, status, since, days, working_days, start, due,
-// end, weeks_on_list, note, note_author, note_at, resolved_reason. Unknown names are ignored.
-// Dates are ISO. Text values starting with = + - @ are prefixed with ' so that spreadsheets do not
-// run them as formulas.
+// The CSV review for spreadsheets: UTF-8 with a byte order mark, RFC 4180 (CRLF line ends,
+// fields quoted when they hold , " CR or LF), a header row even when there are no items, then one
+// row per open finding of each review rule and one per finding resolved since the last review
+// (status "resolved", with resolved_on and reason). `columns` is the allow-list, in output
+// order; names as known_fields(), unknown names ignored. Dates are ISO. days_unallocated,
+// working_days_elapsed, days_overdue and due_in_days are blank where they do not apply and never
+// negative. Text values starting with = + - @ are prefixed with ' so that spreadsheets do not run
+// them as formulas.
 std::string render_csv(const Review& review, const std::vector<std::string>& columns);
 
-// The known CSV column names, in their documented order.
-const std::vector<std::string>& known_csv_columns();
+// The known field names, in their documented order: rule, title, key, person, team, worker,
+// band, status, since, days_unallocated, start, due, end, working_days_elapsed, days_overdue,
+// due_in_days, weeks_on_list, note, note_author, note_at, resolved_on, reason.
+const std::vector<std::string>& known_fields();
+// The default allow-list: no person identifier and no free text (notes) that may name a child.
+const std::vector<std::string>& default_fields();
 
 // A team's slice: only the findings (open and resolved) and caseloads whose team matches one of
 // `team_globs` (`*` and `?` wildcards, case-insensitive; an empty team matches nothing). The
 // whole-service tables (bands, trend, completions) are dropped, and team_filter names the globs.
 Review for_teams(const Review& review, const std::vector<std::string>& team_globs);
 
-// One line for a subject or a status answer, e.g. "66 cases unallocated over 4 weeks". Counts
-// breaching and overdue findings of review rules; never names a child or a case.
+// One line for a status answer, e.g. "66 cases unallocated over 4 weeks". Counts breaching
+// and overdue findings of review rules; never names a child or a case.
 std::string headline(const Review& review);
+
+// The subject of a review email, under 80 characters, plain ASCII unless a route name is not:
+// "casewatch 2026-W48: 211 unallocated over 4 weeks (+10); 351 overdue", with the route's name
+// after the week for a team slice and a "DATA OUT OF DATE: " or "NO DATA: " prefix when so.
+std::string subject(const Review& review);
+
+// ---- One set of totals, named the same everywhere (review, --once, status) -----------------
+
+// An unallocated rule's three numbers: the cases over its threshold (the list), the cases whose
+// dates cannot be trusted, and every unallocated open case (the band table's grand total).
+// Timescale and recurring rules: overdue, due soon and data problems.
+struct RuleTotals {
+  int listed = 0;     // on the review list (breaching, overdue or due soon)
+  int overdue = 0;    // timescale and recurring
+  int due_soon = 0;   // timescale and recurring
+  int untrusted = 0;  // data-cleansing items
+  int all = 0;        // unallocated: every open unallocated case
+};
+RuleTotals rule_totals(const rules::Rule& rule, const std::vector<const rules::Finding*>& open,
+                       const std::vector<rules::BandCount>& bands);
+// "Over four weeks (listed): 211; untrusted dates: 14; all unallocated open cases: 245", or
+// "Overdue: 351; due soon: 12; data problems: 3".
+std::string totals_text(const rules::Rule& rule, const RuleTotals& totals);
+// "Over four weeks (listed)" for over_days = 28, "Over 10 days (listed)" otherwise.
+std::string listed_label(const rules::Rule& rule);
+inline constexpr std::string_view kAllUnallocatedLabel = "All unallocated open cases";
+inline constexpr std::string_view kUntrustedLabel = "Untrusted dates";
+
+// The summary line of a rule: "Cases unallocated over 4 weeks: 211 on the list (last review 201,
+// +10)", "...: NO DATA: ...".
+std::string summary_line(const RuleSection& section);
+
+// A rule's open items by team and band: for an unallocated rule every open unallocated case
+// (team_bands), for timescale and recurring rules the items on the list by band (overdue
+// bands, due soon, data problems). Teams by name, "" last; bands in the rule's order.
+struct TeamTable {
+  std::string rule;
+  std::string title;
+  std::vector<std::string> bands;
+  struct Row {
+    std::string team;
+    std::vector<int> counts;
+    int total = 0;
+  };
+  std::vector<Row> rows;
+  std::vector<int> band_totals;
+  int grand_total = 0;
+};
+std::vector<TeamTable> team_tables(const Review& review);
 
 // ---- The tables, as values -------------------------------------------------------------------
 
-// Rules sharing the same band labels, as one committee-style table: rows per rule, columns per
-// band (in BandCount order, inaccuracies included), and a grand total.
+// Unallocated rules sharing the same band labels, as one committee-style table headed "All
+// unallocated open cases": rows per rule, columns per band (in BandCount order, inaccuracies
+// included), a grand total and each rule's "Over four weeks (listed)" subtotal.
 struct BandTable {
   std::vector<std::string> bands;  // column labels
   struct Row {
@@ -87,13 +178,14 @@ struct BandTable {
     std::string title;        // rule title
     std::vector<int> counts;  // one per band
     int total = 0;
+    int listed = 0;  // over the rule's threshold: on the review list
   };
   std::vector<Row> rows;
   std::vector<int> band_totals;  // per band, over the rows
   int grand_total = 0;
 };
-// One table per run of consecutive sections with the same band labels; sections without band
-// counts are skipped.
+// One table per run of consecutive unallocated sections with the same band labels; sections
+// without band counts are skipped.
 std::vector<BandTable> band_tables(const Review& review);
 
 // Counts per ISO week for the `weeks` weeks ending with review.week, per rule and band. When a

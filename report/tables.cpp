@@ -68,15 +68,19 @@ const rules::Rule* find_rule(const Review& review, std::string_view id) {
 std::vector<BandTable> band_tables(const Review& review) {
   std::vector<BandTable> tables;
   for (const auto& section : review.sections) {
-    if (section.bands.empty()) continue;
+    if (section.bands.empty() || section.rule->kind != rules::RuleKind::kUnallocated) continue;
     const auto labels = band_labels(section);
     if (tables.empty() || tables.back().bands != labels) {
       tables.push_back(BandTable{labels, {}, std::vector<int>(labels.size(), 0), 0});
     }
     BandTable& table = tables.back();
     BandTable::Row row{section.rule->id, title_of(*section.rule),
-                       std::vector<int>(labels.size(), 0), 0};
+                       std::vector<int>(labels.size(), 0), 0, 0};
+    row.listed = static_cast<int>(std::count_if(
+        section.open.begin(), section.open.end(),
+        [](const auto& item) { return item.finding.state == rules::State::kBreach; }));
     for (const auto& count : section.bands) {
+      if (!count.team.empty()) continue;
       const auto at = static_cast<std::size_t>(std::find(labels.begin(), labels.end(), count.band) -
                                                labels.begin());
       row.counts[at] += count.count;
@@ -203,12 +207,18 @@ Review for_teams(const Review& review, const std::vector<std::string>& team_glob
   std::string filter;
   for (const auto& glob : team_globs) filter += (filter.empty() ? "" : ", ") + glob;
   slice.team_filter = filter;
+  slice.route = review.route;
+  slice.stale = review.stale;
   for (const auto& section : review.sections) {
     RuleSection part;
     part.rule = section.rule;
     part.as_of = section.as_of;
     part.baseline = section.baseline;
     part.previous_review = section.previous_review;
+    part.no_data = section.no_data;
+    for (const auto& count : section.team_bands) {
+      if (team_matches(count.team, team_globs)) part.team_bands.push_back(count);
+    }
     for (const auto& item : section.open) {
       if (team_matches(item.finding.team, team_globs)) part.open.push_back(item);
     }

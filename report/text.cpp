@@ -1,135 +1,37 @@
 // The plain-text review: fits 100 columns, for the terminal, `--once` and plain-text email.
+// Summary first (banners, one line per rule, team tables, band table), then trend and
+// scorecard, then the lists, then caseloads.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "report/format_util.h"
 #include "report/report.h"
+#include "report/text_table.h"
 
 namespace report {
 namespace {
 
-using detail::pad;
-using detail::width;
-using detail::wrap;
+using namespace text;  // NOLINT(google-build-using-namespace): this file's own helpers
 
-constexpr std::size_t kPageWidth = 100;
-constexpr std::size_t kIndent = 2;
-constexpr std::size_t kNoteIndent = 6;
-constexpr std::size_t kNoteLines = 3;
-
-struct Column {
-  std::string header;
-  std::size_t max = 10;  // the column never gets wider than this
-  bool right = false;    // right-aligned (numbers)
-  bool wrap = false;     // long cells wrap onto more lines instead of being cut
-};
-
-using Row = std::vector<std::string>;
-
-// A table's layout. Each column is as wide as its widest cell or header word, up to its max;
-// callers keep indent + sum(max) + separators within the page.
-class Table {
- public:
-  Table(std::vector<Column> columns, const std::vector<Row>& rows, std::size_t separator = 2)
-      : columns_(std::move(columns)), separator_(separator) {
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      std::size_t w = 1;
-      for (const auto& word : wrap(columns_[c].header, columns_[c].max)) {
-        w = std::max(w, width(word));
-      }
-      for (const auto& row : rows) w = std::max(w, width(detail::clean(row[c])));
-      widths_.push_back(std::min(w, columns_[c].max));
-    }
+const rules::Rule* rule_by_id(const Review& review, std::string_view id) {
+  for (const auto& section : review.sections) {
+    if (section.rule->id == id) return section.rule;
   }
-
-  // The header, bottom-aligned over a rule of dashes.
-  void add_header(std::string& out) const {
-    std::vector<std::vector<std::string>> cells;
-    std::size_t height = 0;
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      cells.push_back(wrap(columns_[c].header, widths_[c]));
-      height = std::max(height, cells.back().size());
-    }
-    for (auto& cell : cells) cell.insert(cell.begin(), height - cell.size(), "");
-    emit(out, cells);
-    std::string dashes(kIndent, ' ');
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      if (c > 0) dashes += std::string(separator_, ' ');
-      dashes += std::string(widths_[c], '-');
-    }
-    out += dashes + "\n";
-  }
-
-  void add_row(std::string& out, const Row& row) const {
-    std::vector<std::vector<std::string>> cells;
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      if (columns_[c].wrap) {
-        cells.push_back(wrap(row[c], widths_[c]));
-      } else {
-        cells.push_back({detail::truncate(detail::clean(row[c]), widths_[c])});
-      }
-    }
-    emit(out, cells);
-  }
-
-  void add_all(std::string& out, const std::vector<Row>& rows) const {
-    add_header(out);
-    for (const auto& row : rows) add_row(out, row);
-  }
-
- private:
-  void emit(std::string& out, const std::vector<std::vector<std::string>>& cells) const {
-    std::size_t height = 1;
-    for (const auto& cell : cells) height = std::max(height, cell.size());
-    for (std::size_t line = 0; line < height; ++line) {
-      std::string text(kIndent, ' ');
-      for (std::size_t c = 0; c < cells.size(); ++c) {
-        if (c > 0) text += std::string(separator_, ' ');
-        const std::string value = line < cells[c].size() ? cells[c][line] : "";
-        text += pad(value, widths_[c], columns_[c].right);
-      }
-      while (!text.empty() && text.back() == ' ') text.pop_back();
-      out += text + "\n";
-    }
-  }
-
-  std::vector<Column> columns_;
-  std::size_t separator_;
-  std::vector<std::size_t> widths_;
-};
-
-void add_table(std::string& out, std::vector<Column> columns, const std::vector<Row>& rows,
-               std::size_t separator = 2) {
-  Table(std::move(columns), rows, separator).add_all(out, rows);
+  return nullptr;
 }
 
-// A heading underlined with `mark`.
-void add_heading(std::string& out, std::string_view text, char mark) {
-  std::size_t longest = 0;
-  for (const auto& line : wrap(text, kPageWidth)) {
-    out += line + "\n";
-    longest = std::max(longest, width(line));
-  }
-  out += std::string(longest, mark) + "\n";
-}
-
-// A wrapped paragraph with an indent; at most `max_lines` lines (0 = no limit), cut with "...".
-void add_paragraph(std::string& out, std::string_view text, std::size_t indent = 0,
-                   std::size_t max_lines = 0) {
-  auto lines = wrap(text, kPageWidth - indent);
-  if (max_lines > 0 && lines.size() > max_lines) {
-    lines.resize(max_lines);
-    std::string& last = lines.back();
-    while (width(last) + 4 > kPageWidth - indent) {
-      const auto space = last.rfind(' ');
-      if (space == std::string::npos) break;
-      last.erase(space);
-    }
-    // A single over-long word is cut, ending with "...".
-    last = detail::truncate(last + " ...", kPageWidth - indent);
-  }
-  for (const auto& line : lines) out += std::string(indent, ' ') + line + "\n";
+// The worker, with "(ended 5 Mar 2026)" held together by no-break spaces so that a narrow
+// column wraps before it, never inside it.
+std::string worker_cell(const rules::Finding& finding, const rules::Rule& rule) {
+  std::string text = detail::worker_text(finding, rule);
+  const auto ended = text.rfind(" (ended ");
+  if (ended == std::string::npos) return text;
+  std::string tail;
+  for (const char c : text.substr(ended + 1))
+    tail += c == ' ' ? std::string("\xC2\xA0") : std::string(1, c);
+  return text.substr(0, ended + 1) + tail;
 }
 
 std::string item_status(const rules::TrackedFinding& item) {
@@ -142,7 +44,10 @@ std::string date_or_dash(const std::optional<rules::Date>& date) {
   return date ? long_date(*date) : "-";
 }
 
-std::string note_line(const rules::Note& note) {
+std::string note_line(const rules::Note& note, const Output& output) {
+  if (!output.allows("note_author")) {
+    return fmt::format("Note ({}): {}", detail::note_date(note), note.text);
+  }
   return fmt::format("Note ({}, {}): {}", detail::clean(note.author), detail::note_date(note),
                      note.text);
 }
@@ -152,65 +57,96 @@ struct Footnotes {
   bool assumed_interval = false;
 };
 
-// The column layout and cells of review-list items, by rule kind.
-std::vector<Column> item_columns(const rules::Rule& rule) {
-  if (rule.kind == rules::RuleKind::kUnallocated) {
-    return {{"Case", 12, false, true},   {"Person", 10, false, true},
-            {"Worker", 14, false, true}, {"Since", 12},
-            {"Days", 4, true},           {"Band", 13, false, true},
-            {"Status", 17, false, true}};
-  }
-  if (detail::has_due_dates(rule)) {
-    std::vector<Column> columns = {{"Case", 11, false, true},
-                                   {"Person", 9, false, true},
-                                   {"Worker", 11, false, true},
-                                   {"Start", 11},
-                                   {"Due", 12},
-                                   {"Days over", 8, true},
-                                   {"Status", 18, false, true}};
-    if (rule.limit.unit == rules::Unit::kWorkingDays) {
-      columns.insert(columns.begin() + 5, Column{"Work days", 4, true});
-    } else {
-      columns[2].max = 17;
-    }
-    return columns;
-  }
-  return {{"Case", 14, false, true}, {"Person", 12, false, true}, {"Worker", 20, false, true},
-          {"Cases", 6, true},        {"Band", 14, false, true},   {"Status", 18, false, true}};
+// The widest band label among the items, so that a band never wraps mid-phrase.
+std::size_t band_width(const std::vector<rules::TrackedFinding>& open) {
+  std::size_t w = 4;
+  for (const auto& item : open) w = std::max(w, width(item.finding.band));
+  return std::min<std::size_t>(w, 24);
 }
 
-Row item_row(const rules::Rule& rule, const rules::TrackedFinding& item, Footnotes& notes) {
+constexpr std::size_t kWorkerMax = 26;
+constexpr std::size_t kWorkerMin = 12;
+
+// The columns of review-list items, by rule kind; the same order as the HTML list.
+std::vector<Column> item_columns(const RuleSection& section, const Output& output) {
+  const rules::Rule& rule = *section.rule;
+  std::vector<Column> columns = {{"Case", 12, false, true}};
+  if (output.allows("person")) columns.push_back({"Person", 10, false, true});
+  if (output.allows("worker")) columns.push_back({"Worker", kWorkerMax, false, true});
+  if (rule.kind == rules::RuleKind::kUnallocated) {
+    columns.push_back({"Since", 12});
+    columns.push_back({"Days", 4, true});
+    columns.push_back({"Band", band_width(section.open)});
+  } else if (detail::has_due_dates(rule)) {
+    columns.push_back({"Start", 11});
+    if (rule.limit.unit == rules::Unit::kWorkingDays) columns.push_back({"Work days", 4, true});
+    columns.push_back({"Due", 12});
+    columns.push_back({"Days over", 8, true});
+  } else {
+    columns.push_back({"Cases", 6, true});
+    columns.push_back({"Band", band_width(section.open)});
+  }
+  columns.push_back({"Status", 17, false, true});
+  return columns;
+}
+
+Row item_row(const RuleSection& section, const rules::TrackedFinding& item, const Output& output,
+             Footnotes& notes) {
+  const rules::Rule& rule = *section.rule;
   const auto& f = item.finding;
+  Row row = {output.allows("key") ? f.key : "-"};
+  if (output.allows("person")) row.push_back(f.person);
+  if (output.allows("worker")) row.push_back(worker_cell(f, rule));
   if (rule.kind == rules::RuleKind::kUnallocated) {
     std::string since = date_or_dash(f.since);
     if (f.since_at_least) {
       since += "*";
       notes.since_at_least = true;
     }
-    return {
-        f.key,  f.person,         f.worker.empty() ? "-" : f.worker, since, std::to_string(f.days),
-        f.band, item_status(item)};
-  }
-  if (detail::has_due_dates(rule)) {
+    row.insert(row.end(), {since, std::to_string(f.days), f.band});
+  } else if (detail::has_due_dates(rule)) {
     std::string due = date_or_dash(f.due);
     if (f.assumed_interval) {
       due += "*";
       notes.assumed_interval = true;
     }
-    const std::string over =
-        f.state == rules::State::kDueSoon ? "due soon" : std::to_string(f.days);
-    Row row = {f.key, f.person, f.worker, date_or_dash(f.start), due, over, item_status(item)};
-    if (rule.limit.unit == rules::Unit::kWorkingDays) {
-      row.insert(row.begin() + 5, std::to_string(f.working_days));
-    }
-    return row;
+    row.push_back(date_or_dash(f.start));
+    if (rule.limit.unit == rules::Unit::kWorkingDays) row.push_back(std::to_string(f.working_days));
+    row.push_back(due);
+    row.push_back(f.state == rules::State::kDueSoon ? "due soon" : std::to_string(f.days));
+  } else {
+    row.insert(row.end(), {std::to_string(f.cases), f.band});
   }
-  return {f.key, f.person, f.worker, std::to_string(f.cases), f.band, item_status(item)};
+  row.push_back(item_status(item));
+  return row;
 }
 
-void add_review_list(std::string& out, const RuleSection& section) {
+// Keeps at most `limit` items per team (0 = all), in order, and says how many were cut.
+template <class Item, class TeamOf>
+std::vector<Item> cap_per_team(const std::vector<Item>& items, std::size_t limit, TeamOf team_of,
+                               std::size_t& cut) {
+  std::vector<Item> kept;
+  std::map<std::string, std::size_t> seen;
+  for (const auto& item : items) {
+    if (limit > 0 && seen[team_of(item)]++ >= limit) {
+      ++cut;
+      continue;
+    }
+    kept.push_back(item);
+  }
+  return kept;
+}
+
+void add_review_list(std::string& out, const RuleSection& section, const Output& output) {
   const rules::Rule& rule = *section.rule;
   add_heading(out, rule.title.empty() ? rule.id : rule.title, '-');
+  if (!section.no_data.empty()) {
+    add_paragraph(out, fmt::format("NO DATA: {}. The list cannot be produced; this is not a list "
+                                   "with no cases.",
+                                   section.no_data));
+    out += "\n";
+    return;
+  }
   out += fmt::format("Rule {}, evaluated as of {}.\n", detail::clean(rule.id),
                      long_date(section.as_of));
   if (section.baseline) {
@@ -227,23 +163,35 @@ void add_review_list(std::string& out, const RuleSection& section) {
   } else {
     out += fmt::format("On the list: {} ({} new, {} carried{}).\n", listed, fresh, listed - fresh,
                        silenced > 0 ? fmt::format(", {} silenced", silenced) : "");
+    std::vector<detail::Kept> kept;
     std::vector<Row> all_rows;
     Footnotes scratch;
     for (const auto& group : groups) {
-      for (const auto* item : group.items) all_rows.push_back(item_row(rule, *item, scratch));
+      kept.push_back(detail::keep_items(group.items, output.body_items, section.previous_review));
+      for (const auto* item : kept.back().items) {
+        all_rows.push_back(item_row(section, *item, output, scratch));
+      }
     }
-    const Table table(item_columns(rule), all_rows);
+    // The worker column takes what the others leave of the page.
+    auto columns = item_columns(section, output);
+    const Table wide(columns, all_rows);
+    if (wide.total_width() > kPageWidth && output.allows("worker")) {
+      columns[output.allows("person") ? 2 : 1].max =
+          std::max(kWorkerMin, kWorkerMax - (wide.total_width() - kPageWidth));
+    }
+    const Table table(columns, all_rows);
     Footnotes notes;
-    for (const auto& group : groups) {
-      out += fmt::format("\nTeam: {} ({})\n", detail::clean(detail::team_label(group.team)),
-                         group.items.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      out += fmt::format("\nTeam: {} ({})\n", detail::clean(detail::team_label(groups[g].team)),
+                         groups[g].items.size());
       table.add_header(out);
-      for (const auto* item : group.items) {
-        table.add_row(out, item_row(rule, *item, notes));
-        if (item->latest_note) {
-          add_paragraph(out, note_line(*item->latest_note), kNoteIndent, kNoteLines);
+      for (const auto* item : kept[g].items) {
+        table.add_row(out, item_row(section, *item, output, notes));
+        if (item->latest_note && output.allows("note")) {
+          add_paragraph(out, note_line(*item->latest_note, output), kNoteIndent, kNoteLines);
         }
       }
+      if (kept[g].cut > 0) out += "  " + detail::more_text(kept[g].cut, output.more_in) + "\n";
     }
     if (notes.since_at_least) {
       out += "\n";
@@ -264,56 +212,114 @@ void add_review_list(std::string& out, const RuleSection& section) {
     if (section.resolved.empty()) {
       out += "None.\n";
     } else {
+      std::size_t cut = 0;
+      const auto items = cap_per_team(
+          detail::resolved_in_order(section.resolved), output.body_items,
+          [](const rules::ResolvedFinding* r) { return r->last.team; }, cut);
+      std::vector<Column> columns = {{"Case", 12, false, true}};
+      if (output.allows("person")) columns.push_back({"Person", 10, false, true});
+      columns.push_back({"Team", 14, false, true});
+      if (output.allows("worker")) columns.push_back({"Worker", 13, false, true});
+      columns.push_back({"On list since", 11, false, true});
+      columns.push_back({"Why it left the list", 28, false, true});
       std::vector<Row> rows;
-      for (const auto& item : section.resolved) {
-        rows.push_back({item.last.key, item.last.person, detail::team_label(item.last.team),
-                        item.last.worker, long_date(item.first_seen),
-                        detail::resolution_text(item, rule)});
+      for (const auto* item : items) {
+        Row row = {output.allows("key") ? item->last.key : "-"};
+        if (output.allows("person")) row.push_back(item->last.person);
+        row.push_back(detail::team_label(item->last.team));
+        if (output.allows("worker")) row.push_back(detail::worker_text(item->last, rule));
+        row.push_back(long_date(item->first_seen));
+        row.push_back(detail::resolution_text(*item, rule, false, output.allows("worker")));
+        rows.push_back(std::move(row));
       }
-      add_table(out,
-                {{"Case", 12, false, true},
-                 {"Person", 10, false, true},
-                 {"Team", 14, false, true},
-                 {"Worker", 13, false, true},
-                 {"On list since", 11, false, true},
-                 {"Why it left the list", 28, false, true}},
-                rows);
+      add_table(out, columns, rows);
+      if (cut > 0) out += "  " + detail::more_text(cut, output.more_in) + "\n";
     }
   }
 
   if (!problems.empty()) {
     out += fmt::format("\nData cleansing: dates that cannot be trusted ({})\n", problems.size());
+    std::size_t cut = 0;
+    const auto items = cap_per_team(
+        problems, output.body_items,
+        [](const rules::TrackedFinding* item) { return item->finding.team; }, cut);
+    std::vector<Column> columns = {{"Case", 12, false, true}};
+    if (output.allows("person")) columns.push_back({"Person", 10, false, true});
+    columns.push_back({"Team", 13, false, true});
+    if (output.allows("worker")) columns.push_back({"Worker", 13, false, true});
+    columns.push_back({"Problem", 26, false, true});
+    columns.push_back({"Status", 12, false, true});
     std::vector<Row> rows;
-    for (const auto* item : problems) {
+    for (const auto* item : items) {
       const auto& f = item->finding;
-      std::string problem = !f.detail.empty() ? f.detail
-                            : !f.band.empty() ? f.band
-                                              : std::string(rules::to_string(f.state));
-      rows.push_back(
-          {f.key, f.person, detail::team_label(f.team), f.worker, problem, item_status(*item)});
+      Row row = {output.allows("key") ? f.key : "-"};
+      if (output.allows("person")) row.push_back(f.person);
+      row.push_back(detail::team_label(f.team));
+      if (output.allows("worker")) row.push_back(detail::worker_text(f, rule));
+      row.push_back(detail::problem_text(f));
+      row.push_back(item_status(*item));
+      rows.push_back(std::move(row));
     }
-    add_table(out,
-              {{"Case", 12, false, true},
-               {"Person", 10, false, true},
-               {"Team", 13, false, true},
-               {"Worker", 13, false, true},
-               {"Problem", 26, false, true},
-               {"Status", 12, false, true}},
-              rows);
+    add_table(out, columns, rows);
+    if (cut > 0) out += "  " + detail::more_text(cut, output.more_in) + "\n";
   }
   out += "\n";
+}
+
+void add_summary(std::string& out, const Review& review) {
+  add_heading(out, "Summary", '-');
+  bool any = false;
+  for (const auto& section : review.sections) {
+    if (!section.rule->review) continue;
+    any = true;
+    const auto lines = wrap(summary_line(section), kPageWidth - 4);
+    for (std::size_t i = 0; i < lines.size(); ++i) out += (i == 0 ? "- " : "  ") + lines[i] + "\n";
+  }
+  if (!any) out += "No review lists.\n";
+  out += "\n";
+}
+
+void add_team_tables(std::string& out, const Review& review) {
+  for (const auto& table : team_tables(review)) {
+    const rules::Rule* rule = rule_by_id(review, table.rule);
+    const bool unallocated = rule != nullptr && rule->kind == rules::RuleKind::kUnallocated;
+    add_heading(out,
+                fmt::format("{}: {} by team", detail::clean(table.title),
+                            unallocated ? "all unallocated open cases" : "on the list"),
+                '-');
+    if (table.rows.empty()) {
+      out += "None.\n\n";
+      continue;
+    }
+    std::vector<Column> columns = {{"Team", 26, false, true}};
+    for (const auto& band : table.bands) columns.push_back({detail::short_band(band), 9, true});
+    columns.push_back({"Total", 6, true});
+    std::vector<Row> rows;
+    for (const auto& row : table.rows) {
+      Row cells = {detail::team_label(row.team)};
+      for (const int count : row.counts) cells.push_back(std::to_string(count));
+      cells.push_back(std::to_string(row.total));
+      rows.push_back(std::move(cells));
+    }
+    Row total = {"All teams"};
+    for (const int count : table.band_totals) total.push_back(std::to_string(count));
+    total.push_back(std::to_string(table.grand_total));
+    rows.push_back(std::move(total));
+    add_table(out, columns, rows);
+    out += "\n";
+  }
 }
 
 void add_band_tables(std::string& out, const Review& review) {
   const auto tables = band_tables(review);
   if (tables.empty()) return;
-  add_heading(out, "Band table", '=');
+  add_heading(out, std::string(kAllUnallocatedLabel), '=');
   // Printed with bands as rows and rules as columns, so that long band labels fit the page.
   constexpr std::size_t kRulesPerTable = 4;
   for (const auto& table : tables) {
     for (std::size_t first = 0; first < table.rows.size(); first += kRulesPerTable) {
       const std::size_t last = std::min(table.rows.size(), first + kRulesPerTable);
-      std::vector<Column> columns = {{"Band", 30, false, true}};
+      std::vector<Column> columns = {{"Band", 42, false, true}};
       for (std::size_t r = first; r < last; ++r) {
         columns.push_back({table.rows[r].title, 13, true, true});
       }
@@ -325,11 +331,15 @@ void add_band_tables(std::string& out, const Review& review) {
         }
         rows.push_back(std::move(row));
       }
-      Row total = {"Grand total"};
+      Row total = {std::string(kAllUnallocatedLabel)};
+      const rules::Rule* first_rule = rule_by_id(review, table.rows[first].rule);
+      Row listed = {first_rule != nullptr ? listed_label(*first_rule) : "Listed"};
       for (std::size_t r = first; r < last; ++r) {
         total.push_back(std::to_string(table.rows[r].total));
+        listed.push_back(std::to_string(table.rows[r].listed));
       }
       rows.push_back(std::move(total));
+      rows.push_back(std::move(listed));
       out += "\n";
       add_table(out, columns, rows);
     }
@@ -337,9 +347,25 @@ void add_band_tables(std::string& out, const Review& review) {
   out += "\n";
 }
 
-void add_trend(std::string& out, const Review& review) {
+void add_trend(std::string& out, const Review& review, const Output& output) {
   const auto trend = trend_table(review);
   if (trend.rows.empty()) return;
+  if (output.email) {
+    // The week-by-week table is wider than a phone: the totals only, newest first.
+    add_heading(out, "Trend: the list at the latest evaluation in each week", '=');
+    for (const auto& row : trend.rows) {
+      if (!row.band.empty()) continue;
+      out += "\n" + detail::clean(row.title) + "\n";
+      std::vector<Row> rows;
+      for (std::size_t w = trend.weeks.size(); w-- > 0;) {
+        const auto& count = row.counts[w];
+        if (count) rows.push_back({trend.weeks[w].str(), std::to_string(*count)});
+      }
+      add_table(out, {{"Week", 8}, {"Count", 6, true}}, rows);
+    }
+    out += "\n";
+    return;
+  }
   add_heading(out,
               fmt::format("Trend: {} to {} (latest evaluation in each week)",
                           trend.weeks.front().str(), trend.weeks.back().str()),
@@ -439,28 +465,32 @@ void add_caseloads(std::string& out, const Review& review) {
 
 }  // namespace
 
-std::string render_text(const Review& review) {
+std::string render_text(const Review& review, const Output& output) {
   std::string out;
   add_heading(out,
               fmt::format("{}: {} ({} to {}), as of {}", detail::clean(review.title),
                           review.week.str(), long_date(review.week.monday()),
                           long_date(review.week.sunday()), long_date(review.today)),
               '=');
+  for (const auto& stale : review.stale) add_paragraph(out, "DATA OUT OF DATE: " + stale);
   if (review.late) out += "Produced late: the service was down at the scheduled time.\n";
   if (!review.team_filter.empty()) {
-    add_paragraph(out, fmt::format("Teams: {} (band table, trend and scorecard are in the "
-                                   "whole-service review)",
-                                   review.team_filter));
+    add_paragraph(out,
+                  fmt::format("{}teams {} (the whole-service band table, trend and scorecard are "
+                              "in the review for the whole service)",
+                              review.route.empty() ? "" : "Route " + review.route + ": ",
+                              review.team_filter));
   }
-  add_paragraph(out, "Summary: " + headline(review));
   out += "\n";
-  for (const auto& section : review.sections) {
-    if (section.rule->review) add_review_list(out, section);
-  }
+  add_summary(out, review);
+  add_team_tables(out, review);
   if (review.team_filter.empty()) {
     add_band_tables(out, review);
-    add_trend(out, review);
+    add_trend(out, review, output);
     add_scorecards(out, review);
+  }
+  for (const auto& section : review.sections) {
+    if (section.rule->review) add_review_list(out, section, output);
   }
   add_caseloads(out, review);
   while (out.ends_with("\n\n")) out.pop_back();

@@ -118,7 +118,7 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
     out.findings.push_back(std::move(finding));
   }
   sort_findings(out.findings, first_finding);
-  out.bands.push_back(BandCount{rule.id, band, over});
+  out.bands.push_back(BandCount{rule.id, band, over, {}});
   out.caseloads.insert(out.caseloads.end(), std::make_move_iterator(caseloads.begin()),
                        std::make_move_iterator(caseloads.end()));
 }

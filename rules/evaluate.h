@@ -34,6 +34,9 @@ inline constexpr std::string_view kOverdueUnderOneWeekBand = "Overdue under 1 we
 inline constexpr std::string_view kOverdueOneToFourWeeksBand = "Overdue 1 to 4 weeks";  // < 29
 inline constexpr std::string_view kOverdueFourWeeksOrMoreBand = "Overdue 4 weeks or more";
 
+// The prefix of Finding::detail for an unallocated case whose worker's allocation has ended.
+inline constexpr std::string_view kAllocationEnded = "allocation ended ";
+
 // What a finding says about its record.
 enum class State {
   kBreach,       // unallocated over the threshold; caseload over max_cases
@@ -63,7 +66,9 @@ struct Finding {
   std::optional<Date> end;
   int working_days = 0;           // working days from start to as-of (or end)
   bool assumed_interval = false;  // recurring with a latest-event column only
-  std::string detail;  // plain words for data problems, e.g. "end 2020-09-19 is before start"
+  std::string detail;  // plain words for data problems, e.g. "end 2020-09-19 is before start";
+                       // unallocated breaches whose named worker's allocation ended:
+                       // kAllocationEnded + ISO date ("allocation ended 2026-03-05")
   int cases = 0;       // caseload: the worker's open cases
   bool operator==(const Finding&) const = default;
 };
@@ -73,6 +78,7 @@ struct BandCount {
   std::string rule;
   std::string band;
   int count = 0;
+  std::string team;  // Evaluation::team_bands only: the records' team ("" = none recorded)
   bool operator==(const BandCount&) const = default;
 };
 
@@ -104,6 +110,8 @@ struct Caseload {
 struct Evaluation {
   std::vector<Finding> findings;         // sorted by rule order, then most overdue first
   std::vector<BandCount> bands;          // every band of every rule, zeros included, in order
+  // Unallocated rules: the same counts per team (only non-zero ones), for the team x band table.
+  std::vector<BandCount> team_bands;
   std::vector<Completion> completions;   // timescale rules
   std::vector<UnallocatedSpell> spells;  // unallocated rules without dates: unallocated now
   std::vector<Caseload> caseloads;       // caseload rules

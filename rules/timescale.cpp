@@ -49,7 +49,7 @@ std::size_t ListBands::index(Date start, Date due) const {
 
 void ListBands::append_counts(const std::string& rule, Evaluation& out) const {
   for (std::size_t i = 0; i < labels_.size(); ++i) {
-    out.bands.push_back(BandCount{rule, labels_[i], counts_[i]});
+    out.bands.push_back(BandCount{rule, labels_[i], counts_[i], {}});
   }
 }
 

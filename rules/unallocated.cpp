@@ -1,5 +1,6 @@
 // The unallocated rule (DESIGN.md "Unallocated"): open records whose worker is nobody or whose
 // allocation has ended, aged from the latest of the open date and the allocation end date.
+#include <map>
 #include <string>
 
 #include "rules/evaluate_internal.h"
@@ -30,6 +31,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
   }
 
   const std::size_t first_finding = out.findings.size();
+  std::map<std::pair<std::string, std::size_t>, int> team_counts;  // (team, band) -> count
   for (const Record& record : *data.records) {
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = field_text(record, fields.worker);
@@ -79,6 +81,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
     const int days = untrusted ? 0 : as_of - *since;
     const std::size_t band = untrusted ? bands.size() : band_index.index(*since);
     ++counts[band];
+    ++team_counts[{std::string(trim(team)), band}];
     if (!untrusted && days <= rule.over_days) continue;
 
     Finding finding;
@@ -92,15 +95,23 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
     finding.since = since;
     finding.since_at_least = since_at_least;
     finding.days = days;
+    if (detail.empty() && allocation_end.is_date() && !is_nobody(worker, team, matchers)) {
+      detail = std::string(kAllocationEnded) + allocation_end.date.iso();
+    }
     finding.detail = std::move(detail);
     out.findings.push_back(std::move(finding));
   }
 
   sort_findings(out.findings, first_finding);
   for (std::size_t i = 0; i < bands.size(); ++i) {
-    out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i]});
+    out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i], {}});
   }
-  out.bands.push_back(BandCount{rule.id, std::string(kInaccuraciesBand), counts.back()});
+  out.bands.push_back(BandCount{rule.id, std::string(kInaccuraciesBand), counts.back(), {}});
+  for (const auto& [at, count] : team_counts) {
+    const std::string label =
+        at.second < bands.size() ? bands[at.second].label : std::string(kInaccuraciesBand);
+    out.team_bands.push_back(BandCount{rule.id, label, count, at.first});
+  }
 }
 
 }  // namespace rules::internal

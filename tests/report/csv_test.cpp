@@ -18,7 +18,10 @@ Rows read_with_python(const std::string& csv) {
   const auto file = dir.write("review.csv", csv);
   const std::string command =
       "/usr/bin/python3 -c 'import csv,sys\n"
-      "for row in csv.reader(open(sys.argv[1], newline=\"\", encoding=\"utf-8\"), strict=True):\n"
+      "raw = open(sys.argv[1], \"rb\").read()\n"
+      "assert raw.startswith(b\"\\xef\\xbb\\xbf\"), \"no BOM\"\n"
+      "for row in csv.reader(open(sys.argv[1], newline=\"\", encoding=\"utf-8-sig\"), "
+      "strict=True):\n"
       "    sys.stdout.write(\"\\x1f\".join(row) + \"\\x1e\")' " +
       file.string();
   FILE* pipe = popen(command.c_str(), "r");
@@ -56,27 +59,44 @@ TEST_CASE("the CSV review reads back with a real CSV parser, field for field", "
   item.latest_note =
       rules::Note{"Strategy meeting, 3 Dec;\r\nsaid \"later\"\nsee plan", "J Smith", "2026-11-19"};
   item.finding.worker = "=HYPERLINK(\"x\")";
+  item.finding.detail = "allocation ended 2026-03-05";
   const std::string csv = report::render_csv(
-      fixture->review, {"key", "team", "worker", "status", "note", "resolved_reason", "days"});
+      fixture->review, {"key", "team", "worker", "status", "note", "resolved_on", "reason",
+                        "days_unallocated", "days_overdue", "due_in_days"});
+  CHECK(csv.starts_with("\xEF\xBB\xBFkey,team,"));
 
   const Rows rows = read_with_python(csv);
   REQUIRE(rows.size() == 11);  // header + 7 unallocated + 3 single assessments
   CHECK(rows[0] == std::vector<std::string>{"key", "team", "worker", "status", "note",
-                                            "resolved_reason", "days"});
-  CHECK(rows[1] ==
-        std::vector<std::string>{"C-1001", "North Assessment", "'=HYPERLINK(\"x\")", "carried",
-                                 "Strategy meeting, 3 Dec;\r\nsaid \"later\"\nsee plan", "", "80"});
+                                            "resolved_on", "reason", "days_unallocated",
+                                            "days_overdue", "due_in_days"});
+  CHECK(rows[1] == std::vector<std::string>{"C-1001", "North Assessment",
+                                            "'=HYPERLINK(\"x\") (ended 2026-03-05)", "carried",
+                                            "Strategy meeting, 3 Dec;\r\nsaid \"later\"\nsee plan",
+                                            "", "", "80", "", ""});
+  // A team's own name as the worker is no worker.
   CHECK(rows[3] == std::vector<std::string>{
-                       "C-1003", "South & East <Family Support>", "Team South", "carried",
-                       "Allocation panel \"Tuesday\" agreed O'Neill's transfer", "", "31"});
-  CHECK(rows[4] == std::vector<std::string>{"C-1004", "", "", "new", "", "", ""});
-  CHECK(rows[6] == std::vector<std::string>{"C-0991", "South & East <Family Support>", "",
-                                            "resolved", "",
-                                            "VANISHED from the extract (by 20 Nov 2026): not "
+                       "C-1003", "South & East <Family Support>", "no worker (Team South)",
+                       "carried", "Allocation panel \"Tuesday\" agreed O'Neill's transfer", "", "",
+                       "31", "", ""});
+  CHECK(rows[4] ==
+        std::vector<std::string>{"C-1004", "", "no worker", "new", "", "", "", "", "", ""});
+  // Resolved rows: by team, then key, with the date and the reason (ISO dates in the CSV).
+  CHECK(rows[5] == std::vector<std::string>{"C-0990", "North Assessment", "no worker", "resolved",
+                                            "", "2026-11-20",
+                                            "allocated to A Patel (seen 2026-11-20)", "", "", ""});
+  CHECK(rows[6][0] == "C-0992");
+  CHECK(rows[6][6] == "Case closed (by 2026-11-20)");
+  CHECK(rows[7] == std::vector<std::string>{"C-0991", "South & East <Family Support>", "no worker",
+                                            "resolved", "", "2026-11-20",
+                                            "VANISHED from the extract (by 2026-11-20): not "
                                             "confirmed fixed, check the case",
-                                            ""});
+                                            "", "", ""});
+  // Overdue and due soon are separate columns, never negative.
+  CHECK(rows[8] == std::vector<std::string>{"A-2001", "North Assessment", "B Jones", "new", "", "",
+                                            "", "", "45", ""});
   CHECK(rows[9] == std::vector<std::string>{"A-2002", "South & East <Family Support>", "C O'Brien",
-                                            "new", "", "", "-3"});
+                                            "new", "", "", "", "", "", "3"});
 }
 
 TEST_CASE("the CSV review keeps only allowed columns, in the order given", "[report][csv]") {
@@ -84,7 +104,8 @@ TEST_CASE("the CSV review keeps only allowed columns, in the order given", "[rep
   const std::string csv =
       report::render_csv(fixture->review, {"due", "no_such_column", "key", "person"});
   CHECK(
-      csv.starts_with("due,key,person\r\n"
+      csv.starts_with("\xEF\xBB\xBF"
+                      "due,key,person\r\n"
                       ",C-1001,P-501\r\n"));
   CHECK(csv.find("\r\n2026-10-06,A-2001,P-601\r\n") != std::string::npos);
   CHECK(csv.find("Duty") == std::string::npos);
@@ -92,10 +113,34 @@ TEST_CASE("the CSV review keeps only allowed columns, in the order given", "[rep
   CHECK(csv.find('\n') == csv.find("\r\n") + 1);
 }
 
-TEST_CASE("the known CSV columns are the documented ones", "[report][csv]") {
-  CHECK(report::known_csv_columns() ==
-        std::vector<std::string>{"rule", "title", "key", "person", "team", "worker", "band",
-                                 "status", "since", "days", "working_days", "start", "due", "end",
-                                 "weeks_on_list", "note", "note_author", "note_at",
-                                 "resolved_reason"});
+TEST_CASE("the CSV review has its header row even with nothing to list", "[report][csv]") {
+  report::Review empty;
+  empty.week = rules::IsoWeek{2026, 47};
+  const std::string csv = report::render_csv(empty, report::default_fields());
+  const Rows rows = read_with_python(csv);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == report::default_fields());
+}
+
+TEST_CASE("the known fields are the documented ones, each with a CSV column", "[report][csv]") {
+  CHECK(report::known_fields() == std::vector<std::string>{"rule",          "title",
+                                                           "key",           "person",
+                                                           "team",          "worker",
+                                                           "band",          "status",
+                                                           "since",         "days_unallocated",
+                                                           "start",         "due",
+                                                           "end",           "working_days_elapsed",
+                                                           "days_overdue",  "due_in_days",
+                                                           "weeks_on_list", "note",
+                                                           "note_author",   "note_at",
+                                                           "resolved_on",   "reason"});
+  const auto fixture = report_test::week_47();
+  const Rows rows = read_with_python(report::render_csv(fixture->review, report::known_fields()));
+  CHECK(rows[0] == report::known_fields());
+  // The default allow-list holds no person identifier and no note text.
+  for (const auto& field : report::default_fields()) {
+    CHECK(field != "person");
+    CHECK(field != "note");
+    CHECK(field != "note_author");
+  }
 }

@@ -119,7 +119,7 @@ inline std::unique_ptr<Fixture> week_47() {
                       .key = "C-0990",
                       .person = "P-490",
                       .team = "North Assessment",
-                      .worker = "A Patel",
+                      .worker = "",
                       .band = "1 to 2 months"};
     rules::Finding r2{.rule = "unallocated",
                       .key = "C-0991",
