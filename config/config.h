@@ -91,16 +91,22 @@ struct Route {
   std::vector<std::string> rules;  // empty = all rules
   std::vector<std::string> teams;  // globs; empty = all teams (the overall route)
   bool attach_csv = true;
+  // The fields this route's recipients may see, widening (or narrowing) [review] fields; unset =
+  // [review] fields.
+  std::optional<std::vector<std::string>> fields;
 };
 
 struct ReviewConfig {
   int weekday = 1;  // ISO weekday, 1 = Monday
   int hour = 7;
   int minute = 0;
-  // CSV columns allowed to leave the building (email attachments, review CSV files).
-  std::vector<std::string> csv_columns = {"rule",  "key",    "team",  "worker",
-                                          "band",  "status", "since", "days",
-                                          "start", "due",    "end",   "weeks_on_list"};
+  // `fields` (alias `csv_columns`): the fields allowed to leave the building, in the email
+  // bodies (text and HTML), the attached CSV and the subject. By default no person identifier
+  // and no names of children: keys, team, worker, dates. The review files on disk keep every
+  // field.
+  std::vector<std::string> fields = rules::kDefaultReviewFields;
+  // Items per team in each list of an email body; the rest are in the attachment.
+  int body_items = 20;
 };
 
 // [metrics]: the Prometheus text format over HTTP, GET /metrics only.

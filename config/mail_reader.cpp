@@ -45,6 +45,36 @@ bool is_address(std::string_view address) {
          address.find_first_of(" \t\r\n<>,;\"") == std::string_view::npos;
 }
 
+// The field names a list may hold; the names of before this round (days, working_days,
+// resolved_reason) are read as their new ones. Errors name the key.
+std::optional<std::vector<std::string>> read_fields(Table& t, const std::string& key) {
+  auto names = t.strings(key);
+  if (!names) return std::nullopt;
+  std::vector<std::string> fields;
+  const auto add = [&fields](std::string name) {
+    if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
+  };
+  for (const auto& name : *names) {
+    if (name == "days") {
+      add("days_unallocated");
+      add("days_overdue");
+      add("due_in_days");
+    } else if (name == "working_days") {
+      add("working_days_elapsed");
+    } else if (name == "resolved_reason") {
+      add("reason");
+    } else if (std::find(rules::kReviewFields.begin(), rules::kReviewFields.end(), name) ==
+               rules::kReviewFields.end()) {
+      t.error(*t.find(key), fmt::format("unknown field '{}' in '{}' of {}: expected some of {}",
+                                        name, key, t.name(),
+                                        join(rules::kReviewFields, ", ")));
+    } else {
+      add(name);
+    }
+  }
+  return fields;
+}
+
 }  // namespace
 
 void read_mail(Table& t, const fs::path& base, MailConfig& mail) {
@@ -133,6 +163,7 @@ std::optional<Route> read_route(Table& t, const Config& config) {
   }
   if (auto teams = t.strings("teams")) route.teams = *teams;
   if (auto v = t.boolean("attach_csv")) route.attach_csv = *v;
+  route.fields = read_fields(t, "fields");
   t.finish();
   if (!name) return std::nullopt;
   return route;
@@ -161,18 +192,18 @@ void read_review(Table& t, ReviewConfig& review) {
       review.minute = time->second;
     }
   }
-  if (auto columns = t.strings("csv_columns")) {
-    std::vector<std::string> allowed = ReviewConfig().csv_columns;
-    allowed.push_back("person");
-    allowed.push_back("title");
-    for (const auto& column : *columns) {
-      if (std::find(allowed.begin(), allowed.end(), column) == allowed.end()) {
-        t.error(*t.find("csv_columns"), fmt::format("unknown column '{}' in 'csv_columns': "
-                                                    "expected some of {}",
-                                                    column, join(allowed, ", ")));
-      }
+  if (t.find("fields") != nullptr && t.find("csv_columns") != nullptr) {
+    t.error(*t.find("csv_columns"),
+            "'csv_columns' is the old name of 'fields': give one of them, not both");
+  }
+  if (auto fields = read_fields(t, "fields")) review.fields = *fields;
+  if (auto fields = read_fields(t, "csv_columns")) review.fields = *fields;
+  if (const Value* v = t.find("body_items")) {
+    if (const auto n = t.integer("body_items"); n && (*n < 1 || *n > 1000)) {
+      t.error(*v, fmt::format("'body_items' must be from 1 to 1000, got {}", *n));
+    } else if (n) {
+      review.body_items = static_cast<int>(*n);
     }
-    review.csv_columns = *columns;
   }
   t.finish();
 }

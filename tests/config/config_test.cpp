@@ -155,7 +155,32 @@ TEST_CASE("an empty file gives the documented defaults", "[config]") {
   CHECK(config.rules.rules.empty());
   CHECK_FALSE(config.mail.enabled());
   CHECK(config.review.weekday == 1);
-  CHECK(config.review.csv_columns == config::ReviewConfig().csv_columns);
+  CHECK(config.review.fields == rules::kDefaultReviewFields);
+  CHECK(config.review.body_items == 20);
+}
+
+TEST_CASE("[review] fields, its old name csv_columns and a route's own fields", "[config]") {
+  const std::string mail =
+      "[mail]\nserver = \"smtp://127.0.0.1\"\ntls = \"none\"\nfrom = \"cw@b.uk\"\n";
+  const config::Config config = config::parse_config(
+      mail +
+          "[review]\nfields = [\"key\", \"team\"]\nbody_items = 5\n"
+          "[[route]]\nname = \"all\"\nto = [\"x@b.uk\"]\n"
+          "[[route]]\nname = \"perf\"\nto = [\"p@b.uk\"]\nfields = [\"key\", \"person\", "
+          "\"note\"]\n",
+      kFile);
+  CHECK(config.review.fields == std::vector<std::string>{"key", "team"});
+  CHECK(config.review.body_items == 5);
+  REQUIRE(config.routes.size() == 2);
+  CHECK_FALSE(config.routes[0].fields.has_value());
+  CHECK(config.routes[1].fields == std::vector<std::string>{"key", "person", "note"});
+  // The old name and the old column names still read, as their new ones.
+  const config::Config old = config::parse_config(
+      "[review]\ncsv_columns = [\"key\", \"days\", \"working_days\", \"resolved_reason\"]\n",
+      kFile);
+  CHECK(old.review.fields == std::vector<std::string>{"key", "days_unallocated", "days_overdue",
+                                                      "due_in_days", "working_days_elapsed",
+                                                      "reason"});
 }
 
 TEST_CASE("source and rule defaults apply when keys are left out", "[config]") {
@@ -366,8 +391,13 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
        "2: bad time 'Monday 7am' for 'at': expected a weekday (Mon to Sun) and HH:MM, such as "
        "\"Mon 07:00\""},
       {"[review]\ncsv_columns = [\"key\", \"name\"]\n",
-       "2: unknown column 'name' in 'csv_columns': expected some of rule, key, team, worker, band, "
-       "status, since, days, start, due, end, weeks_on_list, person, title"},
+       "2: unknown field 'name' in 'csv_columns' of [review]: expected some of rule, title, key, "
+       "person, team, worker, band, status, since, days_unallocated, start, due, end, "
+       "working_days_elapsed, days_overdue, due_in_days, weeks_on_list, note, note_author, "
+       "note_at, resolved_on, reason"},
+      {"[review]\nfields = [\"key\"]\ncsv_columns = [\"key\"]\n",
+       "3: 'csv_columns' is the old name of 'fields': give one of them, not both"},
+      {"[review]\nbody_items = 0\n", "2: 'body_items' must be from 1 to 1000, got 0"},
   }));
   CAPTURE(text);
   CHECK(errors_of(text) == std::vector<std::string>{kFile.string() + ":" + expected});
