@@ -307,8 +307,8 @@ std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Con
   message.from = config.mail.from;
   message.subject = fmt::format("{}: {}", prefix, c.summary);
   message.date = report::rfc5322_date(unix_seconds(now));
-  // A case key leaves the building only when the allow-list lets it (review.csv_columns).
-  const auto& allowed = config.review.csv_columns;
+  // A case key leaves the building only when the allow-list lets it (review.fields).
+  const auto& allowed = config.review.fields;
   const bool key_allowed = c.scope.empty() || c.kind != AlertKind::kEscalation ||
                            std::find(allowed.begin(), allowed.end(), "key") != allowed.end();
   message.text = fmt::format(

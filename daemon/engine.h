@@ -73,7 +73,7 @@ class Engine {
   rules::Evaluation evaluate_current() const;
 
   // The weekly review for ISO week `week` as of `today`, rendered as "text", "html" or "csv"
-  // (csv limited to config.review.csv_columns). Throws std::invalid_argument for another format.
+  // (every field, as the files on disk). Throws std::invalid_argument for another format.
   std::string render_review(rules::IsoWeek week, rules::Date today, std::string_view format,
                             bool late = false) const;
 

@@ -55,15 +55,11 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
   }
 
   out << "\nFindings by rule (on the lists now)\n";
-  std::map<std::string, std::pair<int, int>> per_rule;  // rule -> (new, carried)
-  for (const auto& f : findings) {
-    auto& counts = per_rule[f.finding.rule];
-    (f.status == rules::FindingStatus::kNew ? counts.first : counts.second)++;
-  }
+  std::vector<const rules::Finding*> open;
+  for (const auto& f : findings) open.push_back(&f.finding);
   for (const auto& rule : config.rules.rules) {
-    const auto counts = per_rule[rule.id];
-    out << fmt::format("  {:<22} {:>5} on the list ({} new, {} carried)\n", rule.id,
-                       counts.first + counts.second, counts.first, counts.second);
+    const auto totals = report::rule_totals(rule, open, current.bands);
+    out << fmt::format("  {:<22} {}\n", rule.id, report::totals_text(rule, totals));
     for (const auto& band : current.bands) {
       if (band.rule == rule.id && band.count > 0) {
         out << fmt::format("      {:<44} {:>5}\n", band.band, band.count);

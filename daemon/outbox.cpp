@@ -143,8 +143,15 @@ std::vector<OutboxEntry> review_mail(const report::Review& review, const config:
   if (!config.mail.enabled()) return entries;
   const std::string week = review.week.str();
   for (const config::Route& route : config.routes) {
-    const report::Review slice = only_rules(
+    report::Review slice = only_rules(
         route.teams.empty() ? review : report::for_teams(review, route.teams), route.rules);
+    if (!route.teams.empty()) slice.route = route.name;
+    const std::vector<std::string>& fields = route.fields ? *route.fields : config.review.fields;
+    report::Output output;
+    output.fields = fields;
+    output.body_items = static_cast<std::size_t>(config.review.body_items);
+    output.email = true;
+    if (!route.attach_csv) output.more_in = "the review files";
     const std::string key = fmt::format("review/{}/{}", week, route.name);
     std::vector<std::string> recipients;
     for (const auto& to : route.to) {
@@ -155,18 +162,17 @@ std::vector<OutboxEntry> review_mail(const report::Review& review, const config:
     report::MailMessage message;
     message.from = config.mail.from;
     message.to = recipients;
-    message.subject = report::review_subject(week, report::headline(slice));
+    message.subject = report::subject(slice);
     message.date = report::rfc5322_date(now.time_since_epoch().count());
     message.message_id = message_id_for(key, config.mail.from);
-    message.text = report::render_text(slice);
-    message.html = report::render_html(slice);
+    message.text = report::render_text(slice, output);
+    message.html = report::render_html(slice, output);
     if (route.attach_csv) {
       // render_csv already keeps to the allow-list; filtering again costs little and makes
       // the promise hold here whatever the renderer does.
       message.attachment = report::Attachment{
           fmt::format("casewatch-{}.csv", week), "text/csv",
-          report::filter_csv_columns(report::render_csv(slice, config.review.csv_columns),
-                                     config.review.csv_columns)};
+          report::filter_csv_columns(report::render_csv(slice, fields), fields)};
     }
     const std::string bytes = report::build_message(message);
     for (const auto& to : recipients) {

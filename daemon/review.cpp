@@ -43,6 +43,9 @@ report::Review make_review(const config::Config& config, const storage::History&
     for (const auto& band : current.bands) {
       if (band.rule == rule.id) section.bands.push_back(band);
     }
+    for (const auto& band : current.team_bands) {
+      if (band.rule == rule.id) section.team_bands.push_back(band);
+    }
     section.trend = history.trend(rule.id, today - 7 * kTrendWeeks, today);
     for (const auto& completion : current.completions) {
       if (completion.rule == rule.id) section.completions.push_back(completion);
@@ -63,7 +66,7 @@ std::string Engine::render_review(rules::IsoWeek week, rules::Date today, std::s
   const auto review =
       make_review(config_, history_, evaluate_current(), week, today, late, std::nullopt);
   if (format == "html") return report::render_html(review);
-  if (format == "csv") return report::render_csv(review, config_.review.csv_columns);
+  if (format == "csv") return report::render_csv(review, report::known_fields());
   return report::render_text(review);
 }
 
@@ -90,10 +93,11 @@ std::filesystem::path Engine::write_files(const report::Review& review) const {
   const auto folder = config_.service.reports_dir() / week.str();
   make_private_dir(config_.service.reports_dir());
   make_private_dir(folder);
-  // Each file is replaced whole, so a re-run in the same week replaces the earlier files.
+  // Each file is replaced whole, so a re-run in the same week replaces the earlier files. The
+  // files (0640, for the performance team) keep every field; mail keeps to [review] fields.
   write_private_file(folder / "review.txt", report::render_text(review));
   write_private_file(folder / "review.html", report::render_html(review));
-  write_private_file(folder / "review.csv", report::render_csv(review, config_.review.csv_columns));
+  write_private_file(folder / "review.csv", report::render_csv(review, report::known_fields()));
   return folder;
 }
 

@@ -271,8 +271,8 @@ TEST_CASE("an alert notice becomes one message per recipient of each matching ro
   config::Config config;
   config.mail.server = "smtp://127.0.0.1:2525";
   config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example", "perf@council.example"}, {}, {}, true},
-                   {"west", {"west@council.example"}, {}, {"West"}, true}};
+  config.routes = {{"all", {"head@council.example", "perf@council.example"}, {}, {}, true, {}},
+                   {"west", {"west@council.example"}, {}, {"West"}, true, {}}};
   const auto d = service::decide_alerts({escalation("C1", "East")}, {}, {}, {}, kMonday);
   REQUIRE(d.notices.size() == 1);
 
@@ -294,7 +294,7 @@ TEST_CASE("alert state survives a restart: no re-sending, then a repeat and a re
   config::Config config;
   config.mail.server = "smtp://127.0.0.1:2525";
   config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true, {}}};
   const auto c = escalation("C1", "East");
   {
     storage::History history(db);
@@ -330,7 +330,7 @@ TEST_CASE("silences are stored, covered alerts stay quiet, and they end when res
   config::Config config;
   config.mail.server = "smtp://127.0.0.1:2525";
   config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true, {}}};
   auto s = silence("East", std::nullopt);
   s.id = 0;
   const auto id = history.add_silence(s);
@@ -365,7 +365,7 @@ TEST_CASE("alert mail names a case only when the allow-list has the key column",
   config::Config config;
   config.mail.server = "smtp://127.0.0.1:2525";
   config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true, {}}};
   auto c = escalation("C123", "East");
   c.detail = "Unallocated cases: case C123 (team East) is past 8w.";
   const auto d = service::decide_alerts({c}, {}, {}, {}, kMonday);
@@ -374,7 +374,7 @@ TEST_CASE("alert mail names a case only when the allow-list has the key column",
   REQUIRE(with_key.size() == 1);
   CHECK(with_key[0].bytes.find("case C123 (team East)") != std::string::npos);
 
-  config.review.csv_columns = {"rule", "team", "band"};
+  config.review.fields = {"rule", "team", "band"};
   const auto without_key = service::alert_mail(d.notices[0], config, kMonday);
   REQUIRE(without_key.size() == 1);
   CHECK(without_key[0].bytes.find("C123") == std::string::npos);

@@ -181,8 +181,8 @@ TEST_CASE("the weekly review is queued once per recipient of each route, sliced 
   config.mail.from = "casewatch@council.example";
   config.mail.allowed_domains = {"council.example"};
   config.routes = {
-      {"all", {"head@council.example", "leak@elsewhere.example"}, {}, {}, true},
-      {"east", {"east@council.example"}, {}, {"East*"}, false},
+      {"all", {"head@council.example", "leak@elsewhere.example"}, {}, {}, true, {}},
+      {"east", {"east@council.example"}, {}, {"East*"}, false, {}},
   };
 
   const auto entries = service::review_mail(review, config, kMonday);
@@ -192,7 +192,7 @@ TEST_CASE("the weekly review is queued once per recipient of each route, sliced 
   CHECK(entries[0].recipient == "head@council.example");
   CHECK(entries[1].key == "review/2026-W47/east");
   CHECK(entries[1].recipient == "east@council.example");
-  CHECK(entries[0].subject.starts_with("casewatch weekly review 2026-W47: "));
+  CHECK(entries[0].subject.starts_with("casewatch 2026-W47: "));
   const std::string& all = entries[0].bytes;
   CHECK(all.find("Message-ID: <casewatch.review.2026-W47.all@council.example>") !=
         std::string::npos);
@@ -323,7 +323,7 @@ TEST_CASE("a due review is recorded with its mail, and never queued twice", "[ou
   config::Config config;
   config.mail.server = "smtp://127.0.0.1:2525";
   config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example"}, {}, {}, true}};
+  config.routes = {{"all", {"head@council.example"}, {}, {}, true, {}}};
 
   CHECK(service::queue_review(history, review, config, false, kMonday) == 1);
   CHECK(service::queue_review(history, review, config, true, kMonday + 1h) == 0);

@@ -144,7 +144,7 @@ class ReviewDelivery(MailTestCase):
         self.assertEqual(recipients, ["head@council.example"])
         parsed = inspect(raw)
         headers = parsed["headers"]
-        self.assertTrue(headers["Subject"].startswith("casewatch weekly review 2026-W47: "),
+        self.assertTrue(headers["Subject"].startswith("casewatch 2026-W47: "),
                         headers["Subject"])
         self.assertEqual(headers["From"], "casewatch@council.example")
         self.assertEqual(headers["To"], "head@council.example")
@@ -242,7 +242,7 @@ class Alerts(MailTestCase):
 
         self.run_once("--as-of", "2026-11-16")
         self.require_mail_wired()
-        alerts = [s for s in self.subjects(server) if not s.startswith("casewatch weekly review")]
+        alerts = [s for s in self.subjects(server) if not s.startswith("casewatch 2026-W")]
         self.assertEqual(alerts, ["casewatch alert: unallocated: 1 on the list, over the alert "
                                   "level of 0"])
 
