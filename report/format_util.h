@@ -4,6 +4,7 @@
 #define CASEWATCH_REPORT_FORMAT_UTIL_H_
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,22 @@ struct Kept {
 };
 Kept keep_items(const std::vector<const rules::TrackedFinding*>& items, std::size_t limit,
                 std::optional<rules::Date> previous_review);
+
+// At most `limit` items per team (0 = all), in their order; `cut` counts those left out.
+template <class Item, class TeamOf>
+std::vector<Item> cap_per_team(const std::vector<Item>& items, std::size_t limit, TeamOf team_of,
+                               std::size_t& cut) {
+  std::vector<Item> kept;
+  std::map<std::string, std::size_t> seen;
+  for (const auto& item : items) {
+    if (limit > 0 && seen[team_of(item)]++ >= limit) {
+      ++cut;
+      continue;
+    }
+    kept.push_back(item);
+  }
+  return kept;
+}
 
 // "and 12 more in the attached CSV".
 std::string more_text(std::size_t cut, std::string_view where);

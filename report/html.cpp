@@ -120,21 +120,6 @@ std::string more_row(std::size_t cut, int colspan, const Output& output) {
                      esc(detail::more_text(cut, output.more_in)));
 }
 
-template <class Item, class TeamOf>
-std::vector<Item> cap_per_team(const std::vector<Item>& items, std::size_t limit, TeamOf team_of,
-                               std::size_t& cut) {
-  std::vector<Item> kept;
-  std::map<std::string, std::size_t> seen;
-  for (const auto& item : items) {
-    if (limit > 0 && seen[team_of(item)]++ >= limit) {
-      ++cut;
-      continue;
-    }
-    kept.push_back(item);
-  }
-  return kept;
-}
-
 // One team's items, in the text list's column order, secondary values stacked: Case (person,
 // worker) | Since (days, band) or Dates (start, working days; due, days over) | Status.
 void add_items(std::string& out, const RuleSection& section, const detail::TeamGroup& group,
@@ -218,7 +203,7 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
       out += para("None.");
     } else {
       std::size_t cut = 0;
-      const auto items = cap_per_team(
+      const auto items = detail::cap_per_team(
           detail::resolved_in_order(section.resolved), output.body_items,
           [](const rules::ResolvedFinding* r) { return r->last.team; }, cut);
       out += std::string(kTableOpen) + std::string(kHeadRow) + th("Case") + th("Team") +
@@ -244,7 +229,7 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   if (!problems.empty()) {
     out += h3(fmt::format("Data cleansing: dates that cannot be trusted ({})", problems.size()));
     std::size_t cut = 0;
-    const auto items = cap_per_team(
+    const auto items = detail::cap_per_team(
         problems, output.body_items,
         [](const rules::TrackedFinding* item) { return item->finding.team; }, cut);
     out += std::string(kTableOpen) + std::string(kHeadRow) + th("Case") + th("Team") +

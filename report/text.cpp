@@ -121,22 +121,6 @@ Row item_row(const RuleSection& section, const rules::TrackedFinding& item, cons
   return row;
 }
 
-// Keeps at most `limit` items per team (0 = all), in order, and says how many were cut.
-template <class Item, class TeamOf>
-std::vector<Item> cap_per_team(const std::vector<Item>& items, std::size_t limit, TeamOf team_of,
-                               std::size_t& cut) {
-  std::vector<Item> kept;
-  std::map<std::string, std::size_t> seen;
-  for (const auto& item : items) {
-    if (limit > 0 && seen[team_of(item)]++ >= limit) {
-      ++cut;
-      continue;
-    }
-    kept.push_back(item);
-  }
-  return kept;
-}
-
 void add_review_list(std::string& out, const RuleSection& section, const Output& output) {
   const rules::Rule& rule = *section.rule;
   add_heading(out, rule.title.empty() ? rule.id : rule.title, '-');
@@ -213,7 +197,7 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
       out += "None.\n";
     } else {
       std::size_t cut = 0;
-      const auto items = cap_per_team(
+      const auto items = detail::cap_per_team(
           detail::resolved_in_order(section.resolved), output.body_items,
           [](const rules::ResolvedFinding* r) { return r->last.team; }, cut);
       std::vector<Column> columns = {{"Case", 12, false, true}};
@@ -240,7 +224,7 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   if (!problems.empty()) {
     out += fmt::format("\nData cleansing: dates that cannot be trusted ({})\n", problems.size());
     std::size_t cut = 0;
-    const auto items = cap_per_team(
+    const auto items = detail::cap_per_team(
         problems, output.body_items,
         [](const rules::TrackedFinding* item) { return item->finding.team; }, cut);
     std::vector<Column> columns = {{"Case", 12, false, true}};

@@ -214,7 +214,8 @@ class ReviewEmail(MailTestCase):
 
     def test_the_team_by_band_table_matches_counts_computed_here(self):
         _, parsed = self.mail["head"]
-        header, rows = parse_text_table(parsed["text"], "Cases unallocated")
+        header, rows = parse_text_table(parsed["text"],
+                                        "unallocated: all unallocated open cases by team")
         short = {"Under 1 week": "<1w", "1 to 2 weeks": "1-2w", "2 to 3 weeks": "2-3w",
                  "3 to 4 weeks": "3-4w", "1 to 2 months": "1-2m", "2 to 3 months": "2-3m",
                  "3 months or more": "3m+", UNTRUSTED: "Untrusted"}
@@ -277,9 +278,11 @@ class ReviewEmail(MailTestCase):
         self.assertEqual(report["errors"], [])
         self.assertEqual(report["links"], 0)
         self.assertGreater(report["narrow"]["tables"], 5)
-        for name, width in (("narrow", 400), ("wide", 1200)):
-            self.assertLessEqual(report[name]["scroll"], width, report)
-            self.assertLessEqual(report[name]["right"], width, report)
+        # Nothing reaches past the window's right edge at either width (the page is laid out at
+        # 400 px by setting the root's width: headless Chromium's window is at least 500 wide).
+        self.assertLessEqual(report["narrow"]["right"], 400, report)
+        self.assertLessEqual(report["wide"]["right"], 1200, report)
+        self.assertLessEqual(report["wide"]["scroll"], 1200, report)
 
 
 if __name__ == "__main__":
