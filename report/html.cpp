@@ -22,9 +22,11 @@ constexpr std::string_view kBodyStyle =
 constexpr std::string_view kTableOpen =
     "<table width=\"100%\" cellpadding=\"4\" cellspacing=\"0\" border=\"0\" "
     "style=\"border-collapse:collapse;max-width:960px;margin:4px 0 12px 0;font-size:14px\">";
+// Tables of numbers (team x band, trend, caseloads): small and tight, so that ten columns fit
+// a 400 px phone.
 constexpr std::string_view kNumTableOpen =
-    "<table width=\"100%\" cellpadding=\"3\" cellspacing=\"0\" border=\"0\" "
-    "style=\"border-collapse:collapse;max-width:720px;margin:4px 0 12px 0;font-size:12px\">";
+    "<table width=\"100%\" cellpadding=\"2\" cellspacing=\"0\" border=\"0\" "
+    "style=\"border-collapse:collapse;max-width:720px;margin:4px 0 12px 0;font-size:11px\">";
 constexpr std::string_view kHeadRow = "<tr valign=\"bottom\" bgcolor=\"#e4e8ee\">";
 constexpr std::string_view kTotalRow =
     "<tr valign=\"top\" bgcolor=\"#e4e8ee\" style=\"font-weight:bold\">";

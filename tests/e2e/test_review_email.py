@@ -91,7 +91,9 @@ def parse_text_table(text, heading):
     """{first cell: [numbers]} of the text table under `heading`."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading))
-    header_end = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("---"))
+    # Past the heading's own underline, the table's rule of dashes.
+    header_end = next(i for i in range(start + 2, len(lines))
+                      if lines[i].strip().startswith("---"))
     header = re.split(r"\s{2,}", lines[header_end - 1].strip())
     rows = {}
     for line in lines[header_end + 1:]:
@@ -115,12 +117,16 @@ window.__errors = [];
 window.addEventListener("error", function (e) { window.__errors.push(String(e.message)); });
 function measure(width) {
   document.documentElement.style.width = width + "px";
-  var worst = 0;
+  var worst = 0, what = "";
   var nodes = document.querySelectorAll("table, p, h1, h2, h3, td, th");
   for (var i = 0; i < nodes.length; i++) {
-    worst = Math.max(worst, Math.ceil(nodes[i].getBoundingClientRect().right));
+    var right = Math.ceil(nodes[i].getBoundingClientRect().right);
+    if (right > worst) {
+      worst = right;
+      what = nodes[i].tagName + ": " + nodes[i].textContent.slice(0, 60);
+    }
   }
-  return {width: width, scroll: document.documentElement.scrollWidth, right: worst,
+  return {width: width, scroll: document.documentElement.scrollWidth, right: worst, what: what,
           tables: document.querySelectorAll("table").length};
 }
 document.body.setAttribute("data-measured",
@@ -235,7 +241,8 @@ class ReviewEmail(MailTestCase):
         self.assertIn("Over four weeks (listed)", self.summary.stdout)
         # Rows that cannot mislead.
         self.assertIn("no worker (DUTY)", parsed["text"])
-        self.assertIn("A Former (ended", parsed["text"])
+        self.assertIn("(ended\xa019\xa0Jul\xa02026)", parsed["text"])  # held together
+        self.assertIn("A Former (ended 19 Jul 2026)", parsed["html"])
 
     def test_the_csv_opens_with_a_real_csv_parser_and_has_a_bom(self):
         raw, parsed = self.mail["head"]
