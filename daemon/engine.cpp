@@ -15,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -409,6 +410,9 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
 CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
                               const std::function<bool(const fs::path&)>& take) {
   CycleResult result;
+  // First what a kill left committed but unevaluated, so that nothing is read or reviewed
+  // without it.
+  result.outcomes = evaluate_pending();
   auto files = ingest::scan_inbox(config_.service.inbox_dir(), config_.rules.sources);
   // An extract's date comes first: a late copy of last week's file must not be read after
   // this week's only because it was copied in later.
@@ -423,14 +427,31 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     if (take && !take(file.path)) continue;
     const rules::Source* source = config_.rules.find_source(file.source);
     if (source == nullptr) continue;  // scan_inbox only returns configured sources
-    auto outcome = ingest_file(file.path, *source);
+    // A failure names the file and the step, and the database (SQLite's own words, such as
+    // "database or disk is full", name neither); the file stays in the inbox for the next cycle.
+    const auto failed = [&](std::string_view step, const std::exception& e) {
+      return std::runtime_error(fmt::format("{}: {} failed (database {}): {}",
+                                            file.path.filename().string(), step,
+                                            config_.service.database_file().string(), e.what()));
+    };
+    ExtractOutcome outcome;
+    try {
+      outcome = ingest_file(file.path, *source);
+    } catch (const std::exception& e) {
+      throw failed("ingest", e);
+    }
     // Also after finishing the move of a file committed before a crash: its evaluation may
     // not have happened, and evaluating the same extract again changes nothing.
     const bool ingested = outcome.info.status == storage::ExtractStatus::kIngested;
     result.extracts.push_back(std::move(outcome));
     if (ingested) {
-      auto outcomes = evaluate_after(source->name);
-      for (auto& o : outcomes) result.outcomes.push_back(std::move(o));
+      try {
+        auto outcomes = evaluate_after(source->name);
+        for (auto& o : outcomes) result.outcomes.push_back(std::move(o));
+        history_.evaluation_done(result.extracts.back().info.id);
+      } catch (const std::exception& e) {
+        throw failed("evaluation", e);
+      }
       // The extract's commit left its pages in the write-ahead log; copy them into the
       // database file now that the file is archived and its findings are stored.
       history_.checkpoint();
@@ -448,6 +469,20 @@ std::map<std::string, std::vector<rules::Record>, std::less<>> Engine::load_reco
     if (!records.contains(name)) records.emplace(name, history_.current_records(name));
   }
   return records;
+}
+
+std::vector<storage::RuleOutcome> Engine::evaluate_pending() {
+  std::vector<storage::RuleOutcome> outcomes;
+  std::set<std::string, std::less<>> evaluated;  // sources evaluated at their latest extract
+  for (const auto& extract : history_.pending_evaluations()) {
+    if (config_.rules.find_source(extract.source) != nullptr &&
+        evaluated.insert(extract.source).second) {
+      spdlog::info("{}: evaluating the extract ingested before an interruption", extract.file);
+      for (auto& o : evaluate_after(extract.source)) outcomes.push_back(std::move(o));
+    }
+    history_.evaluation_done(extract.id);
+  }
+  return outcomes;
 }
 
 std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& source_name) {

@@ -59,7 +59,8 @@ class Engine {
   // the current file. `take`, when given, is asked about each waiting file just before it is
   // read: false leaves it in the inbox for a later cycle (the service uses it for files still
   // being written). Files are taken in as-of order (the date in the name, else the
-  // modification date), then oldest first. Throws on environment failures (database, file
+  // modification date), then oldest first. Before any file, evaluates the extracts whose
+  // evaluation is pending (evaluate_pending). Throws on environment failures (database, file
   // system).
   CycleResult run_cycle(const std::function<bool()>& should_stop = {},
                         const std::function<bool(const std::filesystem::path&)>& take = {});
@@ -68,6 +69,11 @@ class Engine {
   // as-of date is before the source's latest ingested extract is rejected: the snapshot and
   // the findings history only go forward in time.
   ExtractOutcome ingest_file(const std::filesystem::path& file, const rules::Source& source);
+
+  // Evaluates the extracts committed but not yet evaluated (a kill came between the two), in
+  // as-of order, and clears their pending marks; returns the rules' outcomes. Evaluating an
+  // extract again changes nothing, so a kill inside this is completed by the next call too.
+  std::vector<storage::RuleOutcome> evaluate_pending();
 
   // Evaluates every rule at its source's latest extract (no history written).
   rules::Evaluation evaluate_current() const;

@@ -77,6 +77,7 @@ report::Review Engine::build_review(rules::IsoWeek week, rules::Date today, bool
 
 std::filesystem::path Engine::produce_review(rules::IsoWeek week, rules::Date today, bool late,
                                              Time now) {
+  evaluate_pending();  // no review is built without an extract a kill left unevaluated
   const auto review = build_review(week, today, late, now);
   const auto folder = write_files(review);
   queue_review(history_, review, config_, late, now);

@@ -931,7 +931,10 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   }
   w.write_snapshot();
   w.write_key_index(index.valid() ? index.get() : w.sorted_key_index());
-  SQLite::Statement update(w.history.db, "UPDATE extracts SET rows = ?, problems = ? WHERE id = ?");
+  // Marked pending in its own transaction: cleared by evaluation_done() once evaluated.
+  SQLite::Statement update(
+      w.history.db,
+      "UPDATE extracts SET rows = ?, problems = ?, evaluation_pending = 1 WHERE id = ?");
   update.bind(1, static_cast<std::int64_t>(rows));
   update.bind(2, static_cast<std::int64_t>(w.problems));
   update.bind(3, w.extract_id);
@@ -988,6 +991,22 @@ std::optional<ExtractInfo> History::latest_extract(std::string_view source) cons
   query.bind(1, std::string(source));
   if (!query.executeStep()) return std::nullopt;
   return read_extract(query);
+}
+
+std::vector<ExtractInfo> History::pending_evaluations() const {
+  SQLite::Statement query(impl_->db,
+                          fmt::format("SELECT {} FROM extracts WHERE status = 'ingested' AND "
+                                      "evaluation_pending = 1 ORDER BY as_of, id",
+                                      kExtractColumns));
+  std::vector<ExtractInfo> out;
+  while (query.executeStep()) out.push_back(read_extract(query));
+  return out;
+}
+
+void History::evaluation_done(std::int64_t extract_id) {
+  SQLite::Statement update(impl_->db, "UPDATE extracts SET evaluation_pending = 0 WHERE id = ?");
+  update.bind(1, extract_id);
+  update.exec();
 }
 
 std::vector<ExtractInfo> History::extracts() const {

@@ -274,6 +274,12 @@ ALTER TABLE findings ADD COLUMN cases INTEGER NOT NULL DEFAULT 0;
 UPDATE findings SET cases = days
   WHERE key = worker AND person = '' AND band LIKE 'Over % cases';
 )sql",
+    // 6: "ingested, evaluation pending", set in the extract's own commit and cleared once its
+    // evaluation is stored, so that a kill between the two cannot leave an extract committed but
+    // never evaluated. Extracts from before are taken as evaluated.
+    R"sql(
+ALTER TABLE extracts ADD COLUMN evaluation_pending INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

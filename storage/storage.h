@@ -253,6 +253,13 @@ class History {
   std::vector<ExtractInfo> extracts() const;  // every file handled, oldest first
   std::vector<rules::Problem> problems(std::int64_t extract_id) const;
 
+  // Ingested extracts whose evaluation is still pending, in as-of order (then id). An extract
+  // is marked pending in its own commit (ExtractWriter::commit) and stays so until
+  // evaluation_done(), so a kill between the two leaves it here for the next run.
+  std::vector<ExtractInfo> pending_evaluations() const;
+  // Clears the pending mark of `extract_id` (its evaluation is stored). Idempotent.
+  void evaluation_done(std::int64_t extract_id);
+
   // ---- snapshots
   std::vector<rules::Record> current_records(std::string_view source) const;
   // What record `key` of `source` looked like in the latest extract with as-of <= `date`.

@@ -1,0 +1,97 @@
+// Every committed extract is evaluated: an extract committed and archived by ingest_file but
+// not evaluated (what a kill between the two leaves) is marked pending in the database, and the
+// next cycle (or review) evaluates it before anything else, once.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "storage/storage.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kConfig = R"toml([service]
+state_dir = "state"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+date_formats = ["%d/%m/%Y"]
+[source.fields]
+person = "Child ID"
+worker = "Allocated Worker"
+opened = "Referral Date"
+status = "Case Status"
+
+[[rule]]
+id = "unallocated"
+kind = "unallocated"
+source = "cases"
+open_values = ["Open"]
+over_days = 28
+)toml";
+
+// Two open cases without a worker since September and one allocated: two findings as of
+// 2026-11-23 (83 and 53 days unallocated, both over 28).
+constexpr const char* kExtract =
+    "Case ID,Child ID,Allocated Worker,Referral Date,Case Status\n"
+    "C1,P1,,01/09/2026,Open\n"
+    "C2,P2,,01/10/2026,Open\n"
+    "C3,P3,A Patel,01/09/2026,Open\n";
+
+}  // namespace
+
+TEST_CASE("an extract committed but not evaluated is evaluated by the next cycle, once",
+          "[engine][pending]") {
+  test_support::TempDir dir;
+  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
+  service::prepare_state_dir(config);
+  const rules::Calendar calendar = config::load_calendar(config);
+  storage::History history(config.service.database_file());
+  service::Engine engine(config, calendar, history);
+  const fs::path file = config.service.inbox_dir() / "cases_2026-11-23.csv";
+  std::ofstream(file, std::ios::binary) << kExtract;
+
+  // Committed and archived, then "killed" before its evaluation.
+  const auto outcome = engine.ingest_file(file, *config.rules.find_source("cases"));
+  REQUIRE(outcome.info.status == storage::ExtractStatus::kIngested);
+  CHECK(!fs::exists(file));
+  const auto pending = history.pending_evaluations();
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].id == outcome.info.id);
+  CHECK(history.open_findings("unallocated").empty());
+
+  // The restart's cycle: the inbox is empty, and the extract is evaluated first.
+  const auto cycle = engine.run_cycle();
+  CHECK(cycle.extracts.empty());
+  REQUIRE(cycle.outcomes.size() == 1);
+  CHECK(history.open_findings("unallocated").size() == 2);
+  CHECK(history.pending_evaluations().empty());
+
+  // Nothing is pending any more: the next cycle evaluates nothing.
+  CHECK(engine.run_cycle().outcomes.empty());
+  CHECK(history.open_findings("unallocated").size() == 2);
+}
+
+TEST_CASE("a cycle that ingests and evaluates leaves nothing pending", "[engine][pending]") {
+  test_support::TempDir dir;
+  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
+  service::prepare_state_dir(config);
+  const rules::Calendar calendar = config::load_calendar(config);
+  storage::History history(config.service.database_file());
+  service::Engine engine(config, calendar, history);
+  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
+
+  const auto cycle = engine.run_cycle();
+
+  REQUIRE(cycle.extracts.size() == 1);
+  CHECK(cycle.outcomes.size() == 1);
+  CHECK(history.open_findings("unallocated").size() == 2);
+  CHECK(history.pending_evaluations().empty());
+}
