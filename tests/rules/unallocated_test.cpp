@@ -91,7 +91,7 @@ TEST_CASE("the unallocated rule sees through every trap in the data", "[unalloca
       {"J Smith", "2026-10-01", "", "Open", "", "", 0, "", 0, "", ""},
       // allocation ended: unallocated since the end
       {"J Smith", "2026-01-01", "", "Open", "2026-10-05", "2026-10-10", 1, "breach", 41,
-       "1 to 2 months", ""},
+       "1 to 2 months", "allocation ended 2026-10-10"},
       // allocation ending today: unallocated today, not yet listed
       {"J Smith", "2026-01-01", "", "Open", "2026-10-05", "2026-11-20", 1, "", 0, "", ""},
       // allocation ending in the future: still allocated
