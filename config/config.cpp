@@ -21,10 +21,6 @@
 namespace config {
 namespace {
 
-using internal::Diagnostics;
-using internal::join;
-using internal::Table;
-using internal::Value;
 using detail::DateUse;
 using detail::fingerprint;
 using detail::read_calendar;
@@ -34,6 +30,10 @@ using detail::read_route;
 using detail::read_rule;
 using detail::read_service;
 using detail::read_source;
+using internal::Diagnostics;
+using internal::join;
+using internal::Table;
+using internal::Value;
 
 namespace fs = std::filesystem;
 

@@ -14,15 +14,6 @@
 namespace config::detail {
 namespace {
 
-using internal::before_in_file;
-using internal::Diagnostics;
-using internal::join;
-using internal::lower;
-using internal::Table;
-using internal::type_name;
-using internal::Value;
-namespace fs = std::filesystem;
-
 // The host of "smtp://host:587" (brackets removed from an IPv6 address).
 std::string url_host(std::string_view url) {
   const auto scheme = url.find("://");
@@ -66,8 +57,7 @@ std::optional<std::vector<std::string>> read_fields(Table& t, const std::string&
     } else if (std::find(rules::kReviewFields.begin(), rules::kReviewFields.end(), name) ==
                rules::kReviewFields.end()) {
       t.error(*t.find(key), fmt::format("unknown field '{}' in '{}' of {}: expected some of {}",
-                                        name, key, t.name(),
-                                        join(rules::kReviewFields, ", ")));
+                                        name, key, t.name(), join(rules::kReviewFields, ", ")));
     } else {
       add(name);
     }

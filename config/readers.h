@@ -16,8 +16,15 @@
 
 namespace config::detail {
 
+// The TOML helpers every reader uses (config/toml_table.h).
+using internal::before_in_file;
+using internal::Diagnostics;
+using internal::join;
+using internal::lower;
 using internal::Table;
+using internal::type_name;
 using internal::Value;
+namespace fs = std::filesystem;
 
 // ---- values (values.cpp) ----------------------------------------------------------------------
 

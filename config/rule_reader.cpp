@@ -14,15 +14,6 @@
 namespace config::detail {
 namespace {
 
-using internal::before_in_file;
-using internal::Diagnostics;
-using internal::join;
-using internal::lower;
-using internal::Table;
-using internal::type_name;
-using internal::Value;
-namespace fs = std::filesystem;
-
 // Which rule kinds each kind-specific key applies to.
 const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
   using K = rules::RuleKind;

@@ -14,15 +14,6 @@
 namespace config::detail {
 namespace {
 
-using internal::before_in_file;
-using internal::Diagnostics;
-using internal::join;
-using internal::lower;
-using internal::Table;
-using internal::type_name;
-using internal::Value;
-namespace fs = std::filesystem;
-
 bool is_field_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {

@@ -14,15 +14,6 @@
 namespace config::detail {
 namespace {
 
-using internal::before_in_file;
-using internal::Diagnostics;
-using internal::join;
-using internal::lower;
-using internal::Table;
-using internal::type_name;
-using internal::Value;
-namespace fs = std::filesystem;
-
 bool two_digits(std::string_view text, int max, int& value) {
   if (text.size() != 2 || text[0] < '0' || text[0] > '9' || text[1] < '0' || text[1] > '9') {
     return false;
