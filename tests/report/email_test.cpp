@@ -194,7 +194,8 @@ TEST_CASE("the subject is short, plain and carries the headline and its change",
   const std::string no_data = report::subject(fixture->review);
   CHECK(no_data.starts_with("NO DATA: DATA OUT OF DATE: casewatch 2026-W47"));
   CHECK(no_data.size() < 80);
-  auto slice = report::for_teams(report_test::week_47()->review, {"North*"});
+  const auto fresh = report_test::week_47();  // the slice points into its rules: keep it alive
+  auto slice = report::for_teams(fresh->review, {"North*"});
   slice.route = "north-and-central-assessment-and-family-support-teams-route";
   const std::string team = report::subject(slice);
   CHECK(team.size() < 80);
