@@ -170,9 +170,9 @@ std::vector<OutboxEntry> review_mail(const report::Review& review, const config:
     if (route.attach_csv) {
       // render_csv already keeps to the allow-list; filtering again costs little and makes
       // the promise hold here whatever the renderer does.
-      message.attachment = report::Attachment{
-          fmt::format("casewatch-{}.csv", week), "text/csv",
-          report::filter_csv_columns(report::render_csv(slice, fields), fields)};
+      message.attachment =
+          report::Attachment{fmt::format("casewatch-{}.csv", week), "text/csv",
+                             report::filter_csv_columns(report::render_csv(slice, fields), fields)};
     }
     const std::string bytes = report::build_message(message);
     for (const auto& to : recipients) {

@@ -108,8 +108,8 @@ struct Caseload {
 };
 
 struct Evaluation {
-  std::vector<Finding> findings;         // sorted by rule order, then most overdue first
-  std::vector<BandCount> bands;          // every band of every rule, zeros included, in order
+  std::vector<Finding> findings;  // sorted by rule order, then most overdue first
+  std::vector<BandCount> bands;   // every band of every rule, zeros included, in order
   // Unallocated rules: the same counts per team (only non-zero ones), for the team x band table.
   std::vector<BandCount> team_bands;
   std::vector<Completion> completions;   // timescale rules
