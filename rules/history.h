@@ -25,7 +25,8 @@ std::string_view to_string(Resolution resolution);  // "condition_stopped", "clo
 // The fields of a review item, as named in `[review] fields` and the CSV header, in their
 // documented order; and the default allow-list of those that may leave the building: no person
 // identifier and no free text (notes) that may name a child.
-// clang-format off: one line per group of fields reads better than a column per name
+// One line per group of fields reads better than a column per name.
+// clang-format off
 inline const std::vector<std::string> kReviewFields = {
     "rule",         "title",       "key",           "person",     "team",
     "worker",       "band",        "status",        "since",      "days_unallocated",
