@@ -127,7 +127,8 @@ Config parse_config(std::string_view text, const fs::path& file) {
       const bool used = std::any_of(date_uses.begin(), date_uses.end(), [&](const DateUse& use) {
         return use.source == source.name && use.field == field.name;
       });
-      field.is_date = well_known || used;
+      // A profile marks its own date fields (Field::is_date already set).
+      field.is_date = field.is_date || well_known || used;
     }
   }
 

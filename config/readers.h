@@ -53,6 +53,16 @@ std::optional<std::vector<rules::Date>> dates(Table& t, const std::string& key,
 // "HH:MM" -> (hour, minute).
 std::optional<std::pair<int, int>> parse_hh_mm(std::string_view text);
 
+// ---- built-in source profiles (profiles.cpp) ---------------------------------------------------
+
+// A [[source]]'s settings for one of the field's standard datasets ("annex-a/list-6").
+struct Profile {
+  std::string name;
+  rules::Source source;  // format, files, sheet or record, key, date formats, fields
+};
+const std::vector<Profile>& profiles();
+const Profile* find_profile(std::string_view name);
+
 // ---- [service], [[source]], [calendar] (source_reader.cpp) ------------------------------------
 
 void read_service(Table& t, const std::filesystem::path& base, ServiceConfig& service);

@@ -23,8 +23,53 @@ bool is_field_name(std::string_view name) {
 
 // The keys of a [[source]] table; a field of that name is a key written below [source.fields].
 const std::set<std::string> kSourceKeys = {
-    "name",         "files",  "key",   "encoding", "date_formats",  "null_dates", "as_of_column",
-    "max_bad_rows", "fields", "fetch", "fetch_at", "fetch_timeout", "max_age"};
+    "name",         "files",        "key",    "encoding", "date_formats", "null_dates",
+    "as_of_column", "max_bad_rows", "fields", "fetch",    "fetch_at",     "fetch_timeout",
+    "max_age",      "profile",      "format", "sheet",    "record"};
+
+// Applies `profile` (a built-in dataset's settings) to `source`, keeping its name.
+void apply_profile(Table& t, rules::Source& source) {
+  const auto name = t.string("profile");
+  if (!name) return;
+  const Profile* profile = find_profile(*name);
+  if (profile == nullptr) {
+    std::vector<std::string> known;
+    for (const auto& p : profiles()) known.push_back(p.name);
+    t.error(*t.find("profile"),
+            fmt::format("unknown profile '{}': expected one of {}", *name, join(known, ", ")));
+    return;
+  }
+  std::string kept = source.name;
+  source = profile->source;
+  source.name = std::move(kept);
+}
+
+void read_format(Table& t, rules::Source& source) {
+  if (auto v = t.string("format")) {
+    const std::string format = lower(*v);
+    if (format == "csv") {
+      source.format = rules::Format::kCsv;
+    } else if (format == "xlsx") {
+      source.format = rules::Format::kXlsx;
+    } else if (format == "cin-xml") {
+      source.format = rules::Format::kCinXml;
+    } else {
+      t.error(*t.find("format"),
+              fmt::format("unknown format '{}': expected \"csv\", \"xlsx\" or \"cin-xml\"", *v));
+    }
+  }
+  if (auto v = t.string("sheet")) source.sheet = *v;
+  if (auto v = t.string("record")) source.record = *v;
+  if (source.format != rules::Format::kXlsx && t.has("sheet")) {
+    t.error(*t.find("sheet"), "'sheet' needs format = \"xlsx\"");
+  }
+  if (source.format == rules::Format::kCinXml && source.record.empty()) {
+    t.error(
+        fmt::format("{} has format = \"cin-xml\" but no 'record' (the element each record "
+                    "comes from, such as \"Assessments\")",
+                    t.name()));
+  }
+}
 
 }  // namespace
 
@@ -56,8 +101,10 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     source.name = *name;
     t.set_name(fmt::format("[[source]] '{}'", *name));
   }
+  apply_profile(t, source);
   if (auto v = t.string("files")) source.files = *v;
-  if (auto v = t.string_or_strings("key", true)) {
+  read_format(t, source);
+  if (auto v = t.string_or_strings("key", !t.has("profile"))) {
     if (v->empty()) t.error(*t.find("key"), "'key' must name at least one column");
     source.key = *v;
   }
@@ -112,7 +159,7 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     }
   }
 
-  if (const Value* fields = t.find("fields", true)) {
+  if (const Value* fields = t.find("fields", !t.has("profile"))) {
     if (!fields->is_table()) {
       t.type_error(*fields, "fields", "a table ([source.fields])");
     } else {
@@ -121,7 +168,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
       for (const auto& [field, v] : fields->as_table()) ordered.emplace_back(&v, field);
       std::sort(ordered.begin(), ordered.end(),
                 [](const auto& a, const auto& b) { return before_in_file(*a.first, *b.first); });
-      if (ordered.empty()) t.error(*fields, "'fields' must map at least one field");
+      if (ordered.empty() && !t.has("profile")) {
+        t.error(*fields, "'fields' must map at least one field");
+      }
       for (const auto& [v, field] : ordered) {
         if (!is_field_name(field)) {
           ft.error(*v, fmt::format("bad field name '{}' in {}: use letters, digits and '_' (the "
@@ -142,7 +191,14 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
             ft.error(*v, fmt::format("field '{}' must name at least one column header", field));
             continue;
           }
-          source.fields.push_back(rules::Field{field, *headers, false});
+          // A field the profile maps takes these headers instead; others are added.
+          auto same = std::find_if(source.fields.begin(), source.fields.end(),
+                                   [&](const rules::Field& f) { return f.name == field; });
+          if (same != source.fields.end()) {
+            same->headers = *headers;
+          } else {
+            source.fields.push_back(rules::Field{field, *headers, false});
+          }
         }
       }
       ft.finish();

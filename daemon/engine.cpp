@@ -152,8 +152,7 @@ class RecordPipe {
 // unreadable file).
 class ReaderThread {
  public:
-  ReaderThread(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer,
-               RecordPipe& pipe)
+  ReaderThread(ingest::Reader& reader, storage::History::ExtractWriter& writer, RecordPipe& pipe)
       : pipe_(pipe), thread_([this, &reader, &writer] { run(reader, writer); }) {}
   ~ReaderThread() {
     if (thread_.joinable()) {
@@ -170,7 +169,7 @@ class ReaderThread {
   }
 
  private:
-  void run(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer) {
+  void run(ingest::Reader& reader, storage::History::ExtractWriter& writer) {
     try {
       read_all(reader, writer);
     } catch (...) {
@@ -179,7 +178,7 @@ class ReaderThread {
     pipe_.close();
   }
 
-  void read_all(ingest::ExtractReader& reader, storage::History::ExtractWriter& writer) {
+  void read_all(ingest::Reader& reader, storage::History::ExtractWriter& writer) {
     using Action = storage::PreparedRecord::Action;
     using Match = storage::History::ExtractWriter::RowMatch::Kind;
     const ingest::RowFilter filter = [&writer](std::uint64_t row_hash, std::size_t line) {
@@ -272,9 +271,8 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   std::future<std::string> sha256 =
       std::async(std::launch::async, [file] { return ingest::file_sha256(file); });
 
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read {}", file.string()));
-  ingest::ExtractReader reader(in, source);
+  const std::unique_ptr<ingest::Reader> opened = ingest::open_reader(file, source);
+  ingest::Reader& reader = *opened;
 
   // The as-of date: the file name, else the configured column, else the modification date.
   // Rows are read with a filter (below, the writer's snapshot); the first one, read before the

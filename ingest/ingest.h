@@ -1,5 +1,6 @@
-// ingest: extract files -> rules::Record values, behind one streaming reader. CSV (RFC 4180,
-// UTF-8 with or without BOM, or windows-1252) first. Knows nothing of storage: the daemon feeds
+// ingest: extract files -> rules::Record values, behind one streaming reader interface (Reader):
+// CSV (RFC 4180, UTF-8 with or without BOM, or windows-1252), Ofsted Annex A workbooks (.xlsx,
+// one sheet per source) and DfE CIN census XML. Knows nothing of storage: the daemon feeds
 // what the reader yields into a storage transaction and decides from the verdict whether to
 // commit. Per-row problems are values; an unreadable file is an exception (std::runtime_error).
 #ifndef CASEWATCH_INGEST_INGEST_H_
@@ -33,32 +34,26 @@ struct RowCheck {
 // skipped", like a repeat found by parsing).
 using RowFilter = std::function<RowCheck(std::uint64_t row_hash, std::size_t line)>;
 
-// Reads one extract of one source, a record at a time, so memory does not grow with the file.
-// Header problems (a key or mapped column missing) are known after construction; duplicate keys
-// and bad rows are counted as rows are read; verdict() says after the last row whether the whole
-// file must be rejected.
+// Reads one extract of one source, a record at a time, so memory does not grow with the file:
+// the one interface of every format's reader (CSV, Annex A workbook, CIN census XML).
+// Header problems (a key or mapped column missing, an unreadable workbook) are known after
+// construction; duplicate keys and bad rows are counted as rows are read; verdict() says after
+// the last row whether the whole file must be rejected. Problems of a file format that cannot be
+// read (a damaged zip, XML cut short) are header problems or verdict reasons, never exceptions;
+// only the environment (a file that cannot be opened or read) throws std::runtime_error.
 // Not thread-safe.
-class ExtractReader {
+class Reader {
  public:
-  struct Options {
-    std::size_t block_size = std::size_t{1} << 20;  // bytes read from `in` at a time
-  };
-
-  // REQUIRES: `in` and `source` outlive the reader. Reads the header row at once.
-  ExtractReader(std::istream& in, const rules::Source& source);
-  ExtractReader(std::istream& in, const rules::Source& source, Options options);
-  ~ExtractReader();
-  ExtractReader(const ExtractReader&) = delete;
-  ExtractReader& operator=(const ExtractReader&) = delete;
+  virtual ~Reader() = default;
 
   // Plain words when the header makes the file unusable ("key column 'Case ID' is missing"),
   // else nullopt. When set, next() returns false at once.
-  const std::optional<std::string>& header_problem() const;
+  virtual const std::optional<std::string>& header_problem() const = 0;
 
   // Reads the next good-enough record into `out` (rows whose key is empty are skipped and
   // recorded as problems; rows with bad dates are returned with the raw text and recorded).
   // Returns false at the end of the file.
-  bool next(rules::Record& out);
+  virtual bool next(rules::Record& out) = 0;
 
   // Like next(out), but offers each row to `filter` first, by its raw hash, when the reader can
   // hash it cheaply (see row_hash()); rows it cannot offer are read as by next(). No row is
@@ -68,54 +63,93 @@ class ExtractReader {
   // `filter` makes this next(out): nothing is hashed and row_hash() stays 0.
   // Rows skipped by the filter do not reach the repeated-key check: a caller that skips rows
   // checks their keys itself (see add_repeated_key()).
-  bool next(rules::Record& out, const RowFilter& filter);
+  virtual bool next(rules::Record& out, const RowFilter& filter) = 0;
 
   // The raw hash of the row whose record next() last returned, or 0 when that row must not be
-  // matched by its raw bytes later: it had a problem, or its raw span could not be hashed.
-  // Stable across runs, builds and machines (defined byte by byte, little-endian): a 64-bit hash
-  // of the row's bytes as decoded to UTF-8, without its line ending, seeded with a fingerprint
-  // of everything that decides how the row parses: the header row as read, the source's key,
-  // fields (name, headers, is_date), date_formats, null_dates and encoding, and a parser version
-  // constant. So a row hash matches only under the same header and definition.
-  // Spans that cannot be hashed: a row crossing a 1 MiB block of the file, the last row when
-  // the file does not end with a newline, rows read by next(out) without a filter.
-  std::uint64_t row_hash() const;
+  // matched by its raw bytes later (see ExtractReader for what the CSV reader hashes; readers
+  // of other formats return 0).
+  virtual std::uint64_t row_hash() const = 0;
 
   // Records a repeated key found outside the reader (a row skipped by the filter and a row read
   // later have the same key): it counts in verdict() like a repeat found by reading.
-  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line);
-  // The line where the row of the record next() last returned starts.
-  std::size_t line() const;
+  virtual void add_repeated_key(std::string key, std::size_t first_line, std::size_t line) = 0;
+  // The line where the row of the record next() last returned starts (a sheet's row number).
+  virtual std::size_t line() const = 0;
   // Turns the record next() last returned into a repeat of the row on `first_line`, found
-  // outside the reader: a row the filter skipped had the same key and the same values (this one
-  // was read because it crossed a block edge, so it was not offered). Records the exact-repeat
-  // problem on its line, as for a repeat found by reading; the caller does not store it.
-  void add_repeated_row(std::size_t first_line);
+  // outside the reader: a row the filter skipped had the same key and the same values. Records
+  // the exact-repeat problem on its line, as for a repeat found by reading; the caller does not
+  // store it.
+  virtual void add_repeated_row(std::size_t first_line) = 0;
 
   // Rows a RowFilter said kSkip to (counted in rows(), not parsed).
-  std::size_t skipped_rows() const;
+  virtual std::size_t skipped_rows() const = 0;
   // Data rows read so far, skipped ones included (not counting the header, blank lines, or
-  // rows whose fields are all empty and unquoted, like ",,,").
-  std::size_t rows() const;
-  // Problems so far, each with its line (1-based, physical line where the row starts), column
-  // header and message.
-  const std::vector<rules::Problem>& problems() const;
-  // The number of distinct rows with at least one problem.
-  std::size_t problem_rows() const;
+  // rows whose fields are all empty).
+  virtual std::size_t rows() const = 0;
+  // Problems so far, each with its line (1-based: where the row starts, or its sheet row),
+  // column (the header; for a workbook the cell, as in "List 6!M12") and message.
+  virtual const std::vector<rules::Problem>& problems() const = 0;
+  // The number of distinct rows with at least one problem that counts against max_bad_rows.
+  virtual std::size_t problem_rows() const = 0;
   // After next() returned false: plain words when the file must be rejected whole (header
-  // problem, repeated keys, too many bad rows; also a quote left open at the end of the file,
-  // no data rows, or more problems than can be recorded), else nullopt. Several reasons are
-  // joined with "; ".
-  std::optional<std::string> verdict() const;
+  // problem, repeated keys, too many bad rows, a file cut short, no data rows, or more problems
+  // than can be recorded), else nullopt. Several reasons are joined with "; ".
+  virtual std::optional<std::string> verdict() const = 0;
   // The as-of date read from the source's as_of_column, when configured and present: its first
   // non-empty value, parsed with the source's date formats (nullopt when that does not parse).
   // Known once that row has been read by next().
-  std::optional<rules::Date> as_of_from_column() const;
+  virtual std::optional<rules::Date> as_of_from_column() const = 0;
+};
+
+// The CSV reader: RFC 4180, UTF-8 with or without BOM, or windows-1252.
+// Its row_hash() is stable across runs, builds and machines (defined byte by byte,
+// little-endian): a 64-bit hash of the row's bytes as decoded to UTF-8, without its line ending,
+// seeded with a fingerprint of everything that decides how the row parses: the header row as
+// read, the source's key, fields (name, headers, is_date), date_formats, null_dates and
+// encoding, and a parser version constant. So a row hash matches only under the same header and
+// definition. Spans that cannot be hashed (row_hash() 0): a row crossing a 1 MiB block of the
+// file, the last row when the file does not end with a newline, rows read by next(out) without
+// a filter, rows with problems.
+class ExtractReader final : public Reader {
+ public:
+  struct Options {
+    std::size_t block_size = std::size_t{1} << 20;  // bytes read from `in` at a time
+  };
+
+  // REQUIRES: `in` and `source` outlive the reader. Reads the header row at once.
+  ExtractReader(std::istream& in, const rules::Source& source);
+  ExtractReader(std::istream& in, const rules::Source& source, Options options);
+  // Owns the stream it reads. REQUIRES: `source` outlives the reader.
+  ExtractReader(std::unique_ptr<std::istream> in, const rules::Source& source);
+  ~ExtractReader() override;
+  ExtractReader(const ExtractReader&) = delete;
+  ExtractReader& operator=(const ExtractReader&) = delete;
+
+  const std::optional<std::string>& header_problem() const override;
+  bool next(rules::Record& out) override;
+  bool next(rules::Record& out, const RowFilter& filter) override;
+  std::uint64_t row_hash() const override;
+  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line) override;
+  std::size_t line() const override;
+  void add_repeated_row(std::size_t first_line) override;
+  std::size_t skipped_rows() const override;
+  std::size_t rows() const override;
+  const std::vector<rules::Problem>& problems() const override;
+  std::size_t problem_rows() const override;
+  std::optional<std::string> verdict() const override;
+  std::optional<rules::Date> as_of_from_column() const override;
 
  private:
+  std::unique_ptr<std::istream> owned_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The reader for the source's format (Source::format) on `file`. Throws std::runtime_error when
+// the file cannot be opened.
+std::unique_ptr<Reader> open_reader(const std::filesystem::path& file, const rules::Source& source);
+// The same on a file's bytes held in memory (tests, fuzzing). REQUIRES: `source` outlives it.
+std::unique_ptr<Reader> open_reader(std::string bytes, const rules::Source& source);
 
 // The first YYYY-MM-DD or YYYYMMDD date in a file name, or nullopt.
 std::optional<rules::Date> as_of_from_file_name(std::string_view file_name);

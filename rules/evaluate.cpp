@@ -9,8 +9,8 @@ namespace rules {
 namespace internal {
 
 bool iequals_trimmed(std::string_view a, std::string_view b) {
-  a = trim(a);
-  b = trim(b);
+  a = without_code(trim(a));
+  b = without_code(trim(b));
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
@@ -28,7 +28,7 @@ bool matches_any(std::string_view value, const std::vector<std::string>& values)
 Matcher::Matcher(const std::vector<std::string>& values) {
   values_.reserve(values.size());
   for (const auto& value : values) {
-    std::string lowered(trim(value));
+    std::string lowered(without_code(trim(value)));
     for (char& c : lowered) c = ascii_lower(c);
     values_.push_back(std::move(lowered));
   }

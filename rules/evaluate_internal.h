@@ -20,7 +20,21 @@ inline std::string_view trim(std::string_view text) {
   return text;
 }
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-// Equality ignoring ASCII case and surrounding spaces on both sides.
+// Without the letter code of a coded value, as the Annex A template writes them: "a) Yes" ->
+// "Yes", "c) Child in need plan" -> "Child in need plan" (one or two letters, ')' and a space).
+inline std::string_view without_code(std::string_view text) {
+  std::size_t letters = 0;
+  while (letters < text.size() && letters < 2 && ascii_lower(text[letters]) >= 'a' &&
+         ascii_lower(text[letters]) <= 'z') {
+    ++letters;
+  }
+  if (letters == 0 || letters + 1 >= text.size() || text[letters] != ')' ||
+      text[letters + 1] != ' ') {
+    return text;
+  }
+  return trim(text.substr(letters + 2));
+}
+// Equality ignoring ASCII case, surrounding spaces and coded values' letter codes on both sides.
 bool iequals_trimmed(std::string_view a, std::string_view b);
 bool matches_any(std::string_view value, const std::vector<std::string>& values);
 
@@ -32,7 +46,7 @@ class Matcher {
   bool empty() const { return values_.empty(); }
   // Exactly matches_any(value, values).
   bool matches(std::string_view value) const {
-    value = trim(value);
+    value = without_code(trim(value));
     for (const auto& candidate : values_) {
       if (candidate.size() != value.size()) continue;
       std::size_t i = 0;

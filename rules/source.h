@@ -12,6 +12,10 @@ namespace rules {
 
 enum class Encoding { kUtf8, kWindows1252 };
 
+// How an extract is written: a CSV file, a sheet of an Excel workbook (.xlsx, as Ofsted's Annex
+// A), or a DfE CIN census XML file.
+enum class Format { kCsv, kXlsx, kCinXml };
+
 // A field of a source: a name used by rules ("worker") and the column headers that may carry it
 // (["Allocated Worker", "Social Worker"]); the first header found in a file wins.
 struct Field {
@@ -28,7 +32,14 @@ inline constexpr std::string_view kDateFieldNames[] = {"opened", "closed", "allo
 // One kind of extract, as configured by a [[source]] table.
 struct Source {
   std::string name;
-  std::string files = "*.csv";   // glob matched against file names in the inbox
+  std::string files = "*.csv";  // glob matched against file names in the inbox
+  Format format = Format::kCsv;
+  // kXlsx: the sheet to read, matched ignoring case, '_' for ' ' and a title after the name
+  // ("List 6" matches "List_6" and "List 6 - Children in Need"); empty = the first sheet.
+  std::string sheet;
+  // kCinXml: the element each record comes from ("Assessments", "Section47"); its fields are
+  // the elements inside it and those of its ancestors (LAchildID, CINreferralDate ...).
+  std::string record;
   std::vector<std::string> key;  // column headers whose values identify a record
   Encoding encoding = Encoding::kUtf8;
   std::vector<std::string> date_formats = {"%d/%m/%Y", "%Y-%m-%d"};

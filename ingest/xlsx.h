@@ -1,0 +1,168 @@
+// The parts of an .xlsx workbook the workbook reader needs, internal to ingest/: the zip
+// container (libzip), the workbook's sheet list and date system, the shared strings and a
+// sheet's rows, streamed with expat (a sheet is never held whole in memory). Errors in the file
+// are values (an error text), never exceptions.
+#ifndef CASEWATCH_INGEST_XLSX_H_
+#define CASEWATCH_INGEST_XLSX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/rules.h"
+
+struct zip;
+struct zip_file;
+struct XML_ParserStruct;
+
+namespace ingest::xlsx {
+
+// A zip archive opened read-only, from a file or from bytes in memory.
+class Archive {
+ public:
+  // nullopt and `error` set when the bytes are not a zip archive.
+  static std::unique_ptr<Archive> open_file(const std::filesystem::path& file, std::string& error);
+  static std::unique_ptr<Archive> open_bytes(std::string bytes, std::string& error);
+  ~Archive();
+  Archive(const Archive&) = delete;
+  Archive& operator=(const Archive&) = delete;
+
+  bool has(const std::string& name) const;
+
+  // One entry, read in chunks.
+  class Entry {
+   public:
+    ~Entry();
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    // Reads up to `size` bytes; 0 at the end; -1 on error (see error()).
+    std::int64_t read(char* buffer, std::size_t size);
+    const std::string& error() const { return error_; }
+
+   private:
+    friend class Archive;
+    explicit Entry(zip_file* file) : file_(file) {}
+    zip_file* file_;
+    std::string error_;
+  };
+  // nullptr and `error` set when the entry is absent or cannot be opened.
+  std::unique_ptr<Entry> open(const std::string& name, std::string& error) const;
+
+ private:
+  Archive(zip* archive, std::string bytes) : archive_(archive), bytes_(std::move(bytes)) {}
+  zip* archive_;
+  std::string bytes_;  // the archive's bytes when opened from memory (libzip reads them)
+};
+
+// A worksheet as workbook.xml lists it.
+struct SheetInfo {
+  std::string name;
+  std::string part;  // its entry in the archive ("xl/worksheets/sheet6.xml")
+};
+
+// workbook.xml and its relationships: the sheets in order and the date system.
+struct WorkbookInfo {
+  std::vector<SheetInfo> sheets;
+  bool date1904 = false;
+};
+// nullopt and `error` set when the workbook's parts are missing or not well-formed.
+std::optional<WorkbookInfo> read_workbook(const Archive& archive, std::string& error);
+
+// The index of the sheet that `wanted` names: equal ignoring case, '_' for ' ' and runs of
+// spaces, or that followed by a title ("List 6 - Children in Need"); an exact name first.
+// An empty `wanted` names the first sheet.
+std::optional<std::size_t> find_sheet(const std::vector<SheetInfo>& sheets,
+                                      std::string_view wanted);
+
+// The shared strings table, back to back in one buffer.
+class SharedStrings {
+ public:
+  std::size_t size() const { return ends_.size(); }
+  std::string_view at(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(text_).substr(begin, ends_[i] - begin);
+  }
+  void add(std::string_view s) {
+    text_ += s;
+    ends_.push_back(text_.size());
+  }
+
+ private:
+  std::string text_;
+  std::vector<std::size_t> ends_;
+};
+// Reads xl/sharedStrings.xml (absent: an empty table). False and `error` set when malformed.
+bool read_shared_strings(const Archive& archive, SharedStrings& out, std::string& error);
+
+// One cell as the sheet stores it.
+struct Cell {
+  enum class Type { kEmpty, kText, kNumber, kBool, kError, kIsoDate };
+  Type type = Type::kEmpty;
+  std::string text;  // kText: the string; kNumber: the number as written; kBool: "TRUE"/"FALSE";
+                     // kError: "#N/A" etc.; kIsoDate: the ISO text
+};
+
+// One row of a sheet: its number and its cells by column (0 = A), empty cells included.
+struct Row {
+  std::size_t number = 0;
+  bool hidden = false;
+  std::vector<Cell> cells;
+  // True when no cell holds anything.
+  bool blank() const;
+};
+
+// "A" -> 0, "M" -> 12, "AA" -> 26; of a cell reference's letters ("M12").
+std::optional<std::size_t> column_of(std::string_view reference);
+// 0 -> "A", 12 -> "M", 26 -> "AA".
+std::string column_name(std::size_t column);
+
+// A sheet's rows, streamed: the XML is read in chunks as rows are asked for.
+class SheetRows {
+ public:
+  // REQUIRES: `archive` and `strings` outlive this.
+  SheetRows(const Archive& archive, const SheetInfo& sheet, const SharedStrings& strings);
+  ~SheetRows();
+  SheetRows(const SheetRows&) = delete;
+  SheetRows& operator=(const SheetRows&) = delete;
+
+  // The next row with a cell in it, hidden or not; false at the end or on an error.
+  bool next(Row& row);
+  // Why reading stopped early: the XML is not well-formed or cut short, the entry is damaged.
+  const std::optional<std::string>& error() const { return error_; }
+  // Columns the sheet marks hidden (from its <cols>), by index.
+  bool column_hidden(std::size_t column) const {
+    return column < hidden_columns_.size() && hidden_columns_[column];
+  }
+
+ private:
+  struct Handler;
+  friend struct Handler;
+  bool feed();
+
+  std::unique_ptr<Archive::Entry> entry_;
+  std::string part_;
+  const SharedStrings& strings_;
+  XML_ParserStruct* parser_ = nullptr;
+  std::unique_ptr<Handler> handler_;
+  std::deque<Row> ready_;
+  std::vector<bool> hidden_columns_;
+  std::optional<std::string> error_;
+  std::string chunk_;
+  bool done_ = false;
+};
+
+// An Excel serial day number as a date: the 1900 system (serial 1 = 1 Jan 1900, with its
+// 29 Feb 1900 that never was at serial 60) or the 1904 system (serial 0 = 1 Jan 1904).
+// The fraction of a day (a time) is dropped. nullopt with `why` for 0, 60 in the 1900 system,
+// negative numbers and numbers past 31 Dec 9999.
+std::optional<rules::Date> serial_date(double serial, bool date1904, std::string& why);
+
+}  // namespace ingest::xlsx
+
+#endif  // CASEWATCH_INGEST_XLSX_H_

@@ -1,0 +1,201 @@
+// The zip container of a workbook (libzip), sheet names, cell references and serial dates.
+#include <fmt/format.h>
+#include <zip.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "ingest/xlsx.h"
+
+namespace ingest::xlsx {
+namespace {
+
+std::string error_text(int code) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  std::string text = zip_error_strerror(&error);
+  zip_error_fini(&error);
+  return text;
+}
+
+// A sheet name as compared: lower case, '_' as ' ', runs of spaces as one, trimmed.
+std::string sheet_key(std::string_view name) {
+  std::string out;
+  bool space = false;
+  for (char c : name) {
+    if (c == '_' || c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return out;
+}
+
+bool is_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+}  // namespace
+
+std::unique_ptr<Archive> Archive::open_file(const std::filesystem::path& file, std::string& error) {
+  int code = 0;
+  zip_t* archive = zip_open(file.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+  if (archive == nullptr) {
+    // The file itself cannot be opened or read: the environment, not its content.
+    if (code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_NOENT) {
+      throw std::runtime_error(fmt::format("cannot read {} ({})", file.string(), error_text(code)));
+    }
+    error = fmt::format("the file is not a readable .xlsx workbook (zip: {})", error_text(code));
+    return nullptr;
+  }
+  return std::unique_ptr<Archive>(new Archive(archive, {}));
+}
+
+std::unique_ptr<Archive> Archive::open_bytes(std::string bytes, std::string& error) {
+  zip_error_t zerror;
+  zip_error_init(&zerror);
+  // The zip source reads the bytes where the Archive keeps them.
+  auto owned = std::unique_ptr<Archive>(new Archive(nullptr, std::move(bytes)));
+  zip_source_t* source =
+      zip_source_buffer_create(owned->bytes_.data(), owned->bytes_.size(), 0, &zerror);
+  if (source == nullptr) {
+    error = fmt::format("the workbook cannot be read (zip: {})", zip_error_strerror(&zerror));
+    zip_error_fini(&zerror);
+    return nullptr;
+  }
+  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &zerror);
+  if (archive == nullptr) {
+    error = fmt::format("the file is not a readable .xlsx workbook (zip: {})",
+                        zip_error_strerror(&zerror));
+    zip_source_free(source);
+    zip_error_fini(&zerror);
+    return nullptr;
+  }
+  zip_error_fini(&zerror);
+  owned->archive_ = archive;
+  return owned;
+}
+
+Archive::~Archive() {
+  if (archive_ != nullptr) zip_discard(archive_);
+}
+
+bool Archive::has(const std::string& name) const {
+  return zip_name_locate(archive_, name.c_str(), 0) >= 0;
+}
+
+std::unique_ptr<Archive::Entry> Archive::open(const std::string& name, std::string& error) const {
+  const zip_int64_t index = zip_name_locate(archive_, name.c_str(), 0);
+  if (index < 0) {
+    error = fmt::format("the workbook has no part '{}'", name);
+    return nullptr;
+  }
+  zip_file_t* file = zip_fopen_index(archive_, static_cast<zip_uint64_t>(index), 0);
+  if (file == nullptr) {
+    error = fmt::format("the workbook's part '{}' cannot be read (zip: {})", name,
+                        zip_error_strerror(zip_get_error(archive_)));
+    return nullptr;
+  }
+  return std::unique_ptr<Entry>(new Entry(file));
+}
+
+Archive::Entry::~Entry() { zip_fclose(file_); }
+
+std::int64_t Archive::Entry::read(char* buffer, std::size_t size) {
+  const zip_int64_t n = zip_fread(file_, buffer, size);
+  if (n < 0) error_ = zip_error_strerror(zip_file_get_error(file_));
+  return n;
+}
+
+std::optional<std::size_t> find_sheet(const std::vector<SheetInfo>& sheets,
+                                      std::string_view wanted) {
+  if (wanted.empty()) {
+    if (sheets.empty()) return std::nullopt;
+    return 0;
+  }
+  const std::string target = sheet_key(wanted);
+  for (std::size_t i = 0; i < sheets.size(); ++i) {
+    if (sheet_key(sheets[i].name) == target) return i;
+  }
+  for (std::size_t i = 0; i < sheets.size(); ++i) {
+    const std::string key = sheet_key(sheets[i].name);
+    // "list 6 - children in need" but not "list 60".
+    if (key.size() > target.size() && key.compare(0, target.size(), target) == 0 &&
+        !is_alnum(key[target.size()])) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Row::blank() const {
+  for (const auto& cell : cells) {
+    if (cell.type != Cell::Type::kEmpty && !(cell.type == Cell::Type::kText && cell.text.empty())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::size_t> column_of(std::string_view reference) {
+  std::size_t column = 0;
+  std::size_t letters = 0;
+  for (const char c : reference) {
+    if (c >= 'A' && c <= 'Z') {
+      column = column * 26 + static_cast<std::size_t>(c - 'A' + 1);
+    } else if (c >= 'a' && c <= 'z') {
+      column = column * 26 + static_cast<std::size_t>(c - 'a' + 1);
+    } else {
+      break;
+    }
+    if (++letters > 3) return std::nullopt;  // past XFD
+  }
+  if (letters == 0) return std::nullopt;
+  return column - 1;
+}
+
+std::string column_name(std::size_t column) {
+  std::string name;
+  ++column;
+  while (column > 0) {
+    const std::size_t rest = (column - 1) % 26;
+    name.insert(name.begin(), static_cast<char>('A' + rest));
+    column = (column - 1) / 26;
+  }
+  return name;
+}
+
+std::optional<rules::Date> serial_date(double serial, bool date1904, std::string& why) {
+  // 2958465 is 31 Dec 9999 in the 1900 system.
+  if (!std::isfinite(serial) || serial < 0 || serial >= 2958466) {
+    why = fmt::format("{} is not an Excel date serial number", serial);
+    return std::nullopt;
+  }
+  const auto day = static_cast<std::int32_t>(std::floor(serial));
+  if (date1904) {
+    const rules::Date base = *rules::Date::from_ymd(1904, 1, 1);
+    const rules::Date date = base + day;
+    if (date.year() > 9999) {
+      why = fmt::format("{} is not an Excel date serial number", serial);
+      return std::nullopt;
+    }
+    return date;
+  }
+  if (day == 0) {
+    why = "the serial date 0 (Excel's 00/01/1900) is not a date";
+    return std::nullopt;
+  }
+  if (day == 60) {
+    why = "the serial date 60 is 29/02/1900, a day that never was (Excel's 1900 leap-year error)";
+    return std::nullopt;
+  }
+  // Serials 1-59 count from 31 Dec 1899; from 61 on, Excel's phantom 29 Feb 1900 is skipped.
+  const rules::Date base =
+      day < 60 ? *rules::Date::from_ymd(1899, 12, 31) : *rules::Date::from_ymd(1899, 12, 30);
+  return base + day;
+}
+
+}  // namespace ingest::xlsx
