@@ -52,10 +52,13 @@ struct Pending {
   std::vector<std::string> notes;
 };
 
-class CinCensusReader final : public Reader {
+class CinCensusReader final : public BookReader {
  public:
   CinCensusReader(std::unique_ptr<std::istream> in, const rules::Source& source)
-      : source_(source), book_(source), in_(std::move(in)), parser_(XML_ParserCreate(nullptr)) {
+      : BookReader(source),
+        source_(source),
+        in_(std::move(in)),
+        parser_(XML_ParserCreate(nullptr)) {
     if (parser_ == nullptr) throw std::bad_alloc();
     XML_SetUserData(parser_, this);
     XML_SetElementHandler(
@@ -74,23 +77,8 @@ class CinCensusReader final : public Reader {
   }
   ~CinCensusReader() override { XML_ParserFree(parser_); }
 
-  const std::optional<std::string>& header_problem() const override { return header_problem_; }
   bool next(rules::Record& out) override;
-  bool next(rules::Record& out, const RowFilter&) override { return next(out); }
-  std::uint64_t row_hash() const override { return 0; }
-  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line) override {
-    book_.add_repeat(std::move(key), first_line, line);
-  }
-  std::size_t line() const override { return line_; }
-  void add_repeated_row(std::size_t first_line) override {
-    book_.mark_repeated_row(line_, first_line);
-  }
-  std::size_t skipped_rows() const override { return 0; }
-  std::size_t rows() const override { return book_.rows(); }
-  const std::vector<rules::Problem>& problems() const override { return book_.problems(); }
-  std::size_t problem_rows() const override { return book_.problem_rows(); }
   std::optional<std::string> verdict() const override;
-  std::optional<rules::Date> as_of_from_column() const override { return as_of_; }
 
  private:
   void start(std::string_view name);
@@ -102,10 +90,8 @@ class CinCensusReader final : public Reader {
   void check_header();
 
   const rules::Source& source_;
-  RowBook book_;
   std::unique_ptr<std::istream> in_;
   XML_Parser parser_;
-  std::optional<std::string> header_problem_;
   std::optional<std::string> error_;
   bool done_ = false;
   std::string chunk_;
@@ -117,8 +103,6 @@ class CinCensusReader final : public Reader {
   std::vector<std::size_t> open_;  // open elements in nodes_
   std::vector<std::string> child_notes_;
   std::deque<Pending> ready_;
-  std::size_t line_ = 0;
-  std::optional<rules::Date> as_of_;
   std::vector<std::string> file_notes_;
 };
 

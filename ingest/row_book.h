@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/ingest.h"
 #include "ingest/key_set.h"
 #include "rules/rules.h"
 
@@ -132,6 +133,35 @@ class RowBook {
   KeySet keys_;
   std::vector<Repeat> repeats_;  // the first few
   std::size_t repeat_count_ = 0;
+};
+
+// A reader of a format whose rows have no raw hash (a workbook, XML): its counts, problems and
+// as-of date are a RowBook's. Subclasses set header_problem_, line_ and as_of_.
+class BookReader : public Reader {
+ public:
+  const std::optional<std::string>& header_problem() const override { return header_problem_; }
+  bool next(rules::Record& out, const RowFilter&) override { return next(out); }
+  using Reader::next;
+  std::uint64_t row_hash() const override { return 0; }
+  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line) override {
+    book_.add_repeat(std::move(key), first_line, line);
+  }
+  std::size_t line() const override { return line_; }
+  void add_repeated_row(std::size_t first_line) override {
+    book_.mark_repeated_row(line_, first_line);
+  }
+  std::size_t skipped_rows() const override { return 0; }
+  std::size_t rows() const override { return book_.rows(); }
+  const std::vector<rules::Problem>& problems() const override { return book_.problems(); }
+  std::size_t problem_rows() const override { return book_.problem_rows(); }
+  std::optional<rules::Date> as_of_from_column() const override { return as_of_; }
+
+ protected:
+  explicit BookReader(const rules::Source& source) : book_(source) {}
+  RowBook book_;
+  std::optional<std::string> header_problem_;
+  std::size_t line_ = 0;
+  std::optional<rules::Date> as_of_;
 };
 
 }  // namespace ingest

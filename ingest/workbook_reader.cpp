@@ -18,11 +18,11 @@ using xlsx::Cell;
 // Rows searched for the header (the official template has a title row above it).
 constexpr std::size_t kHeaderSearchRows = 20;
 
-class WorkbookReader final : public Reader {
+class WorkbookReader final : public BookReader {
  public:
   WorkbookReader(std::unique_ptr<xlsx::Archive> archive, const std::string& open_error,
                  const rules::Source& source)
-      : source_(source), book_(source), archive_(std::move(archive)) {
+      : BookReader(source), source_(source), archive_(std::move(archive)) {
     if (!archive_) {
       header_problem_ = open_error;
       return;
@@ -30,23 +30,8 @@ class WorkbookReader final : public Reader {
     open_sheet();
   }
 
-  const std::optional<std::string>& header_problem() const override { return header_problem_; }
   bool next(rules::Record& out) override;
-  bool next(rules::Record& out, const RowFilter&) override { return next(out); }
-  std::uint64_t row_hash() const override { return 0; }
-  void add_repeated_key(std::string key, std::size_t first_line, std::size_t line) override {
-    book_.add_repeat(std::move(key), first_line, line);
-  }
-  std::size_t line() const override { return line_; }
-  void add_repeated_row(std::size_t first_line) override {
-    book_.mark_repeated_row(line_, first_line);
-  }
-  std::size_t skipped_rows() const override { return 0; }
-  std::size_t rows() const override { return book_.rows(); }
-  const std::vector<rules::Problem>& problems() const override { return book_.problems(); }
-  std::size_t problem_rows() const override { return book_.problem_rows(); }
   std::optional<std::string> verdict() const override;
-  std::optional<rules::Date> as_of_from_column() const override { return as_of_; }
 
  private:
   void open_sheet();
@@ -65,13 +50,11 @@ class WorkbookReader final : public Reader {
   void put_value(const xlsx::Row& row, std::size_t field, std::string& target);
 
   const rules::Source& source_;
-  RowBook book_;
   std::unique_ptr<xlsx::Archive> archive_;
   xlsx::SharedStrings strings_;
   std::unique_ptr<xlsx::SheetRows> sheet_;
   std::string sheet_name_;
   bool date1904_ = false;
-  std::optional<std::string> header_problem_;
   std::vector<std::string> headers_;
   std::size_t width_ = 0;  // columns read: up to the header's last visible one
   ColumnMap columns_;
@@ -79,10 +62,8 @@ class WorkbookReader final : public Reader {
   std::string key_date_;
   std::deque<xlsx::Row> hidden_;  // hidden rows not yet known to be followed by a visible one
   std::deque<xlsx::Row> queued_;
-  std::size_t line_ = 0;
   std::string key_;
   std::string content_;
-  std::optional<rules::Date> as_of_;
   bool as_of_taken_ = false;
   bool finished_ = false;
 };

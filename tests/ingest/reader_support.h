@@ -33,21 +33,30 @@ struct ReadResult {
   std::size_t problem_rows = 0;
   std::optional<std::string> verdict;
   std::optional<rules::Date> as_of;
+  std::vector<std::size_t> lines;  // of each record
 };
 
-inline ReadResult read_all(const std::string& bytes, const rules::Source& source) {
-  std::istringstream in(bytes);
-  ingest::ExtractReader reader(in, source);
+// Reads `reader` to its end.
+inline ReadResult read_reader(ingest::Reader& reader) {
   ReadResult result;
   result.header_problem = reader.header_problem();
   rules::Record record;
-  while (reader.next(record)) result.records.push_back(record);
+  while (reader.next(record)) {
+    result.records.push_back(record);
+    result.lines.push_back(reader.line());
+  }
   result.problems = reader.problems();
   result.rows = reader.rows();
   result.problem_rows = reader.problem_rows();
   result.verdict = reader.verdict();
   result.as_of = reader.as_of_from_column();
   return result;
+}
+
+inline ReadResult read_all(const std::string& bytes, const rules::Source& source) {
+  std::istringstream in(bytes);
+  ingest::ExtractReader reader(in, source);
+  return read_reader(reader);
 }
 
 }  // namespace test_support

@@ -7,6 +7,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/xlsx.h"
+#include "tests/ingest/reader_support.h"
 #include "tests/support/peer_data.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/workbook.h"
@@ -64,30 +65,11 @@ std::vector<XlsxCell> list6_row(XlsxCell id, XlsxCell start, XlsxCell closed, Xl
           worker};
 }
 
-struct Read {
-  std::optional<std::string> header_problem;
-  std::vector<rules::Record> records;
-  std::vector<rules::Problem> problems;
-  std::size_t rows = 0;
-  std::size_t problem_rows = 0;
-  std::optional<std::string> verdict;
-  std::vector<std::size_t> lines;
-};
+using Read = test_support::ReadResult;
 
 Read read_file(const std::filesystem::path& file, const rules::Source& source) {
   auto reader = ingest::open_reader(file, source);
-  Read result;
-  result.header_problem = reader->header_problem();
-  rules::Record record;
-  while (reader->next(record)) {
-    result.records.push_back(record);
-    result.lines.push_back(reader->line());
-  }
-  result.problems = reader->problems();
-  result.rows = reader->rows();
-  result.problem_rows = reader->problem_rows();
-  result.verdict = reader->verdict();
-  return result;
+  return test_support::read_reader(*reader);
 }
 
 std::string describe(const std::vector<rules::Problem>& problems) {
