@@ -46,6 +46,17 @@ boost::json::value socket_json(const SocketFigures& figures);
 // Null when the phase did not run.
 boost::json::value socket_target_met(const SocketFigures& figures);
 
+// Phase 6: an Annex A List 6 workbook of `rows` rows, written with libxlsxwriter, ingested with
+// full validation, against the same rows as CSV (each in a process of its own).
+struct XlsxFigures {
+  std::size_t rows = 0;
+  double xlsx_bytes = 0, csv_bytes = 0, generate_seconds = 0;
+  PhaseResult xlsx, csv;
+};
+XlsxFigures xlsx_phase(const std::filesystem::path& work, std::size_t rows);
+void print_xlsx(const XlsxFigures& figures);
+boost::json::value xlsx_json(const XlsxFigures& figures);
+
 }  // namespace bench
 
 #endif  // CASEWATCH_BENCH_BENCH_H_

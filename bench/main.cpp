@@ -49,7 +49,7 @@ struct Options {
   int repeat = 3;                // runs of (c), (a) and (b)
   int socket_interval_ms = 100;  // each socket client's time between requests; 0 = back to back
   // --only: the phases to run (import first, ingest, reingest, hash, parse, storage, evaluate,
-  // socket); empty = all. For profiling one phase; the ratios need import.
+  // socket, xlsx); empty = all. For profiling one phase; the ratios need import.
   std::vector<std::string> only;
   bool runs(std::string_view phase) const {
     return only.empty() || std::find(only.begin(), only.end(), phase) != only.end();
@@ -67,8 +67,8 @@ constexpr const char* kUsage =
     "  --repeat N     run .import, the ingest and the re-ingest N times (default 3) and show\n"
     "                 the run with the median ratio\n"
     "  --only LIST    run only these phases (comma-separated: import, ingest, reingest, hash,\n"
-    "                 parse, storage, evaluate, socket), e.g. to profile one; reingest needs\n"
-    "                 ingest\n";
+    "                 parse, storage, evaluate, socket, xlsx), e.g. to profile one; reingest\n"
+    "                 needs ingest. xlsx: a List 6 workbook of min(N, 200000) rows\n";
 
 std::optional<Options> parse_options(int argc, char* argv[]) {
   Options options;
@@ -429,6 +429,11 @@ int run(const Options& options) {
     }
   }
   print_socket(socket);
+  std::optional<XlsxFigures> xlsx;
+  if (options.runs("xlsx")) {
+    xlsx = xlsx_phase(work, std::min<std::size_t>(options.rows, 200'000));
+    print_xlsx(*xlsx);
+  }
 
   boost::json::object json;
   json["rows"] = files.rows;
@@ -457,6 +462,7 @@ int run(const Options& options) {
   json["reingest_ratio"] = again_ratio ? boost::json::value(*again_ratio) : nullptr;
   json["evaluate"] = phase_json(evaluation);
   json["socket"] = socket_json(socket);
+  json["xlsx"] = xlsx ? xlsx_json(*xlsx) : boost::json::value(nullptr);
   json["targets_met"] = boost::json::object{{"first_ingest", first_ok},
                                             {"reingest", again_ok},
                                             {"peak_rss", first_rss_ok && again_rss_ok},
@@ -465,7 +471,8 @@ int run(const Options& options) {
   std::printf("\n%s\n", boost::json::serialize(json).c_str());
 
   if (!options.keep && options.dir.empty()) fs::remove_all(work);
-  return import.ok && first.ok && again.ok && evaluation.ok ? 0 : 1;
+  const bool xlsx_ok = !xlsx || (xlsx->xlsx.ok && xlsx->csv.ok);
+  return import.ok && first.ok && again.ok && evaluation.ok && xlsx_ok ? 0 : 1;
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // CIN census XML) described once, so that a [[source]] needs only `profile` and `files`.
 // Headers list every variant seen in the 2019 and 2024 templates (../shared/domain.md 1.3-1.4,
 // 2.1-2.2); case, surrounding spaces, a trailing '?' and curly apostrophes are ignored anyway.
+// Start dates have their own names, not "opened": an unallocated rule ages a record from its
+// opened date, and a CIN, CP or care episode's start is not when its allocation ended, so an
+// unallocated rule on List 6 says "since at least" the first extract that showed it.
 #include <array>
 
 #include "config/readers.h"
@@ -86,16 +89,16 @@ std::vector<Profile> make_profiles() {
                           "Protection Plan"})}));
   all.push_back(
       annex_a("annex-a/list-6", "List 6", {id},
-              {date("opened", {"CIN Start Date"}), date("closed", {"CIN Closure Date"}),
+              {date("cin_start", {"CIN Start Date"}), date("closed", {"CIN Closure Date"}),
                text("status", {"Case Status"}), date("last_seen", {"Date Child Was Last Seen"})}));
   all.push_back(annex_a("annex-a/list-7", "List 7", {id},
-                        {date("opened", {"Child Protection Plan Start Date"}),
+                        {date("plan_start", {"Child Protection Plan Start Date"}),
                          date("closed", {"Child Protection Plan End Date"}),
                          date("latest_review", {"Date of latest review conference"}),
                          date("last_visit", {"Date of the Last Statutory Visit"})}));
   all.push_back(annex_a(
       "annex-a/list-8", "List 8", {id},
-      {date("opened", {"Date Started to be Looked After"}),
+      {date("started", {"Date Started to be Looked After"}),
        date("closed", {"Date Ceased to be Looked After"}),
        date("latest_review", {"Date of Latest Statutory Review"}),
        date("last_visit", {"Date of Last Social Work Visit"}),
@@ -104,7 +107,7 @@ std::vector<Profile> make_profiles() {
             {"Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)",
              "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N))"})}));
   all.push_back(ssda903("ssda903/episodes", "*episodes*.csv", {"CHILD", "DECOM"},
-                        {date("opened", {"DECOM"}), date("closed", {"DEC"}), text("rne", {"RNE"}),
+                        {date("started", {"DECOM"}), date("ceased", {"DEC"}), text("rne", {"RNE"}),
                          text("legal_status", {"LS"}), text("placement", {"PLACE"}),
                          text("reason_ceased", {"REC"})}));
   // The same child and date can be given twice with other participation codes (the fake data

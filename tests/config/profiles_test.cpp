@@ -40,7 +40,8 @@ TEST_CASE("profile annex-a/list-6 fills format, sheet, key, dates and fields",
   CHECK(field(source, "worker")->headers == std::vector<std::string>{"Allocated Worker"});
   REQUIRE(field(source, "last_seen"));
   CHECK(field(source, "last_seen")->is_date);  // a profile's date field, though no rule reads it
-  CHECK(field(source, "opened")->is_date);
+  CHECK(field(source, "cin_start")->is_date);
+  CHECK(source.field_index("opened") == -1);  // unallocated "since at least" the first extract
   CHECK_FALSE(field(source, "status")->is_date);
 }
 
@@ -69,7 +70,7 @@ TEST_CASE("every profile loads, and its keys can be overridden", "[config][profi
   CHECK(field(source, "worker")->headers ==
         std::vector<std::string>{"Allocated Worker", "Social Worker"});
   REQUIRE(field(source, "locality"));
-  CHECK(field(source, "opened")->headers == std::vector<std::string>{"CIN Start Date"});
+  CHECK(field(source, "cin_start")->headers == std::vector<std::string>{"CIN Start Date"});
 }
 
 TEST_CASE("the CIN and SSDA903 profiles", "[config][profile]") {
@@ -90,7 +91,7 @@ TEST_CASE("the CIN and SSDA903 profiles", "[config][profile]") {
 
 TEST_CASE("an unknown profile or format is an error naming the choices", "[config][profile]") {
   const auto errors = errors_of("[[source]]\nname = \"s\"\nprofile = \"annex-a/list-9\"\n");
-  REQUIRE(errors.size() == 2);  // and then key and fields are missing
+  REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("line 3") != std::string::npos);
   CHECK(errors[0].find("unknown profile 'annex-a/list-9': expected one of annex-a/list-4, "
                        "annex-a/list-5") != std::string::npos);

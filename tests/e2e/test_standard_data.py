@@ -1,0 +1,144 @@
+"""The three public fake files of the field's standard datasets (Annex A workbook, SSDA903 CSV
+set, CIN census XML), read from ../shared/peer-data, end to end through the example configs
+shipped in examples/, with the findings worked out by hand."""
+import io
+import unittest
+import zipfile
+
+from once_support import HOLIDAYS, SOURCE_DIR, OnceTestCase, peer_file
+
+
+def example_config(name):
+    """An example config as shipped, with the holiday file found from the source tree."""
+    text = (SOURCE_DIR / "examples" / name).read_text()
+    return text.replace('holidays_file = "../data/bank-holidays-england-and-wales.csv"',
+                        f'holidays_file = "{HOLIDAYS}"').replace("{", "{{").replace("}", "}}")
+
+
+def resaved(xlsx_bytes):
+    """The same workbook with other document properties: the same lists, another content hash
+    (as when a council saves next week's copy)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = data.replace(b"</cp:coreProperties>",
+                                    b"<cp:keywords>resaved</cp:keywords></cp:coreProperties>")
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+class AnnexAWorkbook(OnceTestCase):
+    """liia-tools-pipeline's fake Annex_A_2024_Jan.xlsx (MIT) through examples/annex-a.toml."""
+
+    config_text = example_config("annex-a.toml")
+
+    def setUp(self):
+        self.workbook = peer_file("liia-tools-pipeline/Annex_A_2024_Jan.xlsx")
+        if self.workbook is None:
+            self.skipTest("../shared/peer-data/liia-tools-pipeline is absent (public fake data, "
+                          "not part of the repository)")
+        super().setUp()
+
+    def test_list_6_children_with_no_worker_are_unallocated_since_the_first_extract(self):
+        data = self.workbook.read_bytes()
+        self.drop("annex-a_2021-03-01.xlsx", data)
+        first = self.run_json("--as-of", "2021-03-01")
+        [extract] = first["extracts"]
+        self.assertEqual(extract["status"], "ingested", extract["error"])
+        self.assertEqual(extract["source"], "children-in-need")
+        self.assertEqual(extract["as_of"], "2021-03-01")
+        # List 6 has 5 rows; Allocated Team and Worker are #N/A error cells on each: 10 problems,
+        # listed, not counted against max_bad_rows.
+        self.assertEqual(extract["rows"], 5)
+        self.assertEqual(extract["problems"], 10)
+        # All 5 are open ("c) Child in need plan", no closure date) with nobody allocated, but
+        # Annex A has no allocation dates: unallocated since at least today, 0 days.
+        self.assertEqual(self.findings(first, "unallocated"), {})
+
+        # Five weeks later the same children are still unallocated: 2021-03-01 to 2021-04-05
+        # is 35 days, more than 28.
+        self.drop("annex-a_2021-04-05.xlsx", resaved(data))
+        second = self.run_json("--as-of", "2021-04-05")
+        [extract] = second["extracts"]
+        self.assertEqual(extract["status"], "ingested", extract["error"])
+        found = self.findings(second, "unallocated")
+        self.assertEqual(sorted(found),
+                         ["10160219", "12598894", "6434087", "7657294", "8140425"])
+        for finding in found.values():
+            self.assertEqual(finding["since"], "2021-03-01")
+            self.assertEqual(finding["days"], 35)
+            self.assertEqual(finding["worker"], "")
+
+
+class Ssda903Set(OnceTestCase):
+    """csc-validator-be-903's fake episodes and reviews (MIT) through examples/ssda903.toml."""
+
+    config_text = example_config("ssda903.toml")
+
+    def setUp(self):
+        self.episodes = peer_file("csc-validator-be-903/episodes.csv")
+        self.reviews = peer_file("csc-validator-be-903/reviews.csv")
+        if self.episodes is None or self.reviews is None:
+            self.skipTest("../shared/peer-data/csc-validator-be-903 is absent (public fake data, "
+                          "not part of the repository)")
+        super().setUp()
+
+    def test_episodes_and_reviews_give_overdue_looked_after_reviews(self):
+        self.drop("episodes_2019-03-31.csv", self.episodes.read_bytes())
+        self.drop("reviews_2019-03-31.csv", self.reviews.read_bytes())
+        summary = self.run_json("--as-of", "2019-04-01")
+        extracts = {e["source"]: e for e in summary["extracts"]}
+        self.assertEqual(extracts["episodes"]["status"], "ingested", extracts["episodes"]["error"])
+        self.assertEqual(extracts["episodes"]["rows"], 5050)
+        self.assertEqual(extracts["reviews"]["status"], "ingested", extracts["reviews"]["error"])
+        self.assertEqual(extracts["reviews"]["rows"], 12582)
+        found = self.findings(summary, "lac-reviews")
+        # Child 384923's open episode began 09/05/2017; its reviews since: 09/12/2017 and
+        # 23/07/2018. Due 09/05/2017 + 20wd = 07/06/2017 (29 May 2017 a bank holiday), then
+        # first review + 3m = 09/03/2018, then second + 6m = 23/01/2019: overdue at 31/03/2019.
+        key = "384923|09/05/2017"
+        self.assertIn(key, found)
+        self.assertEqual(found[key]["state"], "overdue")
+        self.assertEqual(found[key]["start"], "2017-05-09")
+        self.assertEqual(found[key]["due"], "2019-01-23")
+        self.assertEqual(found[key]["end"], "2018-07-23")
+        # Child 566910's episode began 14/08/2017; reviews 30/08/2017, 29/07/2018, 08/10/2018:
+        # the next is due 08/04/2019, after the as-of date.
+        self.assertNotIn("566910|14/08/2017", found)
+
+
+class CinCensus(OnceTestCase):
+    """csc-validator-be-cin's fake CIN_Census_2024.xml (MIT) through examples/cin-census.toml."""
+
+    config_text = example_config("cin-census.toml")
+
+    def setUp(self):
+        self.census = peer_file("csc-validator-be-cin/CIN_Census_2024.xml")
+        if self.census is None:
+            self.skipTest("../shared/peer-data/csc-validator-be-cin is absent (public fake data, "
+                          "not part of the repository)")
+        super().setUp()
+
+    def test_assessments_with_their_quirks_listed_and_one_data_problem(self):
+        self.drop("CIN_Census_2024.xml", self.census.read_bytes())
+        summary = self.run_json("--as-of", "2024-04-01")
+        [extract] = summary["extracts"]
+        self.assertEqual(extract["status"], "ingested", extract["error"])
+        self.assertEqual(extract["as_of"], "2024-03-31")  # the header's ReferenceDate
+        self.assertEqual(extract["rows"], 2)
+        # The Year 2023 / ReferenceDate 2024-03-31 mismatch and the stray text: listed only.
+        self.assertEqual(extract["problems"], 2)
+        found = self.findings(summary, "single-assessment")
+        # DfEX0000001's assessment starts 2028-04-28 but was authorised 2020-09-19: an end
+        # before its start, a data problem. child_fails_assessments' started Mon 25/12/2023 (a
+        # bank holiday: counted from Fri 22/12) and was authorised 27/01/2024, 22 working days
+        # later: completed in timescale, so not listed.
+        self.assertEqual(sorted(found), ["DfEX0000001|2028-04-28"])
+        self.assertEqual(found["DfEX0000001|2028-04-28"]["state"], "data_problem")
+
+
+if __name__ == "__main__":
+    unittest.main()
