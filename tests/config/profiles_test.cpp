@@ -92,7 +92,7 @@ TEST_CASE("the CIN and SSDA903 profiles", "[config][profile]") {
 TEST_CASE("an unknown profile or format is an error naming the choices", "[config][profile]") {
   const auto errors = errors_of("[[source]]\nname = \"s\"\nprofile = \"annex-a/list-9\"\n");
   REQUIRE(errors.size() == 1);
-  CHECK(errors[0].find("line 3") != std::string::npos);
+  CHECK(errors[0].find(":3: ") != std::string::npos);
   CHECK(errors[0].find("unknown profile 'annex-a/list-9': expected one of annex-a/list-4, "
                        "annex-a/list-5") != std::string::npos);
   const auto format = errors_of(
