@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/config_errors.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -13,14 +14,8 @@ namespace fs = std::filesystem;
 
 const fs::path kFile = "/etc/casewatch/casewatch.toml";
 
-// Every message of the ConfigError that parsing `text` throws; empty when it parses.
 std::vector<std::string> errors_of(const std::string& text) {
-  try {
-    config::parse_config(text, kFile);
-  } catch (const config::ConfigError& e) {
-    return e.messages();
-  }
-  return {};
+  return test_support::config_errors(text, kFile);
 }
 
 // Nine lines: a source with a few fields. Rules in tests start on line 10.

@@ -4,18 +4,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tests/support/config_errors.h"
 
 namespace {
 
 const std::filesystem::path kFile = "/etc/casewatch/casewatch.toml";
 
 std::vector<std::string> errors_of(const std::string& text) {
-  try {
-    config::parse_config(text, kFile);
-  } catch (const config::ConfigError& e) {
-    return e.messages();
-  }
-  return {};
+  return test_support::config_errors(text, kFile);
 }
 
 const rules::Field* field(const rules::Source& source, const std::string& name) {

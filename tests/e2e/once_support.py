@@ -73,6 +73,16 @@ def peer_file(relative):
     return path if path.exists() else None
 
 
+def require_fake_903(test):
+    """Sets test.episodes and test.reviews to csc-validator-be-903's public fake episodes and
+    reviews, or skips the test, saying why, when ../shared/peer-data is absent."""
+    test.episodes = peer_file("csc-validator-be-903/episodes.csv")
+    test.reviews = peer_file("csc-validator-be-903/reviews.csv")
+    if test.episodes is None or test.reviews is None:
+        test.skipTest("../shared/peer-data/csc-validator-be-903 is absent (public fake data, "
+                      "not part of the repository)")
+
+
 class OnceTestCase(unittest.TestCase):
     """A temporary folder holding casewatch.toml and state/ (with inbox/)."""
 

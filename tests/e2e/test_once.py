@@ -10,7 +10,7 @@ import time
 import unittest
 
 from once_support import (CASE_HEADER, CASELOAD_RULE, CASES_CONFIG, CASEWATCHD, OnceTestCase,
-                          peer_file)
+                          require_fake_903)
 
 
 def case(key, team="Team A", worker="", referral="", closure="", status="Open", start="",
@@ -349,11 +349,7 @@ class PublicFakeSsda903(OnceTestCase):
     config_text = SSDA903_CONFIG
 
     def setUp(self):
-        self.episodes = peer_file("csc-validator-be-903/episodes.csv")
-        self.reviews = peer_file("csc-validator-be-903/reviews.csv")
-        if self.episodes is None or self.reviews is None:
-            self.skipTest("../shared/peer-data/csc-validator-be-903 is absent (public fake data, "
-                          "not part of the repository)")
+        require_fake_903(self)
         super().setUp()
 
     def test_fake_903_episodes_and_reviews_ingest_and_give_overdue_reviews(self):

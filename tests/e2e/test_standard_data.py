@@ -5,7 +5,8 @@ import io
 import unittest
 import zipfile
 
-from once_support import HOLIDAYS, SOURCE_DIR, OnceTestCase, peer_file
+from once_support import (HOLIDAYS, SOURCE_DIR, OnceTestCase, peer_file,
+                          require_fake_903)
 
 
 def example_config(name):
@@ -79,11 +80,7 @@ class Ssda903Set(OnceTestCase):
     config_text = example_config("ssda903.toml")
 
     def setUp(self):
-        self.episodes = peer_file("csc-validator-be-903/episodes.csv")
-        self.reviews = peer_file("csc-validator-be-903/reviews.csv")
-        if self.episodes is None or self.reviews is None:
-            self.skipTest("../shared/peer-data/csc-validator-be-903 is absent (public fake data, "
-                          "not part of the repository)")
+        require_fake_903(self)
         super().setUp()
 
     def test_episodes_and_reviews_give_overdue_looked_after_reviews(self):
