@@ -24,7 +24,7 @@
 #include "bench/generator.h"
 #include "bench/measure.h"
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "ingest/ingest.h"
 #include "rules/rules.h"
 #include "storage/storage.h"

@@ -21,16 +21,13 @@
 
 #include "config/config.h"
 #include "daemon/clock.h"
-#include "daemon/engine.h"
 #include "daemon/journal.h"
 #include "daemon/mailer.h"
 #include "daemon/once.h"
-#include "daemon/outbox.h"
-#include "daemon/work/sender.h"
-#if __has_include("daemon/service.h")
+#include "daemon/policy/outbox.h"
 #include "daemon/service.h"
-#define CASEWATCH_HAVE_SERVICE 1
-#endif
+#include "daemon/work/engine.h"
+#include "daemon/work/sender.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -228,11 +225,7 @@ int main(int argc, char* argv[]) {
   }
   try {
     if (!options.once && options.note.empty() && !options.check && options.restore.empty()) {
-#ifdef CASEWATCH_HAVE_SERVICE
       return service::run_service(options.config_file);
-#else
-      throw std::runtime_error("the service mode is not built yet");
-#endif
     }
     const config::Config config = config::load_config(options.config_file);
     if (options.check) {

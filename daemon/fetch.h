@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/schedule.h"
+#include "daemon/policy/schedule.h"
 
 namespace service {
 

@@ -179,21 +179,4 @@ SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
   return classify(code, smtp_code, error_buffer);
 }
 
-SendResult FakeMailer::send(const Envelope& envelope, std::string_view bytes) {
-  SendResult result;
-  if (!script_.empty()) {
-    result = std::move(script_.front());
-    script_.pop_front();
-  }
-  calls_.push_back({envelope, std::string(bytes), result.outcome});
-  return result;
-}
-
-std::vector<FakeMailer::Sent> FakeMailer::delivered() const {
-  std::vector<Sent> out;
-  std::copy_if(calls_.begin(), calls_.end(), std::back_inserter(out),
-               [](const Sent& s) { return s.outcome == SendOutcome::kSent; });
-  return out;
-}
-
 }  // namespace service

@@ -90,26 +90,6 @@ class SmtpMailer final : public Mailer {
   std::unique_ptr<Handle> handle_;
 };
 
-// A test double: records every call and answers with the scripted results in order, then with
-// kSent once the script is used up.
-class FakeMailer final : public Mailer {
- public:
-  struct Sent {
-    Envelope envelope;
-    std::string bytes;
-    SendOutcome outcome = SendOutcome::kSent;
-  };
-  SendResult send(const Envelope& envelope, std::string_view bytes) override;
-
-  void script(SendResult result) { script_.push_back(std::move(result)); }
-  const std::vector<Sent>& calls() const { return calls_; }  // every attempt, in order
-  std::vector<Sent> delivered() const;                       // the accepted ones
-
- private:
-  std::deque<SendResult> script_;
-  std::vector<Sent> calls_;
-};
-
 }  // namespace service
 
 #endif  // CASEWATCH_DAEMON_MAILER_H_

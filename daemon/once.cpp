@@ -6,7 +6,7 @@
 #include <map>
 
 #include "daemon/control/wire_json.h"
-#include "daemon/outbox.h"
+#include "daemon/policy/outbox.h"
 
 namespace service {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 

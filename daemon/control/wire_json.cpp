@@ -1,7 +1,7 @@
 #include "daemon/control/wire_json.h"
 
-#include "daemon/alerts.h"
 #include "daemon/clock.h"
+#include "daemon/policy/alerts.h"
 
 namespace service {
 namespace {

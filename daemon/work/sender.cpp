@@ -40,23 +40,6 @@ OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,
   return after_attempt(entry, result, now, policy);
 }
 
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, SysSeconds now,
-                                        const BackoffPolicy& policy) {
-  auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
-  const OutboxEntry updated = retried(*entry, now, policy);
-  history.update_outbox(updated);
-  return updated;
-}
-
-std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id) {
-  auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
-  const OutboxEntry updated = cancelled(*entry);
-  history.update_outbox(updated);
-  return updated;
-}
-
 std::size_t queue_review(storage::History& history, const report::Review& review,
                          const config::Config& config, bool late, SysSeconds now,
                          const BackoffPolicy& policy) {

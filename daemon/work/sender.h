@@ -1,5 +1,5 @@
 // The sender: the one delivery loop, which the service's delivery job and `casewatchd --once`
-// both run, and the outbox changes that touch the database (retry, cancel, a review's mail).
+// both run, and the queueing of a review's mail.
 // Runs on the pool thread (the service) or the main thread (--once), with the caller's History;
 // a send may block for the mailer's timeouts, so never on the loop thread.
 #ifndef CASEWATCH_DAEMON_WORK_SENDER_H_
@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "daemon/clock.h"
 #include "daemon/mailer.h"
-#include "daemon/outbox.h"
+#include "daemon/policy/outbox.h"
 #include "report/report.h"
 #include "storage/storage.h"
 
@@ -37,12 +37,6 @@ std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysS
 // Tries `entry` once with `mailer` and returns it updated (not stored).
 OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,
                     const BackoffPolicy& policy = {});
-
-// `casewatch outbox retry ID` / `cancel ID`: the entry as updated and stored, or nullopt when
-// there is no such id.
-std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, SysSeconds now,
-                                        const BackoffPolicy& policy = {});
-std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id);
 
 // The weekly review becomes due: records the review run for `review.week` and queues its mail
 // (review_mail) in one transaction, so a review is never recorded without its mail nor queued

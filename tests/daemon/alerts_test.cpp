@@ -1,4 +1,4 @@
-#include "daemon/alerts.h"
+#include "daemon/policy/alerts.h"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

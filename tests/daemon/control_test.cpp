@@ -1,7 +1,7 @@
-#include "daemon/control.h"
-
 #include <catch2/catch.hpp>
 #include <stdexcept>
+
+#include "daemon/control/command_table.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 #include "tests/support/peer_data.h"

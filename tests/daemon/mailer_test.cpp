@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "report/mime.h"
+#include "tests/support/fake_mailer.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

@@ -1,14 +1,16 @@
-#include "daemon/outbox.h"
+#include "daemon/policy/outbox.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 
+#include "daemon/control/outbox_commands.h"
 #include "daemon/control/wire_json.h"
 #include "daemon/mailer.h"
 #include "daemon/work/sender.h"
 #include "report/mime.h"
 #include "storage/storage.h"
+#include "tests/support/fake_mailer.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

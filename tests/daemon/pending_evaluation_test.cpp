@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,6 +1,6 @@
-#include "daemon/service.h"
-
 #include <catch2/catch.hpp>
+
+#include "daemon/status.h"
 
 namespace {
 

@@ -1,9 +1,10 @@
 // The work casewatch does, shared by `casewatchd --once` and the service: take the files waiting
 // in the inbox, ingest each whole or not at all, evaluate the rules of the sources that got a new
 // extract, keep the findings history, and write the weekly review files.
-// Not thread-safe: call from one thread (the loop thread in the service).
-#ifndef CASEWATCH_DAEMON_ENGINE_H_
-#define CASEWATCH_DAEMON_ENGINE_H_
+// Not thread-safe: each job builds its own Engine on the pool thread (daemon/work/job.h);
+// --once uses one on the main thread.
+#ifndef CASEWATCH_DAEMON_WORK_ENGINE_H_
+#define CASEWATCH_DAEMON_WORK_ENGINE_H_
 
 #include <filesystem>
 #include <functional>
@@ -13,8 +14,8 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/alerts.h"
-#include "daemon/outbox.h"
+#include "daemon/policy/alerts.h"
+#include "daemon/policy/outbox.h"
 #include "report/report.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
@@ -47,6 +48,13 @@ void prepare_state_dir(const config::Config& config);
 // Logs a warning when the holiday list ends less than a year after `today`: working-day due
 // dates beyond its end would ignore bank holidays. Returns whether it warned.
 bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today);
+
+// One alert cycle: decide_alerts over the stored states and active silences, the notices'
+// mail (alert_mail), all stored in one transaction (History::apply_alerts). `current` must be
+// every condition that holds now (an alert absent from it resolves). Returns the decision.
+AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
+                            const config::Config& config, Time now,
+                            const BackoffPolicy& backoff = {});
 
 class Engine {
  public:
@@ -123,4 +131,4 @@ class Engine {
 
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_ENGINE_H_
+#endif  // CASEWATCH_DAEMON_WORK_ENGINE_H_

@@ -9,8 +9,8 @@
 //
 // Pure decisions: no I/O and no clock (`now` is a parameter); the daemon stores the states and
 // queues the notices (alert_mail) in one transaction.
-#ifndef CASEWATCH_DAEMON_ALERTS_H_
-#define CASEWATCH_DAEMON_ALERTS_H_
+#ifndef CASEWATCH_DAEMON_POLICY_ALERTS_H_
+#define CASEWATCH_DAEMON_POLICY_ALERTS_H_
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/outbox.h"
+#include "daemon/policy/outbox.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -127,15 +127,6 @@ bool route_matches(const config::Route& route, const AlertCondition& condition);
 std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Config& config,
                                     Time now, const BackoffPolicy& policy = {});
 
-// ---- over the database
-
-// One alert cycle: decide_alerts over the stored states and active silences, the notices'
-// mail (alert_mail), all stored in one transaction (History::apply_alerts). `current` must be
-// every condition that holds now (an alert absent from it resolves). Returns the decision.
-AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
-                            const config::Config& config, Time now,
-                            const BackoffPolicy& backoff = {});
-
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_ALERTS_H_
+#endif  // CASEWATCH_DAEMON_POLICY_ALERTS_H_

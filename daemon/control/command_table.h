@@ -5,8 +5,8 @@
 // to handlers; CommandTable::handle_line is the one catch site for control requests: whatever a
 // handler throws becomes a result-1 reply and the daemon lives on.
 // Not thread-safe: all methods are called from the loop thread.
-#ifndef CASEWATCH_DAEMON_CONTROL_H_
-#define CASEWATCH_DAEMON_CONTROL_H_
+#ifndef CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
+#define CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
 
 #include <sys/types.h>
 
@@ -122,4 +122,4 @@ class CommandTable {
 
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_CONTROL_H_
+#endif  // CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_

@@ -1,4 +1,4 @@
-#include "daemon/outbox.h"
+#include "daemon/policy/outbox.h"
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 // due at start-up. Times are UTC instants (sys_seconds); wall-clock times are read in the
 // service's time zone (date/tz.h), so "Mon 07:00" stays 07:00 local across BST/GMT changes.
 // Nothing here reads the clock: `now` is always a parameter.
-#ifndef CASEWATCH_DAEMON_SCHEDULE_H_
-#define CASEWATCH_DAEMON_SCHEDULE_H_
+#ifndef CASEWATCH_DAEMON_POLICY_SCHEDULE_H_
+#define CASEWATCH_DAEMON_POLICY_SCHEDULE_H_
 
 #include <chrono>
 #include <optional>
@@ -82,4 +82,4 @@ DueReview review_for_run(SysSeconds run, const date::time_zone* zone);
 
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_SCHEDULE_H_
+#endif  // CASEWATCH_DAEMON_POLICY_SCHEDULE_H_

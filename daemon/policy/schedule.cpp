@@ -1,4 +1,4 @@
-#include "daemon/schedule.h"
+#include "daemon/policy/schedule.h"
 
 #include <date/date.h>
 #include <date/tz.h>

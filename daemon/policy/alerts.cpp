@@ -1,4 +1,4 @@
-#include "daemon/alerts.h"
+#include "daemon/policy/alerts.h"
 
 #include <fmt/format.h>
 #include <fnmatch.h>
@@ -333,23 +333,6 @@ std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Con
     }
   }
   return entries;
-}
-
-AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
-                            const config::Config& config, Time now, const BackoffPolicy& backoff) {
-  AlertPolicy policy;
-  policy.repeat_interval = config.mail.repeat_interval;
-  policy.send_resolved = config.mail.send_resolved;
-  AlertDecision decision =
-      decide_alerts(current, history.alert_states(), history.silences(), policy, now);
-  std::vector<OutboxEntry> mail;
-  for (const AlertNotice& notice : decision.notices) {
-    auto entries = alert_mail(notice, config, now, backoff);
-    mail.insert(mail.end(), std::make_move_iterator(entries.begin()),
-                std::make_move_iterator(entries.end()));
-  }
-  history.apply_alerts(decision.states, decision.ended_silences, mail);
-  return decision;
 }
 
 }  // namespace service

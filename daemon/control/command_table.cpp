@@ -1,4 +1,4 @@
-#include "daemon/control.h"
+#include "daemon/control/command_table.h"
 
 #include <fmt/format.h>
 #include <grp.h>

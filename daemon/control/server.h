@@ -3,8 +3,8 @@
 // sessions is capped. The peer is identified with SO_PEERCRED. What a line means is the
 // handler's business (CommandTable::handle_line in the service).
 // Not thread-safe: all methods are called from the loop thread.
-#ifndef CASEWATCH_DAEMON_SERVER_H_
-#define CASEWATCH_DAEMON_SERVER_H_
+#ifndef CASEWATCH_DAEMON_CONTROL_SERVER_H_
+#define CASEWATCH_DAEMON_CONTROL_SERVER_H_
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/control.h"
+#include "daemon/control/command_table.h"
 
 namespace service {
 
@@ -74,4 +74,4 @@ class ControlServer {
 
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_SERVER_H_
+#endif  // CASEWATCH_DAEMON_CONTROL_SERVER_H_

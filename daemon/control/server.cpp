@@ -1,4 +1,4 @@
-#include "daemon/server.h"
+#include "daemon/control/server.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -13,8 +13,8 @@
 //
 // Everything here takes the time as a parameter (`now`); nothing reads the clock.
 // Pure: no I/O (daemon/work/sender.h delivers, retries and cancels over the database).
-#ifndef CASEWATCH_DAEMON_OUTBOX_H_
-#define CASEWATCH_DAEMON_OUTBOX_H_
+#ifndef CASEWATCH_DAEMON_POLICY_OUTBOX_H_
+#define CASEWATCH_DAEMON_POLICY_OUTBOX_H_
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -90,4 +90,4 @@ std::vector<OutboxEntry> review_mail(const report::Review& review, const config:
 
 }  // namespace service
 
-#endif  // CASEWATCH_DAEMON_OUTBOX_H_
+#endif  // CASEWATCH_DAEMON_POLICY_OUTBOX_H_

@@ -3,9 +3,26 @@
 #include <map>
 
 #include "daemon/clock.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 
 namespace service {
+AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
+                            const config::Config& config, Time now, const BackoffPolicy& backoff) {
+  AlertPolicy policy;
+  policy.repeat_interval = config.mail.repeat_interval;
+  policy.send_resolved = config.mail.send_resolved;
+  AlertDecision decision =
+      decide_alerts(current, history.alert_states(), history.silences(), policy, now);
+  std::vector<OutboxEntry> mail;
+  for (const AlertNotice& notice : decision.notices) {
+    auto entries = alert_mail(notice, config, now, backoff);
+    mail.insert(mail.end(), std::make_move_iterator(entries.begin()),
+                std::make_move_iterator(entries.end()));
+  }
+  history.apply_alerts(decision.states, decision.ended_silences, mail);
+  return decision;
+}
+
 AlertDecision Engine::run_alerts(Time now) {
   std::vector<AlertCondition> current;
 

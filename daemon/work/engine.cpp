@@ -1,4 +1,4 @@
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 
 #include <date/tz.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "daemon/engine.h"
 #include "daemon/files.h"
+#include "daemon/work/engine.h"
 #include "daemon/work/sender.h"
 #include "report/report.h"
 

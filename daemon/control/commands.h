@@ -1,0 +1,40 @@
+// Every control command on one screen (commands.cpp): its name, the permission it needs and its
+// handler. The handlers live beside their data (findings_view, alert_commands,
+// outbox_commands); the lifecycle commands (status, metrics, run-now, reload, shutdown) are the
+// Daemon's, passed in as handlers.
+#ifndef CASEWATCH_DAEMON_CONTROL_COMMANDS_H_
+#define CASEWATCH_DAEMON_CONTROL_COMMANDS_H_
+
+#include <functional>
+#include <memory>
+
+#include "daemon/control/command_table.h"
+#include "daemon/control/findings_view.h"
+#include "daemon/settings.h"
+#include "storage/storage.h"
+
+namespace service {
+
+struct LifecycleCommands {
+  CommandTable::Handler status;
+  CommandTable::Handler metrics;
+  CommandTable::Handler run_now;
+  CommandTable::Handler reload;
+  CommandTable::Handler shutdown;
+};
+
+// What the data commands work on. REQUIRES: history and findings outlive the table.
+struct CommandParts {
+  storage::History& history;  // the loop thread's
+  FindingsView& findings;
+  std::function<std::shared_ptr<const Settings>()> settings;  // the current settings
+  FindingsView::RenderReview render_review;
+  std::function<void()> outbox_changed;  // an entry became due (after outbox-retry)
+};
+
+// Registers every command in `table`.
+void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts parts);
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_CONTROL_COMMANDS_H_

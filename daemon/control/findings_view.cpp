@@ -1,0 +1,191 @@
+#include "daemon/control/findings_view.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+#include "daemon/control/wire_json.h"
+
+namespace service {
+namespace {
+
+namespace json = boost::json;
+
+const rules::Rule& rule_named(const config::Config& config, const std::string& id) {
+  const rules::Rule* rule = config.rules.find_rule(id);
+  if (rule == nullptr) throw std::invalid_argument(fmt::format("unknown rule '{}'", id));
+  return *rule;
+}
+
+}  // namespace
+
+void FindingsView::reconfigure(std::shared_ptr<const Settings> settings) {
+  settings_ = std::move(settings);
+  findings_.reset();
+  cache_.clear();
+}
+
+std::shared_ptr<OpenFindings> FindingsView::set(std::shared_ptr<OpenFindings> findings) {
+  cache_.clear();
+  return std::exchange(findings_, std::move(findings));
+}
+
+const OpenFindings& FindingsView::open() {
+  if (!findings_) findings_ = load_open_findings(settings_->config, history_);
+  return *findings_;
+}
+
+Answer FindingsView::note(const Request& request, const Peer& peer, SysSeconds now) {
+  const auto rule = string_argument(request, "rule");
+  const auto key = string_argument(request, "key");
+  const auto text = string_argument(request, "text");
+  if (!rule || !key || !text || text->empty()) {
+    return Answer{ResultCode::kError, "note needs rule, key and text", nullptr};
+  }
+  const rules::Note note{*text, peer.user, utc_text(now)};
+  if (!history_.add_note(*rule, *key, note)) {
+    return Answer{ResultCode::kError,
+                  fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key), nullptr};
+  }
+  if (findings_) {
+    for (auto& [rule_id, open] : findings_->rules) {
+      if (rule_id != *rule) continue;
+      for (auto& tracked : open) {
+        if (tracked.finding.key == *key) tracked.latest_note = note;
+      }
+    }
+  }
+  cache_.clear();
+  return Answer{ResultCode::kSuccess,
+                fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr};
+}
+
+Answer FindingsView::findings(const Request& request) {
+  const auto rule = string_argument(request, "rule");
+  const auto team = string_argument(request, "team");
+  const auto band = string_argument(request, "band");
+  const auto status = string_argument(request, "status");
+  if (status && *status != "new" && *status != "carried") {
+    throw std::invalid_argument(fmt::format("status '{}' is not one of new, carried", *status));
+  }
+  const std::size_t offset = static_cast<std::size_t>(id_argument(request, "offset").value_or(0));
+  const auto limit_argument = id_argument(request, "limit");
+  if (limit_argument &&
+      (*limit_argument < 1 || *limit_argument > static_cast<std::int64_t>(kPageMax))) {
+    throw std::invalid_argument(fmt::format("limit must be 1 to {}", kPageMax));
+  }
+  const std::size_t limit =
+      limit_argument ? static_cast<std::size_t>(*limit_argument) : kPageDefault;
+  const std::string rule_id = rule ? rule_named(settings_->config, *rule).id : std::string();
+  const std::string cache_key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", rule_id,
+                                            team.has_value(), team.value_or(""), band.has_value(),
+                                            band.value_or(""), status.value_or(""), offset, limit);
+  if (const auto cached = cache_.find(cache_key); cached != cache_.end()) {
+    return cached->second;
+  }
+  json::array list;
+  std::size_t total = 0;
+  for (const auto& [id, rule_findings] : open().rules) {
+    if (rule && id != rule_id) continue;
+    for (const auto& tracked : rule_findings) {
+      if (team && tracked.finding.team != *team) continue;
+      if (band && tracked.finding.band != *band) continue;
+      if (status && rules::to_string(tracked.status) != *status) continue;
+      if (total >= offset && total - offset < limit)
+        list.push_back(finding_json(tracked, kind_of(*settings_, id)));
+      ++total;
+    }
+  }
+  const std::size_t count = list.size();
+  json::object arguments{{"findings", std::move(list)}};
+  std::string text;
+  if (total == 0) {
+    text = "no findings";
+  } else if (count == total) {
+    text = fmt::format("{} finding{}", total, total == 1 ? "" : "s");
+  } else {
+    // A capped answer says so, and how to get the rest.
+    arguments["total"] = total;
+    arguments["offset"] = offset;
+    arguments["limit"] = limit;
+    text = fmt::format("findings {} to {} of {}", count == 0 ? offset : offset + 1, offset + count,
+                       total);
+    if (offset + count < total) {
+      arguments["next_offset"] = offset + count;
+      text += fmt::format("; the next page from offset {}", offset + count);
+    }
+  }
+  Answer answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess, std::move(text), nullptr};
+  answer.serialized_arguments = std::make_shared<const std::string>(json::serialize(arguments));
+  if (cache_.size() >= kCacheEntries) cache_.clear();
+  cache_.emplace(cache_key, answer);
+  return answer;
+}
+
+Answer FindingsView::case_of(const Request& request) {
+  const auto key = string_argument(request, "key");
+  if (!key || key->empty()) return Answer{ResultCode::kError, "case needs a key", nullptr};
+  const rules::Date first = *rules::Date::from_ymd(1, 1, 1);
+  const rules::Date last = *rules::Date::from_ymd(9999, 12, 31);
+  json::array on_lists;
+  json::array resolved;
+  for (const auto& [rule_id, tracked_list] : open().rules) {
+    for (const auto& tracked : tracked_list) {
+      if (tracked.finding.key == *key)
+        on_lists.push_back(finding_json(tracked, kind_of(*settings_, rule_id)));
+    }
+  }
+  for (const auto& rule : settings_->config.rules.rules) {
+    for (const auto& gone : history_.resolved_between(rule.id, first, last)) {
+      if (gone.last.key == *key) resolved.push_back(resolved_json(gone));
+    }
+  }
+  json::array records;
+  for (const auto& source : settings_->config.rules.sources) {
+    for (const auto& version : history_.record_history(source.name, *key)) {
+      json::object values;
+      for (std::size_t i = 0; i < source.fields.size() && i < version.record.values.size(); ++i) {
+        values[source.fields[i].name] = version.record.values[i];
+      }
+      records.push_back(json::object{{"source", source.name},
+                                     {"valid_from", version.valid_from.iso()},
+                                     {"valid_to", date_or_null(version.valid_to)},
+                                     {"values", std::move(values)}});
+    }
+  }
+  if (on_lists.empty() && resolved.empty() && records.empty()) {
+    return Answer{ResultCode::kEmpty, fmt::format("no case '{}'", *key), nullptr};
+  }
+  const std::string text =
+      fmt::format("{}: {} open finding{}, {} resolved, {} record version{}", *key, on_lists.size(),
+                  on_lists.size() == 1 ? "" : "s", resolved.size(), records.size(),
+                  records.size() == 1 ? "" : "s");
+  return Answer{ResultCode::kSuccess, text,
+                json::object{{"key", *key},
+                             {"findings", std::move(on_lists)},
+                             {"resolved", std::move(resolved)},
+                             {"records", std::move(records)}}};
+}
+
+Answer FindingsView::review(const Request& request, rules::Date today,
+                            const RenderReview& render) const {
+  const auto week_text = string_argument(request, "week");
+  const std::string format = string_argument(request, "format").value_or("text");
+  const rules::Date now = today;
+  rules::IsoWeek week = rules::iso_week(now);
+  if (week_text) {
+    const auto parsed = rules::parse_iso_week(*week_text);
+    if (!parsed) {
+      return Answer{ResultCode::kError,
+                    fmt::format("week '{}' is not an ISO week like 2026-W47", *week_text), nullptr};
+    }
+    week = *parsed;
+  }
+  // A past week is rendered as of its Sunday, the current one as of today.
+  const rules::Date as_of = week < rules::iso_week(now) ? week.sunday() : now;
+  return Answer{ResultCode::kSuccess, render(week, as_of, format),
+                json::object{{"week", week.str()}, {"format", format}}};
+}
+
+}  // namespace service

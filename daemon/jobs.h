@@ -1,0 +1,82 @@
+// The job queue: what runs on the pool thread next. One job at a time (an ingest cycle, a
+// weekly review or a delivery round), in the order asked, except that an ingest cycle asked for
+// while one waits is merged into it (its ready files added) and so is a delivery round. Audit
+// batches and other small writes posted with post() run after the running job. Results come
+// back to the loop thread through the callbacks the Daemon wires:
+//   start(job)  on the loop when the job starts: returns the work to run on the pool
+//   done(job, result)  on the loop when it ends
+//   idle(job, result)  on the loop after done(), when nothing else was queued
+// While a job runs, the queue keeps the io_context alive (a work guard), so that stop() lets
+// the job end before io.run() returns.
+// Not thread-safe: call from the loop thread.
+#ifndef CASEWATCH_DAEMON_JOBS_H_
+#define CASEWATCH_DAEMON_JOBS_H_
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+
+#include "daemon/work/job.h"
+
+namespace service {
+
+class JobQueue {
+ public:
+  using Work = std::function<JobResult()>;
+  using Start = std::function<Work(const Job&)>;
+  using Done = std::function<void(const Job&, JobResult&)>;  // may take parts of the result
+
+  // REQUIRES: io outlives the queue.
+  JobQueue(boost::asio::io_context& io, Start start, Done done, Done idle);
+  // Waits for the pool (see join()).
+  ~JobQueue();
+  JobQueue(const JobQueue&) = delete;
+  JobQueue& operator=(const JobQueue&) = delete;
+
+  // Queues an ingest cycle for `ready` files (nullopt: all), merged into one already queued.
+  void request_cycle(std::optional<std::set<std::filesystem::path>> ready = std::nullopt);
+  // Queues a delivery round unless one is queued already.
+  void request_delivery();
+  void enqueue(Job job);
+
+  bool running() const { return running_; }
+  bool stopping() const { return stopping_; }
+  // Set by stop(): a running job polls it between files and mails.
+  bool stop_requested() const { return stop_requested_.load(); }
+
+  // Drops what is queued and asks the running job to end after its current file or mail.
+  // Idempotent.
+  void stop() noexcept;
+
+  // Runs `work` on the pool thread after the running job and whatever was posted before.
+  void post(std::function<void()> work);
+
+  // Waits for the running job and everything posted.
+  void join();
+
+ private:
+  void start_next();
+  void finish(const Job& job, JobResult& result);
+
+  boost::asio::io_context& io_;
+  Start start_;
+  Done done_;
+  Done idle_;
+  std::deque<Job> queue_;
+  bool running_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> stop_requested_{false};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::thread_pool pool_{1};  // last: joined before the members above go
+};
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_JOBS_H_

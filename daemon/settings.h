@@ -1,0 +1,39 @@
+// Everything the service builds from one configuration file: the Config, the holiday calendar,
+// the time zone, the review schedule and the fetch plans. Immutable once built; the service
+// swaps in a whole new one on reload, and a running job keeps its own copy alive.
+#ifndef CASEWATCH_DAEMON_SETTINGS_H_
+#define CASEWATCH_DAEMON_SETTINGS_H_
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/fetch.h"
+#include "daemon/policy/schedule.h"
+#include "rules/rules.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace service {
+
+struct Settings {
+  config::Config config;
+  rules::Calendar calendar;
+  const date::time_zone* zone = nullptr;
+  WeeklySchedule review;
+  std::vector<FetchPlan> fetches;
+};
+
+// Loads and validates everything a configuration needs, and warns when the holiday list ends
+// soon. Throws config::ConfigError or std::runtime_error (an unknown time zone, a bad fetch time).
+std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file);
+
+// The kind of the rule called `rule_id`; kUnallocated when there is none.
+rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id);
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_SETTINGS_H_

@@ -1,0 +1,228 @@
+#include "daemon/status.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/control/wire_json.h"
+
+namespace service {
+namespace {
+
+namespace json = boost::json;
+
+std::string prometheus_label(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Status::line() const {
+  int open = 0;
+  for (const auto& rule : snapshot_.rules) open += rule.open;
+  return fmt::format("{} open findings; {} cycles, {} failed", open, snapshot_.cycles,
+                     snapshot_.cycle_failures);
+}
+
+void Status::refresh(const config::Config& config, const storage::History& history,
+                     const OpenFindings& findings) noexcept {
+  try {
+    std::vector<StatusSnapshot::SourceStatus> sources;
+    for (const auto& source : config.rules.sources) {
+      StatusSnapshot::SourceStatus entry;
+      entry.name = source.name;
+      if (const auto latest = history.latest_extract(source.name)) {
+        entry.file = latest->file;
+        entry.as_of = latest->as_of;
+        entry.rows = latest->rows;
+        entry.handled_at = parse_utc(latest->handled_at);
+      }
+      sources.push_back(std::move(entry));
+    }
+    std::vector<StatusSnapshot::RuleStatus> rule_status;
+    for (const auto& [rule_id, open] : findings.rules) {
+      StatusSnapshot::RuleStatus entry;
+      entry.rule = rule_id;
+      for (const auto& tracked : open) {
+        ++entry.open;
+        if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
+        auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
+                                 [&](const auto& b) { return b.first == tracked.finding.band; });
+        if (band == entry.bands.end()) {
+          entry.bands.emplace_back(tracked.finding.band, 1);
+        } else {
+          ++band->second;
+        }
+      }
+      rule_status.push_back(std::move(entry));
+    }
+    snapshot_.sources = std::move(sources);
+    snapshot_.rules = std::move(rule_status);
+    snapshot_.last_review_week = history.last_review_week();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the status from the database: {}", e.what());
+  }
+  refresh_fetches(config, history);
+}
+
+void Status::record_fetch(const FetchOutcome& outcome, const config::Config& config,
+                          const storage::History& history) {
+  if (outcome.ok) {
+    spdlog::info("fetch for {}: {}; {} is in the inbox", outcome.source, outcome.detail,
+                 outcome.file);
+  } else {
+    spdlog::error("fetch for {} failed: {}", outcome.source, outcome.detail);
+  }
+  const std::string value = json::serialize(
+      json::object{{"at", outcome.at}, {"ok", outcome.ok}, {"detail", outcome.detail}});
+  pending_fetches_.emplace_back("fetch/" + outcome.source, value);
+  refresh_fetches(config, history);
+}
+
+void Status::write_fetches(storage::History& history) noexcept {
+  while (!pending_fetches_.empty()) {
+    try {
+      history.set_setting(pending_fetches_.front().first, pending_fetches_.front().second);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot record {}: {}", pending_fetches_.front().first, e.what());
+      return;
+    }
+    pending_fetches_.pop_front();
+  }
+}
+
+void Status::refresh_fetches(const config::Config& config,
+                             const storage::History& history) noexcept {
+  try {
+    std::vector<StatusSnapshot::FetchStatus> fetches;
+    for (const auto& fetch : config.fetches) {
+      StatusSnapshot::FetchStatus entry;
+      entry.source = fetch.source;
+      std::optional<std::string> stored;
+      for (const auto& [name, value] : pending_fetches_) {
+        if (name == "fetch/" + fetch.source) stored = value;
+      }
+      if (!stored) stored = history.setting("fetch/" + fetch.source);
+      if (stored) {
+        const json::value parsed = json::parse(*stored);
+        entry.at = json::value_to<std::string>(parsed.at("at"));
+        entry.ok = parsed.at("ok").as_bool();
+        entry.detail = json::value_to<std::string>(parsed.at("detail"));
+      }
+      fetches.push_back(std::move(entry));
+    }
+    snapshot_.fetches = std::move(fetches);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the fetch results: {}", e.what());
+  }
+}
+
+json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Date today) {
+  json::array sources;
+  for (const auto& source : status.sources) {
+    json::object entry{{"source", source.name}};
+    if (source.file.empty()) {
+      entry["file"] = nullptr;
+    } else {
+      entry["file"] = source.file;
+      entry["as_of"] = date_or_null(source.as_of);
+      entry["rows"] = source.rows;
+      if (source.as_of) entry["age_days"] = today - *source.as_of;
+    }
+    sources.push_back(std::move(entry));
+  }
+  json::array rule_list;
+  for (const auto& rule : status.rules) {
+    json::object bands;
+    for (const auto& [band, count] : rule.bands) bands[band] = count;
+    rule_list.push_back(json::object{{"rule", rule.rule},
+                                     {"open", rule.open},
+                                     {"new", rule.new_findings},
+                                     {"bands", std::move(bands)}});
+  }
+  json::array fetches;
+  for (const auto& fetch : status.fetches) {
+    json::object entry{{"source", fetch.source}};
+    if (fetch.at.empty()) {
+      entry["last_run"] = nullptr;
+    } else {
+      entry["last_run"] = fetch.at;
+      entry["ok"] = fetch.ok;
+      entry["detail"] = fetch.detail;
+    }
+    fetches.push_back(std::move(entry));
+  }
+  json::object out{
+      {"sources", std::move(sources)},          {"rules", std::move(rule_list)},
+      {"fetches", std::move(fetches)},          {"uptime_seconds", (now - status.started).count()},
+      {"cycle_running", status.cycle_running},  {"cycles", status.cycles},
+      {"cycle_failures", status.cycle_failures}};
+  out["next_review"] =
+      status.next_review ? json::value(utc_text(*status.next_review)) : json::value(nullptr);
+  out["last_review_week"] =
+      status.last_review_week ? json::value(*status.last_review_week) : json::value(nullptr);
+  out["last_cycle_error"] =
+      status.last_cycle_error ? json::value(*status.last_cycle_error) : json::value(nullptr);
+  return out;
+}
+
+std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
+  std::string out;
+  const auto header = [&](std::string_view name, std::string_view help, std::string_view type) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  header("casewatch_up", "Whether casewatchd is running.", "gauge");
+  out += "casewatch_up 1\n";
+  header("casewatch_uptime_seconds", "Seconds since casewatchd started.", "gauge");
+  out += fmt::format("casewatch_uptime_seconds {}\n", (now - status.started).count());
+  header("casewatch_findings", "Open findings per rule and band.", "gauge");
+  for (const auto& rule : status.rules) {
+    for (const auto& [band, count] : rule.bands) {
+      out += fmt::format("casewatch_findings{{rule=\"{}\",band=\"{}\"}} {}\n",
+                         prometheus_label(rule.rule), prometheus_label(band), count);
+    }
+  }
+  header("casewatch_findings_open", "Open findings per rule.", "gauge");
+  for (const auto& rule : status.rules) {
+    out += fmt::format("casewatch_findings_open{{rule=\"{}\"}} {}\n", prometheus_label(rule.rule),
+                       rule.open);
+  }
+  header("casewatch_extract_age_seconds", "Seconds since the latest extract was ingested.",
+         "gauge");
+  for (const auto& source : status.sources) {
+    if (!source.handled_at) continue;
+    out += fmt::format("casewatch_extract_age_seconds{{source=\"{}\"}} {}\n",
+                       prometheus_label(source.name), (now - *source.handled_at).count());
+  }
+  header("casewatch_extract_rows", "Rows of the latest extract.", "gauge");
+  for (const auto& source : status.sources) {
+    if (source.file.empty()) continue;
+    out += fmt::format("casewatch_extract_rows{{source=\"{}\"}} {}\n",
+                       prometheus_label(source.name), source.rows);
+  }
+  header("casewatch_ingest_cycles_total", "Ingest cycles completed.", "counter");
+  out += fmt::format("casewatch_ingest_cycles_total {}\n", status.cycles);
+  header("casewatch_ingest_failures_total", "Ingest cycles that failed.", "counter");
+  out += fmt::format("casewatch_ingest_failures_total {}\n", status.cycle_failures);
+  header("casewatch_fetch_ok", "Whether the last fetch of a source succeeded.", "gauge");
+  for (const auto& fetch : status.fetches) {
+    if (fetch.at.empty()) continue;
+    out += fmt::format("casewatch_fetch_ok{{source=\"{}\"}} {}\n", prometheus_label(fetch.source),
+                       fetch.ok ? 1 : 0);
+  }
+  return out;
+}
+
+}  // namespace service

@@ -1,0 +1,96 @@
+// What `status` and `metrics` report: a snapshot kept up to date on the loop thread after
+// start-up, each job and each reload, so that answering never reads the database; and the two
+// replies built from it. The fetch results are recorded here too (and kept in the database's
+// settings table, written when no job runs).
+// Not thread-safe: call from the loop thread.
+#ifndef CASEWATCH_DAEMON_STATUS_H_
+#define CASEWATCH_DAEMON_STATUS_H_
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/clock.h"
+#include "daemon/fetch.h"
+#include "daemon/work/job.h"
+#include "rules/rules.h"
+#include "storage/storage.h"
+
+namespace service {
+
+// What `status` and `metrics` report, kept up to date after each cycle so that answering is cheap.
+struct StatusSnapshot {
+  struct SourceStatus {
+    std::string name;
+    std::string file;  // the latest ingested extract; empty when none yet
+    std::optional<rules::Date> as_of;
+    std::size_t rows = 0;
+    std::optional<SysSeconds> handled_at;
+  };
+  struct RuleStatus {
+    std::string rule;
+    std::vector<std::pair<std::string, int>> bands;  // open findings per band, in band order
+    int open = 0;
+    int new_findings = 0;
+  };
+  struct FetchStatus {
+    std::string source;
+    std::string at;  // UTC time of the last run
+    bool ok = false;
+    std::string detail;  // "exit status 0", "timed out after 600 s", ...
+  };
+  std::vector<SourceStatus> sources;
+  std::vector<RuleStatus> rules;
+  std::vector<FetchStatus> fetches;
+  std::optional<SysSeconds> next_review;
+  std::optional<std::string> last_review_week;
+  SysSeconds started;
+  bool cycle_running = false;
+  std::optional<std::string> last_cycle_error;
+  std::int64_t cycles = 0;
+  std::int64_t cycle_failures = 0;
+};
+
+// The `status` reply's arguments at `now` (ages in days in the service time zone's `today`).
+boost::json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Date today);
+
+// The `metrics` reply's text: Prometheus exposition format.
+std::string metrics_text(const StatusSnapshot& status, SysSeconds now);
+
+class Status {
+ public:
+  explicit Status(SysSeconds started) { snapshot_.started = started; }
+
+  const StatusSnapshot& snapshot() const { return snapshot_; }
+  StatusSnapshot& snapshot() { return snapshot_; }
+
+  // "12 open findings; 3 cycles, 0 failed".
+  std::string line() const;
+
+  // Re-reads the sources' latest extracts and the last review from `history`, and the counts
+  // from `findings`. A scheduled job's catch site: a database failure is logged and the old
+  // figures stay.
+  void refresh(const config::Config& config, const storage::History& history,
+               const OpenFindings& findings) noexcept;
+
+  // A fetch ended: logged, shown at once, and kept until write_fetches() stores it.
+  void record_fetch(const FetchOutcome& outcome, const config::Config& config,
+                    const storage::History& history);
+  // Stores the recorded fetch results (call when no job holds the database). Keeps what fails.
+  void write_fetches(storage::History& history) noexcept;
+  // Re-reads the fetch results of `config`'s fetches (recorded ones first, then stored ones).
+  void refresh_fetches(const config::Config& config, const storage::History& history) noexcept;
+
+ private:
+  StatusSnapshot snapshot_;
+  std::deque<std::pair<std::string, std::string>> pending_fetches_;  // settings key, JSON value
+};
+
+}  // namespace service
+
+#endif  // CASEWATCH_DAEMON_STATUS_H_

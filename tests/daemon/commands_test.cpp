@@ -1,0 +1,317 @@
+// Every control command through the command table, against an in-memory database and no
+// socket: what each answers, and what it refuses.
+#include "daemon/control/commands.h"
+
+#include <date/tz.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/control/findings_view.h"
+#include "daemon/policy/outbox.h"
+#include "storage/storage.h"
+
+namespace {
+
+namespace json = boost::json;
+using service::ResultCode;
+
+constexpr const char* kConfig = R"toml([service]
+state_dir = "state"
+timezone = "Europe/London"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+date_formats = ["%d/%m/%Y"]
+[source.fields]
+person = "Child ID"
+team = "Team"
+worker = "Worker"
+opened = "Referral Date"
+status = "Status"
+
+[[rule]]
+id = "unallocated"
+kind = "unallocated"
+source = "cases"
+open_values = ["Open"]
+over_days = 28
+
+[[rule]]
+id = "caseload"
+kind = "caseload"
+source = "cases"
+review = false
+open_values = ["Open"]
+max_cases = 2
+)toml";
+
+const rules::Date kAsOf = *rules::Date::from_ymd(2026, 11, 23);
+
+rules::Finding unallocated(const std::string& key, const std::string& team, int days) {
+  rules::Finding f;
+  f.rule = "unallocated";
+  f.key = key;
+  f.person = "P-" + key;
+  f.team = team;
+  f.band = "1-2 months";
+  f.since = kAsOf - days;
+  f.days = days;
+  return f;
+}
+
+struct Fixture {
+  Fixture() {
+    auto built = std::make_shared<service::Settings>();
+    built->config = config::parse_config(kConfig, "casewatch.toml");
+    built->zone = date::locate_zone("Europe/London");
+    settings = built;
+    const auto& source = *settings->config.rules.find_source("cases");
+    rules::Evaluation evaluation;
+    evaluation.findings = {unallocated("C1", "North", 40), unallocated("C2", "South", 35),
+                           unallocated("C3", "North", 30)};
+    rules::Finding load;
+    load.rule = "caseload";
+    load.key = "J Smith";
+    load.worker = "J Smith";
+    load.team = "North";
+    load.band = "Over 2 cases";
+    load.cases = 3;
+    evaluation.findings.push_back(load);
+    for (const auto& rule : settings->config.rules.rules) {
+      history.apply_evaluation(rule, source, kAsOf, evaluation);
+    }
+    view.reconfigure(settings);
+    service::LifecycleCommands lifecycle;
+    const auto named = [this](std::string name) {
+      return [this, name](const service::Request&, const service::Peer&) {
+        lifecycle_calls.push_back(name);
+        return service::Answer{ResultCode::kSuccess, name, nullptr};
+      };
+    };
+    lifecycle.status = named("status");
+    lifecycle.metrics = named("metrics");
+    lifecycle.run_now = named("run-now");
+    lifecycle.reload = named("reload");
+    lifecycle.shutdown = named("shutdown");
+    service::add_commands(
+        table, lifecycle,
+        service::CommandParts{history, view, [this] { return settings; },
+                              [this](rules::IsoWeek week, rules::Date as_of, std::string_view f) {
+                                return week.str() + " as of " + as_of.iso() + " in " +
+                                       std::string(f);
+                              },
+                              [this] { ++outbox_changes; }});
+  }
+
+  // The reply to `command` with `arguments` from a peer who may do everything.
+  json::object ask(const std::string& command, json::object arguments = {},
+                   service::Permission permission = service::Permission::kWrite) {
+    service::Peer peer;
+    peer.uid = 1000;
+    peer.user = "jsmith";
+    peer.permission = permission;
+    const json::object request{{"command", command}, {"arguments", std::move(arguments)}};
+    const auto reply = table.handle_line(json::serialize(request), peer);
+    return json::parse(reply.line).as_object();
+  }
+
+  static int result(const json::object& reply) {
+    return static_cast<int>(reply.at("result").as_int64());
+  }
+  static std::string text(const json::object& reply) {
+    return json::value_to<std::string>(reply.at("text"));
+  }
+
+  std::shared_ptr<const service::Settings> settings;
+  storage::History history{":memory:"};
+  service::FindingsView view{history};
+  service::CommandTable table;
+  std::vector<std::string> lifecycle_calls;
+  int outbox_changes = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the table holds every command once", "[daemon][commands]") {
+  Fixture f;
+  CHECK(f.table.names() ==
+        std::vector<std::string>{"alerts", "case", "findings", "metrics", "note", "outbox",
+                                 "outbox-cancel", "outbox-retry", "reload", "review", "run-now",
+                                 "shutdown", "silence", "status", "unsilence", "version-get"});
+}
+
+TEST_CASE("the lifecycle commands go to the Daemon's handlers", "[daemon][commands]") {
+  Fixture f;
+  for (const char* name : {"status", "metrics", "run-now", "reload", "shutdown"}) {
+    CHECK(Fixture::text(f.ask(name)) == name);
+  }
+  CHECK(f.lifecycle_calls ==
+        std::vector<std::string>{"status", "metrics", "run-now", "reload", "shutdown"});
+  const auto version = f.ask("version-get");
+  CHECK(Fixture::result(version) == 0);
+  CHECK(version.at("arguments").at("protocol").as_int64() == service::kProtocolVersion);
+}
+
+TEST_CASE("a reader may read but not write", "[daemon][commands]") {
+  Fixture f;
+  CHECK(Fixture::result(f.ask("findings", {}, service::Permission::kRead)) == 0);
+  for (const char* name : {"note", "silence", "unsilence", "outbox-retry", "outbox-cancel",
+                           "run-now", "reload", "shutdown"}) {
+    const auto reply = f.ask(name, {}, service::Permission::kRead);
+    CHECK(Fixture::result(reply) == 1);
+    CHECK(Fixture::text(reply) == "permission denied");
+  }
+  CHECK(f.lifecycle_calls.empty());
+}
+
+TEST_CASE("findings are filtered and paged", "[daemon][commands]") {
+  Fixture f;
+  const auto all = f.ask("findings", {{"rule", "unallocated"}});
+  CHECK(Fixture::text(all) == "3 findings");
+
+  const auto first = f.ask("findings", {{"rule", "unallocated"}, {"limit", 2}});
+  CHECK(Fixture::text(first) == "findings 1 to 2 of 3; the next page from offset 2");
+  CHECK(first.at("arguments").at("next_offset").as_int64() == 2);
+  CHECK(first.at("arguments").at("findings").as_array().size() == 2);
+  const auto rest = f.ask("findings", {{"rule", "unallocated"}, {"limit", "2"}, {"offset", 2}});
+  CHECK(Fixture::text(rest) == "findings 3 to 3 of 3");
+  CHECK_FALSE(rest.at("arguments").as_object().contains("next_offset"));
+
+  const auto north = f.ask("findings", {{"rule", "unallocated"}, {"team", "North"}});
+  CHECK(Fixture::text(north) == "2 findings");
+  CHECK(Fixture::result(f.ask("findings", {{"team", "East"}})) == 3);  // empty
+
+  CHECK(Fixture::text(f.ask("findings", {{"rule", "nope"}})) == "unknown rule 'nope'");
+  CHECK(Fixture::text(f.ask("findings", {{"status", "old"}})) ==
+        "status 'old' is not one of new, carried");
+  CHECK(Fixture::text(f.ask("findings", {{"limit", 0}})) == "limit must be 1 to 10000");
+}
+
+TEST_CASE("findings take their shape from their rule's kind", "[daemon][commands]") {
+  Fixture f;
+  const auto load = f.ask("findings", {{"rule", "caseload"}});
+  const auto& finding = load.at("arguments").at("findings").at(0).as_object();
+  CHECK(finding.at("key") == "J Smith");
+  CHECK(finding.at("cases").as_int64() == 3);
+  CHECK_FALSE(finding.contains("days"));
+  const auto open = f.ask("findings", {{"rule", "unallocated"}, {"limit", 1}});
+  const auto& first = open.at("arguments").at("findings").at(0).as_object();
+  CHECK(first.at("key") == "C1");
+  CHECK(first.at("days").as_int64() == 40);
+  CHECK(first.at("since") == "2026-10-14");
+  CHECK_FALSE(first.contains("cases"));
+}
+
+TEST_CASE("case answers a key's findings, and says when there is none", "[daemon][commands]") {
+  Fixture f;
+  const auto reply = f.ask("case", {{"key", "C2"}});
+  CHECK(Fixture::result(reply) == 0);
+  CHECK(Fixture::text(reply) == "C2: 1 open finding, 0 resolved, 0 record versions");
+  CHECK(reply.at("arguments").at("findings").at(0).at("rule") == "unallocated");
+  CHECK(Fixture::result(f.ask("case", {{"key", "C9"}})) == 3);
+  CHECK(Fixture::text(f.ask("case")) == "case needs a key");
+}
+
+TEST_CASE("a note goes on an open finding and shows in findings", "[daemon][commands]") {
+  Fixture f;
+  const auto before = f.ask("findings", {{"rule", "unallocated"}, {"limit", 1}});  // cached
+  const auto noted = f.ask("note", {{"rule", "unallocated"}, {"key", "C1"}, {"text", "strategy"}});
+  CHECK(Fixture::text(noted) == "note recorded on unallocated C1 by jsmith");
+  const auto after = f.ask("findings", {{"rule", "unallocated"}, {"limit", 1}});
+  const auto& note = after.at("arguments").at("findings").at(0).at("note");
+  CHECK(note.at("text") == "strategy");
+  CHECK(note.at("author") == "jsmith");
+  CHECK(f.history.open_findings("unallocated")[0].latest_note->text == "strategy");
+
+  CHECK(Fixture::text(f.ask("note", {{"rule", "unallocated"}, {"key", "C9"}, {"text", "x"}})) ==
+        "no open finding of rule 'unallocated' for key 'C9'");
+  CHECK(Fixture::text(f.ask("note", {{"rule", "unallocated"}, {"key", "C1"}})) ==
+        "note needs rule, key and text");
+}
+
+TEST_CASE("review renders the asked week and refuses a bad one", "[daemon][commands]") {
+  Fixture f;
+  const auto reply = f.ask("review", {{"week", "2026-W40"}, {"format", "csv"}});
+  CHECK(Fixture::text(reply) == "2026-W40 as of 2026-10-04 in csv");  // a past week: its Sunday
+  CHECK(Fixture::text(f.ask("review", {{"week", "week 40"}})) ==
+        "week 'week 40' is not an ISO week like 2026-W47");
+}
+
+TEST_CASE("silence checks what it is given; unsilence ends it once", "[daemon][commands]") {
+  Fixture f;
+  CHECK(Fixture::text(f.ask("silence", {{"rule", "unallocated"}, {"reason", "known"}})) ==
+        "silence needs rule, reason and expires (a date like 2026-12-01 or until-resolved)");
+  CHECK(Fixture::text(f.ask(
+            "silence", {{"rule", "nope"}, {"reason", "known"}, {"expires", "until-resolved"}})) ==
+        "'nope' is not a rule, a source or a mail recipient");
+  CHECK(
+      Fixture::text(f.ask(
+          "silence", {{"rule", "unallocated"}, {"reason", "known"}, {"expires", "2001-01-01"}})) ==
+      "expires 2001-01-01 is not in the future");
+  CHECK(Fixture::text(f.ask("silence",
+                            {{"rule", "unallocated"}, {"reason", "known"}, {"expires", "soon"}})) ==
+        "expires 'soon' is not a date like 2026-12-01 or until-resolved");
+  CHECK(Fixture::result(f.ask("alerts")) == 3);
+
+  const auto added = f.ask("silence", {{"rule", "unallocated"},
+                                       {"scope", "North"},
+                                       {"reason", "known"},
+                                       {"expires", "until-resolved"}});
+  REQUIRE(Fixture::result(added) == 0);
+  const auto id = added.at("arguments").at("id").as_int64();
+  CHECK(Fixture::text(added) == "silence " + std::to_string(id) +
+                                    " on unallocated (North) until its alerts resolve, by "
+                                    "jsmith (uid 1000)");
+  const auto alerts = f.ask("alerts");
+  CHECK(Fixture::text(alerts) == "0 firing, 0 resolved; 1 active silence");
+  CHECK(alerts.at("arguments").at("silences").at(0).at("scope") == "North");
+
+  CHECK(Fixture::result(f.ask("unsilence", {{"id", id}})) == 0);
+  CHECK(Fixture::text(f.ask("unsilence", {{"id", id}})) ==
+        "no active silence " + std::to_string(id));
+  CHECK(Fixture::text(f.ask("unsilence")) == "unsilence needs an id");
+}
+
+TEST_CASE("the outbox commands list, retry and cancel entries", "[daemon][commands]") {
+  Fixture f;
+  CHECK(Fixture::result(f.ask("outbox")) == 3);
+  const auto monday = std::chrono::sys_days{std::chrono::year{2026} / 11 / 23};
+  const service::SysSeconds now{monday.time_since_epoch()};
+  auto entry = service::make_entry("review/2026-W48/all", "manager@council.example",
+                                   "casewatch@council.example", "Review", "bytes", now);
+  auto other = entry;
+  other.recipient = "team@council.example";
+  f.history.queue_mail({entry, other});
+  const auto listed = f.ask("outbox");
+  CHECK(Fixture::text(listed) == "2 entries");
+  const auto& entries = listed.at("arguments").at("entries").as_array();
+  const auto first = entries.at(0).at("id").as_int64();
+  const auto second = entries.at(1).at("id").as_int64();
+  CHECK_FALSE(entries.at(0).as_object().contains("bytes"));
+
+  // Mark one sent, as the sender would.
+  auto sent = *f.history.outbox_entry(first);
+  sent.state = service::OutboxState::kSent;
+  sent.sent_at = now;
+  f.history.update_outbox(sent);
+  CHECK(Fixture::text(f.ask("outbox-retry", {{"id", first}})) ==
+        "outbox entry " + std::to_string(first) + " is sent: unchanged");
+  CHECK(f.outbox_changes == 0);
+
+  CHECK(Fixture::text(f.ask("outbox-cancel", {{"id", second}})) ==
+        "outbox entry " + std::to_string(second) + " is cancelled");
+  CHECK(Fixture::text(f.ask("outbox-retry", {{"id", second}})) ==
+        "outbox entry " + std::to_string(second) + " is cancelled: unchanged");
+  CHECK(Fixture::text(f.ask("outbox", {{"state", "cancelled"}})) == "1 entry");
+  CHECK(Fixture::text(f.ask("outbox", {{"state", "lost"}})) ==
+        "state 'lost' is not one of pending, sent, failed, cancelled");
+  CHECK(Fixture::text(f.ask("outbox-cancel", {{"id", 999}})) == "no outbox entry 999");
+  CHECK(Fixture::text(f.ask("outbox-retry")) == "outbox-retry needs an id");
+}
