@@ -1,5 +1,5 @@
 // Mail transport: the one abstract seam of casewatch (STYLE.md). SmtpMailer speaks SMTP through
-// libcurl; FakeMailer records what it was asked to send and answers as scripted, for tests.
+// libcurl; tests use FakeMailer (tests/support/fake_mailer.h).
 // A Mailer sends one message to one recipient per call, so that the outbox can record, for each
 // recipient, exactly whether the server accepted it.
 // Not thread-safe: one Mailer per thread. SmtpMailer::send blocks (bounded by its timeouts).

@@ -1,5 +1,5 @@
 // The Engine's alert cycle: gathers every condition that holds now from the history and hands
-// them to the alert lifecycle (daemon/alerts.h), which stores states and queues notices.
+// them to the alert lifecycle (daemon/policy/alerts.h), which stores states and queues notices.
 #include <map>
 
 #include "daemon/clock.h"

@@ -26,7 +26,7 @@ enum class Deliver {
 };
 
 // Tries `mailer.send` for each entry `which` selects, oldest first, one at a time, storing each
-// result before the next attempt (that keeps the duplicate window of daemon/outbox.h to one
+// result before the next attempt (that keeps the duplicate window of daemon/policy/outbox.h to one
 // message). Polls `should_stop` before each entry and ends the round when it returns true, so
 // a shutdown waits for one send at most. Returns the entries tried, as updated (sent, failed or
 // rescheduled), without their bytes. Throws on database failures.

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tmpfs.h"

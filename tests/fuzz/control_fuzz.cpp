@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/control.h"
+#include "daemon/control/command_table.h"
 
 namespace {
 
