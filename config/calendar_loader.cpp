@@ -21,6 +21,26 @@ std::filesystem::path default_holidays_file() {
 
 }  // namespace
 
+std::filesystem::path holidays_file_in_use(const Config& config) {
+  return config.service.holidays_file.empty() ? default_holidays_file()
+                                              : config.service.holidays_file;
+}
+
+std::vector<std::string> restart_needed(const Config& old, const Config& next) {
+  const auto& a = old.service;
+  const auto& b = next.service;
+  std::vector<std::string> out;
+  if (a.state_dir != b.state_dir) out.emplace_back("service.state_dir");
+  if (a.socket != b.socket) out.emplace_back("service.socket");
+  if (a.socket_group != b.socket_group) out.emplace_back("service.socket_group");
+  if (a.idle_timeout != b.idle_timeout) out.emplace_back("service.idle_timeout");
+  if (a.max_connections != b.max_connections) out.emplace_back("service.max_connections");
+  if (old.metrics.address != next.metrics.address || old.metrics.port != next.metrics.port) {
+    out.emplace_back("metrics.listen");
+  }
+  return out;
+}
+
 rules::Calendar load_calendar(const Config& config) {
   const std::filesystem::path file =
       config.service.holidays_file.empty() ? default_holidays_file() : config.service.holidays_file;

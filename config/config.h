@@ -153,6 +153,15 @@ Config parse_config(std::string_view text, const std::filesystem::path& file);
 // Throws ConfigError when the data file is missing or malformed.
 rules::Calendar load_calendar(const Config& config);
 
+// The holiday data file load_calendar reads: service.holidays_file, or the installed one.
+std::filesystem::path holidays_file_in_use(const Config& config);
+
+// The settings that differ between `old` and `next` and that a running service cannot apply
+// on reload, as key names: "service.state_dir", "service.socket", "service.socket_group",
+// "service.idle_timeout", "service.max_connections", "metrics.listen". Empty when a reload can
+// apply everything.
+std::vector<std::string> restart_needed(const Config& old, const Config& next);
+
 }  // namespace config
 
 #endif  // CASEWATCH_CONFIG_CONFIG_H_

@@ -1,4 +1,5 @@
 // [service], [[source]] and [calendar].
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -76,7 +77,15 @@ void read_format(Table& t, rules::Source& source) {
 void read_service(Table& t, const fs::path& base, ServiceConfig& service) {
   if (auto v = t.string("state_dir")) service.state_dir = resolve(base, *v);
   if (auto v = t.string("socket")) service.socket = resolve(base, *v);
-  if (auto v = t.string("timezone")) service.timezone = *v;
+  if (auto v = t.string("timezone")) {
+    try {
+      date::locate_zone(*v);  // the service needs it at start-up: --check finds it now
+      service.timezone = *v;
+    } catch (const std::exception&) {
+      t.error(*t.find("timezone"),
+              fmt::format("unknown time zone '{}': expected a name like \"Europe/London\"", *v));
+    }
+  }
   if (auto v = t.string("socket_group")) service.socket_group = *v;
   if (auto v = t.string("admin_group")) service.admin_group = *v;
   if (auto v = seconds_duration(t, "settle")) service.settle = *v;

@@ -26,6 +26,7 @@
 #include "daemon/once.h"
 #include "daemon/policy/outbox.h"
 #include "daemon/service.h"
+#include "daemon/settings.h"
 #include "daemon/work/engine.h"
 #include "daemon/work/sender.h"
 #include "rules/rules.h"
@@ -117,12 +118,11 @@ std::string user_name() {
   return fmt::format("uid {}", ::getuid());
 }
 
-int run_once(const config::Config& config, const Options& options) {
-  const rules::Calendar calendar = config::load_calendar(config);
+int run_once(const service::Settings& settings, const Options& options) {
+  const config::Config& config = settings.config;
+  const rules::Calendar& calendar = settings.calendar;
   const rules::Date today =
-      options.as_of
-          ? *options.as_of
-          : service::local_date(service::now_utc(), date::locate_zone(config.service.timezone));
+      options.as_of ? *options.as_of : service::local_date(service::now_utc(), settings.zone);
   service::warn_if_calendar_ends_soon(calendar, today);
   service::prepare_state_dir(config);  // throws naming the folder when it cannot be used
   storage::History history(config.service.database_file());
@@ -227,17 +227,26 @@ int main(int argc, char* argv[]) {
     if (!options.once && options.note.empty() && !options.check && options.restore.empty()) {
       return service::run_service(options.config_file);
     }
-    const config::Config config = config::load_config(options.config_file);
+    if (!options.note.empty()) {
+      return run_note(config::load_config(options.config_file), options);
+    }
+    if (!options.restore.empty()) {
+      return run_restore(config::load_config(options.config_file), options);
+    }
+    // What the service would load at start-up and on reload, all of it.
+    const auto settings = service::load_settings(options.config_file);
     if (options.check) {
-      const auto calendar = config::load_calendar(config);  // the holiday file must load too
-      std::cout << fmt::format("{}: configuration is valid ({} sources, {} rules)\n",
-                               options.config_file, config.rules.sources.size(),
-                               config.rules.rules.size());
+      service::check_state_dir(settings->config);
+      const auto last = settings->calendar.last_listed();
+      std::cout << fmt::format(
+          "{}: configuration is valid ({} sources, {} rules)\nholidays: {}, listed to {}\n",
+          options.config_file, settings->config.rules.sources.size(),
+          settings->config.rules.rules.size(),
+          config::holidays_file_in_use(settings->config).string(),
+          last ? last->iso() : std::string("(no dates)"));
       return EXIT_SUCCESS;
     }
-    if (!options.note.empty()) return run_note(config, options);
-    if (!options.restore.empty()) return run_restore(config, options);
-    return run_once(config, options);
+    return run_once(*settings, options);
   } catch (const config::ConfigError& e) {
     std::cerr << service::error_lines(e.what(), journal);
     return options.check ? EXIT_FAILURE : kExitConfig;

@@ -1,10 +1,12 @@
 #include "daemon/service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -156,21 +158,30 @@ class Daemon {
   }
 
   // Builds a whole new configuration and swaps it in only if valid. Returns the error when the
-  // old configuration stays.
-  std::optional<std::string> reload() {
+  // old configuration stays. Settings a reload cannot apply (config::restart_needed) are named
+  // in `restart` (and the log): changing state_dir or socket refuses the whole reload, the
+  // others keep their old values until a restart.
+  std::optional<std::string> reload(std::vector<std::string>* restart = nullptr) {
     notify_reloading();
     std::optional<std::string> error;
     try {
-      auto next = build_settings(config_file_);
-      const auto& now_service = settings_->config.service;
+      auto next = load_settings(config_file_);
+      warn_if_calendar_ends_soon(next->calendar, local_date(now_utc(), next->zone));
       const auto& next_service = next->config.service;
-      if (next_service.state_dir != now_service.state_dir ||
-          next_service.socket != now_service.socket) {
+      const auto pending = config::restart_needed(settings_->config, next->config);
+      const auto changed = [&pending](std::string_view key) {
+        return std::find(pending.begin(), pending.end(), key) != pending.end();
+      };
+      if (changed("service.state_dir") || changed("service.socket")) {
         error = "changing service.state_dir or service.socket needs a restart";
-      } else if (next->config.metrics.address != settings_->config.metrics.address ||
-                 next->config.metrics.port != settings_->config.metrics.port) {
+      } else if (changed("metrics.listen")) {
         error = "changing metrics.listen needs a restart";
       } else {
+        if (!pending.empty()) {
+          spdlog::warn("reload: {} changed; the change applies after a restart",
+                       fmt::join(pending, ", "));
+        }
+        if (restart != nullptr) *restart = pending;
         const auto old = settings_;  // alive until the new engine is in place
         settings_ = std::move(next);
         engine_ = std::make_unique<Engine>(settings_->config, settings_->calendar, history_);
@@ -244,10 +255,17 @@ class Daemon {
           nullptr};
     };
     out.reload = [this](const Request&, const Peer&) {
-      if (const auto error = reload()) {
+      std::vector<std::string> restart;
+      if (const auto error = reload(&restart)) {
         return Answer{ResultCode::kError,
                       fmt::format("reload failed, the previous configuration stays: {}", *error),
                       nullptr};
+      }
+      if (!restart.empty()) {
+        return Answer{ResultCode::kSuccess,
+                      fmt::format("configuration reloaded; {} changed and needs a restart to apply",
+                                  fmt::join(restart, ", ")),
+                      json::object{{"restart_needed", json::value_from(restart)}}};
       }
       return Answer{ResultCode::kSuccess, "configuration reloaded", nullptr};
     };
@@ -432,7 +450,8 @@ class Daemon {
 }  // namespace
 
 int run_service(const std::filesystem::path& config_file) {
-  auto settings = build_settings(config_file);  // throws config::ConfigError
+  auto settings = load_settings(config_file);  // throws config::ConfigError
+  warn_if_calendar_ends_soon(settings->calendar, local_date(now_utc(), settings->zone));
   prepare_state_dir(settings->config);
   asio::io_context io;
   Daemon daemon(io, config_file, std::move(settings));

@@ -1,22 +1,45 @@
 #include "daemon/settings.h"
 
-#include "daemon/clock.h"
-#include "daemon/work/engine.h"
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <stdexcept>
 
 namespace service {
 
-std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file) {
+std::shared_ptr<const Settings> load_settings(const std::filesystem::path& file) {
   auto settings = std::make_shared<Settings>();
   settings->config = config::load_config(file);
   settings->calendar = config::load_calendar(settings->config);
   settings->zone = find_zone(settings->config.service.timezone);
-  warn_if_calendar_ends_soon(settings->calendar, local_date(now_utc(), settings->zone));
   const auto& review = settings->config.review;
   settings->review = WeeklySchedule{review.weekday, TimeOfDay{review.hour, review.minute}};
   for (const auto& fetch : settings->config.fetches) {
     settings->fetches.push_back(make_fetch_plan(fetch, settings->config.service.inbox_dir()));
   }
   return settings;
+}
+
+void check_state_dir(const config::Config& config) {
+  namespace fs = std::filesystem;
+  fs::path folder = config.service.state_dir;
+  std::error_code ec;
+  bool exists = fs::exists(folder, ec);
+  while (!exists && folder.has_relative_path() && folder.has_parent_path() &&
+         folder.parent_path() != folder) {
+    folder = folder.parent_path();
+    exists = fs::exists(folder, ec);
+  }
+  const bool usable =
+      exists && fs::is_directory(folder, ec) && ::access(folder.c_str(), W_OK | X_OK) == 0;
+  if (!usable) {
+    throw std::runtime_error(
+        folder == config.service.state_dir
+            ? fmt::format("state_dir {} is not a folder this user can write",
+                          config.service.state_dir.string())
+            : fmt::format("state_dir {} cannot be created: {} is not a folder this user can write",
+                          config.service.state_dir.string(), folder.string()));
+  }
 }
 
 rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id) {

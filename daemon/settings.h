@@ -27,9 +27,15 @@ struct Settings {
   std::vector<FetchPlan> fetches;
 };
 
-// Loads and validates everything a configuration needs, and warns when the holiday list ends
-// soon. Throws config::ConfigError or std::runtime_error (an unknown time zone, a bad fetch time).
-std::shared_ptr<const Settings> build_settings(const std::filesystem::path& file);
+// Loads and validates everything a configuration needs: what --check, --once, the service and
+// reload all use. Throws config::ConfigError ("file:line: message" for each problem, including
+// an unknown time zone) or std::runtime_error (the holiday file cannot be read).
+std::shared_ptr<const Settings> load_settings(const std::filesystem::path& file);
+
+// Throws std::runtime_error naming the folder when `config`'s state_dir cannot be created (its
+// nearest existing ancestor is not a writable folder) or exists but is not a writable folder.
+// Creates nothing: --check uses it.
+void check_state_dir(const config::Config& config);
 
 // The kind of the rule called `rule_id`; kUnallocated when there is none.
 rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id);

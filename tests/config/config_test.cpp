@@ -617,3 +617,28 @@ TEST_CASE("load_calendar refuses a missing or malformed holiday file, naming it"
         (dir / "holidays.csv").string() + ":2: expected a date as YYYY-MM-DD, got '2026-13-01'");
   }
 }
+
+TEST_CASE("an unknown time zone is a configuration error at its line", "[config]") {
+  CHECK(errors_of("[service]\nstate_dir = \"/tmp/x\"\ntimezone = \"Europe/Atlantis\"\n") ==
+        std::vector<std::string>{
+            "/etc/casewatch/casewatch.toml:3: unknown time zone 'Europe/Atlantis': expected a "
+            "name like \"Europe/London\""});
+  CHECK(errors_of("[service]\ntimezone = \"America/New_York\"\n").empty());
+}
+
+TEST_CASE("restart_needed lists the service settings a reload cannot apply", "[config]") {
+  const config::Config old = config::parse_config("", kFile);
+  CHECK(config::restart_needed(old, old).empty());
+  const config::Config next = config::parse_config(
+      "[service]\nstate_dir = \"/srv/cw\"\nsocket = \"/run/cw.sock\"\nsocket_group = \"staff\"\n"
+      "idle_timeout = \"5s\"\nmax_connections = 3\nsettle = \"9s\"\nadmin_group = \"adm\"\n",
+      kFile);
+  CHECK(config::restart_needed(old, next) ==
+        std::vector<std::string>{"service.state_dir", "service.socket", "service.socket_group",
+                                 "service.idle_timeout", "service.max_connections"});
+  const config::Config settle_only = config::parse_config("[service]\nsettle = \"9s\"\n", kFile);
+  CHECK(config::restart_needed(old, settle_only).empty());  // reload applies settle
+  const config::Config metrics =
+      config::parse_config("[metrics]\nlisten = \"127.0.0.1:9187\"\n", kFile);
+  CHECK(config::restart_needed(old, metrics) == std::vector<std::string>{"metrics.listen"});
+}

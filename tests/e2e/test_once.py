@@ -9,8 +9,8 @@ import subprocess
 import time
 import unittest
 
-from once_support import (CASE_HEADER, CASELOAD_RULE, CASES_CONFIG, CASEWATCHD, OnceTestCase,
-                          require_fake_903)
+from once_support import (CASE_HEADER, CASELOAD_RULE, CASES_CONFIG, CASEWATCHD, HOLIDAYS,
+                          OnceTestCase, require_fake_903)
 
 
 def case(key, team="Team A", worker="", referral="", closure="", status="Open", start="",
@@ -279,7 +279,43 @@ class BadEnvironment(OnceTestCase):
         result = subprocess.run([str(CASEWATCHD), "--config",
                                  str(SOURCE_DIR / "examples" / "casewatch.toml"), "--check"],
                                 capture_output=True, text=True, timeout=60)
+        if os.geteuid() == 0:
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertRegex(result.stdout, r"holidays: .*bank-holidays-england-and-wales\.csv, "
+                                            r"listed to \d{4}-\d\d-\d\d")
+        else:  # its state_dir is /var/lib/casewatch, which only root may create
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("state_dir /var/lib/casewatch", result.stderr)
+
+    def test_check_refuses_an_unknown_time_zone_with_file_and_line(self):
+        self.config.write_text(self.config.read_text().replace(
+            "[service]\n", '[service]\ntimezone = "Europe/Atlantis"\n', 1))
+        result = subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--check"],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr,
+                         r"casewatch\.toml:3: unknown time zone 'Europe/Atlantis'")
+        # The service refuses it the same way, with the exit status systemd does not restart.
+        service = subprocess.run([str(CASEWATCHD), "--config", str(self.config)],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(service.returncode, 78, service.stderr)
+        self.assertRegex(service.stderr, r"casewatch\.toml:3: unknown time zone")
+
+    def test_check_refuses_a_state_dir_it_cannot_create(self):
+        blocker = self.tmp / "blocker"
+        blocker.write_text("a file, not a folder")
+        self.config.write_text(self.config.read_text().replace(
+            'state_dir = "state"', f'state_dir = "{blocker}/state"', 1))
+        result = subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--check"],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"state_dir {blocker}/state cannot be created", result.stderr)
+
+    def test_check_prints_the_holiday_file_in_use(self):
+        result = subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--check"],
+                                capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("holidays: " + str(HOLIDAYS) + ", listed to ", result.stdout)
 
     def test_a_corrupt_database_is_an_environment_failure_with_a_clear_message(self):
         (self.state / "casewatch.db").write_bytes(b"this is not a database" * 100)
