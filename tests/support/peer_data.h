@@ -12,8 +12,8 @@ namespace test_support {
 
 // The path of `relative` under ../shared/peer-data (from the repository root), or nullopt.
 inline std::optional<std::filesystem::path> peer_data(std::string_view relative) {
-  const auto file = std::filesystem::path(CASEWATCH_SOURCE_DIR) / ".." / "shared" / "peer-data" /
-                    relative;
+  const auto file =
+      std::filesystem::path(CASEWATCH_SOURCE_DIR) / ".." / "shared" / "peer-data" / relative;
   if (!std::filesystem::exists(file)) return std::nullopt;
   return file;
 }
@@ -21,13 +21,13 @@ inline std::optional<std::filesystem::path> peer_data(std::string_view relative)
 }  // namespace test_support
 
 // Skips the current Catch2 test case (as a warning) when peer data is missing.
-#define CASEWATCH_REQUIRE_PEER_DATA(var, relative)                                              \
+#define CASEWATCH_REQUIRE_PEER_DATA(var, relative)                                             \
   const auto var##_found = ::test_support::peer_data(relative);                                \
-  if (!var##_found) {                                                                           \
-    WARN("skipped: ../shared/peer-data/" << relative                                            \
-                                         << " is absent (public fake data, not in the repo)");  \
-    return;                                                                                     \
-  }                                                                                             \
+  if (!var##_found) {                                                                          \
+    WARN("skipped: ../shared/peer-data/" << relative                                           \
+                                         << " is absent (public fake data, not in the repo)"); \
+    return;                                                                                    \
+  }                                                                                            \
   const std::filesystem::path var = *var##_found
 
 #endif  // CASEWATCH_TESTS_SUPPORT_PEER_DATA_H_

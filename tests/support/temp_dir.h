@@ -17,7 +17,8 @@ namespace test_support {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "casewatch-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "casewatch-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
