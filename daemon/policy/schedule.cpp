@@ -18,10 +18,6 @@ using std::chrono::minutes;
 
 date::local_days to_local_days(rules::Date day) { return date::local_days{days{day.days()}}; }
 
-rules::Date to_date(date::local_days day) {
-  return rules::Date::from_days(static_cast<std::int32_t>(day.time_since_epoch().count()));
-}
-
 bool parse_two_digits(std::string_view text, int& value) {
   if (text.empty() || text.size() > 2) return false;
   value = 0;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "daemon/control/wire_json.h"
+#include "daemon/work/engine.h"
 #include "storage/storage.h"
 #include "tests/support/temp_dir.h"
 
