@@ -188,10 +188,12 @@ TEST_CASE("findings are filtered and paged", "[daemon][commands]") {
   CHECK(Fixture::text(north) == "2 findings");
   CHECK(Fixture::result(f.ask("findings", {{"team", "East"}})) == 3);  // empty
 
-  CHECK(Fixture::text(f.ask("findings", {{"rule", "nope"}})) == "unknown rule 'nope'");
+  CHECK(Fixture::text(f.ask("findings", {{"rule", "nope"}})) ==
+        "findings failed: unknown rule 'nope'");
   CHECK(Fixture::text(f.ask("findings", {{"status", "old"}})) ==
-        "status 'old' is not one of new, carried");
-  CHECK(Fixture::text(f.ask("findings", {{"limit", 0}})) == "limit must be 1 to 10000");
+        "findings failed: status 'old' is not one of new, carried");
+  CHECK(Fixture::text(f.ask("findings", {{"limit", 0}})) ==
+        "findings failed: limit must be 1 to 10000");
 }
 
 TEST_CASE("findings take their shape from their rule's kind", "[daemon][commands]") {
