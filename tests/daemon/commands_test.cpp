@@ -3,9 +3,11 @@
 #include "daemon/control/commands.h"
 
 #include <date/tz.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "daemon/control/findings_view.h"
 #include "daemon/policy/outbox.h"
 #include "storage/storage.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -141,10 +144,10 @@ struct Fixture {
 
 TEST_CASE("the table holds every command once", "[daemon][commands]") {
   Fixture f;
-  CHECK(f.table.names() ==
-        std::vector<std::string>{"alerts", "case", "findings", "metrics", "note", "outbox",
-                                 "outbox-cancel", "outbox-retry", "reload", "review", "run-now",
-                                 "shutdown", "silence", "status", "unsilence", "version-get"});
+  CHECK(f.table.names() == std::vector<std::string>{
+                               "alerts", "backup", "case", "findings", "metrics", "note", "outbox",
+                               "outbox-cancel", "outbox-retry", "reload", "review", "run-now",
+                               "shutdown", "silence", "status", "unsilence", "version-get"});
 }
 
 TEST_CASE("the lifecycle commands go to the Daemon's handlers", "[daemon][commands]") {
@@ -163,7 +166,7 @@ TEST_CASE("a reader may read but not write", "[daemon][commands]") {
   Fixture f;
   CHECK(Fixture::result(f.ask("findings", {}, service::Permission::kRead)) == 0);
   for (const char* name : {"note", "silence", "unsilence", "outbox-retry", "outbox-cancel",
-                           "run-now", "reload", "shutdown"}) {
+                           "backup", "run-now", "reload", "shutdown"}) {
     const auto reply = f.ask(name, {}, service::Permission::kRead);
     CHECK(Fixture::result(reply) == 1);
     CHECK(Fixture::text(reply) == "permission denied");
@@ -316,4 +319,41 @@ TEST_CASE("the outbox commands list, retry and cancel entries", "[daemon][comman
         "state 'lost' is not one of pending, sent, failed, cancelled");
   CHECK(Fixture::text(f.ask("outbox-cancel", {{"id", 999}})) == "no outbox entry 999");
   CHECK(Fixture::text(f.ask("outbox-retry")) == "outbox-retry needs an id");
+}
+
+TEST_CASE("backup copies the service's database, a bare name into state_dir/backups",
+          "[daemon][commands]") {
+  Fixture f;
+  const test_support::TempDir dir;
+  auto moved = std::make_shared<service::Settings>(*f.settings);
+  moved->config.service.state_dir = dir.path();
+  f.settings = moved;
+  const auto database = moved->config.service.database_file();
+  {
+    storage::History history(database);
+    const auto& source = *moved->config.rules.find_source("cases");
+    rules::Evaluation evaluation;
+    evaluation.findings = {unallocated("C7", "North", 40)};
+    history.apply_evaluation(*moved->config.rules.find_rule("unallocated"), source, kAsOf,
+                             evaluation);
+  }
+
+  const auto missing = f.ask("backup");
+  CHECK(Fixture::result(missing) == 1);
+  CHECK(Fixture::text(missing) == "backup needs a file");
+
+  const auto reply = f.ask("backup", {{"file", "week48.db"}});
+  REQUIRE(Fixture::result(reply) == 0);
+  const auto copy = dir.path() / "backups" / "week48.db";
+  const auto& arguments = reply.at("arguments").as_object();
+  CHECK(json::value_to<std::string>(arguments.at("file")) == copy.string());
+  CHECK(json::value_to<std::uintmax_t>(arguments.at("bytes")) == std::filesystem::file_size(copy));
+  CHECK(arguments.at("schema_version").as_int64() > 0);
+  struct stat st {};
+  REQUIRE(::stat((dir.path() / "backups").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0750);
+  const storage::History restored(copy);
+  const auto open = restored.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].finding.key == "C7");
 }
