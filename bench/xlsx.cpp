@@ -13,7 +13,7 @@
 #include "bench/bench.h"
 #include "bench/measure.h"
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/work/engine.h"
 #include "storage/storage.h"
 
 namespace bench {
