@@ -7,11 +7,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
+#include <exception>
 #include <utility>
+#include <variant>
 
 #include "daemon/audit.h"
 #include "daemon/clock.h"
@@ -49,6 +55,7 @@ class Daemon {
       : io_(io),
         config_file_(std::move(config_file)),
         settings_(std::move(settings)),
+        database_file_(settings_->config.service.database_file()),
         history_(settings_->config.service.database_file()),
         engine_(std::make_unique<Engine>(settings_->config, settings_->calendar, history_)),
         jobs_(
@@ -224,14 +231,73 @@ class Daemon {
     return peer;
   }
 
-  Reply handle(std::string_view line, const Peer& peer) {
-    Reply reply = commands_.handle_line(line, peer);
+  // A command from the socket. A pool command (one that writes to the database) runs on the pool
+  // thread, after the running job, with that thread's connection: the loop goes on serving
+  // `status` and the other sessions meanwhile, and its follow-up runs here when it is back.
+  asio::awaitable<Reply> handle(std::string_view line, const Peer& peer) {
+    auto prepared = commands_.prepare(line, peer);
+    Reply reply;
+    if (std::holds_alternative<Reply>(prepared)) {
+      reply = std::get<Reply>(std::move(prepared));
+    } else if (std::get<CommandTable::Call>(prepared).pool == nullptr) {
+      reply = commands_.run(std::get<CommandTable::Call>(prepared), peer);
+    } else {
+      // Named, not a temporary in the co_await expression (GCC 12 destroyed one twice).
+      auto work = [this, call = std::get<CommandTable::Call>(std::move(prepared)), peer,
+                   settings = settings_]() -> std::pair<Reply, std::function<void()>> {
+        std::function<void()> follow_up;
+        try {
+          Reply out = commands_.run(call, peer, &pool_history(), settings.get(), &follow_up);
+          return {std::move(out), std::move(follow_up)};
+        } catch (const std::exception& e) {  // opening the pool's connection failed
+          spdlog::error("{}: {}", call.request.command, e.what());
+          return {CommandTable::failed(call.request, e.what()), {}};
+        }
+      };
+      std::pair<Reply, std::function<void()>> done = co_await on_pool(std::move(work));
+      reply = std::move(done.first);
+      if (done.second) done.second();
+    }
     std::string command = reply.command;
     if (command.empty()) {
       command = peer.permission == Permission::kNone ? "(refused)" : "(invalid request)";
     }
     audit_.record(peer.uid, std::move(command), static_cast<int>(reply.result), now_utc());
-    return reply;
+    co_return reply;
+  }
+
+  // Runs `work` on the pool thread (after the running job and what was posted before it) and
+  // resumes here, on the loop, with its result. The io_context stays alive until then.
+  // Not a coroutine itself: async_initiate keeps `work` (GCC 12 destroyed a lambda captured
+  // into a co_await expression twice).
+  template <class Work>
+  asio::awaitable<std::invoke_result_t<Work>> on_pool(Work work) {
+    using Result = std::invoke_result_t<Work>;
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, Result)>(
+        [this](auto handler, Work work) {
+          auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+          jobs_.post([this, resume, work = std::move(work), guard = asio::make_work_guard(io_)] {
+            std::exception_ptr error;
+            Result result;
+            try {
+              result = work();
+            } catch (...) {
+              error = std::current_exception();
+            }
+            asio::post(io_, [resume, error, result = std::move(result)]() mutable {
+              (*resume)(error, std::move(result));
+            });
+          });
+        },
+        asio::use_awaitable, std::move(work));
+  }
+
+  // The pool thread's connection, opened on first use. REQUIRES: called on the pool thread.
+  storage::History& pool_history() {
+    if (!pool_history_) {
+      pool_history_ = std::make_unique<storage::History>(database_file_);
+    }
+    return *pool_history_;
   }
 
   LifecycleCommands lifecycle_commands() {
@@ -429,7 +495,9 @@ class Daemon {
   asio::io_context& io_;
   std::filesystem::path config_file_;
   std::shared_ptr<const Settings> settings_;
-  storage::History history_;  // the loop thread's; jobs open their own
+  std::filesystem::path database_file_;             // state_dir does not change on reload
+  storage::History history_;                        // the loop thread's; jobs open their own
+  std::unique_ptr<storage::History> pool_history_;  // the pool commands'; only on the pool thread
   std::unique_ptr<Engine> engine_;
   JobQueue jobs_;
   AuditLog audit_;

@@ -135,7 +135,11 @@ std::string format_reply(const Answer& answer, const boost::json::value& id) {
 }
 
 void CommandTable::add(std::string name, Permission needs, Handler handler) {
-  commands_.emplace(std::move(name), Entry{needs, std::move(handler)});
+  commands_.emplace(std::move(name), Entry{needs, std::move(handler), {}});
+}
+
+void CommandTable::add_pool(std::string name, Permission needs, PoolHandler handler) {
+  commands_.emplace(std::move(name), Entry{needs, {}, std::move(handler)});
 }
 
 std::vector<std::string> CommandTable::names() const {
@@ -144,7 +148,8 @@ std::vector<std::string> CommandTable::names() const {
   return out;
 }
 
-Reply CommandTable::handle_line(std::string_view line, const Peer& peer) const {
+std::variant<Reply, CommandTable::Call> CommandTable::prepare(std::string_view line,
+                                                              const Peer& peer) const {
   const boost::json::value null_id;
   if (peer.permission == Permission::kNone) {
     return refuse(ResultCode::kError, "permission denied", null_id, "", true);
@@ -181,17 +186,50 @@ Reply CommandTable::handle_line(std::string_view line, const Peer& peer) const {
   if (found->second.needs == Permission::kWrite && peer.permission != Permission::kWrite) {
     return refuse(ResultCode::kError, "permission denied", request.id, request.command, true);
   }
+  const Entry& entry = found->second;
+  return Call{std::move(request), entry.handler ? &entry.handler : nullptr,
+              entry.pool ? &entry.pool : nullptr};
+}
+
+Reply CommandTable::run(const Call& call, const Peer& peer, storage::History* history,
+                        const Settings* settings, std::function<void()>* then) const {
+  const Request& request = call.request;
   Answer answer;
   try {
-    answer = found->second.handler(request, peer);
+    if (call.handler != nullptr) {
+      answer = (*call.handler)(request, peer);
+    } else if (call.pool != nullptr && history != nullptr && settings != nullptr) {
+      PoolAnswer pooled = (*call.pool)(request, peer, *history, *settings);
+      answer = std::move(pooled.answer);
+      if (then != nullptr) *then = std::move(pooled.then);
+    } else {
+      return refuse(
+          ResultCode::kError,
+          fmt::format("{} runs only in the service (it needs the database)", request.command),
+          request.id, request.command);
+    }
   } catch (const std::exception& e) {
-    return refuse(ResultCode::kError, fmt::format("{} failed: {}", request.command, e.what()),
-                  request.id, request.command);
+    return failed(request, e.what());
   }
   Reply reply;
   reply.line = format_reply(answer, request.id);
   reply.command = request.command;
   reply.result = answer.result;
+  return reply;
+}
+
+Reply CommandTable::failed(const Request& request, std::string_view what) {
+  return refuse(ResultCode::kError, fmt::format("{} failed: {}", request.command, what), request.id,
+                request.command);
+}
+
+Reply CommandTable::handle_line(std::string_view line, const Peer& peer, storage::History* history,
+                                const Settings* settings) const {
+  auto prepared = prepare(line, peer);
+  if (auto* refused = std::get_if<Reply>(&prepared)) return std::move(*refused);
+  std::function<void()> then;
+  Reply reply = run(std::get<Call>(prepared), peer, history, settings, &then);
+  if (then) then();
   return reply;
 }
 

@@ -3,8 +3,9 @@
 //   -> {"result": 0, "text": "...", "arguments": {...}, "id": 7}
 // result: 0 success, 1 error, 2 unsupported command, 3 empty. A CommandTable maps command names
 // to handlers; CommandTable::handle_line is the one catch site for control requests: whatever a
-// handler throws becomes a result-1 reply and the daemon lives on.
-// Not thread-safe: all methods are called from the loop thread.
+// handler throws becomes a result-1 reply and the daemon lives on. A command whose work waits on
+// the database is a pool command: the service runs it on the pool thread (see PoolHandler).
+// Not thread-safe: add() before use; after that the const methods may be called from any thread.
 #ifndef CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
 #define CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
 
@@ -18,9 +19,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+namespace storage {
+class History;
+}
+
 namespace service {
+
+struct Settings;
 
 inline constexpr int kProtocolVersion = 1;
 
@@ -97,18 +105,50 @@ std::optional<std::int64_t> id_argument(const Request& request, std::string_view
 // The reply line for `answer` to a request with `id`.
 std::string format_reply(const Answer& answer, const boost::json::value& id);
 
+// A pool command's answer, and what the loop does once it is back.
+struct PoolAnswer {
+  Answer answer;
+  std::function<void()> then = {};  // on the loop thread after the answer; may be empty
+};
+
 class CommandTable {
  public:
   using Handler = std::function<Answer(const Request&, const Peer&)>;
+  // A command that writes to the database: the service runs it on the pool thread with that
+  // thread's connection and the settings of the moment it was asked, so that the loop (and
+  // `status`) never waits on SQLite's write lock, which a running ingest holds.
+  using PoolHandler =
+      std::function<PoolAnswer(const Request&, const Peer&, storage::History&, const Settings&)>;
 
   // Registers `name`; `needs` is kRead or kWrite. REQUIRES: `name` not registered yet.
   void add(std::string name, Permission needs, Handler handler);
+  void add_pool(std::string name, Permission needs, PoolHandler handler);
 
-  // Parses `line`, checks the peer's permission and runs the command's handler. Never throws
-  // for anything a handler or the line does: garbage -> result 1 "not JSON: ...", an unknown
-  // command -> result 2, a refused peer -> result 1 "permission denied" (and close), a handler's
-  // exception -> result 1 with its message.
-  Reply handle_line(std::string_view line, const Peer& peer) const;
+  // A parsed request the peer may make, with its command's handler or pool handler.
+  struct Call {
+    Request request;
+    const Handler* handler = nullptr;
+    const PoolHandler* pool = nullptr;
+  };
+
+  // Parses `line` and checks the peer's permission: the refusal as a Reply (garbage -> result 1
+  // "not JSON: ...", an unknown command -> result 2, a refused peer -> result 1 "permission
+  // denied" and close), else the Call.
+  std::variant<Reply, Call> prepare(std::string_view line, const Peer& peer) const;
+
+  // Runs `call` on this thread: its handler, or its pool handler with `history` and `settings`
+  // (its follow-up goes to `*then` when given). The catch site: a handler's exception becomes a
+  // result-1 reply with its message; a pool command without a history answers result 1.
+  Reply run(const Call& call, const Peer& peer, storage::History* history = nullptr,
+            const Settings* settings = nullptr, std::function<void()>* then = nullptr) const;
+
+  // The result-1 reply "<command> failed: <what>" to `request`.
+  static Reply failed(const Request& request, std::string_view what);
+
+  // prepare() and run() on this thread, a pool command's follow-up right after it (tests, the
+  // fuzz harness). Never throws for anything a handler or the line does.
+  Reply handle_line(std::string_view line, const Peer& peer, storage::History* history = nullptr,
+                    const Settings* settings = nullptr) const;
 
   std::vector<std::string> names() const;
 
@@ -116,6 +156,7 @@ class CommandTable {
   struct Entry {
     Permission needs = Permission::kRead;
     Handler handler;
+    PoolHandler pool;
   };
   std::map<std::string, Entry, std::less<>> commands_;
 };

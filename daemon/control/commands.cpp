@@ -32,13 +32,17 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
             [&findings](const Request& r, const Peer&) { return findings.findings(r); });
   table.add("case", P::kRead,
             [&findings](const Request& r, const Peer&) { return findings.case_of(r); });
-  table.add("note", P::kWrite, [&findings](const Request& r, const Peer& peer) {
-    return findings.note(r, peer, now_utc());
-  });
-  // Runs on the loop thread: the socket waits for the copy.
-  table.add("backup", P::kWrite, [settings](const Request& r, const Peer&) {
-    return backup_command(r, settings()->config);
-  });
+  // The write commands are pool commands (CommandTable::PoolHandler): `history` there is the pool
+  // thread's connection and `s` the settings of the moment the command was asked.
+  table.add_pool(
+      "note", P::kWrite,
+      [&findings](const Request& r, const Peer& peer, storage::History& history, const Settings&) {
+        return findings.note(r, peer, history, now_utc());
+      });
+  table.add_pool("backup", P::kWrite,
+                 [](const Request& r, const Peer&, storage::History&, const Settings& s) {
+                   return PoolAnswer{backup_command(r, s.config)};
+                 });
   table.add("review", P::kRead,
             [&findings, today, render = parts.render_review](const Request& r, const Peer&) {
               return findings.review(r, today(), render);
@@ -46,24 +50,27 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
 
   table.add("alerts", P::kRead,
             [&history](const Request&, const Peer&) { return alerts_command(history); });
-  table.add("silence", P::kWrite, [&history, settings](const Request& r, const Peer& peer) {
-    return silence_command(r, peer, history, *settings(), now_utc());
-  });
-  table.add("unsilence", P::kWrite, [&history](const Request& r, const Peer& peer) {
-    return unsilence_command(r, peer, history);
-  });
+  table.add_pool(
+      "silence", P::kWrite,
+      [](const Request& r, const Peer& peer, storage::History& history, const Settings& s) {
+        return PoolAnswer{silence_command(r, peer, history, s, now_utc())};
+      });
+  table.add_pool("unsilence", P::kWrite,
+                 [](const Request& r, const Peer& peer, storage::History& history,
+                    const Settings&) { return PoolAnswer{unsilence_command(r, peer, history)}; });
 
   table.add("outbox", P::kRead,
             [&history](const Request& r, const Peer&) { return outbox_command(r, history); });
-  const auto change = [&history, changed = parts.outbox_changed](bool retry) {
-    return [&history, changed, retry](const Request& r, const Peer& peer) {
-      Answer answer = outbox_change_command(r, peer, history, retry, now_utc());
-      if (retry && answer.result == ResultCode::kSuccess && changed) changed();
-      return answer;
+  const auto change = [changed = parts.outbox_changed](bool retry) {
+    return [changed, retry](const Request& r, const Peer& peer, storage::History& history,
+                            const Settings&) {
+      PoolAnswer out{outbox_change_command(r, peer, history, retry, now_utc())};
+      if (retry && out.answer.result == ResultCode::kSuccess && changed) out.then = changed;
+      return out;
     };
   };
-  table.add("outbox-retry", P::kWrite, change(true));
-  table.add("outbox-cancel", P::kWrite, change(false));
+  table.add_pool("outbox-retry", P::kWrite, change(true));
+  table.add_pool("outbox-cancel", P::kWrite, change(false));
 }
 
 }  // namespace service

@@ -36,29 +36,32 @@ const OpenFindings& FindingsView::open() {
   return *findings_;
 }
 
-Answer FindingsView::note(const Request& request, const Peer& peer, SysSeconds now) {
+PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage::History& history,
+                              SysSeconds now) {
   const auto rule = string_argument(request, "rule");
   const auto key = string_argument(request, "key");
   const auto text = string_argument(request, "text");
   if (!rule || !key || !text || text->empty()) {
-    return Answer{ResultCode::kError, "note needs rule, key and text", nullptr};
+    return {Answer{ResultCode::kError, "note needs rule, key and text", nullptr}};
   }
   const rules::Note note{*text, peer.user, utc_text(now)};
-  if (!history_.add_note(*rule, *key, note)) {
-    return Answer{ResultCode::kError,
-                  fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key), nullptr};
+  if (!history.add_note(*rule, *key, note)) {
+    return {Answer{ResultCode::kError,
+                   fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key), nullptr}};
   }
-  if (findings_) {
-    for (auto& [rule_id, open] : findings_->rules) {
-      if (rule_id != *rule) continue;
-      for (auto& tracked : open) {
-        if (tracked.finding.key == *key) tracked.latest_note = note;
-      }
-    }
-  }
-  cache_.clear();
-  return Answer{ResultCode::kSuccess,
-                fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr};
+  return {Answer{ResultCode::kSuccess,
+                 fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr},
+          [this, rule = *rule, key = *key, note] {
+            if (findings_) {
+              for (auto& [rule_id, open] : findings_->rules) {
+                if (rule_id != rule) continue;
+                for (auto& tracked : open) {
+                  if (tracked.finding.key == key) tracked.latest_note = note;
+                }
+              }
+            }
+            cache_.clear();
+          }};
 }
 
 Answer FindingsView::findings(const Request& request) {

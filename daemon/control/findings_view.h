@@ -1,7 +1,7 @@
 // The open findings as the last job left them, and the commands that read them: `findings`
 // (filtered, paged, answers cached until the findings change), `case` (a key's open and
 // resolved findings and record versions), `note` (which also updates the snapshot) and `review`.
-// Not thread-safe: call from the loop thread.
+// Not thread-safe: call from the loop thread (note's database write excepted).
 #ifndef CASEWATCH_DAEMON_CONTROL_FINDINGS_VIEW_H_
 #define CASEWATCH_DAEMON_CONTROL_FINDINGS_VIEW_H_
 
@@ -48,8 +48,10 @@ class FindingsView {
   Answer findings(const Request& request);
   // `case KEY`.
   Answer case_of(const Request& request);
-  // `note RULE KEY TEXT` by `peer` at `now`.
-  Answer note(const Request& request, const Peer& peer, SysSeconds now);
+  // `note RULE KEY TEXT` by `peer` at `now`, written with `history`: a pool command, so it reads
+  // no member. Its follow-up (on the loop) puts the note into the snapshot.
+  PoolAnswer note(const Request& request, const Peer& peer, storage::History& history,
+                  SysSeconds now);
   // `review [--week W] [--format F]`: a past week as of its Sunday, the current one as of
   // `today`.
   Answer review(const Request& request, rules::Date today, const RenderReview& render) const;

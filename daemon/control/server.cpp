@@ -193,8 +193,12 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
           if (ec) break;  // hang-up, EOF, closed by the watchdog or stop()
           std::string_view line(buffer.data(), n - 1);
           if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          // No idle deadline while the command runs (it may wait behind a job on the pool).
+          session->deadline = Clock::time_point::max();
+          session->timer.expires_at(session->deadline);
+          Reply reply = co_await handler_(line, session->peer);
           session->deadline = Clock::now() + options_.idle_timeout;
-          Reply reply = handler_(line, session->peer);
+          session->timer.expires_at(session->deadline);
           buffer.erase(0, n);
           reply.line += '\n';
           auto [write_ec, written] =

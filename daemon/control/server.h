@@ -6,6 +6,7 @@
 #ifndef CASEWATCH_DAEMON_CONTROL_SERVER_H_
 #define CASEWATCH_DAEMON_CONTROL_SERVER_H_
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <chrono>
@@ -33,8 +34,10 @@ struct ServerOptions {
 
 class ControlServer {
  public:
-  // Turns one request line from `peer` into a reply.
-  using Handler = std::function<Reply(std::string_view line, const Peer& peer)>;
+  // Turns one request line from `peer` into a reply; it may wait (a command run on the pool)
+  // while other sessions are served. `line` and `peer` stay valid until it completes.
+  using Handler =
+      std::function<boost::asio::awaitable<Reply>(std::string_view line, const Peer& peer)>;
   // Works out a peer's identity and permission from its SO_PEERCRED credentials.
   using Identify = std::function<Peer(std::int64_t uid, std::int64_t gid, std::int64_t pid)>;
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "config/config.h"
@@ -121,7 +122,8 @@ struct Fixture {
     peer.user = "jsmith";
     peer.permission = permission;
     const json::object request{{"command", command}, {"arguments", std::move(arguments)}};
-    const auto reply = table.handle_line(json::serialize(request), peer);
+    // Pool commands run here, with this history and these settings.
+    const auto reply = table.handle_line(json::serialize(request), peer, &history, settings.get());
     return json::parse(reply.line).as_object();
   }
 
@@ -356,4 +358,28 @@ TEST_CASE("backup copies the service's database, a bare name into state_dir/back
   const auto open = restored.open_findings("unallocated");
   REQUIRE(open.size() == 1);
   CHECK(open[0].finding.key == "C7");
+}
+
+TEST_CASE("the write commands are pool commands: without a database they are not run",
+          "[daemon][commands]") {
+  Fixture f;
+  service::Peer peer;
+  peer.user = "jsmith";
+  peer.permission = service::Permission::kWrite;
+  for (const char* name :
+       {"note", "silence", "unsilence", "outbox-retry", "outbox-cancel", "backup"}) {
+    const json::object request{{"command", name}, {"arguments", json::object{}}};
+    const auto prepared = f.table.prepare(json::serialize(request), peer);
+    REQUIRE(std::holds_alternative<service::CommandTable::Call>(prepared));
+    CHECK(std::get<service::CommandTable::Call>(prepared).pool != nullptr);
+    const auto reply = json::parse(f.table.handle_line(json::serialize(request), peer).line);
+    CHECK(reply.at("text").as_string() ==
+          std::string(name) + " runs only in the service (it needs the database)");
+  }
+  for (const char* name : {"findings", "case", "review", "alerts", "outbox", "status"}) {
+    const json::object request{{"command", name}};
+    const auto prepared = f.table.prepare(json::serialize(request), peer);
+    REQUIRE(std::holds_alternative<service::CommandTable::Call>(prepared));
+    CHECK(std::get<service::CommandTable::Call>(prepared).pool == nullptr);
+  }
 }

@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -104,9 +107,15 @@ struct Fixture {
           peer.permission = permission;
           return peer;
         },
-        [this](std::string_view line, const service::Peer& peer) {
+        [this](std::string_view line,
+               const service::Peer& peer) -> asio::awaitable<service::Reply> {
           ++requests;
-          return table.handle_line(line, peer);
+          // "hold" waits until the test releases it, as a pool command waits for the pool.
+          if (line.find("hold") != std::string_view::npos) {
+            ++held;
+            co_await release.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+          co_return table.handle_line(line, peer);
         });
   }
 
@@ -115,6 +124,8 @@ struct Fixture {
   service::CommandTable table;
   Permission permission = Permission::kRead;
   int requests = 0;
+  int held = 0;
+  asio::steady_timer release{io, asio::steady_timer::time_point::max()};
 };
 
 }  // namespace
@@ -250,4 +261,28 @@ TEST_CASE("stop closes the sessions, removes the socket and lets the loop drain"
   f.io.restart();
   f.io.run_for(std::chrono::seconds(5));
   CHECK(f.io.stopped());  // no work left: run() returns by draining
+}
+
+TEST_CASE("a command that waits holds up only its own connection, past the idle timeout",
+          "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.idle_timeout = std::chrono::milliseconds(200);
+  auto server = f.make_server(options);
+  server->start();
+  Client waiting(f.io, options.socket);
+  Client other(f.io, options.socket);
+
+  waiting.send(R"({"command": "ping", "id": "hold"})"
+               "\n");
+  REQUIRE(drive(f.io, [&] { return f.held == 1; }));
+  // Served while the first command waits.
+  CHECK(other.ask(R"({"command": "ping", "id": 2})") ==
+        fmt::format(R"({{"result":0,"text":"pong uid {}","id":2}})", ::getuid()));
+  // `other` idles out; `waiting`, idle for longer, is not closed while its command runs.
+  REQUIRE(drive(f.io, [&] { return server->sessions() == 1; }));
+  CHECK(other.next_line() == std::nullopt);
+  f.release.cancel();
+  CHECK(waiting.next_line() ==
+        fmt::format(R"({{"result":0,"text":"pong uid {}","id":"hold"}})", ::getuid()));
 }

@@ -7,6 +7,7 @@ import signal
 import socket
 import sqlite3
 import sys
+import time
 import unittest
 
 from once_support import CASELOAD_RULE
@@ -160,6 +161,42 @@ class ServiceTest(unittest.TestCase):
             else:
                 self.assertTrue(in_inbox)
             self.assertTrue(archived)
+
+    def test_status_answers_while_a_note_waits_on_the_database_write_lock(self):
+        with Daemon() as daemon:
+            daemon.drop("cases_2026-11-20.csv", cases_csv(3))
+            daemon.wait_ingested("cases_2026-11-20.csv")
+            database = os.path.join(daemon.state, "casewatch.db")
+            # Another connection holds the write lock, as an extract writer does for a whole
+            # ingest; the note cannot be written until it ends.
+            writer = sqlite3.connect(database, isolation_level=None)
+            writer.execute("BEGIN IMMEDIATE")
+            note = socket.socket(socket.AF_UNIX)
+            note.settimeout(30)
+            note.connect(daemon.socket)
+            note.sendall((json.dumps({"command": "note", "arguments": {
+                "rule": "unallocated", "key": "C0000001", "text": "seen"}}) + "\n").encode())
+            try:
+                for _ in range(3):
+                    started = time.monotonic()
+                    status = daemon.ask("status")
+                    self.assertEqual(status["result"], 0, status)
+                    # Well inside SQLite's 5 s busy timeout, which the note is waiting in.
+                    self.assertLess(time.monotonic() - started, 2.0)
+                    note.setblocking(False)
+                    with self.assertRaises(BlockingIOError):
+                        note.recv(1)  # the note has not been answered: it still waits
+                    note.settimeout(30)
+            finally:
+                writer.rollback()
+                writer.close()
+            reply = json.loads(read_line(note))
+            note.close()
+            self.assertEqual(reply["result"], 0, reply)
+            self.assertTrue(reply["text"].startswith("note recorded on unallocated C0000001"))
+            findings = daemon.ask("findings", {"rule": "unallocated"})["arguments"]["findings"]
+            [noted] = [f for f in findings if f["key"] == "C0000001"]
+            self.assertEqual(noted["note"]["text"], "seen")
 
     def test_the_client_says_when_the_daemon_is_not_running(self):
         result = __import__("subprocess").run(
