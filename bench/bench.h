@@ -38,6 +38,11 @@ struct SocketFigures {
   std::size_t requests = 0;
   std::size_t failures = 0;
   double ingest_seconds = 0;  // how long the daemon took to ingest the extract dropped meanwhile
+  // A `note` sent once the ingest had started (it waits for the ingest on the job pool while the
+  // loop goes on answering): its latency and reply; not sent when the ingest ended first.
+  bool note_sent = false;
+  double note_ms = 0;
+  std::string note_reply;
 };
 SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec,
                            int interval_ms);

@@ -231,6 +231,15 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     figures.idle_status_p50_ms = percentile(status_ms, 0.5);
     figures.idle_findings_p50_ms = percentile(findings_ms, 0.5);
   }
+  // An open finding to note during the ingest.
+  std::string note_key;
+  {
+    Client alone(socket);
+    const auto reply = boost::json::parse(
+        alone.ask(R"({"command": "findings", "arguments": {"rule": "unallocated", "limit": 1}})"));
+    const auto& found = reply.at("arguments").at("findings").as_array();
+    if (!found.empty()) note_key = std::string(found.at(0).at("key").as_string());
+  }
 
   std::vector<ClientLog> logs(kClients);
   std::vector<std::unique_ptr<Client>> clients;
@@ -276,6 +285,28 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   fs::rename(files.changed, dropped_file);
   // Done when status shows it ingested and evaluated (this 51st client asks every 20 ms).
   const fs::path archived = state / "archive" / files.changed.filename();
+  // The note: sent once status says the ingest runs, answered when the job pool is free.
+  std::thread noter([&] {
+    try {
+      if (note_key.empty()) return;
+      Client writer(socket);
+      while (!stop.load() &&
+             writer.ask(R"({"command": "status"})").find("\"cycle_running\":true") ==
+                 std::string::npos) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (stop.load()) return;
+      const boost::json::object request{
+          {"command", "note"},
+          {"arguments", {{"rule", "unallocated"}, {"key", note_key}, {"text", "bench note"}}}};
+      const auto sent = Clock::now();
+      figures.note_reply = writer.ask(boost::json::serialize(request)).substr(0, 200);
+      figures.note_ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+      figures.note_sent = true;
+    } catch (const std::exception& e) {
+      figures.note_reply = std::string("the note's client: ") + e.what();
+    }
+  });
   std::string ended;
   Client watcher(socket);
   while (Clock::now() - dropped < kIngestTimeout && daemon.running(ended) &&
@@ -287,6 +318,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   figures.ingest_seconds = std::chrono::duration<double>(ingested - dropped).count();
   stop = true;
   for (auto& thread : threads) thread.join();
+  noter.join();
   clients.clear();
   daemon.stop();
   if (!fs::exists(archived)) {
@@ -378,6 +410,16 @@ void print_socket(const SocketFigures& figures) {
               figures.findings_p50_ms, figures.findings_p99_ms, figures.findings_max_ms);
   std::printf("    longest time with no answer to any client: %.1f ms (target <= 50 ms: %s)\n",
               figures.longest_gap_ms, figures.longest_gap_ms <= 50 ? "ok" : "MISSED");
+  if (figures.note_sent) {
+    std::printf("    a note sent during the ingest: answered after %.1f ms (%s)\n", figures.note_ms,
+                figures.note_reply.find("\"result\":0") != std::string::npos
+                    ? "recorded"
+                    : figures.note_reply.c_str());
+  } else {
+    std::printf("    no note sent during the ingest (%s)\n", figures.note_reply.empty()
+                                                                 ? "it ended before one could be"
+                                                                 : figures.note_reply.c_str());
+  }
   if (!figures.error.empty()) std::printf("    problem: %s\n", figures.error.c_str());
 }
 
@@ -402,6 +444,8 @@ boost::json::value socket_json(const SocketFigures& figures) {
   o["longest_gap_ms"] = figures.longest_gap_ms;
   o["idle_status_p50_ms"] = figures.idle_status_p50_ms;
   o["idle_findings_p50_ms"] = figures.idle_findings_p50_ms;
+  o["note_sent"] = figures.note_sent;
+  if (figures.note_sent) o["note_ms"] = figures.note_ms;
   if (!figures.error.empty()) o["error"] = figures.error;
   return o;
 }
