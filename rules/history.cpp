@@ -25,6 +25,8 @@ std::string_view to_string(Resolution resolution) {
       return "closed";
     case Resolution::kVanished:
       return "vanished";
+    case Resolution::kRuleChanged:
+      return "rule_changed";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 // Findings over time: what storage keeps and report renders (NEW / CARRIED / RESOLVED, notes,
-// trend). Storage computes these from successive evaluations; these are the plain values.
+// trend). rules::track (rules/track.h) decides them from successive evaluations and storage keeps
+// them; these are the plain values.
 #ifndef CASEWATCH_RULES_HISTORY_H_
 #define CASEWATCH_RULES_HISTORY_H_
 
@@ -19,8 +20,10 @@ enum class Resolution {
   kConditionStopped,  // e.g. allocated, completed, review held
   kClosed,            // the case closed
   kVanished,          // the record is no longer in the extract: not reported as fixed
+  kRuleChanged,       // the rule's definition changed and the record is not on the new list
 };
-std::string_view to_string(Resolution resolution);  // "condition_stopped", "closed", "vanished"
+// "condition_stopped", "closed", "vanished", "rule_changed"
+std::string_view to_string(Resolution resolution);
 
 // The fields of a review item, as named in `[review] fields` and the CSV header, in their
 // documented order; and the default allow-list of those that may leave the building: no person

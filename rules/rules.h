@@ -12,5 +12,6 @@
 #include "rules/result.h"
 #include "rules/rule.h"
 #include "rules/source.h"
+#include "rules/track.h"
 
 #endif  // CASEWATCH_RULES_RULES_H_

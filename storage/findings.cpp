@@ -44,6 +44,8 @@ std::string_view resolution_code(rules::Resolution resolution) {
       return "closed";
     case rules::Resolution::kVanished:
       return "vanished";
+    case rules::Resolution::kRuleChanged:
+      return kRuleChanged;
   }
   return "condition_stopped";
 }
@@ -51,6 +53,7 @@ std::string_view resolution_code(rules::Resolution resolution) {
 rules::Resolution resolution_from(std::string_view code) {
   if (code == "closed") return rules::Resolution::kClosed;
   if (code == "vanished") return rules::Resolution::kVanished;
+  if (code == kRuleChanged) return rules::Resolution::kRuleChanged;
   return rules::Resolution::kConditionStopped;
 }
 
@@ -138,8 +141,6 @@ std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::st
   return out;
 }
 
-int whole_weeks(rules::Date from, rules::Date to) { return std::max(0, (to - from) / 7); }
-
 }  // namespace
 
 RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Source& source,
@@ -152,7 +153,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
   outcome.rule = rule.id;
   outcome.as_of = as_of;
 
-  // ---- definition: a new fingerprint (or a first evaluation) starts a new baseline.
+  // ---- read: the definition last evaluated and the findings open before this evaluation.
   std::optional<std::string> stored_fingerprint;
   {
     SQLite::Statement query(db,
@@ -161,18 +162,32 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     query.bind(1, rule.id);
     if (query.executeStep()) stored_fingerprint = query.getColumn(0).getString();
   }
-  if (stored_fingerprint != rule.fingerprint) {
-    outcome.baseline = true;
-    SQLite::Statement close(db,
-                            "UPDATE findings SET status = 'resolved', resolution = ?, "
-                            "resolution_detail = 'the rule''s definition changed', "
-                            "resolved_on = ? WHERE rule = ? AND status = 'open'");
-    close.bind(1, std::string(kRuleChanged));
-    close.bind(2, as_of_text);
-    close.bind(3, rule.id);
-    close.exec();
-  } else {
-    // Same definition: a repeated evaluation at this as-of keeps the baseline flag it had.
+  const bool same_definition = stored_fingerprint == rule.fingerprint;
+  std::vector<rules::OpenFinding> open_before;
+  std::unordered_map<std::string, std::int64_t> open_ids;  // key -> findings.id
+  {
+    SQLite::Statement query(db, fmt::format("SELECT id, key, first_seen, {} FROM findings "
+                                            "WHERE rule = ? AND status = 'open' ORDER BY id",
+                                            kFindingColumns));
+    query.bind(1, rule.id);
+    while (query.executeStep()) {
+      std::string key = query.getColumn(1).getString();
+      open_ids.emplace(key, query.getColumn(0).getInt64());
+      open_before.push_back(rules::OpenFinding{read_finding(query, 3, rule.id, std::move(key)),
+                                               required_date(query.getColumn(2))});
+    }
+  }
+
+  // ---- decide (pure): what opens, carries on and resolves.
+  rules::Track tracked =
+      rules::track(open_before, evaluation, rule, source, as_of, same_definition,
+                   [&](std::string_view key) { return impl_->current_record(source.name, key); });
+
+  // ---- write: the evaluation, then the resolved findings (first: a key may open again), then
+  // the listed ones.
+  outcome.baseline = tracked.baseline;
+  if (same_definition) {
+    // A repeated evaluation at this as-of keeps the baseline flag it had.
     SQLite::Statement query(db, "SELECT baseline FROM evaluations WHERE rule = ? AND as_of = ?");
     query.bind(1, rule.id);
     query.bind(2, as_of_text);
@@ -189,22 +204,18 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     upsert.bind(4, outcome.baseline ? 1 : 0);
     upsert.exec();
   }
-
-  // ---- findings: carried, new, then resolved.
-  struct Open {
-    std::int64_t id = 0;
-    rules::Date first_seen;
-    bool listed = false;
-  };
-  std::unordered_map<std::string, Open> open;
   {
-    SQLite::Statement query(db,
-                            "SELECT id, key, first_seen FROM findings "
-                            "WHERE rule = ? AND status = 'open'");
-    query.bind(1, rule.id);
-    while (query.executeStep()) {
-      open.emplace(query.getColumn(1).getString(),
-                   Open{query.getColumn(0).getInt64(), required_date(query.getColumn(2)), false});
+    SQLite::Statement resolve(db,
+                              "UPDATE findings SET status = 'resolved', resolution = ?, "
+                              "resolution_detail = ?, resolved_on = ? WHERE id = ?");
+    for (const rules::ResolvedFinding& resolved : tracked.resolved) {
+      resolve.bind(1, std::string(resolution_code(resolved.reason)));
+      resolve.bind(2, resolved.detail);
+      resolve.bind(3, as_of_text);
+      resolve.bind(4, open_ids.at(resolved.last.key));
+      resolve.exec();
+      resolve.reset();
+      open_ids.erase(resolved.last.key);
     }
   }
   // The SET list follows kFindingColumns.
@@ -221,20 +232,16 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
                       "status, position, {}) VALUES (?, ?, ?, ?, ?, 'open', ?{})",
                       kFindingColumns, placeholders));
   int position = 0;
-  for (const rules::Finding& finding : evaluation.findings) {
-    if (finding.rule != rule.id) continue;
-    rules::TrackedFinding tracked;
-    tracked.finding = finding;
-    if (auto found = open.find(finding.key); found != open.end()) {
-      found->second.listed = true;
+  for (rules::TrackedFinding& listed : tracked.listed) {
+    const rules::Finding& finding = listed.finding;
+    if (const auto found = open_ids.find(finding.key); found != open_ids.end()) {
       carry.bind(1, as_of_text);
       carry.bind(2, position);
       bind_finding(carry, 3, finding);
-      carry.bind(3 + kFindingColumnCount, found->second.id);
+      carry.bind(3 + kFindingColumnCount, found->second);
       carry.exec();
       carry.reset();
-      tracked.first_seen = found->second.first_seen;
-      tracked.latest_note = latest_note(db, found->second.id);
+      listed.latest_note = latest_note(db, found->second);
     } else {
       open_finding.bind(1, rule.id);
       open_finding.bind(2, finding.key);
@@ -245,38 +252,10 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       bind_finding(open_finding, 7, finding);
       open_finding.exec();
       open_finding.reset();
-      open.emplace(finding.key, Open{db.getLastInsertRowid(), as_of, true});
-      tracked.first_seen = as_of;
     }
-    tracked.status =
-        tracked.first_seen == as_of ? rules::FindingStatus::kNew : rules::FindingStatus::kCarried;
-    tracked.weeks_on_list = whole_weeks(tracked.first_seen, as_of);
-    outcome.open.push_back(std::move(tracked));
     ++position;
   }
-  {
-    SQLite::Statement last(db,
-                           fmt::format("SELECT {} FROM findings WHERE id = ?", kFindingColumns));
-    SQLite::Statement resolve(db,
-                              "UPDATE findings SET status = 'resolved', resolution = ?, "
-                              "resolution_detail = ?, resolved_on = ? WHERE id = ?");
-    for (const auto& [key, entry] : open) {
-      if (entry.listed) continue;
-      last.bind(1, entry.id);
-      if (!last.executeStep()) throw std::logic_error("apply_evaluation: open finding vanished");
-      const rules::Finding finding = read_finding(last, 0, rule.id, key);
-      last.reset();
-      const auto now = impl_->current_record(source.name, key);
-      const rules::ResolvedFinding resolved =
-          rules::resolve(finding, entry.first_seen, rule, source, now ? &*now : nullptr, as_of);
-      resolve.bind(1, std::string(resolution_code(resolved.reason)));
-      resolve.bind(2, resolved.detail);
-      resolve.bind(3, as_of_text);
-      resolve.bind(4, entry.id);
-      resolve.exec();
-      resolve.reset();
-    }
-  }
+  outcome.open = std::move(tracked.listed);
   // Everything resolved at this as-of, so that a repeated evaluation reports the same.
   outcome.resolved = query_resolved(db, rule.id, as_of, as_of);
 
@@ -361,7 +340,7 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
     const rules::Date last_seen = required_date(query.getColumn(3));
     tracked.status = tracked.first_seen == last_seen ? rules::FindingStatus::kNew
                                                      : rules::FindingStatus::kCarried;
-    tracked.weeks_on_list = whole_weeks(tracked.first_seen, last_seen);
+    tracked.weeks_on_list = rules::whole_weeks(tracked.first_seen, last_seen);
     tracked.latest_note = latest_note(impl_->db, query.getColumn(0).getInt64());
     out.push_back(std::move(tracked));
   }

@@ -45,6 +45,23 @@ struct History::Impl {
   std::vector<Version> versions(std::string_view source, std::string_view key);
 };
 
+// Inserts the extracts row of `info` with `status` and `problems`; returns its id.
+std::int64_t insert_extract(SQLite::Database& db, const ExtractInfo& info, ExtractStatus status,
+                            std::size_t problems);
+
+class KeyTable;
+// What load_snapshot() read.
+struct LoadedSnapshot {
+  std::size_t full_entries = 0;   // in the full piece
+  std::size_t delta_entries = 0;  // in the deltas after it
+};
+// Loads source `source_id`'s snapshot pieces into `table`: the latest full piece, then each
+// delta after it. nullopt (and `table` untouched) when the pieces do not end at extract `latest`
+// (a source last ingested before migration 4): the caller reads records instead. Throws
+// CorruptSnapshot (leaving `table` partly loaded) when a piece is not a snapshot.
+std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t source_id,
+                                            std::int64_t latest, KeyTable& table);
+
 // Record values <-> the compact blob stored in records.data: each value as a varint length
 // followed by its bytes.
 std::string encode_values(const std::vector<std::string>& values);

@@ -1,0 +1,50 @@
+// The findings lifecycle: open, carry, resolve.
+#include "rules/track.h"
+
+#include <unordered_map>
+
+namespace rules {
+
+int whole_weeks(Date from, Date to) { return to > from ? (to - from) / 7 : 0; }
+
+Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluation,
+            const Rule& rule, const Source& source, Date as_of, bool same_definition,
+            const RecordNow& record_now) {
+  Track out;
+  out.baseline = !same_definition;
+  // Key -> index in open_before, for the findings a listed key continues.
+  std::unordered_map<std::string_view, std::size_t> open;
+  std::vector<bool> listed(open_before.size(), false);
+  if (same_definition) {
+    for (std::size_t i = 0; i < open_before.size(); ++i) open.emplace(open_before[i].last.key, i);
+  }
+  for (const Finding& finding : evaluation.findings) {
+    if (finding.rule != rule.id) continue;
+    TrackedFinding tracked;
+    tracked.finding = finding;
+    tracked.first_seen = as_of;
+    if (const auto found = open.find(finding.key); found != open.end()) {
+      listed[found->second] = true;
+      tracked.first_seen = open_before[found->second].first_seen;
+    }
+    tracked.status = tracked.first_seen == as_of ? FindingStatus::kNew : FindingStatus::kCarried;
+    tracked.weeks_on_list = whole_weeks(tracked.first_seen, as_of);
+    out.listed.push_back(std::move(tracked));
+  }
+  for (std::size_t i = 0; i < open_before.size(); ++i) {
+    if (listed[i]) continue;
+    const OpenFinding& before = open_before[i];
+    if (!same_definition) {
+      out.resolved.push_back(ResolvedFinding{before.last, before.first_seen, as_of,
+                                             Resolution::kRuleChanged,
+                                             "the rule's definition changed"});
+      continue;
+    }
+    const std::optional<Record> now = record_now(before.last.key);
+    out.resolved.push_back(
+        resolve(before.last, before.first_seen, rule, source, now ? &*now : nullptr, as_of));
+  }
+  return out;
+}
+
+}  // namespace rules

@@ -1,0 +1,129 @@
+// Opening the database: the file's mode, the connection's pragmas, migrations, checkpoints.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "storage/impl.h"
+#include "storage/migrations.h"
+
+namespace storage {
+namespace {
+
+constexpr std::int64_t kApplicationId = 1128354647;  // 'CASW', set by migration 1
+
+// Creates the database file 0640 when absent, before SQLite opens it, so that the mode never
+// depends on the umask (SQLite gives its -wal and -shm files the database file's mode).
+void create_private_file(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot open: {}", file.string(), std::strerror(errno)));
+  }
+  ::close(fd);
+}
+
+bool is_memory(const std::filesystem::path& file) { return file == ":memory:"; }
+
+int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+// Applies the migrations the database has not seen, each in its own transaction. The version is
+// read again inside the (immediate) transaction so that two processes opening at once cannot
+// both apply the same migration.
+void migrate(SQLite::Database& db, const std::filesystem::path& file) {
+  const auto all = migrations();
+  const int known = static_cast<int>(all.size());
+  while (true) {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int version = user_version(db);
+    if (version > known) {
+      throw std::runtime_error(fmt::format(
+          "{}: the database has schema version {}, newer than this casewatch knows ({}); use the "
+          "casewatch that wrote it or a newer one",
+          file.string(), version, known));
+    }
+    if (version == known) return;  // the transaction only read: rolling back is fine
+    if (version == 0) {
+      const int tables =
+          db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+              .getInt();
+      if (tables != 0) {
+        throw std::runtime_error(fmt::format(
+            "{}: not a casewatch database or it is corrupt: it holds other tables", file.string()));
+      }
+    } else if (db.execAndGet("PRAGMA application_id").getInt64() != kApplicationId) {
+      throw std::runtime_error(fmt::format(
+          "{}: not a casewatch database or it is corrupt: foreign application id", file.string()));
+    }
+    db.exec(all[static_cast<std::size_t>(version)]);
+    db.exec(fmt::format("PRAGMA user_version = {}", version + 1));
+    transaction.commit();
+  }
+}
+
+}  // namespace
+
+History::History(const std::filesystem::path& file) {
+  if (!is_memory(file)) create_private_file(file);
+  // Before SQLite initialises (the first connection): no count of the memory SQLite uses. The
+  // count takes a process-wide mutex on every allocation, and casewatch never reads it. Too late
+  // when something else in the process opened a database first; then it stays on.
+  static std::once_flag memory_statistics_off;
+  std::call_once(memory_statistics_off, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  try {
+    // NOMUTEX: a History, like its connection, is used by one thread at a time (each thread of
+    // the service opens its own), so SQLite need not lock the connection on every call.
+    impl_ = std::make_unique<Impl>(
+        file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+    impl_->db.setBusyTimeout(5000);
+    // The first statement reads the header: a file that is not SQLite fails here.
+    // 8 KiB pages for a new database (ignored for an existing one): a 1M-row first ingest
+    // writes fewer, fuller pages (about 6% less CPU than 4 KiB, less time in the kernel). It
+    // must come before WAL mode, which fixes the page size.
+    impl_->db.exec("PRAGMA page_size = 8192");
+    impl_->db.exec("PRAGMA journal_mode = WAL");
+    // FULL, not NORMAL: the caller moves an extract to archive/ as soon as its transaction
+    // commits, so a commit must survive a power cut. In WAL mode that costs one fsync per
+    // transaction, and casewatch writes few, large transactions.
+    impl_->db.exec("PRAGMA synchronous = FULL");
+    impl_->db.exec("PRAGMA foreign_keys = ON");
+    // Bounded page cache (16 MiB): an extract's inserts append, so a larger cache bought no
+    // measurable time, and the re-ingest of a 1M-row extract must stay under 200 MB in all.
+    impl_->db.exec("PRAGMA cache_size = -16384");
+    impl_->db.exec("PRAGMA journal_size_limit = 67108864");
+    // No PRAGMA quick_check here: it reads every page (seconds for a 1M-record database).
+    // SQLite reports SQLITE_CORRUPT on the pages it does read, and those errors are exceptions.
+    migrate(impl_->db, file);
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      throw std::runtime_error(fmt::format("{}: not a casewatch database or it is corrupt: {}",
+                                           file.string(), e.what()));
+    }
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
+  }
+}
+
+History::~History() = default;
+
+int History::schema_version() const { return user_version(impl_->db); }
+
+bool History::checkpoint() {
+  if (impl_->writer_open) throw std::logic_error("checkpoint: an extract writer is open");
+  try {
+    // PASSIVE: copies what no reader still needs and never waits for one.
+    impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    return true;
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return false;  // another is checkpointing
+    throw;
+  }
+}
+
+}  // namespace storage

@@ -1,0 +1,165 @@
+// storage::History: casewatch's SQLite database (SQLiteCpp is hidden behind a pimpl). Migrations
+// by PRAGMA user_version; extracts; records as snapshots with change detection; row problems; the
+// findings history (open/carried/resolved, notes, trend); review runs; service state; the outbox;
+// alerts and silences. Methods speak rules:: and storage:: values; no SQL leaves the module.
+// SQLite failures are exceptions (std::runtime_error and subclasses).
+// Not thread-safe: one History per thread.
+#ifndef CASEWATCH_STORAGE_HISTORY_H_
+#define CASEWATCH_STORAGE_HISTORY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/rules.h"
+#include "storage/alerts.h"
+#include "storage/outbox.h"
+#include "storage/values.h"
+
+namespace storage {
+
+class History {
+ public:
+  // Opens (creating it 0640 when absent) and migrates the database. ":memory:" is accepted.
+  // Throws when the file cannot be opened, is not a casewatch database or is corrupt.
+  explicit History(const std::filesystem::path& file);
+  ~History();
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+
+  int schema_version() const;
+
+  // Copies the write-ahead log into the database file. An extract's commit leaves this to the
+  // next write transaction (or to this call, or to closing the database), so that ingesting a
+  // large extract does not write every page twice before the file is archived. False when
+  // another connection was checkpointing (the log is copied later); throws on other errors.
+  bool checkpoint();
+
+  // ---- extracts
+  // Writes one extract in one transaction: see storage/extract_writer.h.
+  class ExtractWriter;
+  // REQUIRES: no other writer open (else std::logic_error); the writer does not outlive this
+  // History. `info.status` is ignored (ingested on commit). Holds SQLite's write lock (BEGIN
+  // IMMEDIATE) until committed or destroyed; other History methods must not be called meanwhile.
+  ExtractWriter begin_extract(const ExtractInfo& info);
+
+  // Records a rejected or duplicate file (no records), with its problems, in one transaction.
+  // `info.problems` is kept when larger than problems.size(). REQUIRES: status not kIngested.
+  std::int64_t record_refused(const ExtractInfo& info, const std::vector<rules::Problem>& problems);
+
+  // The ingested extract with this content hash, if any. May be called while an ExtractWriter
+  // is open (it only reads); that writer's own extract is found only once committed or when
+  // begin_extract was given its hash.
+  std::optional<ExtractInfo> find_ingested(std::string_view sha256) const;
+  std::optional<ExtractInfo> latest_extract(std::string_view source) const;  // ingested only
+  std::vector<ExtractInfo> extracts() const;  // every file handled, oldest first
+  std::vector<rules::Problem> problems(std::int64_t extract_id) const;
+
+  // Ingested extracts whose evaluation is still pending, in as-of order (then id). An extract
+  // is marked pending in its own commit (ExtractWriter::commit) and stays so until
+  // evaluation_done(), so a kill between the two leaves it here for the next run.
+  std::vector<ExtractInfo> pending_evaluations() const;
+  // Clears the pending mark of `extract_id` (its evaluation is stored). Idempotent.
+  void evaluation_done(std::int64_t extract_id);
+
+  // ---- snapshots
+  std::vector<rules::Record> current_records(std::string_view source) const;
+  // What record `key` of `source` looked like in the latest extract with as-of <= `date`.
+  std::optional<rules::Record> record_on(std::string_view source, std::string_view key,
+                                         rules::Date date) const;
+  std::vector<RecordVersion> record_history(std::string_view source, std::string_view key) const;
+
+  // ---- findings history
+  // Applies one rule's evaluation at `as_of` in one transaction: opens new findings, continues
+  // those still listed, resolves the rest (rules::resolve says why, from the record as it is
+  // now in `source`'s current snapshot). When `rule.fingerprint` differs from the previous
+  // evaluation's, the old findings are closed without being reported and a new baseline starts.
+  // Keeps the per-band counts for the trend and the unallocated spells.
+  RuleOutcome apply_evaluation(const rules::Rule& rule, const rules::Source& source,
+                               rules::Date as_of, const rules::Evaluation& evaluation);
+
+  // For SourceData::first_seen_unallocated: rule id -> record key -> first as-of unallocated.
+  std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>>
+  unallocated_spells() const;
+
+  // Findings of `rule` open now, as of their last evaluation (status NEW when opened at it).
+  std::vector<rules::TrackedFinding> open_findings(std::string_view rule) const;
+  // Findings of `rule` resolved at evaluations with as-of in [from, to].
+  std::vector<rules::ResolvedFinding> resolved_between(std::string_view rule, rules::Date from,
+                                                       rules::Date to) const;
+  // Per-band counts of `rule` at evaluations with as-of in [from, to], oldest first.
+  std::vector<rules::TrendPoint> trend(std::string_view rule, rules::Date from,
+                                       rules::Date to) const;
+  // The as-of date of the first evaluation of the rule's current definition, if any.
+  std::optional<rules::Date> baseline_since(std::string_view rule) const;
+
+  // Records a note on the open finding (rule, key). Returns false when no such open finding.
+  bool add_note(std::string_view rule, std::string_view key, const rules::Note& note);
+
+  // ---- service state
+  // Every control request: who (uid), what (command name), the result code and when (UTC).
+  void audit(std::int64_t uid, std::string_view command, int result, std::string_view at);
+  struct AuditEntry {
+    std::int64_t uid = 0;
+    std::string command;
+    int result = 0;
+    std::string at;
+  };
+  std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
+  // Writes `entries` in one transaction (all or none).
+  void audit(const std::vector<AuditEntry>& entries);
+
+  // Weekly review runs: the ISO week ("2026-W47") of the last review produced, so that a review
+  // missed while the service was down is produced once at start-up and never twice.
+  std::optional<std::string> last_review_week() const;
+  void record_review_run(std::string_view week, bool late, std::string_view at);
+
+  // A small key/value store for other persisted service state (e.g. last fetch results).
+  std::optional<std::string> setting(std::string_view name) const;
+  void set_setting(std::string_view name, std::string_view value);
+
+  // ---- outbox (mail): see daemon/outbox.h for the delivery guarantee
+  // Queues `entries` in one transaction; an entry whose (key, recipient) was ever queued is
+  // skipped (INSERT OR IGNORE). Returns how many were new.
+  std::size_t queue_mail(const std::vector<OutboxEntry>& entries);
+  // record_review_run and queue_mail in one transaction: a review that is due is queued with it.
+  std::size_t record_review_run(std::string_view week, bool late, std::string_view at,
+                                const std::vector<OutboxEntry>& mail);
+  // Pending entries with next_attempt <= now, oldest first.
+  std::vector<OutboxEntry> outbox_due(Time now) const;
+  // The earliest next_attempt of a pending entry, for the sender's timer.
+  std::optional<Time> next_outbox_attempt() const;
+  // Entries, newest first; `state` filters when given. Bytes are left empty unless `with_bytes`.
+  std::vector<OutboxEntry> outbox(std::optional<OutboxState> state, std::size_t limit,
+                                  bool with_bytes = false) const;
+  std::optional<OutboxEntry> outbox_entry(std::int64_t id) const;
+  // Writes the delivery fields (state, attempts, next_attempt, deadline, last_error, sent_at) of
+  // the entry with entry.id.
+  void update_outbox(const OutboxEntry& entry);
+
+  // ---- alerts and silences
+  std::vector<AlertState> alert_states() const;  // every stored alert, by fingerprint
+  // Stores `states` (replacing those with the same fingerprint), ends `ended_silences` and
+  // queues `mail`, in one transaction. Returns how many mail entries were new.
+  std::size_t apply_alerts(const std::vector<AlertState>& states,
+                           const std::vector<std::int64_t>& ended_silences,
+                           const std::vector<OutboxEntry>& mail);
+  std::vector<Silence> silences(bool include_ended = false) const;  // oldest first
+  std::int64_t add_silence(const Silence& silence);                 // returns its id
+  bool end_silence(std::int64_t id);  // false when no such active silence
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace storage
+
+#endif  // CASEWATCH_STORAGE_HISTORY_H_

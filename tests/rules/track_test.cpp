@@ -1,0 +1,150 @@
+// rules::track: the findings lifecycle without a database. Dates worked out by hand.
+#include <catch2/catch.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/rules.h"
+#include "tests/rules/rules_test_util.h"
+
+using rules_test::d;
+
+namespace {
+
+rules::Source cases() {
+  rules::Source source;
+  source.name = "cases";
+  source.key = {"Case ID"};
+  source.fields = {{"person", {"Child ID"}, false},
+                   {"team", {"Team"}, false},
+                   {"worker", {"Worker"}, false},
+                   {"closed", {"Closure Date"}, true},
+                   {"status", {"Case Status"}, false}};
+  return source;
+}
+
+rules::Rule unallocated() {
+  rules::Rule rule;
+  rule.id = "unallocated";
+  rule.kind = rules::RuleKind::kUnallocated;
+  rule.source = "cases";
+  rule.open_values = {"Open"};
+  rule.not_a_worker = {"Unallocated"};
+  rule.fingerprint = "v1";
+  return rule;
+}
+
+rules::Finding finding(std::string key) {
+  rules::Finding f;
+  f.rule = "unallocated";
+  f.key = std::move(key);
+  f.band = "1-2 months";
+  return f;
+}
+
+rules::Evaluation listing(std::vector<std::string> keys) {
+  rules::Evaluation evaluation;
+  for (auto& key : keys) evaluation.findings.push_back(finding(std::move(key)));
+  return evaluation;
+}
+
+// The source's records now, by key: person, team, worker, closed, status.
+struct Records {
+  std::map<std::string, rules::Record, std::less<>> by_key;
+  rules::RecordNow lookup() const {
+    return [this](std::string_view key) -> std::optional<rules::Record> {
+      const auto found = by_key.find(key);
+      if (found == by_key.end()) return std::nullopt;
+      return found->second;
+    };
+  }
+};
+
+rules::Record record(std::string key, std::string worker, std::string closed, std::string status) {
+  return rules::Record{
+      key, {"P-" + key, "Team A", std::move(worker), std::move(closed), std::move(status)}};
+}
+
+}  // namespace
+
+TEST_CASE("track: a first evaluation opens every listed finding as NEW and is a baseline") {
+  const Records none;
+  const auto t = rules::track({}, listing({"C1", "C2"}), unallocated(), cases(), d(2026, 11, 2),
+                              false, none.lookup());
+  CHECK(t.baseline);
+  REQUIRE(t.listed.size() == 2);
+  CHECK(t.listed[0].finding.key == "C1");
+  CHECK(t.listed[0].status == rules::FindingStatus::kNew);
+  CHECK(t.listed[0].first_seen == d(2026, 11, 2));
+  CHECK(t.listed[0].weeks_on_list == 0);
+  CHECK(t.resolved.empty());
+}
+
+TEST_CASE("track: a key still listed carries its first_seen and whole weeks") {
+  // Opened Mon 2 Nov 2026; evaluated Tue 17 Nov: 15 days, 2 whole weeks. Sun 15 Nov: 13 days, 1.
+  const std::vector<rules::OpenFinding> before = {{finding("C1"), d(2026, 11, 2)}};
+  const Records none;
+  struct Row {
+    rules::Date as_of;
+    int weeks;
+  };
+  for (const Row row : {Row{d(2026, 11, 17), 2}, Row{d(2026, 11, 15), 1}, Row{d(2026, 11, 9), 1},
+                        Row{d(2026, 11, 8), 0}}) {
+    const auto t = rules::track(before, listing({"C1"}), unallocated(), cases(), row.as_of, true,
+                                none.lookup());
+    CHECK_FALSE(t.baseline);
+    REQUIRE(t.listed.size() == 1);
+    CHECK(t.listed[0].status == rules::FindingStatus::kCarried);
+    CHECK(t.listed[0].first_seen == d(2026, 11, 2));
+    CHECK(t.listed[0].weeks_on_list == row.weeks);
+  }
+}
+
+TEST_CASE("track: a repeated evaluation at the as-of that opened a finding keeps it NEW") {
+  const std::vector<rules::OpenFinding> before = {{finding("C1"), d(2026, 11, 2)}};
+  const Records none;
+  const auto t = rules::track(before, listing({"C1"}), unallocated(), cases(), d(2026, 11, 2), true,
+                              none.lookup());
+  REQUIRE(t.listed.size() == 1);
+  CHECK(t.listed[0].status == rules::FindingStatus::kNew);
+}
+
+TEST_CASE("track: findings that leave the list resolve with why, from the record now") {
+  const std::vector<rules::OpenFinding> before = {{finding("ALLOC"), d(2026, 10, 1)},
+                                                  {finding("CLOSED"), d(2026, 10, 1)},
+                                                  {finding("GONE"), d(2026, 10, 5)},
+                                                  {finding("STAYS"), d(2026, 10, 5)}};
+  Records now;
+  now.by_key.emplace("ALLOC", record("ALLOC", "J Smith", "", "Open"));
+  now.by_key.emplace("CLOSED", record("CLOSED", "", "2026-11-01", "Open"));
+  now.by_key.emplace("STAYS", record("STAYS", "", "", "Open"));
+  const rules::Date as_of = d(2026, 11, 2);
+  const auto t = rules::track(before, listing({"STAYS", "NEWKEY"}), unallocated(), cases(), as_of,
+                              true, now.lookup());
+  REQUIRE(t.listed.size() == 2);
+  CHECK(t.listed[0].status == rules::FindingStatus::kCarried);
+  CHECK(t.listed[1].status == rules::FindingStatus::kNew);
+  REQUIRE(t.resolved.size() == 3);
+  CHECK(t.resolved[0].last.key == "ALLOC");
+  CHECK(t.resolved[0].reason == rules::Resolution::kConditionStopped);
+  CHECK(t.resolved[0].detail == "allocated to J Smith (seen 2026-11-02)");
+  CHECK(t.resolved[0].resolved_on == as_of);
+  CHECK(t.resolved[0].first_seen == d(2026, 10, 1));
+  CHECK(t.resolved[1].reason == rules::Resolution::kClosed);
+  CHECK(t.resolved[1].detail == "case closed (closure date 2026-11-01)");
+  CHECK(t.resolved[2].last.key == "GONE");
+  CHECK(t.resolved[2].reason == rules::Resolution::kVanished);
+}
+
+TEST_CASE("track: only the rule's own findings are listed") {
+  rules::Evaluation evaluation = listing({"C1"});
+  rules::Finding other = finding("C2");
+  other.rule = "caseload";
+  evaluation.findings.push_back(other);
+  const Records none;
+  const auto t =
+      rules::track({}, evaluation, unallocated(), cases(), d(2026, 11, 2), true, none.lookup());
+  REQUIRE(t.listed.size() == 1);
+  CHECK(t.listed[0].finding.key == "C1");
+}
