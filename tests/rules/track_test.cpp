@@ -12,18 +12,6 @@ using rules_test::d;
 
 namespace {
 
-rules::Source cases() {
-  rules::Source source;
-  source.name = "cases";
-  source.key = {"Case ID"};
-  source.fields = {{"person", {"Child ID"}, false},
-                   {"team", {"Team"}, false},
-                   {"worker", {"Worker"}, false},
-                   {"closed", {"Closure Date"}, true},
-                   {"status", {"Case Status"}, false}};
-  return source;
-}
-
 rules::Rule unallocated() {
   rules::Rule rule;
   rule.id = "unallocated";
@@ -70,8 +58,8 @@ rules::Record record(std::string key, std::string worker, std::string closed, st
 
 TEST_CASE("track: a first evaluation opens every listed finding as NEW and is a baseline") {
   const Records none;
-  const auto t = rules::track({}, listing({"C1", "C2"}), unallocated(), cases(), d(2026, 11, 2),
-                              false, none.lookup());
+  const auto t = rules::track({}, listing({"C1", "C2"}), unallocated(), rules_test::cases_source(),
+                              d(2026, 11, 2), false, none.lookup());
   CHECK(t.baseline);
   REQUIRE(t.listed.size() == 2);
   CHECK(t.listed[0].finding.key == "C1");
@@ -91,8 +79,8 @@ TEST_CASE("track: a key still listed carries its first_seen and whole weeks") {
   };
   for (const Row row : {Row{d(2026, 11, 17), 2}, Row{d(2026, 11, 15), 1}, Row{d(2026, 11, 9), 1},
                         Row{d(2026, 11, 8), 0}}) {
-    const auto t = rules::track(before, listing({"C1"}), unallocated(), cases(), row.as_of, true,
-                                none.lookup());
+    const auto t = rules::track(before, listing({"C1"}), unallocated(), rules_test::cases_source(),
+                                row.as_of, true, none.lookup());
     CHECK_FALSE(t.baseline);
     REQUIRE(t.listed.size() == 1);
     CHECK(t.listed[0].status == rules::FindingStatus::kCarried);
@@ -104,8 +92,8 @@ TEST_CASE("track: a key still listed carries its first_seen and whole weeks") {
 TEST_CASE("track: a repeated evaluation at the as-of that opened a finding keeps it NEW") {
   const std::vector<rules::OpenFinding> before = {{finding("C1"), d(2026, 11, 2)}};
   const Records none;
-  const auto t = rules::track(before, listing({"C1"}), unallocated(), cases(), d(2026, 11, 2), true,
-                              none.lookup());
+  const auto t = rules::track(before, listing({"C1"}), unallocated(), rules_test::cases_source(),
+                              d(2026, 11, 2), true, none.lookup());
   REQUIRE(t.listed.size() == 1);
   CHECK(t.listed[0].status == rules::FindingStatus::kNew);
 }
@@ -120,8 +108,8 @@ TEST_CASE("track: findings that leave the list resolve with why, from the record
   now.by_key.emplace("CLOSED", record("CLOSED", "", "2026-11-01", "Open"));
   now.by_key.emplace("STAYS", record("STAYS", "", "", "Open"));
   const rules::Date as_of = d(2026, 11, 2);
-  const auto t = rules::track(before, listing({"STAYS", "NEWKEY"}), unallocated(), cases(), as_of,
-                              true, now.lookup());
+  const auto t = rules::track(before, listing({"STAYS", "NEWKEY"}), unallocated(),
+                              rules_test::cases_source(), as_of, true, now.lookup());
   REQUIRE(t.listed.size() == 2);
   CHECK(t.listed[0].status == rules::FindingStatus::kCarried);
   CHECK(t.listed[1].status == rules::FindingStatus::kNew);
@@ -143,8 +131,8 @@ TEST_CASE("track: only the rule's own findings are listed") {
   other.rule = "caseload";
   evaluation.findings.push_back(other);
   const Records none;
-  const auto t =
-      rules::track({}, evaluation, unallocated(), cases(), d(2026, 11, 2), true, none.lookup());
+  const auto t = rules::track({}, evaluation, unallocated(), rules_test::cases_source(),
+                              d(2026, 11, 2), true, none.lookup());
   REQUIRE(t.listed.size() == 1);
   CHECK(t.listed[0].finding.key == "C1");
 }

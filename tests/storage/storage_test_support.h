@@ -7,23 +7,13 @@
 
 #include "rules/rules.h"
 #include "storage/storage.h"
+#include "tests/rules/rules_test_util.h"
 
 namespace storage_test {
 
 inline rules::Date date(int y, int m, int d) { return *rules::Date::from_ymd(y, m, d); }
 
-// A case source whose records hold: person, team, worker, closed, status.
-inline rules::Source cases_source() {
-  rules::Source source;
-  source.name = "cases";
-  source.key = {"Case ID"};
-  source.fields = {{"person", {"Child ID"}, false},
-                   {"team", {"Team"}, false},
-                   {"worker", {"Worker"}, false},
-                   {"closed", {"Closure Date"}, true},
-                   {"status", {"Case Status"}, false}};
-  return source;
-}
+using rules_test::cases_source;  // person, team, worker, closed, status
 
 inline rules::Record case_record(std::string key, std::string worker, std::string closed = "",
                                  std::string status = "Open") {
