@@ -49,11 +49,18 @@ struct CalendarConfig {
   std::vector<rules::Holiday> extra_closures;  // [calendar] extra_closures
 };
 
+// A local wall-clock time of day, written "HH:MM" (two digits each, 00:00 to 23:59).
+struct TimeOfDay {
+  int hour = 0;    // 0..23
+  int minute = 0;  // 0..59
+  auto operator<=>(const TimeOfDay&) const = default;
+};
+
 // A scheduled pull for a source: a command run without a shell.
 struct FetchConfig {
   std::string source;
   std::vector<std::string> command;  // "{file}" is replaced by the temporary output path
-  std::vector<std::string> at;       // local times "HH:MM"
+  std::vector<TimeOfDay> at;         // local times of day
   std::chrono::seconds timeout{600};
 };
 
@@ -98,8 +105,7 @@ struct Route {
 
 struct ReviewConfig {
   int weekday = 1;  // ISO weekday, 1 = Monday
-  int hour = 7;
-  int minute = 0;
+  TimeOfDay at{7, 0};
   // `fields` (alias `csv_columns`): the fields allowed to leave the building, in the email
   // bodies (text and HTML), the attached CSV and the subject. By default no person identifier
   // and no names of children: keys, team, worker, dates. The review files on disk keep every

@@ -163,7 +163,7 @@ void read_review(Table& t, ReviewConfig& review) {
   if (auto at = t.string("at")) {
     static constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     const auto space = at->find(' ');
-    std::optional<std::pair<int, int>> time;
+    std::optional<TimeOfDay> time;
     int weekday = 0;
     if (space != std::string::npos) {
       const std::string day = lower(at->substr(0, space));
@@ -178,8 +178,7 @@ void read_review(Table& t, ReviewConfig& review) {
                                          *at));
     } else {
       review.weekday = weekday;
-      review.hour = time->first;
-      review.minute = time->second;
+      review.at = *time;
     }
   }
   if (t.find("fields") != nullptr && t.find("csv_columns") != nullptr) {

@@ -51,7 +51,7 @@ std::optional<std::vector<rules::Date>> dates(Table& t, const std::string& key,
                                               const std::vector<std::string>& formats);
 
 // "HH:MM" -> (hour, minute).
-std::optional<std::pair<int, int>> parse_hh_mm(std::string_view text);
+std::optional<TimeOfDay> parse_hh_mm(std::string_view text);
 
 // ---- built-in source profiles (profiles.cpp) ---------------------------------------------------
 

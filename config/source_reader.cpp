@@ -219,9 +219,12 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
   const auto fetch_at = t.strings("fetch_at");
   const auto fetch_timeout = seconds_duration(t, "fetch_timeout");
   if (fetch && fetch->empty()) t.error(*t.find("fetch"), "'fetch' must not be empty");
+  std::vector<TimeOfDay> times;
   if (fetch_at) {
     for (const auto& at : *fetch_at) {
-      if (!parse_hh_mm(at)) {
+      if (const auto time = parse_hh_mm(at)) {
+        times.push_back(*time);
+      } else {
         t.error(*t.find("fetch_at"),
                 fmt::format("bad time '{}' in 'fetch_at': expected HH:MM", at));
       }
@@ -241,7 +244,7 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     FetchConfig fc;
     fc.source = source.name;
     fc.command = *fetch;
-    fc.at = *fetch_at;
+    fc.at = std::move(times);
     if (fetch_timeout) fc.timeout = *fetch_timeout;
     config.fetches.push_back(std::move(fc));
   }

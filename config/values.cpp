@@ -161,15 +161,15 @@ std::optional<std::vector<rules::Date>> dates(Table& t, const std::string& key,
   return out;
 }
 
-// "HH:MM" -> (hour, minute).
-std::optional<std::pair<int, int>> parse_hh_mm(std::string_view text) {
+// "HH:MM" -> a time of day: the one parser of times in the configuration.
+std::optional<TimeOfDay> parse_hh_mm(std::string_view text) {
   int hour = 0;
   int minute = 0;
   if (text.size() != 5 || text[2] != ':' || !two_digits(text.substr(0, 2), 23, hour) ||
       !two_digits(text.substr(3), 59, minute)) {
     return std::nullopt;
   }
-  return std::pair(hour, minute);
+  return TimeOfDay{hour, minute};
 }
 
 }  // namespace config::detail

@@ -43,14 +43,7 @@ FetchPlan make_fetch_plan(const config::FetchConfig& fetch, const std::filesyste
   if (plan.command.empty() || plan.command.front().empty()) {
     throw std::runtime_error(fmt::format("source {}: fetch needs a command", fetch.source));
   }
-  for (const auto& text : fetch.at) {
-    const auto time = parse_time_of_day(text);
-    if (!time) {
-      throw std::runtime_error(
-          fmt::format("source {}: fetch_at '{}' is not a time like 06:00", fetch.source, text));
-    }
-    plan.times.push_back(*time);
-  }
+  plan.times = fetch.at;  // checked by config/
   return plan;
 }
 

@@ -13,7 +13,7 @@ std::shared_ptr<const Settings> load_settings(const std::filesystem::path& file)
   settings->calendar = config::load_calendar(settings->config);
   settings->zone = find_zone(settings->config.service.timezone);
   const auto& review = settings->config.review;
-  settings->review = WeeklySchedule{review.weekday, TimeOfDay{review.hour, review.minute}};
+  settings->review = WeeklySchedule{review.weekday, review.at};
   for (const auto& fetch : settings->config.fetches) {
     settings->fetches.push_back(make_fetch_plan(fetch, settings->config.service.inbox_dir()));
   }

@@ -18,52 +18,7 @@ using std::chrono::minutes;
 
 date::local_days to_local_days(rules::Date day) { return date::local_days{days{day.days()}}; }
 
-bool parse_two_digits(std::string_view text, int& value) {
-  if (text.empty() || text.size() > 2) return false;
-  value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  return true;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
-
-std::optional<TimeOfDay> parse_time_of_day(std::string_view text) {
-  const auto colon = text.find(':');
-  if (colon == std::string_view::npos || text.size() - colon - 1 != 2) return std::nullopt;
-  TimeOfDay out;
-  if (!parse_two_digits(text.substr(0, colon), out.hour) ||
-      !parse_two_digits(text.substr(colon + 1), out.minute)) {
-    return std::nullopt;
-  }
-  if (out.hour > 23 || out.minute > 59) return std::nullopt;
-  return out;
-}
-
-std::optional<WeeklySchedule> parse_weekly(std::string_view text) {
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
-  const auto space = text.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  const std::string day = lower(text.substr(0, space));
-  const auto time = parse_time_of_day(text.substr(space + 1));
-  if (!time || day.size() < 3) return std::nullopt;
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (day == kNames[i] || day == kNames[i].substr(0, 3)) {
-      return WeeklySchedule{static_cast<int>(i) + 1, *time};
-    }
-  }
-  return std::nullopt;
-}
 
 const date::time_zone* find_zone(std::string_view name) {
   try {

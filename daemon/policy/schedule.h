@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "daemon/clock.h"
 #include "rules/rules.h"
 
@@ -20,24 +21,14 @@ class time_zone;
 
 namespace service {
 
-// A local time of day, "HH:MM".
-struct TimeOfDay {
-  int hour = 0;    // 0..23
-  int minute = 0;  // 0..59
-  auto operator<=>(const TimeOfDay&) const = default;
-};
-
-// Parses "HH:MM" (also "H:MM"); nullopt for anything else or out-of-range values.
-std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
+// A local time of day: the configuration's type, parsed and checked by config/.
+using TimeOfDay = config::TimeOfDay;
 
 // A weekly wall-clock time: ISO weekday (1 = Monday … 7 = Sunday) and a time of day.
 struct WeeklySchedule {
   int weekday = 1;
   TimeOfDay at{7, 0};
 };
-
-// Parses "Mon 07:00" (English three-letter or full day names, any case).
-std::optional<WeeklySchedule> parse_weekly(std::string_view text);
 
 // The time zone called `name` ("Europe/London"). Throws std::runtime_error naming it when the
 // time zone database does not know it.

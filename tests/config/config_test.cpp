@@ -132,8 +132,7 @@ TEST_CASE("the example config loads with its sources, rules and resolved paths",
   CHECK_FALSE(config.mail.enabled());
   CHECK(config.routes.empty());
   CHECK(config.review.weekday == 1);
-  CHECK(config.review.hour == 7);
-  CHECK(config.review.minute == 0);
+  CHECK(config.review.at == config::TimeOfDay{7, 0});
 }
 
 TEST_CASE("an empty file gives the documented defaults", "[config]") {
@@ -466,7 +465,7 @@ TEST_CASE("source fetch, max_age and max_bad_rows settings are read", "[config]"
   REQUIRE(config.fetches.size() == 1);
   CHECK(config.fetches[0].source == "cases");
   CHECK(config.fetches[0].command == std::vector<std::string>{"/usr/bin/export", "{file}"});
-  CHECK(config.fetches[0].at == std::vector<std::string>{"06:00", "18:30"});
+  CHECK(config.fetches[0].at == std::vector<config::TimeOfDay>{{6, 0}, {18, 30}});
   CHECK(config.fetches[0].timeout == std::chrono::minutes(5));
 }
 
@@ -586,8 +585,35 @@ TEST_CASE("mail settings and routes are read", "[config]") {
 TEST_CASE("the review time is a weekday and HH:MM", "[config]") {
   const auto config = config::parse_config("[review]\nat = \"Fri 16:30\"\n", kFile);
   CHECK(config.review.weekday == 5);
-  CHECK(config.review.hour == 16);
-  CHECK(config.review.minute == 30);
+  CHECK(config.review.at == config::TimeOfDay{16, 30});
+  CHECK(config::parse_config("[review]\nat = \"Sun 23:59\"\n", kFile).review.weekday == 7);
+}
+
+// One grammar for every time of day in the file (the review's `at` and a source's `fetch_at`):
+// two-digit hours 00-23, a colon, two-digit minutes 00-59, nothing else.
+TEST_CASE("times of day are HH:MM wherever the configuration has them", "[config]") {
+  auto [text, ok] = GENERATE(table<std::string, bool>({
+      {"00:00", true},
+      {"06:00", true},
+      {"23:59", true},
+      {"6:05", false},
+      {"24:00", false},
+      {"06:60", false},
+      {"0600", false},
+      {"06:0", false},
+      {"06:00 ", false},
+      {"6am", false},
+  }));
+  CAPTURE(text);
+  const auto fetch_errors =
+      errors_of(source_with("fetch = [\"/usr/bin/export\"]\nfetch_at = [\"" + text + "\"]\n"));
+  const auto review_errors = errors_of("[review]\nat = \"Mon " + text + "\"\n");
+  CHECK(fetch_errors.empty() == ok);
+  CHECK(review_errors.empty() == ok);
+  if (!ok) {
+    REQUIRE(fetch_errors.size() == 1);
+    CHECK_THAT(fetch_errors[0], Catch::Contains("expected HH:MM"));
+  }
 }
 
 TEST_CASE("load_calendar reads the holiday file and adds the extra closures", "[config]") {

@@ -106,10 +106,9 @@ TEST_CASE("fetch names and arguments", "[daemon][fetch]") {
         std::vector<std::string>{"/usr/local/bin/export",
                                  "--out=/var/lib/casewatch/inbox/.cases-20261120T120000Z.part",
                                  "/var/lib/casewatch/inbox/.cases-20261120T120000Z.part", "x"});
+  // Times are typed and checked by config/ (config_test); a plan still refuses no command.
   config::FetchConfig bad;
   bad.source = "cases";
-  bad.command = {"/bin/true"};
-  bad.at = {"6am"};
-  CHECK_THROWS_WITH(service::make_fetch_plan(bad, "/tmp"),
-                    "source cases: fetch_at '6am' is not a time like 06:00");
+  bad.at = {{6, 0}};
+  CHECK_THROWS_WITH(service::make_fetch_plan(bad, "/tmp"), "source cases: fetch needs a command");
 }
