@@ -166,6 +166,7 @@ Config parse_config(std::string_view text, const fs::path& file) {
   top.finish();
 
   diagnostics.throw_if_any(file);
+  config.warnings = detail::route_warnings(config);
   return config;
 }
 

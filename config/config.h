@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/rules.h"
@@ -73,9 +74,21 @@ struct SourceAlerts {
 // Alert settings of a rule.
 struct RuleAlerts {
   std::string rule;
-  std::optional<int> alert_over;                  // alert when the rule's count exceeds this
-  std::optional<rules::Duration> escalate_after;  // alert when a record's age crosses this
+  std::optional<int> alert_over;  // alert when the rule's count exceeds this
+  // Alert when a record's own figure crosses this: days unallocated (counted from its since-date)
+  // for an unallocated rule, days overdue (counted from its due date) for timescale and recurring
+  // rules.
+  std::optional<rules::Duration> escalate_after;
+  // Alert when a record has been on the rule's review list this long (from the as-of date of the
+  // evaluation that first listed it).
+  std::optional<rules::Duration> escalate_listed_after;
 };
+
+// The alert kinds a [[route]] may list in `alerts`, as named there (and in the metrics' `kind`
+// label). Case alerts: escalation, threshold. Operator alerts (no child data): the rest.
+inline const std::vector<std::string> kCaseAlertKinds = {"escalation", "threshold"};
+inline const std::vector<std::string> kOperatorAlertKinds = {
+    "rejected_extract", "stale_source", "unmatched_file", "delivery_failing", "calendar_ending"};
 
 enum class TlsMode { kRequired, kStartTls, kNone };
 
@@ -101,6 +114,14 @@ struct Route {
   // The fields this route's recipients may see, widening (or narrowing) [review] fields; unset =
   // [review] fields.
   std::optional<std::vector<std::string>> fields;
+  // The alert kinds this route receives (names in kCaseAlertKinds and kOperatorAlertKinds).
+  // Unset: the case alerts when the route gets reviews, the operator alerts when it does not.
+  std::optional<std::vector<std::string>> alerts;
+  // Whether the route gets the weekly review (its slice); false = an operations route.
+  bool reviews = true;
+
+  // Whether the route receives alerts of `kind` (a name as in `alerts`).
+  bool receives(std::string_view kind) const;
 };
 
 struct ReviewConfig {
@@ -146,6 +167,9 @@ struct Config {
   ReviewConfig review;
   MetricsConfig metrics;
   RetentionConfig retention;
+  // What is valid but probably not meant, as "file: warning: ..." (`--check` prints them, the
+  // service logs them at start-up and on reload).
+  std::vector<std::string> warnings;
 };
 
 // Reads and validates `file`. Relative paths in it resolve against the file's folder.

@@ -154,6 +154,21 @@ std::optional<Route> read_route(Table& t, const Config& config) {
   if (auto teams = t.strings("teams")) route.teams = *teams;
   if (auto v = t.boolean("attach_csv")) route.attach_csv = *v;
   route.fields = read_fields(t, "fields");
+  if (auto kinds = t.strings("alerts")) {
+    for (const auto& kind : *kinds) {
+      if (std::find(kCaseAlertKinds.begin(), kCaseAlertKinds.end(), kind) ==
+              kCaseAlertKinds.end() &&
+          std::find(kOperatorAlertKinds.begin(), kOperatorAlertKinds.end(), kind) ==
+              kOperatorAlertKinds.end()) {
+        t.error(
+            *t.find("alerts"),
+            fmt::format("unknown alert kind '{}' in 'alerts' of {}: expected some of {}, {}", kind,
+                        t.name(), join(kCaseAlertKinds, ", "), join(kOperatorAlertKinds, ", ")));
+      }
+    }
+    route.alerts = *kinds;
+  }
+  if (auto v = t.boolean("reviews")) route.reviews = *v;
   t.finish();
   if (!name) return std::nullopt;
   return route;
@@ -197,4 +212,37 @@ void read_review(Table& t, ReviewConfig& review) {
   t.finish();
 }
 
+std::vector<std::string> route_warnings(const Config& config) {
+  std::vector<std::string> warnings;
+  if (config.routes.empty()) return warnings;
+  std::vector<std::string> unrouted;
+  for (const auto& kind : kOperatorAlertKinds) {
+    const bool listed =
+        std::any_of(config.routes.begin(), config.routes.end(), [&](const Route& r) {
+          return r.alerts && std::find(r.alerts->begin(), r.alerts->end(), kind) != r.alerts->end();
+        });
+    const bool operations = std::any_of(config.routes.begin(), config.routes.end(),
+                                        [](const Route& r) { return !r.reviews && !r.alerts; });
+    if (!listed && !operations) unrouted.push_back(kind);
+  }
+  if (!unrouted.empty()) {
+    warnings.push_back(fmt::format(
+        "{}: warning: no [[route]] lists the operator alerts {}: they go to the whole-review "
+        "route(s), with the review's recipients; add an operations route (reviews = false) for "
+        "them",
+        config.file.string(), join(unrouted, ", ")));
+  }
+  return warnings;
+}
+
 }  // namespace config::detail
+
+namespace config {
+
+bool Route::receives(std::string_view kind) const {
+  if (alerts) return std::find(alerts->begin(), alerts->end(), kind) != alerts->end();
+  const auto& defaults = reviews ? kCaseAlertKinds : kOperatorAlertKinds;
+  return std::find(defaults.begin(), defaults.end(), kind) != defaults.end();
+}
+
+}  // namespace config

@@ -92,6 +92,9 @@ std::string fingerprint(const rules::Rule& rule, bool count_start_day);
 void read_mail(Table& t, const std::filesystem::path& base, MailConfig& mail);
 std::optional<Route> read_route(Table& t, const Config& config);
 void read_review(Table& t, ReviewConfig& review);
+// The routing warnings --check prints: operator alerts no route lists (they then go to the
+// whole-review route).
+std::vector<std::string> route_warnings(const Config& config);
 
 // ---- [metrics], [retention] (operations_reader.cpp) -------------------------------------------
 

@@ -123,7 +123,7 @@ class RuleReader {
       }
     }
 
-    RuleAlerts alerts{rule.id, std::nullopt, std::nullopt};
+    RuleAlerts alerts{rule.id, std::nullopt, std::nullopt, std::nullopt};
     if (auto v = t_.integer("alert_over")) {
       if (*v < 0) {
         t_.error(*t_.find("alert_over"), "'alert_over' must not be negative");
@@ -132,7 +132,10 @@ class RuleReader {
       }
     }
     alerts.escalate_after = rule_duration(t_, "escalate_after");
-    if (alerts.alert_over || alerts.escalate_after) config.rule_alerts.push_back(alerts);
+    alerts.escalate_listed_after = rule_duration(t_, "escalate_listed_after");
+    if (alerts.alert_over || alerts.escalate_after || alerts.escalate_listed_after) {
+      config.rule_alerts.push_back(alerts);
+    }
 
     t_.finish();
     if (!id || !kind || !source_name) return std::nullopt;

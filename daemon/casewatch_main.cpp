@@ -1,6 +1,7 @@
 // casewatch: the control socket's client. One request line, one reply line; readable tables by
-// default, the raw reply with --json. Exit codes: 0 for result 0 or 3, 1 for result 1 or 2, 2 for
-// usage errors, 69 (EX_UNAVAILABLE) when the daemon is not running, 77 (EX_NOPERM) when refused.
+// default, the raw reply with --json. Exit codes: 0 for result 0 or 3 (1 for result 3 of `case`
+// and `review`: they found nothing), 1 for result 1 or 2, 2 for usage errors, 69 (EX_UNAVAILABLE)
+// when the daemon is not running, 77 (EX_NOPERM) when refused.
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -43,6 +44,12 @@ commands:
                    goes into its state folder's backups/)
   run-now | reload | metrics | shutdown | version
 The socket defaults to $CASEWATCH_SOCKET, else /run/casewatch/control.sock.
+exit codes:
+    0   done (a list that is empty is still done: `findings`, `alerts`, `outbox`)
+    1   the daemon answered with an error, or `case`/`review` found nothing
+    2   usage error
+    69  the daemon is not running (no socket, or nobody answers on it)
+    77  permission denied (not root, the service user or in the configured group)
 )";
 
 struct UsageError : std::runtime_error {
@@ -399,9 +406,11 @@ int run(const Invocation& invocation) {
   const std::int64_t result = object.at("result").to_number<std::int64_t>();
   const auto* text_value = object.if_contains("text");
   const std::string text = text_value != nullptr ? text_of(*text_value) : "";
+  const bool found_nothing =
+      result == 3 && (invocation.command == "case" || invocation.command == "review");
   if (invocation.json) {
     std::cout << line << "\n";
-  } else if (result == 1 || result == 2) {
+  } else if (result == 1 || result == 2 || found_nothing) {
     if (text == "permission denied") {
       std::cerr << fmt::format(
           "casewatch: permission denied: {} needs root, the service user or membership of the "
@@ -430,6 +439,8 @@ int run(const Invocation& invocation) {
     }
   }
   if (result == 1 && text == "permission denied") return kExitNoPermission;
+  // A case or review that finds nothing is a failure to the caller (scripts test for it).
+  if (found_nothing) return kExitError;
   return result == 0 || result == 3 ? EXIT_SUCCESS : kExitError;
 }
 

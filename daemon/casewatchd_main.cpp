@@ -34,8 +34,9 @@
 
 namespace {
 
-constexpr int kExitUsage = 64;   // EX_USAGE
-constexpr int kExitConfig = 78;  // EX_CONFIG
+constexpr int kExitUsage = 64;     // EX_USAGE
+constexpr int kExitTempFail = 75;  // EX_TEMPFAIL: it ran, but mail still waits to be delivered
+constexpr int kExitConfig = 78;    // EX_CONFIG
 
 constexpr std::string_view kUsage = R"(usage:
   casewatchd --config FILE                      run as a service (systemd Type=notify)
@@ -43,11 +44,16 @@ constexpr std::string_view kUsage = R"(usage:
   casewatchd --config FILE --once [--as-of YYYY-MM-DD] [--json]
                                                 one cycle: ingest the inbox, evaluate, write the
                                                 week's review files, print a summary, exit
+  casewatchd --config FILE --deliver            try every pending mail once, then exit (for a
+                                                cron-run setup; refused while the service runs)
   casewatchd --config FILE --note RULE KEY TEXT [--author NAME]
                                                 record a review note on an open finding
   casewatchd --config FILE --restore BACKUP     replace the database by a backup (made with
                                                 `casewatch backup`); the service must be stopped
   casewatchd --version | --help
+exit codes: 0 done (with --once and --deliver: every mail due was delivered); 1 failure (or
+  --check found errors); 64 usage; 75 it ran but mail still waits to be delivered (try
+  --deliver later); 78 configuration error
 )";
 
 struct UsageError : std::runtime_error {
@@ -58,6 +64,7 @@ struct Options {
   std::string config_file;
   bool check = false;
   bool once = false;
+  bool deliver = false;
   bool json = false;
   std::optional<rules::Date> as_of;
   std::vector<std::string> note;  // RULE KEY TEXT
@@ -80,6 +87,8 @@ Options parse_command_line(int argc, char* argv[]) {
       options.check = true;
     } else if (arg == "--once") {
       options.once = true;
+    } else if (arg == "--deliver") {
+      options.deliver = true;
     } else if (arg == "--json") {
       options.json = true;
     } else if (arg == "--as-of") {
@@ -102,9 +111,10 @@ Options parse_command_line(int argc, char* argv[]) {
   }
   if (options.config_file.empty()) throw UsageError("--config FILE is required");
   if (static_cast<int>(options.check) + static_cast<int>(options.once) +
-          static_cast<int>(!options.note.empty()) + static_cast<int>(!options.restore.empty()) >
+          static_cast<int>(options.deliver) + static_cast<int>(!options.note.empty()) +
+          static_cast<int>(!options.restore.empty()) >
       1) {
-    throw UsageError("--check, --once, --note and --restore exclude each other");
+    throw UsageError("--check, --once, --deliver, --note and --restore exclude each other");
   }
   if ((options.as_of || options.json) && !options.once) {
     throw UsageError("--as-of and --json go with --once");
@@ -116,6 +126,18 @@ std::string user_name() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') return sudo;
   if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
   return fmt::format("uid {}", ::getuid());
+}
+
+// 0 when no mail waits in the outbox, else 75 (EX_TEMPFAIL), saying which on stderr.
+int mail_exit_code(const storage::History& history) {
+  const auto waiting = history.outbox(storage::OutboxState::kPending, 100000);
+  if (waiting.empty()) return EXIT_SUCCESS;
+  std::cerr << fmt::format(
+      "casewatchd: {} message{} still wait{} to be delivered (`casewatch outbox`; `casewatchd "
+      "--deliver` tries again); exit {}\n",
+      waiting.size(), waiting.size() == 1 ? "" : "s", waiting.size() == 1 ? "s" : "",
+      kExitTempFail);
+  return kExitTempFail;
 }
 
 int run_once(const service::Settings& settings, const Options& options) {
@@ -149,7 +171,41 @@ int run_once(const service::Settings& settings, const Options& options) {
     service::print_summary(std::cout, config, cycle, findings, current, today,
                            engine.render_review(week, today, "text"), folder, mail);
   }
-  return EXIT_SUCCESS;
+  return mail_exit_code(history);
+}
+
+bool service_answers(const std::filesystem::path& path);
+
+// --deliver: every pending entry tried once (a cron-run setup's sender), then the exit code of
+// mail_exit_code. Refused while the service runs: its own sender delivers, and two senders could
+// send an entry twice.
+int run_deliver(const config::Config& config) {
+  if (service_answers(config.service.socket)) {
+    std::cerr << fmt::format(
+        "casewatchd: casewatchd is running (it answers on {}) and delivers the outbox itself; "
+        "use `casewatch outbox retry ID` to try an entry now\n",
+        config.service.socket.string());
+    return EXIT_FAILURE;
+  }
+  storage::History history(config.service.database_file());
+  if (!config.mail.enabled()) {
+    std::cout << "mail is not configured ([mail] server): nothing to deliver\n";
+    return mail_exit_code(history);
+  }
+  service::SmtpMailer mailer(
+      service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
+  const auto tried =
+      service::deliver(history, mailer, service::now_utc(), service::Deliver::kAllPending);
+  std::size_t sent = 0;
+  for (const auto& entry : tried) {
+    if (entry.state == storage::OutboxState::kSent) ++sent;
+    std::cout << fmt::format("  {:<9} {:<32} {}{}\n", storage::to_string(entry.state),
+                             entry.recipient, entry.subject,
+                             entry.last_error.empty() ? "" : " (" + entry.last_error + ")");
+  }
+  std::cout << fmt::format("delivered {} of {} pending message{}\n", sent, tried.size(),
+                           tried.size() == 1 ? "" : "s");
+  return mail_exit_code(history);
 }
 
 int run_note(const config::Config& config, const Options& options) {
@@ -224,7 +280,8 @@ int main(int argc, char* argv[]) {
     return kExitUsage;
   }
   try {
-    if (!options.once && options.note.empty() && !options.check && options.restore.empty()) {
+    if (!options.once && !options.deliver && options.note.empty() && !options.check &&
+        options.restore.empty()) {
       return service::run_service(options.config_file);
     }
     if (!options.note.empty()) {
@@ -233,6 +290,7 @@ int main(int argc, char* argv[]) {
     if (!options.restore.empty()) {
       return run_restore(config::load_config(options.config_file), options);
     }
+    if (options.deliver) return run_deliver(config::load_config(options.config_file));
     // What the service would load at start-up and on reload, all of it.
     const auto settings = service::load_settings(options.config_file);
     if (options.check) {
@@ -244,6 +302,7 @@ int main(int argc, char* argv[]) {
           settings->config.rules.rules.size(),
           config::holidays_file_in_use(settings->config).string(),
           last ? last->iso() : std::string("(no dates)"));
+      for (const auto& warning : settings->config.warnings) std::cout << warning << "\n";
       return EXIT_SUCCESS;
     }
     return run_once(*settings, options);

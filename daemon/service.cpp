@@ -174,6 +174,7 @@ class Daemon {
     try {
       auto next = load_settings(config_file_);
       warn_if_calendar_ends_soon(next->calendar, local_date(now_utc(), next->zone));
+      for (const auto& warning : next->config.warnings) spdlog::warn("{}", warning);
       const auto& next_service = next->config.service;
       const auto pending = config::restart_needed(settings_->config, next->config);
       const auto changed = [&pending](std::string_view key) {
@@ -520,6 +521,7 @@ class Daemon {
 int run_service(const std::filesystem::path& config_file) {
   auto settings = load_settings(config_file);  // throws config::ConfigError
   warn_if_calendar_ends_soon(settings->calendar, local_date(now_utc(), settings->zone));
+  for (const auto& warning : settings->config.warnings) spdlog::warn("{}", warning);
   prepare_state_dir(settings->config);
   asio::io_context io;
   Daemon daemon(io, config_file, std::move(settings));

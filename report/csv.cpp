@@ -107,6 +107,15 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
 
 }  // namespace
 
+std::string detail::field_value(const rules::Rule& rule, const rules::TrackedFinding& item,
+                                std::string_view field) {
+  const auto& all = extractors();
+  const auto it =
+      std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.first == field; });
+  if (it == all.end()) return {};
+  return it->second(Item{&rule, &item.finding, &item});
+}
+
 const std::vector<std::string>& known_fields() { return rules::kReviewFields; }
 
 const std::vector<std::string>& default_fields() { return rules::kDefaultReviewFields; }

@@ -139,6 +139,11 @@ std::string note_date(const rules::Note& note);
 // True for timescale and recurring rules (items have start and due dates).
 bool has_due_dates(const rules::Rule& rule);
 
+// The value of the review field `field` (as in known_fields()) for an open item of `rule`, as
+// the CSV gives it; empty for an unknown name or where the field does not apply.
+std::string field_value(const rules::Rule& rule, const rules::TrackedFinding& item,
+                        std::string_view field);
+
 }  // namespace report::detail
 
 #endif  // CASEWATCH_REPORT_FORMAT_UTIL_H_

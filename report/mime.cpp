@@ -146,16 +146,6 @@ std::string safe_filename(std::string_view name) {
   return out.empty() ? "attachment" : out;
 }
 
-// FNV-1a: a stable hash of the Message-ID, so that boundaries are fixed with the message.
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // A text part. Inside a multipart body the line break before a boundary belongs to the
 // boundary (RFC 2046), so a body ending in a line break gets one more to keep it.
 std::string text_part(std::string_view subtype, std::string_view body, bool in_multipart) {
@@ -301,7 +291,7 @@ std::string review_subject(std::string_view iso_week, std::string_view headline)
 }
 
 std::string build_message(const MailMessage& message) {
-  const std::uint64_t hash = fnv1a(message.message_id);
+  const std::uint64_t hash = stable_hash(message.message_id);
   // "=_" never occurs in quoted-printable or base64 output, so these cannot collide with a part.
   const std::string mixed = fmt::format("=_casewatch_mixed_{:016x}", hash);
   const std::string alternative = fmt::format("=_casewatch_alt_{:016x}", hash);
@@ -362,6 +352,15 @@ std::string filter_csv_columns(std::string_view csv, const std::vector<std::stri
   emit(header, out);
   while (pos < csv.size()) emit(csv_record(csv, pos), out);
   return out;
+}
+
+std::uint64_t stable_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64-bit
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
 }
 
 }  // namespace report

@@ -48,6 +48,10 @@ std::string rfc5322_date(std::int64_t unix_seconds);
 // headline (report::headline) carries counts only, never a child's identifiers.
 std::string review_subject(std::string_view iso_week, std::string_view headline);
 
+// A stable 64-bit hash (FNV-1a) of `text`: the same on every machine and run, so that boundaries
+// and Message-IDs derived from it are fixed with the message. Not for secrets.
+std::uint64_t stable_hash(std::string_view text);
+
 // Encodings, exposed for tests and for other message builders.
 std::string quoted_printable(std::string_view text);  // CRLF line breaks, lines <= 76
 std::string base64_lines(std::string_view bytes);     // 76-character lines, each ending CRLF

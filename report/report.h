@@ -241,6 +241,25 @@ std::string describe(const rules::Rule& rule);
 // "23 Nov 2026".
 std::string long_date(rules::Date date);
 
+// ---- Alert digests (alert_table.cpp) ---------------------------------------------------------
+
+// One case of an alert digest: an open finding of `rule` (or, for a case that left the list, the
+// key and team it was last seen with).
+struct AlertRow {
+  const rules::Rule* rule = nullptr;  // REQUIRES: not null
+  rules::TrackedFinding item;
+};
+
+// The columns an alert digest's table may show, in order: key, person, team, worker, since,
+// days_unallocated, due, days_overdue, weeks_on_list.
+const std::vector<std::string>& alert_table_fields();
+
+// A plain-text table of `rows` (lines within 100 columns): the alert_table_fields() that
+// `fields` allows and that some row has a value for, headed by their names; "" for no rows.
+// A field not in `fields` never appears, whatever the rows hold.
+std::string render_alert_table(const std::vector<AlertRow>& rows,
+                               const std::vector<std::string>& fields);
+
 }  // namespace report
 
 #endif  // CASEWATCH_REPORT_REPORT_H_

@@ -1,5 +1,6 @@
 // Alerts (one row per fingerprint) and silences; UTC time text shared with the outbox.
 #include <cstdio>
+#include <iterator>
 #include <stdexcept>
 
 #include "storage/impl.h"
@@ -8,13 +9,14 @@
 namespace storage {
 namespace {
 
-constexpr std::string_view kKinds[] = {"rule_count", "escalation", "stale_source",
-                                       "rejected_extract", "delivery_failing"};
+constexpr std::string_view kKinds[] = {"rule_count",       "escalation",       "stale_source",
+                                       "rejected_extract", "delivery_failing", "unmatched_file",
+                                       "calendar_ending"};
 
 std::string kind_name(AlertKind kind) { return std::string(kKinds[static_cast<int>(kind)]); }
 
 AlertKind parse_kind(const std::string& name) {
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kKinds)); ++i) {
     if (kKinds[i] == name) return static_cast<AlertKind>(i);
   }
   throw std::runtime_error("alerts: unknown kind '" + name + "'");

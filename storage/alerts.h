@@ -16,7 +16,9 @@ enum class AlertKind {
   kEscalation,       // a record has been on a rule's list longer than escalate_after
   kStaleSource,      // no new extract of a source within max_age (dead man's switch)
   kRejectedExtract,  // the latest file of a source was rejected
-  kDeliveryFailing,  // mail to a recipient failed for good
+  kDeliveryFailing,  // mail to a recipient cannot be delivered (failed, or failing repeatedly)
+  kUnmatchedFile,    // a file in the inbox matches no source
+  kCalendarEnding,   // the bank-holiday list ends less than a year ahead
 };
 
 // Something that holds now.
@@ -24,7 +26,7 @@ struct AlertCondition {
   AlertKind kind = AlertKind::kRuleCount;
   std::string subject;  // rule id (rule_count, escalation), source name (stale_source,
                         // rejected_extract), recipient (delivery_failing)
-  std::string scope;    // record key (escalation), file name (rejected_extract); else empty
+  std::string scope;    // record key (escalation), file name (rejected_extract, unmatched_file)
   std::string team;     // the record's team (escalation): for routing and silences
   std::string summary;  // one line for subjects and listings; never a child's identifiers
   std::string detail;   // the body; may name a case key (an allow-listed field), never a person

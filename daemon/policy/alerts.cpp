@@ -14,11 +14,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool is_operator_alert(AlertKind kind) {
-  return kind == AlertKind::kStaleSource || kind == AlertKind::kRejectedExtract ||
-         kind == AlertKind::kDeliveryFailing;
-}
-
 bool team_matches(const std::vector<std::string>& globs, std::string_view team) {
   if (team.empty()) return false;
   const std::string t(team);
@@ -41,7 +36,37 @@ bool covered(const std::vector<Silence>& silences, const AlertCondition& conditi
 
 std::string utc(Time t) { return report::rfc5322_date(unix_seconds(t)); }
 
+// "8 weeks", "1 week", "45 working days", "3 months".
+std::string long_duration(const rules::Duration& d) {
+  const char* unit = "day";
+  switch (d.unit) {
+    case rules::Unit::kWorkingDays:
+      unit = "working day";
+      break;
+    case rules::Unit::kDays:
+      unit = "day";
+      break;
+    case rules::Unit::kWeeks:
+      unit = "week";
+      break;
+    case rules::Unit::kMonths:
+      unit = "month";
+      break;
+  }
+  return fmt::format("{} {}{}", d.amount, unit, d.amount == 1 ? "" : "s");
+}
+
+bool is_case_alert(AlertKind kind) { return !is_operator_alert(kind); }
+
 }  // namespace
+
+bool is_operator_alert(AlertKind kind) {
+  return kind != AlertKind::kRuleCount && kind != AlertKind::kEscalation;
+}
+
+std::string_view kind_name(AlertKind kind) {
+  return kind == AlertKind::kRuleCount ? "threshold" : to_string(kind);
+}
 
 std::string_view to_string(AlertKind kind) {
   switch (kind) {
@@ -55,6 +80,10 @@ std::string_view to_string(AlertKind kind) {
       return "rejected_extract";
     case AlertKind::kDeliveryFailing:
       return "delivery_failing";
+    case AlertKind::kUnmatchedFile:
+      return "unmatched_file";
+    case AlertKind::kCalendarEnding:
+      return "calendar_ending";
   }
   return "unknown";
 }
@@ -104,13 +133,31 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
   AlertDecision decision;
   std::set<std::string> holding;
   std::set<std::string> handled;  // fingerprints whose state is already in decision.states
+  const auto inhibited = [&policy](const AlertCondition& c) {
+    return is_case_alert(c.kind) && policy.inhibited_rules.contains(c.subject);
+  };
+  const auto find_firing = [&stored](const std::string& fp) {
+    return std::find_if(stored.begin(), stored.end(), [&fp](const AlertState& s) {
+      return s.fingerprint == fp && s.status == AlertStatus::kFiring;
+    });
+  };
+
+  // Reminders go by group: a group is due when any alert in it that was told and still fires,
+  // quiet now, was last told repeat_interval ago or more.
+  bool case_due = false;
+  bool operator_due = false;
+  for (const AlertCondition& condition : current) {
+    const auto previous = find_firing(fingerprint(condition));
+    if (previous == stored.end() || !previous->last_notified) continue;
+    if (covered(silences, condition, now) || inhibited(condition)) continue;
+    if (now - *previous->last_notified < policy.repeat_interval) continue;
+    (is_operator_alert(condition.kind) ? operator_due : case_due) = true;
+  }
 
   for (const AlertCondition& condition : current) {
     const std::string fp = fingerprint(condition);
     if (!holding.insert(fp).second) continue;  // the same condition twice counts once
-    const auto previous = std::find_if(stored.begin(), stored.end(), [&fp](const AlertState& s) {
-      return s.fingerprint == fp && s.status == AlertStatus::kFiring;
-    });
+    const auto previous = find_firing(fp);
     AlertState state;
     if (previous != stored.end()) {
       state = *previous;
@@ -121,11 +168,11 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
     }
     state.condition = condition;
     state.silenced = covered(silences, condition, now);
-    if (!state.silenced) {
+    if (!state.silenced && !inhibited(condition)) {
       std::optional<NoticeKind> notice;
       if (!state.last_notified) {
         notice = NoticeKind::kFiring;
-      } else if (now - *state.last_notified >= policy.repeat_interval) {
+      } else if (is_operator_alert(condition.kind) ? operator_due : case_due) {
         notice = NoticeKind::kRepeat;
       }
       if (notice) {
@@ -148,7 +195,8 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
     state.status = AlertStatus::kResolved;
     state.resolved_at = now;
     state.silenced = covered(silences, previous.condition, now);
-    if (policy.send_resolved && state.last_notified && !state.silenced) {
+    if (policy.send_resolved && state.last_notified && !state.silenced &&
+        !inhibited(previous.condition)) {
       decision.notices.push_back(
           {NoticeKind::kResolved, state, notice_key(state, NoticeKind::kResolved, now)});
     }
@@ -185,10 +233,11 @@ std::vector<AlertCondition> rule_conditions(const std::vector<RuleList>& lists,
     const std::string title = list.rule->title.empty() ? list.rule->id : list.rule->title;
 
     if (setting->alert_over) {
-      const auto count =
-          std::count_if(list.findings.begin(), list.findings.end(), [](const rules::Finding& f) {
-            return f.state == rules::State::kBreach || f.state == rules::State::kOverdue;
-          });
+      const auto count = std::count_if(list.findings.begin(), list.findings.end(),
+                                       [](const rules::TrackedFinding& t) {
+                                         return t.finding.state == rules::State::kBreach ||
+                                                t.finding.state == rules::State::kOverdue;
+                                       });
       if (count > *setting->alert_over) {
         AlertCondition c;
         c.kind = AlertKind::kRuleCount;
@@ -200,28 +249,38 @@ std::vector<AlertCondition> rule_conditions(const std::vector<RuleList>& lists,
         out.push_back(std::move(c));
       }
     }
-    if (setting->escalate_after) {
-      for (const rules::Finding& f : list.findings) {
-        std::optional<rules::Date> anchor;
-        if (list.rule->kind == rules::RuleKind::kUnallocated && f.state == rules::State::kBreach) {
-          anchor = f.since;
-        } else if (f.state == rules::State::kOverdue) {
-          anchor = f.due;
-        }
-        if (!anchor) continue;
-        const rules::Date limit = rules::due_date(*anchor, *setting->escalate_after, calendar);
-        if (!(list.as_of > limit)) continue;
-        AlertCondition c;
-        c.kind = AlertKind::kEscalation;
-        c.subject = list.rule->id;
-        c.scope = f.key;
-        c.team = f.team;
-        c.summary = fmt::format("{}: a case is past {}", title, setting->escalate_after->str());
-        c.detail = fmt::format("{}: case {} (team {}) is past {} as of {} (since {}).", title,
-                               f.key, f.team.empty() ? "none" : f.team,
-                               setting->escalate_after->str(), list.as_of.iso(), anchor->iso());
-        out.push_back(std::move(c));
+    if (!setting->escalate_after && !setting->escalate_listed_after) continue;
+    const bool unallocated = list.rule->kind == rules::RuleKind::kUnallocated;
+    for (const rules::TrackedFinding& tracked : list.findings) {
+      const rules::Finding& f = tracked.finding;
+      const bool listed =
+          unallocated ? f.state == rules::State::kBreach : f.state == rules::State::kOverdue;
+      if (!listed) continue;
+      // The rule's own figure: days unallocated (from since) or days overdue (from due).
+      const std::optional<rules::Date> anchor = unallocated ? f.since : f.due;
+      std::string past;  // "past 8 weeks unallocated", "on the list over 6 weeks"
+      std::string from;
+      if (setting->escalate_after && anchor &&
+          list.as_of > rules::due_date(*anchor, *setting->escalate_after, calendar)) {
+        past = fmt::format("past {} {}", long_duration(*setting->escalate_after),
+                           unallocated ? "unallocated" : "overdue");
+        from = fmt::format("{} since {}", unallocated ? "unallocated" : "due", anchor->iso());
+      } else if (setting->escalate_listed_after &&
+                 list.as_of > rules::due_date(tracked.first_seen, *setting->escalate_listed_after,
+                                              calendar)) {
+        past = fmt::format("on the list over {}", long_duration(*setting->escalate_listed_after));
+        from = fmt::format("listed since {}", tracked.first_seen.iso());
       }
+      if (past.empty()) continue;
+      AlertCondition c;
+      c.kind = AlertKind::kEscalation;
+      c.subject = list.rule->id;
+      c.scope = f.key;
+      c.team = f.team;
+      c.summary = past;
+      c.detail = fmt::format("{}: case {} (team {}) is {} as of {} ({}).", title, f.key,
+                             f.team.empty() ? "none" : f.team, past, list.as_of.iso(), from);
+      out.push_back(std::move(c));
     }
   }
   return out;
@@ -239,9 +298,11 @@ std::vector<AlertCondition> stale_conditions(const std::vector<config::SourceAle
     AlertCondition c;
     c.kind = AlertKind::kStaleSource;
     c.subject = s.source;
-    c.summary = fmt::format("no new {} extract for over {} hours", s.source, s.max_age->count());
-    c.detail = fmt::format("The last {} extract arrived {}. casewatch expects one every {} hours.",
-                           s.source, utc(last->second), s.max_age->count());
+    const auto hours = s.max_age->count();
+    const std::string every = fmt::format("{} hour{}", hours, hours == 1 ? "" : "s");
+    c.summary = fmt::format("no new {} extract for over {}", s.source, every);
+    c.detail = fmt::format("The last {} extract arrived {}. casewatch expects one every {}.",
+                           s.source, utc(last->second), every);
     out.push_back(std::move(c));
   }
   return out;
@@ -259,25 +320,97 @@ AlertCondition rejected_condition(std::string_view source, std::string_view file
   return c;
 }
 
-std::vector<AlertCondition> delivery_conditions(const std::vector<OutboxEntry>& failed) {
+std::vector<AlertCondition> rejected_conditions(const std::vector<storage::ExtractInfo>& extracts) {
+  std::map<std::string, std::vector<const storage::ExtractInfo*>> since_ingest;
+  for (const storage::ExtractInfo& e : extracts) {
+    if (e.status == storage::ExtractStatus::kIngested) {
+      since_ingest[e.source].clear();
+    } else if (e.status == storage::ExtractStatus::kRejected) {
+      since_ingest[e.source].push_back(&e);
+    }
+  }
+  std::vector<AlertCondition> out;
+  for (const auto& [source, files] : since_ingest) {
+    for (const auto* e : files) out.push_back(rejected_condition(source, e->file, e->error));
+  }
+  return out;
+}
+
+std::vector<AlertCondition> delivery_conditions(const std::vector<OutboxEntry>& undelivered) {
   std::vector<AlertCondition> out;
   std::set<std::string> seen;
-  for (const OutboxEntry& e : failed) {
-    if (e.state != OutboxState::kFailed || !seen.insert(e.recipient).second) continue;
+  for (const OutboxEntry& e : undelivered) {
+    const bool failing = e.state == OutboxState::kFailed ||
+                         (e.state == OutboxState::kPending && e.attempts >= kFailingAttempts);
+    if (!failing || !seen.insert(e.recipient).second) continue;
     AlertCondition c;
     c.kind = AlertKind::kDeliveryFailing;
     c.subject = e.recipient;
     c.summary = "mail cannot be delivered";
     c.detail = fmt::format(
-        "Mail to {} failed: {}. See `casewatch outbox`; retry or cancel the entries there.",
-        e.recipient, e.last_error);
+        "Mail to {} {}: {}. See `casewatch outbox`; retry or cancel the entries there.",
+        e.recipient,
+        e.state == OutboxState::kFailed ? "failed"
+                                        : fmt::format("failed {} times and is retried", e.attempts),
+        e.last_error);
     out.push_back(std::move(c));
   }
   return out;
 }
 
+std::optional<AlertCondition> calendar_condition(std::optional<rules::Date> last_listed,
+                                                 rules::Date today) {
+  const auto year_ahead = rules::add_months(today, 12);
+  if (last_listed && !(*last_listed < year_ahead)) return std::nullopt;
+  AlertCondition c;
+  c.kind = AlertKind::kCalendarEnding;
+  c.subject = "holidays";
+  c.summary = "the bank-holiday list ends within a year";
+  c.detail = last_listed ? fmt::format(
+                               "The bank-holiday list ends on {}: working-day due dates after it "
+                               "ignore bank holidays. Install a newer casewatch data file or set "
+                               "[service] holidays_file.",
+                               last_listed->iso())
+                         : std::string(
+                               "The bank-holiday list is empty: working-day due dates ignore bank "
+                               "holidays.");
+  return c;
+}
+
+std::vector<AlertCondition> unmatched_conditions(const std::vector<std::string>& files) {
+  std::vector<AlertCondition> out;
+  for (const auto& file : files) {
+    AlertCondition c;
+    c.kind = AlertKind::kUnmatchedFile;
+    c.subject = "inbox";
+    c.scope = file;
+    c.summary = "a file in the inbox matches no source";
+    c.detail = fmt::format(
+        "{} is in the inbox but matches no [[source]] files pattern, so it is never read. "
+        "Rename it, remove it, or add a source for it.",
+        file);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::set<std::string> inhibited_rules(const rules::RuleSet& rule_set,
+                                      const std::vector<AlertCondition>& current,
+                                      const std::set<std::string>& no_data) {
+  std::set<std::string> sources = no_data;
+  for (const AlertCondition& c : current) {
+    if (c.kind == AlertKind::kStaleSource) sources.insert(c.subject);
+  }
+  std::set<std::string> out;
+  for (const auto& rule : rule_set.rules) {
+    if (sources.contains(rule.source)) out.insert(rule.id);
+  }
+  return out;
+}
+
 bool route_matches(const config::Route& route, const AlertCondition& condition) {
-  if (is_operator_alert(condition.kind)) return route.rules.empty() && route.teams.empty();
+  if (!route.receives(kind_name(condition.kind))) return false;
+  if (is_operator_alert(condition.kind)) return true;
   if (!route.rules.empty() &&
       std::find(route.rules.begin(), route.rules.end(), condition.subject) == route.rules.end()) {
     return false;
@@ -286,53 +419,21 @@ bool route_matches(const config::Route& route, const AlertCondition& condition) 
   return condition.kind == AlertKind::kEscalation && team_matches(route.teams, condition.team);
 }
 
-std::vector<OutboxEntry> alert_mail(const AlertNotice& notice, const config::Config& config,
-                                    Time now, const BackoffPolicy& policy) {
-  std::vector<OutboxEntry> entries;
-  if (!config.mail.enabled()) return entries;
-  const AlertCondition& c = notice.alert.condition;
+std::vector<const config::Route*> routes_for(const AlertCondition& condition,
+                                             const config::Config& config) {
   std::vector<const config::Route*> routes;
   for (const auto& route : config.routes) {
-    if (route_matches(route, c)) routes.push_back(&route);
+    if (route_matches(route, condition)) routes.push_back(&route);
   }
-  if (routes.empty() && is_operator_alert(c.kind)) {
-    for (const auto& route : config.routes) {
-      if (route.teams.empty()) routes.push_back(&route);
-    }
+  if (!routes.empty() || !is_operator_alert(condition.kind)) return routes;
+  for (const auto& route : config.routes) {
+    if (route.reviews && route.rules.empty() && route.teams.empty()) routes.push_back(&route);
   }
-  const std::string_view prefix = notice.kind == NoticeKind::kResolved ? "casewatch resolved"
-                                  : notice.kind == NoticeKind::kRepeat ? "casewatch alert (repeat)"
-                                                                       : "casewatch alert";
-  report::MailMessage message;
-  message.from = config.mail.from;
-  message.subject = fmt::format("{}: {}", prefix, c.summary);
-  message.date = report::rfc5322_date(unix_seconds(now));
-  // A case key leaves the building only when the allow-list lets it (review.fields).
-  const auto& allowed = config.review.fields;
-  const bool key_allowed = c.scope.empty() || c.kind != AlertKind::kEscalation ||
-                           std::find(allowed.begin(), allowed.end(), "key") != allowed.end();
-  message.text = fmt::format(
-      "{}\n\n{}\n\nFiring since {}.{}\nAlert {}\n", message.subject,
-      key_allowed ? c.detail : c.summary + ".\nThe case key is not on the allow-list.",
-      utc(notice.alert.started),
-      notice.alert.resolved_at ? fmt::format("\nResolved {}.", utc(*notice.alert.resolved_at))
-                               : std::string(),
-      key_allowed ? notice.alert.fingerprint : fmt::format("{}/{}", to_string(c.kind), c.subject));
-  for (const config::Route* route : routes) {
-    std::vector<std::string> recipients;
-    for (const auto& to : route->to) {
-      if (recipient_allowed(to, config.mail.allowed_domains)) recipients.push_back(to);
-    }
-    if (recipients.empty()) continue;
-    const std::string key = notice.key + "/" + route->name;
-    message.to = recipients;
-    message.message_id = message_id_for(key, config.mail.from);
-    const std::string bytes = report::build_message(message);
-    for (const auto& to : recipients) {
-      entries.push_back(make_entry(key, to, config.mail.from, message.subject, bytes, now, policy));
-    }
+  if (!routes.empty()) return routes;
+  for (const auto& route : config.routes) {
+    if (route.reviews && route.teams.empty()) routes.push_back(&route);
   }
-  return entries;
+  return routes;
 }
 
 }  // namespace service

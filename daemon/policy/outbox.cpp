@@ -114,12 +114,7 @@ std::string message_id_for(std::string_view key, std::string_view from) {
   if (domain.empty()) domain = "casewatch.invalid";
   if (key.starts_with("alert/")) {
     // Alert keys hold fingerprints, which may hold a case key: never put it in a header.
-    std::uint64_t h = 14695981039346656037ULL;
-    for (const char c : key) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
-    }
-    return fmt::format("casewatch.alert.{:016x}@{}", h, domain);
+    return fmt::format("casewatch.alert.{:016x}@{}", report::stable_hash(key), domain);
   }
   std::string id = "casewatch.";
   for (const char c : key) {
@@ -143,6 +138,7 @@ std::vector<OutboxEntry> review_mail(const report::Review& review, const config:
   if (!config.mail.enabled()) return entries;
   const std::string week = review.week.str();
   for (const config::Route& route : config.routes) {
+    if (!route.reviews) continue;  // an operations route: alerts only
     report::Review slice = only_rules(
         route.teams.empty() ? review : report::for_teams(review, route.teams), route.rules);
     if (!route.teams.empty()) slice.route = route.name;

@@ -79,12 +79,12 @@ std::string message_id_for(std::string_view key, std::string_view from);
 // Whether `address`'s domain is one of `allowed` (case-insensitive); an empty list allows all.
 bool recipient_allowed(std::string_view address, const std::vector<std::string>& allowed);
 
-// The weekly review, one entry per recipient of each route (review key
-// "review/<week>/<route>"): the overall route (no team filter) gets the whole review, a team
-// route its teams' slice (report::for_teams); a route with a rules filter only those rules'
-// sections. Text and HTML in the body, the CSV attached, all limited to the route's fields
-// (config.review.fields unless the route widens them) when the route's attach_csv. Recipients
-// outside mail.allowed_domains are left out. Returns nothing when mail is not enabled.
+// The weekly review, one entry per recipient of each route with reviews = true (review key
+// "review/<week>/<route>"; an operations route gets none): the overall route (no team filter) gets
+// the whole review, a team route its teams' slice (report::for_teams); a route with a rules filter
+// only those rules' sections. Text and HTML in the body, the CSV attached, all limited to the
+// route's fields (config.review.fields unless the route widens them) when the route's attach_csv.
+// Recipients outside mail.allowed_domains are left out. Returns nothing when mail is not enabled.
 std::vector<OutboxEntry> review_mail(const report::Review& review, const config::Config& config,
                                      Time now, const BackoffPolicy& policy = {});
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,21 @@ void prepare_state_dir(const config::Config& config);
 // dates beyond its end would ignore bank holidays. Returns whether it warned.
 bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today);
 
-// One alert cycle: decide_alerts over the stored states and active silences, the notices'
-// mail (alert_mail), all stored in one transaction (History::apply_alerts). `current` must be
-// every condition that holds now (an alert absent from it resolves). Returns the decision.
+// What an alert cycle knows besides the conditions: the rules' lists now (the digests' tables)
+// and the rules whose case alerts are inhibited (their source is stale or has no data).
+struct AlertContext {
+  std::vector<RuleList> lists;
+  std::set<std::string> inhibited_rules;
+};
+
+// One alert cycle: decide_alerts over the stored states and active silences, the notices as one
+// digest per route and group (build_digests, digest_mail), all stored in one transaction
+// (History::apply_alerts); then one log line per digest, with counts and no keys. `current`
+// must be every condition that holds now (an alert absent from it resolves). Returns the
+// decision.
 AlertDecision update_alerts(storage::History& history, const std::vector<AlertCondition>& current,
                             const config::Config& config, Time now,
-                            const BackoffPolicy& backoff = {});
+                            const AlertContext& context = {}, const BackoffPolicy& backoff = {});
 
 class Engine {
  public:
@@ -101,9 +111,10 @@ class Engine {
   std::filesystem::path produce_review(rules::IsoWeek week, rules::Date today, bool late, Time now);
 
   // One alert cycle over every condition that holds now: rule counts over alert_over, records
-  // past escalate_after, sources older than max_age, sources whose latest file was rejected,
-  // recipients whose mail failed for good. Stores the states and queues the notices in one
-  // transaction.
+  // past escalate_after or escalate_listed_after, sources older than max_age, files rejected
+  // since their source's last ingested extract, recipients whose mail cannot be delivered, a
+  // holiday list ending within a year. Rules reading a stale or empty source are inhibited.
+  // Stores the states and queues the digests in one transaction.
   AlertDecision run_alerts(Time now);
 
   // Writes review.txt, review.html and review.csv for `week` into

@@ -29,7 +29,7 @@ service::AlertCondition escalation(std::string key, std::string team) {
   c.subject = "unallocated";
   c.scope = std::move(key);
   c.team = std::move(team);
-  c.summary = "Unallocated cases: a case is past 8w";
+  c.summary = "past 8 weeks unallocated";
   c.detail = "case detail";
   return c;
 }
@@ -201,7 +201,7 @@ TEST_CASE("rule conditions: count over alert_over and records past escalate_afte
     f.team = "East";
     f.since = as_of - days;
     f.days = days;
-    list.findings.push_back(f);
+    list.findings.push_back({f});
   }
   config::RuleAlerts settings;
   settings.rule = "unallocated";
@@ -216,7 +216,7 @@ TEST_CASE("rule conditions: count over alert_over and records past escalate_afte
   CHECK(conditions[0].summary == "Unallocated cases: 3 on the list, over the alert level of 2");
   CHECK(conditions[1].kind == AlertKind::kEscalation);
   CHECK(conditions[1].scope == "C1");
-  CHECK(conditions[1].summary == "Unallocated cases: a case is past 8w");
+  CHECK(conditions[1].summary == "past 8 weeks unallocated");
   CHECK(conditions[1].summary.find("C1") == std::string::npos);
 
   settings.alert_over = 3;
@@ -263,29 +263,46 @@ TEST_CASE("alerts are routed by rules and team filters", "[alerts]") {
   CHECK_FALSE(service::route_matches(timescales, escalation("C1", "East")));
   CHECK(service::route_matches(all, count));
   CHECK_FALSE(service::route_matches(east, count));
-  CHECK(service::route_matches(all, rejected));
+  // Operator alerts go only to routes that receive their kind...
+  CHECK_FALSE(service::route_matches(all, rejected));
   CHECK_FALSE(service::route_matches(east, rejected));
   CHECK_FALSE(service::route_matches(timescales, rejected));
+  // ...and when none does, to the whole-review route.
+  config::Config config;
+  config.routes = {all, east, timescales};
+  const auto fallback = service::routes_for(rejected, config);
+  REQUIRE(fallback.size() == 1);
+  CHECK(fallback[0]->name == "all");
 }
 
-TEST_CASE("an alert notice becomes one message per recipient of each matching route", "[alerts]") {
+TEST_CASE("a route's alerts list and reviews flag choose the kinds it receives", "[alerts]") {
+  config::Route ops{"ops", {"ops@council.example"}, {}, {}, true, {}};
+  ops.reviews = false;  // alerts unset: the operator alerts
+  config::Route heads{"heads", {"head@council.example"}, {}, {}, true, {}};
+  config::Route only_rejected{"rej", {"rej@council.example"}, {}, {}, true, {}};
+  only_rejected.alerts = std::vector<std::string>{"rejected_extract", "escalation"};
+  auto count = escalation("", "");
+  count.kind = AlertKind::kRuleCount;
+  const auto rejected = service::rejected_condition("cases", "cases-2026-11-16.csv", "bad");
+  auto failing = rejected;
+  failing.kind = AlertKind::kDeliveryFailing;
+
+  CHECK(service::route_matches(ops, rejected));
+  CHECK(service::route_matches(ops, failing));
+  CHECK_FALSE(service::route_matches(ops, escalation("C1", "East")));
+  CHECK_FALSE(service::route_matches(ops, count));
+  CHECK_FALSE(service::route_matches(heads, rejected));
+  CHECK(service::route_matches(heads, count));
+  CHECK(service::route_matches(only_rejected, rejected));
+  CHECK_FALSE(service::route_matches(only_rejected, failing));
+  CHECK(service::route_matches(only_rejected, escalation("C1", "East")));
+  CHECK_FALSE(service::route_matches(only_rejected, count));
+
   config::Config config;
-  config.mail.server = "smtp://127.0.0.1:2525";
-  config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example", "perf@council.example"}, {}, {}, true, {}},
-                   {"west", {"west@council.example"}, {}, {"West"}, true, {}}};
-  const auto d = service::decide_alerts({escalation("C1", "East")}, {}, {}, {}, kMonday);
-  REQUIRE(d.notices.size() == 1);
-
-  const auto entries = service::alert_mail(d.notices[0], config, kMonday);
-
-  REQUIRE(entries.size() == 2);
-  CHECK(entries[0].recipient == "head@council.example");
-  CHECK(entries[1].recipient == "perf@council.example");
-  CHECK(entries[0].key == d.notices[0].key + "/all");
-  CHECK(entries[0].subject == "casewatch alert: Unallocated cases: a case is past 8w");
-  CHECK(entries[0].bytes == entries[1].bytes);
-  CHECK(entries[0].bytes.find("Auto-Submitted: auto-generated\r\n") != std::string::npos);
+  config.routes = {heads, ops};
+  const auto to = service::routes_for(failing, config);
+  REQUIRE(to.size() == 1);
+  CHECK(to[0]->name == "ops");
 }
 
 TEST_CASE("alert state survives a restart: no re-sending, then a repeat and a resolution",
@@ -320,9 +337,9 @@ TEST_CASE("alert state survives a restart: no re-sending, then a repeat and a re
 
   const auto mail = history.outbox(std::nullopt, 10);
   REQUIRE(mail.size() == 3);
-  CHECK(mail[0].subject == "casewatch resolved: Unallocated cases: a case is past 8w");
-  CHECK(mail[1].subject == "casewatch alert (repeat): Unallocated cases: a case is past 8w");
-  CHECK(mail[2].subject == "casewatch alert: Unallocated cases: a case is past 8w");
+  CHECK(mail[0].subject == "casewatch: 1 case no longer past 8 weeks unallocated (all)");
+  CHECK(mail[1].subject == "casewatch: 1 case still past 8 weeks unallocated (all)");
+  CHECK(mail[2].subject == "casewatch: 1 case newly past 8 weeks unallocated (all)");
 }
 
 TEST_CASE("silences are stored, covered alerts stay quiet, and they end when resolved",
@@ -354,30 +371,10 @@ TEST_CASE("alerts and silences list as JSON without the detail text", "[alerts]"
   CHECK(boost::json::serialize(service::alerts_json(d.states, {silence("East", std::nullopt)})) ==
         R"j({"alerts":[{"fingerprint":"escalation/unallocated/C1","kind":"escalation",)j"
         R"j("subject":"unallocated","scope":"C1","team":"East",)j"
-        R"j("summary":"Unallocated cases: a case is past 8w","status":"firing",)j"
+        R"j("summary":"past 8 weeks unallocated","status":"firing",)j"
         R"j("started":"2026-11-16T07:00:00Z","resolved_at":null,)j"
         R"j("last_notified":"2026-11-16T07:00:00Z","silenced":false}],)j"
         R"j("silences":[{"id":7,"rule":"unallocated","scope":"East",)j"
         R"j("reason":"strategy meeting booked","who":"jsmith (uid 1001)",)j"
         R"j("created":"2026-11-16T06:00:00Z","expires":null,"ended":false}]})j");
-}
-
-TEST_CASE("alert mail names a case only when the allow-list has the key column", "[alerts]") {
-  config::Config config;
-  config.mail.server = "smtp://127.0.0.1:2525";
-  config.mail.from = "casewatch@council.example";
-  config.routes = {{"all", {"head@council.example"}, {}, {}, true, {}}};
-  auto c = escalation("C123", "East");
-  c.detail = "Unallocated cases: case C123 (team East) is past 8w.";
-  const auto d = service::decide_alerts({c}, {}, {}, {}, kMonday);
-
-  const auto with_key = service::alert_mail(d.notices[0], config, kMonday);
-  REQUIRE(with_key.size() == 1);
-  CHECK(with_key[0].bytes.find("case C123 (team East)") != std::string::npos);
-
-  config.review.fields = {"rule", "team", "band"};
-  const auto without_key = service::alert_mail(d.notices[0], config, kMonday);
-  REQUIRE(without_key.size() == 1);
-  CHECK(without_key[0].bytes.find("C123") == std::string::npos);
-  CHECK(without_key[0].bytes.find("The case key is not on the allow-list.") != std::string::npos);
 }

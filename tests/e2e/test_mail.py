@@ -243,8 +243,8 @@ class Alerts(MailTestCase):
         self.run_once("--as-of", "2026-11-16")
         self.require_mail_wired()
         alerts = [s for s in self.subjects(server) if not s.startswith("casewatch 2026-W")]
-        self.assertEqual(alerts, ["casewatch alert: unallocated: 1 on the list, over the alert "
-                                  "level of 0"])
+        self.assertEqual(alerts, ["casewatch: unallocated: 1 on the list, over the alert level "
+                                  "of 0 (all)"])
 
         # The condition still holds, well within repeat_interval (24 h): nothing more is sent.
         self.run_once("--as-of", "2026-11-16")
@@ -256,8 +256,8 @@ class Alerts(MailTestCase):
         self.run_once("--as-of", "2026-11-17")
         subjects = self.subjects(server)
         self.assertEqual(len(subjects), 3, subjects)
-        self.assertEqual(subjects[2], "casewatch resolved: unallocated: 1 on the list, over the "
-                                      "alert level of 0")
+        self.assertEqual(subjects[2], "casewatch: resolved: unallocated: 1 on the list, over the "
+                                      "alert level of 0 (all)")
         # No child's identifiers in any alert.
         for _, raw in server.messages()[1:]:
             self.assertNotIn(b"P-A", raw)

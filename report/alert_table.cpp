@@ -1,0 +1,43 @@
+// The table of an alert digest: the cases an alert names, through the route's allowed fields.
+#include <algorithm>
+
+#include "report/format_util.h"
+#include "report/report.h"
+#include "report/text_table.h"
+
+namespace report {
+
+const std::vector<std::string>& alert_table_fields() {
+  static const std::vector<std::string> k = {"key",    "person",       "team",
+                                             "worker", "since",        "days_unallocated",
+                                             "due",    "days_overdue", "weeks_on_list"};
+  return k;
+}
+
+std::string render_alert_table(const std::vector<AlertRow>& rows,
+                               const std::vector<std::string>& fields) {
+  if (rows.empty()) return {};
+  std::vector<std::string> names;
+  std::vector<text::Row> cells(rows.size());
+  for (const auto& field : alert_table_fields()) {
+    if (std::find(fields.begin(), fields.end(), field) == fields.end()) continue;
+    std::vector<std::string> column;
+    for (const auto& row : rows) column.push_back(detail::field_value(*row.rule, row.item, field));
+    if (std::all_of(column.begin(), column.end(), [](const auto& v) { return v.empty(); })) {
+      continue;
+    }
+    names.push_back(field);
+    for (std::size_t r = 0; r < rows.size(); ++r) cells[r].push_back(std::move(column[r]));
+  }
+  if (names.empty()) return {};
+  std::vector<text::Column> columns;
+  for (const auto& name : names) {
+    const bool number = name.starts_with("days") || name == "weeks_on_list";
+    columns.push_back({name, name == "worker" || name == "team" ? 24u : 16u, number});
+  }
+  std::string out;
+  text::add_table(out, std::move(columns), cells);
+  return out;
+}
+
+}  // namespace report
