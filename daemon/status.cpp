@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/control/wire_json.h"
+#include "daemon/policy/alerts.h"
 
 namespace service {
 namespace {
@@ -68,9 +69,29 @@ void Status::refresh(const config::Config& config, const storage::History& histo
       }
       rule_status.push_back(std::move(entry));
     }
+    std::map<std::string, std::size_t> firing;
+    for (const auto& kinds : {config::kCaseAlertKinds, config::kOperatorAlertKinds}) {
+      for (const auto& kind : kinds) firing[kind] = 0;
+    }
+    for (const auto& alert : history.alert_states()) {
+      if (alert.status == storage::AlertStatus::kFiring) {
+        ++firing[std::string(kind_name(alert.condition.kind))];
+      }
+    }
+    std::map<std::string, std::size_t> outbox;
+    for (const auto state : {storage::OutboxState::kPending, storage::OutboxState::kSent,
+                             storage::OutboxState::kFailed, storage::OutboxState::kCancelled}) {
+      outbox[std::string(storage::to_string(state))] = 0;
+    }
+    for (const auto& [state, count] : history.outbox_counts()) outbox[state] = count;
     snapshot_.sources = std::move(sources);
     snapshot_.rules = std::move(rule_status);
     snapshot_.last_review_week = history.last_review_week();
+    const auto review_at = history.last_review_at();
+    snapshot_.last_review_at = review_at ? parse_utc(*review_at) : std::nullopt;
+    snapshot_.alerts_firing = std::move(firing);
+    snapshot_.outbox = std::move(outbox);
+    snapshot_.extracts = history.extract_counts();
   } catch (const std::exception& e) {
     spdlog::error("cannot read the status from the database: {}", e.what());
   }
@@ -199,12 +220,46 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
     out += fmt::format("casewatch_findings_open{{rule=\"{}\"}} {}\n", prometheus_label(rule.rule),
                        rule.open);
   }
-  header("casewatch_extract_age_seconds", "Seconds since the latest extract was ingested.",
+  // Two ages of a source's latest extract: since it was ingested (the feed is alive) and since
+  // its as-of date began (the data is current). casewatch_extract_age_seconds is the ingest age
+  // under its old name, kept for dashboards that use it.
+  for (const auto name :
+       {"casewatch_extract_ingest_age_seconds", "casewatch_extract_age_seconds"}) {
+    header(name, "Seconds since the latest extract of a source was ingested.", "gauge");
+    for (const auto& source : status.sources) {
+      if (!source.handled_at) continue;
+      out += fmt::format("{}{{source=\"{}\"}} {}\n", name, prometheus_label(source.name),
+                         (now - *source.handled_at).count());
+    }
+  }
+  header("casewatch_extract_as_of_age_seconds",
+         "Seconds since the start (00:00 UTC) of the as-of date of a source's latest extract.",
          "gauge");
   for (const auto& source : status.sources) {
-    if (!source.handled_at) continue;
-    out += fmt::format("casewatch_extract_age_seconds{{source=\"{}\"}} {}\n",
-                       prometheus_label(source.name), (now - *source.handled_at).count());
+    if (!source.as_of) continue;
+    const SysSeconds as_of{std::chrono::seconds(std::int64_t{source.as_of->days()} * 86400)};
+    out += fmt::format("casewatch_extract_as_of_age_seconds{{source=\"{}\"}} {}\n",
+                       prometheus_label(source.name), (now - as_of).count());
+  }
+  header("casewatch_extracts_total", "Extract files handled, per source and outcome.", "counter");
+  for (const auto& [where, count] : status.extracts) {
+    out += fmt::format("casewatch_extracts_total{{source=\"{}\",status=\"{}\"}} {}\n",
+                       prometheus_label(where.first), prometheus_label(where.second), count);
+  }
+  header("casewatch_alerts_firing", "Alerts firing now, per kind.", "gauge");
+  for (const auto& [kind, count] : status.alerts_firing) {
+    out += fmt::format("casewatch_alerts_firing{{kind=\"{}\"}} {}\n", kind, count);
+  }
+  header("casewatch_outbox_messages", "Outbox entries (one per message and recipient) per state.",
+         "gauge");
+  for (const auto& [state, count] : status.outbox) {
+    out += fmt::format("casewatch_outbox_messages{{state=\"{}\"}} {}\n", state, count);
+  }
+  if (status.last_review_at) {
+    header("casewatch_last_review_timestamp_seconds",
+           "When the latest weekly review run was recorded (Unix time).", "gauge");
+    out += fmt::format("casewatch_last_review_timestamp_seconds {}\n",
+                       status.last_review_at->time_since_epoch().count());
   }
   header("casewatch_extract_rows", "Rows of the latest extract.", "gauge");
   for (const auto& source : status.sources) {

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,6 +50,13 @@ struct StatusSnapshot {
   std::vector<FetchStatus> fetches;
   std::optional<SysSeconds> next_review;
   std::optional<std::string> last_review_week;
+  std::optional<SysSeconds> last_review_at;  // when the latest review run was recorded
+  // Firing alerts per kind (as routes name them: "escalation", "threshold", ...), every kind.
+  std::map<std::string, std::size_t> alerts_firing;
+  // Outbox entries per state ("pending", "sent", "failed", "cancelled"), every state.
+  std::map<std::string, std::size_t> outbox;
+  // Extract files handled per (source, status: "ingested", "rejected", "duplicate").
+  std::map<std::pair<std::string, std::string>, std::size_t> extracts;
   SysSeconds started;
   bool cycle_running = false;
   std::optional<std::string> last_cycle_error;

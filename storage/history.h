@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "rules/rules.h"
@@ -154,6 +155,14 @@ class History {
   std::vector<Silence> silences(bool include_ended = false) const;  // oldest first
   std::int64_t add_silence(const Silence& silence);                 // returns its id
   bool end_silence(std::int64_t id);  // false when no such active silence
+
+  // ---- figures for `metrics` (figures.cpp): counts, never rows
+  // Outbox entries per state, as to_string(OutboxState) names them; states with none are absent.
+  std::map<std::string, std::size_t> outbox_counts() const;
+  // Extract files handled per (source, to_string(ExtractStatus)).
+  std::map<std::pair<std::string, std::string>, std::size_t> extract_counts() const;
+  // When the latest review run was recorded (UTC "2026-11-23T07:00:00Z"), if any.
+  std::optional<std::string> last_review_at() const;
 
  private:
   struct Impl;

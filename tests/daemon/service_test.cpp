@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "daemon/status.h"
@@ -13,6 +15,10 @@ service::StatusSnapshot sample(service::SysSeconds started) {
   status.rules.push_back(
       {"unallocated", {{"1 to 2 months", 4}, {"3 \"months\" or more", 2}}, 6, 1});
   status.cycles = 3;
+  status.alerts_firing = {{"escalation", 200}, {"delivery_failing", 0}};
+  status.outbox = {{"pending", 2}, {"sent", 7}};
+  status.extracts = {{{"cases", "ingested"}, 3}, {{"cases", "rejected"}, 1}};
+  status.last_review_at = started - std::chrono::hours(1);
   return status;
 }
 
@@ -32,6 +38,19 @@ TEST_CASE("metrics are Prometheus text with escaped labels", "[daemon][service]"
       std::string::npos);
   CHECK(text.find("casewatch_extract_age_seconds{source=\"cases\"} 7260\n") != std::string::npos);
   CHECK(text.find("casewatch_extract_rows{source=\"cases\"} 40\n") != std::string::npos);
+  // The two extract ages: ingested 2 h before start, as-of 2026-11-20 00:00 UTC.
+  CHECK(text.find("casewatch_extract_ingest_age_seconds{source=\"cases\"} 7260\n") !=
+        std::string::npos);
+  const auto as_of_age = 1'790'000'060LL - 20777LL * 86400;  // 2026-11-20 is day 20777
+  CHECK(text.find(fmt::format("casewatch_extract_as_of_age_seconds{{source=\"cases\"}} {}\n",
+                              as_of_age)) != std::string::npos);
+  CHECK(text.find("casewatch_alerts_firing{kind=\"escalation\"} 200\n") != std::string::npos);
+  CHECK(text.find("casewatch_outbox_messages{state=\"pending\"} 2\n") != std::string::npos);
+  CHECK(text.find("# TYPE casewatch_extracts_total counter\n"
+                  "casewatch_extracts_total{source=\"cases\",status=\"ingested\"} 3\n"
+                  "casewatch_extracts_total{source=\"cases\",status=\"rejected\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("casewatch_last_review_timestamp_seconds 1789996400\n") != std::string::npos);
   CHECK(text.find("assessments") == std::string::npos);
   CHECK(text.find(
             "# TYPE casewatch_ingest_cycles_total counter\ncasewatch_ingest_cycles_total 3\n") !=

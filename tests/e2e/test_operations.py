@@ -48,6 +48,15 @@ class ServiceOperationsTest(unittest.TestCase):
                 body = response.read().decode()
             self.assertIn("casewatch_", body)
             self.assertTrue(body.endswith("\n"))
+            # The figures an admin alerts on (issue 13).
+            for series in ['casewatch_extracts_total{source="cases",status="ingested"} 1\n',
+                           'casewatch_alerts_firing{kind="escalation"} 0\n',
+                           'casewatch_alerts_firing{kind="delivery_failing"} 0\n',
+                           'casewatch_outbox_messages{state="pending"} 0\n',
+                           'casewatch_extract_ingest_age_seconds{source="cases"} ',
+                           'casewatch_extract_as_of_age_seconds{source="cases"} ',
+                           'casewatch_extract_age_seconds{source="cases"} ']:
+                self.assertIn(series, body)
             with self.assertRaises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=30)
             self.assertEqual(caught.exception.code, 404)
