@@ -26,8 +26,9 @@ const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
       {"limit", {K::kTimescale}},
       {"earlier_limits", {K::kTimescale}},
       {"warn", {K::kTimescale, K::kRecurring}},
-      {"target_percent", {K::kTimescale}},
-      {"tolerance", {K::kTimescale}},
+      {"target_percent", {K::kTimescale, K::kRecurring}},
+      {"tolerance", {K::kTimescale, K::kRecurring}},
+      {"count_start_day", {K::kTimescale, K::kRecurring}},
       {"schedule", {K::kRecurring}},
       {"events_source", {K::kRecurring}},
       {"event", {K::kRecurring}},
@@ -75,7 +76,8 @@ class RuleReader {
     }
     rule.title = t_.string("title").value_or(rule.id);
     if (auto v = t_.boolean("review")) rule.review = *v;
-    read_where(rule, source);
+    rule.where = read_filters("where", source);
+    rule.unless = read_filters("unless", source);
     read_bands(rule);
 
     // Kind-specific keys: those of another kind are errors; with no valid kind, only the
@@ -175,27 +177,52 @@ class RuleReader {
     return *name;
   }
 
-  void read_where(rules::Rule& rule, const rules::Source* source) {
-    const Value* where = t_.find("where");
-    if (where == nullptr) return;
-    if (!where->is_table()) {
-      t_.type_error(*where, "where", "a table such as { type = [\"Single\"] }");
-      return;
+  // `where` or `unless`: { field = [values] } (a single string is one value).
+  std::vector<rules::Filter> read_filters(const std::string& key, const rules::Source* source) {
+    std::vector<rules::Filter> filters;
+    const Value* table = t_.find(key);
+    if (table == nullptr) return filters;
+    if (!table->is_table()) {
+      t_.type_error(
+          *table, key,
+          fmt::format("a table such as {{ {} }}",
+                      key == "where" ? "type = [\"Single\"]" : "icpc_not_required = [\"Yes\"]"));
+      return filters;
     }
     std::vector<std::pair<const Value*, std::string>> ordered;
-    for (const auto& [field, v] : where->as_table()) ordered.emplace_back(&v, field);
+    for (const auto& [field, v] : table->as_table()) ordered.emplace_back(&v, field);
     std::sort(ordered.begin(), ordered.end(),
               [](const auto& a, const auto& b) { return before_in_file(*a.first, *b.first); });
     for (const auto& [v, field] : ordered) {
       check_field(source, field, *v);
       if (auto values = t_.strings_of(*v, field, true)) {
         if (values->empty()) {
-          t_.error(*v, fmt::format("'where' value of '{}' must not be empty", field));
+          t_.error(*v, fmt::format("'{}' value of '{}' must not be empty", key, field));
           continue;
         }
-        rule.where.push_back(rules::Filter{field, *values});
+        filters.push_back(rules::Filter{field, *values});
       }
     }
+    return filters;
+  }
+
+  // The KPI target of timescale and recurring rules, and the working-day reading.
+  void read_kpi_and_counting(rules::Rule& rule) {
+    if (auto v = t_.number("target_percent")) {
+      if (*v < 0 || *v > 100) {
+        t_.error(*t_.find("target_percent"), "'target_percent' must be between 0 and 100");
+      } else {
+        rule.target_percent = *v;
+      }
+    }
+    if (auto v = t_.number("tolerance")) {
+      if (*v < 0 || *v > 100) {
+        t_.error(*t_.find("tolerance"), "'tolerance' must be between 0 and 100");
+      } else {
+        rule.tolerance = *v;
+      }
+    }
+    if (auto v = t_.boolean("count_start_day")) rule.count_start_day = *v;
   }
 
   void read_bands(rules::Rule& rule) {
@@ -250,26 +277,14 @@ class RuleReader {
     }
     std::sort(rule.earlier_limits.begin(), rule.earlier_limits.end(),
               [](const auto& a, const auto& b) { return a.before < b.before; });
-    if (auto v = t_.number("target_percent")) {
-      if (*v < 0 || *v > 100) {
-        t_.error(*t_.find("target_percent"), "'target_percent' must be between 0 and 100");
-      } else {
-        rule.target_percent = *v;
-      }
-    }
-    if (auto v = t_.number("tolerance")) {
-      if (*v < 0 || *v > 100) {
-        t_.error(*t_.find("tolerance"), "'tolerance' must be between 0 and 100");
-      } else {
-        rule.tolerance = *v;
-      }
-    }
+    read_kpi_and_counting(rule);
   }
 
   void read_recurring(rules::Rule& rule, const rules::Source* source) {
     rule.start = date_field("start", true, source);
     rule.end = date_field("end", false, source);
     rule.warn = rule_duration(t_, "warn");
+    read_kpi_and_counting(rule);
     if (const Value* v = t_.find("schedule", true)) {
       if (!v->is_array()) {
         t_.type_error(*v, "schedule", "an array of durations such as [\"20wd\", \"3m\"]");
@@ -303,13 +318,18 @@ std::optional<rules::Rule> read_rule(Table& t, const std::vector<rules::Source>&
 }
 
 // A canonical text of every setting of `rule` that changes which records are listed, or how
-// they are aged or banded (not title or review).
+// they are aged or banded (not title or review). `count_start_day` is the [calendar] setting;
+// the rule's own, when set, wins.
 std::string fingerprint(const rules::Rule& rule, bool count_start_day) {
+  count_start_day = rule.count_start_day.value_or(count_start_day);
   std::vector<std::string> parts;
   parts.push_back(fmt::format("kind={}", rules::to_string(rule.kind)));
   parts.push_back(fmt::format("source={}", rule.source));
   for (const auto& filter : rule.where) {
     parts.push_back(fmt::format("where.{}=[{}]", filter.field, join(filter.values, ",")));
+  }
+  for (const auto& filter : rule.unless) {
+    parts.push_back(fmt::format("unless.{}=[{}]", filter.field, join(filter.values, ",")));
   }
   for (const auto& band : rule.bands) {
     parts.push_back(fmt::format("band={}<{}", band.label, band.bound ? band.bound->str() : ""));
@@ -344,6 +364,11 @@ std::string fingerprint(const rules::Rule& rule, bool count_start_day) {
         parts.push_back(fmt::format("schedule=[{}]", join(schedule, ",")));
         parts.push_back(fmt::format("events_source={}", rule.events_source));
         parts.push_back(fmt::format("event={}", rule.event));
+        // Only when set, so that rules without a target keep the fingerprint they had.
+        if (rule.target_percent > 0) {
+          parts.push_back(fmt::format("target_percent={}", rule.target_percent));
+          parts.push_back(fmt::format("tolerance={}", rule.tolerance));
+        }
       }
       break;
   }

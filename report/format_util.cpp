@@ -414,7 +414,7 @@ std::string rag_text(rules::Rag rag) {
 }
 
 std::string percent_text(const rules::Kpi& kpi) {
-  if (kpi.completed == 0) return "-";
+  if (kpi.judged == 0) return "-";
   return fmt::format("{:.1f}%", kpi.percent);
 }
 

@@ -130,7 +130,12 @@ inline constexpr std::string_view kBaselineText =
 // "Red", "Amber", "Green" or "-".
 std::string rag_text(rules::Rag rag);
 
-// "85.0%" or "-" when nothing completed.
+// What a recurring rule's scorecard says when its events come from a latest-event column.
+inline constexpr const char* kLatestOnlyNote =
+    "Counts the latest event of each record held in the period (the extract holds only the\n"
+    "latest): whether it was on time is not known without an events source.";
+
+// "85.0%" or "-" when nothing completed (or none whose timeliness is known).
 std::string percent_text(const rules::Kpi& kpi);
 
 // A note's date ("22 Nov 2026") from its UTC time, or the raw text when it is not ISO.

@@ -364,21 +364,29 @@ void add_scorecards(std::string& out, const Review& review) {
   out += h2("Scorecard: completed in timescale");
   for (const auto& card : cards) {
     out += h3(card.title);
+    const char* measure = card.recurring ? "held on time" : "in timescale";
     out += para(esc(card.target_percent > 0
-                        ? fmt::format("Target {:g}% in timescale; Amber down to {:g}%.",
-                                      card.target_percent, card.target_percent - card.tolerance)
+                        ? fmt::format("Target {:g}% {}; Amber down to {:g}%.", card.target_percent,
+                                      measure, card.target_percent - card.tolerance)
                         : std::string("No target set.")));
-    out += std::string(kTableOpen) + std::string(kHeadRow) + th("Period") + th("Completed", true) +
-           th("In timescale", true) + th("%", true) + th("RAG") + "</tr>\n";
+    if (card.latest_only) out += para(esc(detail::kLatestOnlyNote));
+    out += std::string(kTableOpen) + std::string(kHeadRow) + th("Period") +
+           th(card.recurring ? "Held" : "Completed", true) +
+           th(card.recurring ? "On time" : "In timescale", true) + th("%", true) + th("RAG") +
+           "</tr>\n";
     std::size_t n = 0;
     for (const auto& period : card.periods) {
       out += row_open(n++) + td(period.label) + td_num(std::to_string(period.kpi.completed)) +
-             td_num(std::to_string(period.kpi.in_timescale)) +
+             td_num(card.latest_only ? "-" : std::to_string(period.kpi.in_timescale)) +
              td_num(detail::percent_text(period.kpi)) + rag_cell(period.kpi.rag) + "</tr>\n";
     }
     out += "</table>\n";
-    out +=
-        para(fmt::format("In progress, out of timescale now: <b>{}</b>", card.overdue_in_progress));
+    if (card.recurring && !card.latest_only) {
+      out += para(fmt::format("Held late this week: <b>{}</b>", card.held_late_this_week));
+    }
+    out += para(fmt::format("{}: <b>{}</b>",
+                            card.recurring ? "Overdue now" : "In progress, out of timescale now",
+                            card.overdue_in_progress));
   }
 }
 

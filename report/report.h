@@ -203,10 +203,14 @@ struct TrendTable {
 inline constexpr int kTrendWeeks = 12;
 TrendTable trend_table(const Review& review, int weeks = kTrendWeeks);
 
-// The KPI scorecard of one timescale rule.
+// The KPI scorecard of one timescale rule (completed in timescale) or recurring rule (events
+// held on time, NI 66 style "LAC reviews held on time").
 struct Scorecard {
   std::string rule;           // rule id
   std::string title;          // rule title
+  bool recurring = false;     // events held and held on time, not completions
+  bool latest_only = false;   // recurring from a latest-event column: latest events counted,
+                              // their timeliness unknown
   double target_percent = 0;  // 0 = no target
   double tolerance = 0;
   struct Period {
@@ -217,6 +221,7 @@ struct Scorecard {
   };
   std::vector<Period> periods;  // week of today, calendar month of today, financial year to date
   int overdue_in_progress = 0;  // open findings out of timescale now (the backlog)
+  int held_late_this_week = 0;  // recurring: events held this week after their due date
 };
 std::vector<Scorecard> scorecards(const Review& review);
 

@@ -150,14 +150,23 @@ std::vector<Scorecard> scorecards(const Review& review) {
   const rules::Date year_start = rules::financial_year_start(today);
   for (const auto& section : review.sections) {
     const rules::Rule& rule = *section.rule;
-    if (rule.kind != rules::RuleKind::kTimescale) continue;
-    Scorecard card{rule.id, title_of(rule), rule.target_percent, rule.tolerance, {}, 0};
+    const bool recurring = rule.kind == rules::RuleKind::kRecurring;
+    if (rule.kind != rules::RuleKind::kTimescale && !recurring) continue;
+    Scorecard card;
+    card.rule = rule.id;
+    card.title = title_of(rule);
+    card.recurring = recurring;
+    card.latest_only = recurring && rule.events_source.empty();
+    card.target_percent = rule.target_percent;
+    card.tolerance = rule.tolerance;
     const auto period = [&](std::string label, rules::Date from, rules::Date to) {
       card.periods.push_back(Scorecard::Period{
           std::move(label), from, to,
           rules::kpi(section.completions, rule.id, from, to, rule.target_percent, rule.tolerance)});
     };
     period(fmt::format("Week {}", week.str()), week.monday(), week.sunday());
+    const rules::Kpi& this_week = card.periods.back().kpi;
+    card.held_late_this_week = recurring ? this_week.judged - this_week.in_timescale : 0;
     period(fmt::format("{} {}", kMonths[today.month() - 1], today.year()), month_start,
            rules::add_months(month_start, 1) - 1);
     period(fmt::format("Year to date (from {})", long_date(year_start)), year_start, today);

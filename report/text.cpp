@@ -186,8 +186,9 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
     if (notes.assumed_interval) {
       out += "\n";
       add_paragraph(out,
-                    "* due date assumes the last interval of the schedule: the extract holds only "
-                    "the latest event.");
+                    "* due date inferred: the extract holds only the latest event, so an event "
+                    "soon enough after the start is taken as the first, and any later one as a "
+                    "later event (the schedule's last interval).");
     }
   }
 
@@ -385,26 +386,33 @@ void add_scorecards(std::string& out, const Review& review) {
   add_heading(out, "Scorecard: completed in timescale", '=');
   for (const auto& card : cards) {
     out += "\n" + detail::clean(card.title) + "\n";
+    const char* measure = card.recurring ? "held on time" : "in timescale";
     if (card.target_percent > 0) {
-      out += fmt::format("Target {:g}% in timescale; Amber down to {:g}%.\n", card.target_percent,
+      out += fmt::format("Target {:g}% {}; Amber down to {:g}%.\n", card.target_percent, measure,
                          card.target_percent - card.tolerance);
     } else {
       out += "No target set.\n";
     }
+    if (card.latest_only) out += detail::kLatestOnlyNote + std::string("\n");
     std::vector<Row> rows;
     for (const auto& period : card.periods) {
       rows.push_back({period.label, std::to_string(period.kpi.completed),
-                      std::to_string(period.kpi.in_timescale), detail::percent_text(period.kpi),
-                      detail::rag_text(period.kpi.rag)});
+                      card.latest_only ? "-" : std::to_string(period.kpi.in_timescale),
+                      detail::percent_text(period.kpi), detail::rag_text(period.kpi.rag)});
     }
     add_table(out,
               {{"Period", 34, false, true},
-               {"Completed", 9, true},
-               {"In timescale", 9, true},
+               {card.recurring ? "Held" : "Completed", 9, true},
+               {card.recurring ? "On time" : "In timescale", 9, true},
                {"%", 6, true},
                {"RAG", 5}},
               rows);
-    out += fmt::format("In progress, out of timescale now: {}\n", card.overdue_in_progress);
+    if (card.recurring && !card.latest_only) {
+      out += fmt::format("Held late this week: {}\n", card.held_late_this_week);
+    }
+    out += fmt::format("{}: {}\n",
+                       card.recurring ? "Overdue now" : "In progress, out of timescale now",
+                       card.overdue_in_progress);
   }
   out += "\n";
 }

@@ -93,6 +93,11 @@ Date Calendar::roll_forward(Date d) const {
   return d;
 }
 
+Date Calendar::roll_backward(Date d) const {
+  while (!is_working_day(d)) d = d - 1;
+  return d;
+}
+
 std::int64_t Calendar::working_days_before(std::int32_t day) const {
   const auto closed = std::lower_bound(weekday_closures_.begin(), weekday_closures_.end(), day) -
                       weekday_closures_.begin();
@@ -105,7 +110,7 @@ int Calendar::working_days(Date a, Date b) const {
 }
 
 Date Calendar::add_working_days(Date start, int n) const {
-  const Date first = roll_forward(start);
+  const Date first = roll_backward(start);
   // The wanted day is the working day with index k (working days before it, counted from the
   // base). It is the (k + c)-th weekday, c being the weekday closures on or before it: iterate
   // to that fixed point (c only grows, by the closures in the newly covered stretch).
@@ -191,6 +196,11 @@ Date due_date(Date start, Duration limit, const Calendar& calendar, bool count_s
       return add_months(start, limit.amount);
   }
   return start;
+}
+
+bool in_time(Date end, Date due, Duration limit, const Calendar& calendar) {
+  if (limit.unit == Unit::kWorkingDays) return calendar.roll_backward(end) <= due;
+  return end <= due;
 }
 
 }  // namespace rules

@@ -32,10 +32,16 @@ class Calendar {
   bool is_working_day(Date d) const;
   // The first working day on or after `d`.
   Date roll_forward(Date d) const;
+  // The last working day on or before `d`.
+  Date roll_backward(Date d) const;
   // Counts working days w with a <= w < b; 0 when b <= a.
   int working_days(Date a, Date b) const;
-  // numpy busday_offset(start, n, roll="forward"): the n-th working day after the first working
-  // day on or after `start`. n may be 0.
+  // The working days elapsed at `b` on a clock started on `start` (DESIGN.md "Working days"):
+  // the working days d with start < d <= b; 0 when b <= start.
+  int elapsed_working_days(Date start, Date b) const { return working_days(start + 1, b + 1); }
+  // numpy busday_offset(start, n, roll="backward"): the n-th working day after the last working
+  // day on or before `start` (so a weekend or bank-holiday start counts from the working day
+  // before it). n may be 0 (the start rolled back) or negative.
   Date add_working_days(Date start, int n) const;
   // The last closure day listed, or nullopt when none (used for the "list ends soon" warning).
   std::optional<Date> last_listed() const;
@@ -63,10 +69,18 @@ struct Duration {
 // singular or plural). "45 fortnights" gives a Problem whose message names the accepted units.
 Result<Duration> parse_duration(std::string_view text);
 
-// The due date of `limit` counted from `start`:
-//   wd: calendar.add_working_days(start, N), one working day earlier when count_start_day;
+// The due date of `limit` counted from `start` (DESIGN.md "Working days"):
+//   wd: the N-th working day after the start, calendar.add_working_days(start, N) (statute);
+//       with count_start_day (the DfE validators' reading) the start is day 1:
+//       add_working_days(start, N - 1);
 //   d: start + N; w: start + 7N; m: add_months(start, N).
 Date due_date(Date start, Duration limit, const Calendar& calendar, bool count_start_day = false);
+
+// Whether a record of `limit` ending on `end` met its due date `due`. For a working-day limit
+// the count of working days elapsed at the end decides, so an end on a weekend or bank holiday
+// right after the due date is still in time (it is the same count as the working day before);
+// other limits compare dates: end <= due.
+bool in_time(Date end, Date due, Duration limit, const Calendar& calendar);
 
 }  // namespace rules
 

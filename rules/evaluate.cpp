@@ -38,11 +38,17 @@ Where::Where(const Rule& rule, const Source& source) {
   for (const auto& filter : rule.where) {
     filters_.push_back({source.field_index(filter.field), Matcher(filter.values)});
   }
+  for (const auto& filter : rule.unless) {
+    unless_.push_back({source.field_index(filter.field), Matcher(filter.values)});
+  }
 }
 
 bool Where::passes(const Record& record) const {
   for (const auto& filter : filters_) {
     if (!filter.values.matches(field_text(record, filter.index))) return false;
+  }
+  for (const auto& filter : unless_) {
+    if (filter.values.matches(field_text(record, filter.index))) return false;
   }
   return true;
 }
@@ -233,7 +239,7 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
         internal::evaluate_unallocated(rule, data, calendar, out);
         break;
       case RuleKind::kTimescale:
-        internal::evaluate_timescale(rule, data, calendar, rules.count_start_day, out);
+        internal::evaluate_timescale(rule, data, calendar, rules.counts_start_day(rule), out);
         break;
       case RuleKind::kRecurring: {
         const SourceData* events = nullptr;
@@ -243,7 +249,8 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
           if (events_found == sources.end()) continue;
           events = &events_found->second;
         }
-        internal::evaluate_recurring(rule, data, events, calendar, rules.count_start_day, out);
+        internal::evaluate_recurring(rule, data, events, calendar, rules.counts_start_day(rule),
+                                     out);
         break;
       }
       case RuleKind::kCaseload:

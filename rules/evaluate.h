@@ -82,7 +82,8 @@ struct BandCount {
   bool operator==(const BandCount&) const = default;
 };
 
-// A completed timescale record, for KPIs.
+// A completed timescale record, or an event of a recurring rule held (DESIGN.md "Recurring"),
+// for KPIs. For an event, start is the previous event (or the record's start) and end the event.
 struct Completion {
   std::string rule;
   std::string key;
@@ -90,6 +91,10 @@ struct Completion {
   Date end;
   Date due;
   bool in_timescale = true;
+  // false for the latest event of a recurring rule read from a latest-event column: it was held
+  // on `end`, but with the earlier events unknown, whether it was on time is not known (due is
+  // then `end` and in_timescale false).
+  bool judged = true;
 };
 
 // A record's membership of the "currently unallocated" set, for SourceData::first_seen_unallocated.
@@ -112,7 +117,7 @@ struct Evaluation {
   std::vector<BandCount> bands;   // every band of every rule, zeros included, in order
   // Unallocated rules: the same counts per team (only non-zero ones), for the team x band table.
   std::vector<BandCount> team_bands;
-  std::vector<Completion> completions;   // timescale rules
+  std::vector<Completion> completions;   // timescale rules; events held (recurring rules)
   std::vector<UnallocatedSpell> spells;  // unallocated rules without dates: unallocated now
   std::vector<Caseload> caseloads;       // caseload rules
 };
@@ -127,14 +132,16 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
 std::string_view band_for(const std::vector<Band>& bands, Date since, Date as_of,
                           const Calendar& calendar);
 
-// KPIs for one timescale rule over [from, to] (inclusive).
+// KPIs for one timescale or recurring rule over [from, to] (inclusive): completions (events
+// held) whose end is in the period.
 enum class Rag { kNone, kRed, kAmber, kGreen };
 std::string_view to_string(Rag rag);
 struct Kpi {
-  int completed = 0;
-  int in_timescale = 0;
-  double percent = 0;  // in_timescale / completed * 100; 0 when nothing completed
-  Rag rag = Rag::kNone;
+  int completed = 0;     // completed (recurring: events held)
+  int judged = 0;        // of those, the ones whose timeliness is known (Completion::judged)
+  int in_timescale = 0;  // of those, in timescale (recurring: held on time)
+  double percent = 0;    // in_timescale / judged * 100; 0 when none judged
+  Rag rag = Rag::kNone;  // kNone when none judged or no target
 };
 Kpi kpi(const std::vector<Completion>& completions, std::string_view rule, Date from, Date to,
         double target_percent, double tolerance);

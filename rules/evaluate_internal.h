@@ -86,7 +86,7 @@ inline DateValue read_date(const Record& record, int index) {
   return {DateValue::Kind::kBad, Date(), text};
 }
 
-// A rule's `where` filters with field indices resolved once.
+// A rule's `where` and `unless` filters with field indices resolved once.
 class Where {
  public:
   Where(const Rule& rule, const Source& source);
@@ -97,7 +97,8 @@ class Where {
     int index;
     Matcher values;
   };
-  std::vector<Resolved> filters_;
+  std::vector<Resolved> filters_;  // where: every one must match
+  std::vector<Resolved> unless_;   // unless: none may match
 };
 
 // The fields the unallocated and caseload rules read, resolved once per rule.

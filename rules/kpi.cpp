@@ -1,4 +1,5 @@
-// KPIs of timescale rules (DESIGN.md "KPIs"): completed, completed in timescale, % and RAG.
+// KPIs of timescale and recurring rules (DESIGN.md "KPIs"): completed (held), in timescale (on
+// time), % and RAG.
 #include "rules/evaluate.h"
 
 namespace rules {
@@ -23,10 +24,12 @@ Kpi kpi(const std::vector<Completion>& completions, std::string_view rule, Date 
   for (const auto& completion : completions) {
     if (completion.rule != rule || completion.end < from || completion.end > to) continue;
     ++result.completed;
+    if (!completion.judged) continue;
+    ++result.judged;
     if (completion.in_timescale) ++result.in_timescale;
   }
-  if (result.completed == 0) return result;
-  result.percent = 100.0 * result.in_timescale / result.completed;
+  if (result.judged == 0) return result;
+  result.percent = 100.0 * result.in_timescale / result.judged;
   if (target_percent <= 0) return result;
   if (result.percent >= target_percent) {
     result.rag = Rag::kGreen;

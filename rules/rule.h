@@ -30,7 +30,7 @@ inline constexpr std::string_view kInaccuraciesBand = "Inaccuracies due to invol
 std::vector<Band> default_unallocated_bands();
 
 // `where = { type = ["Single", "C&F"] }`: the field's value must equal one of `values`
-// (case-insensitive, surrounding spaces ignored).
+// (case-insensitive, surrounding spaces ignored). In `unless` the same test drops the record.
 struct Filter {
   std::string field;
   std::vector<std::string> values;
@@ -53,10 +53,11 @@ struct Rule {
   std::string id;
   RuleKind kind = RuleKind::kUnallocated;
   std::string source;
-  std::string title;   // shown in review lists; defaults to id
-  bool review = true;  // appears in the weekly review list
-  std::vector<Filter> where;
-  std::vector<Band> bands;  // empty = the kind's defaults
+  std::string title;           // shown in review lists; defaults to id
+  bool review = true;          // appears in the weekly review list
+  std::vector<Filter> where;   // keep records matching every filter
+  std::vector<Filter> unless;  // then drop records matching any filter
+  std::vector<Band> bands;     // empty = the kind's defaults
   // A canonical text of every setting above and below, made by config; a change of definition
   // (a different fingerprint) starts a new baseline in the findings history.
   std::string fingerprint;
@@ -72,8 +73,11 @@ struct Rule {
   Duration limit{45, Unit::kWorkingDays};
   std::vector<EarlierLimit> earlier_limits;  // sorted by `before`
   std::optional<Duration> warn;              // due soon when as-of >= due - warn
-  double target_percent = 0;                 // KPI target; 0 = none
+  double target_percent = 0;                 // KPI target (recurring: held on time); 0 = none
   double tolerance = 5;                      // percentage points below target still Amber
+  // The DfE validators' reading of working days (DESIGN.md "Working days") for this rule;
+  // nullopt = the [calendar] setting (RuleSet::count_start_day).
+  std::optional<bool> count_start_day;
 
   // recurring: the k-th event is due schedule[min(k, n-1)] after the previous (or the start).
   std::vector<Duration> schedule;
@@ -93,6 +97,10 @@ struct RuleSet {
 
   const Source* find_source(std::string_view name) const;
   const Rule* find_rule(std::string_view id) const;
+  // The rule's own count_start_day, else the calendar's.
+  bool counts_start_day(const Rule& rule) const {
+    return rule.count_start_day.value_or(count_start_day);
+  }
 };
 
 }  // namespace rules

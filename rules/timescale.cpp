@@ -90,7 +90,8 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     Date due;
     std::optional<State> state;  // for an open record
     std::size_t band = 0;        // for an open record with a state
-    int working_days = 0;        // from the start to the as-of date
+    int working_days = 0;        // elapsed at the as-of date
+    Duration limit;              // the limit that applies (earlier_limits by start date)
   };
   const auto timing_of = [&](Date start) {
     Duration limit = rule.limit;
@@ -101,10 +102,11 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
       }
     }
     Timing timing;
+    timing.limit = limit;
     timing.due = due_date(start, limit, calendar, count_start_day);
     timing.state = open_state(timing.due, as_of, rule.warn, calendar);
     timing.band = bands.index(start, timing.due);
-    timing.working_days = calendar.working_days(start, as_of);
+    timing.working_days = calendar.elapsed_working_days(start, as_of);
     return timing;
   };
   DayMemo<Timing> timings(as_of);
@@ -153,8 +155,8 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     const Timing timing = timings.get(start.date, timing_of);
     const Date due = timing.due;
     if (end.is_date()) {
-      out.completions.push_back(
-          Completion{rule.id, record.key, start.date, end.date, due, end.date <= due});
+      out.completions.push_back(Completion{rule.id, record.key, start.date, end.date, due,
+                                           in_time(end.date, due, timing.limit, calendar)});
       continue;
     }
     if (start.date > as_of) {

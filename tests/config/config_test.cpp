@@ -5,39 +5,16 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/config_errors.h"
+#include "tests/config/config_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
+using config_test::errors_of;
+using config_test::kFile;
+using config_test::kSource;
+using config_test::kTimescale;
 namespace fs = std::filesystem;
-
-const fs::path kFile = "/etc/casewatch/casewatch.toml";
-
-std::vector<std::string> errors_of(const std::string& text) {
-  return test_support::config_errors(text, kFile);
-}
-
-// Nine lines: a source with a few fields. Rules in tests start on line 10.
-const std::string kSource =
-    "[[source]]\n"
-    "name = \"cases\"\n"
-    "key = \"Case ID\"\n"
-    "[source.fields]\n"
-    "person = \"Child ID\"\n"
-    "worker = \"Worker\"\n"
-    "status = \"Status\"\n"
-    "started = \"Start\"\n"
-    "done = \"Done\"\n";
-
-const std::string kTimescale =
-    "[[rule]]\n"              // 10
-    "id = \"ts\"\n"           // 11
-    "kind = \"timescale\"\n"  // 12
-    "source = \"cases\"\n"    // 13
-    "start = \"started\"\n"   // 14
-    "end = \"done\"\n"        // 15
-    "limit = \"45wd\"\n";     // 16
 
 // A source like kSource with `extra` [[source]] keys after its first three lines.
 std::string source_with(const std::string& extra) {
@@ -65,7 +42,7 @@ TEST_CASE("the example config loads with its sources, rules and resolved paths",
   CHECK(config.calendar.extra_closures[0].title == "Local closure");
   CHECK_FALSE(config.rules.count_start_day);
 
-  REQUIRE(config.rules.sources.size() == 4);
+  REQUIRE(config.rules.sources.size() == 6);
   const rules::Source& cases = config.rules.sources[0];
   CHECK(cases.name == "cases");
   CHECK(cases.files == "cases*.csv");
@@ -87,10 +64,14 @@ TEST_CASE("the example config loads with its sources, rules and resolved paths",
   CHECK_FALSE(assessments->fields[assessments->field_index("type")].is_date);
   const rules::Source* looked_after = config.rules.find_source("looked_after");
   REQUIRE(looked_after != nullptr);
-  CHECK(looked_after->fields[looked_after->field_index("latest_review")].is_date);
+  // Mapped for a latest-review rule, but no rule reads it now: read as text.
+  CHECK_FALSE(looked_after->fields[looked_after->field_index("latest_review")].is_date);
+  const rules::Source* cp_plans = config.rules.find_source("cp_plans");
+  REQUIRE(cp_plans != nullptr);
+  CHECK(cp_plans->fields[cp_plans->field_index("latest_review")].is_date);
   CHECK(looked_after->fields[looked_after->field_index("ceased")].is_date);
 
-  REQUIRE(config.rules.rules.size() == 7);
+  REQUIRE(config.rules.rules.size() == 8);
   const rules::Rule& unallocated = config.rules.rules[0];
   CHECK(unallocated.id == "unallocated");
   CHECK(unallocated.kind == rules::RuleKind::kUnallocated);
@@ -122,8 +103,25 @@ TEST_CASE("the example config loads with its sources, rules and resolved paths",
   CHECK(reviews->schedule == std::vector<rules::Duration>{{20, rules::Unit::kWorkingDays},
                                                           {3, rules::Unit::kMonths},
                                                           {6, rules::Unit::kMonths}});
-  CHECK(reviews->event == "latest_review");
+  CHECK(reviews->events_source == "lac_reviews");
+  CHECK(reviews->event == "review");
   CHECK(reviews->end == "ceased");
+  CHECK(reviews->target_percent == 95);
+  const rules::Source* lac_reviews = config.rules.find_source("lac_reviews");
+  REQUIRE(lac_reviews != nullptr);
+  CHECK(lac_reviews->fields[lac_reviews->field_index("review")].is_date);
+
+  const rules::Rule* icpc = config.rules.find_rule("icpc");
+  REQUIRE(icpc != nullptr);
+  REQUIRE(icpc->unless.size() == 1);
+  CHECK(icpc->unless[0] == rules::Filter{"icpc_not_required", {"Yes", "a) Yes", "true", "1"}});
+
+  const rules::Rule* cp_reviews = config.rules.find_rule("cp-reviews");
+  REQUIRE(cp_reviews != nullptr);
+  CHECK(cp_reviews->schedule ==
+        std::vector<rules::Duration>{{3, rules::Unit::kMonths}, {6, rules::Unit::kMonths}});
+  CHECK(cp_reviews->events_source.empty());
+  CHECK(cp_reviews->event == "latest_review");
 
   const rules::Rule* caseload = config.rules.find_rule("caseload");
   REQUIRE(caseload != nullptr);

@@ -13,18 +13,8 @@ using rules::Unit;
 
 using rules_test::d;
 
-std::vector<rules::Holiday> shipped_holidays() {
-  const auto text =
-      test_support::read_file(CASEWATCH_SOURCE_DIR "/data/bank-holidays-england-and-wales.csv");
-  auto holidays = rules::parse_holidays(text);
-  REQUIRE(holidays.has_value());
-  return *holidays;
-}
-
-const Calendar& england() {
-  static const Calendar calendar(shipped_holidays());
-  return calendar;
-}
+using rules_test::england;
+using rules_test::shipped_holidays;
 
 }  // namespace
 
@@ -94,24 +84,103 @@ TEST_CASE("working_days counts working days from the start up to but not includi
   CHECK(england().working_days(a, b) == expected);
 }
 
-TEST_CASE("due dates of working-day limits follow numpy busday_offset rolled forward",
-          "[calendar]") {
-  auto [start, limit, count_start_day, due] = GENERATE(table<Date, int, bool, Date>({
-      {d(2021, 1, 4), 45, false, d(2021, 3, 8)},     // DESIGN.md example
-      {d(2021, 1, 2), 45, false, d(2021, 3, 8)},     // a Saturday start: due the same day
-      {d(2021, 1, 4), 45, true, d(2021, 3, 5)},      // count_start_day: one working day earlier
-      {d(2021, 1, 2), 0, false, d(2021, 1, 4)},      // 0wd rolls forward only
-      {d(2021, 1, 4), 0, true, d(2020, 12, 31)},     // 0wd counting the start: the day before
-      {d(2026, 3, 2), 45, false, d(2026, 5, 7)},     // Good Friday, Easter Monday, 4 May closed
-      {d(2026, 11, 16), 45, false, d(2027, 1, 21)},  // 25 and 28 Dec 2026, 1 Jan 2027 closed
-      {d(2026, 11, 16), 45, true, d(2027, 1, 20)},
-      {d(2026, 12, 24), 1, false, d(2026, 12, 29)},  // the day after 24 Dec is 29 Dec
-      {d(2026, 12, 25), 0, false, d(2026, 12, 29)},  // Christmas rolls to 29 Dec
-      {d(2010, 4, 1), 10, false, d(2010, 4, 19)},    // Easter 2010: 2 and 5 Apr closed
+// Every expected date below was counted by hand on a calendar against the shipped file
+// data/bank-holidays-england-and-wales.csv: roll a weekend or bank-holiday start back to the
+// working day before it, then count N working days after it, skipping Saturdays, Sundays and the
+// file's closures. The statutory reading is busday_offset(start, N, roll="backward"); the DfE
+// validators' reading (count_start_day) is busday_offset(start, N - 1, roll="backward").
+TEST_CASE("working-day due dates: the N-th working day after the start, by statute", "[calendar]") {
+  auto [start, limit, due] = GENERATE(table<Date, int, Date>({
+      // DESIGN.md: Mon 4 Jan 2021 is a working day; no closure until Good Friday 2 Apr, so
+      // 45wd = 9 whole weeks: Mon 8 Mar 2021.
+      {d(2021, 1, 4), 45, d(2021, 3, 8)},
+      // DESIGN.md: Sat 2 Jan 2021 rolls back past Fri 1 Jan (New Year's Day) to Thu 31 Dec 2020;
+      // day 1 is Mon 4 Jan, day 45 = Mon 4 Jan + 44wd = 8 weeks + 4 days: Fri 5 Mar 2021.
+      {d(2021, 1, 2), 45, d(2021, 3, 5)},
+      // DESIGN.md (reg. 33 first review): Sun 25 Feb 2024 rolls back to Fri 23 Feb; day 1 is
+      // Mon 26 Feb, day 20 = 3 weeks + 4 days later: Fri 22 Mar 2024 (Good Friday is 29 Mar).
+      {d(2024, 2, 25), 20, d(2024, 3, 22)},
+      // DESIGN.md: Good Friday Fri 3 Apr 2026 rolls back to Thu 2 Apr. Day 1 is Tue 7 Apr
+      // (Easter Monday 6 Apr closed); 7-10 Apr are days 1-4, then 13 Apr-1 May days 5-19,
+      // 5-8 May (4 May closed) 20-23, 11-22 May 24-33, 26-29 May (25 May closed) 34-37,
+      // 1-5 Jun 38-42, 8, 9, 10 Jun 43-45: Wed 10 Jun 2026.
+      {d(2026, 4, 3), 45, d(2026, 6, 10)},
+      // The validator's row read by statute: Sun 29 Jan 2023 rolls back to Fri 27 Jan; no
+      // closure until 7 Apr, so day 45 is 9 weeks later: Fri 31 Mar 2023.
+      {d(2023, 1, 29), 45, d(2023, 3, 31)},
+      // Easter: Sat 4 Apr and Easter Monday 6 Apr 2026 both roll back to Thu 2 Apr; day 19 is
+      // Fri 1 May (as above), Mon 4 May is closed, so day 20 is Tue 5 May 2026.
+      {d(2026, 4, 4), 20, d(2026, 5, 5)},
+      {d(2026, 4, 6), 20, d(2026, 5, 5)},
+      // Christmas: Fri 25 Dec 2026 rolls back to Thu 24 Dec (a working day in the shipped file).
+      // 28 Dec is the Boxing Day substitute, so day 1 is Tue 29 Dec; 29-31 Dec days 1-3,
+      // 1 Jan 2027 closed, 4-8 Jan days 4-8, 11 Jan 9, 12 Jan 10: Tue 12 Jan 2027.
+      {d(2026, 12, 25), 10, d(2027, 1, 12)},
+      {d(2026, 12, 24), 10, d(2027, 1, 12)},  // Thu 24 Dec itself: the same count
+      {d(2026, 12, 24), 1, d(2026, 12, 29)},  // the working day after 24 Dec is 29 Dec
+      // Working-day starts over closures.
+      {d(2026, 3, 2), 45, d(2026, 5, 7)},     // Good Friday, Easter Monday, 4 May closed
+      {d(2026, 11, 16), 45, d(2027, 1, 21)},  // 25 and 28 Dec 2026, 1 Jan 2027 closed
+      {d(2010, 4, 1), 10, d(2010, 4, 19)},    // Easter 2010: 2 and 5 Apr closed
+      // 0wd: the start rolled back only.
+      {d(2021, 1, 2), 0, d(2020, 12, 31)},
+      {d(2026, 12, 25), 0, d(2026, 12, 24)},
   }));
-  CAPTURE(start.iso(), limit, count_start_day);
-  CHECK(rules::due_date(start, Duration{limit, Unit::kWorkingDays}, england(), count_start_day) ==
-        due);
+  CAPTURE(start.iso(), limit);
+  CHECK(rules::due_date(start, Duration{limit, Unit::kWorkingDays}, england()) == due);
+  // And the due date is the day the count of elapsed working days reaches N.
+  if (limit > 0) {
+    CHECK(england().elapsed_working_days(start, due) == limit);
+    CHECK(england().elapsed_working_days(start, due - 1) == limit - 1);
+  }
+}
+
+TEST_CASE(
+    "working-day due dates in the validators' reading: the start (or the working day "
+    "before it) is day 1",
+    "[calendar]") {
+  auto [start, limit, due] = GENERATE(table<Date, int, Date>({
+      {d(2021, 1, 4), 45, d(2021, 3, 5)},    // Mon 4 Jan is day 1: day 45 is Fri 5 Mar
+      {d(2021, 1, 2), 45, d(2021, 3, 4)},    // Thu 31 Dec 2020 is day 1: day 45 Thu 4 Mar
+      {d(2024, 2, 25), 20, d(2024, 3, 21)},  // Fri 23 Feb day 1: day 20 Thu 21 Mar 2024
+      {d(2026, 4, 3), 45, d(2026, 6, 9)},    // Thu 2 Apr day 1: day 45 Tue 9 Jun 2026
+      // DESIGN.md: Sun 29 Jan 2023 counts as Fri 27 Jan = day 1; day 45 is Thu 30 Mar 2023, so
+      // the validator flags it at its reference date Fri 31 Mar 2023.
+      {d(2023, 1, 29), 45, d(2023, 3, 30)},
+      {d(2026, 4, 6), 20, d(2026, 5, 1)},     // Easter Monday: Thu 2 Apr day 1, day 20 Fri 1 May
+      {d(2026, 12, 25), 10, d(2027, 1, 11)},  // Christmas: Thu 24 Dec day 1, day 10 Mon 11 Jan
+      {d(2026, 11, 16), 45, d(2027, 1, 20)},
+      {d(2021, 1, 4), 0, d(2020, 12, 31)},  // 0wd counting the start: the working day before
+  }));
+  CAPTURE(start.iso(), limit);
+  CHECK(rules::due_date(start, Duration{limit, Unit::kWorkingDays}, england(), true) == due);
+}
+
+TEST_CASE("elapsed working days count the days after the start up to and including the date",
+          "[calendar]") {
+  auto [start, at, expected] = GENERATE(table<Date, Date, int>({
+      {d(2021, 1, 4), d(2021, 1, 11), 5},  // DESIGN.md: Mon 4 Jan to Mon 11 Jan 2021
+      {d(2021, 1, 4), d(2021, 1, 4), 0},   // the start day itself is day 0
+      {d(2021, 1, 2), d(2021, 1, 4), 1},   // Saturday start: Mon 4 Jan is day 1
+      {d(2021, 1, 2), d(2021, 1, 3), 0},
+      {d(2021, 1, 8), d(2021, 1, 16), 5},  // a Saturday end counts as the Friday before
+      {d(2021, 1, 11), d(2021, 1, 4), 0},  // backwards
+  }));
+  CAPTURE(start.iso(), at.iso());
+  CHECK(england().elapsed_working_days(start, at) == expected);
+}
+
+TEST_CASE("an end on a weekend right after a working-day due date is still in time", "[calendar]") {
+  const Duration five{5, Unit::kWorkingDays};
+  const Date due = rules::due_date(d(2021, 1, 8), five, england());  // Fri 8 + 5wd = Fri 15 Jan
+  CHECK(due == d(2021, 1, 15));
+  CHECK(rules::in_time(d(2021, 1, 15), due, five, england()));
+  CHECK(rules::in_time(d(2021, 1, 16), due, five, england()));        // Sat: still 5 working days
+  CHECK(rules::in_time(d(2021, 1, 17), due, five, england()));        // Sun
+  CHECK_FALSE(rules::in_time(d(2021, 1, 18), due, five, england()));  // Mon: the 6th
+  // A calendar limit compares dates: 7d from Fri 8 Jan is Fri 15 Jan, and Sat 16 is late.
+  const Duration week{7, Unit::kDays};
+  CHECK_FALSE(rules::in_time(d(2021, 1, 16), d(2021, 1, 15), week, england()));
 }
 
 TEST_CASE("an extra closure day pushes a working-day due date back", "[calendar]") {
@@ -148,7 +217,7 @@ TEST_CASE("working_days and add_working_days agree with day-by-day counting", "[
     return n;
   };
   const auto naive_add = [&](Date start, int n) {
-    Date x = calendar.roll_forward(start);
+    Date x = calendar.roll_backward(start);
     while (n > 0) {
       x = x + 1;
       if (calendar.is_working_day(x)) --n;

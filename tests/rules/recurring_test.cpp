@@ -95,20 +95,82 @@ TEST_CASE("a closed episode leaves the population; another child's reviews do no
   CHECK(evaluation.findings[0].person == "C2");
 }
 
-TEST_CASE("with only a latest-review column the last interval is assumed", "[recurring]") {
+// DESIGN.md "Recurring": with only the latest review date, no review yet -> due start + 20wd; a
+// latest review on or before start + 20wd + 3m may be the first -> the next is due 3 months
+// after it; a later one -> 6 months. The same reviews as one row each give the exact count.
+// Looked after from Mon 4 Jan 2021 (weekends-only calendar): first review due Mon 1 Feb 2021;
+// the cut-off start + 20wd + 3m is Sat 1 May 2021.
+TEST_CASE("latest-review inference against the exact count of an events source", "[recurring]") {
+  auto [reviews, as_of, inferred_due, exact_due] =
+      GENERATE(table<std::vector<std::string>, Date, Date, Date>({
+          // No review yet: due 1 Feb 2021 either way (not inferred: nothing was assumed).
+          {{}, d(2021, 6, 1), d(2021, 2, 1), d(2021, 2, 1)},
+          // A first review on time, Thu 28 Jan 2021: the second is due 3 months later.
+          {{"2021-01-28"}, d(2021, 6, 1), d(2021, 4, 28), d(2021, 4, 28)},
+          // A second review held early, Mon 15 Mar 2021, after the first on 28 Jan: the latest
+          // (15 Mar) is before the 1 May cut-off, so it may be the first: inferred 15 Jun 2021,
+          // while the exact count knows it is the second: 6 months, 15 Sep 2021.
+          {{"2021-01-28", "2021-03-15"}, d(2021, 10, 1), d(2021, 6, 15), d(2021, 9, 15)},
+          // A late first review, Wed 10 Feb 2021 (due 1 Feb): the second 3 months later.
+          {{"2021-02-10"}, d(2021, 6, 1), d(2021, 5, 10), d(2021, 5, 10)},
+          // On the cut-off itself, Sat 1 May 2021: may still be the first.
+          {{"2021-05-01"}, d(2021, 12, 1), d(2021, 8, 1), d(2021, 8, 1)},
+          // A very late first review, Mon 3 May 2021, after the cut-off: read as a later review
+          // (6 months, 3 Nov 2021); the exact count says 3 months (3 Aug 2021).
+          {{"2021-05-03"}, d(2021, 12, 1), d(2021, 11, 3), d(2021, 8, 3)},
+          // Second and third reviews on time: the latest (1 Oct) is long after the cut-off.
+          {{"2021-01-28", "2021-04-20", "2021-10-01"}, d(2022, 6, 1), d(2022, 4, 1), d(2022, 4, 1)},
+      }));
+  CAPTURE(reviews, as_of);
+  Fixture exact;
+  exact.episodes = {{"E1", {"C1", "2021-01-04", "", ""}}};
+  for (const auto& review : reviews) exact.reviews.push_back({"R", {"C1", review}});
+  Fixture latest;
+  latest.set.rules[0].events_source.clear();
+  latest.set.rules[0].event = "last_review";
+  latest.episodes = {{"E1", {"C1", "2021-01-04", "", reviews.empty() ? "" : reviews.back()}}};
+
+  const auto by_events = exact.run(as_of);
+  const auto by_latest = latest.run(as_of);
+
+  REQUIRE(by_latest.findings.size() == 1);  // every as-of is after both due dates
+  CHECK(by_latest.findings[0].due == inferred_due);
+  CHECK(by_latest.findings[0].assumed_interval == !reviews.empty());
+  REQUIRE(by_events.findings.size() == 1);
+  CHECK(by_events.findings[0].due == exact_due);
+  CHECK_FALSE(by_events.findings[0].assumed_interval);
+}
+
+TEST_CASE("reviews held become KPI completions against the interval they were due in",
+          "[recurring]") {
   Fixture fixture;
-  fixture.set.rules[0].events_source.clear();
-  fixture.set.rules[0].event = "last_review";
-  fixture.episodes = {{"E1", {"C1", "2021-01-04", "", "2021-04-20"}},
-                      {"E2", {"C2", "2021-01-04", "", ""}}};
-  const auto evaluation = fixture.run(d(2021, 10, 21));
-  REQUIRE(evaluation.findings.size() == 2);
-  CHECK(evaluation.findings[0].key == "E2");  // due 1 Feb 2021: most overdue
-  CHECK_FALSE(evaluation.findings[0].assumed_interval);
-  CHECK(evaluation.findings[1].key == "E1");
-  CHECK(evaluation.findings[1].due == d(2021, 10, 20));
-  CHECK(evaluation.findings[1].end == d(2021, 4, 20));
-  CHECK(evaluation.findings[1].assumed_interval);
+  fixture.episodes = {{"E1", {"C1", "2021-01-04", "", ""}},
+                      {"E2", {"C2", "2021-01-04", "2021-03-01", ""}}};
+  // C1: first review Wed 3 Feb 2021 (due Mon 1 Feb: late), second Mon 3 May (due 3 May: on
+  // time), recorded twice that day (one review), third Mon 1 Nov 2021 (due 3 Nov: on time).
+  // C2 left care on 1 Mar 2021: its review on 28 Jan counts (on time); one on 5 Mar does not.
+  fixture.reviews = {{"R1", {"C1", "2021-02-03"}}, {"R2", {"C1", "2021-05-03"}},
+                     {"R3", {"C1", "2021-05-03"}}, {"R4", {"C1", "2021-11-01"}},
+                     {"R5", {"C2", "2021-01-28"}}, {"R6", {"C2", "2021-03-05"}}};
+  const auto evaluation = fixture.run(d(2021, 12, 1));
+  REQUIRE(evaluation.completions.size() == 4);
+  const auto& c = evaluation.completions;
+  CHECK(c[0].key == "E1");
+  CHECK(c[0].start == d(2021, 1, 4));
+  CHECK(c[0].end == d(2021, 2, 3));
+  CHECK(c[0].due == d(2021, 2, 1));
+  CHECK_FALSE(c[0].in_timescale);
+  CHECK(c[1].start == d(2021, 2, 3));
+  CHECK(c[1].due == d(2021, 5, 3));
+  CHECK(c[1].in_timescale);
+  CHECK(c[2].due == d(2021, 11, 3));
+  CHECK(c[2].in_timescale);
+  CHECK(c[3].key == "E2");
+  CHECK(c[3].end == d(2021, 1, 28));
+  CHECK(c[3].in_timescale);
+  for (const auto& completion : c) CHECK(completion.judged);
+  // C1's next review is due 1 May 2022: nothing listed at 1 Dec 2021; C2 left care.
+  CHECK(evaluation.findings.empty());
 }
 
 TEST_CASE("a recurring rule whose events source has no extract is not evaluated", "[recurring]") {

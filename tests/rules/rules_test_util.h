@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "rules/rules.h"
+#include "tests/support/temp_dir.h"
 
 namespace Catch {
 template <>
@@ -28,6 +29,21 @@ inline rules::Source cases_source() {
                    {"closed", {"Closure Date"}, true},
                    {"status", {"Case Status"}, false}};
   return source;
+}
+
+// The England and Wales bank holidays shipped in data/.
+inline std::vector<rules::Holiday> shipped_holidays() {
+  const auto text =
+      test_support::read_file(CASEWATCH_SOURCE_DIR "/data/bank-holidays-england-and-wales.csv");
+  auto holidays = rules::parse_holidays(text);
+  REQUIRE(holidays.has_value());
+  return *holidays;
+}
+
+// Working days by the shipped holidays (built once).
+inline const rules::Calendar& england() {
+  static const rules::Calendar calendar(shipped_holidays());
+  return calendar;
 }
 
 }  // namespace rules_test

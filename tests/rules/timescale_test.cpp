@@ -60,7 +60,7 @@ TEST_CASE("an open assessment is due soon, then overdue, band by band", "[timesc
           {d(2021, 3, 1), "due_soon", -7, "Due soon", 40},
           {d(2021, 3, 8), "due_soon", 0, "Due soon", 45},
           {d(2021, 3, 9), "overdue", 1, "Overdue under 1 week", 46},
-          {d(2021, 3, 14), "overdue", 6, "Overdue under 1 week", 50},
+          {d(2021, 3, 14), "overdue", 6, "Overdue under 1 week", 49},  // Sun: to Fri 12 Mar
           {d(2021, 3, 15), "overdue", 7, "Overdue 1 to 4 weeks", 50},
           {d(2021, 4, 5), "overdue", 28, "Overdue 1 to 4 weeks", 65},
           {d(2021, 4, 6), "overdue", 29, "Overdue 4 weeks or more", 66},
