@@ -126,32 +126,75 @@ def assessments():
 
 def s47():
     header = ["Enquiry ID", "Child ID", "Team", "Worker", "Strategy Discussion Date",
-              "ICPC Date"]
+              "ICPC Date", "ICPC Not Required"]
     specs = [
-        ("Safeguarding East", "D Evans", "2026-10-05", "2026-10-23"),  # 14wd: in timescale
-        ("Safeguarding East", "E Murphy", "2026-10-12", "2026-11-06"),  # late
-        ("Safeguarding East", "D Evans", "2026-10-26", None),  # overdue
-        ("Assessment North", "A Patel", "2026-11-02", None),  # due soon
-        ("Assessment North", "B Okafor", "2026-11-16", None),  # in progress
+        ("Safeguarding East", "D Evans", "2026-10-05", "2026-10-23", ""),  # 14wd: in timescale
+        ("Safeguarding East", "E Murphy", "2026-10-12", "2026-11-06", ""),  # late
+        ("Safeguarding East", "D Evans", "2026-10-26", None, "No"),  # overdue
+        ("Assessment North", "A Patel", "2026-11-02", None, ""),  # due soon
+        ("Assessment North", "B Okafor", "2026-11-16", None, ""),  # in progress
+        # No conference held because none was needed (CIN census ICPCnotRequired): excluded by
+        # the rule's `unless`, never overdue.
+        ("Safeguarding East", "E Murphy", "2026-09-14", None, "a) Yes"),
     ]
-    rows = [[f"S{300 + i}", f"P{5010 + i}", t, w, uk(d(s)), uk(d(e)) if e else ""]
-            for i, (t, w, s, e) in enumerate(specs)]
+    rows = [[f"S{300 + i}", f"P{5010 + i}", t, w, uk(d(s)), uk(d(e)) if e else "", n]
+            for i, (t, w, s, e, n) in enumerate(specs)]
     write("s47_2026-11-23.csv", header, rows)
+
+
+# Looked-after children and their reviews (one row per review), as of Mon 23 Nov 2026. Reviews
+# (reg. 33): the first 20 working days after the child became looked after, the second within 3
+# months of it, then every 6 months.
+LOOKED_AFTER = [
+    # worker, started, ceased, reviews
+    ("F Hughes", "2026-10-05", None, []),  # first due Mon 2 Nov 2026: overdue
+    ("F Hughes", "2026-11-02", None, []),  # first due Mon 30 Nov: due soon (5wd warning)
+    ("G Khan", "2026-03-02", None, ["2026-03-27"]),  # second due 27 Jun 2026: overdue
+    # All on time (due 3 Feb, 30 Apr, 25 Oct 2025, 20 Apr and 5 Jun 2026); the next is due Sun
+    # 29 Nov 2026, 5 working days from Fri 20 Nov: due soon.
+    ("G Khan", "2025-01-06", None,
+     ["2025-01-31", "2025-04-25", "2025-10-20", "2025-12-05", "2026-05-29"]),
+    # Ceased: no longer listed; its reviews still count in the KPI (due 11 Jun 2024 with the
+    # spring bank holiday, on time; then due 7 Sep 2024, held 15 Jan 2026: late).
+    ("F Hughes", "2024-05-13", "2026-09-30", ["2024-06-07", "2026-01-15"]),
+    # Sun 1 Nov 2026: counted from Fri 30 Oct, so due Fri 27 Nov (not Mon 30 Nov): due soon.
+    ("G Khan", "2026-11-01", None, []),
+    ("F Hughes", "2026-09-07", None, ["2026-11-23"]),  # first due 5 Oct, held today: late
+    ("G Khan", "2026-10-26", None, ["2026-11-23"]),  # first due 23 Nov, held today: on time
+]
 
 
 def looked_after():
     header = ["Child ID", "Team", "Worker", "Date Started to be Looked After", "Date Ceased",
               "Date of Latest Statutory Review"]
-    specs = [
-        ("F Hughes", "2026-10-05", None, None),  # first review (20wd) overdue
-        ("F Hughes", "2026-11-02", None, None),  # first review not yet due
-        ("G Khan", "2026-03-02", None, "2026-03-27"),  # second+ review overdue (assumed 6m)
-        ("G Khan", "2025-01-06", None, "2026-06-01"),  # next due 2026-12-01: due soon
-        ("F Hughes", "2024-05-13", "2026-09-30", "2026-01-15"),  # ceased: not counted
-    ]
     rows = [[f"P{6000 + i}", "Children in Care", w, uk(d(s)), uk(d(c)) if c else "",
-             uk(d(r)) if r else ""] for i, (w, s, c, r) in enumerate(specs)]
+             uk(d(r[-1])) if r else ""] for i, (w, s, c, r) in enumerate(LOOKED_AFTER)]
     write("looked_after_2026-11-23.csv", header, rows)
+
+
+def lac_reviews():
+    header = ["Review ID", "Child ID", "Review Date"]
+    rows = []
+    for i, (_, _, _, reviews) in enumerate(LOOKED_AFTER):
+        for review in reviews:
+            rows.append([f"R{800 + len(rows)}", f"P{6000 + i}", uk(d(review))])
+    write("lac_reviews_2026-11-23.csv", header, rows)
+
+
+def cp_plans():
+    """Annex A List 7 style: the plan's start (the initial conference) and the latest review
+    conference only."""
+    header = ["Child ID", "Team", "Worker", "Child Protection Plan Start Date",
+              "Child Protection Plan End Date", "Date of latest review conference"]
+    specs = [
+        ("E Murphy", "2026-08-03", None, None),  # first review due 3 Nov 2026: overdue
+        ("D Evans", "2026-06-01", None, "2026-08-28"),  # then 6 months: due 28 Feb 2027
+        ("D Evans", "2025-12-02", None, "2026-02-27"),  # next due 27 Aug 2026: overdue
+        ("E Murphy", "2025-01-06", "2026-10-01", "2026-04-01"),  # plan ended: not counted
+    ]
+    rows = [[f"P{7000 + i}", "Safeguarding East", w, uk(d(s)), uk(d(e)) if e else "",
+             uk(d(r)) if r else ""] for i, (w, s, e, r) in enumerate(specs)]
+    write("cp_plans_2026-11-23.csv", header, rows)
 
 
 def broken_cases():
@@ -169,3 +212,5 @@ if __name__ == "__main__":
     assessments()
     s47()
     looked_after()
+    lac_reviews()
+    cp_plans()
