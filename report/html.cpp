@@ -148,7 +148,7 @@ void add_items(std::string& out, const RuleSection& section, const detail::TeamG
       }
       std::string over = f.state == rules::State::kDueSoon ? std::string("due soon")
                                                            : fmt::format("{} days over", f.days);
-      if (f.assumed_interval) over += ", interval assumed";
+      if (f.assumed_interval) over += ", due date inferred";
       out += td_raw(fmt::format("{}<br>Due {}<br>{}", start, date_html(f.due), small(over)));
     } else {
       out += td(fmt::format("{} ({})", f.cases, f.band));
