@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "rules/rules.h"
 #include "tests/report/fixture.h"
+#include "tests/support/lac_reviews.h"
 
 using report_test::d;
 
@@ -21,32 +22,9 @@ struct Lac {
   std::vector<rules::Record> reviews;
 
   explicit Lac(bool events_source) {
-    rules::Source periods_source;
-    periods_source.name = "periods";
-    periods_source.fields = {{"person", {"CHILD"}},
-                             {"started", {"DECOM"}, true},
-                             {"ceased", {"DEC"}, true},
-                             {"latest_review", {"LATEST"}, true}};
-    rules::Source reviews_source;
-    reviews_source.name = "reviews";
-    reviews_source.fields = {{"person", {"CHILD"}}, {"review", {"REVIEW"}, true}};
-    set.sources = {periods_source, reviews_source};
-    rules::Rule rule;
-    rule.id = "lac-reviews";
+    set.sources = test_support::lac_sources(true);
+    rules::Rule rule = test_support::lac_reviews_rule(events_source);
     rule.title = "LAC reviews";
-    rule.kind = rules::RuleKind::kRecurring;
-    rule.source = "periods";
-    rule.start = "started";
-    rule.end = "ceased";
-    rule.schedule = {rules::Duration{20, rules::Unit::kWorkingDays},
-                     rules::Duration{3, rules::Unit::kMonths},
-                     rules::Duration{6, rules::Unit::kMonths}};
-    if (events_source) {
-      rule.events_source = "reviews";
-      rule.event = "review";
-    } else {
-      rule.event = "latest_review";
-    }
     rule.target_percent = 95;  // NI 66 style
     rule.tolerance = 5;
     set.rules = {rule};

@@ -3,6 +3,7 @@
 #define CASEWATCH_TESTS_RULES_RULES_TEST_UTIL_H_
 
 #include <catch2/catch.hpp>
+#include <string_view>
 
 #include "rules/rules.h"
 #include "tests/support/temp_dir.h"
@@ -44,6 +45,15 @@ inline std::vector<rules::Holiday> shipped_holidays() {
 inline const rules::Calendar& england() {
   static const rules::Calendar calendar(shipped_holidays());
   return calendar;
+}
+
+// The finding of `key`, or nullptr.
+inline const rules::Finding* finding_for(const rules::Evaluation& evaluation,
+                                         std::string_view key) {
+  for (const auto& finding : evaluation.findings) {
+    if (finding.key == key) return &finding;
+  }
+  return nullptr;
 }
 
 }  // namespace rules_test

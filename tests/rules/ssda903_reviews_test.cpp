@@ -14,6 +14,7 @@
 
 #include "rules/rules.h"
 #include "tests/rules/rules_test_util.h"
+#include "tests/support/lac_reviews.h"
 #include "tests/support/peer_data.h"
 
 namespace {
@@ -23,6 +24,7 @@ using rules::Duration;
 using rules::Unit;
 using rules_test::d;
 using rules_test::england;
+using rules_test::finding_for;
 
 // Rows of a CSV file without quotes, header first.
 std::vector<std::vector<std::string>> read_rows(const std::filesystem::path& file) {
@@ -101,13 +103,6 @@ const rules::Completion* completion(const rules::Evaluation& evaluation, std::st
   return nullptr;
 }
 
-const rules::Finding* finding(const rules::Evaluation& evaluation, std::string_view key) {
-  for (const auto& f : evaluation.findings) {
-    if (f.key == key) return &f;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked by hand",
@@ -125,25 +120,8 @@ TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked
   REQUIRE(reviews.size() == 12582);
 
   rules::RuleSet set;
-  rules::Source periods_source;
-  periods_source.name = "periods";
-  periods_source.fields = {
-      {"person", {"CHILD"}}, {"started", {"DECOM"}, true}, {"ceased", {"DEC"}, true}};
-  rules::Source reviews_source;
-  reviews_source.name = "reviews";
-  reviews_source.fields = {{"person", {"CHILD"}}, {"review", {"REVIEW"}, true}};
-  set.sources = {periods_source, reviews_source};
-  rules::Rule rule;
-  rule.id = "lac-reviews";
-  rule.kind = rules::RuleKind::kRecurring;
-  rule.source = "periods";
-  rule.start = "started";
-  rule.end = "ceased";
-  rule.events_source = "reviews";
-  rule.event = "review";
-  rule.schedule = {Duration{20, Unit::kWorkingDays}, Duration{3, Unit::kMonths},
-                   Duration{6, Unit::kMonths}};
-  set.rules = {rule};
+  set.sources = test_support::lac_sources(false);
+  set.rules = {test_support::lac_reviews_rule(true)};
   const Date as_of = d(2018, 3, 31);
   std::map<std::string, rules::SourceData, std::less<>> sources;
   sources["periods"] = rules::SourceData{&set.sources[0], as_of, &periods, {}};
@@ -174,7 +152,7 @@ TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked
     CHECK(completion(evaluation, key, d(2018, 1, 26))->in_timescale);
     // Its 7 Aug 2018 review is after the as-of date; the next is due 26 Jul 2018: not listed.
     CHECK(completion(evaluation, key, d(2018, 8, 7)) == nullptr);
-    CHECK(finding(evaluation, key) == nullptr);
+    CHECK(finding_for(evaluation, key) == nullptr);
   }
 
   SECTION("child 427922, from Sat 16 Dec 2017: first review on time over Christmas") {
@@ -188,7 +166,7 @@ TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked
     CHECK(first->due == d(2018, 1, 17));
     CHECK(first->in_timescale);
     CHECK(completion(evaluation, key, d(2017, 6, 6)) == nullptr);
-    const auto* listed = finding(evaluation, key);
+    const auto* listed = finding_for(evaluation, key);
     REQUIRE(listed != nullptr);
     CHECK(listed->due == d(2018, 3, 30));
     CHECK(listed->end == d(2017, 12, 30));
@@ -198,7 +176,7 @@ TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked
 
   SECTION("child 794049, from Sat 27 Jan 2018, no review: due Fri 23 Feb, not Mon 26 Feb") {
     // Rolls back to Fri 26 Jan; day 1 Mon 29 Jan; 20 working days (no closures) = 4 weeks.
-    const auto* listed = finding(evaluation, "794049|2018-01-27");
+    const auto* listed = finding_for(evaluation, "794049|2018-01-27");
     REQUIRE(listed != nullptr);
     CHECK(listed->due == d(2018, 2, 23));
     CHECK(listed->days == 36);

@@ -19,6 +19,7 @@ using rules::Duration;
 using rules::Unit;
 using rules_test::d;
 using rules_test::england;
+using rules_test::finding_for;
 
 rules::Source open_work_source() {
   rules::Source source;
@@ -54,13 +55,6 @@ rules::Evaluation run(rules::RuleSet set, const std::vector<rules::Record>& reco
   return rules::evaluate(set, england(), sources);
 }
 
-const rules::Finding* find(const rules::Evaluation& evaluation, std::string_view key) {
-  for (const auto& finding : evaluation.findings) {
-    if (finding.key == key) return &finding;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("8670Q's unit-test rows: assessments open at Fri 31 Mar 2023, in both readings",
@@ -86,7 +80,7 @@ TEST_CASE("8670Q's unit-test rows: assessments open at Fri 31 Mar 2023, in both 
     set.rules = {timescale("8670Q", 45)};
     set.rules[0].count_start_day = validator;
     const auto evaluation = run(set, {row(key, start, "")}, d(2023, 3, 31));
-    const rules::Finding* finding = find(evaluation, key);
+    const rules::Finding* finding = finding_for(evaluation, key);
     const bool overdue = validator ? validator_overdue : statute_overdue;
     if (!overdue) {
       CHECK(finding == nullptr);
@@ -144,14 +138,14 @@ TEST_CASE("8675Q's unit-test rows: ICPCs at Thu 31 Mar 2022, 'ICPC not required'
   }
   CHECK(overdue == std::vector<std::string>{"child1", "child6"});
   CHECK(problems == std::vector<std::string>{"child2", "child3b"});
-  CHECK(find(evaluation, "child1")->due == d(2022, 2, 17));
+  CHECK(finding_for(evaluation, "child1")->due == d(2022, 2, 17));
 
   // By statute (the [calendar] default): child1 counts from Fri 28 Jan too, but Mon 31 Jan is
   // day 1 and day 15 is Fri 18 Feb 2022; child3's day 15 is Tue 19 Apr (15 and 18 Apr closed).
   set.rules[0].count_start_day.reset();
   const auto statute = run(set, rows, d(2022, 3, 31));
-  CHECK(find(statute, "child1")->due == d(2022, 2, 18));
-  CHECK(find(statute, "child3") == nullptr);
+  CHECK(finding_for(statute, "child1")->due == d(2022, 2, 18));
+  CHECK(finding_for(statute, "child3") == nullptr);
   CHECK(rules::due_date(d(2022, 3, 25), Duration{15, Unit::kWorkingDays}, england()) ==
         d(2022, 4, 19));
 }
