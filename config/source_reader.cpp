@@ -201,8 +201,10 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
             continue;
           }
           // A field the profile maps takes these headers instead; others are added.
+          // (A named copy: clang 14 cannot capture a structured binding in a lambda.)
+          const std::string& name = field;
           auto same = std::find_if(source.fields.begin(), source.fields.end(),
-                                   [&](const rules::Field& f) { return f.name == field; });
+                                   [&name](const rules::Field& f) { return f.name == name; });
           if (same != source.fields.end()) {
             same->headers = *headers;
           } else {
