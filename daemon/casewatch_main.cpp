@@ -269,6 +269,14 @@ void print_status(const json::object& args) {
     rows.push_back({text_of(r.at("rule")), text_of(r.at("open")), text_of(r.at("new")), bands});
   }
   print_table({"RULE", "OPEN", "NEW", "BANDS"}, rows);
+  if (const auto* ignored = args.if_contains("ignored");
+      ignored != nullptr && ignored->is_array() && !ignored->as_array().empty()) {
+    std::cout << "\nInbox files not read:\n";
+    for (const auto& item : ignored->as_array()) {
+      const auto& i = item.as_object();
+      std::cout << fmt::format("  {}: {}\n", text_of(i.at("file")), text_of(i.at("reason")));
+    }
+  }
   if (const auto* fetches = args.if_contains("fetches");
       fetches != nullptr && !fetches->as_array().empty()) {
     std::cout << "\n";
@@ -298,10 +306,15 @@ void print_findings(const json::array& findings) {
       return v == nullptr ? std::string("-") : text_of(*v);
     };
     // Caseload findings count cases where the others count days.
+    std::string note = "-";
+    if (const auto* n = f.if_contains("note"); n != nullptr && n->is_object()) {
+      note = text_of(n->as_object().at("text"));
+    }
     rows.push_back({get("rule"), get("key"), get("team"), get("worker"), get("band"), get("status"),
-                    f.contains("cases") ? get("cases") + " cases" : get("days"), get("due")});
+                    f.contains("cases") ? get("cases") + " cases" : get("days"), get("due"), note});
   }
-  print_table({"RULE", "KEY", "TEAM", "WORKER", "BAND", "STATUS", "DAYS", "DUE"}, rows);
+  print_table({"RULE", "KEY", "TEAM", "WORKER", "BAND", "STATUS", "DAYS", "DUE", "LATEST NOTE"},
+              rows);
 }
 
 void print_case(const json::object& args) {
@@ -321,6 +334,16 @@ void print_case(const json::object& args) {
                       text_of(r.at("detail"))});
     }
     print_table({"RULE", "FIRST SEEN", "RESOLVED", "REASON", "DETAIL"}, rows);
+  }
+  if (const auto* notes = args.if_contains("notes"); notes != nullptr && notes->is_array()) {
+    if (!notes->as_array().empty()) std::cout << "\nNotes (oldest first):\n";
+    for (const auto& item : notes->as_array()) {
+      const auto& n = item.as_object();
+      std::cout << fmt::format(
+          "  {} {} {} (on the finding first seen {}{}): {}\n", text_of(n.at("at")),
+          text_of(n.at("author")), text_of(n.at("rule")), text_of(n.at("finding_first_seen")),
+          n.at("finding_open").as_bool() ? ", open" : ", resolved", text_of(n.at("text")));
+    }
   }
   const auto& records = args.at("records").as_array();
   if (!records.empty()) {

@@ -150,6 +150,9 @@ int run_once(const service::Settings& settings, const Options& options) {
   storage::History history(config.service.database_file());
   service::Engine engine(config, calendar, history);
   const auto cycle = engine.run_cycle();
+  for (const auto& file : cycle.ignored) {
+    spdlog::warn("inbox: {} is not read: it {}", file.path.filename().string(), file.reason);
+  }
   const auto week = rules::iso_week(today);
   const auto now = service::now_utc();
   // The week's review is due: its files, its run and its mail (queued once per route and week).
@@ -161,7 +164,7 @@ int run_once(const service::Settings& settings, const Options& options) {
         service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
     mail = service::deliver(history, mailer, now, service::Deliver::kAllPending);
   }
-  const auto findings = service::stored_findings(config, history);
+  const auto findings = service::stored_findings(config, history, week);
   const auto current = engine.evaluate_current();
   if (options.json) {
     std::cout << service::summary_json(config, history, cycle, findings, current, today, folder,
@@ -212,11 +215,19 @@ int run_note(const config::Config& config, const Options& options) {
   storage::History history(config.service.database_file());
   const rules::Note note{options.note[2], options.author.empty() ? user_name() : options.author,
                          service::utc_text(service::now_utc())};
+  if (config.rules.find_rule(options.note[0]) == nullptr) {
+    std::string rules;
+    for (const auto& known : config.rules.rules) rules += (rules.empty() ? "" : ", ") + known.id;
+    std::cerr << fmt::format("casewatchd: unknown rule '{}'; the rules are: {}\n", options.note[0],
+                             rules);
+    return EXIT_FAILURE;
+  }
   if (!history.add_note(options.note[0], options.note[1], note)) {
+    const std::size_t open_keys = history.open_count(options.note[0]);
     std::cerr << fmt::format(
-        "casewatchd: no open finding of rule '{}' for key '{}': notes go on findings that are on "
-        "a list now\n",
-        options.note[0], options.note[1]);
+        "casewatchd: no open finding of rule '{}' for key '{}' ('{}' has {} open key{}): notes go "
+        "on findings that are on a list now\n",
+        options.note[0], options.note[1], options.note[0], open_keys, open_keys == 1 ? "" : "s");
     return EXIT_FAILURE;
   }
   std::cout << fmt::format("note recorded on {} {} by {}\n", options.note[0], options.note[1],
@@ -303,6 +314,13 @@ int main(int argc, char* argv[]) {
           config::holidays_file_in_use(settings->config).string(),
           last ? last->iso() : std::string("(no dates)"));
       for (const auto& warning : settings->config.warnings) std::cout << warning << "\n";
+      // Given a state folder with a history: what the rules' changes will do to it.
+      if (std::filesystem::exists(settings->config.service.database_file())) {
+        const storage::History history(settings->config.service.database_file());
+        for (const auto& change : service::definition_changes(settings->config, history)) {
+          std::cout << change << "\n";
+        }
+      }
       return EXIT_SUCCESS;
     }
     return run_once(*settings, options);

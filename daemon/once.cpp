@@ -22,10 +22,13 @@ std::string problem_text(const rules::Problem& p) {
 }  // namespace
 
 std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
-                                                   const storage::History& history) {
+                                                   const storage::History& history,
+                                                   rules::IsoWeek week) {
+  const auto previous = history.previous_review(week);
   std::vector<rules::TrackedFinding> all;
   for (const auto& rule : config.rules.rules) {
     auto open = history.open_findings(rule.id);
+    rules::mark_against(open, previous ? &*previous : nullptr);
     all.insert(all.end(), std::make_move_iterator(open.begin()),
                std::make_move_iterator(open.end()));
   }
@@ -40,7 +43,11 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
   out << fmt::format("casewatch: one cycle on {} (review week {})\n\n", today.iso(),
                      rules::iso_week(today).str());
   out << "Extracts\n";
-  if (cycle.extracts.empty()) out << "  The inbox was empty: nothing new to ingest.\n";
+  if (cycle.extracts.empty() && cycle.ignored.empty()) {
+    out << "  The inbox was empty: nothing new to ingest.\n";
+  } else if (cycle.extracts.empty()) {
+    out << "  Nothing ingested: no file in the inbox matches a source.\n";
+  }
   for (const auto& e : cycle.extracts) {
     const auto& i = e.info;
     out << fmt::format("  {:<34} {:<13} as of {}  {:>7} rows  {:>4} problems  {}\n", i.file,
@@ -52,6 +59,10 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
       out << "      " << problem_text(e.problems[n]) << "\n";
     }
     if (e.problems.size() > 5) out << fmt::format("      ... and {} more\n", e.problems.size() - 5);
+  }
+
+  for (const auto& file : cycle.ignored) {
+    out << fmt::format("  {:<34} NOT READ: {}\n", file.path.filename().string(), file.reason);
   }
 
   out << "\nFindings by rule (on the lists now)\n";
@@ -108,6 +119,12 @@ std::string summary_json(const config::Config& config, const storage::History& h
     extracts.push_back(std::move(o));
   }
   root["extracts"] = std::move(extracts);
+  json::array ignored;
+  for (const auto& file : cycle.ignored) {
+    ignored.push_back(
+        json::object{{"file", file.path.filename().string()}, {"reason", file.reason}});
+  }
+  root["ignored"] = std::move(ignored);
 
   json::array list;
   for (const auto& f : findings) {

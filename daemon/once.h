@@ -15,9 +15,12 @@
 
 namespace service {
 
-// The findings of every rule as stored now (open findings, NEW or CARRIED), in rule order.
+// The findings of every rule as stored now (open findings, NEW or CARRIED), in rule order, with
+// review_status and weeks_on_review relative to the review before `week` (what `week`'s review
+// shows).
 std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
-                                                   const storage::History& history);
+                                                   const storage::History& history,
+                                                   rules::IsoWeek week);
 
 // Prints the human summary of a cycle: extracts, counts by rule and band, the review text, and
 // the mail tried (`mail`: outbox entries as the delivery attempt left them).

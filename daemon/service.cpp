@@ -195,6 +195,8 @@ class Daemon {
         engine_ = std::make_unique<Engine>(settings_->config, settings_->calendar, history_);
         policy_ = make_policy(settings_->config);
         findings_.reconfigure(settings_);  // the rules may have changed: read again below
+        rule_changes_ = definition_changes(settings_->config, history_);
+        for (const auto& change : rule_changes_) spdlog::warn("reload: {}", change);
         inbox_->set_timing(next_service.settle, next_service.rescan);
         timers_.reconfigure(settings_);
         arm_sender();
@@ -328,13 +330,18 @@ class Daemon {
                       fmt::format("reload failed, the previous configuration stays: {}", *error),
                       nullptr};
       }
+      std::string text = "configuration reloaded";
+      json::object arguments;
       if (!restart.empty()) {
-        return Answer{ResultCode::kSuccess,
-                      fmt::format("configuration reloaded; {} changed and needs a restart to apply",
-                                  fmt::join(restart, ", ")),
-                      json::object{{"restart_needed", json::value_from(restart)}}};
+        text += fmt::format("; {} changed and needs a restart to apply", fmt::join(restart, ", "));
+        arguments["restart_needed"] = json::value_from(restart);
       }
-      return Answer{ResultCode::kSuccess, "configuration reloaded", nullptr};
+      if (!rule_changes_.empty()) {
+        text += fmt::format("\n{}", fmt::join(rule_changes_, "\n"));
+        arguments["rule_changes"] = json::value_from(rule_changes_);
+      }
+      if (arguments.empty()) return Answer{ResultCode::kSuccess, text, nullptr};
+      return Answer{ResultCode::kSuccess, text, std::move(arguments)};
     };
     out.shutdown = [this](const Request&, const Peer& peer) {
       spdlog::info("shutdown requested by {}", peer.user);
@@ -500,6 +507,7 @@ class Daemon {
   storage::History history_;                        // the loop thread's; jobs open their own
   std::unique_ptr<storage::History> pool_history_;  // the pool commands'; only on the pool thread
   std::unique_ptr<Engine> engine_;
+  std::vector<std::string> rule_changes_;  // at the last reload: definition_changes()
   JobQueue jobs_;
   AuditLog audit_;
   Status status_;

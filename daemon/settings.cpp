@@ -1,9 +1,12 @@
 #include "daemon/settings.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <stdexcept>
+
+#include "storage/storage.h"
 
 namespace service {
 
@@ -40,6 +43,22 @@ void check_state_dir(const config::Config& config) {
             : fmt::format("state_dir {} cannot be created: {} is not a folder this user can write",
                           config.service.state_dir.string(), folder.string()));
   }
+}
+
+std::vector<std::string> definition_changes(const config::Config& config,
+                                            const storage::History& history) {
+  std::vector<std::string> out;
+  for (const auto& rule : config.rules.rules) {
+    const auto stored = history.last_fingerprint(rule.id);
+    if (!stored || *stored == rule.fingerprint) continue;
+    const auto diff = rules::definition_diff(*stored, rule.fingerprint);
+    out.push_back(fmt::format(
+        "rule '{}' changed ({}): cases listed under both definitions keep their history and "
+        "notes; cases that leave resolve as 'rule definition changed'",
+        rule.id,
+        diff.empty() ? std::string("its settings") : fmt::format("{}", fmt::join(diff, "; "))));
+  }
+  return out;
 }
 
 rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id) {

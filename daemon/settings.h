@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -15,6 +16,9 @@
 
 namespace date {
 class time_zone;
+}
+namespace storage {
+class History;
 }
 
 namespace service {
@@ -36,6 +40,14 @@ std::shared_ptr<const Settings> load_settings(const std::filesystem::path& file)
 // nearest existing ancestor is not a writable folder) or exists but is not a writable folder.
 // Creates nothing: --check uses it.
 void check_state_dir(const config::Config& config);
+
+// One line per rule of `config` whose definition differs from the one its findings history was
+// last evaluated under, naming the settings that changed and what the next evaluation does:
+// "rule 'unallocated' changed (not_a_worker: [Duty] -> [Duty,MASH]): cases listed under both
+// definitions keep their history and notes; cases that leave resolve as 'rule definition
+// changed'". Rules never evaluated are not named. --check and reload print these.
+std::vector<std::string> definition_changes(const config::Config& config,
+                                            const storage::History& history);
 
 // The kind of the rule called `rule_id`; kUnallocated when there is none.
 rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id);

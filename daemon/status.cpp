@@ -7,6 +7,7 @@
 
 #include "daemon/control/wire_json.h"
 #include "daemon/policy/alerts.h"
+#include "ingest/ingest.h"
 
 namespace service {
 namespace {
@@ -94,6 +95,20 @@ void Status::refresh(const config::Config& config, const storage::History& histo
     snapshot_.extracts = history.extract_counts();
   } catch (const std::exception& e) {
     spdlog::error("cannot read the status from the database: {}", e.what());
+  }
+  try {
+    std::vector<std::pair<std::string, std::string>> unmatched;
+    for (const auto& file :
+         ingest::unmatched_files(config.service.inbox_dir(), config.rules.sources)) {
+      std::string name = file.path.filename().string();
+      if (logged_unmatched_.insert(name).second) {
+        spdlog::warn("inbox: {} is not read: it {}", name, file.reason);
+      }
+      unmatched.emplace_back(std::move(name), file.reason);
+    }
+    snapshot_.unmatched = std::move(unmatched);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot list the inbox: {}", e.what());
   }
   refresh_fetches(config, history);
 }
@@ -196,6 +211,11 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
       status.last_review_week ? json::value(*status.last_review_week) : json::value(nullptr);
   out["last_cycle_error"] =
       status.last_cycle_error ? json::value(*status.last_cycle_error) : json::value(nullptr);
+  json::array ignored;
+  for (const auto& [file, reason] : status.unmatched) {
+    ignored.push_back(json::object{{"file", file}, {"reason", reason}});
+  }
+  out["ignored"] = std::move(ignored);
   return out;
 }
 
@@ -267,6 +287,9 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
     out += fmt::format("casewatch_extract_rows{{source=\"{}\"}} {}\n",
                        prometheus_label(source.name), source.rows);
   }
+  header("casewatch_inbox_unmatched_files", "Inbox files that match no source (not read).",
+         "gauge");
+  out += fmt::format("casewatch_inbox_unmatched_files {}\n", status.unmatched.size());
   header("casewatch_ingest_cycles_total", "Ingest cycles completed.", "counter");
   out += fmt::format("casewatch_ingest_cycles_total {}\n", status.cycles);
   header("casewatch_ingest_failures_total", "Ingest cycles that failed.", "counter");

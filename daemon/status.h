@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,8 @@ struct StatusSnapshot {
   };
   std::vector<SourceStatus> sources;
   std::vector<RuleStatus> rules;
+  // Inbox files that match no source (file name, reason): shown, counted, never silently left.
+  std::vector<std::pair<std::string, std::string>> unmatched;
   std::vector<FetchStatus> fetches;
   std::optional<SysSeconds> next_review;
   std::optional<std::string> last_review_week;
@@ -80,9 +83,9 @@ class Status {
   // "12 open findings; 3 cycles, 0 failed".
   std::string line() const;
 
-  // Re-reads the sources' latest extracts and the last review from `history`, and the counts
-  // from `findings`. A scheduled job's catch site: a database failure is logged and the old
-  // figures stay.
+  // Re-reads the sources' latest extracts and the last review from `history`, the counts
+  // from `findings`, and the inbox files matching no source (each logged once, by name). A
+  // scheduled job's catch site: a database failure is logged and the old figures stay.
   void refresh(const config::Config& config, const storage::History& history,
                const OpenFindings& findings) noexcept;
 
@@ -96,6 +99,7 @@ class Status {
 
  private:
   StatusSnapshot snapshot_;
+  std::set<std::string> logged_unmatched_;                           // file names already logged
   std::deque<std::pair<std::string, std::string>> pending_fetches_;  // settings key, JSON value
 };
 

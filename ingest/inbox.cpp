@@ -134,10 +134,14 @@ bool glob_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
-std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
-                                  const std::vector<rules::Source>& sources) {
+namespace {
+
+// Calls `each(entry, name, source or nullptr, modified)` for every regular file of `inbox` that is
+// not a dot-file, *.tmp or *.part; `source` is the first whose glob matches the name.
+template <typename Each>
+void each_inbox_file(const std::filesystem::path& inbox, const std::vector<rules::Source>& sources,
+                     const Each& each) {
   namespace fs = std::filesystem;
-  std::vector<InboxFile> files;
   for (const fs::directory_entry& entry : fs::directory_iterator(inbox)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.' || ends_with(name, ".tmp") || ends_with(name, ".part")) {
@@ -150,15 +154,38 @@ std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
     }
     const auto source = std::find_if(sources.begin(), sources.end(),
                                      [&](const auto& s) { return glob_match(s.files, name); });
-    if (source == sources.end()) {
-      continue;
-    }
     const auto modified = entry.last_write_time(error);
     if (error) {
       continue;  // gone since it was listed
     }
-    files.push_back(InboxFile{entry.path(), source->name, modified});
+    each(entry.path(), source == sources.end() ? nullptr : &*source, modified);
   }
+}
+
+}  // namespace
+
+std::vector<UnmatchedFile> unmatched_files(const std::filesystem::path& inbox,
+                                           const std::vector<rules::Source>& sources) {
+  std::string globs;
+  for (const auto& source : sources) globs += (globs.empty() ? "" : ", ") + source.files;
+  const std::string reason = "matches no source's files glob (" + globs + ")";
+  std::vector<UnmatchedFile> files;
+  each_inbox_file(inbox, sources,
+                  [&](const auto& path, const rules::Source* source, auto modified) {
+                    if (source == nullptr) files.push_back(UnmatchedFile{path, reason, modified});
+                  });
+  std::sort(files.begin(), files.end(),
+            [](const UnmatchedFile& a, const UnmatchedFile& b) { return a.path < b.path; });
+  return files;
+}
+
+std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
+                                  const std::vector<rules::Source>& sources) {
+  std::vector<InboxFile> files;
+  each_inbox_file(inbox, sources,
+                  [&](const auto& path, const rules::Source* source, auto modified) {
+                    if (source != nullptr) files.push_back(InboxFile{path, source->name, modified});
+                  });
   std::sort(files.begin(), files.end(), [](const InboxFile& a, const InboxFile& b) {
     return std::tie(a.modified, a.path) < std::tie(b.modified, b.path);
   });

@@ -167,6 +167,20 @@ struct InboxFile {
 std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
                                   const std::vector<rules::Source>& sources);
 
+// A file waiting in the inbox that matches no source's glob: reported (never silently left), and
+// never guessed at. `reason` names the globs that exist.
+struct UnmatchedFile {
+  std::filesystem::path path;
+  std::string reason;  // "matches no source's files glob (cases*.csv, episodes*.csv)"
+  std::filesystem::file_time_type modified;
+};
+
+// The files of `inbox` that scan_inbox() leaves because they match no source (dot-files, *.tmp,
+// *.part and non-regular files are not counted), by name. Throws
+// std::filesystem::filesystem_error when the folder cannot be read.
+std::vector<UnmatchedFile> unmatched_files(const std::filesystem::path& inbox,
+                                           const std::vector<rules::Source>& sources);
+
 // fnmatch-style glob on a file name: '*', '?', '[abc]'.
 bool glob_match(std::string_view pattern, std::string_view name);
 

@@ -33,8 +33,10 @@ std::string count_or_empty(bool applies, int value) {
   return applies ? std::to_string(std::max(value, 0)) : std::string();
 }
 
+// An open item's latest note; a resolved item's last note.
 const rules::Note* note_of(const Item& i) {
-  return i.open != nullptr && i.open->latest_note ? &*i.open->latest_note : nullptr;
+  if (i.open != nullptr) return i.open->latest_note ? &*i.open->latest_note : nullptr;
+  return i.resolved != nullptr && i.resolved->last_note ? &*i.resolved->last_note : nullptr;
 }
 
 using Extractor = std::function<std::string(const Item&)>;
@@ -53,7 +55,7 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
       {"status",
        [](const Item& i) {
          if (i.resolved != nullptr) return std::string("resolved");
-         return std::string(rules::to_string(i.open->status));
+         return std::string(rules::to_string(i.open->review_status));
        }},
       {"since", [](const Item& i) { return iso_or_empty(i.finding->since); }},
       {"days_unallocated",
@@ -80,7 +82,7 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
        }},
       {"weeks_on_list",
        [](const Item& i) {
-         return i.open != nullptr ? std::to_string(i.open->weeks_on_list) : std::string();
+         return i.open != nullptr ? std::to_string(i.open->weeks_on_review) : std::string();
        }},
       {"note",
        [](const Item& i) {

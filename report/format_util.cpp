@@ -150,8 +150,34 @@ std::string csv_field(std::string_view text) {
 }
 
 std::string status_text(const rules::TrackedFinding& item) {
-  if (item.status == rules::FindingStatus::kNew) return "NEW";
-  return fmt::format("CARRIED ({} week{})", item.weeks_on_list, item.weeks_on_list == 1 ? "" : "s");
+  if (item.review_status == rules::FindingStatus::kNew) return "NEW";
+  return fmt::format("CARRIED ({} week{})", item.weeks_on_review,
+                     item.weeks_on_review == 1 ? "" : "s");
+}
+
+std::string comparison_text(const RuleSection& section) {
+  if (!section.previous_week || !section.previous_review) {
+    return "First review: there is no earlier review to compare with; every item is NEW.";
+  }
+  return fmt::format("Compared with the review of {} (as of {}).", section.previous_week->str(),
+                     long_date(*section.previous_review));
+}
+
+std::string rule_change_text(const RuleSection& section) {
+  if (!section.rule_changed_on) return "";
+  std::string changes;
+  for (const auto& change : section.rule_changes) {
+    changes += (changes.empty() ? ": " : "; ") + clean(change);
+  }
+  return fmt::format(
+      "Rule changed on {}{}. Cases listed under both definitions keep their weeks "
+      "and notes; cases that left because of the change are listed apart.",
+      long_date(*section.rule_changed_on), changes);
+}
+
+bool left_without_fix(const rules::ResolvedFinding& item) {
+  return item.reason == rules::Resolution::kClockRestarted ||
+         item.reason == rules::Resolution::kRuleChanged;
 }
 
 std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rule& rule, bool iso,
@@ -167,6 +193,12 @@ std::string resolution_text(const rules::ResolvedFinding& item, const rules::Rul
     case rules::Resolution::kClosed:
       return item.detail.empty() ? fmt::format("Case closed (by {})", seen)
                                  : fmt::format("Case closed: {}", dated(item.detail));
+    case rules::Resolution::kClockRestarted:
+      return "Still unallocated: " + dated(item.detail.starts_with("still unallocated: ")
+                                               ? item.detail.substr(19)
+                                               : item.detail);
+    case rules::Resolution::kRuleChanged:
+      return fmt::format("Rule definition changed (on {}): not fixed", seen);
     case rules::Resolution::kConditionStopped:
       break;
   }
@@ -283,7 +315,7 @@ Kept keep_items(const std::vector<const rules::TrackedFinding*>& items, std::siz
                 std::optional<rules::Date> previous_review) {
   if (limit == 0 || items.size() <= limit) return {items, 0};
   const auto first_class = [&](const rules::TrackedFinding* item) {
-    if (item->status == rules::FindingStatus::kNew) return true;
+    if (item->review_status == rules::FindingStatus::kNew) return true;
     if (!item->latest_note) return true;  // a note is due
     const auto at = rules::Date::parse_iso(std::string_view(item->latest_note->at).substr(0, 10));
     return !at || (previous_review && *at <= *previous_review);
@@ -309,6 +341,8 @@ std::vector<const rules::ResolvedFinding*> resolved_in_order(
   std::vector<const rules::ResolvedFinding*> out;
   for (const auto& item : resolved) out.push_back(&item);
   std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    // Fixes first; those that left without a fix after them, apart.
+    if (left_without_fix(*a) != left_without_fix(*b)) return left_without_fix(*b);
     if (a->last.team.empty() != b->last.team.empty()) return b->last.team.empty();
     if (a->last.team != b->last.team) return a->last.team < b->last.team;
     return a->last.key < b->last.key;
@@ -331,7 +365,7 @@ ListCounts count_list(const std::vector<TeamGroup>& groups) {
   for (const auto& group : groups) {
     for (const auto* item : group.items) {
       ++counts.listed;
-      if (item->status == rules::FindingStatus::kNew) ++counts.fresh;
+      if (item->review_status == rules::FindingStatus::kNew) ++counts.fresh;
       if (item->silenced) ++counts.silenced;
     }
   }

@@ -122,10 +122,17 @@ std::string team_label(const std::string& team);
 // The plain statement for a rule with nothing on its list this week.
 std::string nothing_this_week(const rules::Rule& rule);
 
-// The baseline statement.
-inline constexpr std::string_view kBaselineText =
-    "Baseline: first list for this rule (or since its definition changed); no comparison with an "
-    "earlier week.";
+// The comparison line of a list: "Compared with the review of 2026-W47 (as of 16 Nov 2026)." or,
+// with no earlier review, "First review: there is no earlier review to compare with; every item is
+// NEW."
+std::string comparison_text(const RuleSection& section);
+// "Rule changed on 30 Nov 2026: not_a_worker: [Unallocated,Duty] -> [Unallocated,Duty,MASH].
+// Cases listed under both definitions keep their weeks and notes." or "" when it did not change.
+std::string rule_change_text(const RuleSection& section);
+
+// Whether a resolved item left without anything being fixed: its clock restarted while still
+// unallocated, or the rule's definition changed. Listed apart from the fixes.
+bool left_without_fix(const rules::ResolvedFinding& item);
 
 // "Red", "Amber", "Green" or "-".
 std::string rag_text(rules::Rag rag);

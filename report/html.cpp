@@ -158,8 +158,9 @@ void add_items(std::string& out, const RuleSection& section, const detail::TeamG
       const auto& note = *item->latest_note;
       out += fmt::format(
           "<tr><td colspan=\"3\" style=\"padding:0 4px 8px 16px;font-size:13px\">"
-          "<i>Note ({}{}):</i> {}</td></tr>\n",
+          "<i>Note ({}{}){}:</i> {}</td></tr>\n",
           output.allows("note_author") ? esc(note.author) + ", " : "", esc(detail::note_date(note)),
+          item->earlier_notes > 0 ? fmt::format(" (+{} earlier)", item->earlier_notes) : "",
           esc(note.text));
     }
   }
@@ -179,11 +180,9 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   }
   out +=
       para(small(fmt::format("Rule {}, evaluated as of {}.", rule.id, long_date(section.as_of))));
-  if (section.baseline) {
-    out += para(esc(detail::kBaselineText), kBaselineStyle);
-  } else if (section.previous_review) {
-    out += para(
-        esc(fmt::format("Compared with the review of {}.", long_date(*section.previous_review))));
+  out += para(esc(detail::comparison_text(section)), section.baseline ? kBaselineStyle : kPStyle);
+  if (section.rule_changed_on) {
+    out += para(esc(detail::rule_change_text(section)), kBaselineStyle);
   }
   const auto groups = detail::group_by_team(section.open);
   const auto [listed, fresh, silenced] = detail::count_list(groups);
@@ -221,6 +220,14 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
                           ? fmt::format("<span style=\"{}\">{}</span>", kVanishedStyle, reason)
                           : reason);
         out += "</tr>\n";
+        if (item->last_note && output.allows("note")) {  // the end of its notes trail
+          const auto& note = *item->last_note;
+          out += fmt::format(
+              "<tr><td colspan=\"4\" style=\"padding:0 4px 8px 16px;font-size:13px\">"
+              "<i>Last note ({}{}):</i> {}</td></tr>\n",
+              output.allows("note_author") ? esc(note.author) + ", " : "",
+              esc(detail::note_date(note)), esc(note.text));
+        }
       }
       if (cut > 0) out += more_row(cut, 4, output);
       out += "</table>\n";

@@ -23,15 +23,19 @@ namespace report {
 
 // One rule's part of the review.
 struct RuleSection {
-  const rules::Rule* rule = nullptr;           // REQUIRES: not null
-  rules::Date as_of;                           // the as-of of the evaluation shown
-  bool baseline = false;                       // first list of this rule (or of its new definition)
-  std::optional<rules::Date> previous_review;  // as-of of the last review, if any
-  std::vector<rules::TrackedFinding> open;     // on the list now
-  std::vector<rules::ResolvedFinding> resolved;  // left since the last review
-  std::vector<rules::BandCount> bands;           // this rule's band counts now
-  std::vector<rules::TrendPoint> trend;          // this rule's history, oldest first
-  std::vector<rules::Completion> completions;    // timescale rules (KPIs)
+  const rules::Rule* rule = nullptr;  // REQUIRES: not null
+  rules::Date as_of;                  // the as-of of the evaluation shown
+  bool baseline = false;  // no previous published review to compare with (the first review)
+  // As-of date of the previous published review (the latest recorded review of an earlier ISO
+  // week); its week is previous_week. Both named by the comparison line.
+  std::optional<rules::Date> previous_review;
+  // On the list now; review_status and weeks_on_review relative to the previous review.
+  std::vector<rules::TrackedFinding> open;
+  // On the previous review and not on this one, with why they left (and the last note).
+  std::vector<rules::ResolvedFinding> resolved;
+  std::vector<rules::BandCount> bands;         // this rule's band counts now
+  std::vector<rules::TrendPoint> trend;        // this rule's history, oldest first
+  std::vector<rules::Completion> completions;  // timescale rules (KPIs)
   // Unallocated rules: every open unallocated case counted per team and band (BandCount::team),
   // for the team x band table.
   std::vector<rules::BandCount> team_bands;
@@ -42,6 +46,11 @@ struct RuleSection {
   // How many items the previous published review listed for this rule (data problems not
   // counted). Unset: derived as the CARRIED items plus those RESOLVED since.
   std::optional<int> previous_count;
+  std::optional<rules::IsoWeek> previous_week;  // the previous published review's week
+  // The rule's definition changed since the previous review: on this date, setting by setting
+  // ("not_a_worker: [Unallocated,Duty] -> [Unallocated,Duty,MASH]").
+  std::optional<rules::Date> rule_changed_on;
+  std::vector<std::string> rule_changes;
 };
 
 // The weekly review: everything the three renderings show.

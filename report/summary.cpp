@@ -31,7 +31,8 @@ std::optional<int> previous_count(const RuleSection& section) {
   if (section.baseline || !section.previous_review) return std::nullopt;
   int count = 0;
   for (const auto& item : section.open) {
-    if (!detail::is_data_problem(item.finding) && item.status == rules::FindingStatus::kCarried) {
+    if (!detail::is_data_problem(item.finding) &&
+        item.review_status == rules::FindingStatus::kCarried) {
       ++count;
     }
   }

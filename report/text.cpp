@@ -44,12 +44,14 @@ std::string date_or_dash(const std::optional<rules::Date>& date) {
   return date ? long_date(*date) : "-";
 }
 
-std::string note_line(const rules::Note& note, const Output& output) {
+// "Note (jsmith, 18 Nov 2026): text", with "(+N earlier)" when the trail holds more.
+std::string note_line(const rules::Note& note, int earlier, const Output& output) {
+  const std::string more = earlier > 0 ? fmt::format(" (+{} earlier)", earlier) : "";
   if (!output.allows("note_author")) {
-    return fmt::format("Note ({}): {}", detail::note_date(note), note.text);
+    return fmt::format("Note ({}){}: {}", detail::note_date(note), more, note.text);
   }
-  return fmt::format("Note ({}, {}): {}", detail::clean(note.author), detail::note_date(note),
-                     note.text);
+  return fmt::format("Note ({}, {}){}: {}", detail::clean(note.author), detail::note_date(note),
+                     more, note.text);
 }
 
 struct Footnotes {
@@ -133,11 +135,8 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   }
   out += fmt::format("Rule {}, evaluated as of {}.\n", detail::clean(rule.id),
                      long_date(section.as_of));
-  if (section.baseline) {
-    add_paragraph(out, detail::kBaselineText);
-  } else if (section.previous_review) {
-    out += fmt::format("Compared with the review of {}.\n", long_date(*section.previous_review));
-  }
+  add_paragraph(out, detail::comparison_text(section));
+  if (section.rule_changed_on) add_paragraph(out, detail::rule_change_text(section));
   const auto groups = detail::group_by_team(section.open);
   const auto problems = detail::data_problems(section.open);
   const auto [listed, fresh, silenced] = detail::count_list(groups);
@@ -172,7 +171,8 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
       for (const auto* item : kept[g].items) {
         table.add_row(out, item_row(section, *item, output, notes));
         if (item->latest_note && output.allows("note")) {
-          add_paragraph(out, note_line(*item->latest_note, output), kNoteIndent, kNoteLines);
+          add_paragraph(out, note_line(*item->latest_note, item->earlier_notes, output),
+                        kNoteIndent, kNoteLines);
         }
       }
       if (kept[g].cut > 0) out += "  " + detail::more_text(kept[g].cut, output.more_in) + "\n";
@@ -219,6 +219,14 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
       }
       add_table(out, columns, rows);
       if (cut > 0) out += "  " + detail::more_text(cut, output.more_in) + "\n";
+      // The last note of each, the end of its trail.
+      for (const auto* item : items) {
+        if (!item->last_note || !output.allows("note")) continue;
+        add_paragraph(out,
+                      (output.allows("key") ? item->last.key + ": " : std::string()) +
+                          note_line(*item->last_note, 0, output),
+                      kNoteIndent, kNoteLines);
+      }
     }
   }
 

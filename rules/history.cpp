@@ -1,11 +1,31 @@
 // Why findings leave their lists, and the names of the history's enums.
 #include "rules/history.h"
 
+#include <cctype>
 #include <string>
 
 #include "rules/evaluate_internal.h"
 
 namespace rules {
+namespace {
+
+// "9 Dec 2025".
+std::string long_date(Date date) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return std::to_string(date.day()) + " " + kMonths[date.month() - 1] + " " +
+         std::to_string(date.year());
+}
+
+// The lower-case header of `source`'s field `index` ("referral date"), or its name.
+std::string column_name(const Source& source, int index) {
+  const Field& field = source.fields[static_cast<std::size_t>(index)];
+  std::string name = field.headers.empty() ? field.name : field.headers.front();
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
 
 std::string_view to_string(FindingStatus status) {
   switch (status) {
@@ -27,6 +47,8 @@ std::string_view to_string(Resolution resolution) {
       return "vanished";
     case Resolution::kRuleChanged:
       return "rule_changed";
+    case Resolution::kClockRestarted:
+      return "clock_restarted";
   }
   return "unknown";
 }
@@ -67,6 +89,23 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
                                internal::CaseMatchers(rule)) &&
           !ended) {
         resolved.detail = "allocated to " + std::string(worker) + " (seen " + as_of.iso() + ")";
+        return resolved;
+      }
+      // Still open and still with nobody: when its since-date moved later, the clock restarted
+      // (it left the list because its days started again, not because anyone was allocated).
+      const auto opened = read_date(*now, fields.opened);
+      std::optional<Date> since;
+      if (opened.is_date()) since = opened.date;
+      if (allocation_end.is_date() && (!since || allocation_end.date > *since)) {
+        since = allocation_end.date;
+      }
+      if (since && last.since && *since > *last.since) {
+        resolved.reason = Resolution::kClockRestarted;
+        // Named by the column it came from: "referral date 9 Dec 2025 -> 25 Nov 2026".
+        const int field =
+            opened.is_date() && *since == opened.date ? fields.opened : fields.allocation_end;
+        resolved.detail = "still unallocated: the clock restarted (" + column_name(source, field) +
+                          " " + long_date(*last.since) + " \u2192 " + long_date(*since) + ")";
       }
       return resolved;
     }

@@ -21,8 +21,9 @@ enum class Resolution {
   kClosed,            // the case closed
   kVanished,          // the record is no longer in the extract: not reported as fixed
   kRuleChanged,       // the rule's definition changed and the record is not on the new list
+  kClockRestarted,    // still open and unallocated, but its since-date moved later
 };
-// "condition_stopped", "closed", "vanished", "rule_changed"
+// "condition_stopped", "closed", "vanished", "rule_changed", "clock_restarted"
 std::string_view to_string(Resolution resolution);
 
 // The fields of a review item, as named in `[review] fields` and the CSV header, in their
@@ -58,6 +59,12 @@ struct TrackedFinding {
   int weeks_on_list = 0;  // whole weeks from first_seen to the evaluation's as-of
   std::optional<Note> latest_note;
   bool silenced = false;  // an alert silence covers it (still listed, marked)
+  int earlier_notes = 0;  // notes on (rule, key) before latest_note
+  // Relative to the previous published review (rules::mark_against; set when a review is
+  // built): NEW when not on it, CARRIED when on it, with the consecutive earlier weekly reviews
+  // that listed it. Outside a review they follow status and weeks_on_list.
+  FindingStatus review_status = FindingStatus::kNew;
+  int weeks_on_review = 0;
 };
 
 // A finding that left its list.
@@ -66,7 +73,8 @@ struct ResolvedFinding {
   Date first_seen;
   Date resolved_on;  // as-of date of the evaluation that resolved it
   Resolution reason = Resolution::kConditionStopped;
-  std::string detail;  // plain words: "allocated to J Smith (seen 2026-11-20)"
+  std::string detail;             // plain words: "allocated to J Smith (seen 2026-11-20)"
+  std::optional<Note> last_note;  // the latest note on (rule, key), when a review shows it
 };
 
 // Why a finding of `rule` left its list, given its record now (nullptr when the record is no

@@ -10,6 +10,7 @@
 #include "rules/evaluate.h"
 #include "rules/history.h"
 #include "rules/result.h"
+#include "rules/review.h"
 #include "rules/rule.h"
 #include "rules/source.h"
 #include "rules/track.h"

@@ -15,9 +15,7 @@ Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluati
   // Key -> index in open_before, for the findings a listed key continues.
   std::unordered_map<std::string_view, std::size_t> open;
   std::vector<bool> listed(open_before.size(), false);
-  if (same_definition) {
-    for (std::size_t i = 0; i < open_before.size(); ++i) open.emplace(open_before[i].last.key, i);
-  }
+  for (std::size_t i = 0; i < open_before.size(); ++i) open.emplace(open_before[i].last.key, i);
   for (const Finding& finding : evaluation.findings) {
     if (finding.rule != rule.id) continue;
     TrackedFinding tracked;
@@ -29,20 +27,24 @@ Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluati
     }
     tracked.status = tracked.first_seen == as_of ? FindingStatus::kNew : FindingStatus::kCarried;
     tracked.weeks_on_list = whole_weeks(tracked.first_seen, as_of);
+    tracked.review_status = tracked.status;  // until marked against a review
+    tracked.weeks_on_review = tracked.weeks_on_list;
     out.listed.push_back(std::move(tracked));
   }
   for (std::size_t i = 0; i < open_before.size(); ++i) {
     if (listed[i]) continue;
     const OpenFinding& before = open_before[i];
-    if (!same_definition) {
-      out.resolved.push_back(ResolvedFinding{before.last, before.first_seen, as_of,
-                                             Resolution::kRuleChanged,
-                                             "the rule's definition changed"});
-      continue;
-    }
     const std::optional<Record> now = record_now(before.last.key);
-    out.resolved.push_back(
-        resolve(before.last, before.first_seen, rule, source, now ? &*now : nullptr, as_of));
+    ResolvedFinding resolved =
+        resolve(before.last, before.first_seen, rule, source, now ? &*now : nullptr, as_of);
+    // Under a changed definition, a key that left while its case is still there and still open
+    // left because of the change: never shown as fixed.
+    if (!same_definition && resolved.reason != Resolution::kClosed &&
+        resolved.reason != Resolution::kVanished) {
+      resolved.reason = Resolution::kRuleChanged;
+      resolved.detail = "rule definition changed";
+    }
+    out.resolved.push_back(std::move(resolved));
   }
   return out;
 }

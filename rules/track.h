@@ -38,10 +38,12 @@ struct Track {
   bool baseline = false;
 };
 
-// One rule's evaluation at `as_of` against the findings open before it. `same_definition` is
-// false when the rule's fingerprint differs from the one the open findings were made under (or
-// the rule was never evaluated): the open findings then close as kRuleChanged, listed keys open
-// anew, and the result is a baseline.
+// One rule's evaluation at `as_of` against the findings open before it. A listed key that was
+// open carries on (its first_seen, weeks and notes), whatever the definition. `same_definition`
+// is false when the rule's fingerprint differs from the one last evaluated (or the rule was never
+// evaluated): the result is then a baseline, and the open findings no longer listed whose case is
+// still in the extract and open resolve as kRuleChanged ("rule definition changed": they left
+// because of the change, not because anything was fixed); closed and vanished ones say so.
 Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluation,
             const Rule& rule, const Source& source, Date as_of, bool same_definition,
             const RecordNow& record_now);

@@ -189,10 +189,16 @@ PruneResult prune_resolved_findings(const fs::path& database, rules::Date resolv
   run("BEGIN IMMEDIATE");
   PruneResult result;
   try {
+    // A (rule, key)'s notes are one trail: they go only when every finding of the (rule, key)
+    // resolved before the cutoff (none open, none resolved since), and a finding whose notes
+    // stay stays with them.
     result.notes = run(
-        "DELETE FROM notes WHERE finding_id IN (SELECT id FROM findings WHERE status = 'resolved' "
-        "AND resolved_on < ?1)");
-    result.findings = run("DELETE FROM findings WHERE status = 'resolved' AND resolved_on < ?1");
+        "DELETE FROM notes WHERE finding_id IN (SELECT f.id FROM findings f WHERE "
+        "f.status = 'resolved' AND f.resolved_on < ?1 AND NOT EXISTS (SELECT 1 FROM findings g "
+        "WHERE g.rule = f.rule AND g.key = f.key AND (g.status = 'open' OR g.resolved_on >= ?1)))");
+    result.findings =
+        run("DELETE FROM findings WHERE status = 'resolved' AND resolved_on < ?1 "
+            "AND NOT EXISTS (SELECT 1 FROM notes WHERE notes.finding_id = findings.id)");
     run("COMMIT");
   } catch (...) {
     sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -37,7 +37,9 @@ CopyResult restore_database(const std::filesystem::path& backup,
                             const std::filesystem::path& database);
 
 // Deletes the findings of `database` resolved before `resolved_before`, with their notes, in
-// one transaction; open findings are never touched. Returns how many findings and notes went.
+// one transaction; open findings are never touched. The notes of a (rule, key) are one trail:
+// they (and the findings they were written on) stay while any finding of that (rule, key) is
+// open or resolved on or after `resolved_before`. Returns how many findings and notes went.
 // Uses a connection of its own (the service's stay open). Throws on database errors.
 struct PruneResult {
   std::size_t findings = 0;

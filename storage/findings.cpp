@@ -10,31 +10,7 @@
 namespace storage {
 namespace {
 
-constexpr std::string_view kRuleChanged = "rule_changed";  // closed silently by a new baseline
-
-std::string_view state_code(rules::State state) {
-  switch (state) {
-    case rules::State::kBreach:
-      return "breach";
-    case rules::State::kOverdue:
-      return "overdue";
-    case rules::State::kDueSoon:
-      return "due_soon";
-    case rules::State::kUntrusted:
-      return "untrusted";
-    case rules::State::kDataProblem:
-      return "data_problem";
-  }
-  return "breach";
-}
-
-rules::State state_from(std::string_view code) {
-  if (code == "overdue") return rules::State::kOverdue;
-  if (code == "due_soon") return rules::State::kDueSoon;
-  if (code == "untrusted") return rules::State::kUntrusted;
-  if (code == "data_problem") return rules::State::kDataProblem;
-  return rules::State::kBreach;
-}
+constexpr std::string_view kRuleChanged = "rule_changed";  // left because the definition changed
 
 std::string_view resolution_code(rules::Resolution resolution) {
   switch (resolution) {
@@ -46,6 +22,8 @@ std::string_view resolution_code(rules::Resolution resolution) {
       return "vanished";
     case rules::Resolution::kRuleChanged:
       return kRuleChanged;
+    case rules::Resolution::kClockRestarted:
+      return "clock_restarted";
   }
   return "condition_stopped";
 }
@@ -54,6 +32,7 @@ rules::Resolution resolution_from(std::string_view code) {
   if (code == "closed") return rules::Resolution::kClosed;
   if (code == "vanished") return rules::Resolution::kVanished;
   if (code == kRuleChanged) return rules::Resolution::kRuleChanged;
+  if (code == "clock_restarted") return rules::Resolution::kClockRestarted;
   return rules::Resolution::kConditionStopped;
 }
 
@@ -106,28 +85,33 @@ rules::Finding read_finding(SQLite::Statement& query, int first, std::string rul
   return f;
 }
 
-std::optional<rules::Note> latest_note(SQLite::Database& db, std::int64_t finding_id) {
+// The latest note on (rule, key), on any of its findings, and how many came before it.
+void read_notes(SQLite::Database& db, std::string_view rule, std::string_view key,
+                rules::TrackedFinding& tracked) {
   SQLite::Statement query(db,
-                          "SELECT text, author, at FROM notes WHERE finding_id = ? "
+                          "SELECT text, author, at, (SELECT count(*) FROM notes WHERE rule = ?1 "
+                          "AND key = ?2) FROM notes WHERE rule = ?1 AND key = ?2 "
                           "ORDER BY id DESC LIMIT 1");
-  query.bind(1, finding_id);
-  if (!query.executeStep()) return std::nullopt;
-  return rules::Note{query.getColumn(0).getString(), query.getColumn(1).getString(),
-                     query.getColumn(2).getString()};
+  query.bind(1, std::string(rule));
+  query.bind(2, std::string(key));
+  if (!query.executeStep()) return;
+  tracked.latest_note = rules::Note{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                                    query.getColumn(2).getString()};
+  tracked.earlier_notes = query.getColumn(3).getInt() - 1;
 }
 
-// Findings of `rule` resolved (not closed by a new baseline) with resolved_on in [from, to].
+// Findings of `rule` resolved with resolved_on in [from, to] (those closed by a changed
+// definition included: they say so).
 std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::string_view rule,
                                                    rules::Date from, rules::Date to) {
   SQLite::Statement query(
       db, fmt::format("SELECT key, first_seen, resolved_on, resolution, resolution_detail, {} "
-                      "FROM findings WHERE rule = ? AND status = 'resolved' AND resolution <> ? "
+                      "FROM findings WHERE rule = ? AND status = 'resolved' "
                       "AND resolved_on BETWEEN ? AND ? ORDER BY resolved_on, position, id",
                       kFindingColumns));
   query.bind(1, std::string(rule));
-  query.bind(2, std::string(kRuleChanged));
-  query.bind(3, from.iso());
-  query.bind(4, to.iso());
+  query.bind(2, from.iso());
+  query.bind(3, to.iso());
   std::vector<rules::ResolvedFinding> out;
   while (query.executeStep()) {
     rules::ResolvedFinding resolved;
@@ -142,6 +126,30 @@ std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::st
 }
 
 }  // namespace
+
+std::string_view state_code(rules::State state) {
+  switch (state) {
+    case rules::State::kBreach:
+      return "breach";
+    case rules::State::kOverdue:
+      return "overdue";
+    case rules::State::kDueSoon:
+      return "due_soon";
+    case rules::State::kUntrusted:
+      return "untrusted";
+    case rules::State::kDataProblem:
+      return "data_problem";
+  }
+  return "breach";
+}
+
+rules::State state_from(std::string_view code) {
+  if (code == "overdue") return rules::State::kOverdue;
+  if (code == "due_soon") return rules::State::kDueSoon;
+  if (code == "untrusted") return rules::State::kUntrusted;
+  if (code == "data_problem") return rules::State::kDataProblem;
+  return rules::State::kBreach;
+}
 
 RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Source& source,
                                       rules::Date as_of, const rules::Evaluation& evaluation) {
@@ -241,7 +249,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       carry.bind(3 + kFindingColumnCount, found->second);
       carry.exec();
       carry.reset();
-      listed.latest_note = latest_note(db, found->second);
+      read_notes(db, rule.id, finding.key, listed);
     } else {
       open_finding.bind(1, rule.id);
       open_finding.bind(2, finding.key);
@@ -252,6 +260,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       bind_finding(open_finding, 7, finding);
       open_finding.exec();
       open_finding.reset();
+      read_notes(db, rule.id, finding.key, listed);  // the trail of (rule, key) comes with it
     }
     ++position;
   }
@@ -341,7 +350,9 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
     tracked.status = tracked.first_seen == last_seen ? rules::FindingStatus::kNew
                                                      : rules::FindingStatus::kCarried;
     tracked.weeks_on_list = rules::whole_weeks(tracked.first_seen, last_seen);
-    tracked.latest_note = latest_note(impl_->db, query.getColumn(0).getInt64());
+    tracked.review_status = tracked.status;
+    tracked.weeks_on_review = tracked.weeks_on_list;
+    read_notes(impl_->db, rule, tracked.finding.key, tracked);
     out.push_back(std::move(tracked));
   }
   return out;
@@ -377,6 +388,83 @@ std::optional<rules::Date> History::baseline_since(std::string_view rule) const 
   query.bind(1, std::string(rule));
   if (!query.executeStep()) return std::nullopt;
   return required_date(query.getColumn(0));
+}
+
+std::optional<rules::ResolvedFinding> History::last_resolved(std::string_view rule,
+                                                             std::string_view key) const {
+  SQLite::Statement query(
+      impl_->db,
+      fmt::format("SELECT key, first_seen, resolved_on, resolution, resolution_detail, {} "
+                  "FROM findings WHERE rule = ? AND key = ? AND status = 'resolved' "
+                  "ORDER BY resolved_on DESC, id DESC LIMIT 1",
+                  kFindingColumns));
+  query.bind(1, std::string(rule));
+  query.bind(2, std::string(key));
+  if (!query.executeStep()) return std::nullopt;
+  rules::ResolvedFinding resolved;
+  resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
+  resolved.first_seen = required_date(query.getColumn(1));
+  resolved.resolved_on = required_date(query.getColumn(2));
+  resolved.reason = resolution_from(query.getColumn(3).getString());
+  resolved.detail = query.getColumn(4).getString();
+  rules::TrackedFinding notes;
+  read_notes(impl_->db, rule, key, notes);
+  resolved.last_note = std::move(notes.latest_note);
+  return resolved;
+}
+
+std::vector<NoteEntry> History::notes(std::string_view key) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT n.rule, n.text, n.author, n.at, f.first_seen, f.status "
+                          "FROM notes n JOIN findings f ON f.id = n.finding_id "
+                          "WHERE n.key = ? ORDER BY n.id");
+  query.bind(1, std::string(key));
+  std::vector<NoteEntry> out;
+  while (query.executeStep()) {
+    NoteEntry entry;
+    entry.rule = query.getColumn(0).getString();
+    entry.key = std::string(key);
+    entry.note = rules::Note{query.getColumn(1).getString(), query.getColumn(2).getString(),
+                             query.getColumn(3).getString()};
+    entry.finding_first_seen = required_date(query.getColumn(4));
+    entry.finding_open = query.getColumn(5).getString() == "open";
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::size_t History::open_count(std::string_view rule) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT count(*) FROM findings WHERE rule = ? AND status = 'open'");
+  query.bind(1, std::string(rule));
+  query.executeStep();
+  return static_cast<std::size_t>(query.getColumn(0).getInt64());
+}
+
+std::optional<DefinitionChange> History::last_definition_change(std::string_view rule) const {
+  // The latest evaluation whose fingerprint differs from the one before it.
+  SQLite::Statement query(impl_->db,
+                          "SELECT as_of, fingerprint FROM evaluations WHERE rule = ? ORDER BY id");
+  query.bind(1, std::string(rule));
+  std::optional<DefinitionChange> change;
+  std::optional<std::string> before;
+  while (query.executeStep()) {
+    std::string fingerprint = query.getColumn(1).getString();
+    if (before && *before != fingerprint) {
+      change = DefinitionChange{required_date(query.getColumn(0)), *before, fingerprint};
+    }
+    before = std::move(fingerprint);
+  }
+  return change;
+}
+
+std::optional<std::string> History::last_fingerprint(std::string_view rule) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT fingerprint FROM evaluations WHERE rule = ? "
+                          "ORDER BY id DESC LIMIT 1");
+  query.bind(1, std::string(rule));
+  if (!query.executeStep()) return std::nullopt;
+  return query.getColumn(0).getString();
 }
 
 bool History::add_note(std::string_view rule, std::string_view key, const rules::Note& note) {

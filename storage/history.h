@@ -101,7 +101,21 @@ class History {
   // The as-of date of the first evaluation of the rule's current definition, if any.
   std::optional<rules::Date> baseline_since(std::string_view rule) const;
 
-  // Records a note on the open finding (rule, key). Returns false when no such open finding.
+  // The latest resolution of (rule, key), with the last note on it, or nullopt when it never
+  // resolved.
+  std::optional<rules::ResolvedFinding> last_resolved(std::string_view rule,
+                                                      std::string_view key) const;
+  // Every note on `key` (any rule, open or resolved findings), oldest first.
+  std::vector<NoteEntry> notes(std::string_view key) const;
+  // How many findings of `rule` are open.
+  std::size_t open_count(std::string_view rule) const;
+  // The latest change of the rule's definition, if its fingerprint ever changed.
+  std::optional<DefinitionChange> last_definition_change(std::string_view rule) const;
+  // The fingerprint of the rule's latest evaluation, or nullopt when never evaluated.
+  std::optional<std::string> last_fingerprint(std::string_view rule) const;
+
+  // Appends a note to the open finding (rule, key): notes are never replaced or deleted, and
+  // stay with (rule, key) after the finding resolves. Returns false when no such open finding.
   bool add_note(std::string_view rule, std::string_view key, const rules::Note& note);
 
   // ---- service state
@@ -121,6 +135,16 @@ class History {
   // missed while the service was down is produced once at start-up and never twice.
   std::optional<std::string> last_review_week() const;
   void record_review_run(std::string_view week, bool late, std::string_view at);
+
+  // Each review run as a record. record_review() keeps `review` (its week, as-of, the exact list)
+  // and its text, replacing an earlier review of the same week, in one transaction.
+  void record_review(const rules::PublishedReview& review, std::string_view produced_at,
+                     std::string_view text);
+  // The latest recorded review of a week before `week` (the previous published review).
+  std::optional<rules::PublishedReview> previous_review(rules::IsoWeek week) const;
+  std::optional<rules::PublishedReview> latest_review() const;  // of any week
+  std::vector<rules::IsoWeek> review_weeks() const;             // oldest first
+  std::optional<std::string> review_text(rules::IsoWeek week) const;
 
   // A small key/value store for other persisted service state (e.g. last fetch results).
   std::optional<std::string> setting(std::string_view name) const;

@@ -45,6 +45,10 @@ struct History::Impl {
   std::vector<Version> versions(std::string_view source, std::string_view key);
 };
 
+// rules::State <-> its stored code ("breach", "overdue", "due_soon", "untrusted", "data_problem").
+std::string_view state_code(rules::State state);
+rules::State state_from(std::string_view code);
+
 // Inserts the extracts row of `info` with `status` and `problems`; returns its id.
 std::int64_t insert_extract(SQLite::Database& db, const ExtractInfo& info, ExtractStatus status,
                             std::size_t problems);

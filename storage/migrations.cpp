@@ -280,6 +280,29 @@ UPDATE findings SET cases = days
     R"sql(
 ALTER TABLE extracts ADD COLUMN evaluation_pending INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 7: each review run as a record (its ISO week, as-of date, the exact list it carried and
+    // its text), so that the next review's NEW/CARRIED/RESOLVED are relative to it and
+    // `review --week` answers from what was produced; notes found by (rule, key), their trail.
+    R"sql(
+CREATE TABLE reviews (
+  id INTEGER PRIMARY KEY,
+  week TEXT NOT NULL UNIQUE,  -- "2026-W47"; a re-run in the same week replaces the row's values
+  as_of TEXT NOT NULL,
+  produced_at TEXT NOT NULL,
+  text TEXT NOT NULL          -- the plain-text review as produced
+);
+CREATE TABLE review_items (
+  review_id INTEGER NOT NULL REFERENCES reviews(id),
+  rule TEXT NOT NULL,
+  key TEXT NOT NULL,
+  band TEXT NOT NULL,
+  state TEXT NOT NULL,
+  weeks INTEGER NOT NULL,     -- weeks_on_review it was shown with
+  PRIMARY KEY (review_id, rule, key)
+) WITHOUT ROWID;
+CREATE INDEX notes_rule_key ON notes(rule, key);
+CREATE INDEX findings_rule_key ON findings(rule, key);
+)sql",
 };
 
 }  // namespace

@@ -49,6 +49,23 @@ struct RuleOutcome {
   std::vector<rules::ResolvedFinding> resolved;  // left the list at this evaluation
 };
 
+// One note of the trail on (rule, key), with the finding it was written on.
+struct NoteEntry {
+  std::string rule;
+  std::string key;
+  rules::Note note;
+  rules::Date finding_first_seen;  // the finding it was written on: first seen then
+  bool finding_open = false;       // that finding is still open
+};
+
+// A rule's definition changed: at the first evaluation of the new one (its as-of date), from
+// fingerprint `before` to `after` (config's canonical text of the settings).
+struct DefinitionChange {
+  rules::Date on;
+  std::string before;
+  std::string after;
+};
+
 using Time = std::chrono::sys_seconds;  // UTC, whole seconds
 
 }  // namespace storage

@@ -34,11 +34,11 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
             [&findings](const Request& r, const Peer&) { return findings.case_of(r); });
   // The write commands are pool commands (CommandTable::PoolHandler): `history` there is the pool
   // thread's connection and `s` the settings of the moment the command was asked.
-  table.add_pool(
-      "note", P::kWrite,
-      [&findings](const Request& r, const Peer& peer, storage::History& history, const Settings&) {
-        return findings.note(r, peer, history, now_utc());
-      });
+  table.add_pool("note", P::kWrite,
+                 [&findings](const Request& r, const Peer& peer, storage::History& history,
+                             const Settings& s) {
+                   return findings.note(r, peer, history, s.config, now_utc());
+                 });
   table.add_pool("backup", P::kWrite,
                  [](const Request& r, const Peer&, storage::History&, const Settings& s) {
                    return PoolAnswer{backup_command(r, s.config)};

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "daemon/control/wire_json.h"
@@ -37,17 +40,27 @@ const OpenFindings& FindingsView::open() {
 }
 
 PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage::History& history,
-                              SysSeconds now) {
+                              const config::Config& config, SysSeconds now) {
   const auto rule = string_argument(request, "rule");
   const auto key = string_argument(request, "key");
   const auto text = string_argument(request, "text");
   if (!rule || !key || !text || text->empty()) {
     return {Answer{ResultCode::kError, "note needs rule, key and text", nullptr}};
   }
+  if (config.rules.find_rule(*rule) == nullptr) {
+    std::string rules;
+    for (const auto& known : config.rules.rules) rules += (rules.empty() ? "" : ", ") + known.id;
+    return {Answer{ResultCode::kError,
+                   fmt::format("unknown rule '{}'; the rules are: {}", *rule, rules), nullptr}};
+  }
   const rules::Note note{*text, peer.user, utc_text(now)};
   if (!history.add_note(*rule, *key, note)) {
+    const std::size_t open_keys = history.open_count(*rule);
     return {Answer{ResultCode::kError,
-                   fmt::format("no open finding of rule '{}' for key '{}'", *rule, *key), nullptr}};
+                   fmt::format("no open finding of rule '{}' for key '{}' ('{}' has {} open "
+                               "key{}): notes go on findings that are on a list now",
+                               *rule, *key, *rule, open_keys, open_keys == 1 ? "" : "s"),
+                   nullptr}};
   }
   return {Answer{ResultCode::kSuccess,
                  fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr},
@@ -56,7 +69,9 @@ PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage:
               for (auto& [rule_id, open] : findings_->rules) {
                 if (rule_id != rule) continue;
                 for (auto& tracked : open) {
-                  if (tracked.finding.key == key) tracked.latest_note = note;
+                  if (tracked.finding.key != key) continue;
+                  if (tracked.latest_note) ++tracked.earlier_notes;  // the trail grows
+                  tracked.latest_note = note;
                 }
               }
             }
@@ -94,7 +109,7 @@ Answer FindingsView::findings(const Request& request) {
     for (const auto& tracked : rule_findings) {
       if (team && tracked.finding.team != *team) continue;
       if (band && tracked.finding.band != *band) continue;
-      if (status && rules::to_string(tracked.status) != *status) continue;
+      if (status && rules::to_string(tracked.review_status) != *status) continue;
       if (total >= offset && total - offset < limit)
         list.push_back(finding_json(tracked, kind_of(*settings_, id)));
       ++total;
@@ -157,17 +172,28 @@ Answer FindingsView::case_of(const Request& request) {
                                      {"values", std::move(values)}});
     }
   }
-  if (on_lists.empty() && resolved.empty() && records.empty()) {
+  // Every note on the key, on open and resolved findings alike: the trail.
+  json::array notes;
+  for (const auto& entry : history_.notes(*key)) {
+    notes.push_back(json::object{{"rule", entry.rule},
+                                 {"text", entry.note.text},
+                                 {"author", entry.note.author},
+                                 {"at", entry.note.at},
+                                 {"finding_first_seen", entry.finding_first_seen.iso()},
+                                 {"finding_open", entry.finding_open}});
+  }
+  if (on_lists.empty() && resolved.empty() && notes.empty() && records.empty()) {
     return Answer{ResultCode::kEmpty, fmt::format("no case '{}'", *key), nullptr};
   }
   const std::string text =
-      fmt::format("{}: {} open finding{}, {} resolved, {} record version{}", *key, on_lists.size(),
-                  on_lists.size() == 1 ? "" : "s", resolved.size(), records.size(),
-                  records.size() == 1 ? "" : "s");
+      fmt::format("{}: {} open finding{}, {} resolved, {} note{}, {} record version{}", *key,
+                  on_lists.size(), on_lists.size() == 1 ? "" : "s", resolved.size(), notes.size(),
+                  notes.size() == 1 ? "" : "s", records.size(), records.size() == 1 ? "" : "s");
   return Answer{ResultCode::kSuccess, text,
                 json::object{{"key", *key},
                              {"findings", std::move(on_lists)},
                              {"resolved", std::move(resolved)},
+                             {"notes", std::move(notes)},
                              {"records", std::move(records)}}};
 }
 
@@ -185,9 +211,47 @@ Answer FindingsView::review(const Request& request, rules::Date today,
     }
     week = *parsed;
   }
-  // A past week is rendered as of its Sunday, the current one as of today.
-  const rules::Date as_of = week < rules::iso_week(now) ? week.sunday() : now;
-  return Answer{ResultCode::kSuccess, render(week, as_of, format),
+  const rules::IsoWeek this_week = rules::iso_week(now);
+  if (this_week < week) {
+    return Answer{
+        ResultCode::kError,
+        fmt::format("week {} is in the future (this week is {})", week.str(), this_week.str()),
+        nullptr};
+  }
+  if (week < this_week) {
+    // A past week as it was: the review produced for it, never today's data under its label.
+    if (format != "text" && format != "html" && format != "csv") {
+      return Answer{ResultCode::kError,
+                    fmt::format("unknown review format '{}': expected text, html or csv", format),
+                    nullptr};
+    }
+    const auto weeks = history_.review_weeks();
+    if (std::find(weeks.begin(), weeks.end(), week) == weeks.end()) {
+      std::string known;
+      for (const auto& w : weeks) known += (known.empty() ? "" : ", ") + w.str();
+      return Answer{ResultCode::kError,
+                    fmt::format("no review was produced for {}; reviews exist for: {}", week.str(),
+                                known.empty() ? "none yet" : known),
+                    nullptr};
+    }
+    const auto file = settings_->config.service.reports_dir() / week.str() /
+                      (format == "text" ? "review.txt" : "review." + format);
+    std::string stored;
+    if (std::ifstream in(file, std::ios::binary); in) {
+      stored.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } else if (format == "text") {
+      stored = history_.review_text(week).value_or("");  // the files were removed: the record
+    } else {
+      return Answer{ResultCode::kError,
+                    fmt::format("the {} review of {} is no longer on disk ({}); its text is kept: "
+                                "ask for format text",
+                                format, week.str(), file.string()),
+                    nullptr};
+    }
+    return Answer{ResultCode::kSuccess, std::move(stored),
+                  json::object{{"week", week.str()}, {"format", format}, {"stored", true}}};
+  }
+  return Answer{ResultCode::kSuccess, render(week, now, format),
                 json::object{{"week", week.str()}, {"format", format}}};
 }
 

@@ -48,10 +48,11 @@ class FindingsView {
   Answer findings(const Request& request);
   // `case KEY`.
   Answer case_of(const Request& request);
-  // `note RULE KEY TEXT` by `peer` at `now`, written with `history`: a pool command, so it reads
-  // no member. Its follow-up (on the loop) puts the note into the snapshot.
+  // `note RULE KEY TEXT` by `peer` at `now`, appended with `history` (an unknown rule, from
+  // `config`, is refused listing the rules): a pool command, so it reads no member. Its follow-up
+  // (on the loop) puts the note into the snapshot.
   PoolAnswer note(const Request& request, const Peer& peer, storage::History& history,
-                  SysSeconds now);
+                  const config::Config& config, SysSeconds now);
   // `review [--week W] [--format F]`: a past week as of its Sunday, the current one as of
   // `today`.
   Answer review(const Request& request, rules::Date today, const RenderReview& render) const;

@@ -30,7 +30,9 @@ json::object finding_json(const rules::TrackedFinding& tracked, rules::RuleKind 
                    {"state", std::string(rules::to_string(f.state))},
                    {"status", std::string(rules::to_string(tracked.status))},
                    {"first_seen", tracked.first_seen.iso()},
-                   {"weeks_on_list", tracked.weeks_on_list}};
+                   {"weeks_on_list", tracked.weeks_on_list},
+                   {"review_status", std::string(rules::to_string(tracked.review_status))},
+                   {"weeks_on_review", tracked.weeks_on_review}};
   switch (kind) {
     case rules::RuleKind::kUnallocated:
       out["since"] = date_or_null(f.since);
@@ -53,19 +55,26 @@ json::object finding_json(const rules::TrackedFinding& tracked, rules::RuleKind 
   if (tracked.latest_note) {
     out["note"] = json::object{{"text", tracked.latest_note->text},
                                {"author", tracked.latest_note->author},
-                               {"at", tracked.latest_note->at}};
+                               {"at", tracked.latest_note->at},
+                               {"earlier", tracked.earlier_notes}};
   }
   return out;
 }
 
 json::object resolved_json(const rules::ResolvedFinding& resolved) {
-  return json::object{{"rule", resolved.last.rule},
-                      {"key", resolved.last.key},
-                      {"band", resolved.last.band},
-                      {"first_seen", resolved.first_seen.iso()},
-                      {"resolved_on", resolved.resolved_on.iso()},
-                      {"reason", std::string(rules::to_string(resolved.reason))},
-                      {"detail", resolved.detail}};
+  json::object out{{"rule", resolved.last.rule},
+                   {"key", resolved.last.key},
+                   {"band", resolved.last.band},
+                   {"first_seen", resolved.first_seen.iso()},
+                   {"resolved_on", resolved.resolved_on.iso()},
+                   {"reason", std::string(rules::to_string(resolved.reason))},
+                   {"detail", resolved.detail}};
+  if (resolved.last_note) {
+    out["last_note"] = json::object{{"text", resolved.last_note->text},
+                                    {"author", resolved.last_note->author},
+                                    {"at", resolved.last_note->at}};
+  }
+  return out;
 }
 
 json::object outbox_entry_json(const storage::OutboxEntry& e) {

@@ -457,6 +457,7 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
   }
   // [retention]: extract files past their age, once a later extract of their source is in.
   apply_retention(config_, history_, std::chrono::system_clock::now());
+  result.ignored = ingest::unmatched_files(config_.service.inbox_dir(), config_.rules.sources);
   return result;
 }
 

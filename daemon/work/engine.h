@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "daemon/policy/alerts.h"
 #include "daemon/policy/outbox.h"
+#include "ingest/ingest.h"
 #include "report/report.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
@@ -37,6 +38,8 @@ struct ExtractOutcome {
 struct CycleResult {
   std::vector<ExtractOutcome> extracts;
   std::vector<storage::RuleOutcome> outcomes;  // one per rule evaluated in this cycle
+  // Inbox files left because they match no source (after the cycle): reported, never guessed.
+  std::vector<ingest::UnmatchedFile> ignored;
 };
 
 // Creates the state folders (0750) when absent: state_dir and its inbox/, archive/, rejected/
@@ -131,7 +134,10 @@ class Engine {
   rules::Evaluation evaluate_rules(const rules::RuleSet& rule_set,
                                    const std::vector<std::string>& source_names) const;
   // Writes the three review files of `review` (see write_review).
-  std::filesystem::path write_files(const report::Review& review) const;
+  std::filesystem::path write_files(const report::Review& review);
+  // Records `review` as this week's review run (its week, as-of date, the list each reviewed
+  // rule carried, and `text`), replacing an earlier run of the same week.
+  void record(const report::Review& review, std::string_view text);
   // Evaluates and records the rules that read `source_name`, after it got a new extract.
   std::vector<storage::RuleOutcome> evaluate_after(const std::string& source_name);
 

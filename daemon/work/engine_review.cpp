@@ -1,7 +1,10 @@
 // The Engine's review side: builds a report::Review from the findings history and the current
 // evaluation, renders it, and writes the week's review files.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "daemon/files.h"
@@ -14,11 +17,100 @@ namespace {
 
 // How far back the trend goes.
 constexpr int kTrendWeeks = 12;
+// A source's latest extract older than this (or its configured max_age) makes the review say
+// DATA OUT OF DATE.
+constexpr int kDefaultMaxAgeDays = 8;
+
+// The sources `rule` reads.
+std::vector<std::string> sources_of(const rules::Rule& rule) {
+  std::vector<std::string> out = {rule.source};
+  if (!rule.events_source.empty() && rule.events_source != rule.source) {
+    out.push_back(rule.events_source);
+  }
+  return out;
+}
+
+int max_age_days(const config::Config& config, std::string_view source) {
+  for (const auto& alerts : config.source_alerts) {
+    if (alerts.source == source && alerts.max_age) {
+      return static_cast<int>((alerts.max_age->count() + 23) / 24);
+    }
+  }
+  return kDefaultMaxAgeDays;
+}
+
+// NO DATA for a rule whose source has no ingested extract; one DATA OUT OF DATE line per source
+// (of a reviewed rule) whose latest extract is older than its max_age on `today`.
+void check_data(const config::Config& config, const storage::History& history, rules::Date today,
+                report::Review& review) {
+  std::vector<std::string> seen;
+  for (auto& section : review.sections) {
+    if (!section.rule->review) continue;
+    for (const auto& source : sources_of(*section.rule)) {
+      const auto latest = history.latest_extract(source);
+      if (!latest) {
+        if (!section.no_data.empty()) section.no_data += "; ";
+        section.no_data += fmt::format("no extract of '{}' has been ingested", source);
+        continue;
+      }
+      if (std::find(seen.begin(), seen.end(), source) != seen.end()) continue;
+      seen.push_back(source);
+      const int age = today - latest->as_of;
+      if (age > max_age_days(config, source)) {
+        review.stale.push_back(fmt::format("{}, last extract as of {}, {} days before this review",
+                                           source, report::long_date(latest->as_of), age));
+      }
+    }
+  }
+}
+
+// The rule's part relative to `previous` (the previous published review, or none): NEW and
+// CARRIED (n weeks) marks, what left since with why (from the findings history, with the last
+// note), and a definition change since.
+void compare(const storage::History& history, const rules::PublishedReview* previous,
+             report::RuleSection& section) {
+  const rules::Rule& rule = *section.rule;
+  rules::mark_against(section.open, previous);
+  section.baseline = previous == nullptr;
+  const auto change = history.last_definition_change(rule.id);
+  if (change && (previous == nullptr || change->on > previous->as_of)) {
+    section.rule_changed_on = change->on;
+    section.rule_changes = rules::definition_diff(change->before, change->after);
+  }
+  if (previous == nullptr) return;
+  section.previous_week = previous->week;
+  section.previous_review = previous->as_of;
+  int count = 0;
+  for (const auto& item : previous->items) {
+    if (item.rule == rule.id && item.state != rules::State::kUntrusted &&
+        item.state != rules::State::kDataProblem) {
+      ++count;
+    }
+  }
+  section.previous_count = count;
+  for (const auto& item : rules::left_since(*previous, rule.id, section.open)) {
+    if (auto resolved = history.last_resolved(rule.id, item.key)) {
+      section.resolved.push_back(std::move(*resolved));
+      continue;
+    }
+    // No resolution kept (pruned): say what is known.
+    rules::ResolvedFinding left;
+    left.last.rule = rule.id;
+    left.last.key = item.key;
+    left.last.band = item.band;
+    left.last.state = item.state;
+    left.first_seen = previous->as_of;
+    left.resolved_on = section.as_of;
+    left.detail = "no longer on the list";
+    section.resolved.push_back(std::move(left));
+  }
+}
 
 report::Review make_review(const config::Config& config, const storage::History& history,
                            const rules::Evaluation& current, rules::IsoWeek week, rules::Date today,
                            bool late, std::optional<Time> now) {
   const auto silences = now ? history.silences() : std::vector<storage::Silence>{};
+  const auto previous = history.previous_review(week);
   report::Review review;
   review.week = week;
   review.today = today;
@@ -29,17 +121,12 @@ report::Review make_review(const config::Config& config, const storage::History&
     section.rule = &rule;
     const auto latest = history.latest_extract(rule.source);
     section.as_of = latest ? latest->as_of : today;
-    // A list is a baseline when the rule's current definition was first evaluated within the
-    // week before this review: nothing earlier to compare with.
-    const auto baseline_since = history.baseline_since(rule.id);
-    section.baseline = !baseline_since || *baseline_since > today - 7;
-    if (!section.baseline) section.previous_review = today - 7;
     section.open = history.open_findings(rule.id);
     for (auto& tracked : section.open) {
       tracked.silenced = now && finding_silenced(silences, rule.id, tracked.finding.key,
                                                  tracked.finding.team, *now);
     }
-    section.resolved = history.resolved_between(rule.id, today - 6, today);
+    compare(history, previous ? &*previous : nullptr, section);
     for (const auto& band : current.bands) {
       if (band.rule == rule.id) section.bands.push_back(band);
     }
@@ -52,6 +139,7 @@ report::Review make_review(const config::Config& config, const storage::History&
     }
     review.sections.push_back(std::move(section));
   }
+  check_data(config, history, today, review);
   return review;
 }
 
@@ -89,16 +177,31 @@ std::filesystem::path Engine::write_review(rules::IsoWeek week, rules::Date toda
       make_review(config_, history_, evaluate_current(), week, today, late, std::nullopt));
 }
 
-std::filesystem::path Engine::write_files(const report::Review& review) const {
+void Engine::record(const report::Review& review, std::string_view text) {
+  rules::PublishedReview published{review.week, review.today, {}};
+  for (const auto& section : review.sections) {
+    if (!section.rule->review || !section.no_data.empty()) continue;
+    auto items = rules::review_items(section.open);
+    published.items.insert(published.items.end(), std::make_move_iterator(items.begin()),
+                           std::make_move_iterator(items.end()));
+  }
+  const auto at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  history_.record_review(published, fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", at), text);
+}
+
+std::filesystem::path Engine::write_files(const report::Review& review) {
   const auto week = review.week;
   const auto folder = config_.service.reports_dir() / week.str();
   make_private_dir(config_.service.reports_dir());
   make_private_dir(folder);
   // Each file is replaced whole, so a re-run in the same week replaces the earlier files. The
   // files (0640, for the performance team) keep every field; mail keeps to [review] fields.
-  write_private_file(folder / "review.txt", report::render_text(review));
+  const std::string text = report::render_text(review);
+  write_private_file(folder / "review.txt", text);
   write_private_file(folder / "review.html", report::render_html(review));
   write_private_file(folder / "review.csv", report::render_csv(review, report::known_fields()));
+  // Then the run as a record: the next review compares with this list.
+  record(review, text);
   return folder;
 }
 

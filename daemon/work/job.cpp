@@ -24,8 +24,12 @@ void alert_cycle(Engine& engine, JobResult& result) {
 std::shared_ptr<OpenFindings> load_open_findings(const config::Config& config,
                                                  const storage::History& history) {
   auto out = std::make_shared<OpenFindings>();
+  // NEW and CARRIED relative to the latest review produced: what a manager last saw.
+  const auto latest = history.latest_review();
   for (const auto& rule : config.rules.rules) {
-    out->rules.emplace_back(rule.id, history.open_findings(rule.id));
+    auto open = history.open_findings(rule.id);
+    rules::mark_against(open, latest ? &*latest : nullptr);
+    out->rules.emplace_back(rule.id, std::move(open));
   }
   return out;
 }

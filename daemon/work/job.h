@@ -29,7 +29,8 @@ struct OpenFindings {
   std::vector<std::pair<std::string, std::vector<rules::TrackedFinding>>> rules;  // config order
 };
 
-// Reads the open findings of every rule of `config`.
+// Reads the open findings of every rule of `config`, their review_status and weeks_on_review
+// relative to the latest review produced.
 std::shared_ptr<OpenFindings> load_open_findings(const config::Config& config,
                                                  const storage::History& history);
 

@@ -3,6 +3,7 @@
 #include "daemon/control/commands.h"
 
 #include <date/tz.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
@@ -220,7 +221,7 @@ TEST_CASE("case answers a key's findings, and says when there is none", "[daemon
   Fixture f;
   const auto reply = f.ask("case", {{"key", "C2"}});
   CHECK(Fixture::result(reply) == 0);
-  CHECK(Fixture::text(reply) == "C2: 1 open finding, 0 resolved, 0 record versions");
+  CHECK(Fixture::text(reply) == "C2: 1 open finding, 0 resolved, 0 notes, 0 record versions");
   CHECK(reply.at("arguments").at("findings").at(0).at("rule") == "unallocated");
   CHECK(Fixture::result(f.ask("case", {{"key", "C9"}})) == 3);
   CHECK(Fixture::text(f.ask("case")) == "case needs a key");
@@ -237,16 +238,43 @@ TEST_CASE("a note goes on an open finding and shows in findings", "[daemon][comm
   CHECK(note.at("author") == "jsmith");
   CHECK(f.history.open_findings("unallocated")[0].latest_note->text == "strategy");
 
+  const auto open_keys = f.history.open_count("unallocated");
   CHECK(Fixture::text(f.ask("note", {{"rule", "unallocated"}, {"key", "C9"}, {"text", "x"}})) ==
-        "no open finding of rule 'unallocated' for key 'C9'");
+        fmt::format("no open finding of rule 'unallocated' for key 'C9' ('unallocated' has {} "
+                    "open key{}): notes go on findings that are on a list now",
+                    open_keys, open_keys == 1 ? "" : "s"));
+  CHECK(Fixture::text(f.ask("note", {{"rule", "nosuch"}, {"key", "C1"}, {"text", "x"}}))
+            .starts_with("unknown rule 'nosuch'; the rules are: unallocated"));
+  // A second note joins the trail; the first stays.
+  f.ask("note", {{"rule", "unallocated"}, {"key", "C1"}, {"text", "second"}});
+  const auto trail = f.ask("case", {{"key", "C1"}}).at("arguments").at("notes").as_array();
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0].at("text") == "strategy");
+  CHECK(trail[1].at("text") == "second");
+  CHECK(f.history.open_findings("unallocated")[0].earlier_notes == 1);
   CHECK(Fixture::text(f.ask("note", {{"rule", "unallocated"}, {"key", "C1"}})) ==
         "note needs rule, key and text");
 }
 
-TEST_CASE("review renders the asked week and refuses a bad one", "[daemon][commands]") {
+TEST_CASE(
+    "review answers a past week from the review produced for it, and refuses a week with "
+    "none, a future week or a bad one",
+    "[daemon][commands]") {
   Fixture f;
-  const auto reply = f.ask("review", {{"week", "2026-W40"}, {"format", "csv"}});
-  CHECK(Fixture::text(reply) == "2026-W40 as of 2026-10-04 in csv");  // a past week: its Sunday
+  CHECK(Fixture::text(f.ask("review", {{"week", "2020-W40"}})) ==
+        "no review was produced for 2020-W40; reviews exist for: none yet");
+  const auto w41 = *rules::parse_iso_week("2020-W41");
+  f.history.record_review(rules::PublishedReview{w41, w41.monday(), {}}, "2020-10-05T07:00:00Z",
+                          "the review of 2020-W41 as it was sent");
+  const auto stored = f.ask("review", {{"week", "2020-W41"}});
+  CHECK(Fixture::result(stored) == 0);
+  CHECK(Fixture::text(stored) == "the review of 2020-W41 as it was sent");
+  CHECK(Fixture::text(f.ask("review", {{"week", "2020-W40"}})) ==
+        "no review was produced for 2020-W40; reviews exist for: 2020-W41");
+  CHECK(Fixture::text(f.ask("review", {{"week", "2999-W01"}}))
+            .starts_with("week 2999-W01 is in the future"));
+  // This week is rendered from the findings now.
+  CHECK(Fixture::text(f.ask("review", {{"format", "csv"}})).ends_with(" in csv"));
   CHECK(Fixture::text(f.ask("review", {{"week", "week 40"}})) ==
         "week 'week 40' is not an ISO week like 2026-W47");
 }

@@ -228,6 +228,53 @@ class ServiceTest(unittest.TestCase):
             self.assertEqual(refused.returncode, 77, refused.stderr)
             self.assertEqual(daemon.ask("status")["result"], 0)
 
+    def test_the_review_record_notes_trail_and_unmatched_files_through_the_daemon(self):
+        with Daemon() as daemon:
+            daemon.drop("OPEN-EPISODES_2026-11-25.CSV", "Case ID\nC1\n")
+            daemon.drop("cases_2026-11-20.csv", cases_csv(3))
+            daemon.wait_ingested("cases_2026-11-20.csv")
+
+            # The file no source matches: in status (JSON and text) and metrics, still in the inbox.
+            def listed():
+                status = daemon.ask("status")["arguments"]
+                return status if status["ignored"] else None
+            status = wait_for(listed, "the unmatched file in status")
+            self.assertEqual(status["ignored"], [{
+                "file": "OPEN-EPISODES_2026-11-25.CSV",
+                "reason": "matches no source's files glob (cases*.csv)"}])
+            self.assertIn("OPEN-EPISODES_2026-11-25.CSV: matches no source",
+                          daemon.client("status").stdout)
+            self.assertIn("casewatch_inbox_unmatched_files 1", daemon.client("metrics").stdout)
+            self.assertTrue(os.path.exists(os.path.join(daemon.inbox(),
+                                                        "OPEN-EPISODES_2026-11-25.CSV")))
+
+            # Two notes on one finding: both kept, the latest shown with the earlier counted.
+            for text in ("strategy meeting 3 Dec", "allocation agreed"):
+                noted = daemon.client("note", "unallocated", "C0000001", text)
+                self.assertEqual(noted.returncode, 0, noted.stderr)
+            case = daemon.ask("case", {"key": "C0000001"})["arguments"]
+            self.assertEqual([n["text"] for n in case["notes"]],
+                             ["strategy meeting 3 Dec", "allocation agreed"])
+            [finding] = case["findings"]
+            self.assertEqual((finding["note"]["text"], finding["note"]["earlier"]),
+                             ("allocation agreed", 1))
+            shown = daemon.client("case", "C0000001")
+            self.assertIn("strategy meeting 3 Dec", shown.stdout)
+            self.assertIn("allocation agreed", shown.stdout)
+            refused = daemon.client("note", "nosuchrule", "C0000001", "x")
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("unknown rule 'nosuchrule'; the rules are: unallocated", refused.stderr)
+            off_list = daemon.client("note", "unallocated", "NOPE", "x")
+            self.assertIn("('unallocated' has 3 open keys)", off_list.stderr)
+
+            # A past week with no review: an error naming the weeks that have one.
+            old = daemon.client("review", "--week", "2020-W01")
+            self.assertEqual(old.returncode, 1)
+            self.assertIn("no review was produced for 2020-W01; reviews exist for:", old.stderr)
+            future = daemon.client("review", "--week", "2999-W01")
+            self.assertEqual(future.returncode, 1)
+            self.assertIn("week 2999-W01 is in the future", future.stderr)
+
     def test_a_silence_is_recorded_with_its_author_listed_and_ended(self):
         with Daemon() as daemon:
             none = daemon.client("alerts")

@@ -32,6 +32,8 @@ inline rules::TrackedFinding tracked(rules::Finding finding, rules::FindingStatu
   item.status = status;
   item.weeks_on_list = weeks;
   item.first_seen = first_seen;
+  item.review_status = status;  // the review shows the status relative to the previous review
+  item.weeks_on_review = weeks;
   return item;
 }
 
@@ -61,6 +63,7 @@ inline std::unique_ptr<Fixture> week_47() {
     section.rule = fixture->add_rule(unallocated_rule());
     section.as_of = as_of;
     section.previous_review = d(2026, 11, 13);
+    section.previous_week = rules::iso_week(d(2026, 11, 13));
 
     rules::Finding a{.rule = "unallocated",
                      .key = "C-1001",
@@ -237,6 +240,7 @@ inline std::unique_ptr<Fixture> week_47() {
     section.rule = fixture->add_rule(rule);
     section.as_of = as_of;
     section.previous_review = d(2026, 11, 13);
+    section.previous_week = rules::iso_week(d(2026, 11, 13));
     review.sections.push_back(std::move(section));
   }
 

@@ -114,6 +114,7 @@ TEST_CASE("a week with no findings says so plainly", "[report][text]") {
   section.rule = &rule;
   section.as_of = d(2026, 11, 20);
   section.previous_review = d(2026, 11, 13);
+  section.previous_week = rules::iso_week(d(2026, 11, 13));
   review.sections.push_back(section);
 
   const std::string text = report::render_text(review);
@@ -128,7 +129,7 @@ TEST_CASE("a week with no findings says so plainly", "[report][text]") {
         "Cases unallocated over 4 weeks\n"
         "------------------------------\n"
         "Rule unallocated, evaluated as of 20 Nov 2026.\n"
-        "Compared with the review of 13 Nov 2026.\n"
+        "Compared with the review of 2026-W46 (as of 13 Nov 2026).\n"
         "\n"
         "No cases unallocated over 4 weeks this week.\n"
         "\n"
@@ -153,8 +154,8 @@ TEST_CASE("a baseline list says it has no earlier week to compare with", "[repor
   const std::string text = report::render_text(review);
   CHECK(text.find("Produced late: the service was down at the scheduled time.\n") !=
         std::string::npos);
-  CHECK(text.find("Baseline: first list for this rule (or since its definition changed); no "
-                  "comparison with an earlier\nweek.\n") != std::string::npos);
+  CHECK(text.find("First review: there is no earlier review to compare with; every item is "
+                  "NEW.\n") != std::string::npos);
   CHECK(text.find("RESOLVED") == std::string::npos);
 }
 

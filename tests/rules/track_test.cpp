@@ -136,3 +136,54 @@ TEST_CASE("track: only the rule's own findings are listed") {
   REQUIRE(t.listed.size() == 1);
   CHECK(t.listed[0].finding.key == "C1");
 }
+
+TEST_CASE("track: a changed definition keeps keys listed under both, the rest leave as changed") {
+  const std::vector<rules::OpenFinding> before = {{finding("KEPT"), d(2026, 10, 5)},
+                                                  {finding("DROPPED"), d(2026, 10, 5)},
+                                                  {finding("CLOSED"), d(2026, 10, 5)}};
+  Records now;  // DROPPED is still in the extract, unallocated: only the rule changed
+  now.by_key.emplace("DROPPED", record("DROPPED", "MASH", "", "Open"));
+  now.by_key.emplace("CLOSED", record("CLOSED", "", "2026-11-01", "Open"));
+  const auto t = rules::track(before, listing({"KEPT", "FRESH"}), unallocated(),
+                              rules_test::cases_source(), d(2026, 11, 2), false, now.lookup());
+  CHECK(t.baseline);
+  REQUIRE(t.listed.size() == 2);
+  CHECK(t.listed[0].status == rules::FindingStatus::kCarried);
+  CHECK(t.listed[0].first_seen == d(2026, 10, 5));
+  CHECK(t.listed[0].weeks_on_list == 4);  // 28 days
+  CHECK(t.listed[1].status == rules::FindingStatus::kNew);
+  REQUIRE(t.resolved.size() == 2);
+  CHECK(t.resolved[0].last.key == "DROPPED");
+  CHECK(t.resolved[0].reason == rules::Resolution::kRuleChanged);
+  CHECK(t.resolved[0].detail == "rule definition changed");
+  // A case that closed says so, whatever the rule did.
+  CHECK(t.resolved[1].last.key == "CLOSED");
+  CHECK(t.resolved[1].reason == rules::Resolution::kClosed);
+}
+
+TEST_CASE("track: an unallocated case whose referral date moved later is a clock restart") {
+  rules::Source source = rules_test::cases_source();
+  source.fields.push_back({"opened", {"Referral Date"}, true});
+  rules::Finding last = finding("EP-1");
+  last.since = d(2025, 12, 9);
+  const std::vector<rules::OpenFinding> before = {{last, d(2026, 1, 12)}};
+  Records now;
+  rules::Record moved = record("EP-1", "", "", "Open");
+  moved.values.push_back("2026-11-25");
+  now.by_key.emplace("EP-1", moved);
+  const auto t =
+      rules::track(before, listing({}), unallocated(), source, d(2026, 11, 30), true, now.lookup());
+  REQUIRE(t.resolved.size() == 1);
+  CHECK(t.resolved[0].reason == rules::Resolution::kClockRestarted);
+  CHECK(t.resolved[0].detail ==
+        "still unallocated: the clock restarted (referral date 9 Dec 2025 \u2192 25 Nov 2026)");
+
+  // Allocated with the same move: a fix, not a restart.
+  rules::Record allocated = moved;
+  allocated.values[2] = "J Smith";
+  now.by_key["EP-1"] = allocated;
+  const auto fixed =
+      rules::track(before, listing({}), unallocated(), source, d(2026, 11, 30), true, now.lookup());
+  REQUIRE(fixed.resolved.size() == 1);
+  CHECK(fixed.resolved[0].reason == rules::Resolution::kConditionStopped);
+}

@@ -135,7 +135,8 @@ namespace {
 
 // Inserts a finding (and `notes` notes on it) straight into the database file.
 void insert_finding(const fs::path& file, int id, const std::string& status,
-                    const std::string& resolved_on, int notes) {
+                    const std::string& resolved_on, int notes, std::string key = "") {
+  if (key.empty()) key = "C" + std::to_string(id);
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
   const std::string resolved = resolved_on.empty() ? "NULL" : "'" + resolved_on + "'";
@@ -143,12 +144,11 @@ void insert_finding(const fs::path& file, int id, const std::string& status,
       "INSERT INTO findings (id, rule, key, fingerprint, first_seen, last_seen, status, "
       "resolved_on, person, team, worker, band, state, since_at_least, days, working_days, "
       "assumed_interval, detail, position) VALUES (" +
-      std::to_string(id) + ", 'unallocated', 'C" + std::to_string(id) +
-      "', 'f', '2010-01-04', '2010-01-04', '" + status + "', " + resolved +
-      ", 'P', 'T', '', 'b', 's', 0, 0, 0, 0, '', 0);";
+      std::to_string(id) + ", 'unallocated', '" + key + "', 'f', '2010-01-04', '2010-01-04', '" +
+      status + "', " + resolved + ", 'P', 'T', '', 'b', 's', 0, 0, 0, 0, '', 0);";
   for (int n = 0; n < notes; ++n) {
     sql += "INSERT INTO notes (finding_id, rule, key, text, author, at) VALUES (" +
-           std::to_string(id) + ", 'unallocated', 'C" + std::to_string(id) +
+           std::to_string(id) + ", 'unallocated', '" + key +
            "', 'note', 'a', '2010-01-05T09:00:00Z');";
   }
   char* error = nullptr;
@@ -180,4 +180,26 @@ TEST_CASE("pruning deletes exactly the findings resolved before the cutoff, with
   const auto again = storage::prune_resolved_findings(database, date(2020, 1, 1));
   CHECK(again.findings == 0);
   CHECK(again.notes == 0);
+}
+
+TEST_CASE(
+    "pruning keeps a key's notes, and the findings they were written on, while the key is "
+    "on a list again",
+    "[storage][retention]") {
+  test_support::TempDir dir;
+  const fs::path database = dir.path() / "casewatch.db";
+  { storage::History history(database); }
+  insert_finding(database, 1, "resolved", "2015-06-30", 1, "C9");  // old, but C9 is open again
+  insert_finding(database, 2, "open", "", 1, "C9");
+  insert_finding(database, 3, "resolved", "2016-01-01", 0, "C8");  // no notes: deleted
+  insert_finding(database, 4, "resolved", "2017-01-01", 1, "C8");  // C8 resolved since: kept
+  insert_finding(database, 5, "resolved", "2021-01-01", 0, "C8");
+
+  const auto pruned = storage::prune_resolved_findings(database, date(2020, 1, 1));
+  CHECK(pruned.findings == 1);
+  CHECK(pruned.notes == 0);
+  CHECK(column_of(database, "SELECT id FROM findings ORDER BY id") ==
+        std::vector<std::string>{"1", "2", "4", "5"});
+  CHECK(column_of(database, "SELECT finding_id FROM notes ORDER BY 1") ==
+        std::vector<std::string>{"1", "2", "4"});
 }

@@ -160,27 +160,39 @@ TEST_CASE("evaluating the same rule at the same as-of again changes nothing",
   CHECK(t.history.open_findings("unallocated").size() == 2);
 }
 
-TEST_CASE("a changed rule definition starts a new baseline without resolving anything",
+TEST_CASE("a changed rule definition keeps listed keys and resolves the others as changed",
           "[storage][findings]") {
   TwoWeeks t;
+  REQUIRE(t.history.add_note("unallocated", "C1",
+                             {"strategy meeting", "jbloggs", "2026-11-10T09:00:00Z"}));
   const auto changed = unallocated_rule("unallocated v2: over_days = 21");
   const auto outcome = t.history.apply_evaluation(changed, t.source, kWeek4,
                                                   evaluation({finding("C1", kSince, kWeek4)}));
   CHECK(outcome.baseline);
-  CHECK(outcome.resolved.empty());
+  // C1 is listed under both definitions: it keeps its first_seen, weeks and note.
   REQUIRE(keys(outcome.open) == std::vector<std::string>{"C1"});
-  CHECK(outcome.open[0].status == rules::FindingStatus::kNew);
-  CHECK(outcome.open[0].first_seen == kWeek4);
+  CHECK(outcome.open[0].status == rules::FindingStatus::kCarried);
+  CHECK(outcome.open[0].first_seen == kWeek1);
+  CHECK(outcome.open[0].weeks_on_list == 3);
+  REQUIRE(outcome.open[0].latest_note);
+  CHECK(outcome.open[0].latest_note->text == "strategy meeting");
+  // C5 left because of the change: resolved as such, never as fixed.
+  REQUIRE(keys(outcome.resolved) == std::vector<std::string>{"C5"});
+  CHECK(outcome.resolved[0].reason == rules::Resolution::kRuleChanged);
+  CHECK(outcome.resolved[0].detail == "rule definition changed");
   CHECK(t.history.baseline_since("unallocated") == kWeek4);
-  // Only the week-2 resolutions are reported; C5, closed by the new baseline, is not.
-  CHECK(keys(t.history.resolved_between("unallocated", kWeek1, kWeek4)) ==
-        std::vector<std::string>{"C2", "C3", "C4"});
+  const auto change = t.history.last_definition_change("unallocated");
+  REQUIRE(change);
+  CHECK(change->on == kWeek4);
+  CHECK(change->before == "unallocated v1");
+  CHECK(change->after == "unallocated v2: over_days = 21");
+  CHECK(t.history.last_fingerprint("unallocated") == "unallocated v2: over_days = 21");
 
   const auto again = t.history.apply_evaluation(changed, t.source, kWeek4,
                                                 evaluation({finding("C1", kSince, kWeek4)}));
   CHECK(again.baseline);
-  CHECK(again.resolved.empty());
-  CHECK(again.open[0].status == rules::FindingStatus::kNew);
+  CHECK(keys(again.resolved) == std::vector<std::string>{"C5"});
+  CHECK(again.open[0].first_seen == kWeek1);
 }
 
 TEST_CASE("findings of other rules in the evaluation are ignored", "[storage][findings]") {
@@ -222,12 +234,61 @@ TEST_CASE("a note stays with its finding while open and is refused after it reso
   history.apply_evaluation(rule, source, kWeek4, evaluation({}));
   CHECK_FALSE(history.add_note("unallocated", "C1", first));
 
-  // Back on the list later: a new finding, without the old notes.
+  // The resolved finding carries the last note; the trail keeps both.
+  const auto resolved = history.last_resolved("unallocated", "C1");
+  REQUIRE(resolved);
+  CHECK(resolved->resolved_on == kWeek4);
+  CHECK(resolved->last_note == second);
+  const auto trail = history.notes("C1");
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0].note == first);
+  CHECK(trail[1].note == second);
+  CHECK(trail[0].rule == "unallocated");
+  CHECK(trail[0].finding_first_seen == kWeek1);
+  CHECK_FALSE(trail[0].finding_open);
+
+  // Back on the list later: a new finding, and the trail of (rule, key) comes with it.
   const auto reopened = history.apply_evaluation(rule, source, date(2026, 11, 30),
                                                  evaluation({finding("C1", kSince, kWeek4)}));
   REQUIRE(reopened.open.size() == 1);
   CHECK(reopened.open[0].status == rules::FindingStatus::kNew);
-  CHECK_FALSE(reopened.open[0].latest_note);
+  CHECK(reopened.open[0].latest_note == second);
+  CHECK(reopened.open[0].earlier_notes == 1);
+  CHECK(history.open_count("unallocated") == 1);
+  CHECK(history.open_count("nosuchrule") == 0);
+}
+
+TEST_CASE("review runs are kept per ISO week with their list, and the previous one is found",
+          "[storage][reviews]") {
+  storage::History history(":memory:");
+  const auto w47 = *rules::parse_iso_week("2026-W47");
+  const auto w48 = *rules::parse_iso_week("2026-W48");
+  const auto w49 = *rules::parse_iso_week("2026-W49");
+  CHECK_FALSE(history.previous_review(w48));
+  rules::PublishedReview first{
+      w47, date(2026, 11, 16), {{"unallocated", "C1", "1-2 months", rules::State::kBreach, 0}}};
+  history.record_review(first, "2026-11-16T07:00:00Z", "review text W47 (first run)");
+  // A re-run in the same week replaces the list and the text.
+  first.items.push_back({"unallocated", "C2", "2-3 months", rules::State::kBreach, 0});
+  history.record_review(first, "2026-11-17T07:00:00Z", "review text W47");
+  rules::PublishedReview second{
+      w48, date(2026, 11, 23), {{"unallocated", "C1", "1-2 months", rules::State::kBreach, 1}}};
+  history.record_review(second, "2026-11-23T07:00:00Z", "review text W48");
+
+  const auto before48 = history.previous_review(w48);
+  REQUIRE(before48);
+  CHECK(before48->week == w47);
+  CHECK(before48->as_of == date(2026, 11, 16));
+  REQUIRE(before48->items.size() == 2);
+  CHECK(before48->items[1].key == "C2");
+  const auto before49 = history.previous_review(w49);
+  REQUIRE(before49);
+  CHECK(before49->week == w48);
+  REQUIRE(before49->items.size() == 1);
+  CHECK(before49->items[0].weeks == 1);
+  CHECK(history.review_weeks() == std::vector<rules::IsoWeek>{w47, w48});
+  CHECK(history.review_text(w47) == "review text W47");
+  CHECK_FALSE(history.review_text(w49));
 }
 
 TEST_CASE("the trend keeps per-band counts per evaluation, replaced when re-evaluated",
