@@ -4,11 +4,9 @@
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <system_error>
 
 #include "daemon/clock.h"
 #include "daemon/policy/digest.h"
@@ -18,34 +16,24 @@
 namespace service {
 namespace {
 
-// The names of the inbox files that match no source's glob, skipping what scan_inbox skips
-// (dot-files, *.tmp, *.part, non-regular files) and files changed within `settle` of `now` (one
-// still being written under its final name). An unreadable inbox gives none: the cycle itself
+// The names of the inbox files that match no source (ingest::unmatched_files, the same scan
+// that --once, status and metrics report) that have sat for at least `settle` (a file still being
+// written under its final name is not yet news). An unreadable inbox gives none: the cycle itself
 // reports that.
 std::vector<std::string> unmatched_inbox_files(const config::Config& config, Time now) {
-  namespace fs = std::filesystem;
   std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(config.service.inbox_dir(), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") ||
-        !entry.is_regular_file(ec)) {
-      continue;
-    }
-    const auto& sources = config.rules.sources;
-    if (std::any_of(sources.begin(), sources.end(), [&name](const rules::Source& s) {
-          return ingest::glob_match(s.files, name);
-        })) {
-      continue;
-    }
-    const auto modified = entry.last_write_time(ec);
-    if (ec) continue;
-    const auto at =
-        std::chrono::floor<std::chrono::seconds>(std::chrono::file_clock::to_sys(modified));
-    if (now - at < config.service.settle) continue;
-    out.push_back(name);
+  std::vector<ingest::UnmatchedFile> files;
+  try {
+    files = ingest::unmatched_files(config.service.inbox_dir(), config.rules.sources);
+  } catch (const std::filesystem::filesystem_error&) {
+    return out;
   }
-  std::sort(out.begin(), out.end());
+  for (const auto& file : files) {
+    const auto at =
+        std::chrono::floor<std::chrono::seconds>(std::chrono::file_clock::to_sys(file.modified));
+    if (now - at < config.service.settle) continue;
+    out.push_back(file.path.filename().string());
+  }
   return out;
 }
 
