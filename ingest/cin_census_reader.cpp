@@ -243,7 +243,8 @@ void CinCensusReader::finish_child() {
 }
 
 bool CinCensusReader::feed() {
-  if (chunk_.empty()) chunk_.resize(kChunk);
+  // 64 KiB first, then kChunk: a small file needs no large buffer.
+  chunk_.resize(chunk_.empty() ? kChunk / 4 : kChunk);
   in_->read(chunk_.data(), static_cast<std::streamsize>(chunk_.size()));
   const std::streamsize n = in_->gcount();
   if (in_->bad()) throw std::runtime_error("the file cannot be read");

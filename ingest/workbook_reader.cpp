@@ -236,7 +236,9 @@ bool WorkbookReader::take_row(const xlsx::Row& row, rules::Record& out) {
     const std::size_t column = columns_.key_columns[k];
     const bool error = column < row.cells.size() && row.cells[column].type == Cell::Type::kError;
     std::string_view part = error ? std::string_view() : text_of(row, column);
-    if (key_is_date_[k] && row.cells[column].type == Cell::Type::kNumber) {
+    // A row may end before the key column (its cells stop at its last written one).
+    if (key_is_date_[k] && column < row.cells.size() &&
+        row.cells[column].type == Cell::Type::kNumber) {
       double serial = 0;
       std::string why;
       std::from_chars(part.data(), part.data() + part.size(), serial);

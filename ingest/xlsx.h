@@ -44,11 +44,15 @@ class Archive {
     // Reads up to `size` bytes; 0 at the end; -1 on error (see error()).
     std::int64_t read(char* buffer, std::size_t size);
     const std::string& error() const { return error_; }
+    // The uncompressed size the archive states for the entry (a damaged file may state
+    // anything: a hint for buffer sizes, never a bound on what read() returns).
+    std::uint64_t stated_size() const { return stated_size_; }
 
    private:
     friend class Archive;
-    explicit Entry(zip_file* file) : file_(file) {}
+    Entry(zip_file* file, std::uint64_t stated_size) : file_(file), stated_size_(stated_size) {}
     zip_file* file_;
+    std::uint64_t stated_size_;
     std::string error_;
   };
   // nullptr and `error` set when the entry is absent or cannot be opened.

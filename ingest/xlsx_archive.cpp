@@ -99,7 +99,11 @@ std::unique_ptr<Archive::Entry> Archive::open(const std::string& name, std::stri
                         zip_error_strerror(zip_get_error(archive_)));
     return nullptr;
   }
-  return std::unique_ptr<Entry>(new Entry(file));
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  const bool sized = zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &stat) == 0 &&
+                     (stat.valid & ZIP_STAT_SIZE) != 0;
+  return std::unique_ptr<Entry>(new Entry(file, sized ? stat.size : ~std::uint64_t{0}));
 }
 
 Archive::Entry::~Entry() { zip_fclose(file_); }

@@ -3,6 +3,7 @@
 #include <expat.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -12,6 +13,13 @@ namespace ingest::xlsx {
 namespace {
 
 constexpr std::size_t kChunk = 256 * 1024;
+
+// The bytes read from `entry` at a time: kChunk, or less for a small part (a whole small part
+// in one read, without a large buffer for each of the workbook's small parts).
+std::size_t chunk_size(const Archive::Entry& entry) {
+  const std::uint64_t wanted = entry.stated_size() < kChunk ? entry.stated_size() + 1 : kChunk;
+  return std::max<std::size_t>(4096, static_cast<std::size_t>(wanted));
+}
 
 // An element or attribute name without its namespace prefix ("x:row" -> "row").
 std::string_view local_name(const XML_Char* name) {
@@ -66,7 +74,7 @@ bool parse_part(const Archive& archive, const std::string& part, Handler& handle
   XML_SetCharacterDataHandler(parser, [](void* data, const XML_Char* s, int len) {
     static_cast<Handler*>(data)->text(std::string_view(s, static_cast<std::size_t>(len)));
   });
-  std::string chunk(kChunk, '\0');
+  std::string chunk(chunk_size(*entry), '\0');
   bool ok = true;
   for (;;) {
     const std::int64_t n = entry->read(chunk.data(), chunk.size());
@@ -300,7 +308,7 @@ SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const Share
   XML_SetCharacterDataHandler(parser_, [](void* data, const XML_Char* s, int len) {
     static_cast<Handler*>(data)->text(std::string_view(s, static_cast<std::size_t>(len)));
   });
-  chunk_.resize(kChunk);
+  chunk_.resize(chunk_size(*entry_));
   part_ = sheet.part;
 }
 

@@ -250,6 +250,38 @@ TEST_CASE("hidden trailing rows and columns are ignored; a hidden row between is
   CHECK(read.verdict == std::nullopt);
 }
 
+TEST_CASE("a row that ends before a date key column is skipped as having an empty key",
+          "[ingest][xlsx]") {
+  // Found by tests/fuzz/xlsx_fuzz (the seed finding-list4-row-short-of-date-key): the serial
+  // date check of a key column read a cell past the row's last one.
+  rules::Source source;
+  source.name = "assessments";
+  source.format = rules::Format::kXlsx;
+  source.sheet = "List 4";
+  source.key = {"Child Unique ID", "Continuous Assessment Start Date"};
+  source.date_formats = {"%d/%m/%Y"};
+  source.fields = {{"started", {"Continuous Assessment Start Date"}, true},
+                   {"team", {"Allocated Team"}, false}};
+  test_support::TempDir dir;
+  const auto file = dir / "list4.xlsx";
+  test_support::write_workbook(
+      file, {{"List 4",
+              {{"Child Unique ID", "Continuous Assessment Start Date", "Allocated Team"},
+               {"A1", XlsxCell::date(45200), "Team A"},  // 1 Oct 2023
+               {"A2"},  // its cells stop before the key's date column
+               {"A3", XlsxCell::date(45201)}}}});
+  const Read read = read_file(file, source);
+  INFO(describe(read.problems));
+  REQUIRE(read.records.size() == 2);
+  CHECK(read.records[0] == rules::Record{"A1|2023-10-01", {"2023-10-01", "Team A"}});
+  CHECK(read.records[1] == rules::Record{"A3|2023-10-02", {"2023-10-02", ""}});
+  REQUIRE(read.problems.size() == 1);
+  CHECK(read.problems[0].line == 3);
+  CHECK(read.problems[0].column == "List 4!B3");
+  CHECK(read.problems[0].message ==
+        "key column 'Continuous Assessment Start Date' is empty; the row is skipped");
+}
+
 TEST_CASE("a workbook without the list is rejected, naming the list and the sheets it has",
           "[ingest][xlsx]") {
   test_support::TempDir dir;
