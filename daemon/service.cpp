@@ -97,19 +97,25 @@ class Daemon {
     options.group = service.socket_group;
     options.idle_timeout = service.idle_timeout;
     options.max_connections = service.max_connections;
+    // One uid may hold a quarter of the sessions; administrators have 4 more slots of their own.
+    options.max_per_uid = std::max(1, service.max_connections / 4);
+    options.admin_reserve = 4;
     server_ = std::make_unique<ControlServer>(
         io_, options,
         [this](std::int64_t uid, std::int64_t gid, std::int64_t pid) {
           return identify(uid, gid, pid);
         },
         [this](std::string_view line, const Peer& peer) { return handle(line, peer); });
+    server_->on_refused([this](const Peer& peer) {
+      audit_.record(peer.uid, "(refused)", static_cast<int>(ResultCode::kError), now_utc());
+    });
     server_->start();
     if (const auto& metrics = settings_->config.metrics; metrics.enabled()) {
       MetricsHttpOptions http;
       http.address = metrics.address;
       http.port = metrics.port;
       metrics_http_ = std::make_unique<MetricsHttpServer>(
-          io_, http, [this] { return metrics_text(status_.snapshot(), now_utc()); });
+          io_, http, [this] { return metrics_text(metrics_snapshot(), now_utc()); });
       metrics_http_->start();
       spdlog::info("metrics on http://{}:{}/metrics", metrics.address, metrics_http_->port());
     }
@@ -269,6 +275,17 @@ class Daemon {
     co_return reply;
   }
 
+  // The status snapshot with the control socket's figures of now, for `metrics`.
+  const StatusSnapshot& metrics_snapshot() {
+    StatusSnapshot& snapshot = status_.snapshot();
+    snapshot.control_sessions = server_->sessions();
+    const ControlServer::Refusals& refused = server_->refusals();
+    snapshot.control_refused = {{"per_uid", refused.per_uid},
+                                {"full", refused.full},
+                                {"not_permitted", refused.not_permitted}};
+    return snapshot;
+  }
+
   // Runs `work` on the pool thread (after the running job and what was posted before it) and
   // resumes here, on the loop, with its result. The io_context stays alive until then.
   // Not a coroutine itself: async_initiate keeps `work` (GCC 12 destroyed a lambda captured
@@ -313,7 +330,7 @@ class Daemon {
                     status_json(status_.snapshot(), now, local_date(now, settings_->zone))};
     };
     out.metrics = [this](const Request&, const Peer&) {
-      return Answer{ResultCode::kSuccess, metrics_text(status_.snapshot(), now_utc()), nullptr};
+      return Answer{ResultCode::kSuccess, metrics_text(metrics_snapshot(), now_utc()), nullptr};
     };
     out.run_now = [this](const Request&, const Peer&) {
       const bool busy = jobs_.running();

@@ -294,6 +294,15 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
   out += fmt::format("casewatch_ingest_cycles_total {}\n", status.cycles);
   header("casewatch_ingest_failures_total", "Ingest cycles that failed.", "counter");
   out += fmt::format("casewatch_ingest_failures_total {}\n", status.cycle_failures);
+  header("casewatch_control_connections", "Open control socket sessions.", "gauge");
+  out += fmt::format("casewatch_control_connections {}\n", status.control_sessions);
+  header("casewatch_control_refused_total",
+         "Control socket connections refused: over the per-uid cap, the socket full, or a peer "
+         "that may use no command.",
+         "counter");
+  for (const auto& [reason, count] : status.control_refused) {
+    out += fmt::format("casewatch_control_refused_total{{reason=\"{}\"}} {}\n", reason, count);
+  }
   header("casewatch_fetch_ok", "Whether the last fetch of a source succeeded.", "gauge");
   for (const auto& fetch : status.fetches) {
     if (fetch.at.empty()) continue;

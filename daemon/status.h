@@ -65,6 +65,10 @@ struct StatusSnapshot {
   std::optional<std::string> last_cycle_error;
   std::int64_t cycles = 0;
   std::int64_t cycle_failures = 0;
+  // The control socket: open sessions, and connections refused since start by reason
+  // ("per_uid", "full", "not_permitted"; see ControlServer::Refusals).
+  std::size_t control_sessions = 0;
+  std::map<std::string, std::int64_t> control_refused;
 };
 
 // The `status` reply's arguments at `now` (ages in days in the service time zone's `today`).

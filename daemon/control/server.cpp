@@ -128,20 +128,50 @@ void ControlServer::spawn_accept() {
             spdlog::warn("control socket: accept failed: {}", ec.message());
             continue;
           }
-          if (sessions_.size() >= static_cast<std::size_t>(options_.max_connections)) {
-            const std::string busy =
-                format_reply(Answer{ResultCode::kError, "too many connections", nullptr}, {}) +
-                "\n";
-            boost::system::error_code ignored;
-            socket.non_blocking(true, ignored);
-            socket.write_some(asio::buffer(busy), ignored);
-            socket.close(ignored);
-            continue;
-          }
           spawn_session(std::move(socket));
         }
       },
       asio::detached);
+}
+
+std::optional<std::string> ControlServer::refusal(const Peer& peer) {
+  if (peer.permission == Permission::kNone) {
+    ++refusals_.not_permitted;
+    return "permission denied";
+  }
+  const bool admin = peer.permission == Permission::kWrite;
+  const std::size_t cap = static_cast<std::size_t>(options_.max_connections) +
+                          (admin ? static_cast<std::size_t>(options_.admin_reserve) : 0);
+  if (sessions_.size() >= cap) {
+    ++refusals_.full;
+    return admin ? "too many connections"
+                 : fmt::format(
+                       "too many connections ({} open); {} more are kept for "
+                       "administrators",
+                       sessions_.size(), options_.admin_reserve);
+  }
+  const auto held = per_uid_.find(peer.uid);
+  if (!admin && held != per_uid_.end() && held->second >= options_.max_per_uid) {
+    ++refusals_.per_uid;
+    return fmt::format("too many connections from uid {} ({} open, at most {} per user)", peer.uid,
+                       held->second, options_.max_per_uid);
+  }
+  return std::nullopt;
+}
+
+// One line per minute at most, whatever the rate of refusals: a flood must not flood the log.
+void ControlServer::log_refusal(const Peer& peer, const std::string& why) {
+  const auto now = Clock::now();
+  ++unlogged_refusals_;
+  if (last_refusal_log_ != Clock::time_point{} && now - last_refusal_log_ < std::chrono::minutes(1))
+    return;
+  spdlog::warn("control socket: refused a connection from uid {} (pid {}): {}{}", peer.uid,
+               peer.pid, why,
+               unlogged_refusals_ > 1
+                   ? fmt::format("; {} refused in all since the last such line", unlogged_refusals_)
+                   : std::string());
+  last_refusal_log_ = now;
+  unlogged_refusals_ = 0;
 }
 
 void ControlServer::spawn_session(stream_protocol::socket socket) {
@@ -153,9 +183,24 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
     return;
   }
   session->peer = identify_(cred.uid, cred.gid, cred.pid);
+  if (const auto why = refusal(session->peer)) {
+    // Told why and closed at once: the reply fits the socket's buffer, so it is not waited for.
+    const std::string line = format_reply(Answer{ResultCode::kError, *why, nullptr}, {}) + "\n";
+    boost::system::error_code ignored;
+    session->socket.non_blocking(true, ignored);
+    session->socket.write_some(asio::buffer(line), ignored);
+    session->close();
+    if (session->peer.permission == Permission::kNone) {
+      if (on_refused_) on_refused_(session->peer);
+    } else {
+      log_refusal(session->peer, *why);
+    }
+    return;
+  }
   session->deadline = Clock::now() + options_.idle_timeout;
   session->timer.expires_at(session->deadline);
   sessions_.insert(session.get());
+  ++per_uid_[session->peer.uid];
 
   // The idle watchdog: closes the session when no whole line arrived before its deadline.
   asio::co_spawn(
@@ -207,6 +252,10 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
         }
         session->close();
         sessions_.erase(session.get());
+        if (const auto held = per_uid_.find(session->peer.uid);
+            held != per_uid_.end() && --held->second <= 0) {
+          per_uid_.erase(held);
+        }
       },
       asio::detached);
 }

@@ -13,7 +13,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 
@@ -100,8 +102,9 @@ struct Fixture {
     return std::make_unique<service::ControlServer>(
         io, std::move(opts),
         [this](std::int64_t uid, std::int64_t gid, std::int64_t pid) {
+          ++identified;
           service::Peer peer;
-          peer.uid = uid;
+          peer.uid = as_uid.value_or(uid);
           peer.gid = gid;
           peer.pid = pid;
           peer.permission = permission;
@@ -122,7 +125,10 @@ struct Fixture {
   test_support::TempDir dir;
   asio::io_context io;
   service::CommandTable table;
+  // Who the next peer is: its real uid (SO_PEERCRED) unless as_uid says otherwise.
   Permission permission = Permission::kRead;
+  std::optional<std::int64_t> as_uid;
+  int identified = 0;
   int requests = 0;
   int held = 0;
   asio::steady_timer release{io, asio::steady_timer::time_point::max()};
@@ -199,7 +205,9 @@ TEST_CASE("connections over the cap are told so and closed", "[daemon][server]")
   REQUIRE(first.ask(R"({"command": "ping"})"));
 
   Client second(f.io, options.socket);
-  CHECK(second.next_line() == R"({"result":1,"text":"too many connections"})");
+  CHECK(second.next_line() ==
+        R"({"result":1,"text":"too many connections (1 open); 4 more are kept for )"
+        R"(administrators"})");
   CHECK_FALSE(second.next_line());
   CHECK(first.ask(R"({"command": "ping"})"));
 }
@@ -209,10 +217,17 @@ TEST_CASE("a peer outside the groups is refused and disconnected", "[daemon][ser
   f.permission = Permission::kNone;
   auto server = f.make_server(f.options());
   server->start();
+  std::vector<std::int64_t> refused;
+  server->on_refused([&](const service::Peer& peer) { refused.push_back(peer.uid); });
   Client client(f.io, f.options().socket);
 
-  CHECK(client.ask(R"({"command": "ping"})") == R"({"result":1,"text":"permission denied"})");
+  // Told at once, before it asks anything, and closed: it holds no slot while it idles.
+  CHECK(client.next_line() == R"({"result":1,"text":"permission denied"})");
   CHECK_FALSE(client.next_line());
+  CHECK(server->sessions() == 0);
+  CHECK(refused == std::vector<std::int64_t>{static_cast<std::int64_t>(::getuid())});
+  CHECK(server->refusals().not_permitted == 1);
+  CHECK(f.requests == 0);
 }
 
 TEST_CASE("a stale socket file is replaced, a live one is not", "[daemon][server]") {
@@ -285,4 +300,98 @@ TEST_CASE("a command that waits holds up only its own connection, past the idle 
   f.release.cancel();
   CHECK(waiting.next_line() ==
         fmt::format(R"({{"result":0,"text":"pong uid {}","id":"hold"}})", ::getuid()));
+}
+
+namespace {
+
+// Connects a client as `uid` with `permission` and waits until the server has identified it.
+std::unique_ptr<Client> connect_as(Fixture& f, const std::filesystem::path& socket,
+                                   std::int64_t uid, Permission permission) {
+  f.as_uid = uid;
+  f.permission = permission;
+  const int before = f.identified;
+  auto client = std::make_unique<Client>(f.io, socket);
+  REQUIRE(drive(f.io, [&] { return f.identified > before; }));
+  return client;
+}
+
+}  // namespace
+
+TEST_CASE("a full socket refuses ordinary peers at once and still lets administrators in",
+          "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.max_connections = 4;
+  options.max_per_uid = 4;
+  options.admin_reserve = 2;
+  auto server = f.make_server(options);
+  server->start();
+  // The cap's worth of idle connections, which never send a byte.
+  std::vector<std::unique_ptr<Client>> idle;
+  for (std::int64_t uid = 1001; uid <= 1004; ++uid) {
+    idle.push_back(connect_as(f, options.socket, uid, Permission::kRead));
+  }
+  REQUIRE(server->sessions() == 4);
+
+  auto reader = connect_as(f, options.socket, 1005, Permission::kRead);
+  CHECK(reader->next_line() ==
+        R"({"result":1,"text":"too many connections (4 open); 2 more are kept for )"
+        R"(administrators"})");
+  CHECK_FALSE(reader->next_line());  // closed at once, not after the idle timeout
+  CHECK(server->sessions() == 4);
+
+  // root, the service's user or an admin_group member: `status`, `reload`, `shutdown` get through.
+  auto admin = connect_as(f, options.socket, 0, Permission::kWrite);
+  CHECK(admin->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 0"})");
+  auto second_admin = connect_as(f, options.socket, 1100, Permission::kWrite);
+  CHECK(second_admin->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1100"})");
+  auto third_admin = connect_as(f, options.socket, 1101, Permission::kWrite);
+  CHECK(third_admin->next_line() == R"({"result":1,"text":"too many connections"})");
+  CHECK(server->sessions() == 6);
+  CHECK(server->refusals().full == 2);
+  CHECK(server->refusals().per_uid == 0);
+
+  // A slot freed is a slot for anyone again.
+  idle.pop_back();
+  REQUIRE(drive(f.io, [&] { return server->sessions() == 5; }));
+  second_admin.reset();
+  REQUIRE(drive(f.io, [&] { return server->sessions() == 4; }));
+  idle.pop_back();
+  REQUIRE(drive(f.io, [&] { return server->sessions() == 3; }));
+  auto later = connect_as(f, options.socket, 1005, Permission::kRead);
+  CHECK(later->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1005"})");
+}
+
+TEST_CASE("one uid holds at most its share of the sessions; others still get in",
+          "[daemon][server]") {
+  Fixture f;
+  auto options = f.options();
+  options.max_connections = 8;
+  options.max_per_uid = 3;
+  auto server = f.make_server(options);
+  server->start();
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(connect_as(f, options.socket, 1001, Permission::kRead));
+    REQUIRE(held.back()->ask(R"({"command": "ping"})"));
+  }
+  auto fourth = connect_as(f, options.socket, 1001, Permission::kRead);
+  CHECK(
+      fourth->next_line() ==
+      R"x({"result":1,"text":"too many connections from uid 1001 (3 open, at most 3 per user)"})x");
+  CHECK_FALSE(fourth->next_line());
+  CHECK(server->refusals().per_uid == 1);
+
+  auto other = connect_as(f, options.socket, 1002, Permission::kRead);
+  CHECK(other->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1002"})");
+  // Administrators have no per-uid cap (only the socket's, with their reserve).
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(connect_as(f, options.socket, 0, Permission::kWrite));
+    CHECK(held.back()->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 0"})");
+  }
+  // A session closed gives the uid its slot back.
+  held.erase(held.begin());
+  REQUIRE(drive(f.io, [&] { return server->sessions() == 7; }));
+  auto again = connect_as(f, options.socket, 1001, Permission::kRead);
+  CHECK(again->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1001"})");
 }
