@@ -315,15 +315,21 @@ std::unique_ptr<Client> connect_as(Fixture& f, const std::filesystem::path& sock
   return client;
 }
 
+service::ServerOptions with_caps(const Fixture& f, int max_connections, int max_per_uid,
+                                 int admin_reserve) {
+  auto options = f.options();
+  options.max_connections = max_connections;
+  options.max_per_uid = max_per_uid;
+  options.admin_reserve = admin_reserve;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("a full socket refuses ordinary peers at once and still lets administrators in",
           "[daemon][server]") {
   Fixture f;
-  auto options = f.options();
-  options.max_connections = 4;
-  options.max_per_uid = 4;
-  options.admin_reserve = 2;
+  const auto options = with_caps(f, 4, 4, 2);
   auto server = f.make_server(options);
   server->start();
   // The cap's worth of idle connections, which never send a byte.
@@ -365,9 +371,7 @@ TEST_CASE("a full socket refuses ordinary peers at once and still lets administr
 TEST_CASE("one uid holds at most its share of the sessions; others still get in",
           "[daemon][server]") {
   Fixture f;
-  auto options = f.options();
-  options.max_connections = 8;
-  options.max_per_uid = 3;
+  const auto options = with_caps(f, 8, 3, 4);
   auto server = f.make_server(options);
   server->start();
   std::vector<std::unique_ptr<Client>> held;

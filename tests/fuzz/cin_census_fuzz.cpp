@@ -1,8 +1,9 @@
 // libFuzzer harness: the DfE CIN census XML reader (ingest/cin_census_reader.cpp, expat) on
 // arbitrary bytes, as an inbox file. The sources are the built-in profiles cin/assessments and
 // cin/section47, plus two made here that reach the reader's other paths: the <Child> itself as
-// the record (its fields found inside it and through its containers) and a record with the
-// Header's ReferenceDate as its as-of column and no date formats that match. The input picks
+// the record (its fields found inside it and through its containers), read with a date format
+// the census does not use (its dates and ReferenceDate as-of are problems), and child
+// protection plans with their reviews. The input picks
 // the profile whose record element it names, else one by its length. Checks: reader_checks.h.
 #include <array>
 #include <cstddef>
@@ -16,6 +17,15 @@
 
 namespace {
 
+rules::Source variant(rules::Source source, std::string record, std::vector<std::string> key,
+                      std::vector<rules::Field> fields) {
+  source.name = record;
+  source.record = std::move(record);
+  source.key = std::move(key);
+  source.fields = std::move(fields);
+  return source;
+}
+
 std::vector<rules::Source> make_sources() {
   const std::string text =
       "[service]\nstate_dir = \"/nonexistent/casewatch-fuzz\"\n"
@@ -23,25 +33,17 @@ std::vector<rules::Source> make_sources() {
       "[[source]]\nname = \"s47\"\nprofile = \"cin/section47\"\n";
   std::vector<rules::Source> sources =
       config::parse_config(text, "/nonexistent/casewatch-fuzz/casewatch.toml").rules.sources;
-  rules::Source child = sources.front();
-  child.name = "children";
-  child.record = "Child";
-  child.key = {"LAchildID"};
-  child.fields = {{"person", {"LAchildID"}, false},
-                  {"born", {"PersonBirthDate"}, true},
-                  {"referred", {"CINreferralDate"}, true},
-                  {"disability", {"Disability"}, false}};
-  sources.push_back(child);
-  rules::Source plans = sources.front();
-  plans.name = "plans";
-  plans.record = "ChildProtectionPlans";
-  plans.key = {"LAchildID", "CPPstartDate"};
-  plans.date_formats = {"%d/%m/%Y"};
-  plans.fields = {{"person", {"LAchildID"}, false},
-                  {"started", {"CPPstartDate"}, true},
-                  {"ended", {"CPPendDate"}, true},
-                  {"review", {"CPPreviewDate"}, true}};
-  sources.push_back(plans);
+  sources.push_back(variant(sources.front(), "Child", {"LAchildID"},
+                            {{"person", {"LAchildID"}, false},
+                             {"born", {"PersonBirthDate"}, true},
+                             {"referred", {"CINreferralDate"}, true},
+                             {"disability", {"Disability"}, false}}));
+  sources.back().date_formats = {"%d/%m/%Y"};
+  sources.push_back(variant(sources.front(), "ChildProtectionPlans", {"LAchildID", "CPPstartDate"},
+                            {{"person", {"LAchildID"}, false},
+                             {"started", {"CPPstartDate"}, true},
+                             {"ended", {"CPPendDate"}, true},
+                             {"review", {"CPPreviewDate"}, true}}));
   return sources;
 }
 
