@@ -57,7 +57,8 @@ class LoadTable {
 
 }  // namespace
 
-void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out) {
+void evaluate_caseload(const Rule& rule, const SourceData& data, const RecordView& records,
+                       Evaluation& out) {
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const CaseFields fields(source);
@@ -65,12 +66,13 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out
   const CaseMatchers matchers(rule);
   const std::size_t first_finding = out.findings.size();
   LoadTable loads;
-  for (const Record& record : *data.records) {
+  for (std::size_t row = 0; row < records.size(); ++row) {
+    const Row record{records, row};
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = trim(field_text(record, fields.worker));
     const std::string_view team = trim(field_text(record, fields.team));
     if (is_nobody(worker, team, matchers)) continue;
-    const DateValue allocation_end = read_date(record, fields.allocation_end);
+    const DateValue& allocation_end = read_date(record, fields.allocation_end);
     if (allocation_end.bad() || (allocation_end.is_date() && allocation_end.date <= as_of)) {
       continue;  // the allocation has ended: unallocated, not this worker's case
     }

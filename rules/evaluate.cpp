@@ -43,7 +43,7 @@ Where::Where(const Rule& rule, const Source& source) {
   }
 }
 
-bool Where::passes(const Record& record) const {
+bool Where::passes(const Row& record) const {
   for (const auto& filter : filters_) {
     if (!filter.values.matches(field_text(record, filter.index))) return false;
   }
@@ -63,10 +63,10 @@ CaseFields::CaseFields(const Source& source)
       allocation_start(source.field_index("allocation_start")),
       allocation_end(source.field_index("allocation_end")) {}
 
-bool is_open(const Record& record, const CaseFields& fields, const CaseMatchers& matchers,
+bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& matchers,
              Date as_of) {
   if (fields.closed >= 0) {
-    const DateValue closed = read_date(record, fields.closed);
+    const DateValue& closed = read_date(record, fields.closed);
     if (closed.is_date() && closed.date <= as_of) return false;
   }
   if (fields.status >= 0 && !matchers.open_values.empty()) {
@@ -229,6 +229,16 @@ std::string_view band_for(const std::vector<Band>& bands, Date since, Date as_of
 
 Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
                     const std::map<std::string, SourceData, std::less<>>& sources) {
+  // Sources given as records are read through a view built here, once per evaluation.
+  std::map<std::string_view, RecordView, std::less<>> built;
+  const auto view_of = [&](const std::string& name, const SourceData& data) -> const RecordView& {
+    if (data.view != nullptr) return *data.view;
+    auto found = built.find(name);
+    if (found == built.end()) {
+      found = built.emplace(name, RecordView::of(*data.source, *data.records)).first;
+    }
+    return found->second;
+  };
   Evaluation out;
   for (const auto& rule : rules.rules) {
     const auto found = sources.find(rule.source);
@@ -236,25 +246,28 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
     const SourceData& data = found->second;
     switch (rule.kind) {
       case RuleKind::kUnallocated:
-        internal::evaluate_unallocated(rule, data, calendar, out);
+        internal::evaluate_unallocated(rule, data, view_of(found->first, data), calendar, out);
         break;
       case RuleKind::kTimescale:
-        internal::evaluate_timescale(rule, data, calendar, rules.counts_start_day(rule), out);
+        internal::evaluate_timescale(rule, data, view_of(found->first, data), calendar,
+                                     rules.counts_start_day(rule), out);
         break;
       case RuleKind::kRecurring: {
         const SourceData* events = nullptr;
+        const RecordView* events_view = nullptr;
         if (!rule.events_source.empty()) {
           const auto events_found = sources.find(rule.events_source);
           // Without its events the whole population would look overdue: skip the rule.
           if (events_found == sources.end()) continue;
           events = &events_found->second;
+          events_view = &view_of(events_found->first, *events);
         }
-        internal::evaluate_recurring(rule, data, events, calendar, rules.counts_start_day(rule),
-                                     out);
+        internal::evaluate_recurring(rule, data, view_of(found->first, data), events, events_view,
+                                     calendar, rules.counts_start_day(rule), out);
         break;
       }
       case RuleKind::kCaseload:
-        internal::evaluate_caseload(rule, data, out);
+        internal::evaluate_caseload(rule, data, view_of(found->first, data), out);
         break;
     }
   }

@@ -10,18 +10,23 @@
 
 #include "rules/calendar.h"
 #include "rules/rule.h"
+#include "rules/view.h"
 
 namespace rules {
 
-// The latest extract of one source, as evaluation sees it.
+// The latest extract of one source, as evaluation sees it: its records as a RecordView (`view`),
+// or as records in memory (`records`, read through a view evaluate() builds).
 struct SourceData {
   const Source* source = nullptr;                // REQUIRES: not null
   Date as_of;                                    // the extract's as-of date
-  const std::vector<Record>* records = nullptr;  // REQUIRES: not null
+  const std::vector<Record>* records = nullptr;  // REQUIRES: not null when view is null
   // Unallocated rules whose source maps neither `opened` nor `allocation_end`: for each record
   // key already unallocated at an earlier extract without a break, the as-of date of the first
   // such extract (kept by storage). Keyed by rule id, then record key.
   std::map<std::string, std::unordered_map<std::string, Date>, std::less<>> first_seen_unallocated;
+  // When not null, the records are read from here (holding at least the fields_read() of the
+  // rules evaluated) and `records` is not used.
+  const RecordView* view = nullptr;
 };
 
 // The band of timescale and recurring records whose dates are unusable (end before start, no

@@ -10,6 +10,7 @@
 
 #include "rules/civil.h"
 #include "rules/evaluate.h"
+#include "rules/view.h"
 
 namespace rules::internal {
 
@@ -60,37 +61,34 @@ class Matcher {
   std::vector<std::string> values_;  // trimmed, lower-cased
 };
 
-// A date field's value in a record: absent or empty, a date, or raw text that is not a date.
-struct DateValue {
-  enum class Kind { kEmpty, kDate, kBad };
-  Kind kind = Kind::kEmpty;
-  Date date;
-  std::string_view raw;  // the text, for kBad
-  bool empty() const { return kind == Kind::kEmpty; }
-  bool is_date() const { return kind == Kind::kDate; }
-  bool bad() const { return kind == Kind::kBad; }
+// One record of a RecordView, as the rule kinds read it.
+struct Row {
+  const RecordView& view;
+  std::size_t index;
+  std::string_view key() const { return view.key(index); }
 };
 
 // The text of field `index` (-1 = not mapped: empty).
+inline std::string_view field_text(const Row& row, int index) {
+  return row.view.text(row.index, index);
+}
+inline const DateValue& read_date(const Row& row, int index) {
+  return row.view.date(row.index, index);
+}
+// The same for one record in memory (why a finding resolved reads the record as it is now).
 inline std::string_view field_text(const Record& record, int index) {
   if (index < 0 || static_cast<std::size_t>(index) >= record.values.size()) return {};
   return record.values[static_cast<std::size_t>(index)];
 }
 inline DateValue read_date(const Record& record, int index) {
-  const std::string_view text = trim(field_text(record, index));
-  if (text.empty()) return {};
-  std::int32_t days = 0;
-  if (civil::parse_iso_days(text, days)) {
-    return {DateValue::Kind::kDate, Date::from_days(days), {}};
-  }
-  return {DateValue::Kind::kBad, Date(), text};
+  return parse_date_value(field_text(record, index));
 }
 
 // A rule's `where` and `unless` filters with field indices resolved once.
 class Where {
  public:
   Where(const Rule& rule, const Source& source);
-  bool passes(const Record& record) const;
+  bool passes(const Row& record) const;
 
  private:
   struct Resolved {
@@ -125,8 +123,7 @@ struct CaseMatchers {
 // DESIGN.md "Unallocated": open when the close date (if mapped) is empty or after the as-of
 // date and the status (if mapped) is one of the rule's open values. An unparseable close date
 // does not close a case.
-bool is_open(const Record& record, const CaseFields& fields, const CaseMatchers& matchers,
-             Date as_of);
+bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& matchers, Date as_of);
 // Empty, a pseudo-worker (case-insensitive) or the team's own name.
 bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers);
 
@@ -199,9 +196,9 @@ struct WhoFields {
   int worker;
 };
 // Sets the finding's rule, key, person, team and worker.
-void set_who(Finding& finding, const Rule& rule, const Record& record, const WhoFields& who);
+void set_who(Finding& finding, const Rule& rule, const Row& record, const WhoFields& who);
 // A finding of `rule` for `record` with rule, key, person, team and worker filled in.
-Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who);
+Finding new_finding(const Rule& rule, const Row& record, const WhoFields& who);
 
 // A finding's place in its rule's list, as evaluate() promises: rank (0 listed, 1 untrusted
 // dates and data problems), then days (most first), then key, then the order found.
@@ -221,14 +218,17 @@ void sort_list_keys(std::vector<ListKey>& keys);
 // Sorts findings[first..] as evaluate() promises. Each kind's evaluation sorts its own findings.
 void sort_findings(std::vector<Finding>& findings, std::size_t first);
 
-void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,
-                          Evaluation& out);
-void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar& calendar,
-                        bool count_start_day, Evaluation& out);
-// REQUIRES: events is null only when rule.events_source is empty.
-void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceData* events,
+// Each kind reads data's records through `records`, the view of them.
+void evaluate_unallocated(const Rule& rule, const SourceData& data, const RecordView& records,
+                          const Calendar& calendar, Evaluation& out);
+void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordView& records,
                         const Calendar& calendar, bool count_start_day, Evaluation& out);
-void evaluate_caseload(const Rule& rule, const SourceData& data, Evaluation& out);
+// REQUIRES: events and events_view are null only when rule.events_source is empty.
+void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordView& records,
+                        const SourceData* events, const RecordView* events_view,
+                        const Calendar& calendar, bool count_start_day, Evaluation& out);
+void evaluate_caseload(const Rule& rule, const SourceData& data, const RecordView& records,
+                       Evaluation& out);
 
 }  // namespace rules::internal
 

@@ -18,14 +18,16 @@ struct Series {
 
 // Events by person from an events source: sorted, one per day (two rows of one day are one
 // event held, as when a review is recorded once per participation code).
-std::unordered_map<std::string_view, std::vector<Date>> events_by_person(const SourceData& events,
+std::unordered_map<std::string_view, std::vector<Date>> events_by_person(const SourceData& data,
+                                                                         const RecordView& events,
                                                                          const Rule& rule) {
   std::unordered_map<std::string_view, std::vector<Date>> by_person;
-  const int person_field = events.source->field_index("person");
-  const int event_field = events.source->field_index(rule.event);
-  for (const Record& record : *events.records) {
+  const int person_field = data.source->field_index("person");
+  const int event_field = data.source->field_index(rule.event);
+  for (std::size_t row = 0; row < events.size(); ++row) {
+    const Row record{events, row};
     const std::string_view person = trim(field_text(record, person_field));
-    const DateValue event = read_date(record, event_field);
+    const DateValue& event = read_date(record, event_field);
     if (person.empty() || !event.is_date()) continue;
     by_person[person].push_back(event.date);
   }
@@ -38,7 +40,8 @@ std::unordered_map<std::string_view, std::vector<Date>> events_by_person(const S
 
 }  // namespace
 
-void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceData* events,
+void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordView& records,
+                        const SourceData* events, const RecordView* events_view,
                         const Calendar& calendar, bool count_start_day, Evaluation& out) {
   if (rule.schedule.empty()) return;  // config rejects this; nothing can be due
   const Source& source = *data.source;
@@ -53,7 +56,7 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
   std::unordered_map<std::string_view, std::vector<Date>> by_person;
   int latest_event_field = -1;
   if (events != nullptr) {
-    by_person = events_by_person(*events, rule);
+    by_person = events_by_person(*events, *events_view, rule);
   } else {
     latest_event_field = source.field_index(rule.event);
   }
@@ -78,11 +81,12 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
   // A latest event on or before start + first interval + second interval may be the first.
   DayMemo<Date> may_be_first(as_of);
 
-  for (const Record& record : *data.records) {
+  for (std::size_t row = 0; row < records.size(); ++row) {
+    const Row record{records, row};
     if (!where.passes(record)) continue;
-    const DateValue end = read_date(record, end_field);
+    const DateValue& end = read_date(record, end_field);
     const bool ended = end.is_date() && end.date <= as_of;  // no longer in the population
-    const DateValue start = read_date(record, start_field);
+    const DateValue& start = read_date(record, start_field);
     std::string problem;
     if (start.empty()) {
       problem = "no start date";
@@ -130,14 +134,14 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const SourceDa
       const std::size_t interval = std::min(k, last_interval);
       const Date due = due_after(interval, previous).due;
       const Date held = series.held[k];
-      out.completions.push_back(Completion{rule.id, record.key, previous, held, due,
+      out.completions.push_back(Completion{rule.id, std::string(record.key()), previous, held, due,
                                            in_time(held, due, rule.schedule[interval], calendar),
                                            true});
       previous = held;
     }
     if (series.latest) {
-      out.completions.push_back(Completion{rule.id, record.key, start.date, *series.latest,
-                                           *series.latest, false, false});
+      out.completions.push_back(Completion{rule.id, std::string(record.key()), start.date,
+                                           *series.latest, *series.latest, false, false});
     }
     if (ended) continue;
 

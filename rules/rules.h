@@ -14,5 +14,6 @@
 #include "rules/rule.h"
 #include "rules/source.h"
 #include "rules/track.h"
+#include "rules/view.h"
 
 #endif  // CASEWATCH_RULES_RULES_H_

@@ -11,15 +11,15 @@ WhoFields::WhoFields(const Source& source)
       team(source.field_index("team")),
       worker(source.field_index("worker")) {}
 
-void set_who(Finding& finding, const Rule& rule, const Record& record, const WhoFields& who) {
+void set_who(Finding& finding, const Rule& rule, const Row& record, const WhoFields& who) {
   finding.rule = rule.id;
-  finding.key = record.key;
+  finding.key = record.key();
   finding.person = trim(field_text(record, who.person));
   finding.team = trim(field_text(record, who.team));
   finding.worker = trim(field_text(record, who.worker));
 }
 
-Finding new_finding(const Rule& rule, const Record& record, const WhoFields& who) {
+Finding new_finding(const Rule& rule, const Row& record, const WhoFields& who) {
   Finding finding;
   set_who(finding, rule, record, who);
   return finding;
@@ -76,8 +76,8 @@ std::optional<State> open_state(Date due, Date as_of, const std::optional<Durati
   return std::nullopt;
 }
 
-void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar& calendar,
-                        bool count_start_day, Evaluation& out) {
+void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordView& records,
+                        const Calendar& calendar, bool count_start_day, Evaluation& out) {
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const Where where(rule, source);
@@ -113,13 +113,13 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
   // Open records on the list, made into findings only once they are sorted (a light entry is
   // cheap to sort; a Finding is not), and data problems, which are few.
   struct Listed {
-    const Record* record;
+    std::size_t row;
     Date start;  // its timing is timings.get(start, timing_of)
   };
   std::vector<Listed> listed;
   std::vector<Finding> problems;
 
-  const auto add_problem = [&](const Record& record, std::string detail, const DateValue& start,
+  const auto add_problem = [&](const Row& record, std::string detail, const DateValue& start,
                                const DateValue& end) {
     Finding finding = new_finding(rule, record, who);
     finding.band = std::string(kDataProblemsBand);
@@ -131,10 +131,11 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     bands.count(bands.data_problems());
   };
 
-  for (const Record& record : *data.records) {
+  for (std::size_t row = 0; row < records.size(); ++row) {
+    const Row record{records, row};
     if (!where.passes(record)) continue;
-    const DateValue start = read_date(record, start_field);
-    const DateValue end = read_date(record, end_field);
+    const DateValue& start = read_date(record, start_field);
+    const DateValue& end = read_date(record, end_field);
     if (start.empty()) {
       add_problem(record, "no start date", start, end);
       continue;
@@ -155,8 +156,8 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     const Timing timing = timings.get(start.date, timing_of);
     const Date due = timing.due;
     if (end.is_date()) {
-      out.completions.push_back(Completion{rule.id, record.key, start.date, end.date, due,
-                                           in_time(end.date, due, timing.limit, calendar)});
+      out.completions.push_back(Completion{rule.id, std::string(record.key()), start.date, end.date,
+                                           due, in_time(end.date, due, timing.limit, calendar)});
       continue;
     }
     if (start.date > as_of) {
@@ -166,7 +167,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     }
     if (!timing.state) continue;
     bands.count(timing.band);
-    listed.push_back(Listed{&record, start.date});
+    listed.push_back(Listed{row, start.date});
   }
 
   // The order sort_findings gives: the listed records (rank 0) before the data problems.
@@ -174,7 +175,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
   keys.reserve(listed.size());
   for (std::size_t i = 0; i < listed.size(); ++i) {
     const Date due = timings.get(listed[i].start, timing_of).due;
-    keys.push_back(ListKey{0, as_of - due, listed[i].record->key, i});
+    keys.push_back(ListKey{0, as_of - due, records.key(listed[i].row), i});
   }
   // Each listed record goes straight to its sorted place, the records being read in the order
   // found: reading them in sorted order would jump about memory (a cache miss per field).
@@ -187,7 +188,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const Calendar
     const Listed& entry = listed[i];
     const Timing timing = timings.get(entry.start, timing_of);
     Finding& finding = out.findings[first + place[i]];
-    set_who(finding, rule, *entry.record, who);
+    set_who(finding, rule, Row{records, entry.row}, who);
     finding.band = bands.label(timing.band);
     finding.state = *timing.state;
     finding.start = entry.start;

@@ -14,8 +14,8 @@ std::string not_a_date(std::string_view what, std::string_view raw) {
 
 }  // namespace
 
-void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calendar& calendar,
-                          Evaluation& out) {
+void evaluate_unallocated(const Rule& rule, const SourceData& data, const RecordView& records,
+                          const Calendar& calendar, Evaluation& out) {
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const CaseFields fields(source);
@@ -32,17 +32,18 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
 
   const std::size_t first_finding = out.findings.size();
   std::map<std::pair<std::string, std::size_t>, int> team_counts;  // (team, band) -> count
-  for (const Record& record : *data.records) {
+  for (std::size_t row = 0; row < records.size(); ++row) {
+    const Row record{records, row};
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
     const std::string_view worker = field_text(record, fields.worker);
     const std::string_view team = field_text(record, fields.team);
-    const DateValue allocation_end = read_date(record, fields.allocation_end);
+    const DateValue& allocation_end = read_date(record, fields.allocation_end);
     const bool unallocated = is_nobody(worker, team, matchers) || allocation_end.bad() ||
                              (allocation_end.is_date() && allocation_end.date <= as_of);
     if (!unallocated) continue;
 
-    const DateValue opened = read_date(record, fields.opened);
-    const DateValue allocation_start = read_date(record, fields.allocation_start);
+    const DateValue& opened = read_date(record, fields.opened);
+    const DateValue& allocation_start = read_date(record, fields.allocation_start);
     std::string detail;  // non-empty: the dates cannot be trusted
     std::optional<Date> since;
     bool since_at_least = false;
@@ -70,11 +71,12 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
       since_at_least = true;
       since = as_of;
       if (first_seen != nullptr) {
-        if (const auto seen = first_seen->find(record.key); seen != first_seen->end()) {
+        if (const auto seen = first_seen->find(std::string(record.key()));
+            seen != first_seen->end()) {
           since = std::min(seen->second, as_of);
         }
       }
-      out.spells.push_back(UnallocatedSpell{rule.id, record.key, *since});
+      out.spells.push_back(UnallocatedSpell{rule.id, std::string(record.key()), *since});
     }
 
     const bool untrusted = !detail.empty();
@@ -86,7 +88,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Calend
 
     Finding finding;
     finding.rule = rule.id;
-    finding.key = record.key;
+    finding.key = record.key();
     finding.person = std::string(trim(field_text(record, fields.person)));
     finding.team = std::string(trim(team));
     finding.worker = std::string(trim(worker));

@@ -28,9 +28,9 @@ void encode_values(const std::vector<std::string>& values, std::string& out) {
   }
 }
 
-std::vector<std::string> decode_values(const void* data, std::size_t size) {
+void decode_values(const void* data, std::size_t size, std::vector<std::string_view>& values) {
   const auto* bytes = static_cast<const unsigned char*>(data);
-  std::vector<std::string> values;
+  values.clear();
   std::size_t at = 0;
   while (at < size) {
     std::size_t length = 0;
@@ -46,7 +46,12 @@ std::vector<std::string> decode_values(const void* data, std::size_t size) {
     values.emplace_back(reinterpret_cast<const char*>(bytes + at), length);
     at += length;
   }
-  return values;
+}
+
+std::vector<std::string> decode_values(const void* data, std::size_t size) {
+  std::vector<std::string_view> views;
+  decode_values(data, size, views);
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 std::uint64_t content_hash(std::string_view bytes) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,7 +72,12 @@ class History {
   void evaluation_done(std::int64_t extract_id);
 
   // ---- snapshots
+  // The current records of `source` (those of its latest ingested extract), in storage order.
   std::vector<rules::Record> current_records(std::string_view source) const;
+  // The same records as a compact view holding field i as `uses[i]` says (rules::fields_read),
+  // built straight from the stored snapshot: no rules::Record is made.
+  rules::RecordView current_view(std::string_view source,
+                                 const std::vector<rules::FieldUse>& uses) const;
   // What record `key` of `source` looked like in the latest extract with as-of <= `date`.
   std::optional<rules::Record> record_on(std::string_view source, std::string_view key,
                                          rules::Date date) const;
@@ -189,6 +195,11 @@ class History {
   std::optional<std::string> last_review_at() const;
 
  private:
+  // Calls reserve(count) once the number of current records is known (not for a source last
+  // ingested before migration 4), then visit(key, data) for each current record in storage
+  // order, data in records.data's encoding (valid during the call only).
+  void for_each_current(std::string_view source, const std::function<void(std::size_t)>& reserve,
+                        const std::function<void(std::string_view, std::string_view)>& visit) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -71,6 +71,9 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
 std::string encode_values(const std::vector<std::string>& values);
 void encode_values(const std::vector<std::string>& values, std::string& out);  // reuses `out`
 std::vector<std::string> decode_values(const void* data, std::size_t size);
+// The same as views into `data`, into `values` (cleared first; reused, so no allocation per
+// record).
+void decode_values(const void* data, std::size_t size, std::vector<std::string_view>& values);
 // A 64-bit hash of `bytes`, defined byte by byte and stable across builds (it is stored: in
 // records.hash, snapshots and the key index).
 std::uint64_t content_hash(std::string_view bytes);

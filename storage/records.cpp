@@ -235,83 +235,140 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
 
 // ---- the records of a source
 
-std::vector<rules::Record> History::current_records(std::string_view source) const {
+namespace {
+
+// The ids of source `source_id`'s current record versions, sorted, from the snapshot written
+// with its latest extract `latest`; nullopt when there is none (a source last ingested before
+// migration 4, or a damaged snapshot: the records say the same). A snapshot of one full piece
+// is read straight; one with deltas through a KeyTable.
+std::optional<std::vector<std::int64_t>> current_ids(SQLite::Database& db, std::int64_t source_id,
+                                                     std::int64_t latest) {
+  std::vector<std::int64_t> ids;
+  try {
+    SQLite::Statement pieces(db,
+                             "SELECT max(extract_id), count(*) FROM snapshots WHERE source_id = ?1 "
+                             "AND extract_id >= (SELECT max(extract_id) FROM snapshots WHERE "
+                             "source_id = ?1 AND full = 1)");
+    pieces.bind(1, source_id);
+    if (pieces.executeStep() && !pieces.getColumn(0).isNull() &&
+        pieces.getColumn(0).getInt64() == latest && pieces.getColumn(1).getInt64() == 1) {
+      SQLite::Statement full(db,
+                             "SELECT entries FROM snapshots WHERE source_id = ? AND "
+                             "extract_id = ? AND full = 1");
+      full.bind(1, source_id);
+      full.bind(2, latest);
+      if (!full.executeStep()) return std::nullopt;
+      const SQLite::Column blob = full.getColumn(0);
+      SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+      ids.reserve(reader.count());
+      SnapshotEntry entry;
+      while (reader.next(entry)) ids.push_back(entry.row_id);
+    } else {
+      KeyTable table;
+      if (!load_snapshot(db, source_id, latest, table)) return std::nullopt;
+      ids.reserve(table.entries().size());
+      for (const auto& entry : table.entries()) {
+        if (!entry.dead) ids.push_back(entry.row_id);
+      }
+    }
+  } catch (const CorruptSnapshot&) {
+    return std::nullopt;
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+void History::for_each_current(
+    std::string_view source, const std::function<void(std::size_t)>& reserve,
+    const std::function<void(std::string_view, std::string_view)>& visit) const {
   const auto id = impl_->source_id(source, false);
-  if (!id) return {};
-  std::vector<rules::Record> out;
+  if (!id) return;
   // The current versions' ids from the snapshot written with the source's latest extract,
   // then one pass over records in id order picking them out.
   SQLite::Statement latest(impl_->db,
                            "SELECT max(id) FROM extracts WHERE source = ? AND status = 'ingested'");
   latest.bind(1, std::string(source));
-  KeyTable table;
-  bool from_snapshot = false;
-  try {
-    from_snapshot = latest.executeStep() && !latest.getColumn(0).isNull() &&
-                    load_snapshot(impl_->db, *id, latest.getColumn(0).getInt64(), table);
-  } catch (const CorruptSnapshot&) {
-    // Derived data: the records say the same (the next extract writes a new snapshot).
+  std::optional<std::vector<std::int64_t>> current;
+  if (latest.executeStep() && !latest.getColumn(0).isNull()) {
+    current = current_ids(impl_->db, *id, latest.getColumn(0).getInt64());
   }
-  if (from_snapshot) {
-    std::vector<std::int64_t> ids;
-    ids.reserve(table.entries().size());
-    for (const auto& entry : table.entries()) {
-      if (!entry.dead) ids.push_back(entry.row_id);
-    }
-    table = KeyTable();  // its memory is not needed while the records are read
-    std::sort(ids.begin(), ids.end());
-    if (ids.empty()) return out;
-    out.reserve(ids.size());
-    auto next = ids.begin();
-    const auto first_block = std::lower_bound(ids.begin(), ids.end(), kBlockIds);
-    if (next != first_block) {  // versions written before migration 4
-      SQLite::Statement query(impl_->db,
-                              "SELECT id, key, data FROM records WHERE source_id = ? AND id >= ? "
-                              "AND id <= ? ORDER BY id");
-      query.bind(1, *id);
-      query.bind(2, *next);
-      query.bind(3, *(first_block - 1));
-      while (next != first_block && query.executeStep()) {
-        const std::int64_t row_id = query.getColumn(0).getInt64();
-        while (next != first_block && *next < row_id) ++next;  // (none: every id is a record)
-        if (next != first_block && *next == row_id) {
-          out.push_back(read_record(query, 1, 2));
-          ++next;
-        }
-      }
-      next = first_block;
-    }
-    if (next != ids.end()) {
-      SQLite::Statement blocks(impl_->db,
-                               "SELECT id, versions FROM record_blocks WHERE source_id = ? AND "
-                               "id >= ? AND id <= ? ORDER BY id");
-      blocks.bind(1, *id);
-      blocks.bind(2, block_of(*next));
-      blocks.bind(3, block_of(ids.back()));
-      while (next != ids.end() && blocks.executeStep()) {
-        const std::int64_t block = blocks.getColumn(0).getInt64();
-        if (block_of(*next) != block) continue;
-        const SQLite::Column blob = blocks.getColumn(1);
-        const auto versions =
-            decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
-        for (; next != ids.end() && block_of(*next) == block; ++next) {
-          const auto slot = static_cast<std::size_t>(slot_of(*next));
-          if (slot >= versions.size()) throw std::runtime_error("corrupt snapshot in the database");
-          out.push_back(make_record(versions[slot].key, versions[slot].data));
-        }
-      }
-      // A current version whose block is missing: the snapshot does not match the records.
-      if (next != ids.end()) throw std::runtime_error("corrupt snapshot in the database");
-    }
-    return out;
+  if (!current) {
+    // A source last ingested before migration 4 (or whose snapshot is damaged): the versions
+    // no extract ended.
+    impl_->for_each_current_version(
+        *id, [&](std::int64_t, std::string_view key, std::string_view data) { visit(key, data); });
+    return;
   }
-  // A source last ingested before migration 4 (or whose snapshot is damaged): the versions no
-  // extract ended.
-  impl_->for_each_current_version(*id,
-                                  [&](std::int64_t, std::string_view key, std::string_view data) {
-                                    out.push_back(make_record(key, data));
-                                  });
+  const std::vector<std::int64_t>& ids = *current;
+  if (ids.empty()) return;
+  reserve(ids.size());
+  auto next = ids.begin();
+  const auto first_block = std::lower_bound(ids.begin(), ids.end(), kBlockIds);
+  if (next != first_block) {  // versions written before migration 4
+    SQLite::Statement query(impl_->db,
+                            "SELECT id, key, data FROM records WHERE source_id = ? AND id >= ? "
+                            "AND id <= ? ORDER BY id");
+    query.bind(1, *id);
+    query.bind(2, *next);
+    query.bind(3, *(first_block - 1));
+    while (next != first_block && query.executeStep()) {
+      const std::int64_t row_id = query.getColumn(0).getInt64();
+      while (next != first_block && *next < row_id) ++next;  // (none: every id is a record)
+      if (next != first_block && *next == row_id) {
+        const SQLite::Column key = query.getColumn(1);
+        const SQLite::Column data = query.getColumn(2);
+        visit(std::string_view(key.getText(), static_cast<std::size_t>(key.getBytes())),
+              std::string_view(static_cast<const char*>(data.getBlob()),
+                               static_cast<std::size_t>(data.getBytes())));
+        ++next;
+      }
+    }
+    next = first_block;
+  }
+  if (next != ids.end()) {
+    SQLite::Statement blocks(impl_->db,
+                             "SELECT id, versions FROM record_blocks WHERE source_id = ? AND "
+                             "id >= ? AND id <= ? ORDER BY id");
+    blocks.bind(1, *id);
+    blocks.bind(2, block_of(*next));
+    blocks.bind(3, block_of(ids.back()));
+    while (next != ids.end() && blocks.executeStep()) {
+      const std::int64_t block = blocks.getColumn(0).getInt64();
+      if (block_of(*next) != block) continue;
+      const SQLite::Column blob = blocks.getColumn(1);
+      const auto versions = decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+      for (; next != ids.end() && block_of(*next) == block; ++next) {
+        const auto slot = static_cast<std::size_t>(slot_of(*next));
+        if (slot >= versions.size()) throw std::runtime_error("corrupt snapshot in the database");
+        visit(versions[slot].key, versions[slot].data);
+      }
+    }
+    // A current version whose block is missing: the snapshot does not match the records.
+    if (next != ids.end()) throw std::runtime_error("corrupt snapshot in the database");
+  }
+}
+
+std::vector<rules::Record> History::current_records(std::string_view source) const {
+  std::vector<rules::Record> out;
+  for_each_current(
+      source, [&](std::size_t count) { out.reserve(count); },
+      [&](std::string_view key, std::string_view data) { out.push_back(make_record(key, data)); });
   return out;
+}
+
+rules::RecordView History::current_view(std::string_view source,
+                                        const std::vector<rules::FieldUse>& uses) const {
+  rules::RecordViewBuilder builder(uses);
+  std::vector<std::string_view> values;
+  for_each_current(
+      source, [&](std::size_t count) { builder.reserve(count); },
+      [&](std::string_view key, std::string_view data) {
+        decode_values(data.data(), data.size(), values);
+        builder.add(key, values);
+      });
+  return builder.finish();
 }
 
 std::optional<rules::Record> History::record_on(std::string_view source, std::string_view key,

@@ -461,13 +461,18 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
   return result;
 }
 
-std::map<std::string, std::vector<rules::Record>, std::less<>> Engine::load_records(
-    const std::vector<std::string>& names) const {
-  std::map<std::string, std::vector<rules::Record>, std::less<>> records;
-  for (const auto& name : names) {
-    if (!records.contains(name)) records.emplace(name, history_.current_records(name));
-  }
-  return records;
+const rules::RecordView& Engine::view_of(const std::string& name, std::int64_t extract_id) const {
+  auto found = views_.find(name);
+  if (found != views_.end() && found->second.extract_id == extract_id) return found->second.view;
+  const rules::Source* source = config_.rules.find_source(name);
+  const std::vector<rules::FieldUse> uses = source != nullptr
+                                                ? rules::fields_read(config_.rules, *source)
+                                                : std::vector<rules::FieldUse>();
+  if (found != views_.end()) found->second.view = rules::RecordView();  // free it first
+  KeptView kept{extract_id, history_.current_view(name, uses)};
+  if (found == views_.end()) return views_.emplace(name, std::move(kept)).first->second.view;
+  found->second = std::move(kept);
+  return found->second.view;
 }
 
 std::vector<storage::RuleOutcome> Engine::evaluate_pending() {
@@ -515,16 +520,16 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& sour
 
 rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
                                          const std::vector<std::string>& source_names) const {
-  const auto records = load_records(source_names);
   const auto spells = history_.unallocated_spells();
   std::map<std::string, rules::SourceData, std::less<>> sources;
-  for (const auto& [name, rows] : records) {
+  for (const auto& name : source_names) {
+    if (sources.contains(name)) continue;
     const auto latest = history_.latest_extract(name);
     if (!latest) continue;
     rules::SourceData data;
     data.source = rule_set.find_source(name);
     data.as_of = latest->as_of;
-    data.records = &rows;
+    data.view = &view_of(name, latest->id);
     data.first_seen_unallocated = spells;
     sources.emplace(name, std::move(data));
   }

@@ -127,9 +127,11 @@ class Engine {
   std::filesystem::path write_review(rules::IsoWeek week, rules::Date today, bool late);
 
  private:
-  // The current records of each named source (each loaded once).
-  std::map<std::string, std::vector<rules::Record>, std::less<>> load_records(
-      const std::vector<std::string>& names) const;
+  // The view of source `name`'s records at its latest extract `extract_id`, holding what the
+  // configured rules read: built from the stored snapshot once per extract and kept, so that
+  // the evaluations of one cycle (after the ingest, for the review, the alerts, the summary)
+  // share it.
+  const rules::RecordView& view_of(const std::string& name, std::int64_t extract_id) const;
   // Evaluates `rule_set` over the latest extracts of `source_names`.
   rules::Evaluation evaluate_rules(const rules::RuleSet& rule_set,
                                    const std::vector<std::string>& source_names) const;
@@ -144,6 +146,11 @@ class Engine {
   const config::Config& config_;
   const rules::Calendar& calendar_;
   storage::History& history_;
+  struct KeptView {
+    std::int64_t extract_id = 0;
+    rules::RecordView view;
+  };
+  mutable std::map<std::string, KeptView, std::less<>> views_;  // by source name
 };
 
 }  // namespace service
