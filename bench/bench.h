@@ -24,6 +24,19 @@ std::string config_text(const std::filesystem::path& work);
 // evaluate_extra_rss_mb.
 Figures evaluate_phase(const std::filesystem::path& work, const ExtractSpec& spec);
 
+// casewatchd beside this program in the build tree, or $CASEWATCHD; empty when unknown.
+std::filesystem::path find_casewatchd();
+
+// Phase 7 (the whole weekly cycle): `casewatchd --once` as a process in `folder` (state in
+// folder/state, made afresh), on `first` (as of spec.as_of), then again on `changed` (a week
+// later, spec.changed of the rows differing). Each result's "seconds" is the process's wall
+// time; peak RSS and CPU are the process's own.
+struct CycleRuns {
+  PhaseResult first, again;
+};
+CycleRuns cycle_phase(const std::filesystem::path& folder, const ExtractSpec& spec,
+                      const std::filesystem::path& first, const std::filesystem::path& changed);
+
 // Phase 4: latency of the control socket of a real casewatchd.
 struct SocketFigures {
   bool ran = false;

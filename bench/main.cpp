@@ -40,6 +40,9 @@ constexpr double kFirstIngestAim = 0.5;
 constexpr double kReingestTarget = 0.3;
 constexpr double kRssTargetMb = 200;
 constexpr double kEvaluateTargetSeconds = 0.5;
+constexpr double kCycleTarget = 1.5;       // x the .import time, the first --once run
+constexpr double kCycleAgainTarget = 0.5;  // the re-run with 1% of rows changed
+constexpr double kCycleRssTargetMb = 250;
 
 struct Options {
   std::size_t rows = 1'000'000;
@@ -48,8 +51,8 @@ struct Options {
   bool socket = true;
   int repeat = 3;                // runs of (c), (a) and (b)
   int socket_interval_ms = 100;  // each socket client's time between requests; 0 = back to back
-  // --only: the phases to run (import first, ingest, reingest, hash, parse, storage, evaluate,
-  // socket, xlsx); empty = all. For profiling one phase; the ratios need import.
+  // --only: the phases to run (import first, ingest, reingest, cycle, hash, parse, storage,
+  // evaluate, socket, xlsx); empty = all. For profiling one phase; the ratios need import.
   std::vector<std::string> only;
   bool runs(std::string_view phase) const {
     return only.empty() || std::find(only.begin(), only.end(), phase) != only.end();
@@ -64,11 +67,12 @@ constexpr const char* kUsage =
     "  --no-socket    skip the control-socket latency phase\n"
     "  --interval MS  each of the 50 socket clients sends a request every MS ms (default 100;\n"
     "                 0 = back to back, which saturates the daemon)\n"
-    "  --repeat N     run .import, the ingest and the re-ingest N times (default 3) and show\n"
-    "                 the run with the median ratio\n"
-    "  --only LIST    run only these phases (comma-separated: import, ingest, reingest, hash,\n"
-    "                 parse, storage, evaluate, socket, xlsx), e.g. to profile one; reingest\n"
-    "                 needs ingest. xlsx: a List 6 workbook of min(N, 200000) rows\n";
+    "  --repeat N     run .import, the ingest, the re-ingest and the whole cycle N times\n"
+    "                 (default 3) and show the run with the median ratio\n"
+    "  --only LIST    run only these phases (comma-separated: import, ingest, reingest, cycle,\n"
+    "                 hash, parse, storage, evaluate, socket, xlsx), e.g. to profile one;\n"
+    "                 reingest needs ingest. cycle: `casewatchd --once` on the extract, then on\n"
+    "                 its copy a week later. xlsx: a List 6 workbook of min(N, 200000) rows\n";
 
 std::optional<Options> parse_options(int argc, char* argv[]) {
   Options options;
@@ -108,8 +112,9 @@ std::optional<Options> parse_options(int argc, char* argv[]) {
       for (std::size_t at = 0; at <= list.size();) {
         const std::size_t comma = std::min(list.find(',', at), list.size());
         const std::string phase = list.substr(at, comma - at);
-        static const std::vector<std::string> kPhases = {"import", "ingest",  "reingest", "hash",
-                                                         "parse",  "storage", "evaluate", "socket"};
+        static const std::vector<std::string> kPhases = {"import", "ingest", "reingest", "cycle",
+                                                         "hash",   "parse",  "storage",  "evaluate",
+                                                         "socket", "xlsx"};
         if (std::find(kPhases.begin(), kPhases.end(), phase) == kPhases.end()) {
           std::fprintf(stderr, "casewatch_bench: unknown phase '%s' in --only\n%s", phase.c_str(),
                        kUsage);
@@ -302,7 +307,7 @@ int run(const Options& options) {
   // They come before the diagnostics that take hundreds of MB: on a VM that reclaims memory in
   // the background, a phase after them ran up to a third slower.
   struct Run {
-    PhaseResult import, first, again;
+    PhaseResult import, first, again, cycle_first, cycle_again;
   };
   std::vector<Run> runs;
   for (int r = 1; r <= options.repeat; ++r) {
@@ -321,6 +326,13 @@ int run(const Options& options) {
                           (folder / "sqlite3.log").string());
     run.first = phase("ingest", [&] { return ingest_phase(folder, first_copy); });
     run.again = phase("reingest", [&] { return ingest_phase(folder, changed_copy); });
+    if (options.runs("cycle")) {
+      auto cycle = cycle_phase(folder / "cycle", spec, files.first, files.changed);
+      run.cycle_first = std::move(cycle.first);
+      run.cycle_again = std::move(cycle.again);
+    } else {
+      run.cycle_first = run.cycle_again = skipped("not run (--only)");
+    }
     runs.push_back(std::move(run));
   }
   const auto run_ratio = [](const PhaseResult& result,
@@ -343,11 +355,29 @@ int run(const Options& options) {
   const PhaseResult& import = first_run.import;
   const PhaseResult& first = first_run.first;
   const PhaseResult& again = again_run.again;
+  const Run& cycle_run = median_run(&Run::cycle_first);
+  const Run& cycle_again_run = median_run(&Run::cycle_again);
+  const PhaseResult& cycle_first = cycle_run.cycle_first;
+  const PhaseResult& cycle_again = cycle_again_run.cycle_again;
+  const auto cycle_ratio = run_ratio(cycle_first, cycle_run.import);
+  const auto cycle_again_ratio = run_ratio(cycle_again, cycle_again_run.import);
+  double cycle_peak_mb = 0;
+  for (const auto& run : runs) {
+    for (const PhaseResult* r : {&run.cycle_first, &run.cycle_again}) {
+      if (r->ok) cycle_peak_mb = std::max(cycle_peak_mb, r->peak_rss_mb);
+    }
+  }
+  const bool cycle_ok = cycle_ratio && *cycle_ratio <= kCycleTarget;
+  const bool cycle_again_ok = cycle_again_ratio && *cycle_again_ratio <= kCycleAgainTarget;
+  const bool cycle_rss_ok = cycle_first.ok && cycle_peak_mb <= kCycleRssTargetMb;
   double first_peak_mb = 0;
   double again_peak_mb = 0;
   std::string all_ratios;
-  for (const auto which : {&Run::first, &Run::again}) {
-    all_ratios += which == &Run::first ? "(a)" : "; (b)";
+  for (const auto which : {&Run::first, &Run::again, &Run::cycle_first, &Run::cycle_again}) {
+    all_ratios += which == &Run::first         ? "(a)"
+                  : which == &Run::again       ? "; (b)"
+                  : which == &Run::cycle_first ? "; (7) first"
+                                               : "; (7) again";
     for (const auto& run : runs) {
       const auto r = run_ratio(run.*which, run.import);
       all_ratios += r ? fmt::format(" {:.2f}", *r) : std::string(" -");
@@ -407,6 +437,14 @@ int run(const Options& options) {
                                           again.figures.at("checkpoint_seconds"))
                             : "",
        false, true},
+      {"(7) whole cycle: casewatchd --once, first", &cycle_first, ratio_text(cycle_ratio),
+       fmt::format("<= {:.1f}x", kCycleTarget), verdict(cycle_ok)},
+      {"(7) whole cycle, a week later, 1% changed", &cycle_again, ratio_text(cycle_again_ratio),
+       fmt::format("<= {:.1f}x", kCycleAgainTarget), verdict(cycle_again_ok)},
+      {"    peak RSS of the cycle runs, largest", &cycle_first, "", "",
+       fmt::format("{:.1f} MB (target <= {:.0f} MB): {}", cycle_peak_mb, kCycleRssTargetMb,
+                   verdict(cycle_rss_ok)),
+       false, true},
       {"    diagnostic: SHA-256 of the file only", &hash, ratio_text(ratio(hash)), "", ""},
       {"    diagnostic: CSV reader only, no storage", &parse, ratio_text(ratio(parse)), "", ""},
       {"    diagnostic: storage alone, no CSV or hash", &store, ratio_text(ratio(store)), "",
@@ -442,6 +480,9 @@ int run(const Options& options) {
   json["import"] = phase_json(import);
   json["first_ingest"] = phase_json(first);
   json["reingest"] = phase_json(again);
+  json["cycle_first"] = phase_json(cycle_first);
+  json["cycle_again"] = phase_json(cycle_again);
+  json["cycle_peak_rss_mb"] = cycle_peak_mb;
   boost::json::array runs_json;
   for (const auto& run : runs) {
     const auto optional_json = [](std::optional<double> value) -> boost::json::value {
@@ -451,6 +492,8 @@ int run(const Options& options) {
         boost::json::object{{"import", phase_json(run.import)},
                             {"first_ingest", phase_json(run.first)},
                             {"reingest", phase_json(run.again)},
+                            {"cycle_first", phase_json(run.cycle_first)},
+                            {"cycle_again", phase_json(run.cycle_again)},
                             {"first_ingest_ratio", optional_json(run_ratio(run.first, run.import))},
                             {"reingest_ratio", optional_json(run_ratio(run.again, run.import))}});
   }
@@ -460,6 +503,8 @@ int run(const Options& options) {
   json["storage_only"] = phase_json(store);
   json["first_ingest_ratio"] = first_ratio ? boost::json::value(*first_ratio) : nullptr;
   json["reingest_ratio"] = again_ratio ? boost::json::value(*again_ratio) : nullptr;
+  json["cycle_ratio"] = cycle_ratio ? boost::json::value(*cycle_ratio) : nullptr;
+  json["cycle_again_ratio"] = cycle_again_ratio ? boost::json::value(*cycle_again_ratio) : nullptr;
   json["evaluate"] = phase_json(evaluation);
   json["socket"] = socket_json(socket);
   json["xlsx"] = xlsx ? xlsx_json(*xlsx) : boost::json::value(nullptr);
@@ -467,12 +512,16 @@ int run(const Options& options) {
                                             {"reingest", again_ok},
                                             {"peak_rss", first_rss_ok && again_rss_ok},
                                             {"evaluate", evaluate_ok},
+                                            {"cycle", cycle_ok},
+                                            {"cycle_again", cycle_again_ok},
+                                            {"cycle_peak_rss", cycle_rss_ok},
                                             {"socket_status_p99", socket_target_met(socket)}};
   std::printf("\n%s\n", boost::json::serialize(json).c_str());
 
   if (!options.keep && options.dir.empty()) fs::remove_all(work);
   const bool xlsx_ok = !xlsx || (xlsx->xlsx.ok && xlsx->csv.ok);
-  return import.ok && first.ok && again.ok && evaluation.ok && xlsx_ok ? 0 : 1;
+  const bool cycle_ran = !options.runs("cycle") || (cycle_first.ok && cycle_again.ok);
+  return import.ok && first.ok && again.ok && evaluation.ok && xlsx_ok && cycle_ran ? 0 : 1;
 }
 
 }  // namespace

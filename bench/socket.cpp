@@ -105,15 +105,6 @@ double percentile(std::vector<double>& values, double p) {
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
-// casewatchd beside this program in the build tree, or $CASEWATCHD.
-fs::path find_casewatchd() {
-  if (const char* path = std::getenv("CASEWATCHD"); path && *path) return path;
-  std::error_code error;
-  const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  if (error) return {};
-  return self.parent_path().parent_path() / "daemon" / "casewatchd";
-}
-
 std::string tail_of(const fs::path& file, std::size_t lines) {
   std::ifstream in(file);
   std::vector<std::string> all;
@@ -365,6 +356,14 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
 }
 
 }  // namespace
+
+fs::path find_casewatchd() {
+  if (const char* path = std::getenv("CASEWATCHD"); path && *path) return path;
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  return self.parent_path().parent_path() / "daemon" / "casewatchd";
+}
 
 SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec, int interval_ms) {
   SocketFigures figures;
