@@ -7,16 +7,17 @@
 namespace rules {
 namespace {
 
-constexpr std::uint32_t kEmptySlot = 0;  // slots hold code + 1
-
-std::size_t text_hash(std::string_view text) {  // FNV-1a, folded
+std::uint32_t text_hash(std::string_view text) {  // FNV-1a, folded to 32 bits
   std::uint64_t h = 14695981039346656037ULL;
   for (const char c : text) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ULL;
   }
-  return static_cast<std::size_t>(h ^ (h >> 29));
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
+
+// Dictionary::slots holds slot i as entries 2i (the hash) and 2i + 1 (code + 1, 0 = empty).
+constexpr std::size_t kFirstSlots = 64;
 
 std::uint32_t checked_end(std::size_t end) {
   if (end > UINT32_MAX) throw std::length_error("RecordView: over 4 GiB of texts in one column");
@@ -99,8 +100,7 @@ RecordViewBuilder::RecordViewBuilder(const std::vector<FieldUse>& uses) {
     view_.columns_[i].held = true;
     view_.columns_[i].ends.push_back(0);  // code 0: ""
     dictionaries_[i].dated = uses[i] == FieldUse::kDate;
-    dictionaries_[i].slots.assign(64, kEmptySlot);
-    dictionaries_[i].slots[text_hash("") & 63] = 1;
+    dictionaries_[i].slots.assign(2 * kFirstSlots, 0);  // "" is never looked up
   }
 }
 
@@ -112,33 +112,38 @@ void RecordViewBuilder::reserve(std::size_t records) {
 }
 
 void RecordViewBuilder::grow(std::size_t field) {
-  const RecordView::Column& column = view_.columns_[field];
   std::vector<std::uint32_t>& slots = dictionaries_[field].slots;
-  slots.assign(2 * slots.size(), kEmptySlot);
-  const std::size_t mask = slots.size() - 1;
-  for (std::uint32_t code = 0; code < column.ends.size(); ++code) {
-    std::size_t slot = text_hash(column.entry(code)) & mask;
-    while (slots[slot] != kEmptySlot) slot = (slot + 1) & mask;
-    slots[slot] = code + 1;
+  std::vector<std::uint32_t> old(2 * slots.size(), 0);
+  old.swap(slots);
+  const std::size_t mask = slots.size() / 2 - 1;
+  for (std::size_t at = 0; at < old.size(); at += 2) {
+    if (old[at + 1] == 0) continue;
+    std::size_t slot = old[at] & mask;
+    while (slots[2 * slot + 1] != 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = old[at];
+    slots[2 * slot + 1] = old[at + 1];
   }
 }
 
 std::uint32_t RecordViewBuilder::code_of(std::size_t field, std::string_view text) {
-  RecordView::Column& column = view_.columns_[field];
   if (text.empty()) return 0;
+  RecordView::Column& column = view_.columns_[field];
   std::vector<std::uint32_t>& slots = dictionaries_[field].slots;
-  const std::size_t mask = slots.size() - 1;
-  std::size_t slot = text_hash(text) & mask;
-  while (slots[slot] != kEmptySlot) {
-    const std::uint32_t code = slots[slot] - 1;
-    if (column.entry(code) == text) return code;
+  const std::size_t mask = slots.size() / 2 - 1;
+  const std::uint32_t hash = text_hash(text);
+  std::size_t slot = hash & mask;
+  while (slots[2 * slot + 1] != 0) {
+    if (slots[2 * slot] == hash && column.entry(slots[2 * slot + 1] - 1) == text) {
+      return slots[2 * slot + 1] - 1;
+    }
     slot = (slot + 1) & mask;
   }
   const auto code = static_cast<std::uint32_t>(column.ends.size());
   column.texts.append(text);
   column.ends.push_back(checked_end(column.texts.size()));
-  slots[slot] = code + 1;
-  if (2 * column.ends.size() > slots.size()) grow(field);
+  slots[2 * slot] = hash;
+  slots[2 * slot + 1] = code + 1;
+  if (2 * column.ends.size() > slots.size() / 2) grow(field);
   return code;
 }
 

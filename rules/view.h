@@ -124,7 +124,7 @@ class RecordViewBuilder {
   RecordView finish();
 
  private:
-  // Per held column: its distinct texts found by hash (open addressing over code + 1).
+  // Per held column: its distinct texts by hash (open addressing; slot i = [hash, code + 1]).
   struct Dictionary {
     std::vector<std::uint32_t> slots;
     bool dated = false;

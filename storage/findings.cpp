@@ -100,6 +100,39 @@ void read_notes(SQLite::Database& db, std::string_view rule, std::string_view ke
   tracked.earlier_notes = query.getColumn(3).getInt() - 1;
 }
 
+// read_notes for every key of one rule, with one query: a rule's list may hold tens of
+// thousands of findings, few of them with notes, and a query per finding was a good part of a
+// cycle at a million records (issue 16).
+class RuleNotes {
+ public:
+  RuleNotes(SQLite::Database& db, std::string_view rule) {
+    SQLite::Statement query(db,
+                            "SELECT key, text, author, at FROM notes WHERE rule = ? ORDER BY id");
+    query.bind(1, std::string(rule));
+    while (query.executeStep()) {
+      Trail& trail = by_key_[query.getColumn(0).getString()];
+      trail.latest = rules::Note{query.getColumn(1).getString(), query.getColumn(2).getString(),
+                                 query.getColumn(3).getString()};
+      ++trail.count;
+    }
+  }
+  // As read_notes(db, rule, key, tracked).
+  void read(const std::string& key, rules::TrackedFinding& tracked) const {
+    if (by_key_.empty()) return;
+    const auto found = by_key_.find(key);
+    if (found == by_key_.end()) return;
+    tracked.latest_note = found->second.latest;
+    tracked.earlier_notes = found->second.count - 1;
+  }
+
+ private:
+  struct Trail {
+    rules::Note latest;
+    int count = 0;
+  };
+  std::unordered_map<std::string, Trail> by_key_;
+};
+
 // Findings of `rule` resolved with resolved_on in [from, to] (those closed by a changed
 // definition included: they say so).
 std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::string_view rule,
@@ -239,6 +272,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       db, fmt::format("INSERT INTO findings (rule, key, fingerprint, first_seen, last_seen, "
                       "status, position, {}) VALUES (?, ?, ?, ?, ?, 'open', ?{})",
                       kFindingColumns, placeholders));
+  const RuleNotes notes(db, rule.id);
   int position = 0;
   for (rules::TrackedFinding& listed : tracked.listed) {
     const rules::Finding& finding = listed.finding;
@@ -249,7 +283,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       carry.bind(3 + kFindingColumnCount, found->second);
       carry.exec();
       carry.reset();
-      read_notes(db, rule.id, finding.key, listed);
+      notes.read(finding.key, listed);
     } else {
       open_finding.bind(1, rule.id);
       open_finding.bind(2, finding.key);
@@ -260,7 +294,7 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       bind_finding(open_finding, 7, finding);
       open_finding.exec();
       open_finding.reset();
-      read_notes(db, rule.id, finding.key, listed);  // the trail of (rule, key) comes with it
+      notes.read(finding.key, listed);  // the trail of (rule, key) comes with it
     }
     ++position;
   }
@@ -341,6 +375,7 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
                                       "WHERE rule = ? AND status = 'open' ORDER BY position, id",
                                       kFindingColumns));
   query.bind(1, std::string(rule));
+  const RuleNotes notes(impl_->db, rule);
   std::vector<rules::TrackedFinding> out;
   while (query.executeStep()) {
     rules::TrackedFinding tracked;
@@ -352,7 +387,7 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
     tracked.weeks_on_list = rules::whole_weeks(tracked.first_seen, last_seen);
     tracked.review_status = tracked.status;
     tracked.weeks_on_review = tracked.weeks_on_list;
-    read_notes(impl_->db, rule, tracked.finding.key, tracked);
+    notes.read(tracked.finding.key, tracked);
     out.push_back(std::move(tracked));
   }
   return out;
