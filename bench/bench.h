@@ -19,8 +19,9 @@ namespace bench {
 std::string config_text(const std::filesystem::path& work);
 
 // Phase 3, run in a child process: spec.rows open case records and as many open assessments,
-// built in memory, then rules::evaluate over the default rules (all at once, then rule by rule
-// as "rule:<id>" figures). Figures: seconds, records, findings, records_rss_mb,
+// built in memory, their views (rules::RecordView of the fields the rules read), then
+// rules::evaluate over the default rules (all at once, then rule by rule as "rule:<id>"
+// figures). Figures: seconds, records, findings, records_rss_mb, view_seconds, view_mb,
 // evaluate_extra_rss_mb.
 Figures evaluate_phase(const std::filesystem::path& work, const ExtractSpec& spec);
 

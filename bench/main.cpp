@@ -458,9 +458,10 @@ int run(const Options& options) {
   if (evaluation.ok) {
     const auto& f = evaluation.figures;
     std::printf(
-        "    %.0f open records in memory: %.1f MB resident before evaluating; evaluation "
-        "added %.1f MB at peak; %.0f findings\n",
-        f.at("records"), f.at("records_rss_mb"), f.at("evaluate_extra_rss_mb"), f.at("findings"));
+        "    %.0f open records in memory: %.1f MB resident before evaluating; their views "
+        "%.1f MB, built in %.3f s; evaluation added %.1f MB at peak; %.0f findings\n",
+        f.at("records"), f.at("records_rss_mb"), f.at("view_mb"), f.at("view_seconds"),
+        f.at("evaluate_extra_rss_mb"), f.at("findings"));
     for (const auto& [name, value] : f) {
       if (name.starts_with("rule:"))
         std::printf("    rule %-36s %9.3f s\n", name.c_str() + 5, value);
