@@ -21,6 +21,17 @@ rules::Source three_fields() {
   return source;
 }
 
+// A `cases` source of ten fields, each with its name as header; the last one no rule reads.
+rules::Source ten_fields() {
+  rules::Source source;
+  source.name = "cases";
+  for (const char* name : {"person", "team", "worker", "opened", "closed", "status",
+                           "allocation_start", "allocation_end", "type", "unused"}) {
+    source.fields.push_back({name, {name}, false});
+  }
+  return source;
+}
+
 }  // namespace
 
 TEST_CASE("a view codes equal texts alike and keeps each record's key and text") {
@@ -109,12 +120,7 @@ TEST_CASE("a builder holds only the fields it is told to, dates only where read 
 
 TEST_CASE("fields_read names what each rule kind reads, filters included") {
   rules::RuleSet set;
-  rules::Source cases;
-  cases.name = "cases";
-  for (const char* name : {"person", "team", "worker", "opened", "closed", "status",
-                           "allocation_start", "allocation_end", "type", "unused"}) {
-    cases.fields.push_back({name, {name}, false});
-  }
+  const rules::Source cases = ten_fields();
   rules::Source events;
   events.name = "events";
   for (const char* name : {"person", "held", "team", "other"}) {
@@ -167,12 +173,7 @@ TEST_CASE("evaluating a view of only the fields read gives the findings of the r
   // An unallocated rule with a where filter over records with blank, bad and ended dates; the
   // same records as a view of every field (what evaluate() builds from records) and as a view
   // of only the fields the rule reads.
-  rules::Source source;
-  source.name = "cases";
-  for (const char* name : {"person", "team", "worker", "opened", "closed", "status",
-                           "allocation_start", "allocation_end", "type", "unused"}) {
-    source.fields.push_back({name, {name}, false});
-  }
+  const rules::Source source = ten_fields();
   rules::RuleSet set;
   set.sources = {source};
   rules::Rule rule;
