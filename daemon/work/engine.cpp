@@ -519,9 +519,11 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& sour
 }
 
 rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
-                                         const std::vector<std::string>& source_names) const {
-  const auto spells = history_.unallocated_spells();
+                                         const std::vector<std::string>& source_names,
+                                         bool keep) const {
+  auto spells = history_.unallocated_spells();
   std::map<std::string, rules::SourceData, std::less<>> sources;
+  std::vector<std::pair<std::string, std::int64_t>> extracts;
   for (const auto& name : source_names) {
     if (sources.contains(name)) continue;
     const auto latest = history_.latest_extract(name);
@@ -532,8 +534,15 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
     data.view = &view_of(name, latest->id);
     data.first_seen_unallocated = spells;
     sources.emplace(name, std::move(data));
+    extracts.emplace_back(name, latest->id);
   }
-  return rules::evaluate(rule_set, calendar_, sources);
+  // The evaluation is a function of the rules, the calendar and these inputs.
+  if (keep && current_ && current_->extracts == extracts && current_->spells == spells) {
+    return current_->evaluation;
+  }
+  auto evaluation = rules::evaluate(rule_set, calendar_, sources);
+  if (keep) current_ = KeptEvaluation{std::move(extracts), std::move(spells), evaluation};
+  return evaluation;
 }
 
 rules::Evaluation Engine::evaluate_current() const {
@@ -542,7 +551,7 @@ rules::Evaluation Engine::evaluate_current() const {
     needed.push_back(rule.source);
     if (!rule.events_source.empty()) needed.push_back(rule.events_source);
   }
-  return evaluate_rules(config_.rules, needed);
+  return evaluate_rules(config_.rules, needed, /*keep=*/true);
 }
 
 }  // namespace service

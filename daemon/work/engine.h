@@ -12,6 +12,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -96,7 +98,9 @@ class Engine {
   // extract again changes nothing, so a kill inside this is completed by the next call too.
   std::vector<storage::RuleOutcome> evaluate_pending();
 
-  // Evaluates every rule at its source's latest extract (no history written).
+  // Evaluates every rule at its source's latest extract (no history written). The result is
+  // kept and given again while its inputs (each source's latest extract, the unallocated
+  // spells) are the same: a --once cycle asks for it for the review, the alerts and the summary.
   rules::Evaluation evaluate_current() const;
 
   // The weekly review for ISO week `week` as of `today`, rendered as "text", "html" or "csv"
@@ -132,9 +136,11 @@ class Engine {
   // the evaluations of one cycle (after the ingest, for the review, the alerts, the summary)
   // share it.
   const rules::RecordView& view_of(const std::string& name, std::int64_t extract_id) const;
-  // Evaluates `rule_set` over the latest extracts of `source_names`.
+  // Evaluates `rule_set` over the latest extracts of `source_names`; with `keep` (rule_set is
+  // config_.rules), through current_.
   rules::Evaluation evaluate_rules(const rules::RuleSet& rule_set,
-                                   const std::vector<std::string>& source_names) const;
+                                   const std::vector<std::string>& source_names,
+                                   bool keep = false) const;
   // Writes the three review files of `review` (see write_review).
   std::filesystem::path write_files(const report::Review& review);
   // Records `review` as this week's review run (its week, as-of date, the list each reviewed
@@ -151,6 +157,13 @@ class Engine {
     rules::RecordView view;
   };
   mutable std::map<std::string, KeptView, std::less<>> views_;  // by source name
+  // The last evaluate_current() and its inputs.
+  struct KeptEvaluation {
+    std::vector<std::pair<std::string, std::int64_t>> extracts;  // source, latest extract id
+    std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>> spells;
+    rules::Evaluation evaluation;
+  };
+  mutable std::optional<KeptEvaluation> current_;
 };
 
 }  // namespace service

@@ -95,3 +95,39 @@ TEST_CASE("a cycle that ingests and evaluates leaves nothing pending", "[engine]
   CHECK(history.open_findings("unallocated").size() == 2);
   CHECK(history.pending_evaluations().empty());
 }
+
+TEST_CASE("the current evaluation follows each new extract of its source", "[engine][view]") {
+  test_support::TempDir dir;
+  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
+  service::prepare_state_dir(config);
+  const rules::Calendar calendar = config::load_calendar(config);
+  storage::History history(config.service.database_file());
+  service::Engine engine(config, calendar, history);
+  CHECK(engine.evaluate_current().findings.empty());  // no extract yet
+
+  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
+  engine.run_cycle();
+  const auto first = engine.evaluate_current();
+  REQUIRE(first.findings.size() == 2);
+  CHECK(first.findings[0].key == "C1");  // 83 days, then C2's 53
+  CHECK(first.findings[0].days == 83);
+  CHECK(engine.evaluate_current().findings == first.findings);  // asked again: the same
+
+  // A week later C1 has a worker and C4 arrives without one (since 1 Aug: 121 days).
+  std::ofstream(config.service.inbox_dir() / "cases_2026-11-30.csv", std::ios::binary)
+      << "Case ID,Child ID,Allocated Worker,Referral Date,Case Status\n"
+         "C1,P1,B Okafor,01/09/2026,Open\n"
+         "C2,P2,,01/10/2026,Open\n"
+         "C3,P3,A Patel,01/09/2026,Open\n"
+         "C4,P4,,01/08/2026,Open\n";
+  engine.run_cycle();
+  const auto second = engine.evaluate_current();
+  REQUIRE(second.findings.size() == 2);
+  CHECK(second.findings[0].key == "C4");
+  CHECK(second.findings[0].days == 121);
+  CHECK(second.findings[1].key == "C2");
+  CHECK(second.findings[1].days == 60);
+  // The same as a new engine (nothing kept) makes of the database.
+  service::Engine fresh(config, calendar, history);
+  CHECK(fresh.evaluate_current().findings == second.findings);
+}
