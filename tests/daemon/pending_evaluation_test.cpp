@@ -45,16 +45,24 @@ constexpr const char* kExtract =
     "C2,P2,,01/10/2026,Open\n"
     "C3,P3,A Patel,01/09/2026,Open\n";
 
+// A state folder with kConfig: its configuration, calendar, database and engine.
+struct Setup {
+  test_support::TempDir dir;
+  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
+  const rules::Calendar calendar = [this] {
+    service::prepare_state_dir(config);
+    return config::load_calendar(config);
+  }();
+  storage::History history{config.service.database_file()};
+  service::Engine engine{config, calendar, history};
+};
+
 }  // namespace
 
 TEST_CASE("an extract committed but not evaluated is evaluated by the next cycle, once",
           "[engine][pending]") {
-  test_support::TempDir dir;
-  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
-  service::prepare_state_dir(config);
-  const rules::Calendar calendar = config::load_calendar(config);
-  storage::History history(config.service.database_file());
-  service::Engine engine(config, calendar, history);
+  Setup setup;
+  auto& [dir, config, calendar, history, engine] = setup;
   const fs::path file = config.service.inbox_dir() / "cases_2026-11-23.csv";
   std::ofstream(file, std::ios::binary) << kExtract;
 
@@ -80,12 +88,8 @@ TEST_CASE("an extract committed but not evaluated is evaluated by the next cycle
 }
 
 TEST_CASE("a cycle that ingests and evaluates leaves nothing pending", "[engine][pending]") {
-  test_support::TempDir dir;
-  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
-  service::prepare_state_dir(config);
-  const rules::Calendar calendar = config::load_calendar(config);
-  storage::History history(config.service.database_file());
-  service::Engine engine(config, calendar, history);
+  Setup setup;
+  auto& [dir, config, calendar, history, engine] = setup;
   std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
 
   const auto cycle = engine.run_cycle();
@@ -97,12 +101,8 @@ TEST_CASE("a cycle that ingests and evaluates leaves nothing pending", "[engine]
 }
 
 TEST_CASE("the current evaluation follows each new extract of its source", "[engine][view]") {
-  test_support::TempDir dir;
-  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
-  service::prepare_state_dir(config);
-  const rules::Calendar calendar = config::load_calendar(config);
-  storage::History history(config.service.database_file());
-  service::Engine engine(config, calendar, history);
+  Setup setup;
+  auto& [dir, config, calendar, history, engine] = setup;
   CHECK(engine.evaluate_current().findings.empty());  // no extract yet
 
   std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
