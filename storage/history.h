@@ -172,8 +172,14 @@ class History {
                                   bool with_bytes = false) const;
   std::optional<OutboxEntry> outbox_entry(std::int64_t id) const;
   // Writes the delivery fields (state, attempts, next_attempt, deadline, last_error, sent_at) of
-  // the entry with entry.id.
+  // the entry with entry.id, and clears its sending_since: the attempt's outcome is recorded.
   void update_outbox(const OutboxEntry& entry);
+  // Records, in its own commit, that a send of entry `id` begins at `at` (sending_since).
+  void mark_outbox_sending(std::int64_t id, Time at);
+  // The entries whose send began and has no outcome (casewatch stopped inside it), with their
+  // bytes; their sending_since is cleared in the same transaction. Call before a delivery round
+  // when no other sender runs.
+  std::vector<OutboxEntry> take_interrupted_sends();
 
   // ---- alerts and silences
   std::vector<AlertState> alert_states() const;  // every stored alert, by fingerprint

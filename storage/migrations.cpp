@@ -303,6 +303,12 @@ CREATE TABLE review_items (
 CREATE INDEX notes_rule_key ON notes(rule, key);
 CREATE INDEX findings_rule_key ON findings(rule, key);
 )sql",
+    // 8: when a send of an outbox entry began, set before the SMTP transaction and cleared with
+    // its outcome: an entry found with it at the next round was being sent when casewatch
+    // stopped (perhaps accepted by the server), and is sent again with the same Message-ID.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN sending_since TEXT;
+)sql",
 };
 
 }  // namespace

@@ -36,6 +36,8 @@ struct OutboxEntry {
   OutboxState state = OutboxState::kPending;
   std::string last_error;  // plain words from the last failed attempt
   std::optional<Time> sent_at;
+  // When a send began that has no recorded outcome yet (see History::mark_outbox_sending).
+  std::optional<Time> sending_since;
 };
 
 }  // namespace storage

@@ -32,7 +32,7 @@ OutboxState parse_state(const std::string& name) {
 
 constexpr const char* kColumns =
     "id, key, recipient, sender, subject, created, deadline, next_attempt, attempts, state, "
-    "last_error, sent_at";
+    "last_error, sent_at, sending_since";
 
 OutboxEntry read_entry(SQLite::Statement& q, bool with_bytes) {
   OutboxEntry e;
@@ -48,7 +48,8 @@ OutboxEntry read_entry(SQLite::Statement& q, bool with_bytes) {
   e.state = parse_state(q.getColumn(9).getString());
   e.last_error = q.getColumn(10).getString();
   if (!q.getColumn(11).isNull()) e.sent_at = parse_utc(q.getColumn(11).getString());
-  if (with_bytes) e.bytes = q.getColumn(12).getString();
+  if (!q.getColumn(12).isNull()) e.sending_since = parse_utc(q.getColumn(12).getString());
+  if (with_bytes) e.bytes = q.getColumn(13).getString();
   return e;
 }
 
@@ -129,9 +130,10 @@ std::optional<OutboxEntry> History::outbox_entry(std::int64_t id) const {
 }
 
 void History::update_outbox(const OutboxEntry& e) {
-  SQLite::Statement update(impl_->db,
-                           "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, "
-                           "deadline = ?, last_error = ?, sent_at = ? WHERE id = ?");
+  SQLite::Statement update(
+      impl_->db,
+      "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, "
+      "deadline = ?, last_error = ?, sent_at = ?, sending_since = NULL WHERE id = ?");
   update.bind(1, std::string(to_string(e.state)));
   update.bind(2, e.attempts);
   update.bind(3, format_utc(e.next_attempt));
@@ -146,6 +148,27 @@ void History::update_outbox(const OutboxEntry& e) {
   if (update.exec() != 1) {
     throw std::runtime_error("outbox: no entry " + std::to_string(e.id) + " to update");
   }
+}
+
+void History::mark_outbox_sending(std::int64_t id, Time at) {
+  SQLite::Statement update(impl_->db, "UPDATE outbox SET sending_since = ? WHERE id = ?");
+  update.bind(1, format_utc(at));
+  update.bind(2, id);
+  if (update.exec() != 1) {
+    throw std::runtime_error("outbox: no entry " + std::to_string(id) + " to mark as sending");
+  }
+}
+
+std::vector<OutboxEntry> History::take_interrupted_sends() {
+  SQLite::Transaction transaction(impl_->db);
+  SQLite::Statement q(impl_->db, std::string("SELECT ") + kColumns +
+                                     ", bytes FROM outbox WHERE sending_since IS NOT NULL "
+                                     "ORDER BY id");
+  std::vector<OutboxEntry> out;
+  while (q.executeStep()) out.push_back(read_entry(q, true));
+  impl_->db.exec("UPDATE outbox SET sending_since = NULL WHERE sending_since IS NOT NULL");
+  transaction.commit();
+  return out;
 }
 
 }  // namespace storage

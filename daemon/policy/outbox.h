@@ -8,8 +8,13 @@
 // it) and none is sent twice by casewatch's own doing, across restarts and server outages. The
 // one unavoidable window: the server accepted the message (250 after DATA) and casewatch died
 // before recording "sent". The entry is then still pending and is sent again after the restart.
-// We choose "at least once" for that window rather than risk losing a review or an alert; the
-// recipient sees the same Message-ID twice, which mail clients can thread or drop as duplicate.
+// We choose "at least once" for that window rather than risk losing a review or an alert. Each
+// send is marked begun (sending_since) in its own commit before the SMTP transaction and its
+// outcome stored in its own commit the moment the server answers DATA, before QUIT; an entry
+// found begun at the next round is logged ("casewatch stopped while sending it") and sent again
+// byte for byte, with the same Message-ID, so a mail system that deduplicates on Message-ID
+// (most do) shows it once. The window is one SQLite commit: the sender logs it per round
+// ("recorded as sent N ms after the server accepted it"), whatever the message's size.
 //
 // Everything here takes the time as a parameter (`now`); nothing reads the clock.
 // Pure: no I/O (daemon/work/sender.h delivers, retries and cancels over the database).

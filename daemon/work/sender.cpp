@@ -1,7 +1,36 @@
 #include "daemon/work/sender.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+
 namespace service {
 namespace {
+
+// The message's Message-ID header value, or "(none)".
+std::string_view message_id(std::string_view bytes) {
+  constexpr std::string_view kHeader = "\r\nMessage-ID: ";
+  const auto end_of_headers = bytes.find("\r\n\r\n");
+  const auto at = bytes.substr(0, end_of_headers).find(kHeader);
+  if (at == std::string_view::npos) return "(none)";
+  const std::string_view rest = bytes.substr(at + kHeader.size());
+  return rest.substr(0, rest.find("\r\n"));
+}
+
+// Entries whose send began in a run that stopped before its outcome was recorded: perhaps
+// accepted by the server. They are still pending and are sent again, byte for byte.
+void report_interrupted(storage::History& history) {
+  for (const OutboxEntry& entry : history.take_interrupted_sends()) {
+    spdlog::warn(
+        "outbox {}: casewatch stopped while sending it to {} (since {}); the server may have "
+        "accepted it. It is sent again with the same Message-ID {}, so a mail system that "
+        "deduplicates on Message-ID shows it once",
+        entry.id, entry.recipient, utc_text(*entry.sending_since), message_id(entry.bytes));
+  }
+}
 
 // --once reads the whole pending list; the service reads what is due.
 constexpr std::size_t kAllEntries = 1000000;
@@ -22,14 +51,32 @@ std::vector<OutboxEntry> selected(storage::History& history, SysSeconds now, Del
 std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysSeconds now,
                                  Deliver which, const std::function<bool()>& should_stop,
                                  const BackoffPolicy& policy) {
+  report_interrupted(history);
   std::vector<OutboxEntry> done;
+  std::vector<std::chrono::microseconds> windows;
   for (const OutboxEntry& entry : selected(history, now, which)) {
     if (should_stop && should_stop()) break;
-    OutboxEntry updated = attempt(entry, mailer, now, policy);
-    // Stored at once: between the server's "250" and this line is the one duplicate window.
+    history.mark_outbox_sending(entry.id, now_utc());
+    const SendResult result = mailer.send({entry.sender, entry.recipient}, entry.bytes);
+    const auto answered = std::chrono::steady_clock::now();
+    OutboxEntry updated = after_attempt(entry, result, now, policy);
+    // Stored at once, in its own commit: between the server's "250" and the end of this line is
+    // the one duplicate window, measured below.
     history.update_outbox(updated);
+    if (updated.state == OutboxState::kSent) {
+      windows.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - answered));
+    }
     updated.bytes.clear();
     done.push_back(std::move(updated));
+  }
+  if (!windows.empty()) {
+    std::sort(windows.begin(), windows.end());
+    spdlog::info(
+        "mail: {} sent; each was recorded as sent {:.1f} ms (median; at most {:.1f} ms) after the "
+        "server accepted it: a stop inside that window sends it again, with the same Message-ID",
+        windows.size(), windows[windows.size() / 2].count() / 1000.0,
+        windows.back().count() / 1000.0);
   }
   return done;
 }

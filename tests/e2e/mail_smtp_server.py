@@ -10,10 +10,15 @@ stores each accepted message as <dir>/<n>.eml (the exact DATA bytes) with <n>.rc
   --tls CERT KEY       offer STARTTLS with this certificate and require it
   --auth USER PASS     require AUTH (PLAIN/LOGIN) with these credentials
   --port N             listen on N instead of a free port (to bring a server "back up")
+  --kill-after-store PIDFILE
+                       once a message is stored, SIGKILL the process whose pid PIDFILE holds
+                       (then remove PIDFILE, so only once), before answering 250: the sender
+                       dies with its message accepted but not yet marked sent
 """
 import argparse
 import asyncio
 import os
+import signal
 import ssl
 import sys
 
@@ -21,8 +26,9 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, folder, reject, defer):
+    def __init__(self, folder, reject, defer, kill_after_store=None):
         self.folder = folder
+        self.kill_after_store = kill_after_store
         self.reject = set(a.lower() for a in reject)
         self.defer = set(a.lower() for a in defer)
         self.count = 0
@@ -44,6 +50,11 @@ class Handler:
             f.write(envelope.original_content)
         os.rename(base + ".rcpt.tmp", base + ".rcpt")
         os.rename(base + ".eml.tmp", base + ".eml")
+        if self.kill_after_store and os.path.exists(self.kill_after_store):
+            with open(self.kill_after_store) as f:
+                pid = int(f.read())
+            os.unlink(self.kill_after_store)
+            os.kill(pid, signal.SIGKILL)
         return "250 OK message accepted"
 
 
@@ -63,9 +74,10 @@ async def main():
     parser.add_argument("--tls", nargs=2)
     parser.add_argument("--auth", nargs=2)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--kill-after-store")
     args = parser.parse_args()
 
-    handler = Handler(args.dir, args.reject, args.defer)
+    handler = Handler(args.dir, args.reject, args.defer, args.kill_after_store)
     kwargs = {}
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

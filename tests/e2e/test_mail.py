@@ -16,6 +16,8 @@ import email.policy
 import json
 import os
 import pathlib
+import re
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -192,6 +194,51 @@ class Outage(MailTestCase):
         got = sorted(r for rcpt, _ in server.messages() for r in rcpt)
         self.assertEqual(got, ["east@council.example", "head@council.example"])
         self.assertEqual({r[2] for r in self.outbox()}, {"sent"})
+
+
+class KilledInsideTheWindow(MailTestCase):
+    def test_a_message_accepted_before_a_kill_is_sent_again_with_the_same_message_id(self):
+        # The server SIGKILLs casewatchd once it has stored the message, before answering 250:
+        # accepted, not yet marked sent, the window daemon/policy/outbox.h documents.
+        pidfile = self.tmp / "casewatchd.pid"
+        server = self.start_server("--kill-after-store", str(pidfile))
+        self.configure(server.port, ["head@council.example"])
+        self.drop("cases_2026-11-16.csv", cases_csv())
+
+        def write_pid():  # in the child before exec: casewatchd's own pid
+            pidfile.write_text(str(os.getpid()))
+
+        killed = subprocess.run([str(CASEWATCHD), "--config", str(self.config), "--once",
+                                 "--as-of", "2026-11-16"], capture_output=True, text=True,
+                                timeout=300, preexec_fn=write_pid)
+        self.assertEqual(killed.returncode, -signal.SIGKILL, killed.stderr)
+        self.assertFalse(pidfile.exists())
+        self.assertEqual(len(server.messages()), 1)
+        self.assertEqual(self.outbox(), [("review/2026-W47/all", "head@council.example",
+                                          "pending")])
+        with sqlite3.connect(self.state / "casewatch.db") as db:
+            (sending_since,) = db.execute("SELECT sending_since FROM outbox").fetchone()
+        self.assertIsNotNone(sending_since)
+
+        again = self.run_once("--as-of", "2026-11-16")
+        messages = server.messages()
+        self.assertEqual(len(messages), 2)
+        self.assertEqual(messages[0][1], messages[1][1])  # byte for byte: the same Message-ID
+        message_id = inspect(messages[0][1])["headers"]["Message-ID"]
+        self.assertTrue(message_id.startswith("<casewatch.review.2026-W47.all@"), message_id)
+        self.assertIn("casewatch stopped while sending it to head@council.example", again.stderr)
+        self.assertIn(f"It is sent again with the same Message-ID {message_id}, so a mail "
+                      "system that deduplicates on Message-ID shows it once", again.stderr)
+        self.assertEqual(self.outbox(), [("review/2026-W47/all", "head@council.example",
+                                          "sent")])
+        # The window itself, as the sender measured it: from the server's 250 to "sent" stored.
+        window = re.search(r"mail: 1 sent; each was recorded as sent ([0-9.]+) ms \(median; at "
+                           r"most ([0-9.]+) ms\) after the server accepted it", again.stderr)
+        self.assertIsNotNone(window, again.stderr)
+        print(f"\n  accept-to-recorded window: {window.group(2)} ms", file=sys.stderr)
+
+        self.run_once("--as-of", "2026-11-16")
+        self.assertEqual(len(server.messages()), 2)  # sent: never again
 
 
 class Rejection(MailTestCase):
