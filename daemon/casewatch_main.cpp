@@ -269,6 +269,15 @@ void print_status(const json::object& args) {
     rows.push_back({text_of(r.at("rule")), text_of(r.at("open")), text_of(r.at("new")), bands});
   }
   print_table({"RULE", "OPEN", "NEW", "BANDS"}, rows);
+  // The named totals, worded as `--once` and the review word them.
+  bool totals_heading = false;
+  for (const auto& rule : args.at("rules").as_array()) {
+    const auto* totals = rule.as_object().if_contains("totals");
+    if (totals == nullptr || !totals->is_string()) continue;
+    if (!totals_heading) std::cout << "\nTotals:\n";
+    totals_heading = true;
+    std::cout << fmt::format("  {}: {}\n", text_of(rule.at("rule")), text_of(*totals));
+  }
   if (const auto* ignored = args.if_contains("ignored");
       ignored != nullptr && ignored->is_array() && !ignored->as_array().empty()) {
     std::cout << "\nInbox files not read:\n";

@@ -8,6 +8,7 @@
 #include "daemon/control/wire_json.h"
 #include "daemon/policy/alerts.h"
 #include "ingest/ingest.h"
+#include "report/report.h"
 
 namespace service {
 namespace {
@@ -31,6 +32,32 @@ std::string prometheus_label(std::string_view value) {
 
 }  // namespace
 
+StatusSnapshot::RuleStatus rule_status(const rules::Rule& rule,
+                                       const std::vector<rules::TrackedFinding>& open,
+                                       const std::vector<rules::BandCount>& bands) {
+  StatusSnapshot::RuleStatus entry;
+  entry.rule = rule.id;
+  std::vector<const rules::Finding*> findings;
+  for (const auto& tracked : open) {
+    findings.push_back(&tracked.finding);
+    ++entry.open;
+    if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
+    auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
+                             [&](const auto& b) { return b.first == tracked.finding.band; });
+    if (band == entry.bands.end()) {
+      entry.bands.emplace_back(tracked.finding.band, 1);
+    } else {
+      ++band->second;
+    }
+  }
+  const auto totals = report::rule_totals(rule, findings, bands);
+  entry.listed = totals.listed;
+  entry.untrusted = totals.untrusted;
+  if (rule.kind == rules::RuleKind::kUnallocated) entry.all_unallocated = totals.all;
+  entry.totals = report::totals_text(rule, totals);
+  return entry;
+}
+
 std::string Status::line() const {
   int open = 0;
   for (const auto& rule : snapshot_.rules) open += rule.open;
@@ -53,22 +80,18 @@ void Status::refresh(const config::Config& config, const storage::History& histo
       }
       sources.push_back(std::move(entry));
     }
-    std::vector<StatusSnapshot::RuleStatus> rule_status;
+    std::vector<StatusSnapshot::RuleStatus> rule_list;
     for (const auto& [rule_id, open] : findings.rules) {
-      StatusSnapshot::RuleStatus entry;
-      entry.rule = rule_id;
-      for (const auto& tracked : open) {
-        ++entry.open;
-        if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
-        auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
-                                 [&](const auto& b) { return b.first == tracked.finding.band; });
-        if (band == entry.bands.end()) {
-          entry.bands.emplace_back(tracked.finding.band, 1);
-        } else {
-          ++band->second;
+      const auto rule = std::find_if(config.rules.rules.begin(), config.rules.rules.end(),
+                                     [&](const rules::Rule& r) { return r.id == rule_id; });
+      if (rule == config.rules.rules.end()) continue;
+      std::vector<rules::BandCount> bands;
+      if (const auto latest = history.latest_extract(rule->source)) {
+        for (auto& point : history.trend(rule->id, latest->as_of, latest->as_of)) {
+          bands.push_back({point.rule, std::move(point.band), point.count, ""});
         }
       }
-      rule_status.push_back(std::move(entry));
+      rule_list.push_back(rule_status(*rule, open, bands));
     }
     std::map<std::string, std::size_t> firing;
     for (const auto& kinds : {config::kCaseAlertKinds, config::kOperatorAlertKinds}) {
@@ -86,7 +109,7 @@ void Status::refresh(const config::Config& config, const storage::History& histo
     }
     for (const auto& [state, count] : history.outbox_counts()) outbox[state] = count;
     snapshot_.sources = std::move(sources);
-    snapshot_.rules = std::move(rule_status);
+    snapshot_.rules = std::move(rule_list);
     snapshot_.last_review_week = history.last_review_week();
     const auto review_at = history.last_review_at();
     snapshot_.last_review_at = review_at ? parse_utc(*review_at) : std::nullopt;
@@ -183,10 +206,16 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
   for (const auto& rule : status.rules) {
     json::object bands;
     for (const auto& [band, count] : rule.bands) bands[band] = count;
-    rule_list.push_back(json::object{{"rule", rule.rule},
-                                     {"open", rule.open},
-                                     {"new", rule.new_findings},
-                                     {"bands", std::move(bands)}});
+    rule_list.push_back(
+        json::object{{"rule", rule.rule},
+                     {"open", rule.open},
+                     {"new", rule.new_findings},
+                     {"listed", rule.listed},
+                     {"untrusted", rule.untrusted},
+                     {"all_unallocated", rule.all_unallocated ? json::value(*rule.all_unallocated)
+                                                              : json::value(nullptr)},
+                     {"totals", rule.totals},
+                     {"bands", std::move(bands)}});
   }
   json::array fetches;
   for (const auto& fetch : status.fetches) {

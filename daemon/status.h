@@ -39,6 +39,11 @@ struct StatusSnapshot {
     std::vector<std::pair<std::string, int>> bands;  // open findings per band, in band order
     int open = 0;
     int new_findings = 0;
+    // The rule's totals, named as `--once` and the review name them (report::totals_text).
+    int listed = 0;                      // on the review list
+    int untrusted = 0;                   // data-cleansing items (dates that cannot be trusted)
+    std::optional<int> all_unallocated;  // unallocated rules: every open unallocated case
+    std::string totals;  // "Over four weeks (listed): 211; Untrusted dates: 14; All ..."
   };
   struct FetchStatus {
     std::string source;
@@ -76,6 +81,12 @@ boost::json::object status_json(const StatusSnapshot& status, SysSeconds now, ru
 
 // The `metrics` reply's text: Prometheus exposition format.
 std::string metrics_text(const StatusSnapshot& status, SysSeconds now);
+
+// A rule's line of `status`: its open findings by band and its named totals. `bands` are the
+// rule's band counts at its latest evaluation (every open unallocated case, listed or not).
+StatusSnapshot::RuleStatus rule_status(const rules::Rule& rule,
+                                       const std::vector<rules::TrackedFinding>& open,
+                                       const std::vector<rules::BandCount>& bands);
 
 class Status {
  public:

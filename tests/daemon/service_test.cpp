@@ -68,7 +68,63 @@ TEST_CASE("status reports each source's latest extract and age, and each rule's 
       R"([{"source":"cases","file":"cases_2026-11-20.csv","as_of":"2026-11-20","rows":40,"age_days":3},{"source":"assessments","file":null}])");
   CHECK(
       boost::json::serialize(json.at("rules")) ==
-      R"([{"rule":"unallocated","open":6,"new":1,"bands":{"1 to 2 months":4,"3 \"months\" or more":2}}])");
+      R"([{"rule":"unallocated","open":6,"new":1,"listed":0,"untrusted":0,"all_unallocated":null,"totals":"","bands":{"1 to 2 months":4,"3 \"months\" or more":2}}])");
   CHECK(json.at("uptime_seconds").as_int64() == 5);
   CHECK(json.at("next_review").is_null());
+}
+
+TEST_CASE("status names each rule's totals as --once and the review name them",
+          "[daemon][service]") {
+  rules::Rule unallocated;
+  unallocated.id = "unallocated";
+  unallocated.kind = rules::RuleKind::kUnallocated;
+  unallocated.over_days = 28;
+  const auto tracked = [](std::string key, rules::State state, std::string band,
+                          rules::FindingStatus status) {
+    rules::TrackedFinding t;
+    t.finding.rule = "unallocated";
+    t.finding.key = std::move(key);
+    t.finding.state = state;
+    t.finding.band = std::move(band);
+    t.status = status;
+    return t;
+  };
+  const std::vector<rules::TrackedFinding> open{
+      tracked("C1", rules::State::kBreach, "1 to 2 months", rules::FindingStatus::kNew),
+      tracked("C2", rules::State::kBreach, "1 to 2 months", rules::FindingStatus::kCarried),
+      tracked("C3", rules::State::kBreach, "3 months or more", rules::FindingStatus::kCarried),
+      tracked("C4", rules::State::kUntrusted, "Inaccuracies", rules::FindingStatus::kNew)};
+  // Every open unallocated case at the latest evaluation, listed or not: 3 + 1 under four
+  // weeks + 2 + 1 untrusted = 7. A per-team count is not added to the total.
+  const std::vector<rules::BandCount> bands{{"unallocated", "Under 4 weeks", 3, ""},
+                                            {"unallocated", "1 to 2 months", 2, ""},
+                                            {"unallocated", "3 months or more", 1, ""},
+                                            {"unallocated", "Inaccuracies", 1, ""},
+                                            {"unallocated", "1 to 2 months", 2, "North"}};
+
+  const auto status = service::rule_status(unallocated, open, bands);
+  CHECK(status.open == 4);
+  CHECK(status.new_findings == 2);
+  CHECK(status.listed == 3);
+  CHECK(status.untrusted == 1);
+  CHECK(status.all_unallocated == 7);
+  CHECK(status.totals ==
+        "Over four weeks (listed): 3; Untrusted dates: 1; All unallocated open cases: 7");
+
+  rules::Rule timescale;
+  timescale.id = "assessments";
+  timescale.kind = rules::RuleKind::kTimescale;
+  const auto late = service::rule_status(timescale, {}, {});
+  CHECK(late.listed == 0);
+  CHECK_FALSE(late.all_unallocated.has_value());
+  CHECK(late.totals == "Overdue: 0; due soon: 0; data problems: 0");
+
+  service::StatusSnapshot snapshot;
+  snapshot.rules.push_back(status);
+  const auto json = service::status_json(snapshot, snapshot.started, rules::Date{});
+  const auto& rule = json.at("rules").at(0).as_object();
+  CHECK(rule.at("listed").as_int64() == 3);
+  CHECK(rule.at("untrusted").as_int64() == 1);
+  CHECK(rule.at("all_unallocated").as_int64() == 7);
+  CHECK(rule.at("totals").as_string() == status.totals);
 }

@@ -39,6 +39,14 @@ class ServiceTest(unittest.TestCase):
             metrics = daemon.client("metrics")
             self.assertIn('casewatch_extract_rows{source="cases"} 3', metrics.stdout)
             self.assertIn("casewatch_up 1", metrics.stdout)
+            # status names the totals as --once and the review do, in JSON and text.
+            [rule] = [r for r in daemon.ask("status")["arguments"]["rules"]
+                      if r["rule"] == "unallocated"]
+            self.assertEqual((rule["listed"], rule["untrusted"], rule["all_unallocated"]),
+                             (3, 0, 3))
+            self.assertEqual(rule["totals"], "Over four weeks (listed): 3; Untrusted dates: 0; "
+                             "All unallocated open cases: 3")
+            self.assertIn("unallocated: " + rule["totals"], daemon.client("status").stdout)
 
     def test_a_caseload_finding_carries_its_count_in_cases(self):
         with Daemon() as daemon:
