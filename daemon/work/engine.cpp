@@ -442,6 +442,10 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     // not have happened, and evaluating the same extract again changes nothing.
     const bool ingested = outcome.info.status == storage::ExtractStatus::kIngested;
     result.extracts.push_back(std::move(outcome));
+    // A stopping service leaves the evaluation to the next start: the extract is committed and
+    // marked pending, and evaluate_pending() takes it first (a large one can take longer than
+    // a service manager waits for a stop).
+    if (ingested && should_stop && should_stop()) break;
     if (ingested) {
       try {
         auto outcomes = evaluate_after(source->name);
