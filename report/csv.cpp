@@ -66,6 +66,13 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
        }},
       {"start", [](const Item& i) { return iso_or_empty(i.finding->start); }},
       {"due", [](const Item& i) { return iso_or_empty(i.finding->due); }},
+      // "yes" when the due date is inferred from a latest-event column (DESIGN.md "Recurring"),
+      // "no" for any other due date, empty without one.
+      {"due_inferred",
+       [](const Item& i) {
+         if (!i.finding->due) return std::string();
+         return std::string(i.finding->assumed_interval ? "yes" : "no");
+       }},
       {"end", [](const Item& i) { return iso_or_empty(i.finding->end); }},
       {"working_days_elapsed",
        [](const Item& i) {

@@ -34,12 +34,14 @@ std::string_view to_string(Resolution resolution);
 inline const std::vector<std::string> kReviewFields = {
     "rule",         "title",       "key",           "person",     "team",
     "worker",       "band",        "status",        "since",      "days_unallocated",
-    "start",        "due",         "end",           "working_days_elapsed",
+    "start",        "due",         "due_inferred",  "end",        "working_days_elapsed",
     "days_overdue", "due_in_days", "weeks_on_list", "note",       "note_author",
     "note_at",      "resolved_on", "reason"};
+// due_inferred is in the defaults because due is: a due date read from a latest-event column
+// may be wrong by months, and the text and HTML bodies mark it whatever the fields.
 inline const std::vector<std::string> kDefaultReviewFields = {
     "rule",  "title", "key", "team",         "worker",       "band",        "status",
-    "since", "days_unallocated", "start", "due", "end", "working_days_elapsed",
+    "since", "days_unallocated", "start", "due", "due_inferred", "end", "working_days_elapsed",
     "days_overdue", "due_in_days", "weeks_on_list", "resolved_on", "reason"};
 // clang-format on
 

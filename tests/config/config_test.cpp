@@ -384,8 +384,8 @@ TEST_CASE("each problem in a file is reported as file:line: message", "[config]"
        "\"Mon 07:00\""},
       {"[review]\ncsv_columns = [\"key\", \"name\"]\n",
        "2: unknown field 'name' in 'csv_columns' of [review]: expected some of rule, title, key, "
-       "person, team, worker, band, status, since, days_unallocated, start, due, end, "
-       "working_days_elapsed, days_overdue, due_in_days, weeks_on_list, note, note_author, "
+       "person, team, worker, band, status, since, days_unallocated, start, due, due_inferred, "
+       "end, working_days_elapsed, days_overdue, due_in_days, weeks_on_list, note, note_author, "
        "note_at, resolved_on, reason"},
       {"[review]\nfields = [\"key\"]\ncsv_columns = [\"key\"]\n",
        "3: 'csv_columns' is the old name of 'fields': give one of them, not both"},

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <string>
@@ -123,17 +124,13 @@ TEST_CASE("the CSV review has its header row even with nothing to list", "[repor
 }
 
 TEST_CASE("the known fields are the documented ones, each with a CSV column", "[report][csv]") {
-  CHECK(report::known_fields() == std::vector<std::string>{"rule",          "title",
-                                                           "key",           "person",
-                                                           "team",          "worker",
-                                                           "band",          "status",
-                                                           "since",         "days_unallocated",
-                                                           "start",         "due",
-                                                           "end",           "working_days_elapsed",
-                                                           "days_overdue",  "due_in_days",
-                                                           "weeks_on_list", "note",
-                                                           "note_author",   "note_at",
-                                                           "resolved_on",   "reason"});
+  CHECK(report::known_fields() ==
+        std::vector<std::string>{
+            "rule",         "title",       "key",           "person", "team",
+            "worker",       "band",        "status",        "since",  "days_unallocated",
+            "start",        "due",         "due_inferred",  "end",    "working_days_elapsed",
+            "days_overdue", "due_in_days", "weeks_on_list", "note",   "note_author",
+            "note_at",      "resolved_on", "reason"});
   const auto fixture = report_test::week_47();
   const Rows rows = read_with_python(report::render_csv(fixture->review, report::known_fields()));
   CHECK(rows[0] == report::known_fields());
@@ -143,4 +140,51 @@ TEST_CASE("the known fields are the documented ones, each with a CSV column", "[
     CHECK(field != "note");
     CHECK(field != "note_author");
   }
+}
+
+TEST_CASE("the CSV marks a due date inferred from a latest-event column", "[report][csv]") {
+  // Looked-after reviews from Annex A List 8 (latest review only) beside the fixture's rules.
+  // Child L-1 came into care Mon 5 Oct 2026 with no review yet: due 20 working days later,
+  // Mon 2 Nov, known exactly. L-2's latest review was 4 May 2026: read as a later review, the
+  // next is due 6 months after, Wed 4 Nov 2026, inferred.
+  auto fixture = report_test::week_47();
+  rules::Rule rule;
+  rule.id = "lac-reviews";
+  rule.kind = rules::RuleKind::kRecurring;
+  rule.title = "Looked-after reviews";
+  report::RuleSection section;
+  section.rule = fixture->add_rule(rule);
+  section.as_of = report_test::d(2026, 11, 20);
+  rules::Finding exact{.rule = "lac-reviews", .key = "L-1", .team = "Looked After"};
+  exact.state = rules::State::kOverdue;
+  exact.start = report_test::d(2026, 10, 5);
+  exact.due = report_test::d(2026, 11, 2);
+  exact.days = 18;
+  rules::Finding inferred{.rule = "lac-reviews", .key = "L-2", .team = "Looked After"};
+  inferred.state = rules::State::kOverdue;
+  inferred.start = report_test::d(2025, 6, 2);
+  inferred.due = report_test::d(2026, 11, 4);
+  inferred.end = report_test::d(2026, 5, 4);
+  inferred.days = 16;
+  inferred.assumed_interval = true;
+  const auto seen = report_test::d(2026, 11, 20);
+  section.open = {report_test::tracked(exact, rules::FindingStatus::kNew, 0, seen),
+                  report_test::tracked(inferred, rules::FindingStatus::kNew, 0, seen)};
+  fixture->review.sections.push_back(std::move(section));
+
+  const Rows rows =
+      read_with_python(report::render_csv(fixture->review, {"key", "due", "due_inferred"}));
+  REQUIRE(rows.size() == 13);  // header, 10 fixture rows, 2 looked-after reviews
+  // Unallocated rows have no due date, so no mark; a timescale's due date is never inferred.
+  CHECK(rows[1] == std::vector<std::string>{"C-1001", "", ""});
+  CHECK(rows[8] == std::vector<std::string>{"A-2001", "2026-10-06", "no"});
+  CHECK(rows[11] == std::vector<std::string>{"L-1", "2026-11-02", "no"});
+  CHECK(rows[12] == std::vector<std::string>{"L-2", "2026-11-04", "yes"});
+  // In the default columns, right after the due date.
+  const Rows all = read_with_python(report::render_csv(fixture->review, report::default_fields()));
+  const auto& header = all[0];
+  const auto due = std::find(header.begin(), header.end(), "due");
+  REQUIRE(due + 1 < header.end());
+  CHECK(*(due + 1) == "due_inferred");
+  CHECK(all[12][static_cast<std::size_t>(due + 1 - header.begin())] == "yes");
 }
