@@ -46,7 +46,9 @@ commands:
 The socket defaults to $CASEWATCH_SOCKET, else /run/casewatch/control.sock.
 exit codes:
     0   done (a list that is empty is still done: `findings`, `alerts`, `outbox`)
-    1   the daemon answered with an error, or `case`/`review` found nothing
+    1   the daemon answered with an error, or found nothing: `case` a key with no finding,
+        note or record, `review --week W` a week no review was produced for (a review that
+        lists no cases, or says NO DATA, is found: 0)
     2   usage error
     69  the daemon is not running (no socket, or nobody answers on it)
     77  permission denied (not root, the service user or in the configured group)
@@ -246,6 +248,15 @@ void print_table(const std::vector<std::string>& header,
   for (const auto& row : rows) print_row(row);
 }
 
+// A time of the status reply for people: the service time zone's rendering ("key_local") when
+// the daemon gives one, else the UTC text; "-" for none.
+std::string local_time(const json::object& object, std::string_view key) {
+  const auto* local = object.if_contains(std::string(key) + "_local");
+  if (local != nullptr && local->is_string()) return text_of(*local);
+  const auto* utc = object.if_contains(key);
+  return utc == nullptr || utc->is_null() ? std::string("-") : text_of(*utc);
+}
+
 void print_status(const json::object& args) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& source : args.at("sources").as_array()) {
@@ -254,9 +265,10 @@ void print_status(const json::object& args) {
       const auto* v = s.if_contains(key);
       return v == nullptr ? std::string("-") : text_of(*v);
     };
-    rows.push_back({get("source"), get("file"), get("as_of"), get("rows"), get("age_days")});
+    rows.push_back({get("source"), get("file"), get("as_of"), get("rows"), get("age_days"),
+                    local_time(s, "ingested_at")});
   }
-  print_table({"SOURCE", "LATEST EXTRACT", "AS OF", "ROWS", "AGE (DAYS)"}, rows);
+  print_table({"SOURCE", "LATEST EXTRACT", "AS OF", "ROWS", "AGE (DAYS)", "INGESTED"}, rows);
   std::cout << "\n";
   rows.clear();
   for (const auto& rule : args.at("rules").as_array()) {
@@ -293,14 +305,19 @@ void print_status(const json::object& args) {
     for (const auto& fetch : fetches->as_array()) {
       const auto& f = fetch.as_object();
       const auto* detail = f.if_contains("detail");
-      rows.push_back({text_of(f.at("source")), text_of(f.at("last_run")),
+      rows.push_back({text_of(f.at("source")), local_time(f, "last_run"),
                       detail == nullptr ? "-" : text_of(*detail)});
     }
     print_table({"FETCH", "LAST RUN", "RESULT"}, rows);
   }
-  std::cout << "\nnext review: " << text_of(args.at("next_review"))
-            << "; last review: " << text_of(args.at("last_review_week")) << "; up "
-            << text_of(args.at("uptime_seconds")) << " s\n";
+  std::string last_review = text_of(args.at("last_review_week"));
+  if (const auto at = local_time(args, "last_review_at"); at != "-") last_review += ", " + at;
+  std::cout << "\nnext review: " << local_time(args, "next_review")
+            << "; last review: " << last_review << "; up " << text_of(args.at("uptime_seconds"))
+            << " s\n";
+  if (const auto* zone = args.if_contains("timezone"); zone != nullptr && zone->is_string()) {
+    std::cout << "times in the service time zone, " << text_of(*zone) << "\n";
+  }
   if (const auto* error = args.if_contains("last_cycle_error"); error && !error->is_null()) {
     std::cout << "last ingest cycle failed: " << text_of(*error) << "\n";
   }

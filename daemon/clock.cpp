@@ -27,4 +27,9 @@ rules::Date local_date(SysSeconds instant, const date::time_zone* zone) {
   return rules::Date::from_days(static_cast<std::int32_t>(day.time_since_epoch().count()));
 }
 
+std::string local_time_text(SysSeconds instant, const date::time_zone* zone) {
+  return date::format("%Y-%m-%d %H:%M %Z",
+                      date::make_zoned(zone, std::chrono::floor<std::chrono::minutes>(instant)));
+}
+
 }  // namespace service

@@ -32,6 +32,10 @@ std::optional<SysSeconds> parse_utc(std::string_view text);
 // The local calendar date of `instant` in `zone`.
 rules::Date local_date(SysSeconds instant, const date::time_zone* zone);
 
+// `instant` as people read it in `zone`, to the minute and with the zone's abbreviation for that
+// moment: "2026-11-30 07:00 GMT", "2026-06-01 10:05 BST". For people only: JSON keeps UTC.
+std::string local_time_text(SysSeconds instant, const date::time_zone* zone);
+
 }  // namespace service
 
 #endif  // CASEWATCH_DAEMON_CLOCK_H_

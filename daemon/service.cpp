@@ -327,7 +327,7 @@ class Daemon {
       return Answer{ResultCode::kSuccess,
                     fmt::format("casewatchd {} up {} s; {}", CASEWATCH_VERSION,
                                 (now - status_.snapshot().started).count(), status_.line()),
-                    status_json(status_.snapshot(), now, local_date(now, settings_->zone))};
+                    status_json(status_.snapshot(), now, settings_->zone)};
     };
     out.metrics = [this](const Request&, const Peer&) {
       return Answer{ResultCode::kSuccess, metrics_text(metrics_snapshot(), now_utc()), nullptr};

@@ -1,5 +1,6 @@
 #include "daemon/status.h"
 
+#include <date/tz.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -188,7 +189,12 @@ void Status::refresh_fetches(const config::Config& config,
   }
 }
 
-json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Date today) {
+json::object status_json(const StatusSnapshot& status, SysSeconds now,
+                         const date::time_zone* zone) {
+  const rules::Date today = local_date(now, zone);
+  const auto local = [zone](const std::optional<SysSeconds>& instant) {
+    return instant ? json::value(local_time_text(*instant, zone)) : json::value(nullptr);
+  };
   json::array sources;
   for (const auto& source : status.sources) {
     json::object entry{{"source", source.name}};
@@ -199,6 +205,10 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
       entry["as_of"] = date_or_null(source.as_of);
       entry["rows"] = source.rows;
       if (source.as_of) entry["age_days"] = today - *source.as_of;
+      if (source.handled_at) {
+        entry["ingested_at"] = utc_text(*source.handled_at);
+        entry["ingested_at_local"] = local(source.handled_at);
+      }
     }
     sources.push_back(std::move(entry));
   }
@@ -224,6 +234,7 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
       entry["last_run"] = nullptr;
     } else {
       entry["last_run"] = fetch.at;
+      entry["last_run_local"] = local(parse_utc(fetch.at));
       entry["ok"] = fetch.ok;
       entry["detail"] = fetch.detail;
     }
@@ -234,8 +245,13 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Da
       {"fetches", std::move(fetches)},          {"uptime_seconds", (now - status.started).count()},
       {"cycle_running", status.cycle_running},  {"cycles", status.cycles},
       {"cycle_failures", status.cycle_failures}};
+  out["timezone"] = zone->name();
   out["next_review"] =
       status.next_review ? json::value(utc_text(*status.next_review)) : json::value(nullptr);
+  out["next_review_local"] = local(status.next_review);
+  out["last_review_at"] =
+      status.last_review_at ? json::value(utc_text(*status.last_review_at)) : json::value(nullptr);
+  out["last_review_at_local"] = local(status.last_review_at);
   out["last_review_week"] =
       status.last_review_week ? json::value(*status.last_review_week) : json::value(nullptr);
   out["last_cycle_error"] =

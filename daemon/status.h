@@ -76,8 +76,11 @@ struct StatusSnapshot {
   std::map<std::string, std::int64_t> control_refused;
 };
 
-// The `status` reply's arguments at `now` (ages in days in the service time zone's `today`).
-boost::json::object status_json(const StatusSnapshot& status, SysSeconds now, rules::Date today);
+// The `status` reply's arguments at `now`: ages in days from today in the service time zone
+// `zone`; instants in UTC ("next_review"), each beside the same in the service time zone for
+// people ("next_review_local": "2026-11-30 07:00 GMT"), and the zone's name ("timezone").
+boost::json::object status_json(const StatusSnapshot& status, SysSeconds now,
+                                const date::time_zone* zone);
 
 // The `metrics` reply's text: Prometheus exposition format.
 std::string metrics_text(const StatusSnapshot& status, SysSeconds now);

@@ -227,12 +227,20 @@ Answer FindingsView::review(const Request& request, rules::Date today,
     }
     const auto weeks = history_.review_weeks();
     if (std::find(weeks.begin(), weeks.end(), week) == weeks.end()) {
+      // Found nothing: a valid question with no review to answer it (result 3, "empty", and
+      // produced = false), unlike a review that lists no cases or says NO DATA, which is one.
       std::string known;
-      for (const auto& w : weeks) known += (known.empty() ? "" : ", ") + w.str();
-      return Answer{ResultCode::kError,
-                    fmt::format("no review was produced for {}; reviews exist for: {}", week.str(),
-                                known.empty() ? "none yet" : known),
-                    nullptr};
+      json::array produced_weeks;
+      for (const auto& w : weeks) {
+        known += (known.empty() ? "" : ", ") + w.str();
+        produced_weeks.push_back(json::value(w.str()));
+      }
+      return Answer{
+          ResultCode::kEmpty,
+          fmt::format("no review was produced for {}; reviews exist for: {}", week.str(),
+                      known.empty() ? "none yet" : known),
+          json::object{
+              {"week", week.str()}, {"produced", false}, {"weeks", std::move(produced_weeks)}}};
     }
     const auto file = settings_->config.service.reports_dir() / week.str() /
                       (format == "text" ? "review.txt" : "review." + format);
@@ -248,11 +256,13 @@ Answer FindingsView::review(const Request& request, rules::Date today,
                                 format, week.str(), file.string()),
                     nullptr};
     }
-    return Answer{ResultCode::kSuccess, std::move(stored),
-                  json::object{{"week", week.str()}, {"format", format}, {"stored", true}}};
+    return Answer{
+        ResultCode::kSuccess, std::move(stored),
+        json::object{
+            {"week", week.str()}, {"format", format}, {"stored", true}, {"produced", true}}};
   }
   return Answer{ResultCode::kSuccess, render(week, now, format),
-                json::object{{"week", week.str()}, {"format", format}}};
+                json::object{{"week", week.str()}, {"format", format}, {"produced", true}}};
 }
 
 }  // namespace service

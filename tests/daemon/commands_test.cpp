@@ -261,20 +261,33 @@ TEST_CASE(
     "none, a future week or a bad one",
     "[daemon][commands]") {
   Fixture f;
-  CHECK(Fixture::text(f.ask("review", {{"week", "2020-W40"}})) ==
-        "no review was produced for 2020-W40; reviews exist for: none yet");
+  // A week with no review found nothing: the protocol's "empty" (3), said in a field too.
+  const auto none = f.ask("review", {{"week", "2020-W40"}});
+  CHECK(Fixture::result(none) == 3);
+  CHECK(none.at("arguments").at("produced") == false);
+  CHECK(none.at("arguments").at("week") == "2020-W40");
+  CHECK(none.at("arguments").at("weeks").as_array().empty());
+  CHECK(Fixture::text(none) == "no review was produced for 2020-W40; reviews exist for: none yet");
   const auto w41 = *rules::parse_iso_week("2020-W41");
   f.history.record_review(rules::PublishedReview{w41, w41.monday(), {}}, "2020-10-05T07:00:00Z",
                           "the review of 2020-W41 as it was sent");
   const auto stored = f.ask("review", {{"week", "2020-W41"}});
   CHECK(Fixture::result(stored) == 0);
+  CHECK(stored.at("arguments").at("produced") == true);
   CHECK(Fixture::text(stored) == "the review of 2020-W41 as it was sent");
-  CHECK(Fixture::text(f.ask("review", {{"week", "2020-W40"}})) ==
+  const auto still_none = f.ask("review", {{"week", "2020-W40"}});
+  CHECK(Fixture::result(still_none) == 3);
+  CHECK(still_none.at("arguments").at("weeks") == boost::json::array{"2020-W41"});
+  CHECK(Fixture::text(still_none) ==
         "no review was produced for 2020-W40; reviews exist for: 2020-W41");
-  CHECK(Fixture::text(f.ask("review", {{"week", "2999-W01"}}))
-            .starts_with("week 2999-W01 is in the future"));
-  // This week is rendered from the findings now.
-  CHECK(Fixture::text(f.ask("review", {{"format", "csv"}})).ends_with(" in csv"));
+  const auto future = f.ask("review", {{"week", "2999-W01"}});
+  CHECK(Fixture::result(future) == 1);  // a question that has no answer: an error, not empty
+  CHECK(Fixture::text(future).starts_with("week 2999-W01 is in the future"));
+  // This week is rendered from the findings now: a review, even with nothing listed.
+  const auto now = f.ask("review", {{"format", "csv"}});
+  CHECK(Fixture::result(now) == 0);
+  CHECK(now.at("arguments").at("produced") == true);
+  CHECK(Fixture::text(now).ends_with(" in csv"));
   CHECK(Fixture::text(f.ask("review", {{"week", "week 40"}})) ==
         "week 'week 40' is not an ISO week like 2026-W47");
 }

@@ -1,3 +1,4 @@
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
@@ -59,18 +60,52 @@ TEST_CASE("metrics are Prometheus text with escaped labels", "[daemon][service]"
 
 TEST_CASE("status reports each source's latest extract and age, and each rule's bands",
           "[daemon][service]") {
-  const service::SysSeconds started{std::chrono::seconds(1'790'000'000)};
-  const auto json = service::status_json(sample(started), started + std::chrono::seconds(5),
-                                         *rules::Date::from_ymd(2026, 11, 23));
+  const service::SysSeconds started{std::chrono::seconds(1'790'000'000)};  // 21 Sep 2026 14:13:20Z
+  const service::SysSeconds now{std::chrono::seconds(1'795'428'000)};      // 23 Nov 2026 10:00Z
+  const auto json = service::status_json(sample(started), now, date::locate_zone("Europe/London"));
 
+  // Ingested 2 h before the start: 12:13 UTC, which is 13:13 BST in September.
   CHECK(
       boost::json::serialize(json.at("sources")) ==
-      R"([{"source":"cases","file":"cases_2026-11-20.csv","as_of":"2026-11-20","rows":40,"age_days":3},{"source":"assessments","file":null}])");
+      R"([{"source":"cases","file":"cases_2026-11-20.csv","as_of":"2026-11-20","rows":40,"age_days":3,"ingested_at":"2026-09-21T12:13:20Z","ingested_at_local":"2026-09-21 13:13 BST"},{"source":"assessments","file":null}])");
   CHECK(
       boost::json::serialize(json.at("rules")) ==
       R"([{"rule":"unallocated","open":6,"new":1,"listed":0,"untrusted":0,"all_unallocated":null,"totals":"","bands":{"1 to 2 months":4,"3 \"months\" or more":2}}])");
-  CHECK(json.at("uptime_seconds").as_int64() == 5);
+  CHECK(json.at("uptime_seconds").as_int64() == 5'428'000);
   CHECK(json.at("next_review").is_null());
+  CHECK(json.at("next_review_local").is_null());
+}
+
+TEST_CASE("status gives its times in the service time zone beside UTC", "[daemon][service]") {
+  const auto* london = date::locate_zone("Europe/London");
+  const service::SysSeconds started{std::chrono::seconds(1'782'712'770)};  // 29 Jun 05:59:30Z
+  service::StatusSnapshot status = sample(started);
+  status.sources[0].as_of = *rules::Date::from_ymd(2026, 6, 30);
+  status.next_review = service::SysSeconds{std::chrono::seconds(1'796'022'000)};  // 30 Nov 07:00Z
+  status.last_review_at = service::SysSeconds{std::chrono::seconds(1'780'304'700)};  // 1 Jun 09:05Z
+  status.fetches.push_back({"cases", "2026-06-29T05:59:30Z", true, "fetched"});
+  // Tue 30 Jun 2026 23:30 UTC is already Wed 1 Jul, 00:30 BST, in London.
+  const service::SysSeconds now{std::chrono::seconds(1'782'862'200)};
+
+  const auto json = service::status_json(status, now, london);
+
+  CHECK(json.at("timezone").as_string() == "Europe/London");
+  // Summer time (BST, +01:00) and winter time (GMT) worked by hand; minutes are floored.
+  CHECK(json.at("last_review_at").as_string() == "2026-06-01T09:05:00Z");
+  CHECK(json.at("last_review_at_local").as_string() == "2026-06-01 10:05 BST");
+  CHECK(json.at("next_review").as_string() == "2026-11-30T07:00:00Z");
+  CHECK(json.at("next_review_local").as_string() == "2026-11-30 07:00 GMT");
+  const auto& fetch = json.at("fetches").as_array().at(0).as_object();
+  CHECK(fetch.at("last_run").as_string() == "2026-06-29T05:59:30Z");
+  CHECK(fetch.at("last_run_local").as_string() == "2026-06-29 06:59 BST");
+  // The age is counted from London's today (1 Jul), not UTC's (30 Jun).
+  CHECK(json.at("sources").as_array().at(0).as_object().at("age_days").as_int64() == 1);
+
+  // The same instants in a UTC service read as UTC.
+  const auto utc = service::status_json(status, now, date::locate_zone("UTC"));
+  CHECK(utc.at("next_review_local").as_string() == "2026-11-30 07:00 UTC");
+  CHECK(utc.at("last_review_at_local").as_string() == "2026-06-01 09:05 UTC");
+  CHECK(utc.at("sources").as_array().at(0).as_object().at("age_days").as_int64() == 0);
 }
 
 TEST_CASE("status names each rule's totals as --once and the review name them",
@@ -121,7 +156,7 @@ TEST_CASE("status names each rule's totals as --once and the review name them",
 
   service::StatusSnapshot snapshot;
   snapshot.rules.push_back(status);
-  const auto json = service::status_json(snapshot, snapshot.started, rules::Date{});
+  const auto json = service::status_json(snapshot, snapshot.started, date::locate_zone("UTC"));
   const auto& rule = json.at("rules").at(0).as_object();
   CHECK(rule.at("listed").as_int64() == 3);
   CHECK(rule.at("untrusted").as_int64() == 1);

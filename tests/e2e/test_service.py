@@ -1,5 +1,6 @@
 """End-to-end tests of `casewatchd --config F` as a service: the real daemon, a real socket in a
 temporary folder, real signals and the real `casewatch` client."""
+import datetime
 import json
 import os
 import pwd
@@ -9,6 +10,7 @@ import sqlite3
 import sys
 import time
 import unittest
+import zoneinfo
 
 from once_support import CASELOAD_RULE
 from service_daemon import (CASEWATCH, HEADER, Daemon, binaries_missing, cases_csv, read_line,
@@ -250,8 +252,17 @@ class ServiceTest(unittest.TestCase):
             self.assertEqual(status["ignored"], [{
                 "file": "OPEN-EPISODES_2026-11-25.CSV",
                 "reason": "matches no source's files glob (cases*.csv)"}])
-            self.assertIn("OPEN-EPISODES_2026-11-25.CSV: matches no source",
-                          daemon.client("status").stdout)
+            shown = daemon.client("status").stdout
+            self.assertIn("OPEN-EPISODES_2026-11-25.CSV: matches no source", shown)
+            # Times for people in the service time zone (Europe/London), named; UTC in JSON.
+            self.assertIn("times in the service time zone, Europe/London", shown)
+            self.assertEqual(status["timezone"], "Europe/London")
+            next_review = datetime.datetime.strptime(status["next_review"], "%Y-%m-%dT%H:%M:%SZ")
+            next_review = next_review.replace(tzinfo=datetime.timezone.utc)
+            local = next_review.astimezone(zoneinfo.ZoneInfo("Europe/London"))
+            expected = local.strftime("%Y-%m-%d %H:%M ") + local.tzname()
+            self.assertEqual(status["next_review_local"], expected)
+            self.assertIn(f"next review: {expected};", shown)
             self.assertIn("casewatch_inbox_unmatched_files 1", daemon.client("metrics").stdout)
             self.assertTrue(os.path.exists(os.path.join(daemon.inbox(),
                                                         "OPEN-EPISODES_2026-11-25.CSV")))
