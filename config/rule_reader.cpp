@@ -32,6 +32,7 @@ const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
       {"schedule", {K::kRecurring}},
       {"events_source", {K::kRecurring}},
       {"event", {K::kRecurring}},
+      {"join_contiguous", {K::kRecurring}},
       {"max_cases", {K::kCaseload}},
   };
   return kKeys;
@@ -303,6 +304,16 @@ class RuleReader {
       check_needed(events, "person", " to join its events");
     }
     rule.event = date_field("event", true, events);
+    if (auto v = t_.boolean("join_contiguous")) {
+      rule.join_contiguous = *v;
+      if (*v && rule.end.empty()) {
+        t_.error(*t_.find("join_contiguous"),
+                 fmt::format("'join_contiguous' needs 'end' in {}: a record follows on from "
+                             "the previous one when it starts the day that one ended",
+                             t_.name()));
+      }
+      if (*v) check_needed(source, "person", " for 'join_contiguous'");
+    }
   }
 
   Table& t_;
@@ -364,6 +375,8 @@ std::string fingerprint(const rules::Rule& rule, bool count_start_day) {
         parts.push_back(fmt::format("schedule=[{}]", join(schedule, ",")));
         parts.push_back(fmt::format("events_source={}", rule.events_source));
         parts.push_back(fmt::format("event={}", rule.event));
+        // Only when set, so that rules without it keep the fingerprint they had.
+        if (rule.join_contiguous) parts.push_back("join_contiguous=true");
         // Only when set, so that rules without a target keep the fingerprint they had.
         if (rule.target_percent > 0) {
           parts.push_back(fmt::format("target_percent={}", rule.target_percent));

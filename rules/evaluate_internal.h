@@ -223,6 +223,16 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
                           const Calendar& calendar, Evaluation& out);
 void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordView& records,
                         const Calendar& calendar, bool count_start_day, Evaluation& out);
+// Rule::join_contiguous: the records of `source` in `records` of one person (by field `person`,
+// trimmed) sorted by `start`; a record whose start equals the previous one's end continues its
+// period. A period is one record: the first record's key and start, the last record's other
+// values (its end, team, worker and the fields `where` and `unless` test). Records without a
+// person or a start date, and overlapping records (a start before the previous end), are not
+// joined. Periods come in the order of their first records; the view holds the fields
+// `records` holds.
+RecordView join_contiguous(const Source& source, const RecordView& records, int person, int start,
+                           int end);
+
 // REQUIRES: events and events_view are null only when rule.events_source is empty.
 void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordView& records,
                         const SourceData* events, const RecordView* events_view,

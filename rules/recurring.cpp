@@ -81,8 +81,14 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
   // A latest event on or before start + first interval + second interval may be the first.
   DayMemo<Date> may_be_first(as_of);
 
-  for (std::size_t row = 0; row < records.size(); ++row) {
-    const Row record{records, row};
+  // Periods of contiguous records when asked (the filters then test a period's last record).
+  RecordView periods;
+  if (rule.join_contiguous) {
+    periods = join_contiguous(source, records, who.person, start_field, end_field);
+  }
+  const RecordView& population = rule.join_contiguous ? periods : records;
+  for (std::size_t row = 0; row < population.size(); ++row) {
+    const Row record{population, row};
     if (!where.passes(record)) continue;
     const DateValue& end = read_date(record, end_field);
     const bool ended = end.is_date() && end.date <= as_of;  // no longer in the population

@@ -84,6 +84,9 @@ struct Rule {
   std::string events_source;  // a source holding one row per event, joined on "person"
   std::string event;          // date field of the event (in events_source, or the
                               // latest-event field of `source` when events_source empty)
+  // Records of one person that follow on (a start equal to the previous record's end) are one
+  // period: SSDA903 episodes joined into periods of care (DESIGN.md "Recurring"; docs/design.md).
+  bool join_contiguous = false;
 
   // caseload
   int max_cases = 0;

@@ -1,5 +1,5 @@
 // The rule keys of issue 14: unless, a rule's own count_start_day, KPI targets of recurring
-// rules.
+// rules, join_contiguous (periods of care).
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -63,4 +63,34 @@ TEST_CASE("recurring rules take a KPI target", "[config]") {
   const rules::Rule& rule = config.rules.rules.at(0);
   CHECK(rule.target_percent == 95);
   CHECK(rule.tolerance == 2);
+}
+
+TEST_CASE("join_contiguous: recurring rules only, with an end, part of the fingerprint when set",
+          "[config]") {
+  const std::string recurring =
+      "[[rule]]\nid = \"r\"\nkind = \"recurring\"\nsource = \"cases\"\n"                 // 10-13
+      "start = \"started\"\nevent = \"done\"\nschedule = [\"20wd\", \"3m\", \"6m\"]\n";  // 14-16
+  SECTION("errors") {
+    auto [text, expected] = GENERATE_REF(table<std::string, std::string>({
+        {kSource + recurring + "join_contiguous = true\n",
+         "17: 'join_contiguous' needs 'end' in [[rule]] 'r': a record follows on from the "
+         "previous one when it starts the day that one ended"},
+        {kSource + kTimescale + "join_contiguous = true\n",
+         "17: key 'join_contiguous' does not apply to a timescale rule in [[rule]] 'ts'"},
+        {kSource + recurring + "end = \"done\"\njoin_contiguous = \"yes\"\n",
+         "18: 'join_contiguous' must be true or false, got a string"},
+    }));
+    CAPTURE(text);
+    CHECK(errors_of(text) == std::vector<std::string>{kFile.string() + ":" + expected});
+  }
+  SECTION("read, and in the fingerprint only when true") {
+    const auto rule_of = [&](const std::string& extra) {
+      return config::parse_config(kSource + recurring + "end = \"done\"\n" + extra, kFile)
+          .rules.rules.at(0);
+    };
+    CHECK(rule_of("join_contiguous = true\n").join_contiguous);
+    CHECK_FALSE(rule_of("").join_contiguous);
+    CHECK(rule_of("join_contiguous = true\n").fingerprint != rule_of("").fingerprint);
+    CHECK(rule_of("join_contiguous = false\n").fingerprint == rule_of("").fingerprint);
+  }
 }

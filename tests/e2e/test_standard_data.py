@@ -93,17 +93,22 @@ class Ssda903Set(OnceTestCase):
         self.assertEqual(extracts["reviews"]["status"], "ingested", extracts["reviews"]["error"])
         self.assertEqual(extracts["reviews"]["rows"], 12582)
         found = self.findings(summary, "lac-reviews")
-        # Child 384923's open episode began 09/05/2017; its reviews since: 09/12/2017 and
-        # 23/07/2018. Due 09/05/2017 + 20wd = 07/06/2017 (29 May 2017 a bank holiday), then
-        # first review + 3m = 09/03/2018, then second + 6m = 23/01/2019: overdue at 31/03/2019.
-        key = "384923|09/05/2017"
+        # Child 384923 has been looked after since Tue 26/04/2016; a new episode (another legal
+        # status) from 09/05/2017 continues the period of care, so the period keeps its first
+        # episode's key and start. Reviews since: 10/08/2016, 02/01/2017, 09/12/2017,
+        # 23/07/2018. Due 26/04/2016 + 20wd = 25/05/2016 (2 May 2016 a bank holiday), then
+        # + 3m = 10/11/2016, then 6-monthly: 02/07/2017, 09/06/2018, 23/01/2019: overdue at
+        # 31/03/2019.
+        key = "384923|26/04/2016"
         self.assertIn(key, found)
         self.assertEqual(found[key]["state"], "overdue")
-        self.assertEqual(found[key]["start"], "2017-05-09")
+        self.assertEqual(found[key]["start"], "2016-04-26")
         self.assertEqual(found[key]["due"], "2019-01-23")
         self.assertEqual(found[key]["end"], "2018-07-23")
-        # Child 566910's episode began 14/08/2017; reviews 30/08/2017, 29/07/2018, 08/10/2018:
-        # the next is due 08/04/2019, after the as-of date.
+        self.assertNotIn("384923|09/05/2017", found)
+        # Child 566910's period began 15/02/2016 (a new episode from 14/08/2017); reviews
+        # 30/08/2017, 29/07/2018, 08/10/2018: the next is due 08/04/2019, after the as-of date.
+        self.assertNotIn("566910|15/02/2016", found)
         self.assertNotIn("566910|14/08/2017", found)
 
 
