@@ -83,8 +83,9 @@ void Status::refresh(const config::Config& config, const storage::History& histo
     }
     std::vector<StatusSnapshot::RuleStatus> rule_list;
     for (const auto& [rule_id, open] : findings.rules) {
+      const std::string& id = rule_id;  // clang 14 cannot capture a structured binding
       const auto rule = std::find_if(config.rules.rules.begin(), config.rules.rules.end(),
-                                     [&](const rules::Rule& r) { return r.id == rule_id; });
+                                     [&id](const rules::Rule& r) { return r.id == id; });
       if (rule == config.rules.rules.end()) continue;
       std::vector<rules::BandCount> bands;
       if (const auto latest = history.latest_extract(rule->source)) {
