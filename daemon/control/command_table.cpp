@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
@@ -27,6 +28,23 @@ Reply refuse(ResultCode result, std::string text, const boost::json::value& id, 
   reply.command = std::move(command);
   reply.result = result;
   return reply;
+}
+
+// True when `value` holds a number too large for a double anywhere in it (boost::json reads
+// 1e999 as infinity, which it would then write back as text no JSON reader accepts). Requests
+// nest at most boost::json's default depth of 32, so the recursion is bounded.
+bool holds_infinity(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      return std::any_of(value.get_array().begin(), value.get_array().end(), holds_infinity);
+    case boost::json::kind::object:
+      return std::any_of(value.get_object().begin(), value.get_object().end(),
+                         [](const auto& member) { return holds_infinity(member.value()); });
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -157,6 +175,9 @@ std::variant<Reply, CommandTable::Call> CommandTable::prepare(std::string_view l
   boost::system::error_code ec;
   boost::json::value parsed = boost::json::parse(line, ec);
   if (ec) return refuse(ResultCode::kError, fmt::format("not JSON: {}", ec.message()), null_id, "");
+  if (holds_infinity(parsed)) {
+    return refuse(ResultCode::kError, "a number in the request is too large", null_id, "");
+  }
   if (!parsed.is_object()) {
     return refuse(ResultCode::kError, "a request is a JSON object with a \"command\" string",
                   null_id, "");

@@ -61,6 +61,13 @@ TEST_CASE("handle_line answers each kind of request line with a whole Kea-shaped
       {R"({"id": 3})",
        R"({"result":1,"text":"a request is a JSON object with a \"command\" string","id":3})"},
       {"hello", R"({"result":1,"text":"not JSON: syntax error"})"},
+      // 1e999 reads as infinity, which cannot be written back as JSON: refused, id not echoed
+      // (found by the control fuzzer).
+      {R"({"command": "echo", "id": 1e999})",
+       R"({"result":1,"text":"a number in the request is too large"})"},
+      {R"({"command": "echo", "arguments": {"n": [1, {"m": -1e999}]}, "id": 8})",
+       R"({"result":1,"text":"a number in the request is too large"})"},
+      {R"({"command": "echo", "id": 1e308})", R"({"result":0,"text":" from alice","id":1E308})"},
       {"", R"({"result":1,"text":"not JSON: incomplete JSON"})"},
   }));
   CAPTURE(line);
