@@ -87,10 +87,12 @@ RetentionResult apply_retention(const config::Config& config, const storage::His
     const auto today = rules::Date::from_days(
         static_cast<std::int32_t>(date::floor<date::days>(now).time_since_epoch().count()));
     const auto cutoff = history_cutoff(today, years);
-    result.pruned = storage::prune_resolved_findings(config.service.database_file(), cutoff);
-    if (result.pruned.findings > 0) {
-      spdlog::info("retention: deleted {} findings resolved before {} and their {} notes",
-                   result.pruned.findings, cutoff.iso(), result.pruned.notes);
+    result.pruned = storage::prune_history(config.service.database_file(), cutoff);
+    if (result.pruned.findings + result.pruned.record_versions > 0) {
+      spdlog::info(
+          "retention: deleted {} findings resolved before {} and their {} notes, and {} record "
+          "versions that stopped being current before it",
+          result.pruned.findings, cutoff.iso(), result.pruned.notes, result.pruned.record_versions);
     }
   }
   const int days = config.retention.archive_days;

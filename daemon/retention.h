@@ -36,7 +36,7 @@ std::vector<std::filesystem::path> expired_extracts(
 struct RetentionResult {
   std::size_t archived_deleted = 0;  // files deleted from archive/
   std::size_t rejected_deleted = 0;  // files deleted from rejected/ (with their reason files)
-  storage::PruneResult pruned;       // resolved findings and their notes deleted
+  storage::PruneResult pruned;       // findings, notes and record versions deleted
 };
 
 // The first day kept by `history_years` at `today`: the same day `years` years before (28 Feb
@@ -44,8 +44,9 @@ struct RetentionResult {
 rules::Date history_cutoff(rules::Date today, int years);
 
 // Deletes the expired extracts of archive/ and rejected/ (a rejected file's .reason.txt with
-// it) and, with history_years, the findings resolved before the cutoff with their notes; logs
-// the counts. Throws on file system or database failures.
+// it) and, with history_years, the findings resolved before the cutoff with their notes and
+// the record versions that stopped being current before it; logs the counts. Throws on file
+// system or database failures.
 RetentionResult apply_retention(const config::Config& config, const storage::History& history,
                                 std::chrono::system_clock::time_point now);
 

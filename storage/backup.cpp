@@ -1,5 +1,5 @@
-// backup_database and restore_database (whole-file copies through SQLite's online backup API)
-// and prune_resolved_findings: what the operations team runs on the database file as a whole.
+// backup_database and restore_database (whole-file copies through SQLite's online backup API):
+// what the operations team runs on the database file as a whole.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -168,42 +168,6 @@ CopyResult restore_database(const fs::path& backup, const fs::path& database) {
   }
   rename_or_throw(temporary, database);
   result.bytes = fs::file_size(database);
-  return result;
-}
-
-PruneResult prune_resolved_findings(const fs::path& database, rules::Date resolved_before) {
-  Connection db = open_database(database, SQLITE_OPEN_READWRITE);
-  const std::string before = resolved_before.iso();
-  const auto run = [&](const char* sql) -> std::size_t {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(fmt::format("{}: {}", database.string(), sqlite3_errmsg(db.get())));
-    }
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
-    sqlite3_bind_text(raw, 1, before.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(raw) != SQLITE_DONE) {
-      throw std::runtime_error(fmt::format("{}: {}", database.string(), sqlite3_errmsg(db.get())));
-    }
-    return static_cast<std::size_t>(sqlite3_changes(db.get()));
-  };
-  run("BEGIN IMMEDIATE");
-  PruneResult result;
-  try {
-    // A (rule, key)'s notes are one trail: they go only when every finding of the (rule, key)
-    // resolved before the cutoff (none open, none resolved since), and a finding whose notes
-    // stay stays with them.
-    result.notes = run(
-        "DELETE FROM notes WHERE finding_id IN (SELECT f.id FROM findings f WHERE "
-        "f.status = 'resolved' AND f.resolved_on < ?1 AND NOT EXISTS (SELECT 1 FROM findings g "
-        "WHERE g.rule = f.rule AND g.key = f.key AND (g.status = 'open' OR g.resolved_on >= ?1)))");
-    result.findings =
-        run("DELETE FROM findings WHERE status = 'resolved' AND resolved_on < ?1 "
-            "AND NOT EXISTS (SELECT 1 FROM notes WHERE notes.finding_id = findings.id)");
-    run("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
   return result;
 }
 

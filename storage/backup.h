@@ -1,5 +1,5 @@
-// Backup, restore and pruning of whole database files (backup.cpp): not History methods; each
-// uses a connection of its own.
+// Backup, restore (backup.cpp) and pruning (prune.cpp) of whole database files: not History
+// methods; each uses a connection of its own.
 #ifndef CASEWATCH_STORAGE_BACKUP_H_
 #define CASEWATCH_STORAGE_BACKUP_H_
 
@@ -36,17 +36,25 @@ CopyResult backup_database(const std::filesystem::path& database,
 CopyResult restore_database(const std::filesystem::path& backup,
                             const std::filesystem::path& database);
 
-// Deletes the findings of `database` resolved before `resolved_before`, with their notes, in
-// one transaction; open findings are never touched. The notes of a (rule, key) are one trail:
-// they (and the findings they were written on) stay while any finding of that (rule, key) is
-// open or resolved on or after `resolved_before`. Returns how many findings and notes went.
-// Uses a connection of its own (the service's stay open). Throws on database errors.
+// ---- pruning (prune.cpp): `[retention] history_years`.
+
+// What prune_history deleted.
 struct PruneResult {
-  std::size_t findings = 0;
-  std::size_t notes = 0;
+  std::size_t findings = 0;         // resolved findings
+  std::size_t notes = 0;            // their notes
+  std::size_t record_versions = 0;  // record versions that stopped being current
 };
-PruneResult prune_resolved_findings(const std::filesystem::path& database,
-                                    rules::Date resolved_before);
+
+// Deletes, in one transaction on a connection of its own (the service's stay open):
+// - the findings resolved before `before`, with their notes; open findings are never touched.
+//   The notes of a (rule, key) are one trail: they (and the findings they were written on) stay
+//   while any finding of that (rule, key) is open or resolved on or after `before`;
+// - the record versions that stopped being current (changed or dropped) by an extract as of
+//   before `before`: their key and values are gone, so `case KEY` no longer shows them. Current
+//   versions are never touched, whatever their age.
+// Running it again with the same date deletes nothing more. Throws std::runtime_error naming
+// the file on database errors; nothing is deleted then.
+PruneResult prune_history(const std::filesystem::path& database, rules::Date before);
 
 }  // namespace storage
 

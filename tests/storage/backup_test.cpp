@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -169,7 +170,7 @@ TEST_CASE("pruning deletes exactly the findings resolved before the cutoff, with
   insert_finding(database, 3, "open", "", 1);                // open since 2010: kept
   insert_finding(database, 4, "resolved", "2015-06-30", 0);  // deleted
 
-  const auto pruned = storage::prune_resolved_findings(database, date(2020, 1, 1));
+  const auto pruned = storage::prune_history(database, date(2020, 1, 1));
   CHECK(pruned.findings == 2);
   CHECK(pruned.notes == 2);
   CHECK(column_of(database, "SELECT id FROM findings ORDER BY id") ==
@@ -177,7 +178,7 @@ TEST_CASE("pruning deletes exactly the findings resolved before the cutoff, with
   CHECK(column_of(database, "SELECT finding_id FROM notes ORDER BY 1") ==
         std::vector<std::string>{"2", "3"});
 
-  const auto again = storage::prune_resolved_findings(database, date(2020, 1, 1));
+  const auto again = storage::prune_history(database, date(2020, 1, 1));
   CHECK(again.findings == 0);
   CHECK(again.notes == 0);
 }
@@ -195,11 +196,105 @@ TEST_CASE(
   insert_finding(database, 4, "resolved", "2017-01-01", 1, "C8");  // C8 resolved since: kept
   insert_finding(database, 5, "resolved", "2021-01-01", 0, "C8");
 
-  const auto pruned = storage::prune_resolved_findings(database, date(2020, 1, 1));
+  const auto pruned = storage::prune_history(database, date(2020, 1, 1));
   CHECK(pruned.findings == 1);
   CHECK(pruned.notes == 0);
   CHECK(column_of(database, "SELECT id FROM findings ORDER BY id") ==
         std::vector<std::string>{"1", "2", "4", "5"});
   CHECK(column_of(database, "SELECT finding_id FROM notes ORDER BY 1") ==
         std::vector<std::string>{"1", "2", "4"});
+}
+
+TEST_CASE("pruning deletes the record versions an extract before the cutoff ended, and no other",
+          "[storage][retention]") {
+  test_support::TempDir dir;
+  const fs::path database = dir.path() / "casewatch.db";
+  {
+    storage::History history(database);
+    ingest(history, "cases", date(2015, 1, 5),
+           {case_record("C1", ""), case_record("C2", ""), case_record("C3", "")});
+    // C1 changes and C2 goes: their first versions end on 2 Feb 2015.
+    ingest(history, "cases", date(2015, 2, 2),
+           {case_record("C1", "J Smith"), case_record("C3", "")});
+    // C1's second version ends on 4 Jan 2021, after the cutoff.
+    ingest(history, "cases", date(2021, 1, 4),
+           {case_record("C1", "A Khan"), case_record("C3", "")});
+  }
+  const auto blocks = [&] {
+    return column_of(database, "SELECT id FROM record_blocks ORDER BY id");
+  };
+  REQUIRE(blocks().size() == 3);
+
+  const auto pruned = storage::prune_history(database, date(2020, 1, 1));
+  CHECK(pruned.record_versions == 2);  // C1 and C2 as of 5 Jan 2015
+  CHECK(pruned.findings == 0);
+  {
+    storage::History history(database);
+    const auto c1 = history.record_history("cases", "C1");
+    REQUIRE(c1.size() == 2);
+    CHECK(c1[0].record == case_record("C1", "J Smith"));
+    CHECK(c1[0].valid_from == date(2015, 2, 2));
+    CHECK(c1[0].valid_to == date(2021, 1, 4));
+    CHECK(c1[1].record == case_record("C1", "A Khan"));
+    CHECK(history.record_history("cases", "C2").empty());
+    // C3's version of 5 Jan 2015 is still current: kept, in the block it shares.
+    const auto c3 = history.record_history("cases", "C3");
+    REQUIRE(c3.size() == 1);
+    CHECK(c3[0].valid_from == date(2015, 1, 5));
+    CHECK_FALSE(c3[0].valid_to);
+    auto current = history.current_records("cases");
+    std::sort(current.begin(), current.end(),
+              [](const auto& a, const auto& b) { return a.key < b.key; });
+    CHECK(current ==
+          std::vector<rules::Record>{case_record("C1", "A Khan"), case_record("C3", "")});
+  }
+  CHECK(blocks().size() == 3);  // each still holds a version that is kept
+  CHECK(storage::prune_history(database, date(2020, 1, 1)).record_versions == 0);
+
+  // C3 goes on 1 Feb 2021; with a later cutoff the first two blocks hold nothing kept.
+  {
+    storage::History history(database);
+    ingest(history, "cases", date(2021, 2, 1), {case_record("C1", "A Khan")});
+  }
+  const auto later = storage::prune_history(database, date(2022, 1, 1));
+  CHECK(later.record_versions == 2);  // C3 of 5 Jan 2015, C1 of 2 Feb 2015
+  CHECK(blocks().size() == 1);
+  CHECK(column_of(database,
+                  "SELECT DISTINCT e.as_of FROM key_chunks k JOIN extracts e ON "
+                  "e.id = k.extract_id ORDER BY 1") == std::vector<std::string>{"2021-01-04"});
+  CHECK(integrity_of(database) == "ok");
+  storage::History history(database);
+  const auto c1 = history.record_history("cases", "C1");
+  REQUIRE(c1.size() == 1);
+  CHECK(c1[0].record == case_record("C1", "A Khan"));
+  CHECK(history.record_history("cases", "C3").empty());
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", "A Khan")});
+}
+
+TEST_CASE("pruning deletes record versions written before record blocks, with their index rows",
+          "[storage][retention]") {
+  test_support::TempDir dir;
+  const fs::path database = dir.path() / "casewatch.db";
+  {
+    storage::History history(database);
+    ingest(history, "cases", date(2015, 1, 5), {case_record("C1", "")});
+    ingest(history, "cases", date(2015, 2, 2), {case_record("C1", "")});
+  }
+  // Two versions as migration 1 stored them: L1 ended by the 2 Feb 2015 extract, L2 current.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(database.c_str(), &db) == SQLITE_OK);
+  const std::string sql =
+      "INSERT INTO records (id, source_id, key, valid_from, valid_to, hash, data) VALUES "
+      "(1, 1, 'L1', 1, NULL, 0, x''), (2, 1, 'L2', 1, NULL, 0, x'');"
+      "INSERT INTO record_keys (source_id, key_hash, record_id) VALUES (1, 11, 1), (1, 22, 2);"
+      "INSERT INTO record_ends (record_id, extract_id) VALUES (1, 2);";
+  REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  CHECK(storage::prune_history(database, date(2015, 2, 2)).record_versions == 0);  // ended on it
+  CHECK(storage::prune_history(database, date(2015, 2, 3)).record_versions == 1);
+  CHECK(column_of(database, "SELECT key FROM records") == std::vector<std::string>{"L2"});
+  CHECK(column_of(database, "SELECT record_id FROM record_keys") == std::vector<std::string>{"2"});
+  CHECK(column_of(database, "SELECT record_id FROM record_ends WHERE record_id < 100").empty());
 }
