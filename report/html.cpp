@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "report/format_util.h"
@@ -303,7 +304,10 @@ void add_band_tables(std::string& out, const Review& review) {
   out += h2(kAllUnallocatedLabel);
   for (const auto& table : tables) {
     out += std::string(kTableOpen) + std::string(kHeadRow) + th("Band");
-    for (const auto& row : table.rows) out += th(row.title, true);
+    // Every unallocated case of the rule, under its threshold too: a lone rule's column is
+    // "Cases", not the rule's title.
+    for (const auto& row : table.rows)
+      out += th(table.rows.size() == 1 ? "Cases" : row.title, true);
     out += "</tr>\n";
     for (std::size_t b = 0; b < table.bands.size(); ++b) {
       out += row_open(b) + td(table.bands[b]);
@@ -328,7 +332,12 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
   for (std::size_t r = 0; r < trend.rows.size(); ++r) {
     const auto& total = trend.rows[r];
     if (!total.band.empty()) continue;
-    out += h3(total.title);
+    const rules::Rule* rule = rule_by_id(review, total.rule);
+    std::string counted = rule != nullptr ? trend_total_label(*rule) : "";
+    if (!counted.empty()) {  // "all unallocated" after a colon
+      counted[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(counted[0])));
+    }
+    out += h3(counted.empty() ? total.title : fmt::format("{}: {}", total.title, counted));
     int max = 0;
     for (const auto& count : total.counts) max = std::max(max, count.value_or(0));
     // The bar chart of the rule's total: a table cell of the bar's width, which Outlook draws.

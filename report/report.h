@@ -151,6 +151,11 @@ std::string totals_text(const rules::Rule& rule, const RuleTotals& totals);
 // "Over four weeks (listed)" for over_days = 28, "Over 10 days (listed)" otherwise.
 std::string listed_label(const rules::Rule& rule);
 inline constexpr std::string_view kAllUnallocatedLabel = "All unallocated open cases";
+// What a trend's total row counts: the sum over the rule's bands at the latest evaluation of
+// each week, which for an unallocated rule is every unallocated case (under its threshold too)
+// and for other rules every record in a band, not only those on the list: "All unallocated",
+// "All in bands".
+std::string trend_total_label(const rules::Rule& rule);
 inline constexpr std::string_view kUntrustedLabel = "Untrusted dates";
 
 // The summary line of a rule: "Cases unallocated over 4 weeks: 211 on the list (last review 201,

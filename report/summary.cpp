@@ -62,6 +62,10 @@ std::string listed_label(const rules::Rule& rule) {
   return fmt::format("Over {} days (listed)", rule.over_days);
 }
 
+std::string trend_total_label(const rules::Rule& rule) {
+  return rule.kind == rules::RuleKind::kUnallocated ? "All unallocated" : "All in bands";
+}
+
 RuleTotals rule_totals(const rules::Rule& rule, const std::vector<const rules::Finding*>& open,
                        const std::vector<rules::BandCount>& bands) {
   RuleTotals totals;

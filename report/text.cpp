@@ -313,8 +313,10 @@ void add_band_tables(std::string& out, const Review& review) {
     for (std::size_t first = 0; first < table.rows.size(); first += kRulesPerTable) {
       const std::size_t last = std::min(table.rows.size(), first + kRulesPerTable);
       std::vector<Column> columns = {{"Band", 42, false, true}};
+      // A column counts every unallocated case of its rule, under the rule's threshold too: a
+      // lone rule's column is "Cases", not the rule's title ("... over 4 weeks").
       for (std::size_t r = first; r < last; ++r) {
-        columns.push_back({table.rows[r].title, 13, true, true});
+        columns.push_back({table.rows.size() == 1 ? "Cases" : table.rows[r].title, 13, true, true});
       }
       std::vector<Row> rows;
       for (std::size_t b = 0; b < table.bands.size(); ++b) {
@@ -345,7 +347,7 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
   if (trend.rows.empty()) return;
   if (output.email) {
     // The week-by-week table is wider than a phone: the totals only, newest first.
-    add_heading(out, "Trend: the list at the latest evaluation in each week", '=');
+    add_heading(out, "Trend: at the latest evaluation in each week", '=');
     for (const auto& row : trend.rows) {
       if (!row.band.empty()) continue;
       out += "\n" + detail::clean(row.title) + "\n";
@@ -354,7 +356,9 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
         const auto& count = row.counts[w];
         if (count) rows.push_back({trend.weeks[w].str(), std::to_string(*count)});
       }
-      add_table(out, {{"Week", 8}, {"Count", 6, true}}, rows);
+      const rules::Rule* rule = rule_by_id(review, row.rule);
+      add_table(out, {{"Week", 8}, {rule != nullptr ? trend_total_label(*rule) : "All", 15, true}},
+                rows);
     }
     out += "\n";
     return;
@@ -380,7 +384,8 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
       flush();
       current = row.title;
     }
-    Row cells = {row.band.empty() ? "All" : row.band};
+    const rules::Rule* rule = row.band.empty() ? rule_by_id(review, row.rule) : nullptr;
+    Row cells = {!row.band.empty() ? row.band : rule != nullptr ? trend_total_label(*rule) : "All"};
     for (const auto& count : row.counts) cells.push_back(count ? std::to_string(*count) : "-");
     rows.push_back(std::move(cells));
   }
