@@ -159,7 +159,9 @@ std::string trend_total_label(const rules::Rule& rule);
 inline constexpr std::string_view kUntrustedLabel = "Untrusted dates";
 
 // The summary line of a rule: "Cases unallocated over 4 weeks: 211 on the list (last review 201,
-// +10)", "...: NO DATA: ...".
+// +10); untrusted dates: 14; all unallocated open cases: 245", "Single assessments: 40 on the
+// list (first review of this list): 30 overdue, 10 due soon; data problems: 2", "...: NO DATA:
+// ...".
 std::string summary_line(const RuleSection& section);
 
 // A rule's open items by team and band: for an unallocated rule every open unallocated case

@@ -120,8 +120,12 @@ std::string summary_line(const RuleSection& section) {
   if (detail::has_due_dates(rule)) {
     line += fmt::format(": {} overdue, {} due soon", totals.overdue, totals.due_soon);
   }
-  if (totals.untrusted > 0) {
-    line += fmt::format("; {} with dates that cannot be trusted", totals.untrusted);
+  // The other numbers named as `--once` and `status` name them (totals_text).
+  if (rule.kind == rules::RuleKind::kUnallocated) {
+    if (totals.untrusted > 0) line += fmt::format("; untrusted dates: {}", totals.untrusted);
+    if (!section.bands.empty()) line += fmt::format("; all unallocated open cases: {}", totals.all);
+  } else if (totals.untrusted > 0) {
+    line += fmt::format("; data problems: {}", totals.untrusted);
   }
   return line;
 }
