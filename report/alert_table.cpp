@@ -19,10 +19,25 @@ std::string render_alert_table(const std::vector<AlertRow>& rows,
   if (rows.empty()) return {};
   std::vector<std::string> names;
   std::vector<text::Row> cells(rows.size());
+  // Marked as in the review lists: a "since" that is the first extract showing the case, a due
+  // date inferred from a latest-event column.
+  bool since_at_least = false;
+  bool due_inferred = false;
   for (const auto& field : alert_table_fields()) {
     if (std::find(fields.begin(), fields.end(), field) == fields.end()) continue;
     std::vector<std::string> column;
-    for (const auto& row : rows) column.push_back(detail::field_value(*row.rule, row.item, field));
+    for (const auto& row : rows) {
+      std::string value = detail::field_value(*row.rule, row.item, field);
+      const rules::Finding& f = row.item.finding;
+      if (!value.empty() && field == "since" && f.since_at_least) {
+        value += "*";
+        since_at_least = true;
+      } else if (!value.empty() && field == "due" && f.assumed_interval) {
+        value += "*";
+        due_inferred = true;
+      }
+      column.push_back(std::move(value));
+    }
     if (std::all_of(column.begin(), column.end(), [](const auto& v) { return v.empty(); })) {
       continue;
     }
@@ -37,6 +52,12 @@ std::string render_alert_table(const std::vector<AlertRow>& rows,
   }
   std::string out;
   text::add_table(out, std::move(columns), cells);
+  if (since_at_least) {
+    out += "  * since at least this date: the first extract that showed the case unallocated.\n";
+  }
+  if (due_inferred) {
+    out += "  * due date inferred: the extract holds only the latest event.\n";
+  }
   return out;
 }
 

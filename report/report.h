@@ -277,7 +277,8 @@ const std::vector<std::string>& alert_table_fields();
 
 // A plain-text table of `rows` (lines within 100 columns): the alert_table_fields() that
 // `fields` allows and that some row has a value for, headed by their names; "" for no rows.
-// A field not in `fields` never appears, whatever the rows hold.
+// A field not in `fields` never appears, whatever the rows hold. As in the review lists, a
+// since-at-least date and an inferred due date are marked "*", with a line saying what it means.
 std::string render_alert_table(const std::vector<AlertRow>& rows,
                                const std::vector<std::string>& fields);
 

@@ -304,3 +304,42 @@ TEST_CASE("long dates read like 23 Nov 2026", "[report]") {
   CHECK(report::long_date(d(2026, 11, 23)) == "23 Nov 2026");
   CHECK(report::long_date(d(2027, 3, 1)) == "1 Mar 2027");
 }
+
+TEST_CASE("an alert table marks a since-at-least date and an inferred due date as the lists do",
+          "[report][alert]") {
+  rules::Rule unallocated = report_test::unallocated_rule();
+  rules::Rule recurring;
+  recurring.id = "cp-review";
+  recurring.kind = rules::RuleKind::kRecurring;
+  recurring.limit = rules::Duration{3, rules::Unit::kMonths};
+  rules::TrackedFinding exact;
+  exact.finding = rules::Finding{.rule = "unallocated", .key = "C-1", .team = "North"};
+  exact.finding.since = d(2026, 9, 1);
+  rules::TrackedFinding at_least = exact;
+  at_least.finding.key = "C-2";
+  at_least.finding.since = d(2026, 10, 20);
+  at_least.finding.since_at_least = true;
+  rules::TrackedFinding inferred;
+  inferred.finding = rules::Finding{.rule = "cp-review", .key = "CP-1", .team = "North"};
+  inferred.finding.state = rules::State::kOverdue;
+  inferred.finding.due = d(2026, 11, 2);
+  inferred.finding.assumed_interval = true;
+  const std::vector<std::string> fields = {"key", "since", "due"};
+
+  const std::string unallocated_table =
+      report::render_alert_table({{&unallocated, exact}, {&unallocated, at_least}}, fields);
+  CHECK(unallocated_table.find("2026-09-01") != std::string::npos);  // exact: no mark
+  CHECK(unallocated_table.find("2026-09-01*") == std::string::npos);
+  CHECK(unallocated_table.find("2026-10-20*") != std::string::npos);
+  CHECK(unallocated_table.find("* since at least this date") != std::string::npos);
+  CHECK(unallocated_table.find("due date inferred") == std::string::npos);
+
+  const std::string recurring_table = report::render_alert_table({{&recurring, inferred}}, fields);
+  CHECK(recurring_table.find("2026-11-02*") != std::string::npos);
+  CHECK(recurring_table.find("* due date inferred") != std::string::npos);
+  CHECK(recurring_table.find("since at least") == std::string::npos);
+
+  inferred.finding.assumed_interval = false;
+  CHECK(report::render_alert_table({{&recurring, inferred}}, fields).find('*') ==
+        std::string::npos);
+}
