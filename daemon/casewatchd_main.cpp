@@ -290,6 +290,16 @@ int main(int argc, char* argv[]) {
     std::cerr << "casewatchd: " << e.what() << "\n" << kUsage;
     return kExitUsage;
   }
+  // The end-to-end tests' clock (service::use_test_clock): said in the log, never under systemd.
+  if (const char* clock = std::getenv("CASEWATCH_TEST_CLOCK"); clock != nullptr && *clock != '\0') {
+    if (std::getenv("INVOCATION_ID") != nullptr) {
+      std::cerr << "casewatchd: CASEWATCH_TEST_CLOCK is for the end-to-end tests and is refused "
+                   "when systemd starts casewatchd; unset it\n";
+      return kExitUsage;
+    }
+    spdlog::warn("CASEWATCH_TEST_CLOCK is set: the clock reads {} (for tests only)", clock);
+    service::use_test_clock(clock);
+  }
   try {
     if (!options.once && !options.deliver && options.note.empty() && !options.check &&
         options.restore.empty()) {

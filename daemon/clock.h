@@ -20,8 +20,18 @@ namespace service {
 
 using SysSeconds = std::chrono::sys_seconds;
 
-// The current UTC time, floored to the second.
+// The current UTC time, floored to the second: the wall clock, or the test clock when one is in
+// use (use_test_clock).
 SysSeconds now_utc();
+
+// For the end-to-end tests only: a clock that starts where a test puts it. `file` holds a UTC
+// time ("2026-11-16T06:59:57Z"): the service's time at the moment the file was last written;
+// from then on the clock runs at the wall clock's pace. The file is read on every now_utc(), so
+// a test moves the clock by replacing it (and sends SIGHUP so that the timers are armed again
+// from the new time); a file that cannot be read or parsed gives the wall clock. Call once, at
+// start-up, before any other thread runs. casewatchd takes it from $CASEWATCH_TEST_CLOCK, says so
+// in the log, and refuses it when started by systemd.
+void use_test_clock(std::string file);
 
 // "2026-11-22T09:30:00Z".
 std::string utc_text(SysSeconds instant);

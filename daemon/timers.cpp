@@ -21,9 +21,12 @@ void Timers::reconfigure(std::shared_ptr<const Settings> settings) {
 }
 
 void Timers::arm_review() {
-  const SysSeconds next = next_weekly_run(now_utc(), settings_->review, settings_->zone);
+  const SysSeconds now = now_utc();
+  const SysSeconds next = next_weekly_run(now, settings_->review, settings_->zone);
   next_review_ = next;
-  review_timer_.expires_at(std::chrono::system_clock::time_point(next));
+  // A wait of the time left by now_utc(), not an expiry at `next`: the same with the wall clock,
+  // and right with the end-to-end tests' clock (use_test_clock), which is not the wall clock.
+  review_timer_.expires_after(next - now);
   review_timer_.async_wait([this, next](boost::system::error_code ec) {
     if (ec || stopped_) return;
     if (now_utc() >= next) callbacks_.review_due(review_for_run(next, settings_->zone));
@@ -46,9 +49,10 @@ void Timers::arm_sender(std::optional<SysSeconds> next) {
 }
 
 void Timers::arm_fetch(asio::system_timer& timer, const FetchPlan& plan) {
-  const auto next = next_daily_run(now_utc(), plan.times, settings_->zone);
+  const SysSeconds now = now_utc();
+  const auto next = next_daily_run(now, plan.times, settings_->zone);
   if (!next) return;
-  timer.expires_at(std::chrono::system_clock::time_point(*next));
+  timer.expires_after(*next - now);  // as the review's timer
   timer.async_wait([this, &timer, plan](boost::system::error_code ec) {
     if (ec || stopped_) return;
     start_fetch(plan);

@@ -463,5 +463,22 @@ bool has_due_dates(const rules::Rule& rule) {
   return rule.kind == rules::RuleKind::kTimescale || rule.kind == rules::RuleKind::kRecurring;
 }
 
+std::string person_changes_heading(const Review& review) {
+  return fmt::format("Data quality: keys that now belong to a different person ({})",
+                     review.person_changes.size());
+}
+
+std::string person_changes_text(const Review& review, const Output& output) {
+  const std::size_t n = review.person_changes.size();
+  std::string text = fmt::format(
+      "In the extracts since the last review, {} record key{} named a different person than in "
+      "{} source's previous extract: the history under {} (first seen, weeks on the list, notes) "
+      "may be another child's. Check {} on the case system.",
+      n, n == 1 ? "" : "s", n == 1 ? "its" : "their", n == 1 ? "that key" : "those keys",
+      n == 1 ? "it" : "them");
+  if (!output.allows("key")) text += " The keys are in the review files.";
+  return text;
+}
+
 }  // namespace detail
 }  // namespace report

@@ -129,6 +129,10 @@ std::string comparison_text(const RuleSection& section);
 // "Rule changed on 30 Nov 2026: not_a_worker: [Unallocated,Duty] -> [Unallocated,Duty,MASH].
 // Cases listed under both definitions keep their weeks and notes." or "" when it did not change.
 std::string rule_change_text(const RuleSection& section);
+// The data-quality section's heading and its explanation (keys that now belong to a different
+// person); the explanation says where the keys are when the output may not show them.
+std::string person_changes_heading(const Review& review);
+std::string person_changes_text(const Review& review, const Output& output);
 
 // Whether a resolved item left without anything being fixed: its clock restarted while still
 // unallocated, or the rule's definition changed. Listed apart from the fixes.

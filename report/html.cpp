@@ -255,6 +255,21 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   }
 }
 
+void add_data_quality(std::string& out, const Review& review, const Output& output) {
+  if (review.person_changes.empty()) return;
+  out += h2(detail::person_changes_heading(review));
+  out += para(esc(detail::person_changes_text(review, output)), kBaselineStyle);
+  if (!output.allows("key")) return;
+  out += std::string(kTableOpen) + std::string(kHeadRow) + th("Source") + th("Key") +
+         th("Extract as of") + "</tr>\n";
+  std::size_t n = 0;
+  for (const auto& change : review.person_changes) {
+    out += row_open(n++) + td(change.source) + td_raw(nowrap(change.key)) +
+           td(long_date(change.as_of)) + "</tr>\n";
+  }
+  out += "</table>\n";
+}
+
 const rules::Rule* rule_by_id(const Review& review, std::string_view id) {
   for (const auto& section : review.sections) {
     if (section.rule->id == id) return section.rule;
@@ -466,6 +481,7 @@ std::string render_html(const Review& review, const Output& output) {
   for (const auto& section : review.sections) {
     if (section.rule->review) add_review_list(out, section, output);
   }
+  add_data_quality(out, review, output);
   add_caseloads(out, review);
   out += "</body>\n</html>\n";
   return out;

@@ -72,6 +72,10 @@ struct Review {
   // as a subject prefix, e.g. "episodes, last extract as of 20 Nov 2026, 11 days before this
   // review".
   std::vector<std::string> stale;
+  // Data quality: keys that now belong to a different person than in their source's previous
+  // extract, in the extracts since the previous review. Shown in a "Data quality" section (keys
+  // only where the output allows "key"); a team slice leaves them out (they have no team).
+  std::vector<rules::PersonChange> person_changes;
 };
 
 // What a rendering may show. The defaults are the files on disk: every field, every item.

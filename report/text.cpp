@@ -468,6 +468,21 @@ void add_caseloads(std::string& out, const Review& review) {
   out += "\n";
 }
 
+void add_data_quality(std::string& out, const Review& review, const Output& output) {
+  if (review.person_changes.empty()) return;
+  add_heading(out, detail::person_changes_heading(review), '-');
+  add_paragraph(out, detail::person_changes_text(review, output));
+  if (output.allows("key")) {
+    std::vector<Row> rows;
+    for (const auto& change : review.person_changes) {
+      rows.push_back({change.source, change.key, long_date(change.as_of)});
+    }
+    add_table(out, {{"Source", 16, false, true}, {"Key", 24, false, true}, {"Extract as of", 13}},
+              rows);
+  }
+  out += "\n";
+}
+
 }  // namespace
 
 std::string render_text(const Review& review, const Output& output) {
@@ -497,6 +512,7 @@ std::string render_text(const Review& review, const Output& output) {
   for (const auto& section : review.sections) {
     if (section.rule->review) add_review_list(out, section, output);
   }
+  add_data_quality(out, review, output);
   add_caseloads(out, review);
   while (out.ends_with("\n\n")) out.pop_back();
   return out;

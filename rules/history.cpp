@@ -1,6 +1,7 @@
 // Why findings leave their lists, and the names of the history's enums.
 #include "rules/history.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -51,6 +52,27 @@ std::string_view to_string(Resolution resolution) {
       return "clock_restarted";
   }
   return "unknown";
+}
+
+bool different_person(std::string_view before, std::string_view after) {
+  before = internal::trim(before);
+  after = internal::trim(after);
+  if (before.empty() || after.empty()) return false;
+  return !std::equal(before.begin(), before.end(), after.begin(), after.end(), [](char a, char b) {
+    return internal::ascii_lower(a) == internal::ascii_lower(b);
+  });
+}
+
+Problem person_changed(const Source& source, std::string_view key, std::size_t line) {
+  const int field = source.field_index("person");
+  std::string column;
+  if (field >= 0) {
+    const Field& person = source.fields[static_cast<std::size_t>(field)];
+    column = person.headers.empty() ? person.name : person.headers.front();
+  }
+  return Problem{line, std::move(column),
+                 "key " + std::string(key) +
+                     " now belongs to a different person than in the previous extract"};
 }
 
 ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,

@@ -6,9 +6,11 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/evaluate.h"
+#include "rules/result.h"
 
 namespace rules {
 
@@ -83,6 +85,25 @@ struct ResolvedFinding {
 // longer in the extract). Pure.
 ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
                         const Source& source, const Record* now, Date as_of);
+
+// A data-quality item: `key` of `source`, in extract `file` (as of `as_of`, on `line`), now
+// belongs to a different person than in the source's previous extract. Names no person.
+struct PersonChange {
+  std::string source;
+  std::string file;
+  Date as_of;
+  std::string key;
+  std::size_t line = 0;
+  bool operator==(const PersonChange&) const = default;
+};
+
+// Whether a record's person identifier changed between two extracts of its source: both are
+// non-empty and differ, ignoring surrounding spaces and ASCII case. One filled in where it was
+// empty, or emptied, is not a different person. Pure.
+bool different_person(std::string_view before, std::string_view after);
+// The row problem that says so: "key EP-1 now belongs to a different person than in the
+// previous extract", at `line`, in the person column. Never names either person.
+Problem person_changed(const Source& source, std::string_view key, std::size_t line);
 
 // One point of the trend: how many records of `rule` were in `band` at an evaluation.
 struct TrendPoint {

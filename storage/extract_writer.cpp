@@ -160,6 +160,7 @@ struct History::ExtractWriter::Impl {
         case PreparedRecord::Action::kReplace:
           end(record.replaces);
           insert(record);
+          if (watched) keep_watched(record);
           break;
         case PreparedRecord::Action::kInsert:
           insert(record);
@@ -170,6 +171,16 @@ struct History::ExtractWriter::Impl {
       }
     }
   }
+
+  // watch_field: the watched field of a changed record, with the version it replaces.
+  void keep_watched(const PreparedRecord& record) {
+    decode_values(record.data.data(), record.data.size(), values);
+    changed.push_back({record.replaces, {record.key, record.line, {}, ""}});
+    if (*watched < values.size()) changed.back().second.after = values[*watched];
+  }
+  std::optional<std::size_t> watched;
+  std::vector<std::pair<std::int64_t, FieldChange>> changed;
+  std::vector<std::string_view> values;
 
   // The new versions' (key hash, row id) pairs, sorted. Only reads: may run on another thread
   // while this one writes the snapshot.
@@ -332,6 +343,30 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
   found->replaced = true;
   record.action = Action::kReplace;
   record.replaces = found->row_id;
+}
+
+void History::ExtractWriter::watch_field(std::size_t field) {
+  if (!impl_) throw std::logic_error("ExtractWriter::watch_field after commit");
+  impl_->watched = field;
+}
+
+std::vector<History::ExtractWriter::FieldChange> History::ExtractWriter::field_changes() {
+  if (!impl_) throw std::logic_error("ExtractWriter::field_changes after commit");
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, change] : impl_->changed) ids.push_back(id);
+  const auto before = impl_->history.version_fields(ids, impl_->watched.value_or(0));
+  std::vector<FieldChange> out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (before[i] == impl_->changed[i].second.after) continue;
+    out.push_back(impl_->changed[i].second);
+    out.back().before = before[i];
+  }
+  return out;
+}
+
+void History::ExtractWriter::add_person_change(std::string_view key, std::size_t line) {
+  if (!impl_) throw std::logic_error("ExtractWriter::add_person_change after commit");
+  insert_person_change(impl_->history.db, impl_->extract_id, key, line);
 }
 
 void History::ExtractWriter::add_problem(const rules::Problem& problem) {

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rules/rules.h"
 #include "storage/history.h"
@@ -100,6 +101,20 @@ class History::ExtractWriter {
   // writer then read the current records instead, so nothing is lost; only unchanged rows
   // cannot be skipped this once. commit() stores a new snapshot.
   const std::optional<std::string>& snapshot_problem() const;
+
+  // Person changes (a data-quality item). watch_field(i), before any record is added: the
+  // writer keeps field i of each changed record. field_changes(), before commit(): the keys whose
+  // field i differs from the version they replace (the caller judges the difference), with the
+  // line of the new row; add_person_change() stores one for the review (History::person_changes).
+  struct FieldChange {
+    std::string key;
+    std::size_t line = 0;
+    std::string before;
+    std::string after;
+  };
+  void watch_field(std::size_t field);
+  std::vector<FieldChange> field_changes();
+  void add_person_change(std::string_view key, std::size_t line);
 
   void add_problem(const rules::Problem& problem);
   // Sets the extract's content hash when it was not known at begin_extract (the caller

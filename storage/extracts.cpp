@@ -51,6 +51,34 @@ std::int64_t insert_extract(SQLite::Database& db, const ExtractInfo& info, Extra
   return db.getLastInsertRowid();
 }
 
+void insert_person_change(SQLite::Database& db, std::int64_t extract_id, std::string_view key,
+                          std::size_t line) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO person_changes (extract_id, key, line) VALUES (?, ?, ?)");
+  insert.bind(1, extract_id);
+  insert.bind(2, std::string(key));
+  insert.bind(3, static_cast<std::int64_t>(line));
+  insert.exec();
+}
+
+std::vector<rules::PersonChange> History::person_changes(std::optional<rules::Date> after,
+                                                         rules::Date to) const {
+  SQLite::Statement query(impl_->db,
+                          "SELECT e.source, e.file, e.as_of, p.key, p.line FROM person_changes p "
+                          "JOIN extracts e ON e.id = p.extract_id "
+                          "WHERE e.as_of > ? AND e.as_of <= ? ORDER BY e.as_of, e.id, p.rowid");
+  query.bind(1, after ? after->iso() : std::string());
+  query.bind(2, to.iso());
+  std::vector<rules::PersonChange> out;
+  while (query.executeStep()) {
+    out.push_back(
+        rules::PersonChange{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                            required_date(query.getColumn(2)), query.getColumn(3).getString(),
+                            static_cast<std::size_t>(query.getColumn(4).getInt64())});
+  }
+  return out;
+}
+
 std::string_view to_string(ExtractStatus status) {
   switch (status) {
     case ExtractStatus::kIngested:

@@ -63,6 +63,10 @@ class History {
   std::optional<ExtractInfo> latest_extract(std::string_view source) const;  // ingested only
   std::vector<ExtractInfo> extracts() const;  // every file handled, oldest first
   std::vector<rules::Problem> problems(std::int64_t extract_id) const;
+  // The keys that changed person (ExtractWriter::add_person_change) in ingested extracts with
+  // as-of after `after` (nullopt: any) and up to `to`, by as-of, then extract, then line order.
+  std::vector<rules::PersonChange> person_changes(std::optional<rules::Date> after,
+                                                  rules::Date to) const;
 
   // Ingested extracts whose evaluation is still pending, in as-of order (then id). An extract
   // is marked pending in its own commit (ExtractWriter::commit) and stays so until

@@ -43,7 +43,14 @@ struct History::Impl {
     std::optional<rules::Date> to;
   };
   std::vector<Version> versions(std::string_view source, std::string_view key);
+  // Field `field` of each record version in `ids` (in that order); "" for one not found or
+  // without the field.
+  std::vector<std::string> version_fields(const std::vector<std::int64_t>& ids, std::size_t field);
 };
+
+// Stores that `key`, on `line` of extract `extract_id`, now belongs to a different person.
+void insert_person_change(SQLite::Database& db, std::int64_t extract_id, std::string_view key,
+                          std::size_t line);
 
 // rules::State <-> its stored code ("breach", "overdue", "due_soon", "untrusted", "data_problem").
 std::string_view state_code(rules::State state);

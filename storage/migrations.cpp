@@ -309,6 +309,16 @@ CREATE INDEX findings_rule_key ON findings(rule, key);
     R"sql(
 ALTER TABLE outbox ADD COLUMN sending_since TEXT;
 )sql",
+    // 9: keys that now belong to a different person than in their source's previous extract (a
+    // data-quality item the review lists): the extract that showed it, the key, its line.
+    R"sql(
+CREATE TABLE person_changes (
+  extract_id INTEGER NOT NULL REFERENCES extracts(id),
+  key TEXT NOT NULL,
+  line INTEGER NOT NULL
+);
+CREATE INDEX person_changes_extract ON person_changes(extract_id);
+)sql",
 };
 
 }  // namespace

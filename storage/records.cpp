@@ -172,6 +172,50 @@ std::vector<History::Impl::Version> History::Impl::versions(std::string_view sou
   return out;
 }
 
+std::vector<std::string> History::Impl::version_fields(const std::vector<std::int64_t>& ids,
+                                                       std::size_t field) {
+  SQLite::Statement legacy(db, "SELECT data FROM records WHERE id = ?");
+  SQLite::Statement in_block(db, "SELECT versions FROM record_blocks WHERE id = ?");
+  std::int64_t block_id = -1;  // the block last read (versions written together share one)
+  std::string block_bytes;
+  std::vector<BlockVersion> block;
+  std::vector<std::string_view> values;
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::int64_t id : ids) {
+    std::string_view data;
+    std::string legacy_data;
+    if (is_block_version(id)) {
+      if (block_of(id) != block_id) {
+        block_id = block_of(id);
+        block.clear();
+        in_block.bind(1, block_id);
+        if (in_block.executeStep()) {
+          const SQLite::Column blob = in_block.getColumn(0);
+          block_bytes.assign(static_cast<const char*>(blob.getBlob()),
+                             static_cast<std::size_t>(blob.getBytes()));
+          block = decode_block(block_bytes.data(), block_bytes.size());
+        }
+        in_block.reset();
+      }
+      const auto slot = static_cast<std::size_t>(slot_of(id));
+      if (slot < block.size()) data = block[slot].data;
+    } else {
+      legacy.bind(1, id);
+      if (legacy.executeStep()) {
+        const SQLite::Column blob = legacy.getColumn(0);
+        legacy_data.assign(static_cast<const char*>(blob.getBlob()),
+                           static_cast<std::size_t>(blob.getBytes()));
+        data = legacy_data;
+      }
+      legacy.reset();
+    }
+    decode_values(data.data(), data.size(), values);
+    out.emplace_back(field < values.size() ? values[field] : std::string_view());
+  }
+  return out;
+}
+
 std::optional<rules::Record> History::Impl::current_record(std::string_view source,
                                                            std::string_view key) {
   for (auto& version : versions(source, key)) {

@@ -47,6 +47,20 @@ std::string describe_problem(const rules::Problem& problem) {
   return where.empty() ? problem.message : fmt::format("{}: {}", where, problem.message);
 }
 
+// Keys whose person identifier differs from the one they had in the source's previous extract:
+// each is stored for the review and becomes a row problem. Returns how many.
+std::size_t add_person_changes(storage::History::ExtractWriter& writer, const rules::Source& source,
+                               std::vector<rules::Problem>& problems) {
+  std::size_t count = 0;
+  for (const auto& change : writer.field_changes()) {
+    if (!rules::different_person(change.before, change.after)) continue;
+    writer.add_person_change(change.key, change.line);
+    problems.push_back(rules::person_changed(source, change.key, change.line));
+    ++count;
+  }
+  return count;
+}
+
 // The plain-words reason file written beside a rejected file.
 std::string reason_text(const storage::ExtractInfo& info, const std::string& why,
                         const std::vector<rules::Problem>& problems) {
@@ -351,6 +365,8 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
   // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The writer's
   // transaction commits only after the reader's verdict and the duplicate check below.
   auto writer = history_.begin_extract(info);  // info.sha256 is set before commit
+  const int person = source.field_index("person");
+  if (person >= 0) writer.watch_field(static_cast<std::size_t>(person));
   if (const auto& problem = writer.snapshot_problem()) {
     spdlog::warn(
         "{}: the stored snapshot of source {} could not be read ({}); its current "
@@ -386,12 +402,13 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
     return refuse(storage::ExtractStatus::kRejected, *verdict, reader.problems());
   }
   writer.set_sha256(info.sha256);
-  for (const auto& problem : reader.problems()) writer.add_problem(problem);
+  outcome.problems = reader.problems();
+  const std::size_t person_changes = add_person_changes(writer, source, outcome.problems);
+  for (const auto& problem : outcome.problems) writer.add_problem(problem);
   info.rows = reader.rows();
-  info.problems = reader.problems().size();
+  info.problems = outcome.problems.size();
   info.id = writer.commit(info.rows);
   info.status = storage::ExtractStatus::kIngested;
-  outcome.problems = reader.problems();
   outcome.unchanged_rows = reader.skipped_rows();
   // Only now that the transaction has committed may the file leave the inbox.
   outcome.moved_to = move_into(file, config_.service.archive_dir());
@@ -402,6 +419,12 @@ ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& so
                         outcome.unchanged_rows);
   spdlog::info("{}: ingested {} rows ({} with problems{}) as of {}", info.file, info.rows,
                reader.problem_rows(), unchanged, info.as_of.iso());
+  if (person_changes > 0) {  // how many, never which: a key may identify a child's case
+    spdlog::warn(
+        "{}: {} keys now belong to a different person than in the previous {} extract "
+        "(data quality: listed in the review and as row problems)",
+        info.file, person_changes, source.name);
+  }
   return outcome;
 }
 

@@ -140,6 +140,9 @@ report::Review make_review(const config::Config& config, const storage::History&
     review.sections.push_back(std::move(section));
   }
   check_data(config, history, today, review);
+  // Data quality since the previous review (or ever, at the first one).
+  review.person_changes = history.person_changes(
+      previous ? std::optional<rules::Date>(previous->as_of) : std::nullopt, today);
   return review;
 }
 

@@ -62,6 +62,7 @@ class EngineFixture {
   }
 
   storage::History& history() { return history_; }
+  service::Engine& engine() { return engine_; }
 
  private:
   test_support::TempDir dir_;
@@ -228,4 +229,53 @@ review = "REVIEW"
     CHECK(second.problems[i].message == first.problems[i].message);
   }
   CHECK(fixture.history().current_records("reviews").size() == first.info.rows - 2 + 1);
+}
+
+TEST_CASE("a key whose person changed between extracts is a data-quality item naming the key only",
+          "[daemon][engine][person]") {
+  EngineFixture fixture;
+  REQUIRE(ingested(fixture.ingest("2026-11-02",
+                                  "C1,P1,W1,01/10/2026\n"
+                                  "C2,P2,W2,01/10/2026\n"
+                                  "C3,,W3,01/10/2026\n"
+                                  "C4,P4,W4,01/10/2026\n"
+                                  "C5,P5,W5,01/10/2026\n"
+                                  "C6,P6,W6,01/10/2026\n"
+                                  "C7,P7,W7,01/10/2026\n")));
+  // Line by line (the header is line 1), what each row of the next day's extract is:
+  const auto second = fixture.ingest("2026-11-03",
+                                     "C1,P9,W1,01/10/2026\n"     // 2: another child: the item
+                                     "C2, p2 ,W2,01/10/2026\n"   // 3: same id, other spacing/case
+                                     "C3,P3,W3,01/10/2026\n"     // 4: filled in where empty
+                                     "C4,P4,Moved,01/10/2026\n"  // 5: same child, new worker
+                                     "C5,P5,W5,01/10/2026\n"     // 6: unchanged
+                                     "C7,,W7,01/10/2026\n"       // 7: emptied
+                                     "C8,P6,W8,01/10/2026\n");   // 8: new key (C6 vanished)
+  REQUIRE(ingested(second));
+  REQUIRE(second.problems.size() == 1);
+  CHECK(second.problems[0] ==
+        rules::Problem{2, "Child ID",
+                       "key C1 now belongs to a different person than in the previous extract"});
+  CHECK(second.info.problems == 1);
+  auto& history = fixture.history();
+  CHECK(history.problems(second.info.id) == second.problems);
+  const auto date = [](int d) { return *rules::Date::from_ymd(2026, 11, d); };
+  CHECK(history.person_changes(std::nullopt, date(3)) ==
+        std::vector<rules::PersonChange>{{"cases", "cases_2026-11-03.csv", date(3), "C1", 2}});
+  CHECK(history.person_changes(date(3), date(30)).empty());  // only extracts after the first date
+
+  // The review lists the key in its data-quality section, and neither child's identifier.
+  const auto review = fixture.engine().render_review(rules::iso_week(date(3)), date(3), "text");
+  CHECK(review.find("Data quality: keys that now belong to a different person (1)") !=
+        std::string::npos);
+  CHECK(review.find("C1") != std::string::npos);
+  CHECK(review.find("P9") == std::string::npos);
+  CHECK(review.find("P1 ") == std::string::npos);
+
+  // C1 back to its first child the day after: a change again, this time on line 2 of that file.
+  const auto third = fixture.ingest("2026-11-04", "C1,P1,W1,01/10/2026\n");
+  REQUIRE(ingested(third));
+  REQUIRE(third.problems.size() == 1);
+  CHECK(third.problems[0].line == 2);
+  CHECK(history.person_changes(date(3), date(4)).size() == 1);
 }

@@ -84,6 +84,7 @@ class Daemon:
         self.notify.bind(self.notify_path)
         self.log_path = os.path.join(self.root, "casewatchd.log")
         self.process = None
+        self.env = {}  # casewatchd's environment beside the tests' own; None removes a name
 
     def write_config(self, text=None):
         if text is None:
@@ -94,6 +95,11 @@ class Daemon:
 
     def start(self):
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen([CASEWATCHD, "--config", self.config], env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT)

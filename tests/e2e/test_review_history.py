@@ -159,3 +159,37 @@ over_days = 28
         self.assertNotIn("The inbox was empty", text.stdout)
         self.assertIn("Open Episodes 25-11-2026.csv is not read", text.stderr)
         self.assertTrue((self.inbox / "Open Episodes 25-11-2026.csv").exists())  # never guessed
+
+
+class KeyNowBelongsToAnotherPerson(OnceTestCase):
+    """Item 6's data-quality item: a key present in two extracts under two person identifiers."""
+
+    def test_reported_by_key_in_the_summary_and_the_review_never_by_person(self):
+        rows = [row("A", "01/10/2026"), row("B", "01/10/2026"), row("C", "01/10/2026")]
+        self.drop("cases_2026-11-16.csv", "\r\n".join([CASE_HEADER, *rows]) + "\r\n")
+        # The next day: A names another child (P-Z); B only gains a worker.
+        rows = [row("A", "01/10/2026").replace(",P-A,", ",P-Z,"),
+                row("B", "01/10/2026", worker="K Lee", start="17/11/2026"), row("C", "01/10/2026")]
+        self.drop("cases_2026-11-17.csv", "\r\n".join([CASE_HEADER, *rows]) + "\r\n")
+        result = self.run_once("--as-of", "2026-11-17")
+        self.assertIn("line 2, column 'Child ID': key A now belongs to a different person than "
+                      "in the previous extract", result.stdout)
+        self.assertIn("1 keys now belong to a different person", result.stderr)
+        self.assertNotIn("P-Z", result.stderr)  # the log: neither child's identifier
+        self.assertNotIn("P-A", result.stderr)
+        review = (self.state / "reports" / "2026-W47" / "review.txt").read_text()
+        section = review[review.index("Data quality: keys that now belong to a different person "
+                                      "(1)"):]
+        self.assertIn("  cases   A    17 Nov 2026", section)
+        self.assertNotIn("P-Z", section)  # (the files' lists show the person column as before)
+        self.assertNotIn("P-A", section)
+
+        # The same, as JSON: a problem of the second extract (an identical re-run finds nothing new).
+        self.drop("cases_2026-11-18.csv", "\r\n".join([CASE_HEADER, *rows]).replace(
+            ",P-Z,", ",P-A,") + "\r\n")
+        summary = self.run_json("--as-of", "2026-11-18")
+        [extract] = summary["extracts"]
+        self.assertEqual(extract["problems"], 1)
+        self.assertEqual(extract["problem_list"], [{
+            "line": 2, "column": "Child ID",
+            "message": "key A now belongs to a different person than in the previous extract"}])

@@ -171,3 +171,30 @@ TEST_CASE("review items are grouped by team, most overdue first, data problems a
                   "NEW, silenced\n") != std::string::npos);
   CHECK(text.find("VANISHED from the extract") != std::string::npos);
 }
+
+TEST_CASE("text: keys that now belong to a different person are a data-quality section") {
+  auto fixture = report_test::week_47();
+  auto& review = fixture->review;
+  review.person_changes = {{"cases", "cases_2026-11-17.csv", d(2026, 11, 17), "EP-1042", 5},
+                           {"cases", "cases_2026-11-18.csv", d(2026, 11, 18), "EP-2001", 9}};
+  const auto text = report::render_text(review);
+  CHECK(text.find("Data quality: keys that now belong to a different person (2)") !=
+        std::string::npos);
+  CHECK(text.find("EP-1042") != std::string::npos);
+  CHECK(text.find("17 Nov 2026") != std::string::npos);
+  CHECK(long_lines(text).empty());
+  const auto html = report::render_html(review);
+  CHECK(html.find("Data quality: keys that now belong to a different person (2)") !=
+        std::string::npos);
+  CHECK(html.find("EP-2001") != std::string::npos);
+
+  // A body that may not show keys says how many and where they are; a team's slice has none.
+  report::Output no_keys;
+  no_keys.fields = std::vector<std::string>{"rule", "team", "band", "status"};
+  const auto body = report::render_text(review, no_keys);
+  CHECK(body.find("2 record keys named a different person") != std::string::npos);
+  CHECK(body.find("The keys are in the review files.") != std::string::npos);
+  CHECK(body.find("EP-1042") == std::string::npos);
+  CHECK(report::render_html(review, no_keys).find("EP-1042") == std::string::npos);
+  CHECK(report::for_teams(review, {"Team A"}).person_changes.empty());
+}

@@ -337,3 +337,46 @@ TEST_CASE("a prepared record reuses its buffers and matches a fresh one", "[stor
   CHECK(reused.key_hash == fresh.key_hash);
   CHECK(reused.content_hash == fresh.content_hash);
 }
+
+TEST_CASE("the writer reports the keys whose watched field changed, and keeps person changes",
+          "[storage][extract][person]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2),
+         {case_record("C1", ""), case_record("C2", ""), case_record("C3", "")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 3), "b"));
+  writer.watch_field(0);  // person: "P-" + key in case_record
+  auto c1 = case_record("C1", "");
+  c1.values[0] = "P-X";  // another person
+  storage::PreparedRecord prepared;
+  storage::prepare_record(c1, prepared);
+  prepared.line = 2;
+  writer.classify(prepared);
+  writer.write(std::span<const storage::PreparedRecord>(&prepared, 1));
+  writer.add(case_record("C2", "J Smith"));  // changed, same person
+  writer.add(case_record("C3", ""));         // unchanged
+  writer.add(case_record("C4", ""));         // new
+  const auto changes = writer.field_changes();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].key == "C1");
+  CHECK(changes[0].line == 2);
+  CHECK(changes[0].before == "P-C1");
+  CHECK(changes[0].after == "P-X");
+  writer.add_person_change("C1", 2);
+  writer.commit(4);
+
+  CHECK(history.person_changes(std::nullopt, date(2026, 11, 3)) ==
+        std::vector<rules::PersonChange>{
+            {"cases", "cases-2026-11-03.csv", date(2026, 11, 3), "C1", 2}});
+  CHECK(history.person_changes(std::nullopt, date(2026, 11, 2)).empty());
+  CHECK(history.person_changes(date(2026, 11, 3), date(2026, 11, 9)).empty());
+}
+
+TEST_CASE("a writer that watches no field reports no changes", "[storage][extract][person]") {
+  storage::History history(":memory:");
+  ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "")});
+  auto writer = history.begin_extract(extract_info("cases", date(2026, 11, 3), "b"));
+  auto c1 = case_record("C1", "");
+  c1.values[0] = "P-X";
+  writer.add(c1);
+  CHECK(writer.field_changes().empty());
+}
