@@ -3,7 +3,9 @@
 
 Listens on 127.0.0.1 on a free port, prints "PORT <n>" on stdout once it accepts connections,
 stores each accepted message as <dir>/<n>.eml (the exact DATA bytes) with <n>.rcpt beside it
-(one recipient a line), and exits when its stdin closes. Options:
+(one recipient a line), and exits when its stdin closes. A line "IDLE" on stdin is answered
+with "IDLE" on stdout once no client is connected (so every message a killed client left is
+stored, or never will be). Options:
   --dir DIR            where messages go (required)
   --reject ADDR        answer RCPT TO ADDR with 550 (repeatable)
   --defer ADDR         answer RCPT TO ADDR with 451 (repeatable)
@@ -14,6 +16,8 @@ stores each accepted message as <dir>/<n>.eml (the exact DATA bytes) with <n>.rc
                        once a message is stored, SIGKILL the process whose pid PIDFILE holds
                        (then remove PIDFILE, so only once), before answering 250: the sender
                        dies with its message accepted but not yet marked sent
+  --reply-delay-ms N   answer each DATA N ms after storing the message, as a slow mail system
+                       does (a sender killed meanwhile has its message stored but unanswered)
 """
 import argparse
 import asyncio
@@ -26,8 +30,9 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, folder, reject, defer, kill_after_store=None):
+    def __init__(self, folder, reject, defer, kill_after_store=None, reply_delay=0.0):
         self.folder = folder
+        self.reply_delay = reply_delay
         self.kill_after_store = kill_after_store
         self.reject = set(a.lower() for a in reject)
         self.defer = set(a.lower() for a in defer)
@@ -55,7 +60,35 @@ class Handler:
                 pid = int(f.read())
             os.unlink(self.kill_after_store)
             os.kill(pid, signal.SIGKILL)
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)  # the slow server's latency, not a wait
         return "250 OK message accepted"
+
+
+class Connections:
+    """The SMTP sessions open now, and an event set whenever there are none."""
+
+    def __init__(self):
+        self.open = set()
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+
+def counting_smtp(connections):
+    class CountingSMTP(SMTP):
+        def connection_made(self, transport):
+            connections.open.add(self)
+            connections.idle.clear()
+            super().connection_made(transport)
+
+        def connection_lost(self, error):
+            # aiosmtpd cancels the session's task here: it stores nothing after this.
+            super().connection_lost(error)
+            connections.open.discard(self)
+            if not connections.open:
+                connections.idle.set()
+
+    return CountingSMTP
 
 
 def authenticator_for(user, password):
@@ -75,9 +108,11 @@ async def main():
     parser.add_argument("--auth", nargs=2)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--kill-after-store")
+    parser.add_argument("--reply-delay-ms", type=int, default=0)
     args = parser.parse_args()
 
-    handler = Handler(args.dir, args.reject, args.defer, args.kill_after_store)
+    handler = Handler(args.dir, args.reject, args.defer, args.kill_after_store,
+                      args.reply_delay_ms / 1000.0)
     kwargs = {}
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -88,12 +123,20 @@ async def main():
                       auth_require_tls=bool(args.tls))
 
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, hostname="localhost", **kwargs),
+    connections = Connections()
+    smtp = counting_smtp(connections)
+    server = await loop.create_server(lambda: smtp(handler, hostname="localhost", **kwargs),
                                       "127.0.0.1", args.port, reuse_address=True)
     port = server.sockets[0].getsockname()[1]
     print("PORT %d" % port, flush=True)
-    # Serve until stdin closes.
-    await loop.run_in_executor(None, sys.stdin.read)
+    # Serve until stdin closes, answering IDLE.
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        if line.strip() == "IDLE":
+            await connections.idle.wait()
+            print("IDLE", flush=True)
     server.close()
     await server.wait_closed()
 

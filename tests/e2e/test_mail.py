@@ -17,6 +17,7 @@ import json
 import os
 import pathlib
 import re
+import select
 import signal
 import socket
 import sqlite3
@@ -73,8 +74,9 @@ class MailServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         command = ["/usr/bin/python3", str(HERE / "mail_smtp_server.py"), "--dir",
                    str(self.folder), "--port", str(port), *args]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=open(self.folder / "server.log", "ab"))
+        with open(self.folder / "server.log", "ab") as log:
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=log)
         line = self.process.stdout.readline().decode()  # "PORT n" once it accepts connections
         if not line.startswith("PORT "):
             self.stop()
@@ -89,10 +91,21 @@ class MailServer:
             out.append((rcpt, eml.read_bytes()))
         return out
 
+    def wait_idle(self, deadline=30.0):
+        """Returns once no client is connected: every message a killed client left is stored
+        by then, or never will be."""
+        self.process.stdin.write(b"IDLE\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], deadline)
+        line = self.process.stdout.readline().decode() if ready else ""
+        if line != "IDLE\n":
+            raise AssertionError(f"the SMTP server did not answer IDLE within {deadline} s")
+
     def stop(self):
         if self.process.poll() is None:
             self.process.stdin.close()
             self.process.wait(timeout=30)
+        self.process.stdout.close()
 
 
 class MailTestCase(OnceTestCase):
