@@ -1,9 +1,12 @@
-"""casewatchd --once on a state folder that fills up in the middle of a run (SQLite's
+"""casewatchd --once, and casewatchd as a service, on a state folder that fills up in the middle
+of a run (SQLite's
 "database or disk is full" while it ingests an extract) or is mounted read-only: a clear error
 (the extract, the step and the database; or the folder), exit status 1, nothing half-written
 (the database passes its integrity check and holds none of the extract, the extract stays in the
 inbox, nothing is archived or left as a temporary file), and the next run, once there is space
-or the mount is writable again, ingests and evaluates everything.
+or the mount is writable again, ingests and evaluates everything. The service keeps answering
+`status` on its socket (which is not on the full folder) while its cycles fail, says why there,
+and its next cycle after space is freed completes.
 
 The state folder is a tmpfs mounted by the test (root with CAP_SYS_ADMIN, as in CI); where
 mounting is not permitted the tests skip, saying why."""
@@ -15,6 +18,7 @@ import subprocess
 import unittest
 
 from once_support import CASE_HEADER, OnceTestCase
+from service_daemon import Daemon, binaries_missing, wait_for
 
 
 def cases_csv(first, count):
@@ -119,6 +123,80 @@ class ReadOnlyTest(StateOnTmpfs):
         self.run_once("--as-of", "2026-11-23")
         self.assertEqual(self.ingested_files(), ["cases_2026-11-16.csv", "cases_2026-11-23.csv"])
         self.assertEqual(len(self.open_keys()), 200)
+
+
+class DaemonDiskFullTest(unittest.TestCase):
+    def setUp(self):
+        if binaries_missing():
+            self.skipTest("casewatchd and casewatch are not built (CASEWATCH_BUILD_DIR)")
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+        self.daemon = Daemon()
+        self.state = pathlib.Path(self.daemon.state)
+        self.state.mkdir(mode=0o750)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0750", "tmpfs",
+                                  str(self.state)], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            self.daemon.__exit__(None, None, None)
+            self.skipTest(f"cannot mount a tmpfs on {self.state}: {mounted.stderr.strip()}")
+        # Cleanups run last in, first out: the daemon stops before the tmpfs goes.
+        self.addCleanup(subprocess.run, ["umount", "-l", str(self.state)], check=False)
+        self.addCleanup(self.daemon.__exit__, None, None, None)
+
+    def remount(self, options):
+        subprocess.run(["mount", "-o", f"remount,{options}", str(self.state)], check=True)
+
+    def database(self):
+        return contextlib.closing(
+            sqlite3.connect(f"file:{self.state / 'casewatch.db'}?mode=ro", uri=True))
+
+    def drop(self, name, text):
+        """Written beside the inbox on the same tmpfs, then renamed in."""
+        staging = self.state / f".{name}"
+        staging.write_text(text)
+        staging.rename(self.state / "inbox" / name)
+
+    def test_the_service_keeps_answering_while_its_cycles_fail_and_recovers_with_space(self):
+        daemon = self.daemon.start()
+        self.drop("cases_2026-11-16.csv", cases_csv(1, 50))
+        daemon.wait_ingested("cases_2026-11-16.csv")
+
+        # As in DiskFullTest: the extract fits, its rows in the database do not.
+        extract = cases_csv(1, 20000)
+        used = sum(p.stat().st_size for p in self.state.rglob("*") if p.is_file())
+        self.remount(f"size={used + len(extract) + 256 * 1024}")
+        self.drop("cases_2026-11-23.csv", extract)
+        failed = wait_for(lambda: (lambda s: s if s["last_cycle_error"] else None)(
+            daemon.ask("status")["arguments"]), "a cycle to fail")
+        database = self.state / "casewatch.db"
+        self.assertIn(f"cases_2026-11-23.csv: ingest failed (database {database})",
+                      failed["last_cycle_error"])
+        self.assertIn("database or disk is full", failed["last_cycle_error"])
+        self.assertEqual([s["file"] for s in failed["sources"]], ["cases_2026-11-16.csv"])
+        self.assertIn("ingest cycle failed (retried at the next rescan): cases_2026-11-23.csv",
+                      daemon.logs())
+        # Still answering, on every command a person would try.
+        self.assertEqual(daemon.ask("findings", {"rule": "unallocated"})["result"], 0)
+        client = daemon.client("status")
+        self.assertEqual(client.returncode, 0, client.stderr)
+        self.assertIn("database or disk is full", client.stdout)
+        # Nothing half-written: the failed extract is still in the inbox, unarchived.
+        with self.database() as db:
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            self.assertEqual([r[0] for r in db.execute("SELECT count(*) FROM extracts")], [1])
+        self.assertTrue((self.state / "inbox" / "cases_2026-11-23.csv").exists())
+        self.assertEqual(sorted(p.name for p in (self.state / "archive").iterdir()),
+                         ["cases_2026-11-16.csv"])
+        self.assertEqual([p for p in self.state.rglob("*") if p.name.endswith(".tmp")], [])
+
+        self.remount("size=64m")
+        recovered = daemon.wait_ingested("cases_2026-11-23.csv")
+        self.assertIsNone(recovered["last_cycle_error"])
+        self.assertEqual([s["rows"] for s in recovered["sources"]], [20000])
+        findings = daemon.ask("findings", {"rule": "unallocated"})["arguments"]
+        self.assertEqual(findings["total"], 20000)  # every case of the extract, evaluated
+        self.assertFalse((self.state / "inbox" / "cases_2026-11-23.csv").exists())
+        self.assertIsNone(daemon.process.poll())
 
 
 if __name__ == "__main__":
