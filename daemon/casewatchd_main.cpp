@@ -162,7 +162,7 @@ int run_once(const service::Settings& settings, const Options& options) {
   if (config.mail.enabled()) {
     service::SmtpMailer mailer(
         service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
-    mail = service::deliver(history, mailer, now, service::Deliver::kAllPending);
+    mail = service::deliver(history, mailer, now, service::Deliver::kAllPending).tried;
   }
   const auto findings = service::stored_findings(config, history, week);
   const auto current = engine.evaluate_current();
@@ -198,7 +198,7 @@ int run_deliver(const config::Config& config) {
   service::SmtpMailer mailer(
       service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
   const auto tried =
-      service::deliver(history, mailer, service::now_utc(), service::Deliver::kAllPending);
+      service::deliver(history, mailer, service::now_utc(), service::Deliver::kAllPending).tried;
   std::size_t sent = 0;
   for (const auto& entry : tried) {
     if (entry.state == storage::OutboxState::kSent) ++sent;

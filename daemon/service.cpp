@@ -443,7 +443,8 @@ class Daemon {
                       result.error);
       }
     } else if (job.kind == Job::Kind::kDeliver) {
-      log_delivery(result.delivered);
+      log_delivery(result.delivered.tried);
+      for (const auto window : result.delivered.windows) status.mail_window.observe(window);
     } else if (result.cycle) {
       if (result.findings) {
         // The old snapshot (tens of thousands of findings) is freed on the pool, after any job.

@@ -265,6 +265,16 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now,
   return out;
 }
 
+void WindowHistogram::observe(std::chrono::microseconds window) {
+  const double seconds = std::chrono::duration<double>(window).count();
+  for (std::size_t i = 0; i < kBounds.size(); ++i) {
+    if (seconds <= kBounds[i]) ++at_most[i];
+  }
+  ++count;
+  sum += window;
+  longest = std::max(longest, window);
+}
+
 std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
   std::string out;
   const auto header = [&](std::string_view name, std::string_view help, std::string_view type) {
@@ -321,6 +331,27 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
   for (const auto& [state, count] : status.outbox) {
     out += fmt::format("casewatch_outbox_messages{{state=\"{}\"}} {}\n", state, count);
   }
+  const auto& window = status.mail_window;
+  const auto seconds = [](std::chrono::microseconds us) {
+    return std::chrono::duration<double>(us).count();
+  };
+  header("casewatch_mail_accept_to_recorded_seconds",
+         "How long after the mail server accepted a message (250 to its DATA) it was recorded as "
+         "sent: a stop inside this window sends it again, with the same Message-ID.",
+         "histogram");
+  for (std::size_t i = 0; i < window.kBounds.size(); ++i) {
+    out += fmt::format("casewatch_mail_accept_to_recorded_seconds_bucket{{le=\"{}\"}} {}\n",
+                       window.kBounds[i], window.at_most[i]);
+  }
+  out += fmt::format(
+      "casewatch_mail_accept_to_recorded_seconds_bucket{{le=\"+Inf\"}} {}\n"
+      "casewatch_mail_accept_to_recorded_seconds_sum {}\n"
+      "casewatch_mail_accept_to_recorded_seconds_count {}\n",
+      window.count, seconds(window.sum), window.count);
+  header("casewatch_mail_accept_to_recorded_max_seconds",
+         "The longest accept-to-recorded window of a message sent since casewatchd started.",
+         "gauge");
+  out += fmt::format("casewatch_mail_accept_to_recorded_max_seconds {}\n", seconds(window.longest));
   if (status.last_review_at) {
     header("casewatch_last_review_timestamp_seconds",
            "When the latest weekly review run was recorded (Unix time).", "gauge");

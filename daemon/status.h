@@ -6,7 +6,9 @@
 #ifndef CASEWATCH_DAEMON_STATUS_H_
 #define CASEWATCH_DAEMON_STATUS_H_
 
+#include <array>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -24,6 +26,20 @@
 #include "storage/storage.h"
 
 namespace service {
+
+// The mail's duplicate window (daemon/policy/outbox.h) of each message sent since start: how
+// long after the server accepted it its "sent" commit ended. A Prometheus histogram (seconds),
+// and the longest.
+struct WindowHistogram {
+  static constexpr std::array<double, 9> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                    0.05,  0.1,    0.25,  1.0};
+  std::array<std::int64_t, kBounds.size()> at_most{};  // per bound: windows <= it (cumulative)
+  std::int64_t count = 0;
+  std::chrono::microseconds sum{0};
+  std::chrono::microseconds longest{0};
+
+  void observe(std::chrono::microseconds window);
+};
 
 // What `status` and `metrics` report, kept up to date after each cycle so that answering is cheap.
 struct StatusSnapshot {
@@ -74,6 +90,7 @@ struct StatusSnapshot {
   // ("per_uid", "full", "not_permitted"; see ControlServer::Refusals).
   std::size_t control_sessions = 0;
   std::map<std::string, std::int64_t> control_refused;
+  WindowHistogram mail_window;  // every message the service sent since start
 };
 
 // The `status` reply's arguments at `now`: ages in days from today in the service time zone

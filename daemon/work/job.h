@@ -17,6 +17,7 @@
 #include "daemon/policy/schedule.h"
 #include "daemon/settings.h"
 #include "daemon/work/engine.h"
+#include "daemon/work/sender.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -49,7 +50,7 @@ struct JobResult {
   bool review_skipped = false;             // produced already (never twice)
   std::optional<AlertDecision> alerts;     // the alert cycle after an ingest or a review
   std::string alert_error;                 // why the alert cycle failed; empty when it did not
-  std::vector<OutboxEntry> delivered;      // kDeliver: the entries tried, as updated
+  DeliveryRound delivered;                 // kDeliver: the entries tried, the windows
   std::shared_ptr<OpenFindings> findings;  // kCycle: the open findings after it
   std::string error;                       // empty when the job succeeded
 };

@@ -48,12 +48,10 @@ std::vector<OutboxEntry> selected(storage::History& history, SysSeconds now, Del
 
 }  // namespace
 
-std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysSeconds now,
-                                 Deliver which, const std::function<bool()>& should_stop,
-                                 const BackoffPolicy& policy) {
+DeliveryRound deliver(storage::History& history, Mailer& mailer, SysSeconds now, Deliver which,
+                      const std::function<bool()>& should_stop, const BackoffPolicy& policy) {
   report_interrupted(history);
-  std::vector<OutboxEntry> done;
-  std::vector<std::chrono::microseconds> windows;
+  DeliveryRound round;
   for (const OutboxEntry& entry : selected(history, now, which)) {
     if (should_stop && should_stop()) break;
     history.mark_outbox_sending(entry.id, now_utc());
@@ -64,13 +62,14 @@ std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysS
     // the one duplicate window, measured below.
     history.update_outbox(updated);
     if (updated.state == OutboxState::kSent) {
-      windows.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+      round.windows.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - answered));
     }
     updated.bytes.clear();
-    done.push_back(std::move(updated));
+    round.tried.push_back(std::move(updated));
   }
-  if (!windows.empty()) {
+  if (!round.windows.empty()) {
+    auto windows = round.windows;
     std::sort(windows.begin(), windows.end());
     spdlog::info(
         "mail: {} sent; each was recorded as sent {:.1f} ms (median; at most {:.1f} ms) after the "
@@ -78,7 +77,7 @@ std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysS
         windows.size(), windows[windows.size() / 2].count() / 1000.0,
         windows.back().count() / 1000.0);
   }
-  return done;
+  return round;
 }
 
 OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,

@@ -5,6 +5,7 @@
 #ifndef CASEWATCH_DAEMON_WORK_SENDER_H_
 #define CASEWATCH_DAEMON_WORK_SENDER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -25,14 +26,22 @@ enum class Deliver {
   kAllPending,  // every pending entry, whatever its backoff says (--once: run by hand)
 };
 
+// What one delivery round did.
+struct DeliveryRound {
+  std::vector<OutboxEntry> tried;  // as updated (sent, failed or rescheduled), without bytes
+  // For each message sent, in order: how long after the server accepted it (250 to its DATA)
+  // its "sent" commit ended, the duplicate window of daemon/policy/outbox.h.
+  std::vector<std::chrono::microseconds> windows;
+};
+
 // Tries `mailer.send` for each entry `which` selects, oldest first, one at a time, storing each
 // result before the next attempt (that keeps the duplicate window of daemon/policy/outbox.h to one
 // message). Polls `should_stop` before each entry and ends the round when it returns true, so
-// a shutdown waits for one send at most. Returns the entries tried, as updated (sent, failed or
-// rescheduled), without their bytes. Throws on database failures.
-std::vector<OutboxEntry> deliver(storage::History& history, Mailer& mailer, SysSeconds now,
-                                 Deliver which, const std::function<bool()>& should_stop = {},
-                                 const BackoffPolicy& policy = {});
+// a shutdown waits for one send at most. Logs the round's windows (median and longest). Throws
+// on database failures.
+DeliveryRound deliver(storage::History& history, Mailer& mailer, SysSeconds now, Deliver which,
+                      const std::function<bool()>& should_stop = {},
+                      const BackoffPolicy& policy = {});
 
 // Tries `entry` once with `mailer` and returns it updated (not stored).
 OutboxEntry attempt(const OutboxEntry& entry, Mailer& mailer, SysSeconds now,

@@ -245,16 +245,19 @@ TEST_CASE("across a restart and a server outage each message is delivered once",
     history.queue_mail({entry_at(kMonday), other});
     mailer.script(kRefused);
     mailer.script(kRefused);
-    const auto first = service::deliver(history, mailer, kMonday, service::Deliver::kDue);
+    const auto round = service::deliver(history, mailer, kMonday, service::Deliver::kDue);
+    const auto& first = round.tried;
     REQUIRE(first.size() == 2);
+    CHECK(round.windows.empty());  // nothing sent: no window
     CHECK(first[0].next_attempt == kMonday + 5min);
-    CHECK(service::deliver(history, mailer, kMonday + 4min, service::Deliver::kDue).empty());
+    CHECK(service::deliver(history, mailer, kMonday + 4min, service::Deliver::kDue).tried.empty());
   }
   storage::History reopened(db);  // the service restarted
   CHECK(reopened.next_outbox_attempt() == kMonday + 5min);
-  const auto second = service::deliver(reopened, mailer, kMonday + 5min, service::Deliver::kDue);
+  const auto second =
+      service::deliver(reopened, mailer, kMonday + 5min, service::Deliver::kDue).tried;
   CHECK(second.size() == 2);
-  CHECK(service::deliver(reopened, mailer, kMonday + 10h, service::Deliver::kDue).empty());
+  CHECK(service::deliver(reopened, mailer, kMonday + 10h, service::Deliver::kDue).tried.empty());
 
   CHECK(mailer.calls().size() == 4);
   CHECK(mailer.delivered().size() == 2);
@@ -284,7 +287,8 @@ TEST_CASE("the outbox commands retry a failed entry and cancel a pending one",
   CHECK(service::outbox_cancel(history, pending[1].id)->state == OutboxState::kCancelled);
   CHECK_FALSE(service::outbox_retry(history, 999, kMonday));
 
-  const auto delivered = service::deliver(history, mailer, kMonday + 1h, service::Deliver::kDue);
+  const auto delivered =
+      service::deliver(history, mailer, kMonday + 1h, service::Deliver::kDue).tried;
   REQUIRE(delivered.size() == 1);
   CHECK(delivered[0].state == OutboxState::kSent);
   CHECK(delivered[0].sent_at == kMonday + 1h);
@@ -296,13 +300,15 @@ TEST_CASE("a one-shot run tries every pending entry whatever its backoff", "[out
   service::FakeMailer mailer;
   mailer.script(kRefused);
   service::deliver(history, mailer, kMonday, service::Deliver::kDue);
-  CHECK(service::deliver(history, mailer, kMonday + 1min, service::Deliver::kDue).empty());
+  CHECK(service::deliver(history, mailer, kMonday + 1min, service::Deliver::kDue).tried.empty());
 
-  const auto done =
+  const auto round =
       service::deliver(history, mailer, kMonday + 1min, service::Deliver::kAllPending);
 
+  const auto& done = round.tried;
   REQUIRE(done.size() == 1);
   CHECK(done[0].state == OutboxState::kSent);
+  CHECK(round.windows.size() == 1);  // one window measured per message sent
   CHECK(mailer.delivered().size() == 1);
 }
 
@@ -347,8 +353,9 @@ TEST_CASE("a delivery round ends between entries once asked to stop", "[outbox][
   service::FakeMailer mailer;
   int asked = 0;
   // The stop arrives while the first send runs: the round ends before the second.
-  const auto done = service::deliver(history, mailer, kMonday, service::Deliver::kDue,
-                                     [&] { return ++asked > 1; });
+  const auto round = service::deliver(history, mailer, kMonday, service::Deliver::kDue,
+                                      [&] { return ++asked > 1; });
+  const auto& done = round.tried;
   REQUIRE(done.size() == 1);
   CHECK(done[0].state == OutboxState::kSent);
   CHECK(done[0].bytes.empty());
@@ -356,5 +363,5 @@ TEST_CASE("a delivery round ends between entries once asked to stop", "[outbox][
   CHECK(history.outbox(OutboxState::kSent, 10).size() == 1);
   CHECK(history.outbox(OutboxState::kPending, 10).size() == 2);
   // The next round takes the rest.
-  CHECK(service::deliver(history, mailer, kMonday, service::Deliver::kDue).size() == 2);
+  CHECK(service::deliver(history, mailer, kMonday, service::Deliver::kDue).tried.size() == 2);
 }

@@ -58,6 +58,36 @@ TEST_CASE("metrics are Prometheus text with escaped labels", "[daemon][service]"
         std::string::npos);
 }
 
+TEST_CASE("the mail's accept-to-recorded window is a histogram with its longest beside it",
+          "[daemon][service]") {
+  using std::chrono::microseconds;
+  const service::SysSeconds started{std::chrono::seconds(1'790'000'000)};
+  auto status = sample(started);
+  const std::string none = service::metrics_text(status, started);
+  CHECK(none.find("casewatch_mail_accept_to_recorded_seconds_bucket{le=\"+Inf\"} 0\n"
+                  "casewatch_mail_accept_to_recorded_seconds_sum 0\n"
+                  "casewatch_mail_accept_to_recorded_seconds_count 0\n") != std::string::npos);
+
+  // 0.4 ms, 1 ms (on the first bound: counted in it), 3 ms and 1.5 s.
+  for (const auto us : {400, 1000, 3000, 1'500'000}) status.mail_window.observe(microseconds(us));
+  const std::string text = service::metrics_text(status, started);
+  CHECK(text.find("# TYPE casewatch_mail_accept_to_recorded_seconds histogram\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.001\"} 2\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.0025\"} 2\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.005\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.01\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.025\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.05\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.1\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.25\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"1\"} 3\n"
+                  "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"+Inf\"} 4\n"
+                  "casewatch_mail_accept_to_recorded_seconds_sum 1.5044\n"
+                  "casewatch_mail_accept_to_recorded_seconds_count 4\n") != std::string::npos);
+  CHECK(text.find("# TYPE casewatch_mail_accept_to_recorded_max_seconds gauge\n"
+                  "casewatch_mail_accept_to_recorded_max_seconds 1.5\n") != std::string::npos);
+}
+
 TEST_CASE("status reports each source's latest extract and age, and each rule's bands",
           "[daemon][service]") {
   const service::SysSeconds started{std::chrono::seconds(1'790'000'000)};  // 21 Sep 2026 14:13:20Z

@@ -403,6 +403,17 @@ class ServiceSender(MailTestCase):
         self.assertEqual(recipients, ["head@council.example"])
         self.assertEqual(inspect(raw)["defects"], [])
         self.assertEqual(self.outbox(), [(key, "head@council.example", "sent")])
+        # The accept-to-recorded window of that message, in the metrics.
+        metrics = subprocess.run([str(CASEWATCHD.parent / "casewatch"), "--socket",
+                                  str(self.socket_path), "metrics"],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(metrics.returncode, 0, metrics.stderr)
+        self.assertIn("casewatch_mail_accept_to_recorded_seconds_count 1\n", metrics.stdout)
+        self.assertIn('casewatch_mail_accept_to_recorded_seconds_bucket{le="+Inf"} 1\n',
+                      metrics.stdout)
+        longest = re.search(r"^casewatch_mail_accept_to_recorded_max_seconds (\S+)$",
+                            metrics.stdout, re.M)
+        self.assertTrue(longest and 0 < float(longest.group(1)) < 5, metrics.stdout)
         process.terminate()
         self.assertEqual(process.wait(timeout=60), 0)
         self.assertEqual(len(server.messages()), 1)
