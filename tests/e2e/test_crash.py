@@ -106,8 +106,11 @@ class World:
         return (self.root / f"run{run or self.runs}.log").read_text(errors="replace")
 
     def database(self):
+        # Read-write (never create): a kill inside a transaction before the database is in WAL
+        # mode leaves a hot journal, which only a writer may roll back, as casewatchd does when
+        # it starts again.
         return contextlib.closing(
-            sqlite3.connect(f"file:{self.state / 'casewatch.db'}?mode=ro", uri=True))
+            sqlite3.connect(f"file:{self.state / 'casewatch.db'}?mode=rw", uri=True))
 
     def has_database(self):
         return (self.state / "casewatch.db").exists()
