@@ -1,7 +1,6 @@
 #include "daemon/control/server.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -399,38 +398,4 @@ TEST_CASE("one uid holds at most its share of the sessions; others still get in"
   REQUIRE(drive(f.io, [&] { return server->sessions() == 7; }));
   auto again = connect_as(f, options.socket, 1001, Permission::kRead);
   CHECK(again->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1001"})");
-}
-
-TEST_CASE("out of file descriptors, the server pauses before accepting again instead of spinning",
-          "[daemon][server]") {
-  Fixture f;
-  auto server = f.make_server(f.options());
-  server->start();
-  rlimit saved{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-  // The lowest free descriptor: with the limit just above it, the client's socket takes it and
-  // the server's accept() finds none left (EMFILE), while the connection waits in the backlog.
-  const int lowest = ::dup(0);
-  REQUIRE(lowest >= 0);
-  ::close(lowest);
-  rlimit lowered = saved;
-  lowered.rlim_cur = static_cast<rlim_t>(lowest) + 1;
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
-  std::optional<Client> client;
-  client.emplace(f.io, f.options().socket);
-
-  // Each poll_one runs one ready handler: a server that accepted again at once would fail
-  // again every few handlers (and log each time: poll() would never return); this one fails,
-  // then waits out its first pause (50 ms).
-  for (int i = 0; i < 200 && server->accept_failures() == 0; ++i) f.io.poll_one();
-  REQUIRE(server->accept_failures() == 1);
-  for (int i = 0; i < 200; ++i) f.io.poll_one();
-  CHECK(server->accept_failures() <= 2);  // 2 only if those polls outlasted the pause
-  CHECK(server->sessions() == 0);
-
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
-  // Descriptors free again: after its pause the server takes the waiting connection.
-  CHECK(client->ask(R"({"command": "ping", "id": 7})") ==
-        fmt::format(R"({{"result":0,"text":"pong uid {}","id":7}})", ::getuid()));
-  CHECK(server->sessions() == 1);
 }
