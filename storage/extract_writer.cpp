@@ -51,11 +51,35 @@ class WriterSettings {
 
 }  // namespace
 
-struct History::ExtractWriter::Impl {
-  Impl(History::Impl& history, const ExtractInfo& info)
+// A batch's transaction, shared by its extracts' writers one after another.
+struct History::ExtractBatch::Impl {
+  explicit Impl(History::Impl& history)
       : history(history),
         settings(history.db),
-        transaction(history.db, SQLite::TransactionBehavior::IMMEDIATE),
+        transaction(history.db, SQLite::TransactionBehavior::IMMEDIATE) {
+    history.writer_open = true;
+  }
+  ~Impl() { history.writer_open = false; }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  History::Impl& history;
+  WriterSettings settings;          // before the transaction, so restored after it ends
+  SQLite::Transaction transaction;  // rolls back on destruction unless committed
+  std::size_t begun = 0;            // writers begun
+  std::size_t finished = 0;         // writers committed
+  bool writer_open = false;         // one of its writers is open
+};
+
+struct History::ExtractWriter::Impl {
+  // Outside a batch (`batch` null) the writer holds its own transaction.
+  Impl(History::Impl& history, const ExtractInfo& info, ExtractBatch::Impl* batch)
+      : history(history),
+        batch(batch),
+        settings(batch == nullptr ? std::make_unique<WriterSettings>(history.db) : nullptr),
+        transaction(batch == nullptr ? std::make_unique<SQLite::Transaction>(
+                                           history.db, SQLite::TransactionBehavior::IMMEDIATE)
+                                     : nullptr),
         insert_block(history.db,
                      "INSERT INTO record_blocks (id, source_id, extract_id, versions) "
                      "VALUES (?, ?, ?, ?)"),
@@ -90,9 +114,19 @@ struct History::ExtractWriter::Impl {
       }
       if (!loaded) scan_records();
     }
-    history.writer_open = true;
+    if (batch != nullptr) {
+      batch->writer_open = true;
+    } else {
+      history.writer_open = true;
+    }
   }
-  ~Impl() { history.writer_open = false; }
+  ~Impl() {
+    if (batch != nullptr) {
+      batch->writer_open = false;
+    } else {
+      history.writer_open = false;
+    }
+  }
 
   // Loads the source's current versions from the records themselves (no usable snapshot).
   void scan_records() {
@@ -190,8 +224,11 @@ struct History::ExtractWriter::Impl {
   void write_full_snapshot();
 
   History::Impl& history;
-  WriterSettings settings;          // before the transaction, so restored after it ends
-  SQLite::Transaction transaction;  // rolls back on destruction unless committed
+  ExtractBatch::Impl* batch;  // the batch whose transaction this extract is written in, or null
+  // Outside a batch: the settings before the transaction, so restored after it ends; the
+  // transaction rolls back on destruction unless committed.
+  std::unique_ptr<WriterSettings> settings;
+  std::unique_ptr<SQLite::Transaction> transaction;
   std::int64_t source_id = 0;
   std::int64_t extract_id = 0;
   std::size_t problems = 0;
@@ -574,7 +611,11 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
   update.bind(2, static_cast<std::int64_t>(w.problems));
   update.bind(3, w.extract_id);
   update.exec();
-  w.transaction.commit();
+  if (w.transaction) {
+    w.transaction->commit();
+  } else {
+    ++w.batch->finished;  // the batch commits
+  }
   const std::int64_t id = w.extract_id;
   impl_.reset();
   return id;
@@ -582,7 +623,35 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
 
 History::ExtractWriter History::begin_extract(const ExtractInfo& info) {
   if (impl_->writer_open) throw std::logic_error("begin_extract: another writer is open");
-  return ExtractWriter(std::make_unique<ExtractWriter::Impl>(*impl_, info));
+  return ExtractWriter(std::make_unique<ExtractWriter::Impl>(*impl_, info, nullptr));
+}
+
+History::ExtractBatch History::begin_batch() {
+  if (impl_->writer_open) throw std::logic_error("begin_batch: another writer is open");
+  return ExtractBatch(std::make_unique<ExtractBatch::Impl>(*impl_));
+}
+
+History::ExtractBatch::ExtractBatch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+History::ExtractBatch::~ExtractBatch() = default;
+History::ExtractBatch::ExtractBatch(ExtractBatch&&) noexcept = default;
+
+History::ExtractWriter History::ExtractBatch::begin_extract(const ExtractInfo& info) {
+  if (!impl_) throw std::logic_error("ExtractBatch::begin_extract after commit");
+  if (impl_->writer_open) {
+    throw std::logic_error("ExtractBatch::begin_extract: the previous writer is open");
+  }
+  // Counted first: a writer that fails while it begins leaves the batch spoiled too.
+  ++impl_->begun;
+  return ExtractWriter(std::make_unique<ExtractWriter::Impl>(impl_->history, info, impl_.get()));
+}
+
+void History::ExtractBatch::commit() {
+  if (!impl_) throw std::logic_error("ExtractBatch::commit called twice");
+  if (impl_->writer_open || impl_->finished != impl_->begun) {
+    throw std::logic_error("ExtractBatch::commit: an extract of the batch was not committed");
+  }
+  impl_->transaction.commit();
+  impl_.reset();
 }
 
 }  // namespace storage

@@ -16,6 +16,10 @@
 //    commit(rows): the records not added are ended (vanished), the snapshot and key index are
 //    written and the extract is marked ingested. A key added twice makes commit() refuse
 //    (std::logic_error; ingest rejects such a file once it has read it).
+// A batch (History::begin_batch) holds one transaction for several extracts: its
+// begin_extract() opens writers one after another, each used as above; a writer's commit() then
+// finishes its extract inside the batch, and only the batch's commit() makes them all durable
+// together. Destroying the batch without commit() rolls every one of them back.
 #ifndef CASEWATCH_STORAGE_EXTRACT_WRITER_H_
 #define CASEWATCH_STORAGE_EXTRACT_WRITER_H_
 
@@ -63,6 +67,29 @@ struct PreparedRecord {
 };
 // Fills `out` from `record`, reusing its buffers. Thread-safe (touches only its arguments).
 void prepare_record(const rules::Record& record, PreparedRecord& out);
+
+class History::ExtractBatch {
+ public:
+  ~ExtractBatch();  // rolls back every extract of the batch unless committed
+  ExtractBatch(ExtractBatch&&) noexcept;
+
+  // Opens the writer of the batch's next extract, inside the batch's transaction. REQUIRES: the
+  // previous writer is committed or destroyed (else std::logic_error); the writer does not
+  // outlive the batch. A writer destroyed without commit() spoils the batch: its commit() then
+  // refuses, and the batch must be destroyed (nothing is stored).
+  ExtractWriter begin_extract(const ExtractInfo& info);
+  // Commits the transaction: every extract whose writer committed is stored, each marked
+  // evaluation-pending, all at once. Throws std::logic_error when a writer of the batch was not
+  // committed (nothing is stored). After it, the batch is spent.
+  void commit();
+
+ private:
+  friend class History;
+  friend class ExtractWriter;
+  struct Impl;
+  explicit ExtractBatch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 class History::ExtractWriter {
  public:
@@ -123,10 +150,12 @@ class History::ExtractWriter {
   // Ends the versions of records not added (vanished), marks the extract ingested with its
   // row and problem counts, commits, and returns its id. After it, the writer is spent.
   // Throws std::logic_error when a key was added twice (nothing is stored).
+  // In a batch: finishes the extract inside the batch's transaction, which the batch commits.
   std::int64_t commit(std::size_t rows);
 
  private:
   friend class History;
+  friend class ExtractBatch;
   struct Impl;
   explicit ExtractWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -51,6 +51,10 @@ class History {
   // History. `info.status` is ignored (ingested on commit). Holds SQLite's write lock (BEGIN
   // IMMEDIATE) until committed or destroyed; other History methods must not be called meanwhile.
   ExtractWriter begin_extract(const ExtractInfo& info);
+  // Several extracts written in one transaction (a workbook feeding several sources, an SSDA903
+  // set): see storage/extract_writer.h. REQUIRES, and holds, as begin_extract.
+  class ExtractBatch;
+  ExtractBatch begin_batch();
 
   // Records a rejected or duplicate file (no records), with its problems, in one transaction.
   // `info.problems` is kept when larger than problems.size(). REQUIRES: status not kIngested.
