@@ -1,5 +1,6 @@
 // The inbox: which files wait there, for which source, and the as-of date in a file's name.
 #include <algorithm>
+#include <functional>
 #include <system_error>
 #include <tuple>
 
@@ -184,12 +185,71 @@ std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
   std::vector<InboxFile> files;
   each_inbox_file(inbox, sources,
                   [&](const auto& path, const rules::Source* source, auto modified) {
-                    if (source != nullptr) files.push_back(InboxFile{path, source->name, modified});
+                    if (source == nullptr) return;
+                    InboxFile file{path, source->name, modified, {source->name}};
+                    if (source->format != rules::Format::kCsv) {
+                      const std::string name = path.filename().string();
+                      for (const auto& other : sources) {
+                        if (&other != source && other.format == source->format &&
+                            glob_match(other.files, name)) {
+                          file.sources.push_back(other.name);
+                        }
+                      }
+                    }
+                    files.push_back(std::move(file));
                   });
   std::sort(files.begin(), files.end(), [](const InboxFile& a, const InboxFile& b) {
     return std::tie(a.modified, a.path) < std::tie(b.modified, b.path);
   });
   return files;
+}
+
+std::vector<InboxGroup> group_inbox(const std::vector<InboxFile>& files,
+                                    const std::vector<rules::Source>& sources,
+                                    const std::function<rules::Date(const InboxFile&)>& as_of) {
+  const auto source_of = [&](const std::string& name) -> const rules::Source* {
+    const auto found = std::find_if(sources.begin(), sources.end(),
+                                    [&](const rules::Source& s) { return s.name == name; });
+    return found == sources.end() ? nullptr : &*found;
+  };
+  // A source's place in the configuration: a set's files are read in that order.
+  const auto rank = [&](const InboxFile& file) {
+    const rules::Source* source = source_of(file.source);
+    return source == nullptr ? sources.size() : static_cast<std::size_t>(source - sources.data());
+  };
+  std::vector<InboxGroup> groups;
+  for (const auto& file : files) {
+    const rules::Source* source = source_of(file.source);
+    if (source == nullptr || source->set.empty()) {
+      groups.push_back(InboxGroup{{file}, "", {}, {}});
+      continue;
+    }
+    const rules::Date date = as_of(file);
+    const auto open = std::find_if(groups.begin(), groups.end(), [&](const InboxGroup& g) {
+      return g.set == source->set && g.as_of == date &&
+             std::none_of(g.files.begin(), g.files.end(),
+                          [&](const InboxFile& f) { return f.source == file.source; });
+    });
+    if (open == groups.end()) {
+      groups.push_back(InboxGroup{{file}, source->set, date, {}});
+      continue;
+    }
+    open->files.insert(
+        std::upper_bound(open->files.begin(), open->files.end(), file,
+                         [&](const InboxFile& a, const InboxFile& b) { return rank(a) < rank(b); }),
+        file);
+  }
+  for (auto& group : groups) {
+    if (group.set.empty()) continue;
+    for (const auto& source : sources) {
+      if (source.set != group.set) continue;
+      if (std::none_of(group.files.begin(), group.files.end(),
+                       [&](const InboxFile& f) { return f.source == source.name; })) {
+        group.missing.push_back(source.name);
+      }
+    }
+  }
+  return groups;
 }
 
 }  // namespace ingest

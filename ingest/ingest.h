@@ -154,18 +154,38 @@ std::unique_ptr<Reader> open_reader(std::string bytes, const rules::Source& sour
 // The first YYYY-MM-DD or YYYYMMDD date in a file name, or nullopt.
 std::optional<rules::Date> as_of_from_file_name(std::string_view file_name);
 
-// A file waiting in the inbox and the source whose glob it matches.
+// A file waiting in the inbox and the sources it feeds.
 struct InboxFile {
   std::filesystem::path path;
-  std::string source;
+  std::string source;  // the first source whose glob matches the name
   std::filesystem::file_time_type modified;
+  // Every source the file feeds, `source` first: a workbook (xlsx) or CIN census file feeds
+  // every source of its format whose glob matches, in the configuration's order (one source
+  // per list or record); a CSV file feeds `source` only.
+  std::vector<std::string> sources;
 };
 
-// Files in `inbox` that match a source's glob (first matching source wins), oldest first (by
-// modification time, then name). Ignores dot-files, *.tmp, *.part and non-regular files.
-// Throws std::filesystem::filesystem_error when the folder cannot be read.
+// Files in `inbox` that match a source's glob, oldest first (by modification time, then name),
+// with the sources each feeds (InboxFile::sources). Ignores dot-files, *.tmp, *.part and
+// non-regular files. Throws std::filesystem::filesystem_error when the folder cannot be read.
 std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
                                   const std::vector<rules::Source>& sources);
+
+// Inbox files taken together: read in one go, committed in one transaction, archived together.
+struct InboxGroup {
+  std::vector<InboxFile> files;      // a set's in the order of its sources in the configuration
+  std::string set;                   // the set's name (Source::set); empty for a file on its own
+  rules::Date as_of;                 // sets only: the as-of date its files share
+  std::vector<std::string> missing;  // sets only: its sources with no file of that date
+};
+
+// Groups scan_inbox()'s `files`: each file on its own, except the files of sources in a set,
+// grouped by set and as-of date (`as_of`), one file per source of the set (a second file of the
+// same source and date goes into a group of its own). Groups come in the order of their first
+// file in `files`.
+std::vector<InboxGroup> group_inbox(const std::vector<InboxFile>& files,
+                                    const std::vector<rules::Source>& sources,
+                                    const std::function<rules::Date(const InboxFile&)>& as_of);
 
 // A file waiting in the inbox that matches no source's glob: reported (never silently left), and
 // never guessed at. `reason` names the globs that exist.

@@ -47,6 +47,9 @@ struct Source {
   std::vector<Field> fields;    // Record::values follow this order
   std::string as_of_column;     // header of a column holding the extract date; empty = none
   double max_bad_rows = 0.005;  // a file with more problem rows than this fraction is rejected
+  // The set this source's files belong to (an SSDA903 return: episodes, reviews, social
+  // workers): the set's files of one as-of date are ingested together. Empty = none.
+  std::string set;
 
   // The index of the field called `name` in `fields`, or -1.
   int field_index(std::string_view name) const;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -95,4 +96,85 @@ TEST_CASE("scan_inbox lists matching files oldest first and ignores the rest", "
 TEST_CASE("scan_inbox throws when the inbox cannot be read", "[ingest][inbox]") {
   test_support::TempDir dir;
   CHECK_THROWS_AS(ingest::scan_inbox(dir / "absent", {}), std::filesystem::filesystem_error);
+}
+
+TEST_CASE("a workbook feeds every xlsx source whose glob matches; a CSV its first source only",
+          "[ingest][inbox]") {
+  test_support::TempDir dir;
+  dir.write("annex-a_2026-11-23.xlsx", "x");
+  dir.write("cases_2026-11-23.csv", "x");
+  const auto source = [](std::string name, std::string files, rules::Format format) {
+    rules::Source s;
+    s.name = std::move(name);
+    s.files = std::move(files);
+    s.format = format;
+    return s;
+  };
+  const std::vector<rules::Source> sources = {
+      source("cases", "cases*.csv", rules::Format::kCsv),
+      source("list-4", "annex-a*.xlsx", rules::Format::kXlsx),
+      source("all-csv", "*.csv", rules::Format::kCsv),
+      source("list-6", "annex-a*.xlsx", rules::Format::kXlsx),
+      source("census", "*", rules::Format::kCinXml),  // matches, but another format
+      source("list-8", "*.xlsx", rules::Format::kXlsx),
+  };
+
+  auto files = ingest::scan_inbox(dir.path(), sources);
+  std::sort(files.begin(), files.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].source == "list-4");
+  CHECK(files[0].sources == std::vector<std::string>{"list-4", "list-6", "list-8"});
+  CHECK(files[1].source == "cases");
+  CHECK(files[1].sources == std::vector<std::string>{"cases"});
+}
+
+TEST_CASE("group_inbox groups a set's files by as-of date and names the missing sources",
+          "[ingest][inbox]") {
+  const auto source = [](std::string name, std::string set) {
+    rules::Source s;
+    s.name = std::move(name);
+    s.set = std::move(set);
+    return s;
+  };
+  const std::vector<rules::Source> sources = {source("social-workers", "ssda903"),
+                                              source("episodes", "ssda903"),
+                                              source("reviews", "ssda903"), source("cases", "")};
+  const auto file = [](std::string name, std::string source) {
+    return ingest::InboxFile{name, source, {}, {source}};
+  };
+  const std::vector<ingest::InboxFile> files = {
+      file("reviews_2026-03-31.csv", "reviews"),
+      file("cases_2026-03-31.csv", "cases"),
+      file("episodes_2026-03-31.csv", "episodes"),
+      file("episodes_2026-04-07.csv", "episodes"),
+      file("sw_episodes_2026-03-31.csv", "social-workers"),
+      file("episodes_2026-03-31 (copy).csv", "episodes"),  // a second episodes file of that date
+  };
+  const auto as_of = [](const ingest::InboxFile& f) {
+    return *ingest::as_of_from_file_name(f.path.filename().string());
+  };
+
+  const auto groups = ingest::group_inbox(files, sources, as_of);
+
+  const auto names = [](const ingest::InboxGroup& g) {
+    std::vector<std::string> out;
+    for (const auto& f : g.files) out.push_back(f.path.string());
+    return out;
+  };
+  REQUIRE(groups.size() == 4);
+  CHECK(groups[0].set == "ssda903");
+  CHECK(groups[0].as_of == *rules::Date::from_ymd(2026, 3, 31));
+  CHECK(names(groups[0]) == std::vector<std::string>{"sw_episodes_2026-03-31.csv",
+                                                     "episodes_2026-03-31.csv",
+                                                     "reviews_2026-03-31.csv"});
+  CHECK(groups[0].missing.empty());
+  CHECK(groups[1].set.empty());
+  CHECK(names(groups[1]) == std::vector<std::string>{"cases_2026-03-31.csv"});
+  CHECK(groups[1].missing.empty());
+  CHECK(names(groups[2]) == std::vector<std::string>{"episodes_2026-04-07.csv"});
+  CHECK(groups[2].missing == std::vector<std::string>{"social-workers", "reviews"});
+  CHECK(names(groups[3]) == std::vector<std::string>{"episodes_2026-03-31 (copy).csv"});
+  CHECK(groups[3].missing == std::vector<std::string>{"social-workers", "reviews"});
 }
