@@ -76,6 +76,8 @@ Config parse_config(std::string_view text, const fs::path& file) {
   }
 
   std::map<std::string, std::uint_least32_t> source_lines;
+  std::vector<const Value*> files_at;  // per source read: its `files` value, else its table
+  std::map<std::string, std::vector<const Value*>, std::less<>> sets;  // `set` values by name
   for (const Value* v : top.tables("source", "an array of tables ([[source]])")) {
     Table t(*v, fmt::format("[[source]] #{}", config.rules.sources.size() + 1), diagnostics);
     auto source = read_source(t, config);
@@ -86,8 +88,11 @@ Config parse_config(std::string_view text, const fs::path& file) {
                                            source->name, it->second));
       continue;
     }
+    files_at.push_back(t.has("files") ? t.find("files") : v);
+    if (!source->set.empty()) sets[source->set].push_back(t.find("set"));
     config.rules.sources.push_back(std::move(*source));
   }
+  detail::check_shared_files(config.rules.sources, files_at, sets, diagnostics);
 
   std::vector<std::string> all_formats;
   for (const auto& source : config.rules.sources) {

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +71,14 @@ void read_service(Table& t, const std::filesystem::path& base, ServiceConfig& se
 // Reads one [[source]]; the fetch and max_age settings go to `config`.
 std::optional<rules::Source> read_source(Table& t, Config& config);
 void read_calendar(Table& t, const std::vector<std::string>& formats, Config& config);
+// Sources that read the same files: the same `files` glob is shared only by sources of one
+// format (a workbook or census file feeds them all; a CSV file its first source, as ever); a
+// set (`set`, at `sets[name]`) groups two or more sources. `files_at[i]`: where sources[i]'s glob
+// is written (its table when a profile gave it).
+void check_shared_files(const std::vector<rules::Source>& sources,
+                        const std::vector<const Value*>& files_at,
+                        const std::map<std::string, std::vector<const Value*>, std::less<>>& sets,
+                        Diagnostics& diagnostics);
 
 // ---- [[rule]] (rule_reader.cpp) ---------------------------------------------------------------
 

@@ -26,7 +26,7 @@ bool is_field_name(std::string_view name) {
 const std::set<std::string> kSourceKeys = {
     "name",         "files",        "key",    "encoding", "date_formats", "null_dates",
     "as_of_column", "max_bad_rows", "fields", "fetch",    "fetch_at",     "fetch_timeout",
-    "max_age",      "profile",      "format", "sheet",    "record"};
+    "max_age",      "profile",      "format", "sheet",    "record",       "set"};
 
 // Applies `profile` (a built-in dataset's settings) to `source`, keeping its name.
 void apply_profile(Table& t, rules::Source& source) {
@@ -141,6 +141,22 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
   }
   if (auto v = dates(t, "null_dates", source.date_formats)) source.null_dates = *v;
   if (auto v = t.string("as_of_column")) source.as_of_column = *v;
+  if (auto v = t.string("set")) {
+    const Value& at = *t.find("set");
+    if (v->empty()) {
+      t.error(at, "'set' must name the set (such as \"ssda903\")");
+    } else if (source.format != rules::Format::kCsv) {
+      t.error(at,
+              "'set' needs format = \"csv\": a workbook or CIN census file already feeds "
+              "all its sources together");
+    } else if (!source.as_of_column.empty()) {
+      t.error(at,
+              "'set' cannot be used with 'as_of_column': a set's files are matched by the "
+              "date in their names (else their modification date), before they are read");
+    } else {
+      source.set = *v;
+    }
+  }
   if (const Value* v = t.find("max_bad_rows")) {
     std::optional<double> percent;
     if (v->is_integer()) {
@@ -257,6 +273,56 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
   t.finish();
   if (!name) return std::nullopt;
   return source;
+}
+
+namespace {
+
+std::string_view format_name(rules::Format format) {
+  switch (format) {
+    case rules::Format::kCsv:
+      return "csv";
+    case rules::Format::kXlsx:
+      return "xlsx";
+    case rules::Format::kCinXml:
+      return "cin-xml";
+  }
+  return "csv";
+}
+
+}  // namespace
+
+void check_shared_files(const std::vector<rules::Source>& sources,
+                        const std::vector<const Value*>& files_at,
+                        const std::map<std::string, std::vector<const Value*>, std::less<>>& sets,
+                        Diagnostics& diagnostics) {
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const rules::Source& first = sources[j];
+      const rules::Source& later = sources[i];
+      if (first.files != later.files) continue;
+      const auto line = files_at[j]->location().line();
+      if (first.format != later.format) {
+        diagnostics.add(*files_at[i],
+                        fmt::format("source '{}' reads the same files ('{}') as source '{}' (line "
+                                    "{}) in another format ({}, not {}): sources sharing a file "
+                                    "must have the same format",
+                                    later.name, later.files, first.name, line,
+                                    format_name(later.format), format_name(first.format)));
+      }
+      break;  // one message per source, about the first it shares with
+    }
+  }
+  for (const auto& [set_name, at] : sets) {
+    if (at.size() > 1) continue;
+    // (A named copy: clang 14 cannot capture a structured binding in a lambda.)
+    const std::string& name = set_name;
+    const auto member = std::find_if(sources.begin(), sources.end(),
+                                     [&name](const rules::Source& s) { return s.set == name; });
+    diagnostics.add(*at.front(),
+                    fmt::format("set '{}' has one source ('{}'): a set groups the files of two or "
+                                "more sources (is its name spelt as in the others?)",
+                                name, member == sources.end() ? "" : member->name));
+  }
 }
 
 void read_calendar(Table& t, const std::vector<std::string>& formats, Config& config) {

@@ -101,3 +101,50 @@ TEST_CASE("an unknown profile or format is an error naming the choices", "[confi
   REQUIRE(record.size() == 1);
   CHECK(record[0].find("no 'record'") != std::string::npos);
 }
+
+TEST_CASE("workbook and census sources may share a glob; a set groups two or more CSV sources",
+          "[config][profile][groups]") {
+  const auto config = config::parse_config(
+      "[[source]]\nname = \"assessments\"\nprofile = \"annex-a/list-4\"\n"
+      "files = \"annex-a*.xlsx\"\n"
+      "[[source]]\nname = \"cin\"\nprofile = \"annex-a/list-6\"\nfiles = \"annex-a*.xlsx\"\n"
+      "[[source]]\nname = \"episodes\"\nprofile = \"ssda903/episodes\"\nset = \"ssda903\"\n"
+      "[[source]]\nname = \"reviews\"\nprofile = \"ssda903/reviews\"\nset = \"ssda903\"\n",
+      kFile);
+  CHECK(config.rules.sources.at(0).set.empty());
+  CHECK(config.rules.sources.at(2).set == "ssda903");
+  CHECK(config.rules.sources.at(3).set == "ssda903");
+}
+
+TEST_CASE("sources sharing files or a set are checked, each error with its line",
+          "[config][profile][groups]") {
+  const auto errors_at = [](const std::string& text) { return errors_of(text); };
+  const std::string file = kFile.string();
+  // Another format under the same glob.
+  CHECK(errors_at("[[source]]\nname = \"a\"\nprofile = \"annex-a/list-6\"\nfiles = \"x*\"\n"
+                  "[[source]]\nname = \"b\"\nprofile = \"cin/assessments\"\nfiles = \"x*\"\n") ==
+        std::vector<std::string>{
+            file + ":8: source 'b' reads the same files ('x*') as source 'a' (line 4) in "
+                   "another format (cin-xml, not xlsx): sources sharing a file must have the "
+                   "same format"});
+  // Two CSV sources under the same glob: as ever, a file feeds the first.
+  CHECK(errors_at("[[source]]\nname = \"a\"\nprofile = \"ssda903/reviews\"\n"
+                  "[[source]]\nname = \"b\"\nprofile = \"ssda903/reviews\"\n")
+            .empty());
+  // A set of one (a misspelt name), a set on a workbook, a set with an as-of column.
+  CHECK(errors_at("[[source]]\nname = \"a\"\nprofile = \"ssda903/episodes\"\nset = \"ssda903\"\n"
+                  "[[source]]\nname = \"b\"\nprofile = \"ssda903/reviews\"\nset = \"ssda-903\"\n"
+                  "[[source]]\nname = \"c\"\nprofile = \"annex-a/list-6\"\nset = \"ssda903\"\n"
+                  "[[source]]\nname = \"d\"\nprofile = \"ssda903/social-workers\"\n"
+                  "as_of_column = \"DATE\"\nset = \"ssda903\"\n"
+                  "[[source]]\nname = \"e\"\nprofile = \"ssda903/reviews\"\n"
+                  "files = \"e*.csv\"\nset = \"ssda903\"\n") ==
+        std::vector<std::string>{
+            file + ":8: set 'ssda-903' has one source ('b'): a set groups the files of two or "
+                   "more sources (is its name spelt as in the others?)",
+            file + ":12: 'set' needs format = \"csv\": a workbook or CIN census file already "
+                   "feeds all its sources together",
+            file + ":17: 'set' cannot be used with 'as_of_column': a set's files are matched by "
+                   "the date in their names (else their modification date), before they are "
+                   "read"});
+}
