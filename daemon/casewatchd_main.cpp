@@ -323,6 +323,7 @@ int main(int argc, char* argv[]) {
           settings->config.rules.rules.size(),
           config::holidays_file_in_use(settings->config).string(),
           last ? last->iso() : std::string("(no dates)"));
+      for (const auto& line : service::file_groups(settings->config)) std::cout << line << "\n";
       for (const auto& warning : settings->config.warnings) std::cout << warning << "\n";
       // Given a state folder with a history: what the rules' changes will do to it.
       if (std::filesystem::exists(settings->config.service.database_file())) {

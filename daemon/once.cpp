@@ -1,6 +1,7 @@
 #include "daemon/once.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <boost/json.hpp>
 #include <map>
@@ -64,6 +65,11 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
   for (const auto& file : cycle.ignored) {
     out << fmt::format("  {:<34} NOT READ: {}\n", file.path.filename().string(), file.reason);
   }
+  for (const auto& set : cycle.incomplete_sets) {
+    out << fmt::format(
+        "  set '{}' as of {} is incomplete: no file for {}; {} ingested without it\n", set.set,
+        set.as_of.iso(), fmt::join(set.missing, ", "), fmt::join(set.files, ", "));
+  }
 
   out << "\nFindings by rule (on the lists now)\n";
   std::vector<const rules::Finding*> open;
@@ -125,6 +131,16 @@ std::string summary_json(const config::Config& config, const storage::History& h
         json::object{{"file", file.path.filename().string()}, {"reason", file.reason}});
   }
   root["ignored"] = std::move(ignored);
+  json::array incomplete;
+  for (const auto& set : cycle.incomplete_sets) {
+    json::array files(set.files.begin(), set.files.end());
+    json::array missing(set.missing.begin(), set.missing.end());
+    incomplete.push_back(json::object{{"set", set.set},
+                                      {"as_of", set.as_of.iso()},
+                                      {"files", std::move(files)},
+                                      {"missing", std::move(missing)}});
+  }
+  root["incomplete_sets"] = std::move(incomplete);
 
   json::array list;
   for (const auto& f : findings) {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "storage/storage.h"
@@ -57,6 +58,44 @@ std::vector<std::string> definition_changes(const config::Config& config,
         "notes; cases that leave resolve as 'rule definition changed'",
         rule.id,
         diff.empty() ? std::string("its settings") : fmt::format("{}", fmt::join(diff, "; "))));
+  }
+  return out;
+}
+
+std::vector<std::string> file_groups(const config::Config& config) {
+  const auto& sources = config.rules.sources;
+  std::vector<std::string> out;
+  std::vector<std::string> globs;  // shared globs already said
+  for (const auto& source : sources) {
+    if (source.format == rules::Format::kCsv ||
+        std::find(globs.begin(), globs.end(), source.files) != globs.end()) {
+      continue;
+    }
+    std::vector<std::string> names;
+    for (const auto& other : sources) {
+      if (other.files != source.files || other.format != source.format) continue;
+      names.push_back(other.format == rules::Format::kXlsx
+                          ? fmt::format("{} ({})", other.name,
+                                        other.sheet.empty() ? "first sheet" : other.sheet)
+                          : fmt::format("{} ({})", other.name, other.record));
+    }
+    if (names.size() < 2) continue;
+    globs.push_back(source.files);
+    out.push_back(fmt::format("files '{}' feed {} sources together: {}", source.files, names.size(),
+                              fmt::join(names, ", ")));
+  }
+  std::vector<std::string> sets;
+  for (const auto& source : sources) {
+    if (source.set.empty() || std::find(sets.begin(), sets.end(), source.set) != sets.end()) {
+      continue;
+    }
+    sets.push_back(source.set);
+    std::vector<std::string> names;
+    for (const auto& other : sources) {
+      if (other.set == source.set) names.push_back(other.name);
+    }
+    out.push_back(fmt::format("set '{}': {}: their files of one as-of date are ingested together",
+                              source.set, fmt::join(names, ", ")));
   }
   return out;
 }

@@ -49,6 +49,12 @@ void check_state_dir(const config::Config& config);
 std::vector<std::string> definition_changes(const config::Config& config,
                                             const storage::History& history);
 
+// What --check says of files read together: one line per glob shared by several workbook or
+// census sources ("files 'annex-a*.xlsx' feed 2 sources together: assessments (List 4),
+// children-in-need (List 6)") and per set ("set 'ssda903': social-workers, episodes, reviews:
+// their files of one as-of date are ingested together").
+std::vector<std::string> file_groups(const config::Config& config);
+
 // The kind of the rule called `rule_id`; kUnallocated when there is none.
 rules::RuleKind kind_of(const Settings& settings, std::string_view rule_id);
 

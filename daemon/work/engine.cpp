@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "daemon/files.h"
@@ -69,20 +70,25 @@ std::vector<storage::RuleOutcome> Engine::evaluate_pending() {
     if (config_.rules.find_source(extract.source) != nullptr &&
         evaluated.insert(extract.source).second) {
       spdlog::info("{}: evaluating the extract ingested before an interruption", extract.file);
-      for (auto& o : evaluate_after(extract.source)) outcomes.push_back(std::move(o));
+      for (auto& o : evaluate_after({extract.source})) outcomes.push_back(std::move(o));
     }
     history_.evaluation_done(extract.id);
   }
   return outcomes;
 }
 
-std::vector<storage::RuleOutcome> Engine::evaluate_after(const std::string& source_name) {
+std::vector<storage::RuleOutcome> Engine::evaluate_after(
+    const std::vector<std::string>& source_names) {
   rules::RuleSet affected;
   affected.sources = config_.rules.sources;
   affected.count_start_day = config_.rules.count_start_day;
   std::vector<std::string> needed;
+  const auto got_extract = [&](const std::string& name) {
+    return !name.empty() &&
+           std::find(source_names.begin(), source_names.end(), name) != source_names.end();
+  };
   for (const auto& rule : config_.rules.rules) {
-    if (rule.source != source_name && rule.events_source != source_name) continue;
+    if (!got_extract(rule.source) && !got_extract(rule.events_source)) continue;
     // A rule is evaluated only when every source it reads has an extract: a recurring rule
     // without its events would list every child, and evaluating it would resolve nothing real.
     const bool ready =

@@ -36,12 +36,23 @@ struct ExtractOutcome {
   std::size_t unchanged_rows = 0;
 };
 
+// A set (Source::set) whose files of one as-of date were ingested without one of its sources'
+// (a council's SSDA903 export before 2023-24 has no social worker episodes).
+struct IncompleteSet {
+  std::string set;
+  rules::Date as_of;
+  std::vector<std::string> files;    // the files ingested
+  std::vector<std::string> missing;  // the sources with no file of that date
+};
+
 // What one cycle did.
 struct CycleResult {
+  // One per file and source it fed (a workbook feeding four lists gives four).
   std::vector<ExtractOutcome> extracts;
   std::vector<storage::RuleOutcome> outcomes;  // one per rule evaluated in this cycle
   // Inbox files left because they match no source (after the cycle): reported, never guessed.
   std::vector<ingest::UnmatchedFile> ignored;
+  std::vector<IncompleteSet> incomplete_sets;
 };
 
 // Creates the state folders (0750) when absent: state_dir and its inbox/, archive/, rejected/
@@ -78,19 +89,27 @@ class Engine {
 
   // Ingests every file waiting in the inbox, oldest first, then evaluates the rules whose
   // sources got a new extract (each at its extract's as-of date) and records the findings
-  // history. `should_stop` is polled between files: when it returns true the cycle ends after
-  // the current file. `take`, when given, is asked about each waiting file just before it is
-  // read: false leaves it in the inbox for a later cycle (the service uses it for files still
-  // being written). Files are taken in as-of order (the date in the name, else the
-  // modification date), then oldest first. Before any file, evaluates the extracts whose
-  // evaluation is pending (evaluate_pending). Throws on environment failures (database, file
-  // system).
+  // history. Files are taken in groups (ingest::group_inbox): a file with every source it feeds,
+  // or a set's files of one as-of date. `should_stop` is polled between groups: when it returns
+  // true the cycle ends after the current group. `take`, when given, is asked about each waiting
+  // file just before its group is read: false leaves it, and the rest of its group, in the
+  // inbox for a later cycle (the service uses it for files still being written). Groups are
+  // taken in as-of order (the date in the name, else the modification date), then oldest first.
+  // Before any file, evaluates the extracts whose evaluation is pending (evaluate_pending).
+  // Throws on environment failures (database, file system).
   CycleResult run_cycle(const std::function<bool()>& should_stop = {},
                         const std::function<bool(const std::filesystem::path&)>& take = {});
 
-  // Ingests one file (whole or not at all) and moves it to archive/ or rejected/. A file whose
-  // as-of date is before the source's latest ingested extract is rejected: the snapshot and
-  // the findings history only go forward in time.
+  // Ingests one group of inbox files whole or not at all, for every source each file feeds, in
+  // one transaction (History::ExtractBatch), then moves each file to archive/ or rejected/: one
+  // outcome per file and source. A part (a file for one source: a workbook's list) that fails
+  // rejects the whole group, and the reason names it. A part whose as-of date is before its
+  // source's latest ingested extract fails: the snapshot and the findings history only go
+  // forward in time. A file whose content was ingested before is refused as a duplicate (in a
+  // set, that file alone).
+  std::vector<ExtractOutcome> ingest_group(const ingest::InboxGroup& group);
+
+  // Ingests one file for one source: ingest_group of a group of one.
   ExtractOutcome ingest_file(const std::filesystem::path& file, const rules::Source& source);
 
   // Evaluates the extracts committed but not yet evaluated (a kill came between the two), in
@@ -146,8 +165,18 @@ class Engine {
   // Records `review` as this week's review run (its week, as-of date, the list each reviewed
   // rule carried, and `text`), replacing an earlier run of the same week.
   void record(const report::Review& review, std::string_view text);
-  // Evaluates and records the rules that read `source_name`, after it got a new extract.
-  std::vector<storage::RuleOutcome> evaluate_after(const std::string& source_name);
+  // Evaluates and records the rules that read any of `source_names`, after they got new
+  // extracts (each rule once).
+  std::vector<storage::RuleOutcome> evaluate_after(const std::vector<std::string>& source_names);
+  // The parts of a group (engine_ingest.cpp).
+  struct Part;
+  // Reads `part` and, unless an earlier part failed (`failed`), writes it into `batch` (opened
+  // at the first part written); sets its failure when it fails the group.
+  void read_part(Part& part, std::optional<storage::History::ExtractBatch>& batch, bool failed);
+  // Records `parts` (all of one file) as refused with `status` and `why`, moves the file to
+  // rejected/ with its reason file and logs it.
+  void refuse_file(std::vector<Part*>& parts, storage::ExtractStatus status,
+                   const std::string& why);
 
   const config::Config& config_;
   const rules::Calendar& calendar_;

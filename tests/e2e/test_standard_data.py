@@ -47,9 +47,16 @@ class AnnexAWorkbook(OnceTestCase):
         data = self.workbook.read_bytes()
         self.drop("annex-a_2021-03-01.xlsx", data)
         first = self.run_json("--as-of", "2021-03-01")
-        [extract] = first["extracts"]
-        self.assertEqual(extract["status"], "ingested", extract["error"])
-        self.assertEqual(extract["source"], "children-in-need")
+        # The one workbook feeds the five lists' sources, committed together.
+        extracts = {e["source"]: e for e in first["extracts"]}
+        self.assertEqual(sorted(extracts), ["assessments", "child-protection", "children-in-need",
+                                            "looked-after", "s47"])
+        for source, extract in extracts.items():
+            self.assertEqual(extract["status"], "ingested", f"{source}: {extract['error']}")
+            self.assertEqual(extract["file"], "annex-a_2021-03-01.xlsx")
+        self.assertEqual(sorted(p.name for p in (self.state / "archive").iterdir()),
+                         ["annex-a_2021-03-01.xlsx"])
+        extract = extracts["children-in-need"]
         self.assertEqual(extract["as_of"], "2021-03-01")
         # List 6 has 5 rows; Allocated Team and Worker are #N/A error cells on each: 10 problems,
         # listed, not counted against max_bad_rows.
@@ -63,7 +70,7 @@ class AnnexAWorkbook(OnceTestCase):
         # is 35 days, more than 28.
         self.drop("annex-a_2021-04-05.xlsx", resaved(data))
         second = self.run_json("--as-of", "2021-04-05")
-        [extract] = second["extracts"]
+        extract = {e["source"]: e for e in second["extracts"]}["children-in-need"]
         self.assertEqual(extract["status"], "ingested", extract["error"])
         found = self.findings(second, "unallocated")
         self.assertEqual(sorted(found),
@@ -72,6 +79,31 @@ class AnnexAWorkbook(OnceTestCase):
             self.assertEqual(finding["since"], "2021-03-01")
             self.assertEqual(finding["days"], 35)
             self.assertEqual(finding["worker"], "")
+
+
+    def test_a_workbook_missing_a_list_is_rejected_whole_naming_the_list(self):
+        # The same workbook with List 5's sheet renamed: the s47 source has no sheet to read.
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.workbook.read_bytes())) as src, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/workbook.xml":
+                    data = data.replace(b'name="List 5"', b'name="Enquiries"')
+                dst.writestr(item, data)
+        self.drop("annex-a_2021-03-01.xlsx", out.getvalue())
+        result = self.run_once("--as-of", "2021-03-01")
+        self.assertIn("why: List 5 (source s47): the workbook has no sheet 'List 5'",
+                      result.stdout)
+        summary = self.run_json("--as-of", "2021-03-01")
+        self.assertEqual(summary["extracts"], [])  # rejected by the first run, nothing left
+        reason = (self.state / "rejected" / "annex-a_2021-03-01.xlsx.reason.txt").read_text()
+        self.assertIn("Why: List 5 (source s47): the workbook has no sheet 'List 5'", reason)
+        self.assertIn("A file that feeds several sources is ingested for all of them or for none",
+                      reason)
+        self.assertIn("rejected", result.stderr)
+        self.assertIn("List 5 (source s47): its header", result.stderr)
+        self.assertEqual(list((self.state / "archive").iterdir()), [])
 
 
 class Ssda903Set(OnceTestCase):
@@ -92,6 +124,11 @@ class Ssda903Set(OnceTestCase):
         self.assertEqual(extracts["episodes"]["rows"], 5050)
         self.assertEqual(extracts["reviews"]["status"], "ingested", extracts["reviews"]["error"])
         self.assertEqual(extracts["reviews"]["rows"], 12582)
+        # The fake set has no social worker episodes: read all the same, and said.
+        self.assertEqual(summary["incomplete_sets"], [{
+            "set": "ssda903", "as_of": "2019-03-31",
+            "files": ["episodes_2019-03-31.csv", "reviews_2019-03-31.csv"],
+            "missing": ["social-workers"]}])
         found = self.findings(summary, "lac-reviews")
         # Child 384923 has been looked after since Tue 26/04/2016; a new episode (another legal
         # status) from 09/05/2017 continues the period of care, so the period keeps its first
@@ -127,7 +164,11 @@ class CinCensus(OnceTestCase):
     def test_assessments_with_their_quirks_listed_and_one_data_problem(self):
         self.drop("CIN_Census_2024.xml", self.census.read_bytes())
         summary = self.run_json("--as-of", "2024-04-01")
-        [extract] = summary["extracts"]
+        # The one census file feeds the assessments and the section 47 enquiries.
+        extracts = {e["source"]: e for e in summary["extracts"]}
+        self.assertEqual(sorted(extracts), ["assessments", "s47"])
+        self.assertEqual(extracts["s47"]["status"], "ingested", extracts["s47"]["error"])
+        extract = extracts["assessments"]
         self.assertEqual(extract["status"], "ingested", extract["error"])
         self.assertEqual(extract["as_of"], "2024-03-31")  # the header's ReferenceDate
         self.assertEqual(extract["rows"], 2)
