@@ -20,7 +20,9 @@ PhaseResult run_once(const fs::path& program, const fs::path& folder, const fs::
       run_command({program.string(), "--config", (folder / "casewatch.toml").string(), "--once",
                    "--as-of", as_of.iso()},
                   (folder / (name + ".log")).string());
-  if (result.ok) result.figures["seconds"] = result.wall_seconds;
+  if (result.ok) {
+    result.figures["seconds"] = result.wall_seconds;
+  }
   if (result.ok && fs::exists(inbox / file.filename())) {
     result.ok = false;
     result.error =
@@ -44,7 +46,9 @@ CycleRuns cycle_phase(const fs::path& folder, const ExtractSpec& spec, const fs:
   fs::create_directories(folder);
   std::ofstream(folder / "casewatch.toml") << config_text(folder);
   runs.first = run_once(program, folder, first, spec.as_of, "cycle-first");
-  if (runs.first.ok) runs.again = run_once(program, folder, changed, spec.as_of + 7, "cycle-again");
+  if (runs.first.ok) {
+    runs.again = run_once(program, folder, changed, spec.as_of + 7, "cycle-again");
+  }
   return runs;
 }
 

@@ -15,7 +15,9 @@ namespace {
 double current_rss_mb() {
   long pages = 0, resident = 0;
   if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+      resident = 0;
+    }
     std::fclose(f);
   }
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
@@ -136,7 +138,9 @@ Figures evaluate_phase(const std::filesystem::path& work, const ExtractSpec& spe
   const auto view_of = [&](const rules::Source& source, const std::vector<rules::Record>& rows) {
     rules::RecordViewBuilder builder(rules::fields_read(config.rules, source));
     builder.reserve(rows.size());
-    for (const auto& row : rows) builder.add(row);
+    for (const auto& row : rows) {
+      builder.add(row);
+    }
     return builder.finish();
   };
   const rules::RecordView cases_view = view_of(cases_source, cases);

@@ -56,7 +56,9 @@ std::string team_name(std::size_t team) {
 std::string worker_name(std::size_t worker) {
   const auto forename = kForenames[worker % kForenames.size()];
   const auto surname = kSurnames[(worker / kForenames.size()) % kSurnames.size()];
-  if (worker % 6 == 0) return fmt::format("{}, {}", surname, forename);
+  if (worker % 6 == 0) {
+    return fmt::format("{}, {}", surname, forename);
+  }
   return fmt::format("{} {}", forename, surname);
 }
 
@@ -67,7 +69,9 @@ std::size_t pick_worker(Random& random, std::size_t team) {
 }
 
 rules::Date between(Random& random, rules::Date from, rules::Date to) {
-  if (to - from <= 0) return from;
+  if (to - from <= 0) {
+    return from;
+  }
   return from + static_cast<int>(random.below(static_cast<std::uint64_t>(to - from) + 1));
 }
 
@@ -79,14 +83,18 @@ void append_field(std::string_view value, std::string& out, bool& quoted) {
   quoted = true;
   out += '"';
   for (char c : value) {
-    if (c == '"') out += '"';
+    if (c == '"') {
+      out += '"';
+    }
     out += c;
   }
   out += '"';
 }
 
 void append_date(const std::optional<rules::Date>& date, std::string& out) {
-  if (!date) return;
+  if (!date) {
+    return;
+  }
   char text[11];
   const int d = date->day(), m = date->month(), y = date->year();
   text[0] = static_cast<char>('0' + d / 10);
@@ -134,19 +142,27 @@ class Output {
  public:
   explicit Output(const std::filesystem::path& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd_ < 0) fail("cannot create");
+    if (fd_ < 0) {
+      fail("cannot create");
+    }
     buffer_.reserve(kChunk + 4096);
   }
   ~Output() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
   }
   std::string& buffer() { return buffer_; }
   void maybe_flush() {
-    if (buffer_.size() >= kChunk) flush();
+    if (buffer_.size() >= kChunk) {
+      flush();
+    }
   }
   void close() {
     flush();
-    if (::close(fd_) != 0) fail("cannot close");
+    if (::close(fd_) != 0) {
+      fail("cannot close");
+    }
     fd_ = -1;
   }
 
@@ -156,8 +172,12 @@ class Output {
     std::size_t done = 0;
     while (done < buffer_.size()) {
       const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("cannot write");
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        fail("cannot write");
+      }
       done += static_cast<std::size_t>(n);
     }
     buffer_.clear();
@@ -236,7 +256,9 @@ CaseRow make_case_row(const ExtractSpec& spec, std::size_t i, bool changed) {
       row.null_end = random.chance(0.02);
     }
   }
-  if (!changed || !is_changed(spec, i)) return row;
+  if (!changed || !is_changed(spec, i)) {
+    return row;
+  }
 
   // The week after: reallocated (half), closed (a quarter), allocation ended (a quarter).
   Random change = stream(spec.seed, 3, i);
@@ -272,7 +294,9 @@ rules::Record to_record(const CaseRow& row, const rules::Source& source) {
   record.values.resize(source.fields.size());
   const auto set = [&](std::string_view field, std::string value) {
     const int index = source.field_index(field);
-    if (index >= 0) record.values[static_cast<std::size_t>(index)] = std::move(value);
+    if (index >= 0) {
+      record.values[static_cast<std::size_t>(index)] = std::move(value);
+    }
   };
   const auto iso = [](const std::optional<rules::Date>& date) {
     return date ? date->iso() : std::string();
@@ -301,7 +325,9 @@ GeneratedFiles write_extracts(const ExtractSpec& spec, const std::filesystem::pa
   }
   for (std::size_t i = 0; i < spec.rows; ++i) {
     const CaseRow row = make_case_row(spec, i, false);
-    if (append_csv(row, first.buffer())) ++files.quoted_rows;
+    if (append_csv(row, first.buffer())) {
+      ++files.quoted_rows;
+    }
     if (row.status == "Closed") {
       ++files.closed_rows;
     } else if (row.worker.empty() || row.worker == "Unallocated" || row.worker == "Duty" ||

@@ -19,8 +19,12 @@ void write_all(int fd, const std::string& text) {
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
     done += static_cast<std::size_t>(n);
   }
 }
@@ -30,8 +34,12 @@ std::string read_all(int fd) {
   char buffer[4096];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
     text.append(buffer, static_cast<std::size_t>(n));
   }
   return text;
@@ -104,7 +112,9 @@ PhaseResult run_forked(const std::function<Figures()>& body) {
     int code = 0;
     std::string text;
     try {
-      for (const auto& [name, value] : body()) text += fmt::format("{} {:.17g}\n", name, value);
+      for (const auto& [name, value] : body()) {
+        text += fmt::format("{} {:.17g}\n", name, value);
+      }
     } catch (const std::exception& e) {
       text = fmt::format("!error {}\n", e.what());
       code = 1;
@@ -126,7 +136,9 @@ PhaseResult run_forked(const std::function<Figures()>& body) {
       continue;
     }
     const auto space = line.find(' ');
-    if (space == std::string::npos) continue;
+    if (space == std::string::npos) {
+      continue;
+    }
     result.figures[line.substr(0, space)] = std::strtod(line.c_str() + space + 1, nullptr);
   }
   reap(pid, start, result);
@@ -136,7 +148,10 @@ PhaseResult run_forked(const std::function<Figures()>& body) {
 PhaseResult run_command(const std::vector<std::string>& argv, const std::string& log_file) {
   PhaseResult result;
   std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.reserve(argv.size() + 1);
+  for (const auto& arg : argv) {
+    args.push_back(const_cast<char*>(arg.c_str()));
+  }
   args.push_back(nullptr);
   std::fflush(nullptr);
   settle_writeback();
@@ -157,7 +172,9 @@ PhaseResult run_command(const std::vector<std::string>& argv, const std::string&
   }
   result.ok = true;
   reap(pid, start, result);
-  if (result.ok) result.figures["seconds"] = result.wall_seconds;
+  if (result.ok) {
+    result.figures["seconds"] = result.wall_seconds;
+  }
   return result;
 }
 

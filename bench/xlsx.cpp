@@ -114,17 +114,25 @@ void write_list6(std::size_t rows, const fs::path& xlsx, const fs::path& csv) {
     worksheet_write_number(sheet, r, 6, start, date_format);
     worksheet_write_string(sheet, r, 7, "N1 - Abuse or Neglect", nullptr);
     worksheet_write_number(sheet, r, 8, seen, date_format);
-    if (closed) worksheet_write_number(sheet, r, 9, seen + 10, date_format);
-    if (closed) worksheet_write_string(sheet, r, 10, "RC1", nullptr);
+    if (closed) {
+      worksheet_write_number(sheet, r, 9, seen + 10, date_format);
+    }
+    if (closed) {
+      worksheet_write_string(sheet, r, 10, "RC1", nullptr);
+    }
     worksheet_write_string(sheet, r, 11, status, nullptr);
     worksheet_write_string(sheet, r, 12, team.c_str(), nullptr);
-    if (!worker.empty()) worksheet_write_string(sheet, r, 13, worker.c_str(), nullptr);
+    if (!worker.empty()) {
+      worksheet_write_string(sheet, r, 13, worker.c_str(), nullptr);
+    }
     out << fmt::format("{},{},a) WBRI,{},{:.4f},b) No,{},N1 - Abuse or Neglect,{},{},{},{},{},{}\n",
                        id, i % 2 ? "a) Male" : "b) Female", dmy(dob), (45000 - dob) / 365.25,
                        dmy(start), dmy(seen), closed ? dmy(seen + 10) : "", closed ? "RC1" : "",
                        status, team, worker);
   }
-  if (workbook_close(workbook) != LXW_NO_ERROR) throw std::runtime_error("workbook_close failed");
+  if (workbook_close(workbook) != LXW_NO_ERROR) {
+    throw std::runtime_error("workbook_close failed");
+  }
 }
 
 Figures ingest(const fs::path& work, const fs::path& file, const std::string& source) {
@@ -196,7 +204,9 @@ boost::json::value xlsx_json(const XlsxFigures& f) {
   o["rows"] = f.rows;
   o["xlsx_bytes"] = f.xlsx_bytes;
   o["ok"] = f.xlsx.ok && f.csv.ok;
-  if (!f.xlsx.ok) o["error"] = f.xlsx.error;
+  if (!f.xlsx.ok) {
+    o["error"] = f.xlsx.error;
+  }
   if (f.xlsx.ok && f.csv.ok) {
     o["xlsx_seconds"] = f.xlsx.figures.at("seconds");
     o["csv_seconds"] = f.csv.figures.at("seconds");

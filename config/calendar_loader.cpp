@@ -12,10 +12,12 @@ namespace config {
 namespace {
 
 std::filesystem::path default_holidays_file() {
-  const std::filesystem::path installed =
+  std::filesystem::path installed =
       std::filesystem::path(CASEWATCH_DATA_DIR) / "bank-holidays-england-and-wales.csv";
   std::error_code ignored;
-  if (std::filesystem::exists(installed, ignored)) return installed;
+  if (std::filesystem::exists(installed, ignored)) {
+    return installed;
+  }
   return std::filesystem::path(CASEWATCH_SOURCE_DATA_DIR) / "bank-holidays-england-and-wales.csv";
 }
 
@@ -30,11 +32,21 @@ std::vector<std::string> restart_needed(const Config& old, const Config& next) {
   const auto& a = old.service;
   const auto& b = next.service;
   std::vector<std::string> out;
-  if (a.state_dir != b.state_dir) out.emplace_back("service.state_dir");
-  if (a.socket != b.socket) out.emplace_back("service.socket");
-  if (a.socket_group != b.socket_group) out.emplace_back("service.socket_group");
-  if (a.idle_timeout != b.idle_timeout) out.emplace_back("service.idle_timeout");
-  if (a.max_connections != b.max_connections) out.emplace_back("service.max_connections");
+  if (a.state_dir != b.state_dir) {
+    out.emplace_back("service.state_dir");
+  }
+  if (a.socket != b.socket) {
+    out.emplace_back("service.socket");
+  }
+  if (a.socket_group != b.socket_group) {
+    out.emplace_back("service.socket_group");
+  }
+  if (a.idle_timeout != b.idle_timeout) {
+    out.emplace_back("service.idle_timeout");
+  }
+  if (a.max_connections != b.max_connections) {
+    out.emplace_back("service.max_connections");
+  }
   if (old.metrics.address != next.metrics.address || old.metrics.port != next.metrics.port) {
     out.emplace_back("metrics.listen");
   }

@@ -19,14 +19,20 @@ std::string url_host(std::string_view url) {
   const auto scheme = url.find("://");
   std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   rest = rest.substr(0, rest.find('/'));
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest[0] == '[') return std::string(rest.substr(1, rest.find(']') - 1));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    rest = rest.substr(at + 1);
+  }
+  if (!rest.empty() && rest[0] == '[') {
+    return std::string(rest.substr(1, rest.find(']') - 1));
+  }
   return std::string(rest.substr(0, rest.find(':')));
 }
 
 std::string address_domain(std::string_view address) {
   const auto at = address.rfind('@');
-  if (at == std::string_view::npos) return {};
+  if (at == std::string_view::npos) {
+    return {};
+  }
   return lower(address.substr(at + 1));
 }
 
@@ -40,10 +46,14 @@ bool is_address(std::string_view address) {
 // resolved_reason) are read as their new ones. Errors name the key.
 std::optional<std::vector<std::string>> read_fields(Table& t, const std::string& key) {
   auto names = t.strings(key);
-  if (!names) return std::nullopt;
+  if (!names) {
+    return std::nullopt;
+  }
   std::vector<std::string> fields;
   const auto add = [&fields](std::string name) {
-    if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
+    if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
+      fields.push_back(name);
+    }
   };
   for (const auto& name : *names) {
     if (name == "days") {
@@ -102,19 +112,31 @@ void read_mail(Table& t, const fs::path& base, MailConfig& mail) {
     }
     mail.from = *v;
   }
-  if (auto v = t.string("username")) mail.username = *v;
+  if (auto v = t.string("username")) {
+    mail.username = *v;
+  }
   if (const Value* v = t.find("password")) {
     t.error(*v,
             "a password is never written in the config: put it in the file 'password_file' "
             "names, or in the systemd credential smtp-password");
   }
-  if (auto v = t.string("password_file")) mail.password_file = resolve(base, *v);
-  if (auto v = t.string("ca_file")) mail.ca_file = resolve(base, *v);
-  if (auto v = t.strings("allowed_domains")) {
-    for (const auto& domain : *v) mail.allowed_domains.push_back(lower(domain));
+  if (auto v = t.string("password_file")) {
+    mail.password_file = resolve(base, *v);
   }
-  if (auto v = hours_duration(t, "repeat_interval")) mail.repeat_interval = *v;
-  if (auto v = t.boolean("send_resolved")) mail.send_resolved = *v;
+  if (auto v = t.string("ca_file")) {
+    mail.ca_file = resolve(base, *v);
+  }
+  if (auto v = t.strings("allowed_domains")) {
+    for (const auto& domain : *v) {
+      mail.allowed_domains.push_back(lower(domain));
+    }
+  }
+  if (auto v = hours_duration(t, "repeat_interval")) {
+    mail.repeat_interval = *v;
+  }
+  if (auto v = t.boolean("send_resolved")) {
+    mail.send_resolved = *v;
+  }
   t.finish();
 }
 
@@ -127,8 +149,9 @@ std::optional<Route> read_route(Table& t, const Config& config) {
   }
   if (auto to = t.strings("to", true)) {
     const Value& at = *t.find("to");
-    if (to->empty())
+    if (to->empty()) {
       t.error(at, fmt::format("'to' must name at least one address in {}", t.name()));
+    }
     for (const auto& address : *to) {
       if (!is_address(address)) {
         t.error(at, fmt::format("bad email address '{}' in {}", address, t.name()));
@@ -151,8 +174,12 @@ std::optional<Route> read_route(Table& t, const Config& config) {
     }
     route.rules = *ids;
   }
-  if (auto teams = t.strings("teams")) route.teams = *teams;
-  if (auto v = t.boolean("attach_csv")) route.attach_csv = *v;
+  if (auto teams = t.strings("teams")) {
+    route.teams = *teams;
+  }
+  if (auto v = t.boolean("attach_csv")) {
+    route.attach_csv = *v;
+  }
   route.fields = read_fields(t, "fields");
   if (auto kinds = t.strings("alerts")) {
     for (const auto& kind : *kinds) {
@@ -168,9 +195,13 @@ std::optional<Route> read_route(Table& t, const Config& config) {
     }
     route.alerts = *kinds;
   }
-  if (auto v = t.boolean("reviews")) route.reviews = *v;
+  if (auto v = t.boolean("reviews")) {
+    route.reviews = *v;
+  }
   t.finish();
-  if (!name) return std::nullopt;
+  if (!name) {
+    return std::nullopt;
+  }
   return route;
 }
 
@@ -183,7 +214,9 @@ void read_review(Table& t, ReviewConfig& review) {
     if (space != std::string::npos) {
       const std::string day = lower(at->substr(0, space));
       for (int i = 0; i < 7; ++i) {
-        if (day == kDays[i]) weekday = i + 1;
+        if (day == kDays[i]) {
+          weekday = i + 1;
+        }
       }
       time = parse_hh_mm(std::string_view(*at).substr(space + 1));
     }
@@ -200,8 +233,12 @@ void read_review(Table& t, ReviewConfig& review) {
     t.error(*t.find("csv_columns"),
             "'csv_columns' is the old name of 'fields': give one of them, not both");
   }
-  if (auto fields = read_fields(t, "fields")) review.fields = *fields;
-  if (auto fields = read_fields(t, "csv_columns")) review.fields = *fields;
+  if (auto fields = read_fields(t, "fields")) {
+    review.fields = *fields;
+  }
+  if (auto fields = read_fields(t, "csv_columns")) {
+    review.fields = *fields;
+  }
   if (const Value* v = t.find("body_items")) {
     if (const auto n = t.integer("body_items"); n && (*n < 1 || *n > 1000)) {
       t.error(*v, fmt::format("'body_items' must be from 1 to 1000, got {}", *n));
@@ -214,7 +251,9 @@ void read_review(Table& t, ReviewConfig& review) {
 
 std::vector<std::string> route_warnings(const Config& config) {
   std::vector<std::string> warnings;
-  if (config.routes.empty()) return warnings;
+  if (config.routes.empty()) {
+    return warnings;
+  }
   std::vector<std::string> unrouted;
   for (const auto& kind : kOperatorAlertKinds) {
     const bool listed =
@@ -223,7 +262,9 @@ std::vector<std::string> route_warnings(const Config& config) {
         });
     const bool operations = std::any_of(config.routes.begin(), config.routes.end(),
                                         [](const Route& r) { return !r.reviews && !r.alerts; });
-    if (!listed && !operations) unrouted.push_back(kind);
+    if (!listed && !operations) {
+      unrouted.push_back(kind);
+    }
   }
   if (!unrouted.empty()) {
     warnings.push_back(fmt::format(
@@ -240,7 +281,9 @@ std::vector<std::string> route_warnings(const Config& config) {
 namespace config {
 
 bool Route::receives(std::string_view kind) const {
-  if (alerts) return std::find(alerts->begin(), alerts->end(), kind) != alerts->end();
+  if (alerts) {
+    return std::find(alerts->begin(), alerts->end(), kind) != alerts->end();
+  }
   const auto& defaults = reviews ? kCaseAlertKinds : kOperatorAlertKinds;
   return std::find(defaults.begin(), defaults.end(), kind) != defaults.end();
 }

@@ -13,7 +13,9 @@ namespace {
 // "127.0.0.1:9464" or "[::1]:9464" -> address and port; nullopt when malformed.
 std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
   std::string host(text.substr(0, colon));
   const std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
@@ -26,7 +28,9 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
   unsigned char buffer[16];
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
-    if (::inet_pton(AF_INET6, host.c_str(), buffer) != 1) return std::nullopt;
+    if (::inet_pton(AF_INET6, host.c_str(), buffer) != 1) {
+      return std::nullopt;
+    }
   } else if (::inet_pton(AF_INET, host.c_str(), buffer) != 1) {
     return std::nullopt;
   }
@@ -36,7 +40,9 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
 // A whole number from `min` to `max` under `key`.
 std::optional<int> bounded_integer(Table& t, const std::string& key, int min, int max) {
   const auto v = t.integer(key);
-  if (!v) return std::nullopt;
+  if (!v) {
+    return std::nullopt;
+  }
   if (*v < min || *v > max) {
     t.error(*t.find(key), fmt::format("'{}' must be between {} and {}", key, min, max));
     return std::nullopt;
@@ -62,8 +68,12 @@ void read_metrics(Table& t, MetricsConfig& metrics) {
 }
 
 void read_retention(Table& t, RetentionConfig& retention) {
-  if (auto v = bounded_integer(t, "archive_days", 0, 36500)) retention.archive_days = *v;
-  if (auto v = bounded_integer(t, "history_years", 0, 100)) retention.history_years = *v;
+  if (auto v = bounded_integer(t, "archive_days", 0, 36500)) {
+    retention.archive_days = *v;
+  }
+  if (auto v = bounded_integer(t, "history_years", 0, 100)) {
+    retention.history_years = *v;
+  }
   t.finish();
 }
 

@@ -41,7 +41,9 @@ const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
 std::optional<rules::RuleKind> parse_kind(std::string_view text) {
   using K = rules::RuleKind;
   for (K kind : {K::kUnallocated, K::kTimescale, K::kRecurring, K::kCaseload}) {
-    if (rules::to_string(kind) == text) return kind;
+    if (rules::to_string(kind) == text) {
+      return kind;
+    }
   }
   return std::nullopt;
 }
@@ -76,7 +78,9 @@ class RuleReader {
       source = find_source(*source_name, *t_.find("source"));
     }
     rule.title = t_.string("title").value_or(rule.id);
-    if (auto v = t_.boolean("review")) rule.review = *v;
+    if (auto v = t_.boolean("review")) {
+      rule.review = *v;
+    }
     rule.where = read_filters("where", source);
     rule.unless = read_filters("unless", source);
     read_bands(rule);
@@ -85,7 +89,9 @@ class RuleReader {
     // truly unknown keys are reported.
     for (const auto& key : t_.keys()) {
       const auto it = kind_keys().find(key);
-      if (it == kind_keys().end()) continue;
+      if (it == kind_keys().end()) {
+        continue;
+      }
       if (!kind) {
         t_.mark_read(key);
       } else if (it->second.count(*kind) == 0) {
@@ -141,14 +147,18 @@ class RuleReader {
     }
 
     t_.finish();
-    if (!id || !kind || !source_name) return std::nullopt;
+    if (!id || !kind || !source_name) {
+      return std::nullopt;
+    }
     return rule;
   }
 
  private:
   const rules::Source* find_source(const std::string& name, const Value& at) {
     for (const auto& source : sources_) {
-      if (source.name == name) return &source;
+      if (source.name == name) {
+        return &source;
+      }
     }
     t_.error(at, fmt::format("unknown source '{}' in {}", name, t_.name()));
     return nullptr;
@@ -156,8 +166,12 @@ class RuleReader {
 
   // Checks that `source` has `field`; `at` is the value naming it.
   bool check_field(const rules::Source* source, const std::string& field, const Value& at) {
-    if (source == nullptr) return false;
-    if (source->field_index(field) >= 0) return true;
+    if (source == nullptr) {
+      return false;
+    }
+    if (source->field_index(field) >= 0) {
+      return true;
+    }
     t_.error(at, fmt::format("unknown field '{}' in {}: source '{}' has no such field", field,
                              t_.name(), source->name));
     return false;
@@ -165,7 +179,9 @@ class RuleReader {
 
   // Checks that `source` maps a field the rule needs but does not name.
   void check_needed(const rules::Source* source, const std::string& field, std::string_view why) {
-    if (source == nullptr || source->field_index(field) >= 0) return;
+    if (source == nullptr || source->field_index(field) >= 0) {
+      return;
+    }
     t_.error(fmt::format("source '{}' has no field '{}', needed by {}{}", source->name, field,
                          t_.name(), why));
   }
@@ -173,8 +189,12 @@ class RuleReader {
   // A string key naming a date field of `source`; empty when absent or bad.
   std::string date_field(const std::string& key, bool required, const rules::Source* source) {
     const auto name = t_.string(key, required);
-    if (!name) return {};
-    if (check_field(source, *name, *t_.find(key))) date_uses_.push_back({source->name, *name});
+    if (!name) {
+      return {};
+    }
+    if (check_field(source, *name, *t_.find(key))) {
+      date_uses_.push_back({source->name, *name});
+    }
     return *name;
   }
 
@@ -182,7 +202,9 @@ class RuleReader {
   std::vector<rules::Filter> read_filters(const std::string& key, const rules::Source* source) {
     std::vector<rules::Filter> filters;
     const Value* table = t_.find(key);
-    if (table == nullptr) return filters;
+    if (table == nullptr) {
+      return filters;
+    }
     if (!table->is_table()) {
       t_.type_error(
           *table, key,
@@ -191,7 +213,9 @@ class RuleReader {
       return filters;
     }
     std::vector<std::pair<const Value*, std::string>> ordered;
-    for (const auto& [field, v] : table->as_table()) ordered.emplace_back(&v, field);
+    for (const auto& [field, v] : table->as_table()) {
+      ordered.emplace_back(&v, field);
+    }
     std::sort(ordered.begin(), ordered.end(),
               [](const auto& a, const auto& b) { return before_in_file(*a.first, *b.first); });
     for (const auto& [v, field] : ordered) {
@@ -223,11 +247,15 @@ class RuleReader {
         rule.tolerance = *v;
       }
     }
-    if (auto v = t_.boolean("count_start_day")) rule.count_start_day = *v;
+    if (auto v = t_.boolean("count_start_day")) {
+      rule.count_start_day = *v;
+    }
   }
 
   void read_bands(rules::Rule& rule) {
-    if (!t_.has("bands")) return;
+    if (!t_.has("bands")) {
+      return;
+    }
     const auto bands = t_.tables("bands",
                                  "an array of tables such as { label = \"...\", bound = "
                                  "\"7d\" }");
@@ -256,16 +284,22 @@ class RuleReader {
   void read_open(rules::Rule& rule, const rules::Source* source) {
     if (auto v = t_.strings("open_values")) {
       rule.open_values = *v;
-      if (!v->empty()) check_needed(source, "status", " for 'open_values'");
+      if (!v->empty()) {
+        check_needed(source, "status", " for 'open_values'");
+      }
     }
-    if (auto v = t_.strings("not_a_worker")) rule.not_a_worker = *v;
+    if (auto v = t_.strings("not_a_worker")) {
+      rule.not_a_worker = *v;
+    }
     check_needed(source, "worker", "");
   }
 
   void read_timescale(rules::Rule& rule, const rules::Source* source) {
     rule.start = date_field("start", true, source);
     rule.end = date_field("end", true, source);
-    if (auto v = rule_duration(t_, "limit", true)) rule.limit = *v;
+    if (auto v = rule_duration(t_, "limit", true)) {
+      rule.limit = *v;
+    }
     rule.warn = rule_duration(t_, "warn");
     for (const Value* item : t_.tables("earlier_limits",
                                        "an array of tables such as { before = \"2010-04-01\", "
@@ -274,7 +308,9 @@ class RuleReader {
       const auto before = date_value(et, "before", true, {});
       const auto limit = rule_duration(et, "limit", true);
       et.finish();
-      if (before && limit) rule.earlier_limits.push_back({*before, *limit});
+      if (before && limit) {
+        rule.earlier_limits.push_back({*before, *limit});
+      }
     }
     std::sort(rule.earlier_limits.begin(), rule.earlier_limits.end(),
               [](const auto& a, const auto& b) { return a.before < b.before; });
@@ -290,9 +326,13 @@ class RuleReader {
       if (!v->is_array()) {
         t_.type_error(*v, "schedule", "an array of durations such as [\"20wd\", \"3m\"]");
       } else {
-        if (v->as_array().empty()) t_.error(*v, "'schedule' must not be empty");
+        if (v->as_array().empty()) {
+          t_.error(*v, "'schedule' must not be empty");
+        }
         for (const auto& item : v->as_array()) {
-          if (auto d = rule_duration(t_, item, "schedule")) rule.schedule.push_back(*d);
+          if (auto d = rule_duration(t_, item, "schedule")) {
+            rule.schedule.push_back(*d);
+          }
         }
       }
     }
@@ -312,7 +352,9 @@ class RuleReader {
                              "the previous one when it starts the day that one ended",
                              t_.name()));
       }
-      if (*v) check_needed(source, "person", " for 'join_contiguous'");
+      if (*v) {
+        check_needed(source, "person", " for 'join_contiguous'");
+      }
     }
   }
 
@@ -371,12 +413,16 @@ std::string fingerprint(const rules::Rule& rule, bool count_start_day) {
         parts.push_back(fmt::format("tolerance={}", rule.tolerance));
       } else {
         std::vector<std::string> schedule;
-        for (const auto& d : rule.schedule) schedule.push_back(d.str());
+        for (const auto& d : rule.schedule) {
+          schedule.push_back(d.str());
+        }
         parts.push_back(fmt::format("schedule=[{}]", join(schedule, ",")));
         parts.push_back(fmt::format("events_source={}", rule.events_source));
         parts.push_back(fmt::format("event={}", rule.event));
         // Only when set, so that rules without it keep the fingerprint they had.
-        if (rule.join_contiguous) parts.push_back("join_contiguous=true");
+        if (rule.join_contiguous) {
+          parts.push_back("join_contiguous=true");
+        }
         // Only when set, so that rules without a target keep the fingerprint they had.
         if (rule.target_percent > 0) {
           parts.push_back(fmt::format("target_percent={}", rule.target_percent));

@@ -25,7 +25,9 @@ using Value = toml::value;
 inline std::string join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += separator;
+    if (i > 0) {
+      out += separator;
+    }
     out += parts[i];
   }
   return out;
@@ -34,7 +36,9 @@ inline std::string join(const std::vector<std::string>& parts, std::string_view 
 inline std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return out;
 }
@@ -53,7 +57,9 @@ class Diagnostics {
 
   // Throws one ConfigError holding every problem as "file:line: message", in line order.
   void throw_if_any(const std::filesystem::path& file) {
-    if (problems_.empty()) return;
+    if (problems_.empty()) {
+      return;
+    }
     std::stable_sort(problems_.begin(), problems_.end(), [](const auto& a, const auto& b) {
       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     });
@@ -119,7 +125,9 @@ class Table {
     const auto& table = value_.as_table();
     const auto it = table.find(key);
     if (it == table.end()) {
-      if (required) error(fmt::format("missing required key '{}' in {}", key, name_));
+      if (required) {
+        error(fmt::format("missing required key '{}' in {}", key, name_));
+      }
       return nullptr;
     }
     read_.insert(key);
@@ -129,7 +137,9 @@ class Table {
   void mark_read(const std::string& key) { read_.insert(key); }
   std::vector<std::string> keys() const {
     std::vector<std::string> out;
-    for (const auto& [key, unused] : value_.as_table()) out.push_back(key);
+    for (const auto& [key, unused] : value_.as_table()) {
+      out.push_back(key);
+    }
     return out;
   }
 
@@ -138,38 +148,58 @@ class Table {
 
   std::optional<std::string> string(const std::string& key, bool required = false) {
     const Value* v = find(key, required);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_string()) return type_error(*v, key, "a string");
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      return type_error(*v, key, "a string");
+    }
     return v->as_string().str;
   }
 
   std::optional<std::int64_t> integer(const std::string& key, bool required = false) {
     const Value* v = find(key, required);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_integer()) return type_error(*v, key, "an integer");
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_integer()) {
+      return type_error(*v, key, "an integer");
+    }
     return v->as_integer();
   }
 
   // An integer or a float.
   std::optional<double> number(const std::string& key, bool required = false) {
     const Value* v = find(key, required);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_integer()) return static_cast<double>(v->as_integer());
-    if (v->is_floating()) return v->as_floating();
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (v->is_integer()) {
+      return static_cast<double>(v->as_integer());
+    }
+    if (v->is_floating()) {
+      return v->as_floating();
+    }
     return type_error(*v, key, "a number");
   }
 
   std::optional<bool> boolean(const std::string& key) {
     const Value* v = find(key);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_boolean()) return type_error(*v, key, "true or false");
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_boolean()) {
+      return type_error(*v, key, "true or false");
+    }
     return v->as_boolean();
   }
 
   // An array of strings.
   std::optional<std::vector<std::string>> strings(const std::string& key, bool required = false) {
     const Value* v = find(key, required);
-    if (v == nullptr) return std::nullopt;
+    if (v == nullptr) {
+      return std::nullopt;
+    }
     return strings_of(*v, key, false);
   }
 
@@ -177,13 +207,17 @@ class Table {
   std::optional<std::vector<std::string>> string_or_strings(const std::string& key,
                                                             bool required = false) {
     const Value* v = find(key, required);
-    if (v == nullptr) return std::nullopt;
+    if (v == nullptr) {
+      return std::nullopt;
+    }
     return strings_of(*v, key, true);
   }
 
   std::optional<std::vector<std::string>> strings_of(const Value& v, const std::string& key,
                                                      bool single_allowed) {
-    if (single_allowed && v.is_string()) return std::vector<std::string>{v.as_string().str};
+    if (single_allowed && v.is_string()) {
+      return std::vector<std::string>{v.as_string().str};
+    }
     if (!v.is_array()) {
       return type_error(v, key,
                         single_allowed ? "a string or an array of strings" : "an array of strings");
@@ -199,7 +233,9 @@ class Table {
       }
       out.push_back(item.as_string().str);
     }
-    if (!ok) return std::nullopt;
+    if (!ok) {
+      return std::nullopt;
+    }
     return out;
   }
 
@@ -207,7 +243,9 @@ class Table {
   std::vector<const Value*> tables(const std::string& key, std::string_view description) {
     std::vector<const Value*> out;
     const Value* v = find(key);
-    if (v == nullptr) return out;
+    if (v == nullptr) {
+      return out;
+    }
     if (!v->is_array()) {
       error(*v, fmt::format("'{}' must be {}, got {}", key, description, type_name(*v)));
       return out;
@@ -225,7 +263,9 @@ class Table {
   // The table under `key`, or nullptr (absent or not a table, which is reported).
   const Value* table(const std::string& key) {
     const Value* v = find(key);
-    if (v == nullptr) return nullptr;
+    if (v == nullptr) {
+      return nullptr;
+    }
     if (!v->is_table()) {
       error(*v, fmt::format("'{}' must be a table, got {}", key, type_name(*v)));
       return nullptr;
@@ -241,7 +281,9 @@ class Table {
   // Reports every key that was never read.
   void finish() {
     for (const auto& [key, v] : value_.as_table()) {
-      if (read_.count(key) > 0) continue;
+      if (read_.count(key) > 0) {
+        continue;
+      }
       if (name_.empty()) {
         error(v, fmt::format("unknown key '{}' at the top level", key));
       } else {

@@ -31,7 +31,9 @@ void AuditLog::arm(std::chrono::milliseconds delay) {
 }
 
 void AuditLog::flush() noexcept {
-  if (in_flight_ || waiting_.empty()) return;
+  if (in_flight_ || waiting_.empty()) {
+    return;
+  }
   in_flight_ = true;
   std::vector<storage::History::AuditEntry> batch(std::make_move_iterator(waiting_.begin()),
                                                   std::make_move_iterator(waiting_.end()));
@@ -40,7 +42,9 @@ void AuditLog::flush() noexcept {
     jobs_.post([this, batch = std::move(batch)]() mutable {
       std::size_t written = 0;
       try {
-        if (!history_) history_ = std::make_unique<storage::History>(database_);
+        if (!history_) {
+          history_ = std::make_unique<storage::History>(database_);
+        }
         history_->audit(batch);  // one transaction: all written or none
         written = batch.size();
       } catch (const std::exception& e) {

@@ -16,12 +16,18 @@ std::string test_clock_file;  // NOLINT(cert-err58-cpp): a plain string, set onc
 // The test clock's time at `wall`, or nullopt when its file cannot be read or parsed.
 std::optional<SysSeconds> test_clock(std::chrono::system_clock::time_point wall) {
   struct stat info {};
-  if (::stat(test_clock_file.c_str(), &info) != 0) return std::nullopt;
+  if (::stat(test_clock_file.c_str(), &info) != 0) {
+    return std::nullopt;
+  }
   std::ifstream in(test_clock_file);
   std::string text;
-  if (!std::getline(in, text)) return std::nullopt;
+  if (!std::getline(in, text)) {
+    return std::nullopt;
+  }
   const auto set = parse_utc(text);
-  if (!set) return std::nullopt;
+  if (!set) {
+    return std::nullopt;
+  }
   const auto written = std::chrono::system_clock::time_point(
       std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec));
   return std::chrono::floor<std::chrono::seconds>(*set + (wall - written));
@@ -32,7 +38,9 @@ std::optional<SysSeconds> test_clock(std::chrono::system_clock::time_point wall)
 SysSeconds now_utc() {
   const auto wall = std::chrono::system_clock::now();
   if (!test_clock_file.empty()) {
-    if (const auto test = test_clock(wall)) return *test;
+    if (const auto test = test_clock(wall)) {
+      return *test;
+    }
   }
   return std::chrono::floor<std::chrono::seconds>(wall);
 }
@@ -45,7 +53,9 @@ std::optional<SysSeconds> parse_utc(std::string_view text) {
   std::istringstream in{std::string(text)};
   SysSeconds out;
   in >> date::parse("%Y-%m-%dT%H:%M:%SZ", out);
-  if (in.fail()) return std::nullopt;
+  if (in.fail()) {
+    return std::nullopt;
+  }
   return out;
 }
 

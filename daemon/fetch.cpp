@@ -57,7 +57,9 @@ std::filesystem::path fetch_target_path(const FetchPlan& plan, rules::Date today
 
 std::vector<std::string> fetch_argv(const FetchPlan& plan, const std::filesystem::path& part) {
   std::vector<std::string> argv;
-  for (const auto& arg : plan.command) argv.push_back(replace_all(arg, "{file}", part.string()));
+  for (const auto& arg : plan.command) {
+    argv.push_back(replace_all(arg, "{file}", part.string()));
+  }
   return argv;
 }
 
@@ -80,7 +82,9 @@ void FetchRun::start(std::function<void(const FetchOutcome&)> done) {
   done_ = std::move(done);
   const auto argv_strings = fetch_argv(plan_, part_);
   std::vector<char*> argv;
-  for (const auto& arg : argv_strings) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : argv_strings) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
   argv.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
@@ -125,21 +129,29 @@ void FetchRun::start(std::function<void(const FetchOutcome&)> done) {
   pidfd_.assign(fd);
   timer_.expires_after(plan_.timeout);
   timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || finished_) return;
+    if (ec || finished_) {
+      return;
+    }
     timed_out_ = true;
     kill_pidfd(pidfd_.native_handle());
   });
   pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                     [this](boost::system::error_code ec) {
-                      if (ec == boost::asio::error::operation_aborted) return;
+                      if (ec == boost::asio::error::operation_aborted) {
+                        return;
+                      }
                       reap();
                     });
 }
 
 void FetchRun::cancel() noexcept {
-  if (finished_ || cancelled_) return;
+  if (finished_ || cancelled_) {
+    return;
+  }
   cancelled_ = true;
-  if (pidfd_.is_open()) kill_pidfd(pidfd_.native_handle());
+  if (pidfd_.is_open()) {
+    kill_pidfd(pidfd_.native_handle());
+  }
 }
 
 void FetchRun::reap() {

@@ -15,7 +15,9 @@ namespace {
 
 std::optional<SettleTracker::Seen> stat_file(const std::filesystem::path& file) {
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  if (::stat(file.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
   return SettleTracker::Seen{
       static_cast<std::uintmax_t>(st.st_size),
       static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec};
@@ -51,7 +53,9 @@ bool SettleTracker::observe(const std::string& name, Seen seen, TimePoint now) {
 
 std::optional<SettleTracker::TimePoint> SettleTracker::settles_at(const std::string& name) const {
   const auto found = files_.find(name);
-  if (found == files_.end()) return std::nullopt;
+  if (found == files_.end()) {
+    return std::nullopt;
+  }
   return found->second.since + settle_;
 }
 
@@ -101,7 +105,9 @@ void InboxWatch::set_timing(std::chrono::milliseconds settle, std::chrono::milli
 }
 
 void InboxWatch::stop() noexcept {
-  if (stopped_) return;
+  if (stopped_) {
+    return;
+  }
   stopped_ = true;
   boost::system::error_code ignored;
   inotify_.close(ignored);
@@ -112,7 +118,9 @@ void InboxWatch::stop() noexcept {
 void InboxWatch::read_events() {
   inotify_.async_read_some(
       boost::asio::buffer(events_), [this](boost::system::error_code ec, std::size_t length) {
-        if (ec || stopped_) return;
+        if (ec || stopped_) {
+          return;
+        }
         std::size_t offset = 0;
         while (offset + sizeof(inotify_event) <= length) {
           inotify_event event{};
@@ -121,7 +129,9 @@ void InboxWatch::read_events() {
           const std::string name(name_start, ::strnlen(name_start, event.len));
           offset += sizeof(inotify_event) + event.len;
           if ((event.mask & IN_MOVED_TO) != 0 && !is_ignored_name(name)) {
-            if (const auto seen = stat_file(inbox_ / name)) tracker_.moved_in(name, *seen);
+            if (const auto seen = stat_file(inbox_ / name)) {
+              tracker_.moved_in(name, *seen);
+            }
           }
         }
         check();
@@ -132,14 +142,18 @@ void InboxWatch::read_events() {
 void InboxWatch::arm_rescan() {
   rescan_timer_.expires_after(rescan_);
   rescan_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+    if (ec || stopped_) {
+      return;
+    }
     check();
     arm_rescan();
   });
 }
 
 void InboxWatch::check() {
-  if (stopped_) return;
+  if (stopped_) {
+    return;
+  }
   std::vector<std::filesystem::path> files;
   try {
     files = candidates_();
@@ -154,14 +168,20 @@ void InboxWatch::check() {
   std::optional<SettleTracker::TimePoint> next_look;
   for (const auto& file : files) {
     const std::string name = file.filename().string();
-    if (is_ignored_name(name)) continue;
+    if (is_ignored_name(name)) {
+      continue;
+    }
     const auto seen = stat_file(file);
-    if (!seen) continue;  // gone meanwhile
+    if (!seen) {
+      continue;  // gone meanwhile
+    }
     names.push_back(name);
     if (!tracker_.observe(name, *seen, now)) {
       all_ready = false;
       const auto at = tracker_.settles_at(name);
-      if (at && (!next_look || *at < *next_look)) next_look = at;
+      if (at && (!next_look || *at < *next_look)) {
+        next_look = at;
+      }
     }
   }
   tracker_.keep_only(names);
@@ -172,7 +192,9 @@ void InboxWatch::check() {
   if (next_look) {
     settle_timer_.expires_at(*next_look + std::chrono::milliseconds(1));
     settle_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) check();
+      if (!ec) {
+        check();
+      }
     });
   }
 }

@@ -35,7 +35,9 @@ bool parse_number(std::string_view text, std::uintmax_t& value) {
 }  // namespace
 
 bool stream_is_journal(const char* journal_stream, int fd) noexcept {
-  if (journal_stream == nullptr) return false;
+  if (journal_stream == nullptr) {
+    return false;
+  }
   const std::string_view text(journal_stream);
   const auto colon = text.find(':');
   std::uintmax_t device = 0;
@@ -45,7 +47,9 @@ bool stream_is_journal(const char* journal_stream, int fd) noexcept {
     return false;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return false;
+  if (::fstat(fd, &st) != 0) {
+    return false;
+  }
   return static_cast<std::uintmax_t>(st.st_dev) == device &&
          static_cast<std::uintmax_t>(st.st_ino) == inode;
 }
@@ -85,10 +89,14 @@ std::string error_lines(std::string_view message, bool journal) {
   while (!message.empty()) {
     const auto end = message.find('\n');
     const std::string_view line = message.substr(0, end);
-    if (journal) out += "<3>";
+    if (journal) {
+      out += "<3>";
+    }
     out.append(line);
     out += '\n';
-    if (end == std::string_view::npos) break;
+    if (end == std::string_view::npos) {
+      break;
+    }
     message.remove_prefix(end + 1);
   }
   return out;

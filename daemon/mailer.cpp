@@ -62,8 +62,12 @@ SendResult classify(CURLcode code, long smtp_code, const char* error_buffer) {
     default:
       break;
   }
-  if (smtp_code >= 500) return result(SendOutcome::kPermanent, "rejected by the server");
-  if (smtp_code >= 400) return result(SendOutcome::kTemporary, "deferred by the server");
+  if (smtp_code >= 500) {
+    return result(SendOutcome::kPermanent, "rejected by the server");
+  }
+  if (smtp_code >= 400) {
+    return result(SendOutcome::kTemporary, "deferred by the server");
+  }
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
@@ -96,14 +100,19 @@ std::optional<std::string> read_smtp_password(const config::MailConfig& mail,
   std::filesystem::path file = mail.password_file;
   const bool named = !file.empty();
   if (!named) {
-    if (credentials_directory == nullptr || credentials_directory[0] == '\0') return std::nullopt;
+    if (credentials_directory == nullptr || credentials_directory[0] == '\0') {
+      return std::nullopt;
+    }
     file = std::filesystem::path(credentials_directory) / "smtp-password";
     std::error_code ignored;
-    if (!std::filesystem::exists(file, ignored)) return std::nullopt;
+    if (!std::filesystem::exists(file, ignored)) {
+      return std::nullopt;
+    }
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in)
+  if (!in) {
     throw std::runtime_error(fmt::format("cannot read the SMTP password file {}", file.string()));
+  }
   std::string password{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
     password.pop_back();
@@ -134,8 +143,12 @@ SmtpMailer::~SmtpMailer() = default;
 
 SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
   // The handle (and its open connection) is kept between messages; its options are set afresh.
-  if (!handle_->curl) handle_->curl.reset(curl_easy_init());
-  if (!handle_->curl) return {SendOutcome::kTemporary, 0, "cannot initialise libcurl"};
+  if (!handle_->curl) {
+    handle_->curl.reset(curl_easy_init());
+  }
+  if (!handle_->curl) {
+    return {SendOutcome::kTemporary, 0, "cannot initialise libcurl"};
+  }
   curl_easy_reset(handle_->curl.get());
   const std::string from = angle(envelope.from);
   std::unique_ptr<curl_slist, SlistDeleter> recipients(
@@ -153,7 +166,9 @@ SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
                                                           : static_cast<long>(CURLUSESSL_ALL));
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.ca_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  }
   if (!options_.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
@@ -173,7 +188,9 @@ SendResult SmtpMailer::send(const Envelope& envelope, std::string_view bytes) {
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, nullptr);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(c, CURLOPT_READDATA, nullptr);
-  if (code == CURLE_OK) return {SendOutcome::kSent, smtp_code, "accepted"};
+  if (code == CURLE_OK) {
+    return {SendOutcome::kSent, smtp_code, "accepted"};
+  }
   // After a failure the connection may be in any state: the next message starts a fresh one.
   handle_->curl.reset();
   return classify(code, smtp_code, error_buffer);

@@ -62,12 +62,20 @@ MetricsHttpServer::~MetricsHttpServer() { stop(); }
 void MetricsHttpServer::start() {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options_.address, ec);
-  if (ec) throw std::runtime_error(fmt::format("metrics: bad address '{}'", options_.address));
+  if (ec) {
+    throw std::runtime_error(fmt::format("metrics: bad address '{}'", options_.address));
+  }
   const tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor_.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (ec) {
     throw std::runtime_error(fmt::format("metrics: cannot listen on {}:{}: {}", options_.address,
                                          options_.port, ec.message()));
@@ -77,11 +85,15 @@ void MetricsHttpServer::start() {
 }
 
 void MetricsHttpServer::stop() noexcept {
-  if (*stopped_) return;
+  if (*stopped_) {
+    return;
+  }
   *stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  for (Connection* connection : live_) connection->close();
+  for (Connection* connection : live_) {
+    connection->close();
+  }
   live_.clear();
 }
 
@@ -91,7 +103,9 @@ void MetricsHttpServer::spawn_accept() {
       [this, stopped = stopped_]() -> asio::awaitable<void> {
         while (!*stopped) {
           auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-          if (*stopped || ec == asio::error::operation_aborted) co_return;
+          if (*stopped || ec == asio::error::operation_aborted) {
+            co_return;
+          }
           if (ec) {
             spdlog::warn("metrics: accept failed: {}", ec.message());
             continue;
@@ -121,7 +135,9 @@ void MetricsHttpServer::spawn_connection(tcp::socket socket) {
           parser.header_limit(static_cast<std::uint32_t>(options_.max_request));
           parser.body_limit(0);
           auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-          if (*stopped) co_return;  // the server may be gone: touch nothing of it
+          if (*stopped) {
+            co_return;  // the server may be gone: touch nothing of it
+          }
           if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
             response = text_response(http::status::request_header_fields_too_large,
                                      "request too large\n", kPlainText);
@@ -142,7 +158,9 @@ void MetricsHttpServer::spawn_connection(tcp::socket socket) {
         }
         if (response && !*stopped) co_await http::async_write(stream, *response, kTuple);
         connection->close();
-        if (!*stopped) live_.erase(connection.get());
+        if (!*stopped) {
+          live_.erase(connection.get());
+        }
       },
       asio::detached);
 }

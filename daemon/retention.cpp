@@ -25,7 +25,9 @@ std::optional<Clock::time_point> parse_handled_at(const std::string& text) {
   std::istringstream in(text);
   date::sys_seconds time;
   in >> date::parse("%Y-%m-%dT%H:%M:%SZ", time);
-  if (in.fail()) return std::nullopt;
+  if (in.fail()) {
+    return std::nullopt;
+  }
   return Clock::time_point(time);
 }
 
@@ -33,7 +35,9 @@ std::optional<Clock::time_point> parse_handled_at(const std::string& text) {
 std::vector<KeptExtract> kept_in(const fs::path& dir, const std::vector<rules::Source>& sources) {
   std::vector<KeptExtract> out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
+  if (!fs::is_directory(dir, ec)) {
+    return out;
+  }
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || name.starts_with(".") || ends_with(name, kReasonSuffix)) {
@@ -61,12 +65,18 @@ std::vector<fs::path> expired_extracts(
     const std::function<std::optional<Clock::time_point>(const std::string&)>& latest_ingested,
     Clock::time_point now) {
   std::vector<fs::path> out;
-  if (archive_days <= 0) return out;
+  if (archive_days <= 0) {
+    return out;
+  }
   const auto cutoff = now - std::chrono::hours(24) * archive_days;
   for (const auto& extract : kept) {
-    if (extract.source.empty() || extract.written >= cutoff) continue;
+    if (extract.source.empty() || extract.written >= cutoff) {
+      continue;
+    }
     const auto successor = latest_ingested(extract.source);
-    if (successor && *successor > extract.written) out.push_back(extract.path);
+    if (successor && *successor > extract.written) {
+      out.push_back(extract.path);
+    }
   }
   return out;
 }
@@ -76,7 +86,9 @@ rules::Date history_cutoff(rules::Date today, int years) {
   const int year = static_cast<int>(ymd.year()) - years;
   const auto month = static_cast<int>(static_cast<unsigned>(ymd.month()));
   const auto day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  if (auto date = rules::Date::from_ymd(year, month, day)) return *date;
+  if (auto date = rules::Date::from_ymd(year, month, day)) {
+    return *date;
+  }
   return *rules::Date::from_ymd(year, month, day - 1);  // 29 Feb in a common year
 }
 
@@ -96,16 +108,22 @@ RetentionResult apply_retention(const config::Config& config, const storage::His
     }
   }
   const int days = config.retention.archive_days;
-  if (days <= 0) return result;
+  if (days <= 0) {
+    return result;
+  }
   const auto latest = [&](const std::string& source) -> std::optional<Clock::time_point> {
     const auto extract = history.latest_extract(source);
-    if (!extract) return std::nullopt;
+    if (!extract) {
+      return std::nullopt;
+    }
     return parse_handled_at(extract->handled_at);
   };
   const auto& sources = config.rules.sources;
   for (const auto& file :
        expired_extracts(kept_in(config.service.archive_dir(), sources), days, latest, now)) {
-    if (fs::remove(file)) ++result.archived_deleted;
+    if (fs::remove(file)) {
+      ++result.archived_deleted;
+    }
   }
   for (const auto& file :
        expired_extracts(kept_in(config.service.rejected_dir(), sources), days, latest, now)) {
@@ -113,7 +131,9 @@ RetentionResult apply_retention(const config::Config& config, const storage::His
     reason += kReasonSuffix;
     std::error_code ignored;
     fs::remove(reason, ignored);
-    if (fs::remove(file)) ++result.rejected_deleted;
+    if (fs::remove(file)) {
+      ++result.rejected_deleted;
+    }
   }
   if (result.archived_deleted + result.rejected_deleted > 0) {
     spdlog::info(

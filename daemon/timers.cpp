@@ -9,15 +9,21 @@ Timers::Timers(asio::io_context& io, Callbacks callbacks)
 
 void Timers::reconfigure(std::shared_ptr<const Settings> settings) {
   settings_ = std::move(settings);
-  if (stopped_) return;
+  if (stopped_) {
+    return;
+  }
   arm_review();
-  for (auto& timer : fetch_timers_) timer->cancel();
+  for (auto& timer : fetch_timers_) {
+    timer->cancel();
+  }
   fetch_timers_.clear();
   for (const FetchPlan& plan : settings_->fetches) {
     fetch_timers_.push_back(std::make_unique<asio::system_timer>(io_));
     arm_fetch(*fetch_timers_.back(), plan);
   }
-  if (!settings_->config.mail.enabled()) sender_timer_.cancel();
+  if (!settings_->config.mail.enabled()) {
+    sender_timer_.cancel();
+  }
 }
 
 void Timers::arm_review() {
@@ -28,22 +34,32 @@ void Timers::arm_review() {
   // and right with the end-to-end tests' clock (use_test_clock), which is not the wall clock.
   review_timer_.expires_after(next - now);
   review_timer_.async_wait([this, next](boost::system::error_code ec) {
-    if (ec || stopped_) return;
-    if (now_utc() >= next) callbacks_.review_due(review_for_run(next, settings_->zone));
+    if (ec || stopped_) {
+      return;
+    }
+    if (now_utc() >= next) {
+      callbacks_.review_due(review_for_run(next, settings_->zone));
+    }
     arm_review();
   });
 }
 
 void Timers::arm_sender(std::optional<SysSeconds> next) {
-  if (stopped_) return;
+  if (stopped_) {
+    return;
+  }
   if (!next || !settings_->config.mail.enabled()) {
     sender_timer_.cancel();
     return;
   }
-  if (sender_paused_until_ && *next < *sender_paused_until_) next = *sender_paused_until_;
+  if (sender_paused_until_ && *next < *sender_paused_until_) {
+    next = *sender_paused_until_;
+  }
   sender_timer_.expires_at(std::chrono::system_clock::time_point(*next));
   sender_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+    if (ec || stopped_) {
+      return;
+    }
     callbacks_.delivery_due();
   });
 }
@@ -51,10 +67,14 @@ void Timers::arm_sender(std::optional<SysSeconds> next) {
 void Timers::arm_fetch(asio::system_timer& timer, const FetchPlan& plan) {
   const SysSeconds now = now_utc();
   const auto next = next_daily_run(now, plan.times, settings_->zone);
-  if (!next) return;
+  if (!next) {
+    return;
+  }
   timer.expires_after(*next - now);  // as the review's timer
   timer.async_wait([this, &timer, plan](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+    if (ec || stopped_) {
+      return;
+    }
     start_fetch(plan);
     arm_fetch(timer, plan);
   });
@@ -75,8 +95,12 @@ void Timers::stop() noexcept {
   stopped_ = true;
   review_timer_.cancel();
   sender_timer_.cancel();
-  for (auto& timer : fetch_timers_) timer->cancel();
-  for (auto& run : fetch_runs_) run->cancel();
+  for (auto& timer : fetch_timers_) {
+    timer->cancel();
+  }
+  for (auto& run : fetch_runs_) {
+    run->cancel();
+  }
 }
 
 }  // namespace service

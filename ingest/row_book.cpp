@@ -44,7 +44,9 @@ bool looks_like_two_digit_year(std::string_view text) {
 std::string quote_list(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty()) {
+      out += ", ";
+    }
     out += "'" + item + "'";
   }
   return out;
@@ -53,7 +55,9 @@ std::string quote_list(const std::vector<std::string>& items) {
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty()) out += separator;
+    if (!out.empty()) {
+      out += separator;
+    }
     out += item;
   }
   return out;
@@ -63,13 +67,17 @@ HeaderMatch match_headers(const std::vector<std::string>& headers, const rules::
   HeaderMatch match;
   std::vector<std::string> normalised;
   normalised.reserve(headers.size());
-  for (const auto& header : headers) normalised.push_back(normalise_header(header));
+  for (const auto& header : headers) {
+    normalised.push_back(normalise_header(header));
+  }
   // The columns a wanted header names; more than one when the file repeats it.
   const auto find = [&](const std::string& wanted) {
     const std::string target = normalise_header(wanted);
     std::vector<std::size_t> found;
     for (std::size_t i = 0; i < normalised.size(); ++i) {
-      if (normalised[i] == target) found.push_back(i);
+      if (normalised[i] == target) {
+        found.push_back(i);
+      }
     }
     return found;
   };
@@ -79,12 +87,16 @@ HeaderMatch match_headers(const std::vector<std::string>& headers, const rules::
     if (found.size() > 1) {
       std::vector<std::string> positions;
       positions.reserve(found.size());
-      for (const std::size_t i : found) positions.push_back(std::to_string(i + 1));
+      for (const std::size_t i : found) {
+        positions.push_back(std::to_string(i + 1));
+      }
       repeated.push_back(fmt::format("column '{}' appears {} times (columns {})", headers[found[0]],
                                      found.size(), join(positions, ", ")));
     }
   };
-  if (source.key.empty()) missing.push_back("the source has no key columns");
+  if (source.key.empty()) {
+    missing.push_back("the source has no key columns");
+  }
   match.has_keys = !source.key.empty();
   for (const auto& wanted : source.key) {
     const auto found = find(wanted);
@@ -101,7 +113,9 @@ HeaderMatch match_headers(const std::vector<std::string>& headers, const rules::
     for (const auto& wanted : field.headers) {
       const auto found = find(wanted);
       check_repeated(found);
-      if (!chosen && !found.empty()) chosen = found[0];
+      if (!chosen && !found.empty()) {
+        chosen = found[0];
+      }
     }
     if (chosen) {
       match.columns.field_columns.push_back(*chosen);
@@ -116,7 +130,9 @@ HeaderMatch match_headers(const std::vector<std::string>& headers, const rules::
   std::vector<std::string> all = std::move(missing);
   // The same column can be named twice (as a key and a field): report it once.
   for (auto& r : repeated) {
-    if (std::find(all.begin(), all.end(), r) == all.end()) all.push_back(std::move(r));
+    if (std::find(all.begin(), all.end(), r) == all.end()) {
+      all.push_back(std::move(r));
+    }
   }
   if (!all.empty()) {
     match.problem =
@@ -125,7 +141,9 @@ HeaderMatch match_headers(const std::vector<std::string>& headers, const rules::
   }
   if (!source.as_of_column.empty()) {
     const auto found = find(source.as_of_column);
-    if (!found.empty()) match.columns.as_of_column = found[0];
+    if (!found.empty()) {
+      match.columns.as_of_column = found[0];
+    }
   }
   return match;
 }
@@ -166,7 +184,9 @@ std::optional<std::string> put_date(std::string_view value, const rules::Source&
   target.assign(value);
   std::string message = fmt::format("'{}' is not a date in an accepted format ({})", value,
                                     join(source.date_formats, ", "));
-  if (looks_like_two_digit_year(value)) message += "; two-digit years are not accepted";
+  if (looks_like_two_digit_year(value)) {
+    message += "; two-digit years are not accepted";
+  }
   return message;
 }
 
@@ -203,20 +223,28 @@ bool RowBook::check_key(std::string_view key, std::uint64_t key_hash, std::uint6
     add_problem({}, exact_repeat_message(seen.first_line));
     return false;
   }
-  if (seen.first_line != 0) add_repeat(std::string(key), seen.first_line, line_);
+  if (seen.first_line != 0) {
+    add_repeat(std::string(key), seen.first_line, line_);
+  }
   return true;
 }
 
 void RowBook::add_repeat(std::string key, std::size_t first_line, std::size_t line) {
   ++repeat_count_;
-  if (repeats_.size() < kMaxRepeatsNamed) repeats_.push_back({std::move(key), first_line, line});
+  if (repeats_.size() < kMaxRepeatsNamed) {
+    repeats_.push_back({std::move(key), first_line, line});
+  }
 }
 
 std::optional<std::string> RowBook::verdict(std::vector<std::string> format_reasons,
                                             std::string_view no_rows) const {
   std::vector<std::string> reasons;
-  if (rows_ == 0) reasons.emplace_back(no_rows);
-  for (auto& reason : format_reasons) reasons.push_back(std::move(reason));
+  if (rows_ == 0) {
+    reasons.emplace_back(no_rows);
+  }
+  for (auto& reason : format_reasons) {
+    reasons.push_back(std::move(reason));
+  }
   if (repeat_count_ > 0) {
     std::vector<std::string> named;
     for (const auto& repeat : repeats_) {
@@ -241,7 +269,9 @@ std::optional<std::string> RowBook::verdict(std::vector<std::string> format_reas
     reasons.push_back(
         fmt::format("more than {} problems, too many to record them all", kMaxStoredProblems));
   }
-  if (reasons.empty()) return std::nullopt;
+  if (reasons.empty()) {
+    return std::nullopt;
+  }
   return join(reasons, "; ");
 }
 

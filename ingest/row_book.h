@@ -65,7 +65,9 @@ class RowBook {
   }
   // Ends the row: counts it as a problem row when it had problems. Returns `keep`.
   bool finish_row(bool keep) {
-    if (row_problem_count_ > 0) ++problem_rows_;
+    if (row_problem_count_ > 0) {
+      ++problem_rows_;
+    }
     return keep;
   }
   void add_problem(std::string column, std::string message) {

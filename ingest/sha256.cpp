@@ -46,7 +46,7 @@ class Sha256 {
     }
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
-    out.reserve(2 * size);
+    out.reserve(2 * static_cast<std::size_t>(size));
     for (unsigned int i = 0; i < size; ++i) {
       out.push_back(kDigits[digest[i] >> 4]);
       out.push_back(kDigits[digest[i] & 0xF]);

@@ -16,7 +16,9 @@ const std::vector<std::string>& alert_table_fields() {
 
 std::string render_alert_table(const std::vector<AlertRow>& rows,
                                const std::vector<std::string>& fields) {
-  if (rows.empty()) return {};
+  if (rows.empty()) {
+    return {};
+  }
   std::vector<std::string> names;
   std::vector<text::Row> cells(rows.size());
   // Marked as in the review lists: a "since" that is the first extract showing the case, a due
@@ -24,7 +26,9 @@ std::string render_alert_table(const std::vector<AlertRow>& rows,
   bool since_at_least = false;
   bool due_inferred = false;
   for (const auto& field : alert_table_fields()) {
-    if (std::find(fields.begin(), fields.end(), field) == fields.end()) continue;
+    if (std::find(fields.begin(), fields.end(), field) == fields.end()) {
+      continue;
+    }
     std::vector<std::string> column;
     for (const auto& row : rows) {
       std::string value = detail::field_value(*row.rule, row.item, field);
@@ -42,9 +46,13 @@ std::string render_alert_table(const std::vector<AlertRow>& rows,
       continue;
     }
     names.push_back(field);
-    for (std::size_t r = 0; r < rows.size(); ++r) cells[r].push_back(std::move(column[r]));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      cells[r].push_back(std::move(column[r]));
+    }
   }
-  if (names.empty()) return {};
+  if (names.empty()) {
+    return {};
+  }
   std::vector<text::Column> columns;
   for (const auto& name : names) {
     const bool number = name.starts_with("days") || name == "weeks_on_list";

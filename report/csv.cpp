@@ -35,7 +35,9 @@ std::string count_or_empty(bool applies, int value) {
 
 // An open item's latest note; a resolved item's last note.
 const rules::Note* note_of(const Item& i) {
-  if (i.open != nullptr) return i.open->latest_note ? &*i.open->latest_note : nullptr;
+  if (i.open != nullptr) {
+    return i.open->latest_note ? &*i.open->latest_note : nullptr;
+  }
   return i.resolved != nullptr && i.resolved->last_note ? &*i.resolved->last_note : nullptr;
 }
 
@@ -54,7 +56,9 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
       {"band", [](const Item& i) { return text(i.finding->band); }},
       {"status",
        [](const Item& i) {
-         if (i.resolved != nullptr) return std::string("resolved");
+         if (i.resolved != nullptr) {
+           return std::string("resolved");
+         }
          return std::string(rules::to_string(i.open->review_status));
        }},
       {"since", [](const Item& i) { return iso_or_empty(i.finding->since); }},
@@ -70,7 +74,9 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
       // "no" for any other due date, empty without one.
       {"due_inferred",
        [](const Item& i) {
-         if (!i.finding->due) return std::string();
+         if (!i.finding->due) {
+           return std::string();
+         }
          return std::string(i.finding->assumed_interval ? "yes" : "no");
        }},
       {"end", [](const Item& i) { return iso_or_empty(i.finding->end); }},
@@ -121,7 +127,9 @@ std::string detail::field_value(const rules::Rule& rule, const rules::TrackedFin
   const auto& all = extractors();
   const auto it =
       std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.first == field; });
-  if (it == all.end()) return {};
+  if (it == all.end()) {
+    return {};
+  }
   return it->second(Item{&rule, &item.finding, &item});
 }
 
@@ -136,24 +144,32 @@ std::string render_csv(const Review& review, const std::vector<std::string>& col
     const auto& all = extractors();
     const auto it =
         std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.first == name; });
-    if (it == all.end()) continue;
+    if (it == all.end()) {
+      continue;
+    }
     chosen.push_back(&it->second);
     names.push_back(name);
   }
   std::string out = "\xEF\xBB\xBF";  // UTF-8 byte order mark, for spreadsheets
   const auto add_line = [&](const std::vector<std::string>& fields) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i > 0) out += ',';
+      if (i > 0) {
+        out += ',';
+      }
       out += detail::csv_field(fields[i]);
     }
     out += "\r\n";
   };
   add_line(names);
   for (const auto& section : review.sections) {
-    if (!section.rule->review) continue;
+    if (!section.rule->review) {
+      continue;
+    }
     std::vector<Item> items;
     for (const auto& group : detail::group_by_team(section.open)) {
-      for (const auto* open : group.items) items.push_back({section.rule, &open->finding, open});
+      for (const auto* open : group.items) {
+        items.push_back({section.rule, &open->finding, open});
+      }
     }
     for (const auto* open : detail::data_problems(section.open)) {
       items.push_back({section.rule, &open->finding, open});
@@ -163,7 +179,9 @@ std::string render_csv(const Review& review, const std::vector<std::string>& col
     }
     for (const auto& item : items) {
       std::vector<std::string> fields;
-      for (const auto* extract : chosen) fields.push_back((*extract)(item));
+      for (const auto* extract : chosen) {
+        fields.push_back((*extract)(item));
+      }
       add_line(fields);
     }
   }

@@ -36,7 +36,9 @@ std::size_t offset_of(std::string_view text, std::size_t n) {
   std::size_t count = 0;
   while (i < text.size()) {
     if (!is_continuation(text[i])) {
-      if (count == n) return i;
+      if (count == n) {
+        return i;
+      }
       ++count;
     }
     ++i;
@@ -55,14 +57,20 @@ std::string clean(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) c = ' ';
+    if (u < 0x20 || u == 0x7F) {
+      c = ' ';
+    }
   }
   return out;
 }
 
 std::string truncate(std::string_view text, std::size_t max) {
-  if (width(text) <= max) return std::string(text);
-  if (max <= 3) return std::string(text.substr(0, offset_of(text, max)));
+  if (width(text) <= max) {
+    return std::string(text);
+  }
+  if (max <= 3) {
+    return std::string(text.substr(0, offset_of(text, max)));
+  }
   return std::string(text.substr(0, offset_of(text, max - 3))) + "...";
 }
 
@@ -77,7 +85,9 @@ std::vector<std::string> wrap(std::string_view raw, std::size_t max) {
       continue;
     }
     std::size_t end = text.find(' ', pos);
-    if (end == std::string::npos) end = text.size();
+    if (end == std::string::npos) {
+      end = text.size();
+    }
     std::string_view word(text.data() + pos, end - pos);
     pos = end;
     while (width(word) > max) {  // split an over-long word
@@ -89,7 +99,9 @@ std::vector<std::string> wrap(std::string_view raw, std::size_t max) {
       lines.emplace_back(word.substr(0, cut));
       word.remove_prefix(cut);
     }
-    if (word.empty()) continue;
+    if (word.empty()) {
+      continue;
+    }
     if (line.empty()) {
       line = word;
     } else if (width(line) + 1 + width(word) <= max) {
@@ -100,13 +112,17 @@ std::vector<std::string> wrap(std::string_view raw, std::size_t max) {
       line = word;
     }
   }
-  if (!line.empty() || lines.empty()) lines.push_back(line);
+  if (!line.empty() || lines.empty()) {
+    lines.push_back(line);
+  }
   return lines;
 }
 
 std::string pad(std::string_view text, std::size_t w, bool right_align) {
   const std::size_t have = width(text);
-  if (have >= w) return std::string(text);
+  if (have >= w) {
+    return std::string(text);
+  }
   const std::string spaces(w - have, ' ');
   return right_align ? spaces + std::string(text) : std::string(text) + spaces;
 }
@@ -139,10 +155,14 @@ std::string html_escape(std::string_view text) {
 }
 
 std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    return std::string(text);
+  }
   std::string out = "\"";
   for (const char c : text) {
-    if (c == '"') out += '"';
+    if (c == '"') {
+      out += '"';
+    }
     out += c;
   }
   out += '"';
@@ -150,7 +170,9 @@ std::string csv_field(std::string_view text) {
 }
 
 std::string status_text(const rules::TrackedFinding& item) {
-  if (item.review_status == rules::FindingStatus::kNew) return "NEW";
+  if (item.review_status == rules::FindingStatus::kNew) {
+    return "NEW";
+  }
   return fmt::format("CARRIED ({} week{})", item.weeks_on_review,
                      item.weeks_on_review == 1 ? "" : "s");
 }
@@ -164,7 +186,9 @@ std::string comparison_text(const RuleSection& section) {
 }
 
 std::string rule_change_text(const RuleSection& section) {
-  if (!section.rule_changed_on) return "";
+  if (!section.rule_changed_on) {
+    return "";
+  }
   std::string changes;
   for (const auto& change : section.rule_changes) {
     changes += (changes.empty() ? ": " : "; ") + clean(change);
@@ -222,9 +246,13 @@ std::string long_dates(std::string_view text) {
   std::string out;
   std::size_t i = 0;
   const auto digits = [&](std::size_t at, std::size_t n) {
-    if (at + n > text.size()) return false;
+    if (at + n > text.size()) {
+      return false;
+    }
     for (std::size_t k = at; k < at + n; ++k) {
-      if (text[k] < '0' || text[k] > '9') return false;
+      if (text[k] < '0' || text[k] > '9') {
+        return false;
+      }
     }
     return true;
   };
@@ -246,7 +274,9 @@ std::string long_dates(std::string_view text) {
 namespace {
 
 bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size()) {
+    return false;
+  }
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) !=
         std::tolower(static_cast<unsigned char>(b[i]))) {
@@ -257,8 +287,12 @@ bool iequal(std::string_view a, std::string_view b) {
 }
 
 std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
   return text;
 }
 
@@ -266,12 +300,16 @@ std::string_view trimmed(std::string_view text) {
 
 std::string worker_text(const rules::Finding& finding, const rules::Rule& rule, bool iso) {
   const std::string_view worker = trimmed(finding.worker);
-  if (worker.empty()) return "no worker";
+  if (worker.empty()) {
+    return "no worker";
+  }
   const bool pseudo =
       iequal(worker, trimmed(finding.team)) ||
       std::any_of(rule.not_a_worker.begin(), rule.not_a_worker.end(),
                   [&](const std::string& name) { return iequal(worker, trimmed(name)); });
-  if (pseudo) return fmt::format("no worker ({})", clean(worker));
+  if (pseudo) {
+    return fmt::format("no worker ({})", clean(worker));
+  }
   if (rule.kind == rules::RuleKind::kUnallocated && finding.state == rules::State::kBreach) {
     // On the unallocated list with a name: either the allocation has ended, or the name stands
     // for nobody (the rule's matchers said so when the finding was made).
@@ -288,8 +326,12 @@ std::string worker_text(const rules::Finding& finding, const rules::Rule& rule, 
 }
 
 std::string short_band(std::string_view label) {
-  if (label == rules::kInaccuraciesBand) return "Untrusted";
-  if (label == rules::kDataProblemsBand) return "Data problems";
+  if (label == rules::kInaccuraciesBand) {
+    return "Untrusted";
+  }
+  if (label == rules::kDataProblemsBand) {
+    return "Data problems";
+  }
   std::string out(label);
   const auto replace = [&](std::string_view from, std::string_view to) {
     for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size())) {
@@ -307,27 +349,39 @@ std::string short_band(std::string_view label) {
   replace(" working days", "wd");
   replace(" days", "d");
   replace(" day", "d");
-  if (label.starts_with("Overdue ")) out = "Over " + out;
+  if (label.starts_with("Overdue ")) {
+    out = "Over " + out;
+  }
   return out;
 }
 
 Kept keep_items(const std::vector<const rules::TrackedFinding*>& items, std::size_t limit,
                 std::optional<rules::Date> previous_review) {
-  if (limit == 0 || items.size() <= limit) return {items, 0};
+  if (limit == 0 || items.size() <= limit) {
+    return {items, 0};
+  }
   const auto first_class = [&](const rules::TrackedFinding* item) {
-    if (item->review_status == rules::FindingStatus::kNew) return true;
-    if (!item->latest_note) return true;  // a note is due
+    if (item->review_status == rules::FindingStatus::kNew) {
+      return true;
+    }
+    if (!item->latest_note) {
+      return true;  // a note is due
+    }
     const auto at = rules::Date::parse_iso(std::string_view(item->latest_note->at).substr(0, 10));
     return !at || (previous_review && *at <= *previous_review);
   };
   std::vector<std::size_t> order(items.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
   std::stable_partition(order.begin(), order.end(),
                         [&](std::size_t i) { return first_class(items[i]); });
   order.resize(limit);
   std::sort(order.begin(), order.end());
   Kept kept;
-  for (const std::size_t i : order) kept.items.push_back(items[i]);
+  for (const std::size_t i : order) {
+    kept.items.push_back(items[i]);
+  }
   kept.cut = items.size() - limit;
   return kept;
 }
@@ -339,20 +393,32 @@ std::string more_text(std::size_t cut, std::string_view where) {
 std::vector<const rules::ResolvedFinding*> resolved_in_order(
     const std::vector<rules::ResolvedFinding>& resolved) {
   std::vector<const rules::ResolvedFinding*> out;
-  for (const auto& item : resolved) out.push_back(&item);
+  for (const auto& item : resolved) {
+    out.push_back(&item);
+  }
   std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
     // Fixes first; those that left without a fix after them, apart.
-    if (left_without_fix(*a) != left_without_fix(*b)) return left_without_fix(*b);
-    if (a->last.team.empty() != b->last.team.empty()) return b->last.team.empty();
-    if (a->last.team != b->last.team) return a->last.team < b->last.team;
+    if (left_without_fix(*a) != left_without_fix(*b)) {
+      return left_without_fix(*b);
+    }
+    if (a->last.team.empty() != b->last.team.empty()) {
+      return b->last.team.empty();
+    }
+    if (a->last.team != b->last.team) {
+      return a->last.team < b->last.team;
+    }
     return a->last.key < b->last.key;
   });
   return out;
 }
 
 std::string problem_text(const rules::Finding& f) {
-  if (!f.detail.empty()) return long_dates(f.detail);
-  if (!f.band.empty()) return f.band;
+  if (!f.detail.empty()) {
+    return long_dates(f.detail);
+  }
+  if (!f.band.empty()) {
+    return f.band;
+  }
   return std::string(rules::to_string(f.state));
 }
 
@@ -365,8 +431,12 @@ ListCounts count_list(const std::vector<TeamGroup>& groups) {
   for (const auto& group : groups) {
     for (const auto* item : group.items) {
       ++counts.listed;
-      if (item->review_status == rules::FindingStatus::kNew) ++counts.fresh;
-      if (item->silenced) ++counts.silenced;
+      if (item->review_status == rules::FindingStatus::kNew) {
+        ++counts.fresh;
+      }
+      if (item->silenced) {
+        ++counts.silenced;
+      }
     }
   }
   return counts;
@@ -375,7 +445,9 @@ ListCounts count_list(const std::vector<TeamGroup>& groups) {
 std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& open) {
   std::vector<TeamGroup> groups;
   for (const auto& item : open) {
-    if (is_data_problem(item.finding)) continue;
+    if (is_data_problem(item.finding)) {
+      continue;
+    }
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&](const TeamGroup& g) { return g.team == item.finding.team; });
     if (it == groups.end()) {
@@ -385,7 +457,9 @@ std::vector<TeamGroup> group_by_team(const std::vector<rules::TrackedFinding>& o
     it->items.push_back(&item);
   }
   std::sort(groups.begin(), groups.end(), [](const TeamGroup& a, const TeamGroup& b) {
-    if (a.team.empty() != b.team.empty()) return b.team.empty();
+    if (a.team.empty() != b.team.empty()) {
+      return b.team.empty();
+    }
     return a.team < b.team;
   });
   for (auto& group : groups) {
@@ -407,7 +481,9 @@ std::vector<const rules::TrackedFinding*> data_problems(
     const std::vector<rules::TrackedFinding>& open) {
   std::vector<const rules::TrackedFinding*> items;
   for (const auto& item : open) {
-    if (is_data_problem(item.finding)) items.push_back(&item);
+    if (is_data_problem(item.finding)) {
+      items.push_back(&item);
+    }
   }
   std::stable_sort(items.begin(), items.end(),
                    [](const rules::TrackedFinding* a, const rules::TrackedFinding* b) {
@@ -448,7 +524,9 @@ std::string rag_text(rules::Rag rag) {
 }
 
 std::string percent_text(const rules::Kpi& kpi) {
-  if (kpi.judged == 0) return "-";
+  if (kpi.judged == 0) {
+    return "-";
+  }
   return fmt::format("{:.1f}%", kpi.percent);
 }
 
@@ -476,7 +554,9 @@ std::string person_changes_text(const Review& review, const Output& output) {
       "may be another child's. Check {} on the case system.",
       n, n == 1 ? "" : "s", n == 1 ? "its" : "their", n == 1 ? "that key" : "those keys",
       n == 1 ? "it" : "them");
-  if (!output.allows("key")) text += " The keys are in the review files.";
+  if (!output.allows("key")) {
+    text += " The keys are in the review files.";
+  }
   return text;
 }
 

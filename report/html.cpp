@@ -76,13 +76,19 @@ std::string para(std::string_view html, std::string_view style = kPStyle) {
 // A case key (or date) that never breaks at its hyphens or spaces.
 std::string nowrap(std::string_view text) {
   std::string out;
-  for (const char c : esc(text)) out += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  for (const char c : esc(text)) {
+    out += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  }
   return fmt::format("<b style=\"white-space:nowrap\">{}</b>", out);
 }
 std::string date_html(const std::optional<rules::Date>& date) {
-  if (!date) return "-";
+  if (!date) {
+    return "-";
+  }
   std::string out;
-  for (const char c : long_date(*date)) out += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  for (const char c : long_date(*date)) {
+    out += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  }
   return out;
 }
 
@@ -106,15 +112,21 @@ std::string rag_cell(rules::Rag rag) {
 
 std::string item_status_html(const rules::TrackedFinding& item) {
   std::string html = fmt::format("<b>{}</b>", esc(detail::status_text(item)));
-  if (item.silenced) html += "<br>" + small("silenced");
+  if (item.silenced) {
+    html += "<br>" + small("silenced");
+  }
   return html;
 }
 
 // The Case cell: key, then the person and the worker when allowed.
 std::string case_cell(const rules::Finding& f, const rules::Rule& rule, const Output& output) {
   std::string html = output.allows("key") ? nowrap(f.key) : std::string("-");
-  if (output.allows("person")) html += "<br>" + small(f.person);
-  if (output.allows("worker")) html += "<br>" + small(detail::worker_text(f, rule));
+  if (output.allows("person")) {
+    html += "<br>" + small(f.person);
+  }
+  if (output.allows("worker")) {
+    html += "<br>" + small(detail::worker_text(f, rule));
+  }
   return html;
 }
 
@@ -149,7 +161,9 @@ void add_items(std::string& out, const RuleSection& section, const detail::TeamG
       }
       std::string over = f.state == rules::State::kDueSoon ? std::string("due soon")
                                                            : fmt::format("{} days over", f.days);
-      if (f.assumed_interval) over += ", due date inferred";
+      if (f.assumed_interval) {
+        over += ", due date inferred";
+      }
       out += td_raw(fmt::format("{}<br>Due {}<br>{}", start, date_html(f.due), small(over)));
     } else {
       out += td(fmt::format("{} ({})", f.cases, f.band));
@@ -165,7 +179,9 @@ void add_items(std::string& out, const RuleSection& section, const detail::TeamG
           esc(note.text));
     }
   }
-  if (kept.cut > 0) out += more_row(kept.cut, 3, output);
+  if (kept.cut > 0) {
+    out += more_row(kept.cut, 3, output);
+  }
   out += "</table>\n";
 }
 
@@ -230,7 +246,9 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
               esc(detail::note_date(note)), esc(note.text));
         }
       }
-      if (cut > 0) out += more_row(cut, 4, output);
+      if (cut > 0) {
+        out += more_row(cut, 4, output);
+      }
       out += "</table>\n";
     }
   }
@@ -250,16 +268,22 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
       out += row_open(n++) + td_raw(case_cell(f, rule, output)) + td(detail::team_label(f.team)) +
              td(detail::problem_text(f)) + td_raw(item_status_html(*item)) + "</tr>\n";
     }
-    if (cut > 0) out += more_row(cut, 4, output);
+    if (cut > 0) {
+      out += more_row(cut, 4, output);
+    }
     out += "</table>\n";
   }
 }
 
 void add_data_quality(std::string& out, const Review& review, const Output& output) {
-  if (review.person_changes.empty()) return;
+  if (review.person_changes.empty()) {
+    return;
+  }
   out += h2(detail::person_changes_heading(review));
   out += para(esc(detail::person_changes_text(review, output)), kBaselineStyle);
-  if (!output.allows("key")) return;
+  if (!output.allows("key")) {
+    return;
+  }
   out += std::string(kTableOpen) + std::string(kHeadRow) + th("Source") + th("Key") +
          th("Extract as of") + "</tr>\n";
   std::size_t n = 0;
@@ -272,7 +296,9 @@ void add_data_quality(std::string& out, const Review& review, const Output& outp
 
 const rules::Rule* rule_by_id(const Review& review, std::string_view id) {
   for (const auto& section : review.sections) {
-    if (section.rule->id == id) return section.rule;
+    if (section.rule->id == id) {
+      return section.rule;
+    }
   }
   return nullptr;
 }
@@ -281,11 +307,15 @@ void add_summary(std::string& out, const Review& review) {
   out += h2("Summary");
   bool any = false;
   for (const auto& section : review.sections) {
-    if (!section.rule->review) continue;
+    if (!section.rule->review) {
+      continue;
+    }
     any = true;
     out += para(esc(summary_line(section)), section.no_data.empty() ? kPStyle : kNoDataStyle);
   }
-  if (!any) out += para("No review lists.");
+  if (!any) {
+    out += para("No review lists.");
+  }
 }
 
 void add_team_tables(std::string& out, const Review& review) {
@@ -299,54 +329,73 @@ void add_team_tables(std::string& out, const Review& review) {
       continue;
     }
     out += std::string(kNumTableOpen) + std::string(kHeadRow) + th("Team");
-    for (const auto& band : table.bands) out += th(detail::short_band(band), true);
+    for (const auto& band : table.bands) {
+      out += th(detail::short_band(band), true);
+    }
     out += th("Total", true) + "</tr>\n";
     std::size_t n = 0;
     for (const auto& row : table.rows) {
       out += row_open(n++) + td(detail::team_label(row.team));
-      for (const int count : row.counts) out += td_num(std::to_string(count));
+      for (const int count : row.counts) {
+        out += td_num(std::to_string(count));
+      }
       out += td_num(std::to_string(row.total)) + "</tr>\n";
     }
     out += std::string(kTotalRow) + td("All teams");
-    for (const int count : table.band_totals) out += td_num(std::to_string(count));
+    for (const int count : table.band_totals) {
+      out += td_num(std::to_string(count));
+    }
     out += td_num(std::to_string(table.grand_total)) + "</tr>\n</table>\n";
   }
 }
 
 void add_band_tables(std::string& out, const Review& review) {
   const auto tables = band_tables(review);
-  if (tables.empty()) return;
+  if (tables.empty()) {
+    return;
+  }
   out += h2(kAllUnallocatedLabel);
   for (const auto& table : tables) {
     out += std::string(kTableOpen) + std::string(kHeadRow) + th("Band");
     // Every unallocated case of the rule, under its threshold too: a lone rule's column is
     // "Cases", not the rule's title.
-    for (const auto& row : table.rows)
+    for (const auto& row : table.rows) {
       out += th(table.rows.size() == 1 ? "Cases" : row.title, true);
+    }
     out += "</tr>\n";
     for (std::size_t b = 0; b < table.bands.size(); ++b) {
       out += row_open(b) + td(table.bands[b]);
-      for (const auto& row : table.rows) out += td_num(std::to_string(row.counts[b]));
+      for (const auto& row : table.rows) {
+        out += td_num(std::to_string(row.counts[b]));
+      }
       out += "</tr>\n";
     }
     out += std::string(kTotalRow) + td(kAllUnallocatedLabel);
-    for (const auto& row : table.rows) out += td_num(std::to_string(row.total));
+    for (const auto& row : table.rows) {
+      out += td_num(std::to_string(row.total));
+    }
     out += "</tr>\n" + std::string(kTotalRow);
     const rules::Rule* first = rule_by_id(review, table.rows.front().rule);
     out += td(first != nullptr ? listed_label(*first) : "Listed");
-    for (const auto& row : table.rows) out += td_num(std::to_string(row.listed));
+    for (const auto& row : table.rows) {
+      out += td_num(std::to_string(row.listed));
+    }
     out += "</tr>\n</table>\n";
   }
 }
 
 void add_trend(std::string& out, const Review& review, const Output& output) {
   const auto trend = trend_table(review);
-  if (trend.rows.empty()) return;
+  if (trend.rows.empty()) {
+    return;
+  }
   out += h2(fmt::format("Trend: {} to {}", trend.weeks.front().str(), trend.weeks.back().str()));
   out += para(small("Count at the latest evaluation in each week; a blank week had none."));
   for (std::size_t r = 0; r < trend.rows.size(); ++r) {
     const auto& total = trend.rows[r];
-    if (!total.band.empty()) continue;
+    if (!total.band.empty()) {
+      continue;
+    }
     const rules::Rule* rule = rule_by_id(review, total.rule);
     std::string counted = rule != nullptr ? trend_total_label(*rule) : "";
     if (!counted.empty()) {  // "all unallocated" after a colon
@@ -354,7 +403,9 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
     }
     out += h3(counted.empty() ? total.title : fmt::format("{}: {}", total.title, counted));
     int max = 0;
-    for (const auto& count : total.counts) max = std::max(max, count.value_or(0));
+    for (const auto& count : total.counts) {
+      max = std::max(max, count.value_or(0));
+    }
     // The bar chart of the rule's total: a table cell of the bar's width, which Outlook draws.
     out += std::string(kNumTableOpen);
     for (std::size_t w = 0; w < trend.weeks.size(); ++w) {
@@ -373,9 +424,13 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
           count ? std::to_string(*count) : "-");
     }
     out += "</table>\n";
-    if (output.email) continue;  // the week-by-week bands are wider than a phone
+    if (output.email) {
+      continue;  // the week-by-week bands are wider than a phone
+    }
     out += std::string(kNumTableOpen) + std::string(kHeadRow) + th("Band");
-    for (const auto& week : trend.weeks) out += th(fmt::format("W{:02}", week.week), true);
+    for (const auto& week : trend.weeks) {
+      out += th(fmt::format("W{:02}", week.week), true);
+    }
     out += "</tr>\n";
     std::size_t n = 0;
     for (std::size_t b = r + 1; b < trend.rows.size() && !trend.rows[b].band.empty(); ++b) {
@@ -391,7 +446,9 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
 
 void add_scorecards(std::string& out, const Review& review) {
   const auto cards = scorecards(review);
-  if (cards.empty()) return;
+  if (cards.empty()) {
+    return;
+  }
   out += h2("Scorecard: completed in timescale");
   for (const auto& card : cards) {
     out += h3(card.title);
@@ -400,7 +457,9 @@ void add_scorecards(std::string& out, const Review& review) {
                         ? fmt::format("Target {:g}% {}; Amber down to {:g}%.", card.target_percent,
                                       measure, card.target_percent - card.tolerance)
                         : std::string("No target set.")));
-    if (card.latest_only) out += para(esc(detail::kLatestOnlyNote));
+    if (card.latest_only) {
+      out += para(esc(detail::kLatestOnlyNote));
+    }
     out += std::string(kTableOpen) + std::string(kHeadRow) + th("Period") +
            th(card.recurring ? "Held" : "Completed", true) +
            th(card.recurring ? "On time" : "In timescale", true) + th("%", true) + th("RAG") +
@@ -423,14 +482,18 @@ void add_scorecards(std::string& out, const Review& review) {
 
 void add_caseloads(std::string& out, const Review& review) {
   const auto teams = team_caseloads(review);
-  if (teams.empty()) return;
+  if (teams.empty()) {
+    return;
+  }
   out += h2("Caseloads");
   std::string current;
   bool open = false;
   std::size_t n = 0;
   for (const auto& team : teams) {
     if (!open || team.rule != current) {
-      if (open) out += "</table>\n";
+      if (open) {
+        out += "</table>\n";
+      }
       current = team.rule;
       open = true;
       n = 0;
@@ -446,7 +509,9 @@ void add_caseloads(std::string& out, const Review& review) {
            td_num(fmt::format("{:.1f}", team.average)) + td_num(std::to_string(team.maximum)) +
            td_num(team.max_cases > 0 ? std::to_string(team.workers_over) : "-") + "</tr>\n";
   }
-  if (open) out += "</table>\n";
+  if (open) {
+    out += "</table>\n";
+  }
 }
 
 }  // namespace
@@ -458,8 +523,9 @@ std::string render_html(const Review& review, const Output& output) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>{}</title>\n</head>\n<body style=\"{}\">\n", esc(heading), kBodyStyle);
   out += fmt::format("<h1 style=\"{}\">{}</h1>\n", kH1Style, esc(heading));
-  for (const auto& stale : review.stale)
+  for (const auto& stale : review.stale) {
     out += para(esc("DATA OUT OF DATE: " + stale), kBannerStyle);
+  }
   out += para(fmt::format("{} to {}, as of <b>{}</b>", long_date(review.week.monday()),
                           long_date(review.week.sunday()), long_date(review.today)));
   if (review.late) {
@@ -479,7 +545,9 @@ std::string render_html(const Review& review, const Output& output) {
     add_scorecards(out, review);
   }
   for (const auto& section : review.sections) {
-    if (section.rule->review) add_review_list(out, section, output);
+    if (section.rule->review) {
+      add_review_list(out, section, output);
+    }
   }
   add_data_quality(out, review, output);
   add_caseloads(out, review);

@@ -67,7 +67,9 @@ std::string header_value(std::string_view value) {
 bool plain_ascii(std::string_view text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return false;
+    if (u < 0x20 || u >= 0x7f) {
+      return false;
+    }
   }
   return true;
 }
@@ -159,7 +161,9 @@ std::string text_part(std::string_view subtype, std::string_view body, bool in_m
 
 std::string alternative_part(const MailMessage& message, std::string_view boundary,
                              bool in_multipart) {
-  if (message.html.empty()) return text_part("plain", message.text, in_multipart);
+  if (message.html.empty()) {
+    return text_part("plain", message.text, in_multipart);
+  }
   std::string out =
       fmt::format("Content-Type: multipart/alternative;\r\n boundary=\"{}\"\r\n\r\n", boundary);
   out += fmt::format("--{}\r\n", boundary) + text_part("plain", message.text, true);
@@ -195,7 +199,9 @@ std::vector<std::string_view> csv_record(std::string_view csv, std::size_t& pos)
       start = ++pos;
     } else if (c == '\r' || c == '\n') {
       fields.push_back(csv.substr(start, pos - start));
-      if (c == '\r' && pos + 1 < csv.size() && csv[pos + 1] == '\n') ++pos;
+      if (c == '\r' && pos + 1 < csv.size() && csv[pos + 1] == '\n') {
+        ++pos;
+      }
       ++pos;
       return fields;
     } else {
@@ -207,13 +213,21 @@ std::vector<std::string_view> csv_record(std::string_view csv, std::size_t& pos)
 }
 
 std::string unquote(std::string_view field) {
-  while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
-  while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
-  if (field.size() < 2 || field.front() != '"' || field.back() != '"') return std::string(field);
+  while (!field.empty() && field.front() == ' ') {
+    field.remove_prefix(1);
+  }
+  while (!field.empty() && field.back() == ' ') {
+    field.remove_suffix(1);
+  }
+  if (field.size() < 2 || field.front() != '"' || field.back() != '"') {
+    return std::string(field);
+  }
   std::string out;
   for (std::size_t i = 1; i + 1 < field.size(); ++i) {
     out += field[i];
-    if (field[i] == '"' && i + 2 < field.size() && field[i + 1] == '"') ++i;
+    if (field[i] == '"' && i + 2 < field.size() && field[i + 1] == '"') {
+      ++i;
+    }
   }
   return out;
 }
@@ -227,20 +241,28 @@ std::string quoted_printable(std::string_view text) {
   while (begin <= text.size()) {
     std::size_t end = text.find('\n', begin);
     const bool last = end == std::string_view::npos;
-    if (last) end = text.size();
+    if (last) {
+      end = text.size();
+    }
     std::string_view line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (last && line.empty()) break;  // text ended with a line break (or was empty)
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (last && line.empty()) {
+      break;  // text ended with a line break (or was empty)
+    }
 
     std::string encoded_line;
     for (std::size_t i = 0; i < line.size(); ++i) {
       const auto u = static_cast<unsigned char>(line[i]);
       const bool at_end = i + 1 == line.size();
       std::string piece;
-      if ((u == ' ' || u == '\t') && !at_end) {
+      // Spaces and tabs stay as they are except at the end of a line; a leading '.' is escaped
+      // for SMTP's sake.
+      const bool blank = (u == ' ' || u == '\t') && !at_end;
+      const bool printable = u >= 33 && u <= 126 && u != '=' && !(u == '.' && encoded_line.empty());
+      if (blank || printable) {
         piece = static_cast<char>(u);
-      } else if (u >= 33 && u <= 126 && u != '=' && !(u == '.' && encoded_line.empty())) {
-        piece = static_cast<char>(u);  // a leading '.' is escaped for SMTP's sake
       } else {
         piece = fmt::format("={:02X}", u);
       }
@@ -248,12 +270,16 @@ std::string quoted_printable(std::string_view text) {
       if (encoded_line.size() + piece.size() > kMaxQpLine - 1) {
         out += encoded_line + "=" + std::string(kCrlf);
         encoded_line.clear();
-        if (piece == ".") piece = "=2E";
+        if (piece == ".") {
+          piece = "=2E";
+        }
       }
       encoded_line += piece;
     }
     out += encoded_line + std::string(kCrlf);
-    if (last) break;
+    if (last) {
+      break;
+    }
     begin = end + 1;
   }
   return out;
@@ -326,23 +352,33 @@ std::string build_message(const MailMessage& message) {
 
 std::string filter_csv_columns(std::string_view csv, const std::vector<std::string>& allowed) {
   std::size_t pos = 0;
-  if (csv.empty()) return {};
+  if (csv.empty()) {
+    return {};
+  }
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   const bool bom = csv.starts_with(kBom);
-  if (bom) pos = kBom.size();
+  if (bom) {
+    pos = kBom.size();
+  }
   const std::vector<std::string_view> header = csv_record(csv, pos);
   std::vector<bool> keep(header.size(), false);
   for (std::size_t i = 0; i < header.size(); ++i) {
     const std::string name = unquote(header[i]);
     for (const auto& a : allowed) {
-      if (a == name) keep[i] = true;
+      if (a == name) {
+        keep[i] = true;
+      }
     }
   }
   auto emit = [&keep](const std::vector<std::string_view>& fields, std::string& out) {
     bool first = true;
     for (std::size_t i = 0; i < fields.size() && i < keep.size(); ++i) {
-      if (!keep[i]) continue;
-      if (!first) out += ',';
+      if (!keep[i]) {
+        continue;
+      }
+      if (!first) {
+        out += ',';
+      }
       out += fields[i];
       first = false;
     }
@@ -350,7 +386,9 @@ std::string filter_csv_columns(std::string_view csv, const std::vector<std::stri
   };
   std::string out(bom ? kBom : std::string_view());
   emit(header, out);
-  while (pos < csv.size()) emit(csv_record(csv, pos), out);
+  while (pos < csv.size()) {
+    emit(csv_record(csv, pos), out);
+  }
   return out;
 }
 

@@ -21,14 +21,20 @@ std::string number_word(int n) {
 
 std::vector<const rules::Finding*> findings_of(const RuleSection& section) {
   std::vector<const rules::Finding*> out;
-  for (const auto& item : section.open) out.push_back(&item.finding);
+  for (const auto& item : section.open) {
+    out.push_back(&item.finding);
+  }
   return out;
 }
 
 // The items the previous review listed: given, or the CARRIED items plus those RESOLVED since.
 std::optional<int> previous_count(const RuleSection& section) {
-  if (section.previous_count) return section.previous_count;
-  if (section.baseline || !section.previous_review) return std::nullopt;
+  if (section.previous_count) {
+    return section.previous_count;
+  }
+  if (section.baseline || !section.previous_review) {
+    return std::nullopt;
+  }
   int count = 0;
   for (const auto& item : section.open) {
     if (!detail::is_data_problem(item.finding) &&
@@ -37,13 +43,17 @@ std::optional<int> previous_count(const RuleSection& section) {
     }
   }
   for (const auto& item : section.resolved) {
-    if (!detail::is_data_problem(item.last)) ++count;
+    if (!detail::is_data_problem(item.last)) {
+      ++count;
+    }
   }
   return count;
 }
 
 std::string signed_change(int change) {
-  if (change == 0) return "no change";
+  if (change == 0) {
+    return "no change";
+  }
   return change > 0 ? fmt::format("+{}", change) : std::to_string(change);
 }
 
@@ -54,7 +64,9 @@ bool Output::allows(std::string_view field) const {
 }
 
 std::string listed_label(const rules::Rule& rule) {
-  if (rule.kind != rules::RuleKind::kUnallocated) return "On the list";
+  if (rule.kind != rules::RuleKind::kUnallocated) {
+    return "On the list";
+  }
   if (rule.over_days % 7 == 0) {
     const int weeks = rule.over_days / 7;
     return fmt::format("Over {} week{} (listed)", number_word(weeks), weeks == 1 ? "" : "s");
@@ -70,18 +82,26 @@ RuleTotals rule_totals(const rules::Rule& rule, const std::vector<const rules::F
                        const std::vector<rules::BandCount>& bands) {
   RuleTotals totals;
   for (const auto* f : open) {
-    if (f->rule != rule.id) continue;
+    if (f->rule != rule.id) {
+      continue;
+    }
     if (detail::is_data_problem(*f)) {
       ++totals.untrusted;
       continue;
     }
     ++totals.listed;
-    if (f->state == rules::State::kOverdue) ++totals.overdue;
-    if (f->state == rules::State::kDueSoon) ++totals.due_soon;
+    if (f->state == rules::State::kOverdue) {
+      ++totals.overdue;
+    }
+    if (f->state == rules::State::kDueSoon) {
+      ++totals.due_soon;
+    }
   }
   if (rule.kind == rules::RuleKind::kUnallocated) {
     for (const auto& band : bands) {
-      if (band.rule == rule.id && band.team.empty()) totals.all += band.count;
+      if (band.rule == rule.id && band.team.empty()) {
+        totals.all += band.count;
+      }
     }
   }
   return totals;
@@ -122,8 +142,12 @@ std::string summary_line(const RuleSection& section) {
   }
   // The other numbers named as `--once` and `status` name them (totals_text).
   if (rule.kind == rules::RuleKind::kUnallocated) {
-    if (totals.untrusted > 0) line += fmt::format("; untrusted dates: {}", totals.untrusted);
-    if (!section.bands.empty()) line += fmt::format("; all unallocated open cases: {}", totals.all);
+    if (totals.untrusted > 0) {
+      line += fmt::format("; untrusted dates: {}", totals.untrusted);
+    }
+    if (!section.bands.empty()) {
+      line += fmt::format("; all unallocated open cases: {}", totals.all);
+    }
   } else if (totals.untrusted > 0) {
     line += fmt::format("; data problems: {}", totals.untrusted);
   }
@@ -133,13 +157,17 @@ std::string summary_line(const RuleSection& section) {
 std::string subject(const Review& review) {
   constexpr std::size_t kMax = 79;
   std::string prefix;
-  if (!review.stale.empty()) prefix = "DATA OUT OF DATE: ";
+  if (!review.stale.empty()) {
+    prefix = "DATA OUT OF DATE: ";
+  }
   bool no_data = false;
   const RuleSection* unallocated = nullptr;
   int overdue = 0;
   bool any_due_dates = false;
   for (const auto& section : review.sections) {
-    if (!section.rule->review) continue;
+    if (!section.rule->review) {
+      continue;
+    }
     if (!section.no_data.empty()) {
       no_data = true;
       continue;
@@ -152,33 +180,47 @@ std::string subject(const Review& review) {
       overdue += rule_totals(*section.rule, findings_of(section), {}).overdue;
     }
   }
-  if (no_data) prefix = "NO DATA: " + prefix;
+  if (no_data) {
+    prefix = "NO DATA: " + prefix;
+  }
   std::vector<std::string> parts;
   std::string change;
   if (unallocated != nullptr) {
     const auto totals = rule_totals(*unallocated->rule, findings_of(*unallocated), {});
     std::string what = describe(*unallocated->rule);
-    if (what.starts_with("cases ")) what.erase(0, 6);
+    if (what.starts_with("cases ")) {
+      what.erase(0, 6);
+    }
     parts.push_back(fmt::format("{} {}", totals.listed, what));
     if (const auto previous = previous_count(*unallocated)) {
       change = fmt::format(" ({})", signed_change(totals.listed - *previous));
     }
   }
-  if (any_due_dates) parts.push_back(fmt::format("{} overdue", overdue));
+  if (any_due_dates) {
+    parts.push_back(fmt::format("{} overdue", overdue));
+  }
   std::string route = detail::clean(review.route);
   const auto build = [&](bool with_change) {
     std::string line = prefix + "casewatch " + review.week.str();
-    if (!route.empty()) line += " " + route;
+    if (!route.empty()) {
+      line += " " + route;
+    }
     line += ":";
     for (std::size_t i = 0; i < parts.size(); ++i) {
       line += (i == 0 ? " " : "; ") + parts[i];
-      if (i == 0 && unallocated != nullptr && with_change) line += change;
+      if (i == 0 && unallocated != nullptr && with_change) {
+        line += change;
+      }
     }
-    if (parts.empty()) line += " no review lists";
+    if (parts.empty()) {
+      line += " no review lists";
+    }
     return line;
   };
   std::string line = build(true);
-  if (detail::width(line) > kMax) line = build(false);
+  if (detail::width(line) > kMax) {
+    line = build(false);
+  }
   if (detail::width(line) > kMax && !route.empty()) {
     const std::size_t over = detail::width(line) - kMax;
     route =
@@ -192,10 +234,16 @@ std::vector<TeamTable> team_tables(const Review& review) {
   std::vector<TeamTable> tables;
   for (const auto& section : review.sections) {
     const rules::Rule& rule = *section.rule;
-    if (!section.no_data.empty()) continue;
+    if (!section.no_data.empty()) {
+      continue;
+    }
     const bool unallocated = rule.kind == rules::RuleKind::kUnallocated;
-    if (!unallocated && !detail::has_due_dates(rule)) continue;
-    if (!unallocated && !rule.review) continue;
+    if (!unallocated && !detail::has_due_dates(rule)) {
+      continue;
+    }
+    if (!unallocated && !rule.review) {
+      continue;
+    }
     TeamTable table{rule.id, title_of(rule), {}, {}, {}, 0};
     for (const auto& count : section.bands) {
       if (std::find(table.bands.begin(), table.bands.end(), count.band) == table.bands.end()) {
@@ -210,14 +258,22 @@ std::vector<TeamTable> team_tables(const Review& review) {
       counts[team][band] += n;
     };
     if (unallocated) {
-      for (const auto& count : section.team_bands) add(count.team, count.band, count.count);
+      for (const auto& count : section.team_bands) {
+        add(count.team, count.band, count.count);
+      }
     } else {
       for (const auto& item : section.open) {
         const auto& f = item.finding;
         std::string band = f.band;
-        if (f.state == rules::State::kDueSoon) band = std::string(rules::kDueSoonBand);
-        if (detail::is_data_problem(f)) band = std::string(rules::kDataProblemsBand);
-        if (band.empty()) band = std::string(rules::to_string(f.state));
+        if (f.state == rules::State::kDueSoon) {
+          band = std::string(rules::kDueSoonBand);
+        }
+        if (detail::is_data_problem(f)) {
+          band = std::string(rules::kDataProblemsBand);
+        }
+        if (band.empty()) {
+          band = std::string(rules::to_string(f.state));
+        }
         add(f.team, band, 1);
       }
     }
@@ -228,15 +284,21 @@ std::vector<TeamTable> team_tables(const Review& review) {
       for (const auto& band : table.bands) {
         const bool any = std::any_of(counts.begin(), counts.end(),
                                      [&](const auto& team) { return team.second.count(band) > 0; });
-        if (any) used.push_back(band);
+        if (any) {
+          used.push_back(band);
+        }
       }
       table.bands = used;
     }
     table.band_totals.assign(table.bands.size(), 0);
     std::vector<std::string> teams;
-    for (const auto& [team, by_band] : counts) teams.push_back(team);
+    for (const auto& [team, by_band] : counts) {
+      teams.push_back(team);
+    }
     std::stable_sort(teams.begin(), teams.end(), [](const std::string& a, const std::string& b) {
-      if (a.empty() != b.empty()) return b.empty();
+      if (a.empty() != b.empty()) {
+        return b.empty();
+      }
       return a < b;
     });
     for (const auto& team : teams) {
@@ -251,7 +313,9 @@ std::vector<TeamTable> team_tables(const Review& review) {
       }
       table.rows.push_back(std::move(row));
     }
-    if (!table.rows.empty()) tables.push_back(std::move(table));
+    if (!table.rows.empty()) {
+      tables.push_back(std::move(table));
+    }
   }
   return tables;
 }

@@ -46,19 +46,25 @@ bool glob_match(std::string_view glob, std::string_view text) {
       return false;
     }
   }
-  while (g < glob.size() && glob[g] == '*') ++g;
+  while (g < glob.size() && glob[g] == '*') {
+    ++g;
+  }
   return g == glob.size();
 }
 
 bool team_matches(const std::string& team, const std::vector<std::string>& globs) {
-  if (team.empty()) return false;
+  if (team.empty()) {
+    return false;
+  }
   return std::any_of(globs.begin(), globs.end(),
                      [&](const std::string& glob) { return glob_match(glob, team); });
 }
 
 const rules::Rule* find_rule(const Review& review, std::string_view id) {
   for (const auto& section : review.sections) {
-    if (section.rule->id == id) return section.rule;
+    if (section.rule->id == id) {
+      return section.rule;
+    }
   }
   return nullptr;
 }
@@ -68,7 +74,9 @@ const rules::Rule* find_rule(const Review& review, std::string_view id) {
 std::vector<BandTable> band_tables(const Review& review) {
   std::vector<BandTable> tables;
   for (const auto& section : review.sections) {
-    if (section.bands.empty() || section.rule->kind != rules::RuleKind::kUnallocated) continue;
+    if (section.bands.empty() || section.rule->kind != rules::RuleKind::kUnallocated) {
+      continue;
+    }
     const auto labels = band_labels(section);
     if (tables.empty() || tables.back().bands != labels) {
       tables.push_back(BandTable{labels, {}, std::vector<int>(labels.size(), 0), 0});
@@ -80,7 +88,9 @@ std::vector<BandTable> band_tables(const Review& review) {
         section.open.begin(), section.open.end(),
         [](const auto& item) { return item.finding.state == rules::State::kBreach; }));
     for (const auto& count : section.bands) {
-      if (!count.team.empty()) continue;
+      if (!count.team.empty()) {
+        continue;
+      }
       const auto at = static_cast<std::size_t>(std::find(labels.begin(), labels.end(), count.band) -
                                                labels.begin());
       row.counts[at] += count.count;
@@ -96,10 +106,14 @@ std::vector<BandTable> band_tables(const Review& review) {
 TrendTable trend_table(const Review& review, int weeks) {
   TrendTable table;
   const rules::Date last_monday = review.week.monday();
-  for (int i = weeks - 1; i >= 0; --i) table.weeks.push_back(rules::iso_week(last_monday - 7 * i));
+  for (int i = weeks - 1; i >= 0; --i) {
+    table.weeks.push_back(rules::iso_week(last_monday - 7 * i));
+  }
 
   for (const auto& section : review.sections) {
-    if (section.trend.empty() && section.bands.empty()) continue;
+    if (section.trend.empty() && section.bands.empty()) {
+      continue;
+    }
     auto labels = band_labels(section);
     for (const auto& point : section.trend) {
       if (std::find(labels.begin(), labels.end(), point.band) == labels.end()) {
@@ -111,12 +125,18 @@ TrendTable trend_table(const Review& review, int weeks) {
     for (const auto& point : section.trend) {
       const auto week = rules::iso_week(point.as_of);
       const auto it = std::find(table.weeks.begin(), table.weeks.end(), week);
-      if (it == table.weeks.end()) continue;
+      if (it == table.weeks.end()) {
+        continue;
+      }
       auto& slot = latest[static_cast<std::size_t>(it - table.weeks.begin())];
-      if (!slot || *slot < point.as_of) slot = point.as_of;
+      if (!slot || *slot < point.as_of) {
+        slot = point.as_of;
+      }
     }
     const auto count_at = [&](std::size_t week, const std::string* band) -> std::optional<int> {
-      if (!latest[week]) return std::nullopt;
+      if (!latest[week]) {
+        return std::nullopt;
+      }
       int sum = 0;
       for (const auto& point : section.trend) {
         if (point.as_of == *latest[week] && (band == nullptr || point.band == *band)) {
@@ -126,13 +146,15 @@ TrendTable trend_table(const Review& review, int weeks) {
       return sum;
     };
     TrendTable::Row total{section.rule->id, title_of(*section.rule), "", {}};
-    for (std::size_t w = 0; w < table.weeks.size(); ++w)
+    for (std::size_t w = 0; w < table.weeks.size(); ++w) {
       total.counts.push_back(count_at(w, nullptr));
+    }
     table.rows.push_back(std::move(total));
     for (const auto& label : labels) {
       TrendTable::Row row{section.rule->id, title_of(*section.rule), label, {}};
-      for (std::size_t w = 0; w < table.weeks.size(); ++w)
+      for (std::size_t w = 0; w < table.weeks.size(); ++w) {
         row.counts.push_back(count_at(w, &label));
+      }
       table.rows.push_back(std::move(row));
     }
   }
@@ -151,7 +173,9 @@ std::vector<Scorecard> scorecards(const Review& review) {
   for (const auto& section : review.sections) {
     const rules::Rule& rule = *section.rule;
     const bool recurring = rule.kind == rules::RuleKind::kRecurring;
-    if (rule.kind != rules::RuleKind::kTimescale && !recurring) continue;
+    if (rule.kind != rules::RuleKind::kTimescale && !recurring) {
+      continue;
+    }
     Scorecard card;
     card.rule = rule.id;
     card.title = title_of(rule);
@@ -194,12 +218,16 @@ std::vector<TeamCaseload> team_caseloads(const Review& review) {
     team.workers += 1;
     team.cases += load.cases;
     team.maximum = std::max(team.maximum, load.cases);
-    if (team.max_cases > 0 && load.cases > team.max_cases) team.workers_over += 1;
+    if (team.max_cases > 0 && load.cases > team.max_cases) {
+      team.workers_over += 1;
+    }
   }
   std::vector<TeamCaseload> teams;
   for (const auto& rule : rule_order) {
     for (auto& [key, team] : by_team) {
-      if (key.first != rule) continue;
+      if (key.first != rule) {
+        continue;
+      }
       team.average = static_cast<double>(team.cases) / team.workers;
       teams.push_back(team);
     }
@@ -214,7 +242,9 @@ Review for_teams(const Review& review, const std::vector<std::string>& team_glob
   slice.late = review.late;
   slice.title = review.title;
   std::string filter;
-  for (const auto& glob : team_globs) filter += (filter.empty() ? "" : ", ") + glob;
+  for (const auto& glob : team_globs) {
+    filter += (filter.empty() ? "" : ", ") + glob;
+  }
   slice.team_filter = filter;
   slice.route = review.route;
   slice.stale = review.stale;
@@ -226,18 +256,26 @@ Review for_teams(const Review& review, const std::vector<std::string>& team_glob
     part.previous_review = section.previous_review;
     part.no_data = section.no_data;
     for (const auto& count : section.team_bands) {
-      if (team_matches(count.team, team_globs)) part.team_bands.push_back(count);
+      if (team_matches(count.team, team_globs)) {
+        part.team_bands.push_back(count);
+      }
     }
     for (const auto& item : section.open) {
-      if (team_matches(item.finding.team, team_globs)) part.open.push_back(item);
+      if (team_matches(item.finding.team, team_globs)) {
+        part.open.push_back(item);
+      }
     }
     for (const auto& item : section.resolved) {
-      if (team_matches(item.last.team, team_globs)) part.resolved.push_back(item);
+      if (team_matches(item.last.team, team_globs)) {
+        part.resolved.push_back(item);
+      }
     }
     slice.sections.push_back(std::move(part));
   }
   for (const auto& load : review.caseloads) {
-    if (team_matches(load.team, team_globs)) slice.caseloads.push_back(load);
+    if (team_matches(load.team, team_globs)) {
+      slice.caseloads.push_back(load);
+    }
   }
   return slice;
 }
@@ -246,7 +284,9 @@ std::string headline(const Review& review) {
   std::vector<std::string> parts;
   for (const auto& section : review.sections) {
     const rules::Rule& rule = *section.rule;
-    if (!rule.review) continue;
+    if (!rule.review) {
+      continue;
+    }
     const auto n = std::count_if(section.open.begin(), section.open.end(), [](const auto& item) {
       return item.finding.state == rules::State::kBreach ||
              item.finding.state == rules::State::kOverdue;
@@ -254,7 +294,9 @@ std::string headline(const Review& review) {
     switch (rule.kind) {
       case rules::RuleKind::kUnallocated: {
         std::string what = describe(rule);
-        if (n == 1 && what.starts_with("cases ")) what.erase(4, 1);
+        if (n == 1 && what.starts_with("cases ")) {
+          what.erase(4, 1);
+        }
         parts.push_back(fmt::format("{} {}", n, what));
         break;
       }
@@ -268,9 +310,15 @@ std::string headline(const Review& review) {
     }
   }
   std::string line;
-  for (const auto& part : parts) line += (line.empty() ? "" : "; ") + part;
-  if (line.empty()) line = "No review lists";
-  if (!review.team_filter.empty()) line = fmt::format("{}: {}", review.team_filter, line);
+  for (const auto& part : parts) {
+    line += (line.empty() ? "" : "; ") + part;
+  }
+  if (line.empty()) {
+    line = "No review lists";
+  }
+  if (!review.team_filter.empty()) {
+    line = fmt::format("{}: {}", review.team_filter, line);
+  }
   return detail::clean(line);
 }
 

@@ -17,7 +17,9 @@ using namespace text;  // NOLINT(google-build-using-namespace): this file's own 
 
 const rules::Rule* rule_by_id(const Review& review, std::string_view id) {
   for (const auto& section : review.sections) {
-    if (section.rule->id == id) return section.rule;
+    if (section.rule->id == id) {
+      return section.rule;
+    }
   }
   return nullptr;
 }
@@ -27,16 +29,21 @@ const rules::Rule* rule_by_id(const Review& review, std::string_view id) {
 std::string worker_cell(const rules::Finding& finding, const rules::Rule& rule) {
   std::string text = detail::worker_text(finding, rule);
   const auto ended = text.rfind(" (ended ");
-  if (ended == std::string::npos) return text;
+  if (ended == std::string::npos) {
+    return text;
+  }
   std::string tail;
-  for (const char c : text.substr(ended + 1))
+  for (const char c : text.substr(ended + 1)) {
     tail += c == ' ' ? std::string("\xC2\xA0") : std::string(1, c);
+  }
   return text.substr(0, ended + 1) + tail;
 }
 
 std::string item_status(const rules::TrackedFinding& item) {
   std::string status = detail::status_text(item);
-  if (item.silenced) status += ", silenced";
+  if (item.silenced) {
+    status += ", silenced";
+  }
   return status;
 }
 
@@ -62,7 +69,9 @@ struct Footnotes {
 // The widest band label among the items, so that a band never wraps mid-phrase.
 std::size_t band_width(const std::vector<rules::TrackedFinding>& open) {
   std::size_t w = 4;
-  for (const auto& item : open) w = std::max(w, width(item.finding.band));
+  for (const auto& item : open) {
+    w = std::max(w, width(item.finding.band));
+  }
   return std::min<std::size_t>(w, 24);
 }
 
@@ -73,15 +82,21 @@ constexpr std::size_t kWorkerMin = 12;
 std::vector<Column> item_columns(const RuleSection& section, const Output& output) {
   const rules::Rule& rule = *section.rule;
   std::vector<Column> columns = {{"Case", 12, false, true}};
-  if (output.allows("person")) columns.push_back({"Person", 10, false, true});
-  if (output.allows("worker")) columns.push_back({"Worker", kWorkerMax, false, true});
+  if (output.allows("person")) {
+    columns.push_back({"Person", 10, false, true});
+  }
+  if (output.allows("worker")) {
+    columns.push_back({"Worker", kWorkerMax, false, true});
+  }
   if (rule.kind == rules::RuleKind::kUnallocated) {
     columns.push_back({"Since", 12});
     columns.push_back({"Days", 4, true});
     columns.push_back({"Band", band_width(section.open)});
   } else if (detail::has_due_dates(rule)) {
     columns.push_back({"Start", 11});
-    if (rule.limit.unit == rules::Unit::kWorkingDays) columns.push_back({"Work days", 4, true});
+    if (rule.limit.unit == rules::Unit::kWorkingDays) {
+      columns.push_back({"Work days", 4, true});
+    }
     columns.push_back({"Due", 12});
     columns.push_back({"Days over", 8, true});
   } else {
@@ -97,8 +112,12 @@ Row item_row(const RuleSection& section, const rules::TrackedFinding& item, cons
   const rules::Rule& rule = *section.rule;
   const auto& f = item.finding;
   Row row = {output.allows("key") ? f.key : "-"};
-  if (output.allows("person")) row.push_back(f.person);
-  if (output.allows("worker")) row.push_back(worker_cell(f, rule));
+  if (output.allows("person")) {
+    row.push_back(f.person);
+  }
+  if (output.allows("worker")) {
+    row.push_back(worker_cell(f, rule));
+  }
   if (rule.kind == rules::RuleKind::kUnallocated) {
     std::string since = date_or_dash(f.since);
     if (f.since_at_least) {
@@ -113,7 +132,9 @@ Row item_row(const RuleSection& section, const rules::TrackedFinding& item, cons
       notes.assumed_interval = true;
     }
     row.push_back(date_or_dash(f.start));
-    if (rule.limit.unit == rules::Unit::kWorkingDays) row.push_back(std::to_string(f.working_days));
+    if (rule.limit.unit == rules::Unit::kWorkingDays) {
+      row.push_back(std::to_string(f.working_days));
+    }
     row.push_back(due);
     row.push_back(f.state == rules::State::kDueSoon ? "due soon" : std::to_string(f.days));
   } else {
@@ -136,7 +157,9 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
   out += fmt::format("Rule {}, evaluated as of {}.\n", detail::clean(rule.id),
                      long_date(section.as_of));
   add_paragraph(out, detail::comparison_text(section));
-  if (section.rule_changed_on) add_paragraph(out, detail::rule_change_text(section));
+  if (section.rule_changed_on) {
+    add_paragraph(out, detail::rule_change_text(section));
+  }
   const auto groups = detail::group_by_team(section.open);
   const auto problems = detail::data_problems(section.open);
   const auto [listed, fresh, silenced] = detail::count_list(groups);
@@ -175,7 +198,9 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
                         kNoteIndent, kNoteLines);
         }
       }
-      if (kept[g].cut > 0) out += "  " + detail::more_text(kept[g].cut, output.more_in) + "\n";
+      if (kept[g].cut > 0) {
+        out += "  " + detail::more_text(kept[g].cut, output.more_in) + "\n";
+      }
     }
     if (notes.since_at_least) {
       out += "\n";
@@ -202,26 +227,38 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
           detail::resolved_in_order(section.resolved), output.body_items,
           [](const rules::ResolvedFinding* r) { return r->last.team; }, cut);
       std::vector<Column> columns = {{"Case", 12, false, true}};
-      if (output.allows("person")) columns.push_back({"Person", 10, false, true});
+      if (output.allows("person")) {
+        columns.push_back({"Person", 10, false, true});
+      }
       columns.push_back({"Team", 14, false, true});
-      if (output.allows("worker")) columns.push_back({"Worker", 13, false, true});
+      if (output.allows("worker")) {
+        columns.push_back({"Worker", 13, false, true});
+      }
       columns.push_back({"On list since", 11, false, true});
       columns.push_back({"Why it left the list", 28, false, true});
       std::vector<Row> rows;
       for (const auto* item : items) {
         Row row = {output.allows("key") ? item->last.key : "-"};
-        if (output.allows("person")) row.push_back(item->last.person);
+        if (output.allows("person")) {
+          row.push_back(item->last.person);
+        }
         row.push_back(detail::team_label(item->last.team));
-        if (output.allows("worker")) row.push_back(detail::worker_text(item->last, rule));
+        if (output.allows("worker")) {
+          row.push_back(detail::worker_text(item->last, rule));
+        }
         row.push_back(long_date(item->first_seen));
         row.push_back(detail::resolution_text(*item, rule, false, output.allows("worker")));
         rows.push_back(std::move(row));
       }
       add_table(out, columns, rows);
-      if (cut > 0) out += "  " + detail::more_text(cut, output.more_in) + "\n";
+      if (cut > 0) {
+        out += "  " + detail::more_text(cut, output.more_in) + "\n";
+      }
       // The last note of each, the end of its trail.
       for (const auto* item : items) {
-        if (!item->last_note || !output.allows("note")) continue;
+        if (!item->last_note || !output.allows("note")) {
+          continue;
+        }
         add_paragraph(out,
                       (output.allows("key") ? item->last.key + ": " : std::string()) +
                           note_line(*item->last_note, 0, output),
@@ -237,24 +274,34 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
         problems, output.body_items,
         [](const rules::TrackedFinding* item) { return item->finding.team; }, cut);
     std::vector<Column> columns = {{"Case", 12, false, true}};
-    if (output.allows("person")) columns.push_back({"Person", 10, false, true});
+    if (output.allows("person")) {
+      columns.push_back({"Person", 10, false, true});
+    }
     columns.push_back({"Team", 13, false, true});
-    if (output.allows("worker")) columns.push_back({"Worker", 13, false, true});
+    if (output.allows("worker")) {
+      columns.push_back({"Worker", 13, false, true});
+    }
     columns.push_back({"Problem", 26, false, true});
     columns.push_back({"Status", 12, false, true});
     std::vector<Row> rows;
     for (const auto* item : items) {
       const auto& f = item->finding;
       Row row = {output.allows("key") ? f.key : "-"};
-      if (output.allows("person")) row.push_back(f.person);
+      if (output.allows("person")) {
+        row.push_back(f.person);
+      }
       row.push_back(detail::team_label(f.team));
-      if (output.allows("worker")) row.push_back(detail::worker_text(f, rule));
+      if (output.allows("worker")) {
+        row.push_back(detail::worker_text(f, rule));
+      }
       row.push_back(detail::problem_text(f));
       row.push_back(item_status(*item));
       rows.push_back(std::move(row));
     }
     add_table(out, columns, rows);
-    if (cut > 0) out += "  " + detail::more_text(cut, output.more_in) + "\n";
+    if (cut > 0) {
+      out += "  " + detail::more_text(cut, output.more_in) + "\n";
+    }
   }
   out += "\n";
 }
@@ -263,12 +310,18 @@ void add_summary(std::string& out, const Review& review) {
   add_heading(out, "Summary", '-');
   bool any = false;
   for (const auto& section : review.sections) {
-    if (!section.rule->review) continue;
+    if (!section.rule->review) {
+      continue;
+    }
     any = true;
     const auto lines = wrap(summary_line(section), kPageWidth - 4);
-    for (std::size_t i = 0; i < lines.size(); ++i) out += (i == 0 ? "- " : "  ") + lines[i] + "\n";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      out += (i == 0 ? "- " : "  ") + lines[i] + "\n";
+    }
   }
-  if (!any) out += "No review lists.\n";
+  if (!any) {
+    out += "No review lists.\n";
+  }
   out += "\n";
 }
 
@@ -285,17 +338,23 @@ void add_team_tables(std::string& out, const Review& review) {
       continue;
     }
     std::vector<Column> columns = {{"Team", 26, false, true}};
-    for (const auto& band : table.bands) columns.push_back({detail::short_band(band), 9, true});
+    for (const auto& band : table.bands) {
+      columns.push_back({detail::short_band(band), 9, true});
+    }
     columns.push_back({"Total", 6, true});
     std::vector<Row> rows;
     for (const auto& row : table.rows) {
       Row cells = {detail::team_label(row.team)};
-      for (const int count : row.counts) cells.push_back(std::to_string(count));
+      for (const int count : row.counts) {
+        cells.push_back(std::to_string(count));
+      }
       cells.push_back(std::to_string(row.total));
       rows.push_back(std::move(cells));
     }
     Row total = {"All teams"};
-    for (const int count : table.band_totals) total.push_back(std::to_string(count));
+    for (const int count : table.band_totals) {
+      total.push_back(std::to_string(count));
+    }
     total.push_back(std::to_string(table.grand_total));
     rows.push_back(std::move(total));
     add_table(out, columns, rows);
@@ -305,7 +364,9 @@ void add_team_tables(std::string& out, const Review& review) {
 
 void add_band_tables(std::string& out, const Review& review) {
   const auto tables = band_tables(review);
-  if (tables.empty()) return;
+  if (tables.empty()) {
+    return;
+  }
   add_heading(out, std::string(kAllUnallocatedLabel), '=');
   // Printed with bands as rows and rules as columns, so that long band labels fit the page.
   constexpr std::size_t kRulesPerTable = 4;
@@ -344,17 +405,23 @@ void add_band_tables(std::string& out, const Review& review) {
 
 void add_trend(std::string& out, const Review& review, const Output& output) {
   const auto trend = trend_table(review);
-  if (trend.rows.empty()) return;
+  if (trend.rows.empty()) {
+    return;
+  }
   if (output.email) {
     // The week-by-week table is wider than a phone: the totals only, newest first.
     add_heading(out, "Trend: at the latest evaluation in each week", '=');
     for (const auto& row : trend.rows) {
-      if (!row.band.empty()) continue;
+      if (!row.band.empty()) {
+        continue;
+      }
       out += "\n" + detail::clean(row.title) + "\n";
       std::vector<Row> rows;
       for (std::size_t w = trend.weeks.size(); w-- > 0;) {
         const auto& count = row.counts[w];
-        if (count) rows.push_back({trend.weeks[w].str(), std::to_string(*count)});
+        if (count) {
+          rows.push_back({trend.weeks[w].str(), std::to_string(*count)});
+        }
       }
       const rules::Rule* rule = rule_by_id(review, row.rule);
       add_table(out, {{"Week", 8}, {rule != nullptr ? trend_total_label(*rule) : "All", 15, true}},
@@ -368,12 +435,15 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
                           trend.weeks.front().str(), trend.weeks.back().str()),
               '=');
   std::vector<Column> columns = {{"", 24, false, true}};
-  for (const auto& week : trend.weeks)
+  for (const auto& week : trend.weeks) {
     columns.push_back({fmt::format("W{:02}", week.week), 5, true});
+  }
   std::string current;
   std::vector<Row> rows;
   const auto flush = [&] {
-    if (rows.empty()) return;
+    if (rows.empty()) {
+      return;
+    }
     columns[0].header = current;
     out += "\n";
     add_table(out, columns, rows, 1);
@@ -386,7 +456,9 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
     }
     const rules::Rule* rule = row.band.empty() ? rule_by_id(review, row.rule) : nullptr;
     Row cells = {!row.band.empty() ? row.band : rule != nullptr ? trend_total_label(*rule) : "All"};
-    for (const auto& count : row.counts) cells.push_back(count ? std::to_string(*count) : "-");
+    for (const auto& count : row.counts) {
+      cells.push_back(count ? std::to_string(*count) : "-");
+    }
     rows.push_back(std::move(cells));
   }
   flush();
@@ -395,7 +467,9 @@ void add_trend(std::string& out, const Review& review, const Output& output) {
 
 void add_scorecards(std::string& out, const Review& review) {
   const auto cards = scorecards(review);
-  if (cards.empty()) return;
+  if (cards.empty()) {
+    return;
+  }
   add_heading(out, "Scorecard: completed in timescale", '=');
   for (const auto& card : cards) {
     out += "\n" + detail::clean(card.title) + "\n";
@@ -406,7 +480,9 @@ void add_scorecards(std::string& out, const Review& review) {
     } else {
       out += "No target set.\n";
     }
-    if (card.latest_only) out += detail::kLatestOnlyNote + std::string("\n");
+    if (card.latest_only) {
+      out += detail::kLatestOnlyNote + std::string("\n");
+    }
     std::vector<Row> rows;
     for (const auto& period : card.periods) {
       rows.push_back({period.label, std::to_string(period.kpi.completed),
@@ -432,14 +508,18 @@ void add_scorecards(std::string& out, const Review& review) {
 
 void add_caseloads(std::string& out, const Review& review) {
   const auto teams = team_caseloads(review);
-  if (teams.empty()) return;
+  if (teams.empty()) {
+    return;
+  }
   add_heading(out, "Caseloads", '=');
   std::string current_rule;
   std::string current_title;
   std::vector<Row> rows;
   int max_cases = 0;
   const auto flush = [&] {
-    if (rows.empty()) return;
+    if (rows.empty()) {
+      return;
+    }
     out += "\n" + detail::clean(current_title);
     out += max_cases > 0 ? fmt::format(" (limit {} cases per worker)\n", max_cases) : "\n";
     add_table(out,
@@ -469,7 +549,9 @@ void add_caseloads(std::string& out, const Review& review) {
 }
 
 void add_data_quality(std::string& out, const Review& review, const Output& output) {
-  if (review.person_changes.empty()) return;
+  if (review.person_changes.empty()) {
+    return;
+  }
   add_heading(out, detail::person_changes_heading(review), '-');
   add_paragraph(out, detail::person_changes_text(review, output));
   if (output.allows("key")) {
@@ -492,8 +574,12 @@ std::string render_text(const Review& review, const Output& output) {
                           review.week.str(), long_date(review.week.monday()),
                           long_date(review.week.sunday()), long_date(review.today)),
               '=');
-  for (const auto& stale : review.stale) add_paragraph(out, "DATA OUT OF DATE: " + stale);
-  if (review.late) out += "Produced late: the service was down at the scheduled time.\n";
+  for (const auto& stale : review.stale) {
+    add_paragraph(out, "DATA OUT OF DATE: " + stale);
+  }
+  if (review.late) {
+    out += "Produced late: the service was down at the scheduled time.\n";
+  }
   if (!review.team_filter.empty()) {
     add_paragraph(out,
                   fmt::format("{}teams {} (the whole-service band table, trend and scorecard are "
@@ -510,11 +596,15 @@ std::string render_text(const Review& review, const Output& output) {
     add_scorecards(out, review);
   }
   for (const auto& section : review.sections) {
-    if (section.rule->review) add_review_list(out, section, output);
+    if (section.rule->review) {
+      add_review_list(out, section, output);
+    }
   }
   add_data_quality(out, review, output);
   add_caseloads(out, review);
-  while (out.ends_with("\n\n")) out.pop_back();
+  while (out.ends_with("\n\n")) {
+    out.pop_back();
+  }
   return out;
 }
 

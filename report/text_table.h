@@ -40,7 +40,9 @@ class Table {
       for (const auto& word : wrap(columns_[c].header, columns_[c].max)) {
         w = std::max(w, width(word));
       }
-      for (const auto& row : rows) w = std::max(w, width(detail::clean(row[c])));
+      for (const auto& row : rows) {
+        w = std::max(w, width(detail::clean(row[c])));
+      }
       widths_.push_back(std::min(w, columns_[c].max));
     }
   }
@@ -53,11 +55,15 @@ class Table {
       cells.push_back(wrap(columns_[c].header, widths_[c]));
       height = std::max(height, cells.back().size());
     }
-    for (auto& cell : cells) cell.insert(cell.begin(), height - cell.size(), "");
+    for (auto& cell : cells) {
+      cell.insert(cell.begin(), height - cell.size(), "");
+    }
     emit(out, cells);
     std::string dashes(kIndent, ' ');
     for (std::size_t c = 0; c < columns_.size(); ++c) {
-      if (c > 0) dashes += std::string(separator_, ' ');
+      if (c > 0) {
+        dashes += std::string(separator_, ' ');
+      }
       dashes += std::string(widths_[c], '-');
     }
     out += dashes + "\n";
@@ -78,27 +84,37 @@ class Table {
   // The width of a line of the table, indent included.
   std::size_t total_width() const {
     std::size_t total = kIndent;
-    for (std::size_t c = 0; c < widths_.size(); ++c) total += widths_[c] + (c > 0 ? separator_ : 0);
+    for (std::size_t c = 0; c < widths_.size(); ++c) {
+      total += widths_[c] + (c > 0 ? separator_ : 0);
+    }
     return total;
   }
 
   void add_all(std::string& out, const std::vector<Row>& rows) const {
     add_header(out);
-    for (const auto& row : rows) add_row(out, row);
+    for (const auto& row : rows) {
+      add_row(out, row);
+    }
   }
 
  private:
   void emit(std::string& out, const std::vector<std::vector<std::string>>& cells) const {
     std::size_t height = 1;
-    for (const auto& cell : cells) height = std::max(height, cell.size());
+    for (const auto& cell : cells) {
+      height = std::max(height, cell.size());
+    }
     for (std::size_t line = 0; line < height; ++line) {
       std::string text(kIndent, ' ');
       for (std::size_t c = 0; c < cells.size(); ++c) {
-        if (c > 0) text += std::string(separator_, ' ');
+        if (c > 0) {
+          text += std::string(separator_, ' ');
+        }
         const std::string value = line < cells[c].size() ? cells[c][line] : "";
         text += pad(value, widths_[c], columns_[c].right);
       }
-      while (!text.empty() && text.back() == ' ') text.pop_back();
+      while (!text.empty() && text.back() == ' ') {
+        text.pop_back();
+      }
       out += text + "\n";
     }
   }
@@ -132,13 +148,17 @@ inline void add_paragraph(std::string& out, std::string_view text, std::size_t i
     std::string& last = lines.back();
     while (width(last) + 4 > kPageWidth - indent) {
       const auto space = last.rfind(' ');
-      if (space == std::string::npos) break;
+      if (space == std::string::npos) {
+        break;
+      }
       last.erase(space);
     }
     // A single over-long word is cut, ending with "...".
     last = detail::truncate(last + " ...", kPageWidth - indent);
   }
-  for (const auto& line : lines) out += std::string(indent, ' ') + line + "\n";
+  for (const auto& line : lines) {
+    out += std::string(indent, ' ') + line + "\n";
+  }
 }
 
 }  // namespace report::text

@@ -35,7 +35,9 @@ std::string_view trim(std::string_view text) {
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return out;
 }
@@ -51,9 +53,13 @@ Result<std::vector<Holiday>> parse_holidays(std::string_view text) {
     std::string_view line = text.substr(0, newline);
     text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
     ++line_number;
-    if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") {
+      line.remove_prefix(3);
+    }
     line = trim(line);
-    if (line.empty() || line.front() == '#') continue;
+    if (line.empty() || line.front() == '#') {
+      continue;
+    }
     if (!header_seen && lower(line) == "date,title") {
       header_seen = true;
       continue;
@@ -79,7 +85,9 @@ Calendar::Calendar(std::vector<Holiday> closures) : closures_(std::move(closures
                               [](const Holiday& a, const Holiday& b) { return a.date == b.date; }),
                   closures_.end());
   for (const auto& holiday : closures_) {
-    if (!holiday.date.is_weekend()) weekday_closures_.push_back(holiday.date.days());
+    if (!holiday.date.is_weekend()) {
+      weekday_closures_.push_back(holiday.date.days());
+    }
   }
 }
 
@@ -89,12 +97,16 @@ bool Calendar::is_working_day(Date d) const {
 }
 
 Date Calendar::roll_forward(Date d) const {
-  while (!is_working_day(d)) d = d + 1;
+  while (!is_working_day(d)) {
+    d = d + 1;
+  }
   return d;
 }
 
 Date Calendar::roll_backward(Date d) const {
-  while (!is_working_day(d)) d = d - 1;
+  while (!is_working_day(d)) {
+    d = d - 1;
+  }
   return d;
 }
 
@@ -105,7 +117,9 @@ std::int64_t Calendar::working_days_before(std::int32_t day) const {
 }
 
 int Calendar::working_days(Date a, Date b) const {
-  if (b <= a) return 0;
+  if (b <= a) {
+    return 0;
+  }
   return static_cast<int>(working_days_before(b.days()) - working_days_before(a.days()));
 }
 
@@ -124,13 +138,17 @@ Date Calendar::add_working_days(Date start, int n) const {
     const std::int64_t closed_now =
         std::upper_bound(weekday_closures_.begin(), weekday_closures_.end(), day) -
         weekday_closures_.begin();
-    if (closed_now == closed) return Date::from_days(day);
+    if (closed_now == closed) {
+      return Date::from_days(day);
+    }
     closed = closed_now;
   }
 }
 
 std::optional<Date> Calendar::last_listed() const {
-  if (closures_.empty()) return std::nullopt;
+  if (closures_.empty()) {
+    return std::nullopt;
+  }
   return closures_.back().date;
 }
 
@@ -157,7 +175,9 @@ Result<Duration> parse_duration(std::string_view text) {
   };
   int amount = 0;
   const auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), amount);
-  if (ec != std::errc() || amount < 0) return bad();
+  if (ec != std::errc() || amount < 0) {
+    return bad();
+  }
   const std::string unit =
       lower(trim(std::string_view(end, trimmed.data() + trimmed.size() - end)));
   struct Name {
@@ -179,7 +199,9 @@ Result<Duration> parse_duration(std::string_view text) {
       {"months", Unit::kMonths},
   };
   for (const auto& name : kNames) {
-    if (unit == name.name) return Duration{amount, name.unit};
+    if (unit == name.name) {
+      return Duration{amount, name.unit};
+    }
   }
   return bad();
 }
@@ -199,7 +221,9 @@ Date due_date(Date start, Duration limit, const Calendar& calendar, bool count_s
 }
 
 bool in_time(Date end, Date due, Duration limit, const Calendar& calendar) {
-  if (limit.unit == Unit::kWorkingDays) return calendar.roll_backward(end) <= due;
+  if (limit.unit == Unit::kWorkingDays) {
+    return calendar.roll_backward(end) <= due;
+  }
   return end <= due;
 }
 

@@ -20,11 +20,15 @@ struct Load {
 class LoadTable {
  public:
   Load& operator[](std::string_view name) {
-    if (2 * (entries_.size() + 1) > slots_.size()) grow();
+    if (2 * (entries_.size() + 1) > slots_.size()) {
+      grow();
+    }
     std::size_t slot = hash(name) & (slots_.size() - 1);
     while (slots_[slot] != kEmpty) {
       auto& entry = entries_[slots_[slot]];
-      if (entry.first == name) return entry.second;
+      if (entry.first == name) {
+        return entry.second;
+      }
       slot = (slot + 1) & (slots_.size() - 1);
     }
     slots_[slot] = static_cast<std::uint32_t>(entries_.size());
@@ -47,7 +51,9 @@ class LoadTable {
     slots_.assign(std::max<std::size_t>(64, 2 * slots_.size()), kEmpty);
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       std::size_t slot = hash(entries_[i].first) & (slots_.size() - 1);
-      while (slots_[slot] != kEmpty) slot = (slot + 1) & (slots_.size() - 1);
+      while (slots_[slot] != kEmpty) {
+        slot = (slot + 1) & (slots_.size() - 1);
+      }
       slots_[slot] = static_cast<std::uint32_t>(i);
     }
   }
@@ -68,10 +74,14 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, const RecordVie
   LoadTable loads;
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
-    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
+    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) {
+      continue;
+    }
     const std::string_view worker = trim(field_text(record, fields.worker));
     const std::string_view team = trim(field_text(record, fields.team));
-    if (is_nobody(worker, team, matchers)) continue;
+    if (is_nobody(worker, team, matchers)) {
+      continue;
+    }
     const DateValue& allocation_end = read_date(record, fields.allocation_end);
     if (allocation_end.bad() || (allocation_end.is_date() && allocation_end.date <= as_of)) {
       continue;  // the allocation has ended: unallocated, not this worker's case
@@ -107,7 +117,9 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, const RecordVie
   const std::string band = "Over " + std::to_string(rule.max_cases) + " cases";
   int over = 0;
   for (const auto& caseload : caseloads) {
-    if (caseload.cases <= rule.max_cases) continue;
+    if (caseload.cases <= rule.max_cases) {
+      continue;
+    }
     ++over;
     Finding finding;
     finding.rule = rule.id;

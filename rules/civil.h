@@ -48,17 +48,23 @@ constexpr int days_in_month(int y, int m) {
 // Exactly Date::parse_iso ("YYYY-MM-DD", a real date, year 1 to 9999) without building an
 // optional or looping over an index list: sets `days` and returns true, or returns false.
 inline bool parse_iso_days(std::string_view text, std::int32_t& days) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return false;
+  }
   const auto digit = [&](std::size_t i) {
     return static_cast<unsigned>(static_cast<unsigned char>(text[i])) - unsigned{'0'};
   };
   const unsigned y0 = digit(0), y1 = digit(1), y2 = digit(2), y3 = digit(3);
   const unsigned m0 = digit(5), m1 = digit(6), d0 = digit(8), d1 = digit(9);
-  if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9) return false;
+  if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9) {
+    return false;
+  }
   const int y = static_cast<int>(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
   const int m = static_cast<int>(m0 * 10 + m1);
   const int d = static_cast<int>(d0 * 10 + d1);
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) {
+    return false;
+  }
   days = days_from_civil(y, m, d);
   return true;
 }

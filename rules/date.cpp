@@ -29,14 +29,22 @@ int read_number(std::string_view text, std::size_t& pos, int min, int max) {
 
 // A trailing time after a date: "T00:00:00", " 00:00", " 00:00:00.000", "T00:00:00Z".
 bool is_trailing_time(std::string_view rest) {
-  if (rest.empty()) return true;
-  if (rest[0] != 'T' && rest[0] != ' ') return false;
+  if (rest.empty()) {
+    return true;
+  }
+  if (rest[0] != 'T' && rest[0] != ' ') {
+    return false;
+  }
   rest.remove_prefix(1);
   std::size_t pos = 0;
-  if (read_number(rest, pos, 1, 2) < 0) return false;
+  if (read_number(rest, pos, 1, 2) < 0) {
+    return false;
+  }
   while (pos < rest.size()) {
     const char c = rest[pos];
-    if (!is_digit(c) && c != ':' && c != '.' && c != 'Z' && c != '+' && c != '-') return false;
+    if (!is_digit(c) && c != ':' && c != '.' && c != 'Z' && c != '+' && c != '-') {
+      return false;
+    }
     ++pos;
   }
   return true;
@@ -52,13 +60,19 @@ std::optional<Date> Date::from_ymd(int y, int m, int d) {
 }
 
 std::optional<Date> Date::parse_iso(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return std::nullopt;
+  }
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (!is_digit(text[i])) return std::nullopt;
+    if (!is_digit(text[i])) {
+      return std::nullopt;
+    }
   }
   const auto num = [&](std::size_t at, std::size_t n) {
     int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (text[i] - '0');
+    for (std::size_t i = at; i < at + n; ++i) {
+      v = v * 10 + (text[i] - '0');
+    }
     return v;
   };
   return from_ymd(num(0, 4), num(5, 2), num(8, 2));
@@ -127,14 +141,24 @@ IsoWeek iso_week(Date date) {
 std::optional<IsoWeek> parse_iso_week(std::string_view text) {
   std::size_t pos = 0;
   const int year = read_number(text, pos, 4, 4);
-  if (year < 1) return std::nullopt;
-  if (pos < text.size() && text[pos] == '-') ++pos;
-  if (pos >= text.size() || (text[pos] != 'W' && text[pos] != 'w')) return std::nullopt;
+  if (year < 1) {
+    return std::nullopt;
+  }
+  if (pos < text.size() && text[pos] == '-') {
+    ++pos;
+  }
+  if (pos >= text.size() || (text[pos] != 'W' && text[pos] != 'w')) {
+    return std::nullopt;
+  }
   ++pos;
   const int week = read_number(text, pos, 2, 2);
-  if (week < 1 || pos != text.size()) return std::nullopt;
+  if (week < 1 || pos != text.size()) {
+    return std::nullopt;
+  }
   const IsoWeek candidate{year, week};
-  if (iso_week(candidate.monday()) != candidate) return std::nullopt;
+  if (iso_week(candidate.monday()) != candidate) {
+    return std::nullopt;
+  }
   return candidate;
 }
 
@@ -145,8 +169,12 @@ Date financial_year_start(Date date) {
 
 std::optional<Date> parse_date(std::string_view text, std::string_view format) {
   // Surrounding spaces are not part of a date.
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
   int y = -1;
   int m = -1;
   int d = -1;
@@ -158,44 +186,64 @@ std::optional<Date> parse_date(std::string_view text, std::string_view format) {
       switch (spec) {
         case 'Y':
           y = read_number(text, pos, 4, 4);
-          if (y < 0) return std::nullopt;
+          if (y < 0) {
+            return std::nullopt;
+          }
           break;
         case 'm':
           m = read_number(text, pos, 1, 2);
-          if (m < 0) return std::nullopt;
+          if (m < 0) {
+            return std::nullopt;
+          }
           break;
         case 'd':
           d = read_number(text, pos, 1, 2);
-          if (d < 0) return std::nullopt;
+          if (d < 0) {
+            return std::nullopt;
+          }
           break;
         case 'H':
         case 'M':
         case 'S':
           has_time = true;
-          if (read_number(text, pos, 1, 2) < 0) return std::nullopt;
+          if (read_number(text, pos, 1, 2) < 0) {
+            return std::nullopt;
+          }
           break;
         case '%':
-          if (pos >= text.size() || text[pos] != '%') return std::nullopt;
+          if (pos >= text.size() || text[pos] != '%') {
+            return std::nullopt;
+          }
           ++pos;
           break;
         default:
           return std::nullopt;
       }
     } else {
-      if (pos >= text.size() || text[pos] != format[f]) return std::nullopt;
+      if (pos >= text.size() || text[pos] != format[f]) {
+        return std::nullopt;
+      }
       ++pos;
     }
   }
   // A four-digit year must not be followed by more digits ("20211" is not a year).
-  if (pos < text.size() && is_digit(text[pos])) return std::nullopt;
-  if (pos != text.size() && (has_time || !is_trailing_time(text.substr(pos)))) return std::nullopt;
-  if (y < 0 || m < 0 || d < 0) return std::nullopt;
+  if (pos < text.size() && is_digit(text[pos])) {
+    return std::nullopt;
+  }
+  if (pos != text.size() && (has_time || !is_trailing_time(text.substr(pos)))) {
+    return std::nullopt;
+  }
+  if (y < 0 || m < 0 || d < 0) {
+    return std::nullopt;
+  }
   return Date::from_ymd(y, m, d);
 }
 
 std::optional<Date> parse_date_any(std::string_view text, const std::vector<std::string>& formats) {
   for (const auto& format : formats) {
-    if (auto date = parse_date(text, format)) return date;
+    if (auto date = parse_date(text, format)) {
+      return date;
+    }
   }
   return std::nullopt;
 }

@@ -33,6 +33,7 @@ class Date {
   constexpr Date operator+(int n) const { return Date(days_ + n); }
   constexpr Date operator-(int n) const { return Date(days_ - n); }
   constexpr int operator-(Date other) const { return days_ - other.days_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Date&) const = default;
 
  private:
@@ -50,6 +51,7 @@ struct IsoWeek {
   Date monday() const;
   Date sunday() const { return monday() + 6; }
   std::string str() const;  // "2026-W47"
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const IsoWeek&) const = default;
 };
 IsoWeek iso_week(Date date);

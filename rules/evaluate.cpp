@@ -11,16 +11,22 @@ namespace internal {
 bool iequals_trimmed(std::string_view a, std::string_view b) {
   a = without_code(trim(a));
   b = without_code(trim(b));
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size()) {
+    return false;
+  }
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+      return false;
+    }
   }
   return true;
 }
 
 bool matches_any(std::string_view value, const std::vector<std::string>& values) {
   for (const auto& candidate : values) {
-    if (iequals_trimmed(value, candidate)) return true;
+    if (iequals_trimmed(value, candidate)) {
+      return true;
+    }
   }
   return false;
 }
@@ -29,7 +35,9 @@ Matcher::Matcher(const std::vector<std::string>& values) {
   values_.reserve(values.size());
   for (const auto& value : values) {
     std::string lowered(without_code(trim(value)));
-    for (char& c : lowered) c = ascii_lower(c);
+    for (char& c : lowered) {
+      c = ascii_lower(c);
+    }
     values_.push_back(std::move(lowered));
   }
 }
@@ -45,10 +53,14 @@ Where::Where(const Rule& rule, const Source& source) {
 
 bool Where::passes(const Row& record) const {
   for (const auto& filter : filters_) {
-    if (!filter.values.matches(field_text(record, filter.index))) return false;
+    if (!filter.values.matches(field_text(record, filter.index))) {
+      return false;
+    }
   }
   for (const auto& filter : unless_) {
-    if (filter.values.matches(field_text(record, filter.index))) return false;
+    if (filter.values.matches(field_text(record, filter.index))) {
+      return false;
+    }
   }
   return true;
 }
@@ -67,7 +79,9 @@ bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& ma
              Date as_of) {
   if (fields.closed >= 0) {
     const DateValue& closed = read_date(record, fields.closed);
-    if (closed.is_date() && closed.date <= as_of) return false;
+    if (closed.is_date() && closed.date <= as_of) {
+      return false;
+    }
   }
   if (fields.status >= 0 && !matchers.open_values.empty()) {
     return matchers.open_values.matches(field_text(record, fields.status));
@@ -77,14 +91,20 @@ bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& ma
 
 bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers) {
   worker = trim(worker);
-  if (worker.empty()) return true;
-  if (matchers.not_a_worker.matches(worker)) return true;
+  if (worker.empty()) {
+    return true;
+  }
+  if (matchers.not_a_worker.matches(worker)) {
+    return true;
+  }
   return iequals_trimmed(worker, team);
 }
 
 BandIndex::BandIndex(const std::vector<Band>& bands, Date as_of, const Calendar& calendar) {
   for (const auto& band : bands) {
-    if (!band.bound) break;
+    if (!band.bound) {
+      break;
+    }
     // due_date(s, bound) is non-decreasing in s: find the first s with as_of < due_date.
     const Duration bound = *band.bound;
     Date lo = as_of - (bound.amount + 1) * 31 - 31;  // due_date(lo) <= as_of
@@ -103,7 +123,9 @@ BandIndex::BandIndex(const std::vector<Band>& bands, Date as_of, const Calendar&
 
 std::size_t BandIndex::index(Date since) const {
   for (std::size_t i = 0; i < cutoffs_.size(); ++i) {
-    if (since >= cutoffs_[i]) return i;
+    if (since >= cutoffs_[i]) {
+      return i;
+    }
   }
   return cutoffs_.size();
 }
@@ -115,7 +137,9 @@ namespace {
 // days usually span few values (a rule's list covers weeks or months), hence buckets.
 std::optional<std::vector<std::size_t>> counting_places(const std::vector<ListKey>& keys,
                                                         bool found_in_key_order) {
-  if (!found_in_key_order || keys.empty()) return std::nullopt;
+  if (!found_in_key_order || keys.empty()) {
+    return std::nullopt;
+  }
   int low = keys.front().days;
   int high = low;
   for (const ListKey& key : keys) {
@@ -123,16 +147,24 @@ std::optional<std::vector<std::size_t>> counting_places(const std::vector<ListKe
     high = std::max(high, key.days);
   }
   const std::int64_t span = std::int64_t{high} - low + 1;
-  if (span > static_cast<std::int64_t>(keys.size()) + 1024) return std::nullopt;
+  if (span > static_cast<std::int64_t>(keys.size()) + 1024) {
+    return std::nullopt;
+  }
   // Bucket b holds rank b / span and days high - b % span: most days first within a rank.
   const auto bucket = [&](const ListKey& key) {
     return static_cast<std::size_t>(key.rank * span + (high - key.days));
   };
   std::vector<std::size_t> starts(static_cast<std::size_t>(2 * span) + 1, 0);
-  for (const ListKey& key : keys) ++starts[bucket(key) + 1];
-  for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+  for (const ListKey& key : keys) {
+    ++starts[bucket(key) + 1];
+  }
+  for (std::size_t b = 1; b < starts.size(); ++b) {
+    starts[b] += starts[b - 1];
+  }
   std::vector<std::size_t> places(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) places[i] = starts[bucket(keys[i])]++;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    places[i] = starts[bucket(keys[i])]++;
+  }
   return places;
 }
 
@@ -141,37 +173,53 @@ std::optional<std::vector<std::size_t>> counting_places(const std::vector<ListKe
 std::vector<std::size_t> list_places(const std::vector<ListKey>& keys) {
   const bool found_in_key_order = std::is_sorted(
       keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) { return a.key < b.key; });
-  if (auto places = counting_places(keys, found_in_key_order)) return std::move(*places);
+  if (auto places = counting_places(keys, found_in_key_order)) {
+    return std::move(*places);
+  }
   std::vector<ListKey> sorted = keys;
   if (found_in_key_order) {
     std::stable_sort(sorted.begin(), sorted.end(), [](const ListKey& a, const ListKey& b) {
-      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.rank != b.rank) {
+        return a.rank < b.rank;
+      }
       return a.days > b.days;
     });
   } else {
     std::sort(sorted.begin(), sorted.end(), [](const ListKey& a, const ListKey& b) {
-      if (a.rank != b.rank) return a.rank < b.rank;
-      if (a.days != b.days) return a.days > b.days;
-      if (a.key != b.key) return a.key < b.key;
+      if (a.rank != b.rank) {
+        return a.rank < b.rank;
+      }
+      if (a.days != b.days) {
+        return a.days > b.days;
+      }
+      if (a.key != b.key) {
+        return a.key < b.key;
+      }
       return a.index < b.index;
     });
   }
   std::vector<std::size_t> places(keys.size());
-  for (std::size_t p = 0; p < sorted.size(); ++p) places[sorted[p].index] = p;
+  for (std::size_t p = 0; p < sorted.size(); ++p) {
+    places[sorted[p].index] = p;
+  }
   return places;
 }
 
 void sort_list_keys(std::vector<ListKey>& keys) {
   const std::vector<std::size_t> places = list_places(keys);
   std::vector<ListKey> sorted(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) sorted[places[i]] = keys[i];
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    sorted[places[i]] = keys[i];
+  }
   keys = std::move(sorted);
 }
 
 // Sorts light keys and then moves each Finding into place once (following the permutation's
 // cycles), which matters for hundreds of thousands of findings.
 void sort_findings(std::vector<Finding>& findings, std::size_t first) {
-  if (findings.size() - first < 2) return;
+  if (findings.size() - first < 2) {
+    return;
+  }
   std::vector<ListKey> keys;
   keys.reserve(findings.size() - first);
   for (std::size_t i = first; i < findings.size(); ++i) {
@@ -184,10 +232,14 @@ void sort_findings(std::vector<Finding>& findings, std::size_t first) {
   keys.clear();  // its keys view the findings about to move
   // Position p of the sorted range takes the finding at first + from[p].
   std::vector<std::size_t> from(places.size());
-  for (std::size_t i = 0; i < places.size(); ++i) from[places[i]] = i;
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    from[places[i]] = i;
+  }
   Finding* const base = findings.data() + first;
   for (std::size_t start = 0; start < from.size(); ++start) {
-    if (from[start] == start) continue;
+    if (from[start] == start) {
+      continue;
+    }
     Finding held = std::move(base[start]);
     std::size_t p = start;
     while (from[p] != start) {
@@ -222,7 +274,9 @@ std::string_view to_string(State state) {
 std::string_view band_for(const std::vector<Band>& bands, Date since, Date as_of,
                           const Calendar& calendar) {
   for (const auto& band : bands) {
-    if (!band.bound || as_of < due_date(since, *band.bound, calendar)) return band.label;
+    if (!band.bound || as_of < due_date(since, *band.bound, calendar)) {
+      return band.label;
+    }
   }
   return bands.empty() ? std::string_view() : std::string_view(bands.back().label);
 }
@@ -232,7 +286,9 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
   // Sources given as records are read through a view built here, once per evaluation.
   std::map<std::string_view, RecordView, std::less<>> built;
   const auto view_of = [&](const std::string& name, const SourceData& data) -> const RecordView& {
-    if (data.view != nullptr) return *data.view;
+    if (data.view != nullptr) {
+      return *data.view;
+    }
     auto found = built.find(name);
     if (found == built.end()) {
       found = built.emplace(name, RecordView::of(*data.source, *data.records)).first;
@@ -242,7 +298,9 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
   Evaluation out;
   for (const auto& rule : rules.rules) {
     const auto found = sources.find(rule.source);
-    if (found == sources.end()) continue;
+    if (found == sources.end()) {
+      continue;
+    }
     const SourceData& data = found->second;
     switch (rule.kind) {
       case RuleKind::kUnallocated:
@@ -258,7 +316,9 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
         if (!rule.events_source.empty()) {
           const auto events_found = sources.find(rule.events_source);
           // Without its events the whole population would look overdue: skip the rule.
-          if (events_found == sources.end()) continue;
+          if (events_found == sources.end()) {
+            continue;
+          }
           events = &events_found->second;
           events_view = &view_of(events_found->first, *events);
         }

@@ -16,8 +16,12 @@ namespace rules::internal {
 
 // Without surrounding spaces and tabs.
 inline std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
   return text;
 }
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
@@ -49,10 +53,16 @@ class Matcher {
   bool matches(std::string_view value) const {
     value = without_code(trim(value));
     for (const auto& candidate : values_) {
-      if (candidate.size() != value.size()) continue;
+      if (candidate.size() != value.size()) {
+        continue;
+      }
       std::size_t i = 0;
-      while (i < value.size() && ascii_lower(value[i]) == candidate[i]) ++i;
-      if (i == value.size()) return true;
+      while (i < value.size() && ascii_lower(value[i]) == candidate[i]) {
+        ++i;
+      }
+      if (i == value.size()) {
+        return true;
+      }
     }
     return false;
   }
@@ -77,7 +87,9 @@ inline const DateValue& read_date(const Row& row, int index) {
 }
 // The same for one record in memory (why a finding resolved reads the record as it is now).
 inline std::string_view field_text(const Record& record, int index) {
-  if (index < 0 || static_cast<std::size_t>(index) >= record.values.size()) return {};
+  if (index < 0 || static_cast<std::size_t>(index) >= record.values.size()) {
+    return {};
+  }
   return record.values[static_cast<std::size_t>(index)];
 }
 inline DateValue read_date(const Record& record, int index) {
@@ -138,10 +150,16 @@ class DayMemo {
   template <class Compute>
   Value get(Date day, const Compute& compute) {
     const std::int64_t slot = std::int64_t{day.days()} - first_;
-    if (slot < 0 || slot >= kSlots) return compute(day);
-    if (slots_.empty()) slots_.resize(kSlots);
+    if (slot < 0 || slot >= kSlots) {
+      return compute(day);
+    }
+    if (slots_.empty()) {
+      slots_.resize(kSlots);
+    }
     std::optional<Value>& entry = slots_[static_cast<std::size_t>(slot)];
-    if (!entry) entry = compute(day);
+    if (!entry) {
+      entry = compute(day);
+    }
     return *entry;
   }
 

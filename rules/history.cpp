@@ -22,7 +22,9 @@ std::string long_date(Date date) {
 std::string column_name(const Source& source, int index) {
   const Field& field = source.fields[static_cast<std::size_t>(index)];
   std::string name = field.headers.empty() ? field.name : field.headers.front();
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : name) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return name;
 }
 
@@ -57,7 +59,9 @@ std::string_view to_string(Resolution resolution) {
 bool different_person(std::string_view before, std::string_view after) {
   before = internal::trim(before);
   after = internal::trim(after);
-  if (before.empty() || after.empty()) return false;
+  if (before.empty() || after.empty()) {
+    return false;
+  }
   return !std::equal(before.begin(), before.end(), after.begin(), after.end(), [](char a, char b) {
     return internal::ascii_lower(a) == internal::ascii_lower(b);
   });
@@ -117,7 +121,9 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
       // (it left the list because its days started again, not because anyone was allocated).
       const auto opened = read_date(*now, fields.opened);
       std::optional<Date> since;
-      if (opened.is_date()) since = opened.date;
+      if (opened.is_date()) {
+        since = opened.date;
+      }
       if (allocation_end.is_date() && (!since || allocation_end.date > *since)) {
         since = allocation_end.date;
       }
@@ -133,7 +139,9 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
     }
     case RuleKind::kTimescale: {
       const auto end = read_date(*now, source.field_index(rule.end));
-      if (end.is_date()) resolved.detail = "completed on " + end.date.iso();
+      if (end.is_date()) {
+        resolved.detail = "completed on " + end.date.iso();
+      }
       return resolved;
     }
     case RuleKind::kRecurring:

@@ -22,15 +22,25 @@ Kpi kpi(const std::vector<Completion>& completions, std::string_view rule, Date 
         double target_percent, double tolerance) {
   Kpi result;
   for (const auto& completion : completions) {
-    if (completion.rule != rule || completion.end < from || completion.end > to) continue;
+    if (completion.rule != rule || completion.end < from || completion.end > to) {
+      continue;
+    }
     ++result.completed;
-    if (!completion.judged) continue;
+    if (!completion.judged) {
+      continue;
+    }
     ++result.judged;
-    if (completion.in_timescale) ++result.in_timescale;
+    if (completion.in_timescale) {
+      ++result.in_timescale;
+    }
   }
-  if (result.judged == 0) return result;
+  if (result.judged == 0) {
+    return result;
+  }
   result.percent = 100.0 * result.in_timescale / result.judged;
-  if (target_percent <= 0) return result;
+  if (target_percent <= 0) {
+    return result;
+  }
   if (result.percent >= target_percent) {
     result.rag = Rag::kGreen;
   } else if (result.percent >= target_percent - tolerance) {

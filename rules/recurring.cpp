@@ -28,7 +28,9 @@ std::unordered_map<std::string_view, std::vector<Date>> events_by_person(const S
     const Row record{events, row};
     const std::string_view person = trim(field_text(record, person_field));
     const DateValue& event = read_date(record, event_field);
-    if (person.empty() || !event.is_date()) continue;
+    if (person.empty() || !event.is_date()) {
+      continue;
+    }
     by_person[person].push_back(event.date);
   }
   for (auto& [person, dates] : by_person) {
@@ -43,7 +45,9 @@ std::unordered_map<std::string_view, std::vector<Date>> events_by_person(const S
 void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordView& records,
                         const SourceData* events, const RecordView* events_view,
                         const Calendar& calendar, bool count_start_day, Evaluation& out) {
-  if (rule.schedule.empty()) return;  // config rejects this; nothing can be due
+  if (rule.schedule.empty()) {
+    return;  // config rejects this; nothing can be due
+  }
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const Where where(rule, source);
@@ -89,7 +93,9 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
   const RecordView& population = rule.join_contiguous ? periods : records;
   for (std::size_t row = 0; row < population.size(); ++row) {
     const Row record{population, row};
-    if (!where.passes(record)) continue;
+    if (!where.passes(record)) {
+      continue;
+    }
     const DateValue& end = read_date(record, end_field);
     const bool ended = end.is_date() && end.date <= as_of;  // no longer in the population
     const DateValue& start = read_date(record, start_field);
@@ -104,14 +110,20 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
     DateValue latest;
     if (problem.empty() && latest_event_field >= 0) {
       latest = read_date(record, latest_event_field);
-      if (latest.bad()) problem = "latest event '" + std::string(latest.raw) + "' is not a date";
+      if (latest.bad()) {
+        problem = "latest event '" + std::string(latest.raw) + "' is not a date";
+      }
     }
     if (!problem.empty()) {
-      if (ended) continue;  // an ended record's dates are no one's list any more
+      if (ended) {
+        continue;  // an ended record's dates are no one's list any more
+      }
       Finding finding = new_finding(rule, record, who);
       finding.band = std::string(kDataProblemsBand);
       finding.state = State::kDataProblem;
-      if (start.is_date()) finding.start = start.date;
+      if (start.is_date()) {
+        finding.start = start.date;
+      }
       finding.detail = std::move(problem);
       out.findings.push_back(std::move(finding));
       bands.count(bands.data_problems());
@@ -128,7 +140,9 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
         const auto& dates = found->second;
         const auto from = std::lower_bound(dates.begin(), dates.end(), start.date);
         const auto to = std::upper_bound(dates.begin(), dates.end(), cut_off);
-        if (from < to) series.held.assign(from, to);
+        if (from < to) {
+          series.held.assign(from, to);
+        }
       }
     } else if (latest.is_date() && latest.date >= start.date && latest.date <= cut_off) {
       series.latest = latest.date;
@@ -149,7 +163,9 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
       out.completions.push_back(Completion{rule.id, std::string(record.key()), start.date,
                                            *series.latest, *series.latest, false, false});
     }
-    if (ended) continue;
+    if (ended) {
+      continue;
+    }
 
     Date base = start.date;
     std::size_t interval = 0;
@@ -168,13 +184,17 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
         const Date cut = may_be_first.get(start.date, [&](Date from) {
           return due_date(due_after(0, from).due, rule.schedule[1], calendar, count_start_day);
         });
-        if (base <= cut) interval = 1;
+        if (base <= cut) {
+          interval = 1;
+        }
       }
     }
     const Due next = due_after(interval, base);
     const Date due = next.due;
     const auto state = next.state;
-    if (!state) continue;
+    if (!state) {
+      continue;
+    }
     const std::size_t band = bands.index(start.date, due);
     bands.count(band);
     Finding finding = new_finding(rule, record, who);

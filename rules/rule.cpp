@@ -30,21 +30,27 @@ std::vector<Band> default_unallocated_bands() {
 
 int Source::field_index(std::string_view name) const {
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].name == name) return static_cast<int>(i);
+    if (fields[i].name == name) {
+      return static_cast<int>(i);
+    }
   }
   return -1;
 }
 
 const Source* RuleSet::find_source(std::string_view name) const {
   for (const auto& source : sources) {
-    if (source.name == name) return &source;
+    if (source.name == name) {
+      return &source;
+    }
   }
   return nullptr;
 }
 
 const Rule* RuleSet::find_rule(std::string_view id) const {
   for (const auto& rule : rules) {
-    if (rule.id == id) return &rule;
+    if (rule.id == id) {
+      return &rule;
+    }
   }
   return nullptr;
 }

@@ -29,7 +29,9 @@ ListBands::ListBands(const Rule& rule, Date as_of, const Calendar& calendar)
     : as_of_(as_of), configured_(!rule.bands.empty()) {
   if (configured_) {
     from_start_.emplace(rule.bands, as_of, calendar);
-    for (const auto& band : rule.bands) labels_.push_back(band.label);
+    for (const auto& band : rule.bands) {
+      labels_.push_back(band.label);
+    }
   } else {
     labels_ = {std::string(kDueSoonBand), std::string(kOverdueUnderOneWeekBand),
                std::string(kOverdueOneToFourWeeksBand), std::string(kOverdueFourWeeksOrMoreBand)};
@@ -39,11 +41,19 @@ ListBands::ListBands(const Rule& rule, Date as_of, const Calendar& calendar)
 }
 
 std::size_t ListBands::index(Date start, Date due) const {
-  if (configured_) return from_start_->index(start);
+  if (configured_) {
+    return from_start_->index(start);
+  }
   const int late = as_of_ - due;
-  if (late <= 0) return 0;
-  if (late < 7) return 1;
-  if (late < 29) return 2;
+  if (late <= 0) {
+    return 0;
+  }
+  if (late < 7) {
+    return 1;
+  }
+  if (late < 29) {
+    return 2;
+  }
   return 3;
 }
 
@@ -55,8 +65,12 @@ void ListBands::append_counts(const std::string& rule, Evaluation& out) const {
 
 std::optional<State> open_state(Date due, Date as_of, const std::optional<Duration>& warn,
                                 const Calendar& calendar) {
-  if (as_of > due) return State::kOverdue;
-  if (!warn) return std::nullopt;
+  if (as_of > due) {
+    return State::kOverdue;
+  }
+  if (!warn) {
+    return std::nullopt;
+  }
   Date from = due;
   switch (warn->unit) {
     case Unit::kWorkingDays:
@@ -72,7 +86,9 @@ std::optional<State> open_state(Date due, Date as_of, const std::optional<Durati
       from = add_months(due, -warn->amount);
       break;
   }
-  if (as_of >= from) return State::kDueSoon;
+  if (as_of >= from) {
+    return State::kDueSoon;
+  }
   return std::nullopt;
 }
 
@@ -124,8 +140,12 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordVi
     Finding finding = new_finding(rule, record, who);
     finding.band = std::string(kDataProblemsBand);
     finding.state = State::kDataProblem;
-    if (start.is_date()) finding.start = start.date;
-    if (end.is_date()) finding.end = end.date;
+    if (start.is_date()) {
+      finding.start = start.date;
+    }
+    if (end.is_date()) {
+      finding.end = end.date;
+    }
     finding.detail = std::move(detail);
     problems.push_back(std::move(finding));
     bands.count(bands.data_problems());
@@ -133,7 +153,9 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordVi
 
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
-    if (!where.passes(record)) continue;
+    if (!where.passes(record)) {
+      continue;
+    }
     const DateValue& start = read_date(record, start_field);
     const DateValue& end = read_date(record, end_field);
     if (start.empty()) {
@@ -165,7 +187,9 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordVi
                   start, end);
       continue;
     }
-    if (!timing.state) continue;
+    if (!timing.state) {
+      continue;
+    }
     bands.count(timing.band);
     listed.push_back(Listed{row, start.date});
   }

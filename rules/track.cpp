@@ -15,9 +15,13 @@ Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluati
   // Key -> index in open_before, for the findings a listed key continues.
   std::unordered_map<std::string_view, std::size_t> open;
   std::vector<bool> listed(open_before.size(), false);
-  for (std::size_t i = 0; i < open_before.size(); ++i) open.emplace(open_before[i].last.key, i);
+  for (std::size_t i = 0; i < open_before.size(); ++i) {
+    open.emplace(open_before[i].last.key, i);
+  }
   for (const Finding& finding : evaluation.findings) {
-    if (finding.rule != rule.id) continue;
+    if (finding.rule != rule.id) {
+      continue;
+    }
     TrackedFinding tracked;
     tracked.finding = finding;
     tracked.first_seen = as_of;
@@ -32,7 +36,9 @@ Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluati
     out.listed.push_back(std::move(tracked));
   }
   for (std::size_t i = 0; i < open_before.size(); ++i) {
-    if (listed[i]) continue;
+    if (listed[i]) {
+      continue;
+    }
     const OpenFinding& before = open_before[i];
     const std::optional<Record> now = record_now(before.last.key);
     ResolvedFinding resolved =

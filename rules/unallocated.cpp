@@ -34,13 +34,17 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
   std::map<std::pair<std::string, std::size_t>, int> team_counts;  // (team, band) -> count
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
-    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) continue;
+    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) {
+      continue;
+    }
     const std::string_view worker = field_text(record, fields.worker);
     const std::string_view team = field_text(record, fields.team);
     const DateValue& allocation_end = read_date(record, fields.allocation_end);
     const bool unallocated = is_nobody(worker, team, matchers) || allocation_end.bad() ||
                              (allocation_end.is_date() && allocation_end.date <= as_of);
-    if (!unallocated) continue;
+    if (!unallocated) {
+      continue;
+    }
 
     const DateValue& opened = read_date(record, fields.opened);
     const DateValue& allocation_start = read_date(record, fields.allocation_start);
@@ -59,7 +63,9 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
                allocation_start.date.iso();
     } else if (opened.is_date() || allocation_end.is_date()) {
       since = opened.is_date() ? opened.date : allocation_end.date;
-      if (allocation_end.is_date() && allocation_end.date > *since) since = allocation_end.date;
+      if (allocation_end.is_date() && allocation_end.date > *since) {
+        since = allocation_end.date;
+      }
       if (*since > as_of) {
         detail = "unallocated since " + since->iso() + ", after the extract date " + as_of.iso();
       }
@@ -84,7 +90,9 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
     const std::size_t band = untrusted ? bands.size() : band_index.index(*since);
     ++counts[band];
     ++team_counts[{std::string(trim(team)), band}];
-    if (!untrusted && days <= rule.over_days) continue;
+    if (!untrusted && days <= rule.over_days) {
+      continue;
+    }
 
     Finding finding;
     finding.rule = rule.id;

@@ -20,7 +20,9 @@ std::uint32_t text_hash(std::string_view text) {  // FNV-1a, folded to 32 bits
 constexpr std::size_t kFirstSlots = 64;
 
 std::uint32_t checked_end(std::size_t end) {
-  if (end > UINT32_MAX) throw std::length_error("RecordView: over 4 GiB of texts in one column");
+  if (end > UINT32_MAX) {
+    throw std::length_error("RecordView: over 4 GiB of texts in one column");
+  }
   return static_cast<std::uint32_t>(end);
 }
 
@@ -30,9 +32,13 @@ const DateValue RecordView::kNoDate{};
 
 DateValue parse_date_value(std::string_view text) {
   text = internal::trim(text);
-  if (text.empty()) return {};
+  if (text.empty()) {
+    return {};
+  }
   std::int32_t days = 0;
-  if (civil::parse_iso_days(text, days)) return {DateValue::Kind::kDate, Date::from_days(days), {}};
+  if (civil::parse_iso_days(text, days)) {
+    return {DateValue::Kind::kDate, Date::from_days(days), {}};
+  }
   return {DateValue::Kind::kBad, Date(), text};
 }
 
@@ -40,19 +46,31 @@ std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source) {
   std::vector<FieldUse> uses(source.fields.size(), FieldUse::kNone);
   const auto use = [&](std::string_view name, FieldUse how) {
     const int index = source.field_index(name);
-    if (index < 0) return;
+    if (index < 0) {
+      return;
+    }
     FieldUse& field = uses[static_cast<std::size_t>(index)];
-    if (how == FieldUse::kDate || field == FieldUse::kNone) field = how;
+    if (how == FieldUse::kDate || field == FieldUse::kNone) {
+      field = how;
+    }
   };
   for (const Rule& rule : rules.rules) {
     if (rule.kind == RuleKind::kRecurring && rule.events_source == source.name) {
       use("person", FieldUse::kText);
       use(rule.event, FieldUse::kDate);
     }
-    if (rule.source != source.name) continue;
-    for (const Filter& filter : rule.where) use(filter.field, FieldUse::kText);
-    for (const Filter& filter : rule.unless) use(filter.field, FieldUse::kText);
-    for (const char* name : {"person", "team", "worker"}) use(name, FieldUse::kText);
+    if (rule.source != source.name) {
+      continue;
+    }
+    for (const Filter& filter : rule.where) {
+      use(filter.field, FieldUse::kText);
+    }
+    for (const Filter& filter : rule.unless) {
+      use(filter.field, FieldUse::kText);
+    }
+    for (const char* name : {"person", "team", "worker"}) {
+      use(name, FieldUse::kText);
+    }
     switch (rule.kind) {
       case RuleKind::kUnallocated:
       case RuleKind::kCaseload:
@@ -68,7 +86,9 @@ std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source) {
       case RuleKind::kRecurring:
         use(rule.start, FieldUse::kDate);
         use(rule.end, FieldUse::kDate);
-        if (rule.events_source.empty()) use(rule.event, FieldUse::kDate);
+        if (rule.events_source.empty()) {
+          use(rule.event, FieldUse::kDate);
+        }
         break;
     }
   }
@@ -78,7 +98,9 @@ std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source) {
 RecordView RecordView::of(const Source& source, const std::vector<Record>& records) {
   RecordViewBuilder builder(std::vector<FieldUse>(source.fields.size(), FieldUse::kDate));
   builder.reserve(records.size());
-  for (const Record& record : records) builder.add(record);
+  for (const Record& record : records) {
+    builder.add(record);
+  }
   return builder.finish();
 }
 
@@ -96,7 +118,9 @@ RecordViewBuilder::RecordViewBuilder(const std::vector<FieldUse>& uses) {
   view_.columns_.resize(uses.size());
   dictionaries_.resize(uses.size());
   for (std::size_t i = 0; i < uses.size(); ++i) {
-    if (uses[i] == FieldUse::kNone) continue;
+    if (uses[i] == FieldUse::kNone) {
+      continue;
+    }
     view_.columns_[i].held = true;
     view_.columns_[i].ends.push_back(0);  // code 0: ""
     dictionaries_[i].dated = uses[i] == FieldUse::kDate;
@@ -107,7 +131,9 @@ RecordViewBuilder::RecordViewBuilder(const std::vector<FieldUse>& uses) {
 void RecordViewBuilder::reserve(std::size_t records) {
   view_.key_ends_.reserve(records);
   for (auto& column : view_.columns_) {
-    if (column.held) column.codes.reserve(records);
+    if (column.held) {
+      column.codes.reserve(records);
+    }
   }
 }
 
@@ -117,16 +143,22 @@ void RecordViewBuilder::grow(std::size_t field) {
   old.swap(slots);
   const std::size_t mask = slots.size() / 2 - 1;
   for (std::size_t at = 0; at < old.size(); at += 2) {
-    if (old[at + 1] == 0) continue;
+    if (old[at + 1] == 0) {
+      continue;
+    }
     std::size_t slot = old[at] & mask;
-    while (slots[2 * slot + 1] != 0) slot = (slot + 1) & mask;
+    while (slots[2 * slot + 1] != 0) {
+      slot = (slot + 1) & mask;
+    }
     slots[2 * slot] = old[at];
     slots[2 * slot + 1] = old[at + 1];
   }
 }
 
 std::uint32_t RecordViewBuilder::code_of(std::size_t field, std::string_view text) {
-  if (text.empty()) return 0;
+  if (text.empty()) {
+    return 0;
+  }
   RecordView::Column& column = view_.columns_[field];
   std::vector<std::uint32_t>& slots = dictionaries_[field].slots;
   const std::size_t mask = slots.size() / 2 - 1;
@@ -143,7 +175,9 @@ std::uint32_t RecordViewBuilder::code_of(std::size_t field, std::string_view tex
   column.ends.push_back(checked_end(column.texts.size()));
   slots[2 * slot] = hash;
   slots[2 * slot + 1] = code + 1;
-  if (2 * column.ends.size() > slots.size() / 2) grow(field);
+  if (2 * column.ends.size() > slots.size() / 2) {
+    grow(field);
+  }
   return code;
 }
 
@@ -152,7 +186,9 @@ void RecordViewBuilder::add(std::string_view key, const std::vector<std::string_
   view_.key_ends_.push_back(checked_end(view_.keys_.size()));
   for (std::size_t field = 0; field < view_.columns_.size(); ++field) {
     RecordView::Column& column = view_.columns_[field];
-    if (!column.held) continue;
+    if (!column.held) {
+      continue;
+    }
     column.codes.push_back(code_of(field, field < values.size() ? values[field] : ""));
   }
 }
@@ -166,7 +202,9 @@ RecordView RecordViewBuilder::finish() {
   for (std::size_t field = 0; field < view_.columns_.size(); ++field) {
     RecordView::Column& column = view_.columns_[field];
     dictionaries_[field].slots = {};
-    if (!column.held || !dictionaries_[field].dated) continue;
+    if (!column.held || !dictionaries_[field].dated) {
+      continue;
+    }
     column.dates.reserve(column.ends.size());
     for (std::uint32_t code = 0; code < column.ends.size(); ++code) {
       column.dates.push_back(parse_date_value(column.entry(code)));

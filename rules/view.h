@@ -64,14 +64,18 @@ class RecordView {
   // The text of field `field` in record `row`: "" when the record has no such value or the field
   // is not held.
   std::string_view text(std::size_t row, int field) const {
-    if (!holds(field)) return {};
+    if (!holds(field)) {
+      return {};
+    }
     const Column& column = columns_[static_cast<std::size_t>(field)];
     return column.entry(column.codes[row]);
   }
   // The value of date field `field` in record `row` (as parse_date_value of its text); empty
   // when the field is not held as a date.
   const DateValue& date(std::size_t row, int field) const {
-    if (!holds(field) || columns_[static_cast<std::size_t>(field)].dates.empty()) return kNoDate;
+    if (!holds(field) || columns_[static_cast<std::size_t>(field)].dates.empty()) {
+      return kNoDate;
+    }
     const Column& column = columns_[static_cast<std::size_t>(field)];
     return column.dates[column.codes[row]];
   }

@@ -17,7 +17,9 @@ std::string kind_name(AlertKind kind) { return std::string(kKinds[static_cast<in
 
 AlertKind parse_kind(const std::string& name) {
   for (int i = 0; i < static_cast<int>(std::size(kKinds)); ++i) {
-    if (kKinds[i] == name) return static_cast<AlertKind>(i);
+    if (kKinds[i] == name) {
+      return static_cast<AlertKind>(i);
+    }
   }
   throw std::runtime_error("alerts: unknown kind '" + name + "'");
 }
@@ -31,7 +33,9 @@ void bind_time(SQLite::Statement& s, int index, const std::optional<Time>& time)
 }
 
 std::optional<Time> column_time(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
+  if (column.isNull()) {
+    return std::nullopt;
+  }
   return parse_utc(column.getString());
 }
 

@@ -14,7 +14,9 @@ std::string encode_values(const std::vector<std::string>& values) {
 
 void encode_values(const std::vector<std::string>& values, std::string& out) {
   std::size_t size = 0;
-  for (const auto& value : values) size += value.size() + 2;
+  for (const auto& value : values) {
+    size += value.size() + 2;
+  }
   out.clear();
   out.reserve(size);
   for (const auto& value : values) {
@@ -36,13 +38,19 @@ void decode_values(const void* data, std::size_t size, std::vector<std::string_v
     std::size_t length = 0;
     int shift = 0;
     while (true) {
-      if (at >= size || shift > 56) throw std::runtime_error("corrupt record data in the database");
+      if (at >= size || shift > 56) {
+        throw std::runtime_error("corrupt record data in the database");
+      }
       const unsigned char byte = bytes[at++];
       length |= static_cast<std::size_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) break;
+      if ((byte & 0x80) == 0) {
+        break;
+      }
       shift += 7;
     }
-    if (length > size - at) throw std::runtime_error("corrupt record data in the database");
+    if (length > size - at) {
+      throw std::runtime_error("corrupt record data in the database");
+    }
     values.emplace_back(reinterpret_cast<const char*>(bytes + at), length);
     at += length;
   }
@@ -68,11 +76,15 @@ std::uint64_t content_hash(std::string_view bytes) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w = 0;
-    for (int b = 0; b < 8; ++b) w |= static_cast<std::uint64_t>(p[i + b]) << (8 * b);
+    for (int b = 0; b < 8; ++b) {
+      w |= static_cast<std::uint64_t>(p[i + b]) << (8 * b);
+    }
     h = std::rotl((h ^ mix(w)) * kMul, 31);
   }
   std::uint64_t tail = 0;
-  for (int b = 0; i < n; ++i, ++b) tail |= static_cast<std::uint64_t>(p[i]) << (8 * b);
+  for (int b = 0; i < n; ++i, ++b) {
+    tail |= static_cast<std::uint64_t>(p[i]) << (8 * b);
+  }
   h = std::rotl((h ^ mix(tail)) * kMul, 31);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
@@ -91,13 +103,17 @@ void bind_date(SQLite::Statement& statement, int index, const std::optional<rule
 }
 
 std::optional<rules::Date> column_date(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
+  if (column.isNull()) {
+    return std::nullopt;
+  }
   return rules::Date::parse_iso(column.getText());
 }
 
 rules::Date required_date(const SQLite::Column& column) {
   const auto date = column_date(column);
-  if (!date) throw std::runtime_error("corrupt date in the database: '" + column.getString() + "'");
+  if (!date) {
+    throw std::runtime_error("corrupt date in the database: '" + column.getString() + "'");
+  }
   return *date;
 }
 

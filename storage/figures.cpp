@@ -26,7 +26,9 @@ std::map<std::pair<std::string, std::string>, std::size_t> History::extract_coun
 
 std::optional<std::string> History::last_review_at() const {
   SQLite::Statement q(impl_->db, "SELECT at FROM review_runs ORDER BY week DESC LIMIT 1");
-  if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+  if (!q.executeStep() || q.getColumn(0).isNull()) {
+    return std::nullopt;
+  }
   return q.getColumn(0).getString();
 }
 

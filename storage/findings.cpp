@@ -29,10 +29,18 @@ std::string_view resolution_code(rules::Resolution resolution) {
 }
 
 rules::Resolution resolution_from(std::string_view code) {
-  if (code == "closed") return rules::Resolution::kClosed;
-  if (code == "vanished") return rules::Resolution::kVanished;
-  if (code == kRuleChanged) return rules::Resolution::kRuleChanged;
-  if (code == "clock_restarted") return rules::Resolution::kClockRestarted;
+  if (code == "closed") {
+    return rules::Resolution::kClosed;
+  }
+  if (code == "vanished") {
+    return rules::Resolution::kVanished;
+  }
+  if (code == kRuleChanged) {
+    return rules::Resolution::kRuleChanged;
+  }
+  if (code == "clock_restarted") {
+    return rules::Resolution::kClockRestarted;
+  }
   return rules::Resolution::kConditionStopped;
 }
 
@@ -94,7 +102,9 @@ void read_notes(SQLite::Database& db, std::string_view rule, std::string_view ke
                           "ORDER BY id DESC LIMIT 1");
   query.bind(1, std::string(rule));
   query.bind(2, std::string(key));
-  if (!query.executeStep()) return;
+  if (!query.executeStep()) {
+    return;
+  }
   tracked.latest_note = rules::Note{query.getColumn(0).getString(), query.getColumn(1).getString(),
                                     query.getColumn(2).getString()};
   tracked.earlier_notes = query.getColumn(3).getInt() - 1;
@@ -118,9 +128,13 @@ class RuleNotes {
   }
   // As read_notes(db, rule, key, tracked).
   void read(const std::string& key, rules::TrackedFinding& tracked) const {
-    if (by_key_.empty()) return;
+    if (by_key_.empty()) {
+      return;
+    }
     const auto found = by_key_.find(key);
-    if (found == by_key_.end()) return;
+    if (found == by_key_.end()) {
+      return;
+    }
     tracked.latest_note = found->second.latest;
     tracked.earlier_notes = found->second.count - 1;
   }
@@ -177,16 +191,26 @@ std::string_view state_code(rules::State state) {
 }
 
 rules::State state_from(std::string_view code) {
-  if (code == "overdue") return rules::State::kOverdue;
-  if (code == "due_soon") return rules::State::kDueSoon;
-  if (code == "untrusted") return rules::State::kUntrusted;
-  if (code == "data_problem") return rules::State::kDataProblem;
+  if (code == "overdue") {
+    return rules::State::kOverdue;
+  }
+  if (code == "due_soon") {
+    return rules::State::kDueSoon;
+  }
+  if (code == "untrusted") {
+    return rules::State::kUntrusted;
+  }
+  if (code == "data_problem") {
+    return rules::State::kDataProblem;
+  }
   return rules::State::kBreach;
 }
 
 RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Source& source,
                                       rules::Date as_of, const rules::Evaluation& evaluation) {
-  if (impl_->writer_open) throw std::logic_error("apply_evaluation: an extract writer is open");
+  if (impl_->writer_open) {
+    throw std::logic_error("apply_evaluation: an extract writer is open");
+  }
   SQLite::Database& db = impl_->db;
   SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
   const std::string as_of_text = as_of.iso();
@@ -201,7 +225,9 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
                             "SELECT fingerprint FROM evaluations WHERE rule = ? "
                             "ORDER BY id DESC LIMIT 1");
     query.bind(1, rule.id);
-    if (query.executeStep()) stored_fingerprint = query.getColumn(0).getString();
+    if (query.executeStep()) {
+      stored_fingerprint = query.getColumn(0).getString();
+    }
   }
   const bool same_definition = stored_fingerprint == rule.fingerprint;
   std::vector<rules::OpenFinding> open_before;
@@ -232,7 +258,9 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     SQLite::Statement query(db, "SELECT baseline FROM evaluations WHERE rule = ? AND as_of = ?");
     query.bind(1, rule.id);
     query.bind(2, as_of_text);
-    if (query.executeStep()) outcome.baseline = query.getColumn(0).getInt() != 0;
+    if (query.executeStep()) {
+      outcome.baseline = query.getColumn(0).getInt() != 0;
+    }
   }
   {
     SQLite::Statement upsert(db,
@@ -267,7 +295,9 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
       "working_days = ?, assumed_interval = ?, detail = ?, cases = ? WHERE id = ?");
   std::string placeholders;
-  for (int i = 0; i < kFindingColumnCount; ++i) placeholders += ", ?";
+  for (int i = 0; i < kFindingColumnCount; ++i) {
+    placeholders += ", ?";
+  }
   SQLite::Statement open_finding(
       db, fmt::format("INSERT INTO findings (rule, key, fingerprint, first_seen, last_seen, "
                       "status, position, {}) VALUES (?, ?, ?, ?, ?, 'open', ?{})",
@@ -314,7 +344,9 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
                                   "DO UPDATE SET count = count + excluded.count");
     int band_position = 0;
     for (const rules::BandCount& band : evaluation.bands) {
-      if (band.rule != rule.id) continue;
+      if (band.rule != rule.id) {
+        continue;
+      }
       insert_band.bind(1, rule.id);
       insert_band.bind(2, as_of_text);
       insert_band.bind(3, band_position++);
@@ -341,7 +373,9 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
                                    "ON CONFLICT (rule, key) DO UPDATE SET "
                                    "since = min(since, excluded.since)");
     for (const rules::UnallocatedSpell& spell : evaluation.spells) {
-      if (spell.rule != rule.id) continue;
+      if (spell.rule != rule.id) {
+        continue;
+      }
       rules::Date since = spell.since;
       if (const auto found = earlier.find(spell.key); found != earlier.end()) {
         since = std::min(since, found->second);
@@ -421,7 +455,9 @@ std::optional<rules::Date> History::baseline_since(std::string_view rule) const 
                           "SELECT as_of FROM evaluations WHERE rule = ? AND baseline = 1 "
                           "ORDER BY id DESC LIMIT 1");
   query.bind(1, std::string(rule));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return required_date(query.getColumn(0));
 }
 
@@ -435,7 +471,9 @@ std::optional<rules::ResolvedFinding> History::last_resolved(std::string_view ru
                   kFindingColumns));
   query.bind(1, std::string(rule));
   query.bind(2, std::string(key));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   rules::ResolvedFinding resolved;
   resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
   resolved.first_seen = required_date(query.getColumn(1));
@@ -498,7 +536,9 @@ std::optional<std::string> History::last_fingerprint(std::string_view rule) cons
                           "SELECT fingerprint FROM evaluations WHERE rule = ? "
                           "ORDER BY id DESC LIMIT 1");
   query.bind(1, std::string(rule));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return query.getColumn(0).getString();
 }
 
@@ -508,7 +548,9 @@ bool History::add_note(std::string_view rule, std::string_view key, const rules:
                           "SELECT id FROM findings WHERE rule = ? AND key = ? AND status = 'open'");
   query.bind(1, std::string(rule));
   query.bind(2, std::string(key));
-  if (!query.executeStep()) return false;
+  if (!query.executeStep()) {
+    return false;
+  }
   const std::int64_t finding_id = query.getColumn(0).getInt64();
   SQLite::Statement insert(impl_->db,
                            "INSERT INTO notes (finding_id, rule, key, text, author, at) "

@@ -21,7 +21,9 @@ void KeyTable::load(std::string_view key, std::uint64_t key_hash, std::uint64_t 
       key.size() >= (1U << 31)) {
     throw std::length_error("KeyTable: too many key bytes");
   }
-  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  if ((entries_.size() + 1) * 2 > slots_.size()) {
+    grow();
+  }
   Entry entry;
   entry.key_hash = key_hash;
   entry.content_hash = content_hash;
@@ -33,19 +35,27 @@ void KeyTable::load(std::string_view key, std::uint64_t key_hash, std::uint64_t 
   keys_.append(key);
   // Placed kLoadLag entries later, when its slots have arrived in the cache.
   prefetch(key_hash);
-  if (row_hash != 0) prefetch_row(row_hash);
-  while (entries_.size() - placed_ > kLoadLag) place(placed_++);
+  if (row_hash != 0) {
+    prefetch_row(row_hash);
+  }
+  while (entries_.size() - placed_ > kLoadLag) {
+    place(placed_++);
+  }
 }
 
 void KeyTable::place_pending() {
-  while (placed_ < entries_.size()) place(placed_++);
+  while (placed_ < entries_.size()) {
+    place(placed_++);
+  }
 }
 
 void KeyTable::place(std::size_t index) {
   const std::size_t mask = slots_.size() - 1;
   const auto put = [&](std::vector<std::uint64_t>& slots, std::uint64_t hash) {
     std::size_t slot = hash & mask;
-    while (slots[slot] != 0) slot = (slot + 1) & mask;
+    while (slots[slot] != 0) {
+      slot = (slot + 1) & mask;
+    }
     slots[slot] = make_slot(hash, index);
   };
   put(slots_, entries_[index].key_hash);
@@ -56,7 +66,9 @@ void KeyTable::place(std::size_t index) {
 }
 
 void KeyTable::index_row(Entry& entry) {
-  if (entry.row_hash == 0) return;
+  if (entry.row_hash == 0) {
+    return;
+  }
   place_pending();
   const auto index = static_cast<std::size_t>(&entry - entries_.data());
   // Old hashes stay in row_slots_ until a rehash: keep it under 70% full so probing ends.
@@ -66,41 +78,61 @@ void KeyTable::index_row(Entry& entry) {
   }
   const std::size_t mask = row_slots_.size() - 1;
   std::size_t slot = entry.row_hash & mask;
-  while (row_slots_[slot] != 0) slot = (slot + 1) & mask;
+  while (row_slots_[slot] != 0) {
+    slot = (slot + 1) & mask;
+  }
   row_slots_[slot] = make_slot(entry.row_hash, index);
   ++row_slots_used_;
 }
 
 KeyTable::Entry* KeyTable::find(std::string_view key, std::uint64_t key_hash) {
-  if (placed_ < entries_.size()) place_pending();
-  if (slots_.empty()) return nullptr;
+  if (placed_ < entries_.size()) {
+    place_pending();
+  }
+  if (slots_.empty()) {
+    return nullptr;
+  }
   const std::size_t mask = slots_.size() - 1;
   const std::uint64_t tag = key_hash >> 32;
   for (std::size_t slot = key_hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
     // The tag (the hash's high half) spares reading the entries of other keys.
-    if ((slots_[slot] >> 32) != tag) continue;
+    if ((slots_[slot] >> 32) != tag) {
+      continue;
+    }
     Entry& entry = entries_[(slots_[slot] & 0xffffffffU) - 1];
-    if (entry.key_hash == key_hash && this->key(entry) == key) return &entry;
+    if (entry.key_hash == key_hash && this->key(entry) == key) {
+      return &entry;
+    }
   }
   return nullptr;
 }
 
 KeyTable::Entry* KeyTable::find_row(std::uint64_t row_hash) {
-  if (placed_ < entries_.size()) place_pending();
-  if (row_slots_.empty() || row_hash == 0) return nullptr;
+  if (placed_ < entries_.size()) {
+    place_pending();
+  }
+  if (row_slots_.empty() || row_hash == 0) {
+    return nullptr;
+  }
   const std::size_t mask = row_slots_.size() - 1;
   const std::uint64_t tag = row_hash >> 32;
   for (std::size_t slot = row_hash & mask; row_slots_[slot] != 0; slot = (slot + 1) & mask) {
-    if ((row_slots_[slot] >> 32) != tag) continue;
+    if ((row_slots_[slot] >> 32) != tag) {
+      continue;
+    }
     Entry& entry = entries_[(row_slots_[slot] & 0xffffffffU) - 1];
-    if (entry.row_hash == row_hash) return &entry;
+    if (entry.row_hash == row_hash) {
+      return &entry;
+    }
   }
   return nullptr;
 }
 
 void KeyTable::reserve(std::size_t count) {
   std::size_t size = slots_.empty() ? 1024 : slots_.size();
-  while (size < count * 2) size *= 2;
+  while (size < count * 2) {
+    size *= 2;
+  }
   if (size > slots_.size()) {
     slots_.resize(size);
     row_slots_.resize(size);
@@ -121,7 +153,9 @@ void KeyTable::rehash() {
   std::fill(slots_.begin(), slots_.end(), 0);
   std::fill(row_slots_.begin(), row_slots_.end(), 0);
   row_slots_used_ = 0;
-  for (std::size_t i = 0; i < entries_.size(); ++i) place(i);
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    place(i);
+  }
   placed_ = entries_.size();
 }
 

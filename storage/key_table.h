@@ -48,7 +48,9 @@ class KeyTable {
   // Starts loading the slot where find(..., key_hash) starts, so that a later find() does not
   // wait for memory.
   void prefetch(std::uint64_t key_hash) const {
-    if (slots_.empty()) return;
+    if (slots_.empty()) {
+      return;
+    }
     const std::uint64_t* slot = &slots_[key_hash & (slots_.size() - 1)];
 #if defined(__x86_64__)
     // Not __builtin_prefetch: g++ 12 drops it when it sits behind a condition.
@@ -67,7 +69,9 @@ class KeyTable {
   void index_row(Entry& entry);
   // As prefetch(), for find_row().
   void prefetch_row(std::uint64_t row_hash) const {
-    if (row_slots_.empty()) return;
+    if (row_slots_.empty()) {
+      return;
+    }
     const std::uint64_t* slot = &row_slots_[row_hash & (row_slots_.size() - 1)];
 #if defined(__x86_64__)
     asm volatile("prefetcht0 (%0)" : : "r"(slot));

@@ -23,10 +23,18 @@ std::string_view to_string(OutboxState state) {
 namespace {
 
 OutboxState parse_state(const std::string& name) {
-  if (name == "sent") return OutboxState::kSent;
-  if (name == "failed") return OutboxState::kFailed;
-  if (name == "cancelled") return OutboxState::kCancelled;
-  if (name == "pending") return OutboxState::kPending;
+  if (name == "sent") {
+    return OutboxState::kSent;
+  }
+  if (name == "failed") {
+    return OutboxState::kFailed;
+  }
+  if (name == "cancelled") {
+    return OutboxState::kCancelled;
+  }
+  if (name == "pending") {
+    return OutboxState::kPending;
+  }
   throw std::runtime_error("outbox: unknown state '" + name + "'");
 }
 
@@ -47,9 +55,15 @@ OutboxEntry read_entry(SQLite::Statement& q, bool with_bytes) {
   e.attempts = q.getColumn(8).getInt();
   e.state = parse_state(q.getColumn(9).getString());
   e.last_error = q.getColumn(10).getString();
-  if (!q.getColumn(11).isNull()) e.sent_at = parse_utc(q.getColumn(11).getString());
-  if (!q.getColumn(12).isNull()) e.sending_since = parse_utc(q.getColumn(12).getString());
-  if (with_bytes) e.bytes = q.getColumn(13).getString();
+  if (!q.getColumn(11).isNull()) {
+    e.sent_at = parse_utc(q.getColumn(11).getString());
+  }
+  if (!q.getColumn(12).isNull()) {
+    e.sending_since = parse_utc(q.getColumn(12).getString());
+  }
+  if (with_bytes) {
+    e.bytes = q.getColumn(13).getString();
+  }
   return e;
 }
 
@@ -99,13 +113,17 @@ std::vector<OutboxEntry> History::outbox_due(Time now) const {
                                      "next_attempt <= ? ORDER BY next_attempt, id");
   q.bind(1, format_utc(now));
   std::vector<OutboxEntry> out;
-  while (q.executeStep()) out.push_back(read_entry(q, true));
+  while (q.executeStep()) {
+    out.push_back(read_entry(q, true));
+  }
   return out;
 }
 
 std::optional<Time> History::next_outbox_attempt() const {
   SQLite::Statement q(impl_->db, "SELECT min(next_attempt) FROM outbox WHERE state = 'pending'");
-  if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+  if (!q.executeStep() || q.getColumn(0).isNull()) {
+    return std::nullopt;
+  }
   return parse_utc(q.getColumn(0).getString());
 }
 
@@ -114,10 +132,14 @@ std::vector<OutboxEntry> History::outbox(std::optional<OutboxState> state, std::
   SQLite::Statement q(impl_->db, std::string("SELECT ") + kColumns +
                                      ", bytes FROM outbox WHERE (?1 IS NULL OR state = ?1) "
                                      "ORDER BY id DESC LIMIT ?2");
-  if (state) q.bind(1, std::string(to_string(*state)));
+  if (state) {
+    q.bind(1, std::string(to_string(*state)));
+  }
   q.bind(2, static_cast<std::int64_t>(limit));
   std::vector<OutboxEntry> out;
-  while (q.executeStep()) out.push_back(read_entry(q, with_bytes));
+  while (q.executeStep()) {
+    out.push_back(read_entry(q, with_bytes));
+  }
   return out;
 }
 
@@ -125,7 +147,9 @@ std::optional<OutboxEntry> History::outbox_entry(std::int64_t id) const {
   SQLite::Statement q(impl_->db,
                       std::string("SELECT ") + kColumns + ", bytes FROM outbox WHERE id = ?");
   q.bind(1, id);
-  if (!q.executeStep()) return std::nullopt;
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
   return read_entry(q, true);
 }
 
@@ -165,7 +189,9 @@ std::vector<OutboxEntry> History::take_interrupted_sends() {
                                      ", bytes FROM outbox WHERE sending_since IS NOT NULL "
                                      "ORDER BY id");
   std::vector<OutboxEntry> out;
-  while (q.executeStep()) out.push_back(read_entry(q, true));
+  while (q.executeStep()) {
+    out.push_back(read_entry(q, true));
+  }
   impl_->db.exec("UPDATE outbox SET sending_since = NULL WHERE sending_since IS NOT NULL");
   transaction.commit();
   return out;

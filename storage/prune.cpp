@@ -81,7 +81,9 @@ std::size_t prune_block_versions(SQLite::Database& db, const std::string& before
     const std::int64_t id = ended.getColumn(0).getInt64();
     slots_by_block[block_of(id)].push_back(slot_of(id));
   }
-  if (slots_by_block.empty()) return 0;
+  if (slots_by_block.empty()) {
+    return 0;
+  }
   const std::int64_t newest = db.execAndGet("SELECT coalesce(max(id), 0) FROM record_blocks");
   SQLite::Statement read(db, "SELECT versions FROM record_blocks WHERE id = ?");
   SQLite::Statement rewrite(db, "UPDATE record_blocks SET versions = ? WHERE id = ?");

@@ -18,7 +18,9 @@ void History::record_review(const rules::PublishedReview& review, std::string_vi
   upsert.bind(2, review.as_of.iso());
   upsert.bind(3, std::string(produced_at));
   upsert.bind(4, std::string(text));
-  if (!upsert.executeStep()) throw std::runtime_error("record_review: no review id");
+  if (!upsert.executeStep()) {
+    throw std::runtime_error("record_review: no review id");
+  }
   const std::int64_t id = upsert.getColumn(0).getInt64();
   upsert.reset();
   SQLite::Statement clear(impl_->db, "DELETE FROM review_items WHERE review_id = ?");
@@ -50,11 +52,15 @@ std::optional<rules::PublishedReview> History::previous_review(rules::IsoWeek we
                           "SELECT id, week, as_of FROM reviews WHERE week < ? "
                           "ORDER BY week DESC LIMIT 1");
   query.bind(1, week.str());
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   rules::PublishedReview review;
   const std::int64_t id = query.getColumn(0).getInt64();
   const auto parsed = rules::parse_iso_week(query.getColumn(1).getString());
-  if (!parsed) throw std::runtime_error("reviews: a malformed week in the database");
+  if (!parsed) {
+    throw std::runtime_error("reviews: a malformed week in the database");
+  }
   review.week = *parsed;
   review.as_of = required_date(query.getColumn(2));
   SQLite::Statement items(impl_->db,
@@ -84,7 +90,9 @@ std::vector<rules::IsoWeek> History::review_weeks() const {
 std::optional<std::string> History::review_text(rules::IsoWeek week) const {
   SQLite::Statement query(impl_->db, "SELECT text FROM reviews WHERE week = ?");
   query.bind(1, week.str());
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return query.getColumn(0).getString();
 }
 

@@ -43,7 +43,9 @@ std::vector<History::AuditEntry> History::audit_log(std::size_t limit) const {
 std::optional<std::string> History::last_review_week() const {
   // ISO week names ("2026-W47") sort as the weeks do.
   SQLite::Statement query(impl_->db, "SELECT max(week) FROM review_runs");
-  if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
+  if (!query.executeStep() || query.getColumn(0).isNull()) {
+    return std::nullopt;
+  }
   return query.getColumn(0).getString();
 }
 
@@ -61,7 +63,9 @@ void History::record_review_run(std::string_view week, bool late, std::string_vi
 std::optional<std::string> History::setting(std::string_view name) const {
   SQLite::Statement query(impl_->db, "SELECT value FROM settings WHERE name = ?");
   query.bind(1, std::string(name));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return query.getColumn(0).getString();
 }
 

@@ -10,7 +10,9 @@ constexpr std::string_view kMagic = "CWS1";
 
 void put_u64(std::string& out, std::uint64_t value) {
   char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(value >> (8 * i));
+  }
   out.append(bytes, 8);
 }
 
@@ -25,9 +27,13 @@ void put_varint(std::string& out, std::uint64_t value) {
 [[noreturn]] void corrupt() { throw CorruptSnapshot(); }
 
 std::uint64_t get_u64(const unsigned char*& at, const unsigned char* end) {
-  if (end - at < 8) corrupt();
+  if (end - at < 8) {
+    corrupt();
+  }
   std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= static_cast<std::uint64_t>(at[i]) << (8 * i);
+  for (int i = 0; i < 8; ++i) {
+    value |= static_cast<std::uint64_t>(at[i]) << (8 * i);
+  }
   at += 8;
   return value;
 }
@@ -35,10 +41,14 @@ std::uint64_t get_u64(const unsigned char*& at, const unsigned char* end) {
 std::uint64_t get_varint(const unsigned char*& at, const unsigned char* end) {
   std::uint64_t value = 0;
   for (int shift = 0; shift <= 63; shift += 7) {
-    if (at == end) corrupt();
+    if (at == end) {
+      corrupt();
+    }
     const unsigned char byte = *at++;
     value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return value;
+    if ((byte & 0x80) == 0) {
+      return value;
+    }
   }
   corrupt();
 }
@@ -82,7 +92,9 @@ void SnapshotWriter::append(const SnapshotEntry& entry) {
 }
 
 void SnapshotWriter::finish() {
-  if (!buffer_.empty()) sink_(buffer_);
+  if (!buffer_.empty()) {
+    sink_(buffer_);
+  }
   buffer_.clear();
 }
 
@@ -116,16 +128,22 @@ SnapshotReader::SnapshotReader(const void* data, std::size_t size)
   at_ += kMagic.size();
   count_ = static_cast<std::size_t>(get_varint(at_, end_));
   // Each entry takes at least 18 bytes: a count beyond that is corrupt (and not reserved).
-  if (count_ > static_cast<std::size_t>(end_ - at_) / 18) corrupt();
+  if (count_ > static_cast<std::size_t>(end_ - at_) / 18) {
+    corrupt();
+  }
 }
 
 bool SnapshotReader::next(SnapshotEntry& entry) {
   if (read_ == count_) {
-    if (at_ != end_) corrupt();
+    if (at_ != end_) {
+      corrupt();
+    }
     return false;
   }
   const std::uint64_t key_size = get_varint(at_, end_);
-  if (key_size > static_cast<std::uint64_t>(end_ - at_)) corrupt();
+  if (key_size > static_cast<std::uint64_t>(end_ - at_)) {
+    corrupt();
+  }
   entry.key = std::string_view(reinterpret_cast<const char*>(at_), key_size);
   at_ += key_size;
   entry.content_hash = get_u64(at_, end_);
@@ -184,7 +202,9 @@ std::string encode_key_chunk(std::span<const KeyIndexEntry> entries) {
 
 std::vector<std::int64_t> find_in_key_chunk(const void* data, std::size_t size,
                                             std::int64_t key_hash) {
-  if (size % 16 != 0) throw std::runtime_error("corrupt key index in the database");
+  if (size % 16 != 0) {
+    throw std::runtime_error("corrupt key index in the database");
+  }
   const auto* bytes = static_cast<const unsigned char*>(data);
   const auto entry_at = [&](std::size_t i) {
     const unsigned char* at = bytes + i * 16;
@@ -207,7 +227,9 @@ std::vector<std::int64_t> find_in_key_chunk(const void* data, std::size_t size,
   std::vector<std::int64_t> ids;
   for (std::size_t i = low; i < size / 16; ++i) {
     const auto entry = entry_at(i);
-    if (entry.key_hash != key_hash) break;
+    if (entry.key_hash != key_hash) {
+      break;
+    }
     ids.push_back(entry.row_id);
   }
   return ids;

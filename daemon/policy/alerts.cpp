@@ -15,7 +15,9 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool team_matches(const std::vector<std::string>& globs, std::string_view team) {
-  if (team.empty()) return false;
+  if (team.empty()) {
+    return false;
+  }
   const std::string t(team);
   return std::any_of(globs.begin(), globs.end(), [&t](const std::string& glob) {
     return fnmatch(glob.c_str(), t.c_str(), FNM_CASEFOLD) == 0;
@@ -109,9 +111,15 @@ std::string fingerprint(const AlertCondition& condition) {
 }
 
 bool silence_covers(const Silence& silence, const AlertCondition& condition, Time now) {
-  if (silence.ended) return false;
-  if (silence.expires && now >= *silence.expires) return false;
-  if (silence.rule != condition.subject) return false;
+  if (silence.ended) {
+    return false;
+  }
+  if (silence.expires && now >= *silence.expires) {
+    return false;
+  }
+  if (silence.rule != condition.subject) {
+    return false;
+  }
   return silence.scope.empty() || silence.scope == condition.scope ||
          iequals(silence.scope, condition.team);
 }
@@ -148,15 +156,23 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
   bool operator_due = false;
   for (const AlertCondition& condition : current) {
     const auto previous = find_firing(fingerprint(condition));
-    if (previous == stored.end() || !previous->last_notified) continue;
-    if (covered(silences, condition, now) || inhibited(condition)) continue;
-    if (now - *previous->last_notified < policy.repeat_interval) continue;
+    if (previous == stored.end() || !previous->last_notified) {
+      continue;
+    }
+    if (covered(silences, condition, now) || inhibited(condition)) {
+      continue;
+    }
+    if (now - *previous->last_notified < policy.repeat_interval) {
+      continue;
+    }
     (is_operator_alert(condition.kind) ? operator_due : case_due) = true;
   }
 
   for (const AlertCondition& condition : current) {
     const std::string fp = fingerprint(condition);
-    if (!holding.insert(fp).second) continue;  // the same condition twice counts once
+    if (!holding.insert(fp).second) {
+      continue;  // the same condition twice counts once
+    }
     const auto previous = find_firing(fp);
     AlertState state;
     if (previous != stored.end()) {
@@ -187,10 +203,14 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
   std::vector<AlertCondition> resolved_now;
   for (const AlertState& previous : stored) {
     if (previous.status != AlertStatus::kFiring) {
-      if (!handled.contains(previous.fingerprint)) decision.states.push_back(previous);
+      if (!handled.contains(previous.fingerprint)) {
+        decision.states.push_back(previous);
+      }
       continue;
     }
-    if (holding.contains(previous.fingerprint)) continue;
+    if (holding.contains(previous.fingerprint)) {
+      continue;
+    }
     AlertState state = previous;
     state.status = AlertStatus::kResolved;
     state.resolved_at = now;
@@ -205,9 +225,13 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
   }
 
   for (const Silence& silence : silences) {
-    if (silence.ended) continue;
+    if (silence.ended) {
+      continue;
+    }
     if (silence.expires) {
-      if (now >= *silence.expires) decision.ended_silences.push_back(silence.id);
+      if (now >= *silence.expires) {
+        decision.ended_silences.push_back(silence.id);
+      }
       continue;
     }
     const bool covered_resolved =
@@ -216,7 +240,9 @@ AlertDecision decide_alerts(const std::vector<AlertCondition>& current,
     const bool covers_firing =
         std::any_of(current.begin(), current.end(),
                     [&](const AlertCondition& c) { return silence_covers(silence, c, now); });
-    if (covered_resolved && !covers_firing) decision.ended_silences.push_back(silence.id);
+    if (covered_resolved && !covers_firing) {
+      decision.ended_silences.push_back(silence.id);
+    }
   }
   return decision;
 }
@@ -229,7 +255,9 @@ std::vector<AlertCondition> rule_conditions(const std::vector<RuleList>& lists,
     const auto setting =
         std::find_if(settings.begin(), settings.end(),
                      [&list](const config::RuleAlerts& s) { return s.rule == list.rule->id; });
-    if (setting == settings.end()) continue;
+    if (setting == settings.end()) {
+      continue;
+    }
     const std::string title = list.rule->title.empty() ? list.rule->id : list.rule->title;
 
     if (setting->alert_over) {
@@ -249,13 +277,17 @@ std::vector<AlertCondition> rule_conditions(const std::vector<RuleList>& lists,
         out.push_back(std::move(c));
       }
     }
-    if (!setting->escalate_after && !setting->escalate_listed_after) continue;
+    if (!setting->escalate_after && !setting->escalate_listed_after) {
+      continue;
+    }
     const bool unallocated = list.rule->kind == rules::RuleKind::kUnallocated;
     for (const rules::TrackedFinding& tracked : list.findings) {
       const rules::Finding& f = tracked.finding;
       const bool listed =
           unallocated ? f.state == rules::State::kBreach : f.state == rules::State::kOverdue;
-      if (!listed) continue;
+      if (!listed) {
+        continue;
+      }
       // The rule's own figure: days unallocated (from since) or days overdue (from due).
       const std::optional<rules::Date> anchor = unallocated ? f.since : f.due;
       std::string past;  // "past 8 weeks unallocated", "on the list over 6 weeks"
@@ -271,7 +303,9 @@ std::vector<AlertCondition> rule_conditions(const std::vector<RuleList>& lists,
         past = fmt::format("on the list over {}", long_duration(*setting->escalate_listed_after));
         from = fmt::format("listed since {}", tracked.first_seen.iso());
       }
-      if (past.empty()) continue;
+      if (past.empty()) {
+        continue;
+      }
       AlertCondition c;
       c.kind = AlertKind::kEscalation;
       c.subject = list.rule->id;
@@ -291,10 +325,16 @@ std::vector<AlertCondition> stale_conditions(const std::vector<config::SourceAle
                                              Time now) {
   std::vector<AlertCondition> out;
   for (const config::SourceAlerts& s : settings) {
-    if (!s.max_age) continue;
+    if (!s.max_age) {
+      continue;
+    }
     const auto last = received.find(s.source);
-    if (last == received.end()) continue;
-    if (now - last->second <= *s.max_age) continue;
+    if (last == received.end()) {
+      continue;
+    }
+    if (now - last->second <= *s.max_age) {
+      continue;
+    }
     AlertCondition c;
     c.kind = AlertKind::kStaleSource;
     c.subject = s.source;
@@ -331,7 +371,9 @@ std::vector<AlertCondition> rejected_conditions(const std::vector<storage::Extra
   }
   std::vector<AlertCondition> out;
   for (const auto& [source, files] : since_ingest) {
-    for (const auto* e : files) out.push_back(rejected_condition(source, e->file, e->error));
+    for (const auto* e : files) {
+      out.push_back(rejected_condition(source, e->file, e->error));
+    }
   }
   return out;
 }
@@ -342,7 +384,9 @@ std::vector<AlertCondition> delivery_conditions(const std::vector<OutboxEntry>& 
   for (const OutboxEntry& e : undelivered) {
     const bool failing = e.state == OutboxState::kFailed ||
                          (e.state == OutboxState::kPending && e.attempts >= kFailingAttempts);
-    if (!failing || !seen.insert(e.recipient).second) continue;
+    if (!failing || !seen.insert(e.recipient).second) {
+      continue;
+    }
     AlertCondition c;
     c.kind = AlertKind::kDeliveryFailing;
     c.subject = e.recipient;
@@ -361,7 +405,9 @@ std::vector<AlertCondition> delivery_conditions(const std::vector<OutboxEntry>& 
 std::optional<AlertCondition> calendar_condition(std::optional<rules::Date> last_listed,
                                                  rules::Date today) {
   const auto year_ahead = rules::add_months(today, 12);
-  if (last_listed && !(*last_listed < year_ahead)) return std::nullopt;
+  if (last_listed && !(*last_listed < year_ahead)) {
+    return std::nullopt;
+  }
   AlertCondition c;
   c.kind = AlertKind::kCalendarEnding;
   c.subject = "holidays";
@@ -399,23 +445,33 @@ std::set<std::string> inhibited_rules(const rules::RuleSet& rule_set,
                                       const std::set<std::string>& no_data) {
   std::set<std::string> sources = no_data;
   for (const AlertCondition& c : current) {
-    if (c.kind == AlertKind::kStaleSource) sources.insert(c.subject);
+    if (c.kind == AlertKind::kStaleSource) {
+      sources.insert(c.subject);
+    }
   }
   std::set<std::string> out;
   for (const auto& rule : rule_set.rules) {
-    if (sources.contains(rule.source)) out.insert(rule.id);
+    if (sources.contains(rule.source)) {
+      out.insert(rule.id);
+    }
   }
   return out;
 }
 
 bool route_matches(const config::Route& route, const AlertCondition& condition) {
-  if (!route.receives(kind_name(condition.kind))) return false;
-  if (is_operator_alert(condition.kind)) return true;
+  if (!route.receives(kind_name(condition.kind))) {
+    return false;
+  }
+  if (is_operator_alert(condition.kind)) {
+    return true;
+  }
   if (!route.rules.empty() &&
       std::find(route.rules.begin(), route.rules.end(), condition.subject) == route.rules.end()) {
     return false;
   }
-  if (route.teams.empty()) return true;
+  if (route.teams.empty()) {
+    return true;
+  }
   return condition.kind == AlertKind::kEscalation && team_matches(route.teams, condition.team);
 }
 
@@ -423,15 +479,25 @@ std::vector<const config::Route*> routes_for(const AlertCondition& condition,
                                              const config::Config& config) {
   std::vector<const config::Route*> routes;
   for (const auto& route : config.routes) {
-    if (route_matches(route, condition)) routes.push_back(&route);
+    if (route_matches(route, condition)) {
+      routes.push_back(&route);
+    }
   }
-  if (!routes.empty() || !is_operator_alert(condition.kind)) return routes;
-  for (const auto& route : config.routes) {
-    if (route.reviews && route.rules.empty() && route.teams.empty()) routes.push_back(&route);
+  if (!routes.empty() || !is_operator_alert(condition.kind)) {
+    return routes;
   }
-  if (!routes.empty()) return routes;
   for (const auto& route : config.routes) {
-    if (route.reviews && route.teams.empty()) routes.push_back(&route);
+    if (route.reviews && route.rules.empty() && route.teams.empty()) {
+      routes.push_back(&route);
+    }
+  }
+  if (!routes.empty()) {
+    return routes;
+  }
+  for (const auto& route : config.routes) {
+    if (route.reviews && route.teams.empty()) {
+      routes.push_back(&route);
+    }
   }
   return routes;
 }

@@ -71,15 +71,21 @@ std::string subject_of(const Digest& d) {
   for (const auto& [notices, change] :
        {std::pair{&d.fired, NoticeKind::kFiring}, std::pair{&d.repeated, NoticeKind::kRepeat},
         std::pair{&d.resolved, NoticeKind::kResolved}}) {
-    for (const Bunch& b : bunch(*notices)) phrases.push_back(phrase(b, change));
+    for (const Bunch& b : bunch(*notices)) {
+      phrases.push_back(phrase(b, change));
+    }
   }
   std::string text;
   std::size_t used = 0;
   for (; used < phrases.size(); ++used) {
-    if (used > 0 && text.size() + phrases[used].size() + 2 > kSubjectPhrases) break;
+    if (used > 0 && text.size() + phrases[used].size() + 2 > kSubjectPhrases) {
+      break;
+    }
     text += (used > 0 ? "; " : "") + phrases[used];
   }
-  if (used < phrases.size()) text += fmt::format("; and {} more", phrases.size() - used);
+  if (used < phrases.size()) {
+    text += fmt::format("; and {} more", phrases.size() - used);
+  }
   return fmt::format("{}: {} ({})",
                      d.group == AlertGroup::kCase ? "casewatch" : "casewatch operations", text,
                      d.route->name);
@@ -99,7 +105,9 @@ std::vector<report::AlertRow> case_rows(const Bunch& b, const config::Config& co
   });
   std::map<std::string, const rules::TrackedFinding*, std::less<>> open;
   if (list != lists.end()) {
-    for (const auto& tracked : list->findings) open.emplace(tracked.finding.key, &tracked);
+    for (const auto& tracked : list->findings) {
+      open.emplace(tracked.finding.key, &tracked);
+    }
   }
   std::vector<report::AlertRow> rows;
   for (const AlertNotice* n : b.notices) {
@@ -121,7 +129,9 @@ std::vector<report::AlertRow> case_rows(const Bunch& b, const config::Config& co
 void add_section(std::string& out, std::string_view heading,
                  const std::vector<AlertNotice>& notices, const Digest& d,
                  const config::Config& config, const std::vector<RuleList>& lists) {
-  if (notices.empty()) return;
+  if (notices.empty()) {
+    return;
+  }
   const std::string title = fmt::format("{}: {}", heading, notices.size());
   out += fmt::format("{}\n{}\n", title, std::string(title.size(), '-'));
   for (const Bunch& b : bunch(notices)) {
@@ -198,19 +208,29 @@ std::vector<Digest> build_digests(const std::vector<AlertNotice>& notices,
 std::vector<OutboxEntry> digest_mail(const Digest& digest, const config::Config& config, Time now,
                                      const BackoffPolicy& policy) {
   std::vector<OutboxEntry> entries;
-  if (!config.mail.enabled()) return entries;
+  if (!config.mail.enabled()) {
+    return entries;
+  }
   std::vector<std::string> recipients;
   for (const auto& to : digest.route->to) {
-    if (recipient_allowed(to, config.mail.allowed_domains)) recipients.push_back(to);
+    if (recipient_allowed(to, config.mail.allowed_domains)) {
+      recipients.push_back(to);
+    }
   }
-  if (recipients.empty()) return entries;
+  if (recipients.empty()) {
+    return entries;
+  }
   std::vector<std::string> keys;
   for (const auto* notices : {&digest.fired, &digest.repeated, &digest.resolved}) {
-    for (const AlertNotice& n : *notices) keys.push_back(n.key);
+    for (const AlertNotice& n : *notices) {
+      keys.push_back(n.key);
+    }
   }
   std::sort(keys.begin(), keys.end());
   std::string joined;
-  for (const auto& k : keys) joined += k + "\n";
+  for (const auto& k : keys) {
+    joined += k + "\n";
+  }
   const std::string key = fmt::format("alert/digest/{}/{}/{:016x}",
                                       digest.group == AlertGroup::kCase ? "case" : "operator",
                                       digest.route->name, report::stable_hash(joined));

@@ -24,7 +24,9 @@ std::string_view domain_of(std::string_view address) {
 
 // Keeps only the sections of `rules` (all when empty).
 report::Review only_rules(report::Review review, const std::vector<std::string>& rules) {
-  if (rules.empty()) return review;
+  if (rules.empty()) {
+    return review;
+  }
   std::erase_if(review.sections, [&rules](const report::RuleSection& section) {
     return std::find(rules.begin(), rules.end(), section.rule->id) == rules.end();
   });
@@ -38,7 +40,9 @@ report::Review only_rules(report::Review review, const std::vector<std::string>&
 
 std::chrono::seconds retry_delay(int failed_attempts, const BackoffPolicy& policy) {
   std::chrono::seconds delay = policy.first;
-  for (int i = 1; i < failed_attempts && delay < policy.longest; ++i) delay *= 2;
+  for (int i = 1; i < failed_attempts && delay < policy.longest; ++i) {
+    delay *= 2;
+  }
   return std::min(delay, policy.longest);
 }
 
@@ -95,7 +99,9 @@ OutboxEntry after_attempt(OutboxEntry entry, const SendResult& result, Time now,
 }
 
 OutboxEntry retried(OutboxEntry entry, Time now, const BackoffPolicy& policy) {
-  if (entry.state != OutboxState::kPending && entry.state != OutboxState::kFailed) return entry;
+  if (entry.state != OutboxState::kPending && entry.state != OutboxState::kFailed) {
+    return entry;
+  }
   entry.state = OutboxState::kPending;
   entry.next_attempt = now;
   entry.deadline = now + policy.give_up_after;
@@ -111,7 +117,9 @@ OutboxEntry cancelled(OutboxEntry entry) {
 
 std::string message_id_for(std::string_view key, std::string_view from) {
   std::string_view domain = domain_of(from);
-  if (domain.empty()) domain = "casewatch.invalid";
+  if (domain.empty()) {
+    domain = "casewatch.invalid";
+  }
   if (key.starts_with("alert/")) {
     // Alert keys hold fingerprints, which may hold a case key: never put it in a header.
     return fmt::format("casewatch.alert.{:016x}@{}", report::stable_hash(key), domain);
@@ -125,9 +133,13 @@ std::string message_id_for(std::string_view key, std::string_view from) {
 }
 
 bool recipient_allowed(std::string_view address, const std::vector<std::string>& allowed) {
-  if (allowed.empty()) return true;
+  if (allowed.empty()) {
+    return true;
+  }
   const std::string domain = lower(domain_of(address));
-  if (domain.empty()) return false;
+  if (domain.empty()) {
+    return false;
+  }
   return std::any_of(allowed.begin(), allowed.end(),
                      [&domain](const std::string& a) { return lower(a) == domain; });
 }
@@ -135,25 +147,37 @@ bool recipient_allowed(std::string_view address, const std::vector<std::string>&
 std::vector<OutboxEntry> review_mail(const report::Review& review, const config::Config& config,
                                      Time now, const BackoffPolicy& policy) {
   std::vector<OutboxEntry> entries;
-  if (!config.mail.enabled()) return entries;
+  if (!config.mail.enabled()) {
+    return entries;
+  }
   const std::string week = review.week.str();
   for (const config::Route& route : config.routes) {
-    if (!route.reviews) continue;  // an operations route: alerts only
+    if (!route.reviews) {
+      continue;  // an operations route: alerts only
+    }
     report::Review slice = only_rules(
         route.teams.empty() ? review : report::for_teams(review, route.teams), route.rules);
-    if (!route.teams.empty()) slice.route = route.name;
+    if (!route.teams.empty()) {
+      slice.route = route.name;
+    }
     const std::vector<std::string>& fields = route.fields ? *route.fields : config.review.fields;
     report::Output output;
     output.fields = fields;
     output.body_items = static_cast<std::size_t>(config.review.body_items);
     output.email = true;
-    if (!route.attach_csv) output.more_in = "the review files";
+    if (!route.attach_csv) {
+      output.more_in = "the review files";
+    }
     const std::string key = fmt::format("review/{}/{}", week, route.name);
     std::vector<std::string> recipients;
     for (const auto& to : route.to) {
-      if (recipient_allowed(to, config.mail.allowed_domains)) recipients.push_back(to);
+      if (recipient_allowed(to, config.mail.allowed_domains)) {
+        recipients.push_back(to);
+      }
     }
-    if (recipients.empty()) continue;
+    if (recipients.empty()) {
+      continue;
+    }
 
     report::MailMessage message;
     message.from = config.mail.from;

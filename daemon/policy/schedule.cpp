@@ -71,14 +71,18 @@ SysSeconds previous_weekly_run(SysSeconds now, const WeeklySchedule& schedule,
 
 std::optional<SysSeconds> next_daily_run(SysSeconds now, const std::vector<TimeOfDay>& times,
                                          const date::time_zone* zone) {
-  if (times.empty()) return std::nullopt;
+  if (times.empty()) {
+    return std::nullopt;
+  }
   const rules::Date today = local_date(now, zone);
   std::optional<SysSeconds> best;
   // Today and tomorrow always hold a run after `now`; the day after covers a skipped time.
   for (int offset = 0; offset <= 2; ++offset) {
     for (const TimeOfDay& time : times) {
       const SysSeconds run = at_local(today + offset, time, zone);
-      if (run > now && (!best || run < *best)) best = run;
+      if (run > now && (!best || run < *best)) {
+        best = run;
+      }
     }
   }
   return best;
@@ -92,10 +96,14 @@ DueReview review_for_run(SysSeconds run, const date::time_zone* zone) {
 std::optional<DueReview> review_due_at_startup(SysSeconds now, const WeeklySchedule& schedule,
                                                const date::time_zone* zone,
                                                const std::optional<std::string>& last_week) {
-  if (!last_week) return std::nullopt;
+  if (!last_week) {
+    return std::nullopt;
+  }
   const auto last = rules::parse_iso_week(*last_week);
   const DueReview latest = review_for_run(previous_weekly_run(now, schedule, zone), zone);
-  if (last && *last >= latest.week) return std::nullopt;
+  if (last && *last >= latest.week) {
+    return std::nullopt;
+  }
   return DueReview{latest.week, local_date(now, zone), true};
 }
 

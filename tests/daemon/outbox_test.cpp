@@ -21,7 +21,7 @@ using service::SendOutcome;
 using service::Time;
 
 // Mon 16 Nov 2026 07:00:00 UTC (20773 days after 1970-01-01, plus 7 h).
-const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7 * 3600)};
+const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7LL * 3600)};
 
 service::OutboxEntry entry_at(Time now) {
   return service::make_entry("review/2026-W47/all", "manager@council.example",

@@ -30,7 +30,9 @@ Rows read_with_python(const std::string& csv) {
   std::string out;
   char buffer[4096];
   std::size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+    out.append(buffer, n);
+  }
   REQUIRE(pclose(pipe) == 0);
   Rows rows;
   std::vector<std::string> row;

@@ -150,7 +150,9 @@ TEST_CASE("a bounded body keeps NEW and note-due items before other CARRIED ones
     f.days = 100 - n;  // listed by n
     auto item = report_test::tracked(f, status, status == rules::FindingStatus::kNew ? 0 : 3,
                                      d(2026, 10, 20));
-    if (note_at != nullptr) item.latest_note = rules::Note{"in hand", "J Smith", note_at};
+    if (note_at != nullptr) {
+      item.latest_note = rules::Note{"in hand", "J Smith", note_at};
+    }
     section.open.push_back(item);
   };
   // 0-9: CARRIED with a note written since the last review (13 Nov); 10-14: CARRIED with an old
@@ -165,7 +167,9 @@ TEST_CASE("a bounded body keeps NEW and note-due items before other CARRIED ones
     }
   }
   const std::string text = report::render_text(fixture->review, email_output({"key"}, 12));
-  for (int n = 10; n < 20; ++n) CHECK(text.find(fmt_key(n)) != std::string::npos);
+  for (int n = 10; n < 20; ++n) {
+    CHECK(text.find(fmt_key(n)) != std::string::npos);
+  }
   CHECK(text.find(fmt_key(0)) != std::string::npos);
   CHECK(text.find(fmt_key(1)) != std::string::npos);
   CHECK(text.find(fmt_key(2)) == std::string::npos);

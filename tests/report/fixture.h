@@ -145,7 +145,9 @@ inline std::unique_ptr<Fixture> week_47() {
 
     const int counts[] = {12, 5, 4, 3, 2, 1, 0, 1};
     std::vector<std::string> labels;
-    for (const auto& band : rules::default_unallocated_bands()) labels.push_back(band.label);
+    for (const auto& band : rules::default_unallocated_bands()) {
+      labels.push_back(band.label);
+    }
     labels.emplace_back(rules::kInaccuraciesBand);
     for (std::size_t i = 0; i < labels.size(); ++i) {
       section.bands.push_back({"unallocated", labels[i], counts[i]});

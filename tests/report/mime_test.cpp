@@ -84,8 +84,12 @@ TEST_CASE("every line ends in CRLF and is at most 78 characters", "[mime]") {
 
   CHECK(bytes.find('\n') == bytes.find("\r\n") + 1);
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] == '\n') REQUIRE(bytes[i - 1] == '\r');
-    if (bytes[i] == '\r') REQUIRE(bytes[i + 1] == '\n');
+    if (bytes[i] == '\n') {
+      REQUIRE(bytes[i - 1] == '\r');
+    }
+    if (bytes[i] == '\r') {
+      REQUIRE(bytes[i + 1] == '\n');
+    }
   }
   for (const auto& line : lines_of(bytes)) {
     CAPTURE(line);

@@ -30,7 +30,9 @@ TEST_CASE("the band table reproduces the Essex committee table from the seed ext
   for (const auto& finding : evaluation.findings) {
     section.open.push_back(rules::TrackedFinding{finding, rules::FindingStatus::kNew, seed.as_of, 0,
                                                  std::nullopt, false});
-    if (finding.state == rules::State::kBreach) ++over_four_weeks;
+    if (finding.state == rules::State::kBreach) {
+      ++over_four_weeks;
+    }
   }
   review.sections.push_back(section);
 
@@ -38,7 +40,9 @@ TEST_CASE("the band table reproduces the Essex committee table from the seed ext
   REQUIRE(tables.size() == 1);
   const auto& table = tables[0];
   std::vector<std::string> labels;
-  for (const auto& band : rules::default_unallocated_bands()) labels.push_back(band.label);
+  for (const auto& band : rules::default_unallocated_bands()) {
+    labels.push_back(band.label);
+  }
   labels.emplace_back(rules::kInaccuraciesBand);
   CHECK(table.bands == labels);
   REQUIRE(table.rows.size() == 1);
@@ -53,7 +57,9 @@ TEST_CASE("the band table reproduces the Essex committee table from the seed ext
   // A line holding the label, spaces, then the number.
   const auto has_row = [&](const std::string& label, int number) {
     const auto at = text.find("\n  " + label + "  ");
-    if (at == std::string::npos) return false;
+    if (at == std::string::npos) {
+      return false;
+    }
     const auto end = text.find('\n', at + 1);
     std::string line = text.substr(at + 3 + label.size(), end - at - 3 - label.size());
     line.erase(0, line.find_first_not_of(' '));

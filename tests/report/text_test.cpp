@@ -12,7 +12,9 @@ namespace {
 
 std::size_t code_points(const std::string& line) {
   std::size_t n = 0;
-  for (const char c : line) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  for (const char c : line) {
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  }
   return n;
 }
 
@@ -24,7 +26,9 @@ std::string long_lines(const std::string& text) {
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (code_points(line) > 100) found += std::to_string(number) + ": " + line + "\n";
+    if (code_points(line) > 100) {
+      found += std::to_string(number) + ": " + line + "\n";
+    }
   }
   return found;
 }

@@ -25,7 +25,9 @@ TEST_CASE("the shipped holiday file lists 2009 to 2028 with the one-off days", "
   CHECK(holidays.back().date == d(2028, 12, 26));
   const auto title_of = [&](Date date) -> std::string {
     for (const auto& holiday : holidays) {
-      if (holiday.date == date) return holiday.title;
+      if (holiday.date == date) {
+        return holiday.title;
+      }
     }
     return "(absent)";
   };
@@ -213,18 +215,24 @@ TEST_CASE("working_days and add_working_days agree with day-by-day counting", "[
   const Calendar& calendar = england();
   const auto naive_count = [&](Date a, Date b) {
     int n = 0;
-    for (Date x = a; x < b; x = x + 1) n += calendar.is_working_day(x) ? 1 : 0;
+    for (Date x = a; x < b; x = x + 1) {
+      n += calendar.is_working_day(x) ? 1 : 0;
+    }
     return n;
   };
   const auto naive_add = [&](Date start, int n) {
     Date x = calendar.roll_backward(start);
     while (n > 0) {
       x = x + 1;
-      if (calendar.is_working_day(x)) --n;
+      if (calendar.is_working_day(x)) {
+        --n;
+      }
     }
     while (n < 0) {
       x = x - 1;
-      if (calendar.is_working_day(x)) ++n;
+      if (calendar.is_working_day(x)) {
+        ++n;
+      }
     }
     return x;
   };

@@ -17,7 +17,9 @@ using rules_test::d;
 
 std::optional<Date> fast_parse(std::string_view text) {
   std::int32_t days = 0;
-  if (!rules::civil::parse_iso_days(text, days)) return std::nullopt;
+  if (!rules::civil::parse_iso_days(text, days)) {
+    return std::nullopt;
+  }
   return Date::from_days(days);
 }
 
@@ -70,7 +72,9 @@ TEST_CASE("The fast ISO parser agrees with parse_iso on random near-dates", "[fa
       }
     }
     const auto expected = Date::parse_iso(text);
-    if (expected) ++accepted;
+    if (expected) {
+      ++accepted;
+    }
     if (fast_parse(text) != expected) {
       FAIL_CHECK("disagree on '" << text << "'");
     }
@@ -145,17 +149,27 @@ TEST_CASE("sort_list_keys gives the list order whether or not keys came in key o
   std::mt19937 random(1116);
   const auto reference = [](std::vector<ListKey> keys) {
     std::sort(keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) {
-      if (a.rank != b.rank) return a.rank < b.rank;
-      if (a.days != b.days) return a.days > b.days;
-      if (a.key != b.key) return a.key < b.key;
+      if (a.rank != b.rank) {
+        return a.rank < b.rank;
+      }
+      if (a.days != b.days) {
+        return a.days > b.days;
+      }
+      if (a.key != b.key) {
+        return a.key < b.key;
+      }
       return a.index < b.index;
     });
     return keys;
   };
   const auto same = [](const std::vector<ListKey>& a, const std::vector<ListKey>& b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size()) {
+      return false;
+    }
     for (std::size_t i = 0; i < a.size(); ++i) {
-      if (a[i].index != b[i].index) return false;
+      if (a[i].index != b[i].index) {
+        return false;
+      }
     }
     return true;
   };
@@ -168,8 +182,12 @@ TEST_CASE("sort_list_keys gives the list order whether or not keys came in key o
   }));
   CAPTURE(in_key_order, days_span, size);
   std::vector<std::string> names;
-  for (int i = 0; i < size; ++i) names.push_back(std::to_string(100000 + random() % 2000));
-  if (in_key_order) std::sort(names.begin(), names.end());  // repeats included
+  for (int i = 0; i < size; ++i) {
+    names.push_back(std::to_string(100000 + random() % 2000));
+  }
+  if (in_key_order) {
+    std::sort(names.begin(), names.end());  // repeats included
+  }
   std::vector<ListKey> keys;
   for (int i = 0; i < size; ++i) {
     const int rank = random() % 5 == 0 ? 1 : 0;
@@ -197,8 +215,12 @@ TEST_CASE("sort_findings orders findings and moves each one intact", "[fast]") {
                    [](const rules::Finding& a, const rules::Finding& b) {
                      const int rank_a = a.state == rules::State::kUntrusted ? 1 : 0;
                      const int rank_b = b.state == rules::State::kUntrusted ? 1 : 0;
-                     if (rank_a != rank_b) return rank_a < rank_b;
-                     if (a.days != b.days) return a.days > b.days;
+                     if (rank_a != rank_b) {
+                       return rank_a < rank_b;
+                     }
+                     if (a.days != b.days) {
+                       return a.days > b.days;
+                     }
                      return a.key < b.key;
                    });
   rules::internal::sort_findings(findings, 3);
@@ -313,7 +335,9 @@ TEST_CASE("Caseloads of hundreds of workers match a plain count", "[fast]") {
     CHECK(caseload.worker == worker);
     CHECK(caseload.cases == cases);
     CHECK(caseload.team == "Team " + std::to_string(std::stoi(worker.substr(7)) % 9));
-    if (cases > rule.max_cases) ++over;
+    if (cases > rule.max_cases) {
+      ++over;
+    }
   }
   CHECK(over > 0);
   CHECK(evaluation.findings.size() == static_cast<std::size_t>(over));

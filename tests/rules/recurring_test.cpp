@@ -65,7 +65,9 @@ TEST_CASE("each review is due a schedule interval after the previous one", "[rec
       }));
   Fixture fixture;
   fixture.episodes = {{"E1", {"C1", "2021-01-04", "", ""}}};
-  for (const auto& review : reviews) fixture.reviews.push_back({"R", {"C1", review}});
+  for (const auto& review : reviews) {
+    fixture.reviews.push_back({"R", {"C1", review}});
+  }
   CAPTURE(reviews, as_of);
 
   const auto evaluation = fixture.run(as_of);
@@ -124,7 +126,9 @@ TEST_CASE("latest-review inference against the exact count of an events source",
   CAPTURE(reviews, as_of);
   Fixture exact;
   exact.episodes = {{"E1", {"C1", "2021-01-04", "", ""}}};
-  for (const auto& review : reviews) exact.reviews.push_back({"R", {"C1", review}});
+  for (const auto& review : reviews) {
+    exact.reviews.push_back({"R", {"C1", review}});
+  }
   Fixture latest;
   latest.set.rules[0].events_source.clear();
   latest.set.rules[0].event = "last_review";
@@ -168,7 +172,9 @@ TEST_CASE("reviews held become KPI completions against the interval they were du
   CHECK(c[3].key == "E2");
   CHECK(c[3].end == d(2021, 1, 28));
   CHECK(c[3].in_timescale);
-  for (const auto& completion : c) CHECK(completion.judged);
+  for (const auto& completion : c) {
+    CHECK(completion.judged);
+  }
   // C1's next review is due 1 May 2022: nothing listed at 1 Dec 2021; C2 left care.
   CHECK(evaluation.findings.empty());
 }

@@ -51,7 +51,9 @@ inline const rules::Calendar& england() {
 inline const rules::Finding* finding_for(const rules::Evaluation& evaluation,
                                          std::string_view key) {
   for (const auto& finding : evaluation.findings) {
-    if (finding.key == key) return &finding;
+    if (finding.key == key) {
+      return &finding;
+    }
   }
   return nullptr;
 }

@@ -45,8 +45,12 @@ TEST_CASE("the crafted extract reproduces the Essex committee table exactly", "[
   int breaches = 0;
   int untrusted = 0;
   for (const auto& finding : evaluation.findings) {
-    if (finding.state == rules::State::kBreach) ++breaches;
-    if (finding.state == rules::State::kUntrusted) ++untrusted;
+    if (finding.state == rules::State::kBreach) {
+      ++breaches;
+    }
+    if (finding.state == rules::State::kUntrusted) {
+      ++untrusted;
+    }
   }
   CHECK(breaches == 48 + 14 + 4);
   CHECK(untrusted == 14);
@@ -77,7 +81,9 @@ TEST_CASE("a week later findings are new, carried or resolved, each with its rea
   // Take three listed cases: allocate one, close one, drop one from the extract.
   std::vector<std::string> listed;
   for (const auto& finding : first.findings) {
-    if (finding.state == rules::State::kBreach) listed.push_back(finding.key);
+    if (finding.state == rules::State::kBreach) {
+      listed.push_back(finding.key);
+    }
   }
   REQUIRE(listed.size() >= 3);
   const std::string allocated = listed[0];
@@ -85,7 +91,9 @@ TEST_CASE("a week later findings are new, carried or resolved, each with its rea
   const std::string vanished = listed[2];
   std::vector<rules::Record> next;
   for (auto record : seed.records) {
-    if (record.key == vanished) continue;
+    if (record.key == vanished) {
+      continue;
+    }
     if (record.key == allocated) {
       record.values[2] = "R Patel";
       record.values[6] = second_as_of.iso();
@@ -101,17 +109,27 @@ TEST_CASE("a week later findings are new, carried or resolved, each with its rea
 
   std::set<std::string> before;
   std::set<std::string> after;
-  for (const auto& finding : first.findings) before.insert(finding.key);
-  for (const auto& finding : second.findings) after.insert(finding.key);
+  for (const auto& finding : first.findings) {
+    before.insert(finding.key);
+  }
+  for (const auto& finding : second.findings) {
+    after.insert(finding.key);
+  }
   std::vector<std::string> fresh;
   std::vector<std::string> carried;
   std::vector<rules::ResolvedFinding> resolved;
-  for (const auto& key : after) (before.count(key) ? carried : fresh).push_back(key);
+  for (const auto& key : after) {
+    (before.count(key) ? carried : fresh).push_back(key);
+  }
   for (const auto& finding : first.findings) {
-    if (after.count(finding.key)) continue;
+    if (after.count(finding.key)) {
+      continue;
+    }
     const rules::Record* now = nullptr;
     for (const auto& record : next) {
-      if (record.key == finding.key) now = &record;
+      if (record.key == finding.key) {
+        now = &record;
+      }
     }
     resolved.push_back(
         rules::resolve(finding, first_as_of, seed.rule, seed.source, now, second_as_of));

@@ -33,12 +33,18 @@ std::vector<std::vector<std::string>> read_rows(const std::filesystem::path& fil
   std::vector<std::vector<std::string>> rows;
   std::string line;
   while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
     std::vector<std::string> cells;
     std::stringstream cells_in(line);
     std::string cell;
-    while (std::getline(cells_in, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    while (std::getline(cells_in, cell, ',')) {
+      cells.push_back(cell);
+    }
+    if (!line.empty() && line.back() == ',') {
+      cells.emplace_back();
+    }
     rows.push_back(std::move(cells));
   }
   return rows;
@@ -46,7 +52,9 @@ std::vector<std::vector<std::string>> read_rows(const std::filesystem::path& fil
 
 // "DD/MM/YYYY" as "YYYY-MM-DD"; "" stays "".
 std::string iso(const std::string& text) {
-  if (text.size() != 10) return text;
+  if (text.size() != 10) {
+    return text;
+  }
   return text.substr(6, 4) + "-" + text.substr(3, 2) + "-" + text.substr(0, 2);
 }
 
@@ -66,7 +74,9 @@ std::vector<rules::Record> episodes_of(const std::vector<std::vector<std::string
 const rules::Completion* completion(const rules::Evaluation& evaluation, std::string_view key,
                                     Date held) {
   for (const auto& c : evaluation.completions) {
-    if (c.key == key && c.end == held) return &c;
+    if (c.key == key && c.end == held) {
+      return &c;
+    }
   }
   return nullptr;
 }
@@ -191,7 +201,9 @@ TEST_CASE("the fake SSDA903 reviews through an events-source rule, a few checked
     int moved = 0;
     for (const auto& finding : evaluation.findings) {
       // A later review's due date is not from the start; data problems have none.
-      if (finding.end.has_value() || !finding.due.has_value()) continue;
+      if (finding.end.has_value() || !finding.due.has_value()) {
+        continue;
+      }
       const Date start = *finding.start;
       const Date old = rules::due_date(england().roll_forward(start),
                                        Duration{20, Unit::kWorkingDays}, england());

@@ -133,8 +133,12 @@ TEST_CASE("8675Q's unit-test rows: ICPCs at Thu 31 Mar 2022, 'ICPC not required'
   std::vector<std::string> overdue;
   std::vector<std::string> problems;
   for (const auto& finding : evaluation.findings) {
-    if (finding.state == rules::State::kOverdue) overdue.push_back(finding.key);
-    if (finding.state == rules::State::kDataProblem) problems.push_back(finding.key);
+    if (finding.state == rules::State::kOverdue) {
+      overdue.push_back(finding.key);
+    }
+    if (finding.state == rules::State::kDataProblem) {
+      problems.push_back(finding.key);
+    }
   }
   CHECK(overdue == std::vector<std::string>{"child1", "child6"});
   CHECK(problems == std::vector<std::string>{"child2", "child3b"});

@@ -162,7 +162,9 @@ TEST_CASE("band counts list every band with the open records on the list", "[tim
   };
   CHECK(evaluation.bands == expected);
   std::vector<std::string> keys;
-  for (const auto& finding : evaluation.findings) keys.push_back(finding.key);
+  for (const auto& finding : evaluation.findings) {
+    keys.push_back(finding.key);
+  }
   CHECK(keys == std::vector<std::string>{"A3", "A1", "A4"});
 }
 

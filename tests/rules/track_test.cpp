@@ -33,7 +33,9 @@ rules::Finding finding(std::string key) {
 
 rules::Evaluation listing(std::vector<std::string> keys) {
   rules::Evaluation evaluation;
-  for (auto& key : keys) evaluation.findings.push_back(finding(std::move(key)));
+  for (auto& key : keys) {
+    evaluation.findings.push_back(finding(std::move(key)));
+  }
   return evaluation;
 }
 
@@ -43,7 +45,9 @@ struct Records {
   rules::RecordNow lookup() const {
     return [this](std::string_view key) -> std::optional<rules::Record> {
       const auto found = by_key.find(key);
-      if (found == by_key.end()) return std::nullopt;
+      if (found == by_key.end()) {
+        return std::nullopt;
+      }
       return found->second;
     };
   }

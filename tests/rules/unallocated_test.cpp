@@ -64,14 +64,20 @@ rules::Evaluation run(
 }
 
 std::string trimmed(std::string text) {
-  while (!text.empty() && text.front() == ' ') text.erase(text.begin());
-  while (!text.empty() && text.back() == ' ') text.pop_back();
+  while (!text.empty() && text.front() == ' ') {
+    text.erase(text.begin());
+  }
+  while (!text.empty() && text.back() == ' ') {
+    text.pop_back();
+  }
   return text;
 }
 
 int counted(const rules::Evaluation& evaluation) {
   int total = 0;
-  for (const auto& band : evaluation.bands) total += band.count;
+  for (const auto& band : evaluation.bands) {
+    total += band.count;
+  }
   return total;
 }
 
@@ -258,7 +264,9 @@ TEST_CASE("findings are ordered most overdue first, ties by key, untrusted last"
   }
   const auto evaluation = run(unallocated_rule(), cases_source(), records);
   std::vector<std::string> keys;
-  for (const auto& finding : evaluation.findings) keys.push_back(finding.key);
+  for (const auto& finding : evaluation.findings) {
+    keys.push_back(finding.key);
+  }
   CHECK(keys == std::vector<std::string>{"K3", "K0", "K1", "K2"});
 }
 

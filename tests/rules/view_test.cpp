@@ -89,7 +89,9 @@ TEST_CASE("a view reads dates once per distinct text, as day numbers") {
     INFO("'" << cases[i].text << "'");
     const DateValue& value = view.date(i, 1);
     CHECK(value.kind == cases[i].kind);
-    if (cases[i].date) CHECK(value.date == *cases[i].date);
+    if (cases[i].date) {
+      CHECK(value.date == *cases[i].date);
+    }
     CHECK(std::string(value.raw) == cases[i].raw);
     CHECK(view.text(i, 1) == cases[i].text);  // the text as stored, untrimmed
     // The same reading as for one record in memory.
@@ -198,7 +200,9 @@ TEST_CASE("evaluating a view of only the fields read gives the findings of the r
   const auto expected = rules::evaluate(set, rules_test::england(), from_records);
 
   rules::RecordViewBuilder builder(rules::fields_read(set, source));
-  for (const auto& record : records) builder.add(record);
+  for (const auto& record : records) {
+    builder.add(record);
+  }
   const RecordView view = builder.finish();
   CHECK_FALSE(view.holds(9));
   std::map<std::string, rules::SourceData, std::less<>> from_view;

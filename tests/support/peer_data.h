@@ -28,6 +28,6 @@ inline std::optional<std::filesystem::path> peer_data(std::string_view relative)
                                          << " is absent (public fake data, not in the repo)"); \
     return;                                                                                    \
   }                                                                                            \
-  const std::filesystem::path var = *var##_found
+  const std::filesystem::path& var = *var##_found
 
 #endif  // CASEWATCH_TESTS_SUPPORT_PEER_DATA_H_
