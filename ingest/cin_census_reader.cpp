@@ -72,6 +72,17 @@ class CinCensusReader final : public BookReader {
     XML_SetCharacterDataHandler(parser_, [](void* data, const XML_Char* s, int len) {
       static_cast<CinCensusReader*>(data)->text(std::string_view(s, static_cast<std::size_t>(len)));
     });
+    // A DTD is refused: a census file has none, and entities are how an XML bomb ("billion
+    // laughs") or an external entity would get in. Entities can be declared only inside a DTD,
+    // so the entity handler is a second lock on the same door.
+    XML_SetStartDoctypeDeclHandler(
+        parser_, [](void* data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+          static_cast<CinCensusReader*>(data)->refuse_dtd();
+        });
+    XML_SetEntityDeclHandler(
+        parser_, [](void* data, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                    const XML_Char*, const XML_Char*,
+                    const XML_Char*) { static_cast<CinCensusReader*>(data)->refuse_dtd(); });
     if (source_.record.empty()) header_problem_ = "the source names no record element";
     if (source_.key.empty()) header_problem_ = "the source has no key columns";
   }
@@ -84,6 +95,7 @@ class CinCensusReader final : public BookReader {
   void start(std::string_view name);
   void end(std::string_view name);
   void text(std::string_view s);
+  void refuse_dtd();
   void finish_child();
   std::string find(std::size_t record, const std::string& name) const;
   bool feed();
@@ -240,6 +252,17 @@ void CinCensusReader::finish_child() {
   }
   nodes_.clear();
   child_notes_.clear();
+}
+
+// A DTD comes before the root element, so before any record: the whole file is refused.
+void CinCensusReader::refuse_dtd() {
+  if (!header_problem_) {
+    header_problem_ = fmt::format(
+        "the XML declares a DTD (<!DOCTYPE> at line {}), which a CIN census file never has; "
+        "refused",
+        XML_GetCurrentLineNumber(parser_));
+  }
+  XML_StopParser(parser_, XML_FALSE);
 }
 
 bool CinCensusReader::feed() {

@@ -49,11 +49,56 @@ std::optional<std::size_t> to_size(const XML_Char* value) {
 }
 
 std::string parse_error(XML_Parser parser, const std::string& part) {
+  if (XML_GetErrorCode(parser) == XML_ERROR_ABORTED) {  // stopped by refuse_dtd(), the only stop
+    return fmt::format(
+        "the workbook's part '{}' declares a DTD (<!DOCTYPE> at line {}), which a workbook never "
+        "has; refused",
+        part, XML_GetCurrentLineNumber(parser));
+  }
   return fmt::format(
       "the workbook's part '{}' is not well-formed XML at line {}, column {} ({}): "
       "the workbook is damaged or cut short",
       part, XML_GetCurrentLineNumber(parser), XML_GetCurrentColumnNumber(parser),
       XML_ErrorString(XML_GetErrorCode(parser)));
+}
+
+// A document type declaration is refused: no part of a workbook has one, and it is how an XML
+// bomb (entities expanding to gigabytes, "billion laughs") or an external entity would get in.
+// The parser stops at once; parse_error() then names the part. Entities can be declared only
+// inside a DTD, so the entity handler is a second lock on the same door.
+void refuse_dtd(XML_Parser parser) {
+  XML_SetStartDoctypeDeclHandler(
+      parser, [](void* arg, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+        XML_StopParser(static_cast<XML_Parser>(arg), XML_FALSE);
+      });
+  XML_SetEntityDeclHandler(
+      parser, [](void* arg, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                 const XML_Char*, const XML_Char*,
+                 const XML_Char*) { XML_StopParser(static_cast<XML_Parser>(arg), XML_FALSE); });
+}
+
+// The handler of the parser an expat callback was given (XML_UseParserAsHandlerArg).
+template <class Handler>
+Handler* of(void* parser) {
+  return static_cast<Handler*>(XML_GetUserData(static_cast<XML_Parser>(parser)));
+}
+
+// Calls `handler`'s start, end and text for the elements and text `parser` reads, and refuses a
+// DTD. The callbacks get the parser, to stop it, and find `handler` through it.
+template <class Handler>
+void set_callbacks(XML_Parser parser, Handler& handler) {
+  XML_SetUserData(parser, &handler);
+  XML_UseParserAsHandlerArg(parser);
+  XML_SetElementHandler(
+      parser,
+      [](void* arg, const XML_Char* name, const XML_Char** atts) {
+        of<Handler>(arg)->start(local_name(name), atts);
+      },
+      [](void* arg, const XML_Char* name) { of<Handler>(arg)->end(local_name(name)); });
+  XML_SetCharacterDataHandler(parser, [](void* arg, const XML_Char* s, int len) {
+    of<Handler>(arg)->text(std::string_view(s, static_cast<std::size_t>(len)));
+  });
+  refuse_dtd(parser);
 }
 
 // A whole small part, parsed with callbacks on `Handler` (start, end, text).
@@ -64,16 +109,7 @@ bool parse_part(const Archive& archive, const std::string& part, Handler& handle
   if (!entry) return false;
   XML_Parser parser = XML_ParserCreate("UTF-8");
   if (parser == nullptr) throw std::bad_alloc();
-  XML_SetUserData(parser, &handler);
-  XML_SetElementHandler(
-      parser,
-      [](void* data, const XML_Char* name, const XML_Char** atts) {
-        static_cast<Handler*>(data)->start(local_name(name), atts);
-      },
-      [](void* data, const XML_Char* name) { static_cast<Handler*>(data)->end(local_name(name)); });
-  XML_SetCharacterDataHandler(parser, [](void* data, const XML_Char* s, int len) {
-    static_cast<Handler*>(data)->text(std::string_view(s, static_cast<std::size_t>(len)));
-  });
+  set_callbacks(parser, handler);
   std::string chunk(chunk_size(*entry), '\0');
   bool ok = true;
   for (;;) {
@@ -298,16 +334,7 @@ SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const Share
   }
   parser_ = XML_ParserCreate("UTF-8");
   if (parser_ == nullptr) throw std::bad_alloc();
-  XML_SetUserData(parser_, handler_.get());
-  XML_SetElementHandler(
-      parser_,
-      [](void* data, const XML_Char* name, const XML_Char** atts) {
-        static_cast<Handler*>(data)->start(local_name(name), atts);
-      },
-      [](void* data, const XML_Char* name) { static_cast<Handler*>(data)->end(local_name(name)); });
-  XML_SetCharacterDataHandler(parser_, [](void* data, const XML_Char* s, int len) {
-    static_cast<Handler*>(data)->text(std::string_view(s, static_cast<std::size_t>(len)));
-  });
+  set_callbacks(parser_, *handler_);
   chunk_.resize(chunk_size(*entry_));
   part_ = sheet.part;
 }

@@ -103,3 +103,49 @@ TEST_CASE("a CIN census cut short is rejected with the place it stops", "[ingest
   CHECK(reader->verdict()->starts_with("the XML is not well-formed at line 3, column "));
   CHECK(reader->verdict()->ends_with(": the file is damaged or cut short"));
 }
+
+TEST_CASE("a CIN census that declares a DTD is refused, never expanded", "[ingest][cin]") {
+  // A census file has no DTD; entities are how an XML bomb or an external entity gets in.
+  // Without the refusal, expat's amplification limit stopped the bomb and the reader called the
+  // file "damaged or cut short".
+  struct Case {
+    const char* what;
+    const char* dtd;        // on line 2, after the XML declaration
+    const char* reference;  // the first child's LAchildID
+  };
+  const Case cases[] = {
+      {"billion laughs",
+       "<!DOCTYPE Message [<!ENTITY a \"lol\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+       "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d "
+       "\"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+       "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f "
+       "\"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+       "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\"><!ENTITY h "
+       "\"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">"
+       "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>",
+       "&i;"},
+      {"an external entity", "<!DOCTYPE Message [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>",
+       "&x;"},
+      {"a plain DOCTYPE", "<!DOCTYPE Message>", "A1"},
+  };
+  const auto source = assessments_source();
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    const std::string xml =
+        std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") + c.dtd +
+        "\n<Message><Header><CollectionDetails><Year>2024</Year><ReferenceDate>2024-03-31"
+        "</ReferenceDate></CollectionDetails></Header><Children>\n<Child><ChildIdentifiers>"
+        "<LAchildID>" +
+        c.reference +
+        "</LAchildID></ChildIdentifiers><CINdetails><Assessments>"
+        "<AssessmentActualStartDate>2024-01-02</AssessmentActualStartDate></Assessments>"
+        "</CINdetails></Child></Children></Message>\n";
+    auto reader = ingest::open_reader(xml, source);
+    rules::Record record;
+    CHECK_FALSE(reader->next(record));
+    CHECK(reader->header_problem() ==
+          "the XML declares a DTD (<!DOCTYPE> at line 2), which a CIN census file never has; "
+          "refused");
+    CHECK(reader->verdict() == reader->header_problem());
+  }
+}

@@ -379,3 +379,57 @@ TEST_CASE("the public fake Annex A workbook: List 6 with #N/A workers, List 4 as
         rules::Record{"10692868|2019-05-16", {"2019-05-16", "2021-02-08"}});
   CHECK(assessments.verdict == std::nullopt);
 }
+
+TEST_CASE("a workbook part that declares a DTD is refused, naming the part, never expanded",
+          "[ingest][xlsx]") {
+  // No part of a workbook has a DTD; entities are how an XML bomb or an external entity gets in.
+  // Without the refusal, expat's amplification limit stopped the bomb and the reader called the
+  // workbook "damaged or cut short".
+  struct Case {
+    const char* what;
+    const char* dtd;        // written on line 2, after the XML declaration
+    const char* reference;  // replaces the header cell's text
+  };
+  const Case cases[] = {
+      {"billion laughs",
+       "<!DOCTYPE worksheet [<!ENTITY a \"lol\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+       "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d "
+       "\"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+       "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f "
+       "\"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+       "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\"><!ENTITY h "
+       "\"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">"
+       "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>",
+       "&i;"},
+      {"an external entity", "<!DOCTYPE worksheet [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>",
+       "&x;"},
+      {"a plain DOCTYPE", "<!DOCTYPE worksheet>", "Child Unique ID"},
+  };
+  const auto source = list6_source();
+  for (const Case& c : cases) {
+    for (const std::string part : {"xl/worksheets/sheet1.xml", "xl/workbook.xml"}) {
+      CAPTURE(c.what, part);
+      test_support::TempDir dir;
+      const auto file = dir / "annex.xlsx";
+      XlsxSheet sheet{"List 6", {kList6Header}};
+      sheet.rows.push_back(list6_row("C1", XlsxCell::date(45000), XlsxCell(), "Team", "Worker"));
+      test_support::write_workbook(file, {sheet});
+      test_support::patch_part(file, part, [&](std::string xml) {
+        const auto declaration_end = xml.find("?>");
+        REQUIRE(declaration_end != std::string::npos);
+        xml.insert(declaration_end + 2, std::string("\n") + c.dtd + "\n");
+        return test_support::replace_all(std::move(xml), ">Child Unique ID<",
+                                         std::string(">") + c.reference + "<");
+      });
+      const Read read = read_file(file, source);
+      const std::string refused = "the workbook's part '" + part +
+                                  "' declares a DTD (<!DOCTYPE> at line 2), which a workbook "
+                                  "never has; refused";
+      // Before the header row or the sheet list: the whole file is refused.
+      CHECK(read.records.empty());
+      CHECK(read.header_problem ==
+            (part == "xl/workbook.xml" ? refused : "sheet 'List 6': " + refused));
+      CHECK(read.verdict == read.header_problem);
+    }
+  }
+}
