@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/generator.h"
 #include "bench/measure.h"
@@ -38,7 +39,24 @@ struct CycleRuns {
 CycleRuns cycle_phase(const std::filesystem::path& folder, const ExtractSpec& spec,
                       const std::filesystem::path& first, const std::filesystem::path& changed);
 
-// Phase 4: latency of the control socket of a real casewatchd.
+// `status` while one thing happened: a note waited on the ingest's commit, or a reader command
+// (a past week's review, a case, this week's review) was asked again and again for a second.
+struct SocketWindow {
+  std::string what;
+  double seconds = 0;            // the window's length
+  std::size_t asked = 0;         // how often the command was asked in it
+  double command_max_ms = 0;     // its slowest answer
+  std::string first_reply;       // the command's first reply, cut short
+  std::size_t status_count = 0;  // status requests sent in the window
+  double status_p50_ms = 0, status_p99_ms = 0, status_max_ms = 0;
+  double longest_gap_ms = 0;  // the longest time with no answer to any of the clients
+};
+
+// Phase 4: latency of the control socket of a real casewatchd. `casewatchd --once` ingests the
+// first extract and writes its week's review (a past week by now); then the service runs and 50
+// clients ask `status` and `findings`: while the changed extract is ingested (a `note` sent
+// meanwhile waits for the ingest's commit), then while a past week's review, a case and this
+// week's review are asked for.
 struct SocketFigures {
   bool ran = false;
   std::string skipped;  // why the phase did not run (a TODO for the reader)
@@ -57,6 +75,8 @@ struct SocketFigures {
   bool note_sent = false;
   double note_ms = 0;
   std::string note_reply;
+  // The note's wait, then each reader command after the ingest (the clients going on).
+  std::vector<SocketWindow> windows;
 };
 SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec,
                            int interval_ms);

@@ -154,9 +154,32 @@ class Daemon {
   pid_t pid_ = -1;
 };
 
-// Waits until `inbox` is empty and the daemon's `status` shows `file` ingested and evaluated.
+// Runs `casewatchd --config F --once` (ingests the inbox, writes and records the as-of week's
+// review) and waits for it; throws when it fails.
+void run_once(const fs::path& program, const fs::path& config, const fs::path& log) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    std::FILE* out = std::freopen(log.c_str(), "w", stderr);
+    if (out != nullptr) ::dup2(::fileno(stderr), 1);
+    ::execl(program.c_str(), program.c_str(), "--config", config.c_str(), "--once",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    throw std::runtime_error(
+        fmt::format("casewatchd --once failed; its log ends:\n{}", tail_of(log, 8)));
+  }
+}
+
+// Waits until `inbox` is empty and the daemon's `status` shows `file` ingested and evaluated, and
+// a review other than `past_review` recorded (the one the daemon produces late at start-up).
 void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& inbox,
-                      const std::string& file, const fs::path& log) {
+                      const std::string& file, const fs::path& log,
+                      const std::string& past_review) {
   const auto deadline = Clock::now() + kReadyTimeout;
   std::string ended;
   while (Clock::now() < deadline) {
@@ -167,7 +190,12 @@ void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& in
     if (fs::exists(socket) && fs::is_empty(inbox)) {
       try {
         Client client(socket);
-        if (is_settled(client.ask(R"({"command": "status"})"), file)) return;
+        const std::string reply = client.ask(R"({"command": "status"})");
+        if (is_settled(reply, file) && reply.find("\"last_review_week\":\"") != std::string::npos &&
+            reply.find(fmt::format("\"last_review_week\":\"{}\"", past_review)) ==
+                std::string::npos) {
+          return;
+        }
       } catch (const std::runtime_error&) {
         // Not listening yet.
       }
@@ -177,10 +205,45 @@ void wait_until_ready(Daemon& daemon, const fs::path& socket, const fs::path& in
   throw std::runtime_error("casewatchd was not ready within 10 minutes");
 }
 
-struct ClientLog {
+struct Sample {
+  Clock::time_point sent, answered;
+  bool status = false;
+  double ms() const { return std::chrono::duration<double, std::milli>(answered - sent).count(); }
+};
+
+// The longest time in [from, to] with no answer to any client (`by_answer` sorted by answer).
+double longest_gap(const std::vector<Sample>& by_answer, Clock::time_point from,
+                   Clock::time_point to) {
+  double longest = 0;
+  Clock::time_point previous = from;
+  for (const auto& sample : by_answer) {
+    if (sample.answered < from || sample.answered > to) continue;
+    longest = std::max(
+        longest, std::chrono::duration<double, std::milli>(sample.answered - previous).count());
+    previous = sample.answered;
+  }
+  return std::max(longest, std::chrono::duration<double, std::milli>(to - previous).count());
+}
+
+// The status figures of the requests sent in [from, to], and the longest gap in it.
+SocketWindow window(const std::vector<Sample>& by_answer, Clock::time_point from,
+                    Clock::time_point to) {
+  SocketWindow out;
+  out.seconds = std::chrono::duration<double>(to - from).count();
   std::vector<double> status_ms;
-  std::vector<double> findings_ms;
-  std::vector<Clock::time_point> answered;
+  for (const auto& sample : by_answer) {
+    if (sample.status && sample.sent >= from && sample.sent <= to) status_ms.push_back(sample.ms());
+  }
+  out.status_count = status_ms.size();
+  out.status_max_ms = status_ms.empty() ? 0 : *std::max_element(status_ms.begin(), status_ms.end());
+  out.status_p50_ms = percentile(status_ms, 0.50);
+  out.status_p99_ms = percentile(status_ms, 0.99);
+  out.longest_gap_ms = longest_gap(by_answer, from, to);
+  return out;
+}
+
+struct ClientLog {
+  std::vector<Sample> samples;
   std::size_t failures = 0;
   std::string first_failure;  // the first reply that was not a success, cut short
   std::string error;
@@ -199,13 +262,16 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   fs::create_directories(inbox);
   std::ofstream(config) << config_text(folder);
 
-  // Loaded: the first extract in the inbox before start-up; the changed one dropped later.
+  // Loaded: the first extract ingested by `casewatchd --once`, which also writes the review of
+  // its week (a past week now, for `review --week`); the changed extract is dropped later.
   const GeneratedFiles files = write_extracts(spec, folder / "generated");
   fs::rename(files.first, inbox / files.first.filename());
+  const std::string past_week = rules::iso_week(spec.as_of).str();
+  run_once(program, config, folder / "once.log");
   const fs::path socket = state / "control.sock";
   const fs::path log = folder / "casewatchd.log";
   Daemon daemon(program, config, log);
-  wait_until_ready(daemon, socket, inbox, files.first.filename().string(), log);
+  wait_until_ready(daemon, socket, inbox, files.first.filename().string(), log, past_week);
 
   // Idle latency first: one client, one request at a time, nothing else happening.
   {
@@ -236,6 +302,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(socket));
   std::atomic<bool> stop{false};
+  std::atomic<bool> ingest_over{false};  // the note is no longer sent after it
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
@@ -256,10 +323,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
                         n);
           const auto sent = Clock::now();
           const std::string reply = clients[static_cast<std::size_t>(i)]->ask(request);
-          const auto answered = Clock::now();
-          const double ms = std::chrono::duration<double, std::milli>(answered - sent).count();
-          (status ? mine.status_ms : mine.findings_ms).push_back(ms);
-          mine.answered.push_back(answered);
+          mine.samples.push_back(Sample{sent, Clock::now(), status});
           if (!is_success(reply)) {
             if (mine.failures++ == 0) mine.first_failure = reply.substr(0, 300);
           }
@@ -277,22 +341,25 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   // Done when status shows it ingested and evaluated (this 51st client asks every 20 ms).
   const fs::path archived = state / "archive" / files.changed.filename();
   // The note: sent once status says the ingest runs, answered when the job pool is free.
+  std::pair<Clock::time_point, Clock::time_point> note_window;
   std::thread noter([&] {
     try {
       if (note_key.empty()) return;
       Client writer(socket);
-      while (!stop.load() &&
+      while (!ingest_over.load() &&
              writer.ask(R"({"command": "status"})").find("\"cycle_running\":true") ==
                  std::string::npos) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (stop.load()) return;
+      if (ingest_over.load()) return;
       const boost::json::object request{
           {"command", "note"},
           {"arguments", {{"rule", "unallocated"}, {"key", note_key}, {"text", "bench note"}}}};
       const auto sent = Clock::now();
       figures.note_reply = writer.ask(boost::json::serialize(request)).substr(0, 200);
-      figures.note_ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+      note_window = {sent, Clock::now()};
+      figures.note_ms =
+          std::chrono::duration<double, std::milli>(note_window.second - sent).count();
       figures.note_sent = true;
     } catch (const std::exception& e) {
       figures.note_reply = std::string("the note's client: ") + e.what();
@@ -307,9 +374,43 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   }
   const auto ingested = Clock::now();
   figures.ingest_seconds = std::chrono::duration<double>(ingested - dropped).count();
+  ingest_over = true;
+  noter.join();
+  // The reader commands, each asked again and again for a second (at least once) while the
+  // clients go on: a past week's review, a case and this week's review (rendered from storage).
+  struct Asked {
+    std::string what;
+    std::string request;
+    Clock::time_point from = {}, to = {};
+    std::size_t count = 0;
+    double max_ms = 0;
+    std::string first_reply = {};
+  };
+  std::vector<Asked> asked;
+  if (daemon.running(ended) && !note_key.empty()) {
+    const auto ask = [](const std::string& command, boost::json::object arguments) {
+      return boost::json::serialize(
+          boost::json::object{{"command", command}, {"arguments", std::move(arguments)}});
+    };
+    asked = {{fmt::format("`review --week {}` (a past week)", past_week),
+              ask("review", {{"week", past_week}})},
+             {fmt::format("`case {}`", note_key), ask("case", {{"key", note_key}})},
+             {"`review` (this week, rendered from storage)", ask("review", {})}};
+    Client reader(socket);
+    for (auto& one : asked) {
+      one.from = Clock::now();
+      do {
+        const auto sent = Clock::now();
+        const std::string reply = reader.ask(one.request);
+        one.max_ms = std::max(
+            one.max_ms, std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+        if (one.count++ == 0) one.first_reply = reply.substr(0, 160);
+      } while (Clock::now() - one.from < std::chrono::seconds(1));
+      one.to = Clock::now();
+    }
+  }
   stop = true;
   for (auto& thread : threads) thread.join();
-  noter.join();
   clients.clear();
   daemon.stop();
   if (!fs::exists(archived)) {
@@ -318,29 +419,39 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
                     ended.empty() ? "timed out" : "casewatchd " + ended, tail_of(log, 8));
   }
 
+  // The figures of the ingest: requests sent before it was over.
   std::vector<double> status_ms, findings_ms;
-  std::vector<Clock::time_point> answered;
+  std::vector<Sample> all;
   for (auto& one : logs) {
-    status_ms.insert(status_ms.end(), one.status_ms.begin(), one.status_ms.end());
-    findings_ms.insert(findings_ms.end(), one.findings_ms.begin(), one.findings_ms.end());
-    answered.insert(answered.end(), one.answered.begin(), one.answered.end());
+    for (const auto& sample : one.samples) {
+      all.push_back(sample);
+      if (sample.sent <= ingested) (sample.status ? status_ms : findings_ms).push_back(sample.ms());
+    }
     figures.failures += one.failures;
     if (!one.error.empty() && figures.error.empty()) figures.error = "a client: " + one.error;
     if (!one.first_failure.empty() && figures.error.empty()) {
       figures.error = "a failed reply: " + one.first_failure;
     }
   }
-  std::sort(answered.begin(), answered.end());
-  Clock::time_point previous = dropped;
-  for (const auto& t : answered) {
-    if (t < dropped || t > ingested) continue;
-    figures.longest_gap_ms = std::max(
-        figures.longest_gap_ms, std::chrono::duration<double, std::milli>(t - previous).count());
-    previous = t;
+  std::sort(all.begin(), all.end(),
+            [](const Sample& a, const Sample& b) { return a.answered < b.answered; });
+  figures.longest_gap_ms = longest_gap(all, dropped, ingested);
+  if (figures.note_sent) {
+    SocketWindow note = window(all, note_window.first, note_window.second);
+    note.what = "a `note` waited on the ingest's commit";
+    note.asked = 1;
+    note.command_max_ms = figures.note_ms;
+    note.first_reply = figures.note_reply;
+    figures.windows.push_back(std::move(note));
   }
-  figures.longest_gap_ms =
-      std::max(figures.longest_gap_ms,
-               std::chrono::duration<double, std::milli>(ingested - previous).count());
+  for (const auto& one : asked) {
+    SocketWindow w = window(all, one.from, one.to);
+    w.what = one.what;
+    w.asked = one.count;
+    w.command_max_ms = one.max_ms;
+    w.first_reply = one.first_reply;
+    figures.windows.push_back(std::move(w));
+  }
   figures.ran = true;
   figures.clients = kClients;
   figures.requests = status_ms.size() + findings_ms.size();
@@ -419,6 +530,19 @@ void print_socket(const SocketFigures& figures) {
                                                                  ? "it ended before one could be"
                                                                  : figures.note_reply.c_str());
   }
+  for (const auto& w : figures.windows) {
+    const bool ok = w.status_p99_ms <= kStatusP99TargetMs && w.longest_gap_ms <= 50;
+    std::printf("    while %s (%.2f s; asked %zu time%s, slowest answer %.1f ms):\n",
+                w.what.c_str(), w.seconds, w.asked, w.asked == 1 ? "" : "s", w.command_max_ms);
+    std::printf(
+        "        status p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms (%zu sent); longest gap %.1f "
+        "ms: %s\n",
+        w.status_p50_ms, w.status_p99_ms, w.status_max_ms, w.status_count, w.longest_gap_ms,
+        ok ? "ok" : "MISSED");
+    if (w.first_reply.find("\"result\":0") == std::string::npos) {
+      std::printf("        its reply: %s\n", w.first_reply.c_str());
+    }
+  }
   if (!figures.error.empty()) std::printf("    problem: %s\n", figures.error.c_str());
 }
 
@@ -445,6 +569,19 @@ boost::json::value socket_json(const SocketFigures& figures) {
   o["idle_findings_p50_ms"] = figures.idle_findings_p50_ms;
   o["note_sent"] = figures.note_sent;
   if (figures.note_sent) o["note_ms"] = figures.note_ms;
+  boost::json::array windows;
+  for (const auto& w : figures.windows) {
+    windows.push_back(boost::json::object{{"what", w.what},
+                                          {"seconds", w.seconds},
+                                          {"asked", w.asked},
+                                          {"command_max_ms", w.command_max_ms},
+                                          {"status_count", w.status_count},
+                                          {"status_p50_ms", w.status_p50_ms},
+                                          {"status_p99_ms", w.status_p99_ms},
+                                          {"status_max_ms", w.status_max_ms},
+                                          {"longest_gap_ms", w.longest_gap_ms}});
+  }
+  o["windows"] = std::move(windows);
   if (!figures.error.empty()) o["error"] = figures.error;
   return o;
 }

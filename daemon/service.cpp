@@ -7,17 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <exception>
 #include <utility>
-#include <variant>
 
 #include "daemon/audit.h"
 #include "daemon/clock.h"
@@ -25,10 +20,12 @@
 #include "daemon/control/commands.h"
 #include "daemon/control/findings_view.h"
 #include "daemon/control/server.h"
+#include "daemon/dispatch.h"
 #include "daemon/inbox_watch.h"
 #include "daemon/jobs.h"
 #include "daemon/metrics_http.h"
 #include "daemon/notify.h"
+#include "daemon/reader.h"
 #include "daemon/settings.h"
 #include "daemon/status.h"
 #include "daemon/timers.h"
@@ -57,7 +54,6 @@ class Daemon {
         settings_(std::move(settings)),
         database_file_(settings_->config.service.database_file()),
         history_(settings_->config.service.database_file()),
-        engine_(std::make_unique<Engine>(settings_->config, settings_->calendar, history_)),
         jobs_(
             io, [this](const Job& job) { return start_job(job); },
             [this](const Job& job, JobResult& result) { job_done(job, result); },
@@ -73,18 +69,14 @@ class Daemon {
         signals_(io, SIGINT, SIGTERM, SIGHUP),
         watchdog_timer_(io) {
     findings_.reconfigure(settings_);
-    add_commands(
-        commands_, lifecycle_commands(),
-        CommandParts{history_, findings_, [this] { return settings_; },
-                     [this](rules::IsoWeek week, rules::Date as_of, std::string_view format) {
-                       return engine_->render_review(week, as_of, format);
-                     },
-                     [this] { arm_sender(); }});
+    add_commands(commands_, lifecycle_commands(),
+                 CommandParts{findings_, [this] { return settings_; }, [this] { arm_sender(); }});
   }
 
-  // Waits for the pool (a running job, then the audit batches posted to it), then writes what
-  // audit rows are still waiting: a clean stop loses none silently.
+  // Waits for the reader and the pool (a running job, then the audit batches posted to it), then
+  // writes what audit rows are still waiting: a clean stop loses none silently.
   ~Daemon() {
+    reader_.join();
     jobs_.join();
     audit_.write_rest(history_);
   }
@@ -158,6 +150,7 @@ class Daemon {
     if (stopping_) return;
     stopping_ = true;
     jobs_.stop();
+    reader_.stop();
     notify_stopping();
     spdlog::info("stopping");
     if (server_) server_->stop();
@@ -196,9 +189,8 @@ class Daemon {
                        fmt::join(pending, ", "));
         }
         if (restart != nullptr) *restart = pending;
-        const auto old = settings_;  // alive until the new engine is in place
+        const auto old = settings_;  // alive until every part holds the new settings
         settings_ = std::move(next);
-        engine_ = std::make_unique<Engine>(settings_->config, settings_->calendar, history_);
         policy_ = make_policy(settings_->config);
         findings_.reconfigure(settings_);  // the rules may have changed: read again below
         rule_changes_ = definition_changes(settings_->config, history_);
@@ -240,33 +232,9 @@ class Daemon {
     return peer;
   }
 
-  // A command from the socket. A pool command (one that writes to the database) runs on the pool
-  // thread, after the running job, with that thread's connection: the loop goes on serving
-  // `status` and the other sessions meanwhile, and its follow-up runs here when it is back.
+  // A command from the socket, run where it belongs (daemon/dispatch.h), then audited.
   asio::awaitable<Reply> handle(std::string_view line, const Peer& peer) {
-    auto prepared = commands_.prepare(line, peer);
-    Reply reply;
-    if (std::holds_alternative<Reply>(prepared)) {
-      reply = std::get<Reply>(std::move(prepared));
-    } else if (std::get<CommandTable::Call>(prepared).pool == nullptr) {
-      reply = commands_.run(std::get<CommandTable::Call>(prepared), peer);
-    } else {
-      // Named, not a temporary in the co_await expression (GCC 12 destroyed one twice).
-      auto work = [this, call = std::get<CommandTable::Call>(std::move(prepared)), peer,
-                   settings = settings_]() -> std::pair<Reply, std::function<void()>> {
-        std::function<void()> follow_up;
-        try {
-          Reply out = commands_.run(call, peer, &pool_history(), settings.get(), &follow_up);
-          return {std::move(out), std::move(follow_up)};
-        } catch (const std::exception& e) {  // opening the pool's connection failed
-          spdlog::error("{}: {}", call.request.command, e.what());
-          return {CommandTable::failed(call.request, e.what()), {}};
-        }
-      };
-      std::pair<Reply, std::function<void()>> done = co_await on_pool(std::move(work));
-      reply = std::move(done.first);
-      if (done.second) done.second();
-    }
+    Reply reply = co_await dispatcher_.handle(line, peer);
     std::string command = reply.command;
     if (command.empty()) {
       command = peer.permission == Permission::kNone ? "(refused)" : "(invalid request)";
@@ -284,40 +252,6 @@ class Daemon {
                                 {"full", refused.full},
                                 {"not_permitted", refused.not_permitted}};
     return snapshot;
-  }
-
-  // Runs `work` on the pool thread (after the running job and what was posted before it) and
-  // resumes here, on the loop, with its result. The io_context stays alive until then.
-  // Not a coroutine itself: async_initiate keeps `work` (GCC 12 destroyed a lambda captured
-  // into a co_await expression twice).
-  template <class Work>
-  asio::awaitable<std::invoke_result_t<Work>> on_pool(Work work) {
-    using Result = std::invoke_result_t<Work>;
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, Result)>(
-        [this](auto handler, Work work) {
-          auto resume = std::make_shared<decltype(handler)>(std::move(handler));
-          jobs_.post([this, resume, work = std::move(work), guard = asio::make_work_guard(io_)] {
-            std::exception_ptr error;
-            Result result;
-            try {
-              result = work();
-            } catch (...) {
-              error = std::current_exception();
-            }
-            asio::post(io_, [resume, error, result = std::move(result)]() mutable {
-              (*resume)(error, std::move(result));
-            });
-          });
-        },
-        asio::use_awaitable, std::move(work));
-  }
-
-  // The pool thread's connection, opened on first use. REQUIRES: called on the pool thread.
-  storage::History& pool_history() {
-    if (!pool_history_) {
-      pool_history_ = std::make_unique<storage::History>(database_file_);
-    }
-    return *pool_history_;
   }
 
   LifecycleCommands lifecycle_commands() {
@@ -447,7 +381,8 @@ class Daemon {
       for (const auto window : result.delivered.windows) status.mail_window.observe(window);
     } else if (result.cycle) {
       if (result.findings) {
-        // The old snapshot (tens of thousands of findings) is freed on the pool, after any job.
+        // The old snapshot (tens of thousands of findings) is freed off the loop: on the pool,
+        // or on the reader thread when a reader command still holds it.
         jobs_.post([old = findings_.set(std::move(result.findings))] {});
       }
       ++status.cycles;
@@ -521,10 +456,8 @@ class Daemon {
   asio::io_context& io_;
   std::filesystem::path config_file_;
   std::shared_ptr<const Settings> settings_;
-  std::filesystem::path database_file_;             // state_dir does not change on reload
-  storage::History history_;                        // the loop thread's; jobs open their own
-  std::unique_ptr<storage::History> pool_history_;  // the pool commands'; only on the pool thread
-  std::unique_ptr<Engine> engine_;
+  std::filesystem::path database_file_;    // state_dir does not change on reload
+  storage::History history_;               // the loop thread's; jobs open their own
   std::vector<std::string> rule_changes_;  // at the last reload: definition_changes()
   JobQueue jobs_;
   AuditLog audit_;
@@ -532,6 +465,9 @@ class Daemon {
   Timers timers_;
   FindingsView findings_;
   CommandTable commands_;
+  ReaderThread reader_{database_file_};  // after what its work uses: joined before they go
+  Dispatcher dispatcher_{
+      io_, commands_, jobs_, reader_, database_file_, [this] { return settings_; }, findings_};
   AccessPolicy policy_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;  // [metrics] listen, when set

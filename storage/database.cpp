@@ -66,9 +66,38 @@ void migrate(SQLite::Database& db, const std::filesystem::path& file) {
   }
 }
 
+// Opens `file` read-only: checks that it is a casewatch database at the schema version this
+// casewatch writes, and that nothing on the connection can write.
+void open_read_only(SQLite::Database& db, const std::filesystem::path& file) {
+  db.setBusyTimeout(5000);
+  db.exec("PRAGMA query_only = ON");
+  db.exec("PRAGMA cache_size = -16384");
+  const int version = user_version(db);
+  const int known = static_cast<int>(migrations().size());
+  if (version != 0 && db.execAndGet("PRAGMA application_id").getInt64() != kApplicationId) {
+    throw std::runtime_error(fmt::format(
+        "{}: not a casewatch database or it is corrupt: foreign application id", file.string()));
+  }
+  if (version != known) {
+    throw std::runtime_error(
+        fmt::format("{}: opened read-only at schema version {}, but this casewatch reads only {} "
+                    "(open it read-write once to migrate it)",
+                    file.string(), version, known));
+  }
+}
+
 }  // namespace
 
-History::History(const std::filesystem::path& file) {
+History::History(const std::filesystem::path& file, Access access) {
+  if (access == Access::kReadOnly) {
+    try {
+      impl_ = std::make_unique<Impl>(file, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+      open_read_only(impl_->db, file);
+    } catch (const SQLite::Exception& e) {
+      throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
+    }
+    return;
+  }
   if (!is_memory(file)) create_private_file(file);
   // Before SQLite initialises (the first connection): no count of the memory SQLite uses. The
   // count takes a process-wide mutex on every allocation, and casewatch never reads it. Too late

@@ -29,9 +29,14 @@ namespace storage {
 
 class History {
  public:
+  enum class Access { kReadWrite, kReadOnly };
   // Opens (creating it 0640 when absent) and migrates the database. ":memory:" is accepted.
   // Throws when the file cannot be opened, is not a casewatch database or is corrupt.
-  explicit History(const std::filesystem::path& file);
+  // kReadOnly opens an existing database at this casewatch's schema version without writing to
+  // it (no creation, no migration, no pragma that writes; every write method then throws): a
+  // reader that never takes SQLite's write lock, so that it neither waits on a writer (WAL)
+  // nor holds one up. Throws when the file is absent or at another schema version.
+  explicit History(const std::filesystem::path& file, Access access = Access::kReadWrite);
   ~History();
   History(const History&) = delete;
   History& operator=(const History&) = delete;

@@ -153,11 +153,16 @@ std::string format_reply(const Answer& answer, const boost::json::value& id) {
 }
 
 void CommandTable::add(std::string name, Permission needs, Handler handler) {
-  commands_.emplace(std::move(name), Entry{needs, std::move(handler), {}});
+  commands_.emplace(std::move(name), Entry{needs, std::move(handler), {}, {}, {}});
 }
 
 void CommandTable::add_pool(std::string name, Permission needs, PoolHandler handler) {
-  commands_.emplace(std::move(name), Entry{needs, {}, std::move(handler)});
+  commands_.emplace(std::move(name), Entry{needs, {}, std::move(handler), {}, {}});
+}
+
+void CommandTable::add_reader(std::string name, Permission needs, ReaderHandler handler,
+                              QuickHandler quick) {
+  commands_.emplace(std::move(name), Entry{needs, {}, {}, std::move(handler), std::move(quick)});
 }
 
 std::vector<std::string> CommandTable::names() const {
@@ -209,16 +214,42 @@ std::variant<Reply, CommandTable::Call> CommandTable::prepare(std::string_view l
   }
   const Entry& entry = found->second;
   return Call{std::move(request), entry.handler ? &entry.handler : nullptr,
-              entry.pool ? &entry.pool : nullptr};
+              entry.pool ? &entry.pool : nullptr, entry.reader ? &entry.reader : nullptr,
+              entry.quick ? &entry.quick : nullptr};
+}
+
+namespace {
+
+Reply answered(const Request& request, const Answer& answer) {
+  Reply reply;
+  reply.line = format_reply(answer, request.id);
+  reply.command = request.command;
+  reply.result = answer.result;
+  return reply;
+}
+
+}  // namespace
+
+std::optional<Reply> CommandTable::run_quick(const Call& call, const Peer& peer) const {
+  if (call.quick == nullptr) return std::nullopt;
+  try {
+    if (auto answer = (*call.quick)(call.request, peer)) return answered(call.request, *answer);
+  } catch (const std::exception& e) {
+    return failed(call.request, e.what());
+  }
+  return std::nullopt;
 }
 
 Reply CommandTable::run(const Call& call, const Peer& peer, storage::History* history,
-                        const Settings* settings, std::function<void()>* then) const {
+                        const Settings* settings, std::function<void()>* then,
+                        const Reading* reading) const {
   const Request& request = call.request;
   Answer answer;
   try {
     if (call.handler != nullptr) {
       answer = (*call.handler)(request, peer);
+    } else if (call.reader != nullptr && reading != nullptr) {
+      answer = (*call.reader)(request, peer, *reading);
     } else if (call.pool != nullptr && history != nullptr && settings != nullptr) {
       PoolAnswer pooled = (*call.pool)(request, peer, *history, *settings);
       answer = std::move(pooled.answer);
@@ -232,11 +263,7 @@ Reply CommandTable::run(const Call& call, const Peer& peer, storage::History* hi
   } catch (const std::exception& e) {
     return failed(request, e.what());
   }
-  Reply reply;
-  reply.line = format_reply(answer, request.id);
-  reply.command = request.command;
-  reply.result = answer.result;
-  return reply;
+  return answered(request, answer);
 }
 
 Reply CommandTable::failed(const Request& request, std::string_view what) {
@@ -245,11 +272,11 @@ Reply CommandTable::failed(const Request& request, std::string_view what) {
 }
 
 Reply CommandTable::handle_line(std::string_view line, const Peer& peer, storage::History* history,
-                                const Settings* settings) const {
+                                const Settings* settings, const Reading* reading) const {
   auto prepared = prepare(line, peer);
   if (auto* refused = std::get_if<Reply>(&prepared)) return std::move(*refused);
   std::function<void()> then;
-  Reply reply = run(std::get<Call>(prepared), peer, history, settings, &then);
+  Reply reply = run(std::get<Call>(prepared), peer, history, settings, &then, reading);
   if (then) then();
   return reply;
 }

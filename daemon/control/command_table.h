@@ -3,8 +3,10 @@
 //   -> {"result": 0, "text": "...", "arguments": {...}, "id": 7}
 // result: 0 success, 1 error, 2 unsupported command, 3 empty. A CommandTable maps command names
 // to handlers; CommandTable::handle_line is the one catch site for control requests: whatever a
-// handler throws becomes a result-1 reply and the daemon lives on. A command whose work waits on
-// the database is a pool command: the service runs it on the pool thread (see PoolHandler).
+// handler throws becomes a result-1 reply and the daemon lives on. No command waits on SQLite on
+// the loop thread: one that writes is a pool command, run on the pool thread after the running
+// job (PoolHandler); one that reads the database or is heavy is a reader command, run on the
+// reader thread with its read-only connection (ReaderHandler); only the rest runs on the loop.
 // Not thread-safe: add() before use; after that the const methods may be called from any thread.
 #ifndef CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
 #define CASEWATCH_DAEMON_CONTROL_COMMAND_TABLE_H_
@@ -29,6 +31,7 @@ class History;
 namespace service {
 
 struct Settings;
+struct Reading;  // what a reader command reads with: daemon/control/findings_view.h
 
 inline constexpr int kProtocolVersion = 1;
 
@@ -119,16 +122,26 @@ class CommandTable {
   // `status`) never waits on SQLite's write lock, which a running ingest holds.
   using PoolHandler =
       std::function<PoolAnswer(const Request&, const Peer&, storage::History&, const Settings&)>;
+  // A command that reads the database or takes long: the service runs it on the reader thread,
+  // so that the loop never waits for it, nor it for a running job.
+  using ReaderHandler = std::function<Answer(const Request&, const Peer&, const Reading&)>;
+  // A reader command's answer when the loop has it at hand (a cached one); nullopt: ask the
+  // reader thread.
+  using QuickHandler = std::function<std::optional<Answer>(const Request&, const Peer&)>;
 
   // Registers `name`; `needs` is kRead or kWrite. REQUIRES: `name` not registered yet.
   void add(std::string name, Permission needs, Handler handler);
   void add_pool(std::string name, Permission needs, PoolHandler handler);
+  void add_reader(std::string name, Permission needs, ReaderHandler handler,
+                  QuickHandler quick = {});
 
-  // A parsed request the peer may make, with its command's handler or pool handler.
+  // A parsed request the peer may make, with its command's handler, pool or reader handler.
   struct Call {
     Request request;
     const Handler* handler = nullptr;
     const PoolHandler* pool = nullptr;
+    const ReaderHandler* reader = nullptr;
+    const QuickHandler* quick = nullptr;  // with `reader`, when it has one
   };
 
   // Parses `line` and checks the peer's permission: the refusal as a Reply (garbage -> result 1
@@ -137,10 +150,15 @@ class CommandTable {
   std::variant<Reply, Call> prepare(std::string_view line, const Peer& peer) const;
 
   // Runs `call` on this thread: its handler, or its pool handler with `history` and `settings`
-  // (its follow-up goes to `*then` when given). The catch site: a handler's exception becomes a
-  // result-1 reply with its message; a pool command without a history answers result 1.
+  // (its follow-up goes to `*then` when given), or its reader handler with `reading`. The catch
+  // site: a handler's exception becomes a result-1 reply with its message; a pool command without
+  // a history, or a reader command without a reading, answers result 1.
   Reply run(const Call& call, const Peer& peer, storage::History* history = nullptr,
-            const Settings* settings = nullptr, std::function<void()>* then = nullptr) const;
+            const Settings* settings = nullptr, std::function<void()>* then = nullptr,
+            const Reading* reading = nullptr) const;
+  // A reader command's quick answer, when its quick handler has one (a handler's exception
+  // becomes a result-1 reply, as in run()).
+  std::optional<Reply> run_quick(const Call& call, const Peer& peer) const;
 
   // The result-1 reply "<command> failed: <what>" to `request`.
   static Reply failed(const Request& request, std::string_view what);
@@ -148,7 +166,7 @@ class CommandTable {
   // prepare() and run() on this thread, a pool command's follow-up right after it (tests, the
   // fuzz harness). Never throws for anything a handler or the line does.
   Reply handle_line(std::string_view line, const Peer& peer, storage::History* history = nullptr,
-                    const Settings* settings = nullptr) const;
+                    const Settings* settings = nullptr, const Reading* reading = nullptr) const;
 
   std::vector<std::string> names() const;
 
@@ -157,6 +175,8 @@ class CommandTable {
     Permission needs = Permission::kRead;
     Handler handler;
     PoolHandler pool;
+    ReaderHandler reader;
+    QuickHandler quick;
   };
   std::map<std::string, Entry, std::less<>> commands_;
 };

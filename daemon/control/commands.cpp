@@ -13,10 +13,9 @@ namespace json = boost::json;
 
 void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts parts) {
   using P = Permission;
-  auto& history = parts.history;
+  using R = const Reading&;
   auto& findings = parts.findings;
   const auto settings = parts.settings;
-  const auto today = [settings] { return local_date(now_utc(), settings()->zone); };
 
   table.add("version-get", P::kRead, [](const Request&, const Peer&) {
     return Answer{ResultCode::kSuccess, fmt::format("casewatch {}", CASEWATCH_VERSION),
@@ -28,11 +27,32 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
   table.add("reload", P::kWrite, std::move(lifecycle.reload));
   table.add("shutdown", P::kWrite, std::move(lifecycle.shutdown));
 
-  table.add("findings", P::kRead,
-            [&findings](const Request& r, const Peer&) { return findings.findings(r); });
-  table.add("case", P::kRead,
-            [&findings](const Request& r, const Peer&) { return findings.case_of(r); });
-  // The write commands are pool commands (CommandTable::PoolHandler): `history` there is the pool
+  // Reader commands (CommandTable::ReaderHandler): `read` holds the reader thread's read-only
+  // connection, and the settings and findings snapshot of the moment the command was asked.
+  // A cached `findings` answer is given on the loop at once.
+  table.add_reader(
+      "findings", P::kRead,
+      [](const Request& r, const Peer&, R read) {
+        return findings_command(r, read.settings, read.findings);
+      },
+      [&findings, settings](const Request& r, const Peer&) -> std::optional<Answer> {
+        const auto snapshot = findings.snapshot();
+        if (!snapshot) return std::nullopt;
+        return cached_findings(r, *settings(), *snapshot);
+      });
+  table.add_reader("case", P::kRead,
+                   [](const Request& r, const Peer&, R read) { return case_command(r, read); });
+  table.add_reader("review", P::kRead, [](const Request& r, const Peer&, R read) {
+    return review_command(r, read, local_date(now_utc(), read.settings.zone));
+  });
+  table.add_reader("alerts", P::kRead, [](const Request&, const Peer&, R read) {
+    return alerts_command(read.history);
+  });
+  table.add_reader("outbox", P::kRead, [](const Request& r, const Peer&, R read) {
+    return outbox_command(r, read.history);
+  });
+
+  // Pool commands (CommandTable::PoolHandler), the ones that write: `history` is the pool
   // thread's connection and `s` the settings of the moment the command was asked.
   table.add_pool("note", P::kWrite,
                  [&findings](const Request& r, const Peer& peer, storage::History& history,
@@ -43,13 +63,6 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
                  [](const Request& r, const Peer&, storage::History&, const Settings& s) {
                    return PoolAnswer{backup_command(r, s.config)};
                  });
-  table.add("review", P::kRead,
-            [&findings, today, render = parts.render_review](const Request& r, const Peer&) {
-              return findings.review(r, today(), render);
-            });
-
-  table.add("alerts", P::kRead,
-            [&history](const Request&, const Peer&) { return alerts_command(history); });
   table.add_pool(
       "silence", P::kWrite,
       [](const Request& r, const Peer& peer, storage::History& history, const Settings& s) {
@@ -58,9 +71,6 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
   table.add_pool("unsilence", P::kWrite,
                  [](const Request& r, const Peer& peer, storage::History& history,
                     const Settings&) { return PoolAnswer{unsilence_command(r, peer, history)}; });
-
-  table.add("outbox", P::kRead,
-            [&history](const Request& r, const Peer&) { return outbox_command(r, history); });
   const auto change = [changed = parts.outbox_changed](bool retry) {
     return [changed, retry](const Request& r, const Peer& peer, storage::History& history,
                             const Settings&) {

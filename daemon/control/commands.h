@@ -1,4 +1,5 @@
-// Every control command on one screen (commands.cpp): its name, the permission it needs and its
+// Every control command on one screen (commands.cpp): its name, the permission it needs, where
+// it runs (add: the loop; add_pool: the pool thread; add_reader: the reader thread) and its
 // handler. The handlers live beside their data (findings_view, alert_commands,
 // outbox_commands); the lifecycle commands (status, metrics, run-now, reload, shutdown) are the
 // Daemon's, passed in as handlers.
@@ -23,12 +24,11 @@ struct LifecycleCommands {
   CommandTable::Handler shutdown;
 };
 
-// What the data commands work on. REQUIRES: history and findings outlive the table.
+// What the data commands work on besides what the pool and reader threads give them.
+// REQUIRES: findings outlives the table.
 struct CommandParts {
-  storage::History& history;  // the loop thread's
-  FindingsView& findings;
+  FindingsView& findings;                                     // the loop's snapshot
   std::function<std::shared_ptr<const Settings>()> settings;  // the current settings
-  FindingsView::RenderReview render_review;
   std::function<void()> outbox_changed;  // an entry became due (after outbox-retry)
 };
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <stdexcept>
 
 #include "daemon/control/wire_json.h"
@@ -23,20 +24,58 @@ const rules::Rule& rule_named(const config::Config& config, const std::string& i
 
 }  // namespace
 
-void FindingsView::reconfigure(std::shared_ptr<const Settings> settings) {
-  settings_ = std::move(settings);
-  findings_.reset();
-  cache_.clear();
+std::shared_ptr<const FindingsSnapshot> FindingsSnapshot::with_note(const std::string& rule,
+                                                                    const std::string& key,
+                                                                    const rules::Note& note) const {
+  auto next = std::make_shared<FindingsSnapshot>(open_);
+  next->notes_ = notes_;
+  Noted& noted = next->notes_[{rule, key}];
+  noted.latest = note;
+  ++noted.added;
+  return next;
 }
 
-std::shared_ptr<OpenFindings> FindingsView::set(std::shared_ptr<OpenFindings> findings) {
-  cache_.clear();
-  return std::exchange(findings_, std::move(findings));
+json::object FindingsSnapshot::finding_json(const std::string& rule,
+                                            const rules::TrackedFinding& tracked,
+                                            rules::RuleKind kind) const {
+  const auto noted = notes_.find({rule, tracked.finding.key});
+  if (noted == notes_.end()) return service::finding_json(tracked, kind);
+  rules::TrackedFinding shown = tracked;
+  // Each note since the job pushed the one before it into the trail.
+  shown.earlier_notes += noted->second.added - (tracked.latest_note ? 0 : 1);
+  shown.latest_note = noted->second.latest;
+  return service::finding_json(shown, kind);
+}
+
+std::optional<Answer> FindingsSnapshot::cached(const std::string& key) const {
+  const std::lock_guard lock(cache_lock_);
+  const auto found = cache_.find(key);
+  if (found == cache_.end()) return std::nullopt;
+  return found->second;
+}
+
+void FindingsSnapshot::cache(const std::string& key, const Answer& answer) const {
+  const std::lock_guard lock(cache_lock_);
+  if (cache_.size() >= kCacheEntries) cache_.clear();
+  cache_.insert_or_assign(key, answer);
+}
+
+void FindingsView::reconfigure(std::shared_ptr<const Settings> settings) {
+  settings_ = std::move(settings);
+  snapshot_.reset();
+}
+
+std::shared_ptr<const FindingsSnapshot> FindingsView::set(
+    std::shared_ptr<const OpenFindings> findings) {
+  return std::exchange(snapshot_, std::make_shared<const FindingsSnapshot>(std::move(findings)));
 }
 
 const OpenFindings& FindingsView::open() {
-  if (!findings_) findings_ = load_open_findings(settings_->config, history_);
-  return *findings_;
+  if (!snapshot_) {
+    snapshot_ =
+        std::make_shared<const FindingsSnapshot>(load_open_findings(settings_->config, history_));
+  }
+  return snapshot_->open();
 }
 
 PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage::History& history,
@@ -65,53 +104,65 @@ PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage:
   return {Answer{ResultCode::kSuccess,
                  fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr},
           [this, rule = *rule, key = *key, note] {
-            if (findings_) {
-              for (auto& [rule_id, open] : findings_->rules) {
-                if (rule_id != rule) continue;
-                for (auto& tracked : open) {
-                  if (tracked.finding.key != key) continue;
-                  if (tracked.latest_note) ++tracked.earlier_notes;  // the trail grows
-                  tracked.latest_note = note;
-                }
-              }
-            }
-            cache_.clear();
+            if (snapshot_) snapshot_ = snapshot_->with_note(rule, key, note);
           }};
 }
 
-Answer FindingsView::findings(const Request& request) {
-  const auto rule = string_argument(request, "rule");
-  const auto team = string_argument(request, "team");
-  const auto band = string_argument(request, "band");
-  const auto status = string_argument(request, "status");
-  if (status && *status != "new" && *status != "carried") {
-    throw std::invalid_argument(fmt::format("status '{}' is not one of new, carried", *status));
+namespace {
+
+// The cache key of a `findings` request, after checking its arguments.
+struct FindingsQuery {
+  std::optional<std::string> rule, team, band, status;
+  std::string rule_id;
+  std::size_t offset = 0;
+  std::size_t limit = kPageDefault;
+  std::string key;
+};
+
+FindingsQuery findings_query(const Request& request, const Settings& settings) {
+  FindingsQuery q;
+  q.rule = string_argument(request, "rule");
+  q.team = string_argument(request, "team");
+  q.band = string_argument(request, "band");
+  q.status = string_argument(request, "status");
+  if (q.status && *q.status != "new" && *q.status != "carried") {
+    throw std::invalid_argument(fmt::format("status '{}' is not one of new, carried", *q.status));
   }
-  const std::size_t offset = static_cast<std::size_t>(id_argument(request, "offset").value_or(0));
+  q.offset = static_cast<std::size_t>(id_argument(request, "offset").value_or(0));
   const auto limit_argument = id_argument(request, "limit");
   if (limit_argument &&
       (*limit_argument < 1 || *limit_argument > static_cast<std::int64_t>(kPageMax))) {
     throw std::invalid_argument(fmt::format("limit must be 1 to {}", kPageMax));
   }
-  const std::size_t limit =
-      limit_argument ? static_cast<std::size_t>(*limit_argument) : kPageDefault;
-  const std::string rule_id = rule ? rule_named(settings_->config, *rule).id : std::string();
-  const std::string cache_key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", rule_id,
-                                            team.has_value(), team.value_or(""), band.has_value(),
-                                            band.value_or(""), status.value_or(""), offset, limit);
-  if (const auto cached = cache_.find(cache_key); cached != cache_.end()) {
-    return cached->second;
-  }
+  if (limit_argument) q.limit = static_cast<std::size_t>(*limit_argument);
+  q.rule_id = q.rule ? rule_named(settings.config, *q.rule).id : std::string();
+  q.key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", q.rule_id, q.team.has_value(),
+                      q.team.value_or(""), q.band.has_value(), q.band.value_or(""),
+                      q.status.value_or(""), q.offset, q.limit);
+  return q;
+}
+
+}  // namespace
+
+std::optional<Answer> cached_findings(const Request& request, const Settings& settings,
+                                      const FindingsSnapshot& findings) {
+  return findings.cached(findings_query(request, settings).key);
+}
+
+Answer findings_command(const Request& request, const Settings& settings,
+                        const FindingsSnapshot& findings) {
+  const FindingsQuery q = findings_query(request, settings);
+  if (auto cached = findings.cached(q.key)) return std::move(*cached);
   json::array list;
   std::size_t total = 0;
-  for (const auto& [id, rule_findings] : open().rules) {
-    if (rule && id != rule_id) continue;
+  for (const auto& [id, rule_findings] : findings.open().rules) {
+    if (q.rule && id != q.rule_id) continue;
     for (const auto& tracked : rule_findings) {
-      if (team && tracked.finding.team != *team) continue;
-      if (band && tracked.finding.band != *band) continue;
-      if (status && rules::to_string(tracked.review_status) != *status) continue;
-      if (total >= offset && total - offset < limit)
-        list.push_back(finding_json(tracked, kind_of(*settings_, id)));
+      if (q.team && tracked.finding.team != *q.team) continue;
+      if (q.band && tracked.finding.band != *q.band) continue;
+      if (q.status && rules::to_string(tracked.review_status) != *q.status) continue;
+      if (total >= q.offset && total - q.offset < q.limit)
+        list.push_back(findings.finding_json(id, tracked, kind_of(settings, id)));
       ++total;
     }
   }
@@ -125,43 +176,46 @@ Answer FindingsView::findings(const Request& request) {
   } else {
     // A capped answer says so, and how to get the rest.
     arguments["total"] = total;
-    arguments["offset"] = offset;
-    arguments["limit"] = limit;
-    text = fmt::format("findings {} to {} of {}", count == 0 ? offset : offset + 1, offset + count,
-                       total);
-    if (offset + count < total) {
-      arguments["next_offset"] = offset + count;
-      text += fmt::format("; the next page from offset {}", offset + count);
+    arguments["offset"] = q.offset;
+    arguments["limit"] = q.limit;
+    text = fmt::format("findings {} to {} of {}", count == 0 ? q.offset : q.offset + 1,
+                       q.offset + count, total);
+    if (q.offset + count < total) {
+      arguments["next_offset"] = q.offset + count;
+      text += fmt::format("; the next page from offset {}", q.offset + count);
     }
   }
   Answer answer{count == 0 ? ResultCode::kEmpty : ResultCode::kSuccess, std::move(text), nullptr};
   answer.serialized_arguments = std::make_shared<const std::string>(json::serialize(arguments));
-  if (cache_.size() >= kCacheEntries) cache_.clear();
-  cache_.emplace(cache_key, answer);
+  findings.cache(q.key, answer);
   return answer;
 }
 
-Answer FindingsView::case_of(const Request& request) {
+Answer case_command(const Request& request, const Reading& reading) {
+  const Settings& settings = reading.settings;
+  const storage::History& history = reading.history;
   const auto key = string_argument(request, "key");
   if (!key || key->empty()) return Answer{ResultCode::kError, "case needs a key", nullptr};
   const rules::Date first = *rules::Date::from_ymd(1, 1, 1);
   const rules::Date last = *rules::Date::from_ymd(9999, 12, 31);
   json::array on_lists;
   json::array resolved;
-  for (const auto& [rule_id, tracked_list] : open().rules) {
+  for (const auto& [rule_id, tracked_list] : reading.findings.open().rules) {
     for (const auto& tracked : tracked_list) {
-      if (tracked.finding.key == *key)
-        on_lists.push_back(finding_json(tracked, kind_of(*settings_, rule_id)));
+      if (tracked.finding.key == *key) {
+        on_lists.push_back(
+            reading.findings.finding_json(rule_id, tracked, kind_of(settings, rule_id)));
+      }
     }
   }
-  for (const auto& rule : settings_->config.rules.rules) {
-    for (const auto& gone : history_.resolved_between(rule.id, first, last)) {
+  for (const auto& rule : settings.config.rules.rules) {
+    for (const auto& gone : history.resolved_between(rule.id, first, last)) {
       if (gone.last.key == *key) resolved.push_back(resolved_json(gone));
     }
   }
   json::array records;
-  for (const auto& source : settings_->config.rules.sources) {
-    for (const auto& version : history_.record_history(source.name, *key)) {
+  for (const auto& source : settings.config.rules.sources) {
+    for (const auto& version : history.record_history(source.name, *key)) {
       json::object values;
       for (std::size_t i = 0; i < source.fields.size() && i < version.record.values.size(); ++i) {
         values[source.fields[i].name] = version.record.values[i];
@@ -174,7 +228,7 @@ Answer FindingsView::case_of(const Request& request) {
   }
   // Every note on the key, on open and resolved findings alike: the trail.
   json::array notes;
-  for (const auto& entry : history_.notes(*key)) {
+  for (const auto& entry : history.notes(*key)) {
     notes.push_back(json::object{{"rule", entry.rule},
                                  {"text", entry.note.text},
                                  {"author", entry.note.author},
@@ -197,8 +251,9 @@ Answer FindingsView::case_of(const Request& request) {
                              {"records", std::move(records)}}};
 }
 
-Answer FindingsView::review(const Request& request, rules::Date today,
-                            const RenderReview& render) const {
+Answer review_command(const Request& request, const Reading& reading, rules::Date today) {
+  const Settings& settings = reading.settings;
+  const storage::History& history = reading.history;
   const auto week_text = string_argument(request, "week");
   const std::string format = string_argument(request, "format").value_or("text");
   const rules::Date now = today;
@@ -225,7 +280,7 @@ Answer FindingsView::review(const Request& request, rules::Date today,
                     fmt::format("unknown review format '{}': expected text, html or csv", format),
                     nullptr};
     }
-    const auto weeks = history_.review_weeks();
+    const auto weeks = history.review_weeks();
     if (std::find(weeks.begin(), weeks.end(), week) == weeks.end()) {
       // Found nothing: a valid question with no review to answer it (result 3, "empty", and
       // produced = false), unlike a review that lists no cases or says NO DATA, which is one.
@@ -242,13 +297,13 @@ Answer FindingsView::review(const Request& request, rules::Date today,
           json::object{
               {"week", week.str()}, {"produced", false}, {"weeks", std::move(produced_weeks)}}};
     }
-    const auto file = settings_->config.service.reports_dir() / week.str() /
+    const auto file = settings.config.service.reports_dir() / week.str() /
                       (format == "text" ? "review.txt" : "review." + format);
     std::string stored;
     if (std::ifstream in(file, std::ios::binary); in) {
       stored.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     } else if (format == "text") {
-      stored = history_.review_text(week).value_or("");  // the files were removed: the record
+      stored = history.review_text(week).value_or("");  // the files were removed: the record
     } else {
       return Answer{ResultCode::kError,
                     fmt::format("the {} review of {} is no longer on disk ({}); its text is kept: "
@@ -261,7 +316,7 @@ Answer FindingsView::review(const Request& request, rules::Date today,
         json::object{
             {"week", week.str()}, {"format", format}, {"stored", true}, {"produced", true}}};
   }
-  return Answer{ResultCode::kSuccess, render(week, now, format),
+  return Answer{ResultCode::kSuccess, reading.current_review(week, now, format),
                 json::object{{"week", week.str()}, {"format", format}, {"produced", true}}};
 }
 

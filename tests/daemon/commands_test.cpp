@@ -107,12 +107,7 @@ struct Fixture {
     lifecycle.shutdown = named("shutdown");
     service::add_commands(
         table, lifecycle,
-        service::CommandParts{history, view, [this] { return settings; },
-                              [this](rules::IsoWeek week, rules::Date as_of, std::string_view f) {
-                                return week.str() + " as of " + as_of.iso() + " in " +
-                                       std::string(f);
-                              },
-                              [this] { ++outbox_changes; }});
+        service::CommandParts{view, [this] { return settings; }, [this] { ++outbox_changes; }});
   }
 
   // The reply to `command` with `arguments` from a peer who may do everything.
@@ -123,8 +118,12 @@ struct Fixture {
     peer.user = "jsmith";
     peer.permission = permission;
     const json::object request{{"command", command}, {"arguments", std::move(arguments)}};
-    // Pool commands run here, with this history and these settings.
-    const auto reply = table.handle_line(json::serialize(request), peer, &history, settings.get());
+    // Pool and reader commands run here, with this history, these settings and the snapshot of
+    // now.
+    view.open();
+    const service::Reading reading{history, *settings, *view.snapshot(), render};
+    const auto reply =
+        table.handle_line(json::serialize(request), peer, &history, settings.get(), &reading);
     return json::parse(reply.line).as_object();
   }
 
@@ -136,6 +135,10 @@ struct Fixture {
   }
 
   std::shared_ptr<const service::Settings> settings;
+  const service::RenderReview render = [](rules::IsoWeek week, rules::Date as_of,
+                                          std::string_view format) {
+    return week.str() + " as of " + as_of.iso() + " in " + std::string(format);
+  };
   storage::History history{":memory:"};
   service::FindingsView view{history};
   service::CommandTable table;
@@ -401,8 +404,10 @@ TEST_CASE("backup copies the service's database, a bare name into state_dir/back
   CHECK(open[0].finding.key == "C7");
 }
 
-TEST_CASE("the write commands are pool commands: without a database they are not run",
-          "[daemon][commands]") {
+TEST_CASE(
+    "the write commands are pool commands and the reading ones reader commands: without a "
+    "database they are not run",
+    "[daemon][commands]") {
   Fixture f;
   service::Peer peer;
   peer.user = "jsmith";
@@ -417,10 +422,21 @@ TEST_CASE("the write commands are pool commands: without a database they are not
     CHECK(reply.at("text").as_string() ==
           std::string(name) + " runs only in the service (it needs the database)");
   }
-  for (const char* name : {"findings", "case", "review", "alerts", "outbox", "status"}) {
+  for (const char* name : {"findings", "case", "review", "alerts", "outbox"}) {
     const json::object request{{"command", name}};
     const auto prepared = f.table.prepare(json::serialize(request), peer);
     REQUIRE(std::holds_alternative<service::CommandTable::Call>(prepared));
     CHECK(std::get<service::CommandTable::Call>(prepared).pool == nullptr);
+    CHECK(std::get<service::CommandTable::Call>(prepared).reader != nullptr);
+    const auto reply = json::parse(f.table.handle_line(json::serialize(request), peer).line);
+    CHECK(reply.at("text").as_string() ==
+          std::string(name) + " runs only in the service (it needs the database)");
+  }
+  // What stays on the loop touches no database.
+  for (const char* name : {"status", "metrics", "version-get", "run-now", "reload", "shutdown"}) {
+    const json::object request{{"command", name}};
+    const auto prepared = f.table.prepare(json::serialize(request), peer);
+    REQUIRE(std::holds_alternative<service::CommandTable::Call>(prepared));
+    CHECK(std::get<service::CommandTable::Call>(prepared).handler != nullptr);
   }
 }

@@ -50,6 +50,15 @@ std::string open_error(const std::filesystem::path& file) {
   return "no error";
 }
 
+std::string open_error_read_only(const std::filesystem::path& file) {
+  try {
+    const storage::History history(file, storage::History::Access::kReadOnly);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 }  // namespace
 
 TEST_CASE("an empty database is migrated to the last schema version, and reopening changes nothing",
@@ -187,4 +196,46 @@ TEST_CASE(
   CHECK(history.record_on("cases", "C1", first) == rules::Record{"C1", {"a"}});
   CHECK(history.record_on("cases", "C1", second) == rules::Record{"C1", {"a2"}});
   CHECK(history.record_history("cases", "C2").size() == 1);
+}
+
+TEST_CASE("a read-only connection reads while another holds the write lock, and writes nothing",
+          "[storage][open]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  CHECK(open_error_read_only(file).ends_with("unable to open database file"));  // never created
+  CHECK_FALSE(std::filesystem::exists(file));
+  storage::History writer(file);
+  writer.set_setting("marker", "committed");
+  const storage::History reader(file, storage::History::Access::kReadOnly);
+  CHECK(reader.schema_version() == writer.schema_version());
+  storage::ExtractInfo info;
+  info.file = "cases-2026-11-09.csv";
+  info.source = "cases";
+  info.sha256 = "def";
+  info.as_of = *rules::Date::from_ymd(2026, 11, 9);
+  info.handled_at = "2026-11-09T09:30:00Z";
+  {
+    auto extract = writer.begin_extract(info);  // BEGIN IMMEDIATE: the write lock, held
+    extract.add(rules::Record{"C1", {"a"}});
+    CHECK(reader.setting("marker") == "committed");  // answered at once, not after 5 s
+    CHECK_FALSE(reader.latest_extract("cases"));     // the open transaction is not seen
+    extract.commit(1);
+  }
+  CHECK(reader.latest_extract("cases")->file == "cases-2026-11-09.csv");
+  storage::History same(file, storage::History::Access::kReadOnly);
+  CHECK_THROWS_WITH(same.set_setting("marker", "changed"),
+                    Catch::Matchers::Contains("attempt to write a readonly database"));
+  CHECK(writer.setting("marker") == "committed");
+}
+
+TEST_CASE("a read-only connection refuses a database at another schema version",
+          "[storage][open]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  write_version_2_database(file);
+  CHECK(open_error_read_only(file) ==
+        fmt::format("{}: opened read-only at schema version 2, but this casewatch reads only {} "
+                    "(open it read-write once to migrate it)",
+                    file.string(), storage::migrations().size()));
+  CHECK(query_text(file, "PRAGMA user_version") == "2");  // not migrated
 }
