@@ -40,7 +40,7 @@ CycleRuns cycle_phase(const std::filesystem::path& folder, const ExtractSpec& sp
                       const std::filesystem::path& first, const std::filesystem::path& changed);
 
 // `status` while one thing happened: a note waited on the ingest's commit, or a reader command
-// (a past week's review, a case, this week's review) was asked again and again for a second.
+// (a past week's review, a case, this week's review) was answered.
 struct SocketWindow {
   std::string what;
   double seconds = 0;            // the window's length
