@@ -62,18 +62,18 @@ asio::awaitable<Reply> Dispatcher::handle(std::string_view line, const Peer& pee
   if (call == nullptr) co_return std::get<Reply>(std::move(prepared));
   if (call->reader != nullptr) {
     if (auto quick = commands_.run_quick(*call, peer)) co_return std::move(*quick);
-    // Named, not a temporary in the co_await expression (GCC 12 destroyed one twice).
+    // Named, not temporaries in the co_await expression (GCC 12 destroyed one twice).
     auto work = [this, call = std::move(*call), peer, settings = settings_(),
                  snapshot = findings_.snapshot()] { return read(call, peer, settings, snapshot); };
-    co_return co_await on_thread(
-        io_, [this](std::function<void()> run) { reader_.post(std::move(run)); }, std::move(work));
+    auto to_reader = [this](std::function<void()> run) { reader_.post(std::move(run)); };
+    co_return co_await on_thread(io_, to_reader, std::move(work));
   }
   if (call->pool == nullptr) co_return commands_.run(*call, peer);
   auto work = [this, call = std::move(*call), peer, settings = settings_()] {
     return write(call, peer, *settings);
   };
-  std::pair<Reply, std::function<void()>> done = co_await on_thread(
-      io_, [this](std::function<void()> run) { jobs_.post(std::move(run)); }, std::move(work));
+  auto to_pool = [this](std::function<void()> run) { jobs_.post(std::move(run)); };
+  std::pair<Reply, std::function<void()>> done = co_await on_thread(io_, to_pool, std::move(work));
   if (done.second) done.second();
   co_return std::move(done.first);
 }
