@@ -49,7 +49,8 @@ struct SocketWindow {
   std::string first_reply;       // the command's first reply, cut short
   std::size_t status_count = 0;  // status requests sent in the window
   double status_p50_ms = 0, status_p99_ms = 0, status_max_ms = 0;
-  double longest_gap_ms = 0;  // the longest time with no answer to any of the clients
+  double longest_gap_ms = 0;    // the longest time with no answer to any of the clients
+  double longest_gap_at_s = 0;  // when it ended, after the window began
 };
 
 // Phase 4: latency of the control socket of a real casewatchd. `casewatchd --once` ingests the
@@ -66,7 +67,8 @@ struct SocketFigures {
   double status_p50_ms = 0, status_p99_ms = 0, status_max_ms = 0;
   double findings_p50_ms = 0, findings_p99_ms = 0, findings_max_ms = 0;
   double idle_status_p50_ms = 0, idle_findings_p50_ms = 0;  // one client, before the load
-  double longest_gap_ms = 0;  // the longest time with no answer to any client during the ingest
+  double longest_gap_ms = 0;    // the longest time with no answer to any client during the ingest
+  double longest_gap_at_s = 0;  // when it ended, after the extract was dropped
   std::size_t requests = 0;
   std::size_t failures = 0;
   double ingest_seconds = 0;  // how long the daemon took to ingest the extract dropped meanwhile
