@@ -227,6 +227,8 @@ TEST_CASE("case and status answer while a job holds the write lock on the pool; 
 
 TEST_CASE("a cached findings answer is given on the loop while the reader thread is busy",
           "[daemon][dispatch]") {
+  // Before the service: they outlive its reader thread, which uses them.
+  std::promise<void> busy, free;
   Service s;
   s.view.open();  // the snapshot, read on the loop as the service does at start
   const std::string request = R"({"command": "findings", "arguments": {"team": "North"}})";
@@ -236,7 +238,6 @@ TEST_CASE("a cached findings answer is given on the loop while the reader thread
   REQUIRE(first);
   CHECK(Service::text(*first) == "2 findings");
 
-  std::promise<void> busy, free;
   s.reader.post([&] {
     busy.set_value();
     free.get_future().wait();
@@ -263,8 +264,8 @@ TEST_CASE("a cached findings answer is given on the loop while the reader thread
 
 TEST_CASE("a reader command still queued when the service stops is answered without reading",
           "[daemon][dispatch]") {
+  std::promise<void> busy, free;  // before the service: they outlive its reader thread
   Service s;
-  std::promise<void> busy, free;
   s.reader.post([&] {
     busy.set_value();
     free.get_future().wait();
