@@ -196,7 +196,7 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
   }
   {
     RecordPipe pipe;
-    ReaderThread reading(reader, writer, pipe);
+    ParseThread reading(reader, writer, pipe);
     while (auto pipe_batch = pipe.pop()) {
       writer.write(
           std::span<const storage::PreparedRecord>(pipe_batch->prepared.data(), pipe_batch->size));

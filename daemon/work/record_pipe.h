@@ -1,5 +1,5 @@
 // The two threads of one extract's ingest: RecordPipe carries records from the reader's thread to
-// the writer (the ingesting thread) in batches; ReaderThread runs the reader. Internal to
+// the writer (the ingesting thread) in batches; ParseThread runs the reader. Internal to
 // daemon/work (engine_ingest.cpp).
 #ifndef CASEWATCH_DAEMON_WORK_RECORD_PIPE_H_
 #define CASEWATCH_DAEMON_WORK_RECORD_PIPE_H_
@@ -99,18 +99,18 @@ class RecordPipe {
 // (an unchanged record is not passed on). The destructor cancels and joins, so no path out of
 // ingest_file leaves the thread running; wait() joins and rethrows what the reader threw (an
 // unreadable file).
-class ReaderThread {
+class ParseThread {
  public:
-  ReaderThread(ingest::Reader& reader, storage::History::ExtractWriter& writer, RecordPipe& pipe)
+  ParseThread(ingest::Reader& reader, storage::History::ExtractWriter& writer, RecordPipe& pipe)
       : pipe_(pipe), thread_([this, &reader, &writer] { run(reader, writer); }) {}
-  ~ReaderThread() {
+  ~ParseThread() {
     if (thread_.joinable()) {
       pipe_.cancel();
       thread_.join();
     }
   }
-  ReaderThread(const ReaderThread&) = delete;
-  ReaderThread& operator=(const ReaderThread&) = delete;
+  ParseThread(const ParseThread&) = delete;
+  ParseThread& operator=(const ParseThread&) = delete;
 
   void wait() {
     thread_.join();
