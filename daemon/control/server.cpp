@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,6 +26,9 @@ namespace asio = boost::asio;
 using asio::local::stream_protocol;
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// The pauses after a failed accept: the first, doubling up to the longest.
+constexpr std::chrono::milliseconds kFirstAcceptPause{50};
+constexpr std::chrono::milliseconds kLongestAcceptPause{1000};
 
 }  // namespace
 
@@ -52,7 +56,8 @@ ControlServer::ControlServer(asio::io_context& io, ServerOptions options, Identi
       options_(std::move(options)),
       identify_(std::move(identify)),
       handler_(std::move(handler)),
-      acceptor_(io) {}
+      acceptor_(io),
+      accept_pause_(io) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -87,6 +92,7 @@ void ControlServer::start() {
   }
   bound_ = true;
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                             fs::perms::group_write);
   if (const auto gid = group_id(options_.group)) {
@@ -106,6 +112,7 @@ void ControlServer::stop() noexcept {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_pause_.cancel();
   // Half-close: each session still sends the reply it is writing (e.g. to `shutdown`), then
   // reads end-of-file and closes itself.
   for (Session* session : sessions_) {
@@ -121,12 +128,42 @@ void ControlServer::spawn_accept() {
   asio::co_spawn(
       io_,
       [this]() -> asio::awaitable<void> {
-        while (!stopped_) {
-          auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-          if (stopped_ || ec == asio::error::operation_aborted) co_return;
+        auto pause = kFirstAcceptPause;
+        std::int64_t in_a_row = 0;
+        for (;;) {
+          // Waits for a connection, then accepts it (the acceptor does not block: a peer gone
+          // in between is would_block). fail_accepts_with() replaces only the accept.
+          auto [ec] = co_await acceptor_.async_wait(stream_protocol::acceptor::wait_read, kTuple);
+          // Aborted: stop() closed the acceptor, or the server is gone (so `this` is not read).
+          if (ec == asio::error::operation_aborted || stopped_) co_return;
+          stream_protocol::socket socket(io_);
+          if (!ec && injected_accept_error_) {
+            ec = injected_accept_error_;
+          } else if (!ec) {
+            acceptor_.accept(socket, ec);
+          }
+          if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+          if (ec == asio::error::connection_aborted) continue;  // that peer left: take the next
           if (ec) {
-            spdlog::warn("control socket: accept failed: {}", ec.message());
+            // Out of file descriptors (EMFILE, ENFILE) or memory: the connection stays queued,
+            // so accepting again at once fails again at once, a busy loop on the loop thread.
+            // Pause, doubling up to kLongestAcceptPause; one log line per episode.
+            ++accept_failures_;
+            if (in_a_row++ == 0) {
+              spdlog::error("control socket: accept failed: {}; accepting again after a pause",
+                            ec.message());
+            }
+            accept_pause_.expires_after(pause);
+            auto [pause_ec] = co_await accept_pause_.async_wait(kTuple);
+            if (pause_ec == asio::error::operation_aborted || stopped_) co_return;
+            pause = std::min(pause * 2, kLongestAcceptPause);
             continue;
+          }
+          if (in_a_row > 0) {
+            spdlog::info("control socket: accepting again after {} failed accept{}", in_a_row,
+                         in_a_row == 1 ? "" : "s");
+            in_a_row = 0;
+            pause = kFirstAcceptPause;
           }
           spawn_session(std::move(socket));
         }

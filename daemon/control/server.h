@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -75,6 +76,14 @@ class ControlServer {
     std::int64_t not_permitted = 0;  // the peer may use no command
   };
   const Refusals& refusals() const { return refusals_; }
+  // accept() calls that failed (out of file descriptors, say) since start. After each, the
+  // server pauses before accepting again (50 ms, doubling up to 1 s) instead of spinning.
+  std::int64_t accept_failures() const { return accept_failures_; }
+  // Tests: while `error` is set, each accept waits for a connection and then fails with `error`,
+  // leaving the connection queued, as accept() does out of file descriptors (EMFILE). An empty
+  // error_code accepts for real again. (A lowered RLIMIT_NOFILE cannot stand in for this in the
+  // unit tests: the sanitizers' runtime needs descriptors too, and fails first.)
+  void fail_accepts_with(boost::system::error_code error) { injected_accept_error_ = error; }
   // Called for each peer refused because it may use no command (for the audit log). Refusals
   // over a cap are counted and logged (a line a minute at most) instead: a flood of them must
   // not become a flood of writes.
@@ -93,12 +102,15 @@ class ControlServer {
   Identify identify_;
   Handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
-  std::set<Session*> sessions_;          // the live sessions; each is owned by its coroutines
-  std::map<std::int64_t, int> per_uid_;  // live sessions by uid
+  boost::asio::steady_timer accept_pause_;  // the pause after a failed accept
+  std::set<Session*> sessions_;             // the live sessions; each is owned by its coroutines
+  std::map<std::int64_t, int> per_uid_;     // live sessions by uid
   Refusals refusals_;
   std::function<void(const Peer&)> on_refused_;
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::int64_t unlogged_refusals_ = 0;
+  std::int64_t accept_failures_ = 0;
+  boost::system::error_code injected_accept_error_;
   bool stopped_ = false;
   bool bound_ = false;
 };

@@ -1,6 +1,8 @@
 #include "daemon/control/server.h"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -398,4 +401,78 @@ TEST_CASE("one uid holds at most its share of the sessions; others still get in"
   REQUIRE(drive(f.io, [&] { return server->sessions() == 7; }));
   auto again = connect_as(f, options.socket, 1001, Permission::kRead);
   CHECK(again->ask(R"({"command": "ping"})") == R"({"result":0,"text":"pong uid 1001"})");
+}
+
+// Out of file descriptors, accept() fails (EMFILE, ENFILE) and leaves the connection queued. The
+// failure is injected here (fail_accepts_with) rather than made with a lowered RLIMIT_NOFILE:
+// the sanitizers' runtime needs descriptors of its own (UBSan checks a vtable through a pipe),
+// so in-process it fails in their place. tests/e2e/test_control_socket.py lowers the real limit
+// of a running casewatchd.
+TEST_CASE("out of file descriptors, the server pauses before accepting again instead of spinning",
+          "[daemon][server]") {
+  std::ostringstream log;
+  const auto saved_logger = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_st>(log));
+  logger->set_pattern("%l: %v");
+  spdlog::set_default_logger(logger);
+  struct Restore {
+    std::shared_ptr<spdlog::logger> logger;
+    ~Restore() { spdlog::set_default_logger(logger); }
+  } restore{saved_logger};
+
+  Fixture f;
+  auto server = f.make_server(f.options());
+  server->start();
+  server->fail_accepts_with(asio::error::no_descriptors);
+  Client client(f.io, f.options().socket);
+
+  // Each poll_one runs one ready handler: a server that accepted again at once would fail again
+  // every few handlers; this one fails, then waits out its first pause (50 ms).
+  for (int i = 0; i < 200 && server->accept_failures() == 0; ++i) f.io.poll_one();
+  REQUIRE(server->accept_failures() == 1);
+  const auto first = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) f.io.poll_one();
+  CHECK(server->accept_failures() <= 2);  // 2 only if those polls outlasted the pause
+
+  // Over 400 ms the pauses (50, 100, 200 ms ...) allow the first failure and three more at most;
+  // a fixed 50 ms pause would make 9, a spin thousands.
+  const auto until = first + std::chrono::milliseconds(400);
+  while (std::chrono::steady_clock::now() < until) f.io.run_one_until(until);
+  CHECK(server->accept_failures() >= 2);
+  CHECK(server->accept_failures() <= 4);
+  CHECK(server->sessions() == 0);
+  CHECK(log.str() ==
+        "error: control socket: accept failed: Too many open files; accepting again after a "
+        "pause\n");
+
+  // Descriptors free again: after its pause (200 or 400 ms) the server takes the waiting
+  // connection, and says once how many accepts failed.
+  server->fail_accepts_with({});
+  const std::int64_t failed = server->accept_failures();
+  CHECK(client.ask(R"({"command": "ping", "id": 7})") ==
+        fmt::format(R"({{"result":0,"text":"pong uid {}","id":7}})", ::getuid()));
+  CHECK(server->sessions() == 1);
+  CHECK(server->accept_failures() == failed);
+  CHECK(log.str() ==
+        fmt::format("error: control socket: accept failed: Too many open files; accepting again "
+                    "after a pause\ninfo: control socket: accepting again after {} failed "
+                    "accepts\n",
+                    failed));
+
+  // A later episode logs again, and starts again from the shortest pause: within 200 ms it
+  // fails at once, after 50 ms and after 150 ms (after a 400 ms pause it would fail once).
+  log.str("");
+  server->fail_accepts_with(asio::error::no_descriptors);
+  Client second(f.io, f.options().socket);
+  REQUIRE(drive(f.io, [&] { return server->accept_failures() == failed + 1; }));
+  const auto again = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < again) f.io.run_one_until(again);
+  CHECK(server->accept_failures() >= failed + 2);
+  CHECK(log.str() ==
+        "error: control socket: accept failed: Too many open files; accepting again after a "
+        "pause\n");
+  server->fail_accepts_with({});
+  CHECK(second.ask(R"({"command": "ping"})"));
+  CHECK(server->sessions() == 2);
 }
