@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -282,9 +283,11 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
           session->deadline = Clock::now() + options_.idle_timeout;
           session->timer.expires_at(session->deadline);
           buffer.erase(0, n);
-          reply.line += '\n';
-          auto [write_ec, written] =
-              co_await asio::async_write(session->socket, asio::buffer(reply.line), kTuple);
+          // The reply and its newline as two buffers: appending the newline could copy a
+          // review of megabytes on the loop thread.
+          const std::array<asio::const_buffer, 2> out{asio::buffer(reply.line),
+                                                      asio::buffer("\n", 1)};
+          auto [write_ec, written] = co_await asio::async_write(session->socket, out, kTuple);
           if (write_ec || reply.close) break;
         }
         session->close();
