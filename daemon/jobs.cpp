@@ -1,13 +1,40 @@
 #include "daemon/jobs.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 
 namespace service {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// How much lower than the rest of the service the pool thread runs (nice, per thread on Linux).
+// An ingest keeps both of a small host's cores busy (the pool thread and the parsing thread it
+// starts, which inherits this); the loop thread, woken by a `status`, then preempts them
+// instead of queueing behind them.
+constexpr int kPoolNiceness = 5;
+
+void lower_this_threads_priority() {
+  const auto thread = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, thread);
+  if (errno != 0) return;
+  // Raising one's own nice value needs no privilege; failing leaves it as it was, which is fine.
+  (void)::setpriority(PRIO_PROCESS, thread, std::min(now + kPoolNiceness, 19));
+}
+
+}  // namespace
+
 JobQueue::JobQueue(asio::io_context& io, Start start, Done done, Done idle)
-    : io_(io), start_(std::move(start)), done_(std::move(done)), idle_(std::move(idle)) {}
+    : io_(io), start_(std::move(start)), done_(std::move(done)), idle_(std::move(idle)) {
+  asio::post(pool_, lower_this_threads_priority);
+}
 
 JobQueue::~JobQueue() { join(); }
 
