@@ -342,9 +342,42 @@ class Daemon {
     timers_.arm_sender(next);
   }
 
+  // After a job: the status the pool thread read at its end, and the sender armed from it.
+  void apply_status(StatusReading reading) {
+    const bool read = reading.database_error.empty();
+    const std::optional<SysSeconds> next_attempt = reading.next_outbox_attempt;
+    status_.apply(settings_->config, std::move(reading), findings_.open());
+    status_.snapshot().next_review = timers_.next_review();
+    if (stopping_ || !settings_->config.mail.enabled()) {
+      timers_.arm_sender(std::nullopt);
+    } else {
+      timers_.arm_sender(read ? next_attempt : std::optional(now_utc() + kSenderRetry));
+    }
+  }
+
   void fetched(const FetchOutcome& outcome) {
-    status_.record_fetch(outcome, settings_->config, history_);
-    if (!jobs_.running()) status_.write_fetches(history_);
+    status_.record_fetch(outcome, settings_->config);
+    store_fetches();
+  }
+
+  // Stores the fetch results not yet stored, on the pool (after the running job) with a
+  // connection of its own; what fails stays pending and is tried again after the next job.
+  void store_fetches() {
+    auto fetches = status_.pending_fetches();
+    if (fetches.empty()) return;
+    jobs_.post([this, file = database_file_, fetches = std::move(fetches)] {
+      std::vector<std::pair<std::string, std::string>> stored;
+      try {
+        storage::History history(file);
+        for (const auto& fetch : fetches) {
+          history.set_setting(fetch.first, fetch.second);
+          stored.push_back(fetch);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("cannot record the fetch results: {}", e.what());
+      }
+      asio::post(io_, [this, stored = std::move(stored)] { status_.fetches_stored(stored); });
+    });
   }
 
   // On the loop when a job starts: the status, and the work for the pool (with the settings of
@@ -401,10 +434,15 @@ class Daemon {
       log_alerts(*result.alerts);
     }
     audit_.flush();
-    status_.write_fetches(history_);
-    refresh_status();
+    store_fetches();  // any that could not be stored before
+    // The job may have queued mail, or delivered some: the sender is armed again.
+    if (result.status) {
+      apply_status(std::move(*result.status));
+    } else if (!stopping_) {  // the job failed before it read the status
+      refresh_status();
+      arm_sender();
+    }
     notify_status(status_.line());
-    arm_sender();  // the job may have queued mail, or delivered some
   }
 
   // Nothing queued after `job`: new files may have arrived meanwhile; after a failure the rescan

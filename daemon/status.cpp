@@ -68,116 +68,105 @@ std::string Status::line() const {
 
 void Status::refresh(const config::Config& config, const storage::History& history,
                      const OpenFindings& findings) noexcept {
-  try {
-    std::vector<StatusSnapshot::SourceStatus> sources;
-    for (const auto& source : config.rules.sources) {
-      StatusSnapshot::SourceStatus entry;
-      entry.name = source.name;
-      if (const auto latest = history.latest_extract(source.name)) {
-        entry.file = latest->file;
-        entry.as_of = latest->as_of;
-        entry.rows = latest->rows;
-        entry.handled_at = parse_utc(latest->handled_at);
-      }
-      sources.push_back(std::move(entry));
-    }
-    std::vector<StatusSnapshot::RuleStatus> rule_list;
-    for (const auto& [rule_id, open] : findings.rules) {
-      const std::string& id = rule_id;  // clang 14 cannot capture a structured binding
-      const auto rule = std::find_if(config.rules.rules.begin(), config.rules.rules.end(),
-                                     [&id](const rules::Rule& r) { return r.id == id; });
-      if (rule == config.rules.rules.end()) continue;
-      std::vector<rules::BandCount> bands;
-      if (const auto latest = history.latest_extract(rule->source)) {
-        for (auto& point : history.trend(rule->id, latest->as_of, latest->as_of)) {
-          bands.push_back({point.rule, std::move(point.band), point.count, ""});
-        }
-      }
-      rule_list.push_back(rule_status(*rule, open, bands));
-    }
-    std::map<std::string, std::size_t> firing;
-    for (const auto& kinds : {config::kCaseAlertKinds, config::kOperatorAlertKinds}) {
-      for (const auto& kind : kinds) firing[kind] = 0;
-    }
-    for (const auto& alert : history.alert_states()) {
-      if (alert.status == storage::AlertStatus::kFiring) {
-        ++firing[std::string(kind_name(alert.condition.kind))];
-      }
-    }
-    std::map<std::string, std::size_t> outbox;
-    for (const auto state : {storage::OutboxState::kPending, storage::OutboxState::kSent,
-                             storage::OutboxState::kFailed, storage::OutboxState::kCancelled}) {
-      outbox[std::string(storage::to_string(state))] = 0;
-    }
-    for (const auto& [state, count] : history.outbox_counts()) outbox[state] = count;
-    snapshot_.sources = std::move(sources);
-    snapshot_.rules = std::move(rule_list);
-    snapshot_.last_review_week = history.last_review_week();
-    const auto review_at = history.last_review_at();
-    snapshot_.last_review_at = review_at ? parse_utc(*review_at) : std::nullopt;
-    snapshot_.alerts_firing = std::move(firing);
-    snapshot_.outbox = std::move(outbox);
-    snapshot_.extracts = history.extract_counts();
-  } catch (const std::exception& e) {
-    spdlog::error("cannot read the status from the database: {}", e.what());
-  }
-  try {
-    std::vector<std::pair<std::string, std::string>> unmatched;
-    for (const auto& file :
-         ingest::unmatched_files(config.service.inbox_dir(), config.rules.sources)) {
-      std::string name = file.path.filename().string();
-      if (logged_unmatched_.insert(name).second) {
-        spdlog::warn("inbox: {} is not read: it {}", name, file.reason);
-      }
-      unmatched.emplace_back(std::move(name), file.reason);
-    }
-    snapshot_.unmatched = std::move(unmatched);
-  } catch (const std::exception& e) {
-    spdlog::error("cannot list the inbox: {}", e.what());
-  }
-  refresh_fetches(config, history);
+  apply(config, read_status(config, history), findings);
 }
 
-void Status::record_fetch(const FetchOutcome& outcome, const config::Config& config,
-                          const storage::History& history) {
+void Status::apply(const config::Config& config, StatusReading reading,
+                   const OpenFindings& findings) noexcept {
+  if (!reading.database_error.empty()) {
+    spdlog::error("cannot read the status from the database: {}", reading.database_error);
+  } else {
+    try {
+      std::vector<StatusSnapshot::SourceStatus> sources;
+      for (auto& [name, latest] : reading.latest) {
+        StatusSnapshot::SourceStatus entry;
+        entry.name = name;
+        if (latest) {
+          entry.file = std::move(latest->file);
+          entry.as_of = latest->as_of;
+          entry.rows = latest->rows;
+          entry.handled_at = parse_utc(latest->handled_at);
+        }
+        sources.push_back(std::move(entry));
+      }
+      std::vector<StatusSnapshot::RuleStatus> rule_list;
+      for (const auto& [rule_id, open] : findings.rules) {
+        const rules::Rule* rule = config.rules.find_rule(rule_id);
+        if (rule == nullptr) continue;
+        const auto bands = reading.bands.find(rule_id);
+        rule_list.push_back(rule_status(
+            *rule, open,
+            bands == reading.bands.end() ? std::vector<rules::BandCount>{} : bands->second));
+      }
+      snapshot_.sources = std::move(sources);
+      snapshot_.rules = std::move(rule_list);
+      snapshot_.last_review_week = std::move(reading.last_review_week);
+      snapshot_.last_review_at =
+          reading.last_review_at ? parse_utc(*reading.last_review_at) : std::nullopt;
+      snapshot_.alerts_firing = std::move(reading.alerts_firing);
+      snapshot_.outbox = std::move(reading.outbox);
+      snapshot_.extracts = std::move(reading.extracts);
+      // Merged, not replaced: a result stored after this reading was taken stays.
+      for (auto& [name, value] : reading.fetch_results) stored_fetches_[name] = std::move(value);
+    } catch (const std::exception& e) {  // out of memory
+      spdlog::error("cannot update the status: {}", e.what());
+    }
+  }
+  if (!reading.inbox_error.empty()) {
+    spdlog::error("cannot list the inbox: {}", reading.inbox_error);
+  } else {
+    for (const auto& [name, reason] : reading.unmatched) {
+      if (logged_unmatched_.insert(name).second) {
+        spdlog::warn("inbox: {} is not read: it {}", name, reason);
+      }
+    }
+    snapshot_.unmatched = std::move(reading.unmatched);
+  }
+  show_fetches(config);
+}
+
+void Status::record_fetch(const FetchOutcome& outcome, const config::Config& config) {
   if (outcome.ok) {
     spdlog::info("fetch for {}: {}; {} is in the inbox", outcome.source, outcome.detail,
                  outcome.file);
   } else {
     spdlog::error("fetch for {} failed: {}", outcome.source, outcome.detail);
   }
-  const std::string value = json::serialize(
+  pending_fetches_["fetch/" + outcome.source] = json::serialize(
       json::object{{"at", outcome.at}, {"ok", outcome.ok}, {"detail", outcome.detail}});
-  pending_fetches_.emplace_back("fetch/" + outcome.source, value);
-  refresh_fetches(config, history);
+  show_fetches(config);
 }
 
-void Status::write_fetches(storage::History& history) noexcept {
-  while (!pending_fetches_.empty()) {
-    try {
-      history.set_setting(pending_fetches_.front().first, pending_fetches_.front().second);
-    } catch (const std::exception& e) {
-      spdlog::error("cannot record {}: {}", pending_fetches_.front().first, e.what());
-      return;
+std::vector<std::pair<std::string, std::string>> Status::pending_fetches() const {
+  return {pending_fetches_.begin(), pending_fetches_.end()};
+}
+
+void Status::fetches_stored(const std::vector<std::pair<std::string, std::string>>& stored) {
+  for (const auto& [name, value] : stored) {
+    // A result recorded since this one was taken stays pending.
+    if (const auto pending = pending_fetches_.find(name);
+        pending != pending_fetches_.end() && pending->second == value) {
+      stored_fetches_[name] = value;
+      pending_fetches_.erase(pending);
     }
-    pending_fetches_.pop_front();
   }
 }
 
-void Status::refresh_fetches(const config::Config& config,
-                             const storage::History& history) noexcept {
+void Status::show_fetches(const config::Config& config) noexcept {
   try {
     std::vector<StatusSnapshot::FetchStatus> fetches;
     for (const auto& fetch : config.fetches) {
       StatusSnapshot::FetchStatus entry;
       entry.source = fetch.source;
-      std::optional<std::string> stored;
-      for (const auto& [name, value] : pending_fetches_) {
-        if (name == "fetch/" + fetch.source) stored = value;
+      const std::string name = "fetch/" + fetch.source;
+      const std::string* value = nullptr;
+      if (const auto pending = pending_fetches_.find(name); pending != pending_fetches_.end()) {
+        value = &pending->second;
+      } else if (const auto stored = stored_fetches_.find(name); stored != stored_fetches_.end()) {
+        value = &stored->second;
       }
-      if (!stored) stored = history.setting("fetch/" + fetch.source);
-      if (stored) {
-        const json::value parsed = json::parse(*stored);
+      if (value != nullptr) {
+        const json::value parsed = json::parse(*value);
         entry.at = json::value_to<std::string>(parsed.at("at"));
         entry.ok = parsed.at("ok").as_bool();
         entry.detail = json::value_to<std::string>(parsed.at("detail"));

@@ -1,7 +1,7 @@
 // What `status` and `metrics` report: a snapshot kept up to date on the loop thread after
 // start-up, each job and each reload, so that answering never reads the database; and the two
 // replies built from it. The fetch results are recorded here too (and kept in the database's
-// settings table, written when no job runs).
+// settings table, written on the pool thread).
 // Not thread-safe: call from the loop thread.
 #ifndef CASEWATCH_DAEMON_STATUS_H_
 #define CASEWATCH_DAEMON_STATUS_H_
@@ -10,7 +10,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,6 +21,7 @@
 #include "daemon/clock.h"
 #include "daemon/fetch.h"
 #include "daemon/work/job.h"
+#include "daemon/work/status_reading.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -119,23 +119,31 @@ class Status {
   std::string line() const;
 
   // Re-reads the sources' latest extracts and the last review from `history`, the counts
-  // from `findings`, and the inbox files matching no source (each logged once, by name). A
-  // scheduled job's catch site: a database failure is logged and the old figures stay.
+  // from `findings`, and the inbox files matching no source: apply(read_status(...)). For
+  // start-up and reload; after a job the pool thread reads (run_job) and the loop applies.
   void refresh(const config::Config& config, const storage::History& history,
                const OpenFindings& findings) noexcept;
+  // Takes what read_status() read, with the counts from `findings`; logs each inbox file
+  // matching no source once, by name. A failed reading is logged and the old figures stay.
+  void apply(const config::Config& config, StatusReading reading,
+             const OpenFindings& findings) noexcept;
 
-  // A fetch ended: logged, shown at once, and kept until write_fetches() stores it.
-  void record_fetch(const FetchOutcome& outcome, const config::Config& config,
-                    const storage::History& history);
-  // Stores the recorded fetch results (call when no job holds the database). Keeps what fails.
-  void write_fetches(storage::History& history) noexcept;
-  // Re-reads the fetch results of `config`'s fetches (recorded ones first, then stored ones).
-  void refresh_fetches(const config::Config& config, const storage::History& history) noexcept;
+  // A fetch ended: logged, shown at once, and kept as pending until fetches_stored() says it
+  // is in the database (the settings table, written on the pool: Daemon::store_fetches).
+  void record_fetch(const FetchOutcome& outcome, const config::Config& config);
+  // The fetch results not known to be stored yet: (settings name, JSON value).
+  std::vector<std::pair<std::string, std::string>> pending_fetches() const;
+  // These were stored; each stays pending if a newer result was recorded meanwhile.
+  void fetches_stored(const std::vector<std::pair<std::string, std::string>>& stored);
 
  private:
   StatusSnapshot snapshot_;
-  std::set<std::string> logged_unmatched_;                           // file names already logged
-  std::deque<std::pair<std::string, std::string>> pending_fetches_;  // settings key, JSON value
+  // The fetch results of `config` now: pending ones, else stored ones.
+  void show_fetches(const config::Config& config) noexcept;
+
+  std::set<std::string> logged_unmatched_;              // file names already logged
+  std::map<std::string, std::string> pending_fetches_;  // settings name -> JSON, not yet stored
+  std::map<std::string, std::string> stored_fetches_;   // as last read or stored
 };
 
 }  // namespace service

@@ -65,6 +65,8 @@ JobResult run_job(const Settings& settings, const Job& job,
       SmtpMailer mailer(smtp_options(settings.config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
       result.delivered = deliver(history, mailer, now_utc(), Deliver::kDue, should_stop);
     }
+    // What `status` shows now, read here rather than by the loop thread.
+    if (!should_stop()) result.status = read_status(settings.config, history);
   } catch (const std::exception& e) {
     result.error = e.what();
   }

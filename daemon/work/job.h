@@ -18,6 +18,7 @@
 #include "daemon/settings.h"
 #include "daemon/work/engine.h"
 #include "daemon/work/sender.h"
+#include "daemon/work/status_reading.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
 
@@ -52,7 +53,9 @@ struct JobResult {
   std::string alert_error;                 // why the alert cycle failed; empty when it did not
   DeliveryRound delivered;                 // kDeliver: the entries tried, the windows
   std::shared_ptr<OpenFindings> findings;  // kCycle: the open findings after it
-  std::string error;                       // empty when the job succeeded
+  // What `status` shows after the job (not read when it failed or the service is stopping).
+  std::optional<StatusReading> status;
+  std::string error;  // empty when the job succeeded
 };
 
 // Runs `job` with its own History and Engine (on the pool thread). `should_stop` is polled
