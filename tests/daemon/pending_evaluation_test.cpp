@@ -6,56 +6,15 @@
 #include <fstream>
 #include <string>
 
-#include "config/config.h"
-#include "daemon/work/engine.h"
-#include "storage/storage.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/engine_state.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kConfig = R"toml([service]
-state_dir = "state"
+using test_support::kCasesExtract;
 
-[[source]]
-name = "cases"
-files = "cases*.csv"
-key = ["Case ID"]
-date_formats = ["%d/%m/%Y"]
-[source.fields]
-person = "Child ID"
-worker = "Allocated Worker"
-opened = "Referral Date"
-status = "Case Status"
-
-[[rule]]
-id = "unallocated"
-kind = "unallocated"
-source = "cases"
-open_values = ["Open"]
-over_days = 28
-)toml";
-
-// Two open cases without a worker since September and one allocated: two findings as of
-// 2026-11-23 (83 and 53 days unallocated, both over 28).
-constexpr const char* kExtract =
-    "Case ID,Child ID,Allocated Worker,Referral Date,Case Status\n"
-    "C1,P1,,01/09/2026,Open\n"
-    "C2,P2,,01/10/2026,Open\n"
-    "C3,P3,A Patel,01/09/2026,Open\n";
-
-// A state folder with kConfig: its configuration, calendar, database and engine.
-struct Setup {
-  test_support::TempDir dir;
-  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
-  const rules::Calendar calendar = [this] {
-    service::prepare_state_dir(config);
-    return config::load_calendar(config);
-  }();
-  storage::History history{config.service.database_file()};
-  service::Engine engine{config, calendar, history};
-};
+using Setup = test_support::EngineState;
 
 }  // namespace
 
@@ -64,7 +23,7 @@ TEST_CASE("an extract committed but not evaluated is evaluated by the next cycle
   Setup setup;
   auto& [dir, config, calendar, history, engine] = setup;
   const fs::path file = config.service.inbox_dir() / "cases_2026-11-23.csv";
-  std::ofstream(file, std::ios::binary) << kExtract;
+  std::ofstream(file, std::ios::binary) << kCasesExtract;
 
   // Committed and archived, then "killed" before its evaluation.
   const auto outcome = engine.ingest_file(file, *config.rules.find_source("cases"));
@@ -90,7 +49,8 @@ TEST_CASE("an extract committed but not evaluated is evaluated by the next cycle
 TEST_CASE("a cycle that ingests and evaluates leaves nothing pending", "[engine][pending]") {
   Setup setup;
   auto& [dir, config, calendar, history, engine] = setup;
-  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
+  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary)
+      << kCasesExtract;
 
   const auto cycle = engine.run_cycle();
 
@@ -105,7 +65,8 @@ TEST_CASE("the current evaluation follows each new extract of its source", "[eng
   auto& [dir, config, calendar, history, engine] = setup;
   CHECK(engine.evaluate_current().findings.empty());  // no extract yet
 
-  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
+  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary)
+      << kCasesExtract;
   engine.run_cycle();
   const auto first = engine.evaluate_current();
   REQUIRE(first.findings.size() == 2);

@@ -7,55 +7,24 @@
 #include <fstream>
 #include <string>
 
-#include "config/config.h"
 #include "daemon/status.h"
-#include "daemon/work/engine.h"
-#include "storage/storage.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/engine_state.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kConfig = R"toml([service]
-state_dir = "state"
+// kCasesConfig, with a fetch for the cases source.
+std::string config_with_fetch() {
+  std::string toml = test_support::kCasesConfig;
+  toml.insert(toml.find("[source.fields]"), "fetch = [\"/bin/true\"]\nfetch_at = [\"06:00\"]\n");
+  return toml;
+}
 
-[[source]]
-name = "cases"
-files = "cases*.csv"
-key = ["Case ID"]
-date_formats = ["%d/%m/%Y"]
-fetch = ["/bin/true"]
-fetch_at = ["06:00"]
-[source.fields]
-person = "Child ID"
-worker = "Allocated Worker"
-opened = "Referral Date"
-status = "Case Status"
+using test_support::kCasesExtract;
 
-[[rule]]
-id = "unallocated"
-kind = "unallocated"
-source = "cases"
-open_values = ["Open"]
-over_days = 28
-)toml";
-
-// As of 2026-11-23: C1 unallocated since 1 Sep (83 days), C2 since 1 Oct (53 days), C3 allocated.
-constexpr const char* kExtract =
-    "Case ID,Child ID,Allocated Worker,Referral Date,Case Status\n"
-    "C1,P1,,01/09/2026,Open\n"
-    "C2,P2,,01/10/2026,Open\n"
-    "C3,P3,A Patel,01/09/2026,Open\n";
-
-struct Setup {
-  test_support::TempDir dir;
-  const config::Config config = config::parse_config(kConfig, dir / "casewatch.toml");
-  const rules::Calendar calendar = [this] {
-    service::prepare_state_dir(config);
-    return config::load_calendar(config);
-  }();
-  storage::History history{config.service.database_file()};
+struct Setup : test_support::EngineState {
+  Setup() : EngineState(config_with_fetch()) {}
 };
 
 int band_total(const std::vector<rules::BandCount>& bands) {
@@ -89,11 +58,11 @@ TEST_CASE("read_status reads an empty database as every count zero and no extrac
 TEST_CASE("read_status after a cycle: the latest extract, its bands, the counts, odd inbox files",
           "[status]") {
   Setup setup;
-  auto& [dir, config, calendar, history] = setup;
-  std::ofstream(config.service.inbox_dir() / "cases_2026-11-23.csv", std::ios::binary) << kExtract;
-  std::ofstream(config.service.inbox_dir() / "notes.txt") << "not an extract\n";
-  service::Engine engine{config, calendar, history};
-  engine.run_cycle();
+  setup.drop("cases_2026-11-23.csv", kCasesExtract);
+  setup.drop("notes.txt", "not an extract\n");
+  setup.engine.run_cycle();
+  const config::Config& config = setup.config;
+  storage::History& history = setup.history;
   history.set_setting("fetch/cases", R"({"at":"2026-11-23T06:00:00Z","ok":true,"detail":"x"})");
 
   const service::StatusReading reading = service::read_status(config, history);
