@@ -70,7 +70,7 @@ class Daemon {
         watchdog_timer_(io) {
     findings_.reconfigure(settings_);
     add_commands(commands_, lifecycle_commands(),
-                 CommandParts{findings_, [this] { return settings_; }, [this] { arm_sender(); }});
+                 CommandParts{findings_, [this] { return settings_; }, [this] { sender_due_now(); }});
   }
 
   // Waits for the reader and the pool (a running job, then the audit batches posted to it), then
@@ -340,6 +340,13 @@ class Daemon {
       next = now_utc() + kSenderRetry;
     }
     timers_.arm_sender(next);
+  }
+
+  // An outbox entry became due (outbox-retry): the sender fires at once, without reading the
+  // outbox here; the delivery job's status reading arms it again after.
+  void sender_due_now() {
+    if (stopping_ || !settings_->config.mail.enabled()) return;
+    timers_.arm_sender(now_utc());
   }
 
   // After a job: the status the pool thread read at its end, and the sender armed from it.
