@@ -21,8 +21,10 @@ const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
       {"open_values", {K::kUnallocated, K::kCaseload}},
       {"not_a_worker", {K::kUnallocated, K::kCaseload}},
       {"over_days", {K::kUnallocated}},
-      {"start", {K::kTimescale, K::kRecurring}},
-      {"end", {K::kTimescale, K::kRecurring}},
+      {"allocations_source", {K::kUnallocated}},
+      // unallocated only with allocations_source (read_unallocated)
+      {"start", {K::kTimescale, K::kRecurring, K::kUnallocated}},
+      {"end", {K::kTimescale, K::kRecurring, K::kUnallocated}},
       {"limit", {K::kTimescale}},
       {"earlier_limits", {K::kTimescale}},
       {"warn", {K::kTimescale, K::kRecurring}},
@@ -32,7 +34,7 @@ const std::map<std::string, std::set<rules::RuleKind>>& kind_keys() {
       {"schedule", {K::kRecurring}},
       {"events_source", {K::kRecurring}},
       {"event", {K::kRecurring}},
-      {"join_contiguous", {K::kRecurring}},
+      {"join_contiguous", {K::kRecurring, K::kUnallocated}},
       {"max_cases", {K::kCaseload}},
   };
   return kKeys;
@@ -104,14 +106,7 @@ class RuleReader {
       rule.kind = *kind;
       switch (*kind) {
         case rules::RuleKind::kUnallocated:
-          read_open(rule, source);
-          if (auto v = t_.integer("over_days")) {
-            if (*v < 0) {
-              t_.error(*t_.find("over_days"), "'over_days' must not be negative");
-            } else {
-              rule.over_days = static_cast<int>(*v);
-            }
-          }
+          read_unallocated(rule, source);
           break;
         case rules::RuleKind::kTimescale:
           read_timescale(rule, source);
@@ -294,6 +289,65 @@ class RuleReader {
     check_needed(source, "worker", "");
   }
 
+  void read_unallocated(rules::Rule& rule, const rules::Source* source) {
+    if (auto v = t_.integer("over_days")) {
+      if (*v < 0) {
+        t_.error(*t_.find("over_days"), "'over_days' must not be negative");
+      } else {
+        rule.over_days = static_cast<int>(*v);
+      }
+    }
+    const auto allocations_name = t_.string("allocations_source");
+    if (!allocations_name) {
+      for (const char* key : {"start", "end", "join_contiguous"}) {
+        if (const Value* v = t_.find(key)) {
+          t_.error(*v, fmt::format("key '{}' applies to an unallocated rule only with "
+                                   "'allocations_source' in {}",
+                                   key, t_.name()));
+        }
+      }
+      read_open(rule, source);
+      return;
+    }
+    // The population's records are open from start to end; who is allocated comes from the
+    // allocations source, joined on person.
+    rule.allocations_source = *allocations_name;
+    const rules::Source* allocations =
+        find_source(*allocations_name, *t_.find("allocations_source"));
+    if (const Value* v = t_.find("open_values")) {
+      t_.error(*v, fmt::format("'open_values' does not apply with 'allocations_source' in {}: a "
+                               "record is open from its 'start' to its 'end' (use 'where' or "
+                               "'unless' to leave records out)",
+                               t_.name()));
+    }
+    if (auto v = t_.strings("not_a_worker")) {
+      rule.not_a_worker = *v;
+    }
+    rule.start = date_field("start", true, source);
+    rule.end = date_field("end", false, source);
+    check_needed(source, "person", " to join its allocations");
+    for (const char* field : {"person", "worker", "allocation_start", "allocation_end"}) {
+      check_needed(allocations, field, " in its allocations source");
+    }
+    read_join_contiguous(rule, source);
+  }
+
+  // join_contiguous, for a rule that has read its start and end.
+  void read_join_contiguous(rules::Rule& rule, const rules::Source* source) {
+    if (auto v = t_.boolean("join_contiguous")) {
+      rule.join_contiguous = *v;
+      if (*v && rule.end.empty()) {
+        t_.error(*t_.find("join_contiguous"),
+                 fmt::format("'join_contiguous' needs 'end' in {}: a record follows on from "
+                             "the previous one when it starts the day that one ended",
+                             t_.name()));
+      }
+      if (*v) {
+        check_needed(source, "person", " for 'join_contiguous'");
+      }
+    }
+  }
+
   void read_timescale(rules::Rule& rule, const rules::Source* source) {
     rule.start = date_field("start", true, source);
     rule.end = date_field("end", true, source);
@@ -344,18 +398,7 @@ class RuleReader {
       check_needed(events, "person", " to join its events");
     }
     rule.event = date_field("event", true, events);
-    if (auto v = t_.boolean("join_contiguous")) {
-      rule.join_contiguous = *v;
-      if (*v && rule.end.empty()) {
-        t_.error(*t_.find("join_contiguous"),
-                 fmt::format("'join_contiguous' needs 'end' in {}: a record follows on from "
-                             "the previous one when it starts the day that one ended",
-                             t_.name()));
-      }
-      if (*v) {
-        check_needed(source, "person", " for 'join_contiguous'");
-      }
-    }
+    read_join_contiguous(rule, source);
   }
 
   Table& t_;
@@ -394,6 +437,13 @@ std::string fingerprint(const rules::Rule& rule, bool count_start_day) {
       parts.push_back(fmt::format("not_a_worker=[{}]", join(rule.not_a_worker, ",")));
       if (rule.kind == rules::RuleKind::kUnallocated) {
         parts.push_back(fmt::format("over_days={}", rule.over_days));
+        // Only when set, so that rules without it keep the fingerprint they had.
+        if (!rule.allocations_source.empty()) {
+          parts.push_back(fmt::format("allocations_source={}", rule.allocations_source));
+          parts.push_back(fmt::format("start={}", rule.start));
+          parts.push_back(fmt::format("end={}", rule.end));
+          parts.push_back(fmt::format("join_contiguous={}", rule.join_contiguous));
+        }
       } else {
         parts.push_back(fmt::format("max_cases={}", rule.max_cases));
       }

@@ -303,9 +303,21 @@ Evaluation evaluate(const RuleSet& rules, const Calendar& calendar,
     }
     const SourceData& data = found->second;
     switch (rule.kind) {
-      case RuleKind::kUnallocated:
-        internal::evaluate_unallocated(rule, data, view_of(found->first, data), calendar, out);
+      case RuleKind::kUnallocated: {
+        if (rule.allocations_source.empty()) {
+          internal::evaluate_unallocated(rule, data, view_of(found->first, data), calendar, out);
+          break;
+        }
+        const auto allocations = sources.find(rule.allocations_source);
+        // Without its allocations every record would look unallocated: skip the rule.
+        if (allocations == sources.end()) {
+          continue;
+        }
+        internal::evaluate_unallocated_joined(
+            rule, data, view_of(found->first, data), allocations->second,
+            view_of(allocations->first, allocations->second), calendar, out);
         break;
+      }
       case RuleKind::kTimescale:
         internal::evaluate_timescale(rule, data, view_of(found->first, data), calendar,
                                      rules.counts_start_day(rule), out);

@@ -3,6 +3,7 @@
 #define CASEWATCH_RULES_EVALUATE_INTERNAL_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -239,6 +240,17 @@ void sort_findings(std::vector<Finding>& findings, std::size_t first);
 // Each kind reads data's records through `records`, the view of them.
 void evaluate_unallocated(const Rule& rule, const SourceData& data, const RecordView& records,
                           const Calendar& calendar, Evaluation& out);
+// An unallocated rule with rule.allocations_source: `allocations` is that source's data.
+void evaluate_unallocated_joined(const Rule& rule, const SourceData& data,
+                                 const RecordView& records, const SourceData& allocations,
+                                 const RecordView& allocations_view, const Calendar& calendar,
+                                 Evaluation& out);
+// An unallocated rule's band table: counts[i] records in bands[i] (the last count is the
+// inaccuracies band), and per (team, band index) the same.
+using TeamBandCounts = std::map<std::pair<std::string, std::size_t>, int>;
+void append_unallocated_counts(const Rule& rule, const std::vector<Band>& bands,
+                               const std::vector<int>& counts, const TeamBandCounts& team_counts,
+                               Evaluation& out);
 void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordView& records,
                         const Calendar& calendar, bool count_start_day, Evaluation& out);
 // Rule::join_contiguous: the records of `source` in `records` of one person (by field `person`,

@@ -93,6 +93,18 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
   }
   switch (rule.kind) {
     case RuleKind::kUnallocated: {
+      if (!rule.allocations_source.empty()) {
+        // Who is allocated is another source's to say; only an ended record says more. A
+        // joined period's later records are other keys: its first record's end proves nothing.
+        const int end_field = rule.end.empty() ? -1 : source.field_index(rule.end);
+        const auto end = read_date(*now, end_field);
+        if (!rule.join_contiguous && end.is_date() && end.date <= as_of) {
+          resolved.reason = Resolution::kClosed;
+          resolved.detail =
+              "no longer open (" + column_name(source, end_field) + " " + end.date.iso() + ")";
+        }
+        return resolved;
+      }
       const internal::CaseFields fields(source);
       const auto closed = read_date(*now, fields.closed);
       if (closed.is_date() && closed.date <= as_of) {

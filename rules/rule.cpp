@@ -28,6 +28,16 @@ std::vector<Band> default_unallocated_bands() {
   };
 }
 
+std::vector<std::string> sources_of(const Rule& rule) {
+  std::vector<std::string> out = {rule.source};
+  for (const std::string* other : {&rule.events_source, &rule.allocations_source}) {
+    if (!other->empty() && *other != rule.source) {
+      out.push_back(*other);
+    }
+  }
+  return out;
+}
+
 int Source::field_index(std::string_view name) const {
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].name == name) {

@@ -66,8 +66,14 @@ struct Rule {
   std::vector<std::string> open_values;  // status values meaning open; empty = any status
   std::vector<std::string> not_a_worker = kDefaultNotAWorker;
   int over_days = 28;  // unallocated: breach when days > over_days
+  // unallocated: a source of allocation rows (person, worker, allocation_start, allocation_end),
+  // joined to the population on "person", as SSDA903's social worker episodes (docs/design.md
+  // "Unallocated from an allocations source"). With it the population's records are open from
+  // `start` to `end` (and may be joined with join_contiguous), and "unallocated since" is exact.
+  std::string allocations_source;
 
-  // timescale (start/end) and recurring (start/end of the population record).
+  // timescale (start/end), recurring and unallocated with allocations_source (start/end of the
+  // population record).
   std::string start;  // field name of the clock-start date
   std::string end;    // field name of the completion date
   Duration limit{45, Unit::kWorkingDays};
@@ -84,13 +90,18 @@ struct Rule {
   std::string events_source;  // a source holding one row per event, joined on "person"
   std::string event;          // date field of the event (in events_source, or the
                               // latest-event field of `source` when events_source empty)
-  // Records of one person that follow on (a start equal to the previous record's end) are one
-  // period: SSDA903 episodes joined into periods of care (DESIGN.md "Recurring"; docs/design.md).
+  // Recurring, and unallocated with allocations_source: records of one person that follow on (a
+  // start equal to the previous record's end) are one period: SSDA903 episodes joined into
+  // periods of care (DESIGN.md "Recurring"; docs/design.md).
   bool join_contiguous = false;
 
   // caseload
   int max_cases = 0;
 };
+
+// The names of the sources `rule` reads: its source, then its events or allocations source (when
+// named and another source).
+std::vector<std::string> sources_of(const Rule& rule);
 
 // Calendar settings and the rules, as one immutable value.
 struct RuleSet {

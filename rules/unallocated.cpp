@@ -1,6 +1,5 @@
 // The unallocated rule (DESIGN.md "Unallocated"): open records whose worker is nobody or whose
 // allocation has ended, aged from the latest of the open date and the allocation end date.
-#include <map>
 #include <string>
 
 #include "rules/evaluate_internal.h"
@@ -13,6 +12,20 @@ std::string not_a_date(std::string_view what, std::string_view raw) {
 }
 
 }  // namespace
+
+void append_unallocated_counts(const Rule& rule, const std::vector<Band>& bands,
+                               const std::vector<int>& counts, const TeamBandCounts& team_counts,
+                               Evaluation& out) {
+  for (std::size_t i = 0; i < bands.size(); ++i) {
+    out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i], {}});
+  }
+  out.bands.push_back(BandCount{rule.id, std::string(kInaccuraciesBand), counts.back(), {}});
+  for (const auto& [at, count] : team_counts) {
+    const std::string label =
+        at.second < bands.size() ? bands[at.second].label : std::string(kInaccuraciesBand);
+    out.team_bands.push_back(BandCount{rule.id, label, count, at.first});
+  }
+}
 
 void evaluate_unallocated(const Rule& rule, const SourceData& data, const RecordView& records,
                           const Calendar& calendar, Evaluation& out) {
@@ -31,7 +44,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
   }
 
   const std::size_t first_finding = out.findings.size();
-  std::map<std::pair<std::string, std::size_t>, int> team_counts;  // (team, band) -> count
+  TeamBandCounts team_counts;
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
     if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) {
@@ -113,15 +126,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
   }
 
   sort_findings(out.findings, first_finding);
-  for (std::size_t i = 0; i < bands.size(); ++i) {
-    out.bands.push_back(BandCount{rule.id, bands[i].label, counts[i], {}});
-  }
-  out.bands.push_back(BandCount{rule.id, std::string(kInaccuraciesBand), counts.back(), {}});
-  for (const auto& [at, count] : team_counts) {
-    const std::string label =
-        at.second < bands.size() ? bands[at.second].label : std::string(kInaccuraciesBand);
-    out.team_bands.push_back(BandCount{rule.id, label, count, at.first});
-  }
+  append_unallocated_counts(rule, bands, counts, team_counts, out);
 }
 
 }  // namespace rules::internal

@@ -59,6 +59,13 @@ std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source) {
       use("person", FieldUse::kText);
       use(rule.event, FieldUse::kDate);
     }
+    if (rule.kind == RuleKind::kUnallocated && rule.allocations_source == source.name) {
+      for (const char* name : {"person", "worker", "team"}) {
+        use(name, FieldUse::kText);
+      }
+      use("allocation_start", FieldUse::kDate);
+      use("allocation_end", FieldUse::kDate);
+    }
     if (rule.source != source.name) {
       continue;
     }
@@ -77,6 +84,10 @@ std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source) {
         use("status", FieldUse::kText);
         for (const char* name : {"opened", "closed", "allocation_start", "allocation_end"}) {
           use(name, FieldUse::kDate);
+        }
+        if (!rule.allocations_source.empty()) {
+          use(rule.start, FieldUse::kDate);
+          use(rule.end, FieldUse::kDate);
         }
         break;
       case RuleKind::kTimescale:

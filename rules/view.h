@@ -35,8 +35,8 @@ DateValue parse_date_value(std::string_view text);
 enum class FieldUse : unsigned char { kNone, kText, kDate };
 
 // How the rules of `rules` read each of `source`'s fields (by index in Source::fields): where
-// and unless filters, the fields each kind reads, and the fields of `source` as an events
-// source.
+// and unless filters, the fields each kind reads, and the fields of `source` as an events or
+// allocations source.
 std::vector<FieldUse> fields_read(const RuleSet& rules, const Source& source);
 
 class RecordView {

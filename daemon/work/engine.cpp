@@ -88,16 +88,17 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(
            std::find(source_names.begin(), source_names.end(), name) != source_names.end();
   };
   for (const auto& rule : config_.rules.rules) {
-    if (!got_extract(rule.source) && !got_extract(rule.events_source)) continue;
+    const std::vector<std::string> reads = rules::sources_of(rule);
+    if (std::none_of(reads.begin(), reads.end(), got_extract)) continue;
     // A rule is evaluated only when every source it reads has an extract: a recurring rule
-    // without its events would list every child, and evaluating it would resolve nothing real.
-    const bool ready =
-        history_.latest_extract(rule.source).has_value() &&
-        (rule.events_source.empty() || history_.latest_extract(rule.events_source).has_value());
+    // without its events, or an unallocated rule without its allocations, would list every
+    // child, and evaluating it would resolve nothing real.
+    const bool ready = std::all_of(reads.begin(), reads.end(), [&](const std::string& name) {
+      return history_.latest_extract(name).has_value();
+    });
     if (ready) {
       affected.rules.push_back(rule);
-      needed.push_back(rule.source);
-      if (!rule.events_source.empty()) needed.push_back(rule.events_source);
+      needed.insert(needed.end(), reads.begin(), reads.end());
     }
   }
   if (affected.rules.empty()) return {};
@@ -141,8 +142,8 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
 rules::Evaluation Engine::evaluate_current() const {
   std::vector<std::string> needed;
   for (const auto& rule : config_.rules.rules) {
-    needed.push_back(rule.source);
-    if (!rule.events_source.empty()) needed.push_back(rule.events_source);
+    const std::vector<std::string> reads = rules::sources_of(rule);
+    needed.insert(needed.end(), reads.begin(), reads.end());
   }
   return evaluate_rules(config_.rules, needed, /*keep=*/true);
 }

@@ -21,15 +21,6 @@ constexpr int kTrendWeeks = 12;
 // DATA OUT OF DATE.
 constexpr int kDefaultMaxAgeDays = 8;
 
-// The sources `rule` reads.
-std::vector<std::string> sources_of(const rules::Rule& rule) {
-  std::vector<std::string> out = {rule.source};
-  if (!rule.events_source.empty() && rule.events_source != rule.source) {
-    out.push_back(rule.events_source);
-  }
-  return out;
-}
-
 int max_age_days(const config::Config& config, std::string_view source) {
   for (const auto& alerts : config.source_alerts) {
     if (alerts.source == source && alerts.max_age) {
@@ -46,7 +37,7 @@ void check_data(const config::Config& config, const storage::History& history, r
   std::vector<std::string> seen;
   for (auto& section : review.sections) {
     if (!section.rule->review) continue;
-    for (const auto& source : sources_of(*section.rule)) {
+    for (const auto& source : rules::sources_of(*section.rule)) {
       const auto latest = history.latest_extract(source);
       if (!latest) {
         if (!section.no_data.empty()) section.no_data += "; ";

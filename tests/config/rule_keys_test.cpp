@@ -94,3 +94,90 @@ TEST_CASE("join_contiguous: recurring rules only, with an end, part of the finge
     CHECK(rule_of("join_contiguous = false\n").fingerprint == rule_of("").fingerprint);
   }
 }
+
+// Issue 15: an unallocated rule joined to an allocations source (SSDA903 social worker
+// episodes), with the population's start, end and join_contiguous.
+namespace {
+
+// Lines 10-17: a source of allocations.
+const std::string kAllocations =
+    "[[source]]\n"                   // 10
+    "name = \"workers\"\n"           // 11
+    "key = \"Row\"\n"                // 12
+    "[source.fields]\n"              // 13
+    "person = \"Child\"\n"           // 14
+    "worker = \"SW\"\n"              // 15
+    "allocation_start = \"From\"\n"  // 16
+    "allocation_end = \"To\"\n";     // 17
+
+// Lines 18-21 (after kSource and kAllocations): the rule's first lines.
+const std::string kUnallocated =
+    "[[rule]]\n"                // 18
+    "id = \"u\"\n"              // 19
+    "kind = \"unallocated\"\n"  // 20
+    "source = \"cases\"\n";     // 21
+
+}  // namespace
+
+TEST_CASE("allocations_source: errors name the line", "[config]") {
+  const std::string head = kSource + kAllocations + kUnallocated;
+  auto [text, expected] = GENERATE_REF(table<std::string, std::vector<std::string>>({
+      {head + "start = \"started\"\n",
+       {"22: key 'start' applies to an unallocated rule only with 'allocations_source' in "
+        "[[rule]] 'u'"}},
+      {head + "end = \"done\"\n",
+       {"22: key 'end' applies to an unallocated rule only with 'allocations_source' in "
+        "[[rule]] 'u'"}},
+      {head + "join_contiguous = true\n",
+       {"22: key 'join_contiguous' applies to an unallocated rule only with "
+        "'allocations_source' in [[rule]] 'u'"}},
+      {head + "allocations_source = \"nope\"\nstart = \"started\"\n",
+       {"22: unknown source 'nope' in [[rule]] 'u'"}},
+      {head + "allocations_source = \"workers\"\nstart = \"begun\"\n",
+       {"23: unknown field 'begun' in [[rule]] 'u': source 'cases' has no such field"}},
+      {head + "allocations_source = \"workers\"\nstart = \"started\"\njoin_contiguous = true\n",
+       {"24: 'join_contiguous' needs 'end' in [[rule]] 'u': a record follows on from the "
+        "previous one when it starts the day that one ended"}},
+      {head + "allocations_source = \"workers\"\nstart = \"started\"\nopen_values = [\"Open\"]\n",
+       {"24: 'open_values' does not apply with 'allocations_source' in [[rule]] 'u': a record "
+        "is open from its 'start' to its 'end' (use 'where' or 'unless' to leave records out)"}},
+      {head + "allocations_source = \"cases\"\nstart = \"started\"\n",
+       {"18: source 'cases' has no field 'allocation_start', needed by [[rule]] 'u' in its "
+        "allocations source",
+        "18: source 'cases' has no field 'allocation_end', needed by [[rule]] 'u' in its "
+        "allocations source"}},
+      {kSource + kTimescale + "allocations_source = \"cases\"\n",
+       {"17: key 'allocations_source' does not apply to a timescale rule in [[rule]] 'ts'"}},
+  }));
+  CAPTURE(text);
+  std::vector<std::string> with_file;
+  for (const auto& message : expected) {
+    with_file.push_back(kFile.string() + ":" + message);
+  }
+  CHECK(errors_of(text) == with_file);
+}
+
+TEST_CASE("allocations_source, start, end and join_contiguous are read and fingerprinted",
+          "[config]") {
+  const auto rule_of = [](const std::string& extra) {
+    return config::parse_config(kSource + kAllocations + kUnallocated + extra, kFile)
+        .rules.rules.at(0);
+  };
+  const std::string joined = "allocations_source = \"workers\"\nstart = \"started\"\n";
+  const rules::Rule rule = rule_of(joined + "end = \"done\"\njoin_contiguous = true\n");
+  CHECK(rule.allocations_source == "workers");
+  CHECK(rule.start == "started");
+  CHECK(rule.end == "done");
+  CHECK(rule.join_contiguous);
+  CHECK(rules::sources_of(rule) == std::vector<std::string>{"cases", "workers"});
+
+  // A rule without it keeps the fingerprint it had; each new key changes it.
+  const std::string plain = rule_of("").fingerprint;
+  CHECK(plain.find("allocations_source") == std::string::npos);
+  const std::string base = rule_of(joined).fingerprint;
+  CHECK(base != plain);
+  CHECK(rule_of(joined + "end = \"done\"\n").fingerprint != base);
+  CHECK(rule_of(joined + "join_contiguous = false\n").fingerprint == base);
+  CHECK(rule_of(joined + "end = \"done\"\njoin_contiguous = true\n").fingerprint !=
+        rule_of(joined + "end = \"done\"\n").fingerprint);
+}

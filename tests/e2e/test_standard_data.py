@@ -147,6 +147,65 @@ class Ssda903Set(OnceTestCase):
         # 30/08/2017, 29/07/2018, 08/10/2018: the next is due 08/04/2019, after the as-of date.
         self.assertNotIn("566910|15/02/2016", found)
         self.assertNotIn("566910|14/08/2017", found)
+        # Without social worker episodes the unallocated rule is not evaluated: otherwise every
+        # looked-after child would be listed as unallocated since the period began.
+        self.assertEqual(self.findings(summary, "unallocated-lac"), {})
+
+    def test_social_worker_episodes_give_exact_unallocated_spells(self):
+        # The fake set has no social worker episodes table: this one, written here, gives four
+        # of its children social workers (CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON).
+        self.drop("episodes_2019-03-31.csv", self.episodes.read_bytes())
+        self.drop("reviews_2019-03-31.csv", self.reviews.read_bytes())
+        self.drop("sw_episodes_2019-03-31.csv", "\n".join([
+            "CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON",
+            "384923,09/09/2011,SW1000001,26/04/2016,14/01/2019,FCONTA",
+            "566910,27/03/2008,SW1000002,15/02/2016,,FCONTA",
+            "944340,01/01/2010,SW1000003,05/04/2015,01/03/2019,FCONTA",
+            "944340,01/01/2010,Unallocated,01/03/2019,,LEFTRL",
+            "794049,01/01/2010,SW1000004,27/01/2018,03/03/2019,FCONTA",
+        ]) + "\n")
+        summary = self.run_json("--as-of", "2019-04-01")
+        extracts = {e["source"]: e for e in summary["extracts"]}
+        self.assertEqual(extracts["social-workers"]["status"], "ingested",
+                         extracts["social-workers"]["error"])
+        self.assertEqual(extracts["social-workers"]["rows"], 5)
+        self.assertEqual(summary["incomplete_sets"], [])
+        found = self.findings(summary, "unallocated-lac")
+        # Child 384923's period of care (from Tue 26/04/2016, one move on 09/05/2017): SW1000001
+        # left on 14/01/2019 and no one followed. 14 Jan to 31 Mar 2019: 17 + 28 + 31 = 76 days
+        # (14 Jan + 2 months = 14 Mar reached, + 3 months not).
+        key = "384923|26/04/2016"
+        self.assertEqual(found[key]["since"], "2019-01-14")
+        self.assertEqual(found[key]["days"], 76)
+        self.assertEqual(found[key]["band"], "2 to 3 months")
+        self.assertEqual(found[key]["worker"], "SW1000001")
+        self.assertEqual(found[key]["state"], "breach")
+        self.assertFalse(found[key]["since_at_least"])  # exact, from the table's dates
+        # Child 944340's period from 05/04/2015 (moves on 10/07/2017 and 11/11/2017, so one
+        # period keyed by the first episode): SW1000003 until 01/03/2019, then "Unallocated",
+        # which is nobody: since 01/03/2019, 30 days, named SW1000003.
+        key = "944340|05/04/2015"
+        self.assertEqual(found[key]["since"], "2019-03-01")
+        self.assertEqual(found[key]["days"], 30)
+        self.assertEqual(found[key]["band"], "1 to 2 months")
+        self.assertEqual(found[key]["worker"], "SW1000003")
+        self.assertNotIn("944340|11/11/2017", found)
+        # Child 708102: an overlapping short-break episode (11/03/2017-10/03/2018) is a period
+        # of its own, ended; the period from 11/01/2018 (a move on 25/03/2018) never had a
+        # social worker: since 11/01/2018, 365 + 20 + 28 + 31 = 444 days.
+        key = "708102|11/01/2018"
+        self.assertEqual(found[key]["since"], "2018-01-11")
+        self.assertEqual(found[key]["days"], 444)
+        self.assertEqual(found[key]["band"], "3 months or more")
+        self.assertEqual(found[key]["worker"], "")
+        # Child 566910 has a social worker; child 794049's left on 03/03/2019, 28 days before
+        # the as-of date: not over four weeks.
+        self.assertNotIn("566910|15/02/2016", found)
+        self.assertNotIn("794049|27/01/2018", found)
+        # An independent count (a short script over the same files, not this code): 2,248
+        # periods of care, 1,196 open at 31/03/2019 and not short breaks; 566910 allocated,
+        # 794049 at 28 days; the other 1,194 listed.
+        self.assertEqual(len(found), 1194)
 
 
 class CinCensus(OnceTestCase):
