@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today) {
   const auto last = calendar.last_listed();
-  if (last && *last >= today + 365) return false;
+  if (last && *last >= today + 365) {
+    return false;
+  }
   spdlog::warn(
       "the bank holiday list ends {}, less than a year after today ({}): working-day due dates "
       "beyond it ignore holidays; update the holidays file",
@@ -46,19 +48,27 @@ void prepare_state_dir(const config::Config& config) {
                             remove_stale_temporaries(service.archive_dir(), ".moving", false) +
                             remove_stale_temporaries(service.rejected_dir(), ".moving", false) +
                             remove_stale_temporaries(service.rejected_dir(), ".tmp", false);
-  if (stale > 0) spdlog::info("removed {} temporary files left by an interrupted run", stale);
+  if (stale > 0) {
+    spdlog::info("removed {} temporary files left by an interrupted run", stale);
+  }
 }
 
 const rules::RecordView& Engine::view_of(const std::string& name, std::int64_t extract_id) const {
   auto found = views_.find(name);
-  if (found != views_.end() && found->second.extract_id == extract_id) return found->second.view;
+  if (found != views_.end() && found->second.extract_id == extract_id) {
+    return found->second.view;
+  }
   const rules::Source* source = config_.rules.find_source(name);
   const std::vector<rules::FieldUse> uses = source != nullptr
                                                 ? rules::fields_read(config_.rules, *source)
                                                 : std::vector<rules::FieldUse>();
-  if (found != views_.end()) found->second.view = rules::RecordView();  // free it first
+  if (found != views_.end()) {
+    found->second.view = rules::RecordView();  // free it first
+  }
   KeptView kept{extract_id, history_.current_view(name, uses)};
-  if (found == views_.end()) return views_.emplace(name, std::move(kept)).first->second.view;
+  if (found == views_.end()) {
+    return views_.emplace(name, std::move(kept)).first->second.view;
+  }
   found->second = std::move(kept);
   return found->second.view;
 }
@@ -70,7 +80,9 @@ std::vector<storage::RuleOutcome> Engine::evaluate_pending() {
     if (config_.rules.find_source(extract.source) != nullptr &&
         evaluated.insert(extract.source).second) {
       spdlog::info("{}: evaluating the extract ingested before an interruption", extract.file);
-      for (auto& o : evaluate_after({extract.source})) outcomes.push_back(std::move(o));
+      for (auto& o : evaluate_after({extract.source})) {
+        outcomes.push_back(std::move(o));
+      }
     }
     history_.evaluation_done(extract.id);
   }
@@ -89,7 +101,9 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(
   };
   for (const auto& rule : config_.rules.rules) {
     const std::vector<std::string> reads = rules::sources_of(rule);
-    if (std::none_of(reads.begin(), reads.end(), got_extract)) continue;
+    if (std::none_of(reads.begin(), reads.end(), got_extract)) {
+      continue;
+    }
     // A rule is evaluated only when every source it reads has an extract: a recurring rule
     // without its events, or an unallocated rule without its allocations, would list every
     // child, and evaluating it would resolve nothing real.
@@ -101,7 +115,9 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(
       needed.insert(needed.end(), reads.begin(), reads.end());
     }
   }
-  if (affected.rules.empty()) return {};
+  if (affected.rules.empty()) {
+    return {};
+  }
   const auto evaluation = evaluate_rules(affected, needed);
   std::vector<storage::RuleOutcome> outcomes;
   for (const auto& rule : affected.rules) {
@@ -119,9 +135,13 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
   std::map<std::string, rules::SourceData, std::less<>> sources;
   std::vector<std::pair<std::string, std::int64_t>> extracts;
   for (const auto& name : source_names) {
-    if (sources.contains(name)) continue;
+    if (sources.contains(name)) {
+      continue;
+    }
     const auto latest = history_.latest_extract(name);
-    if (!latest) continue;
+    if (!latest) {
+      continue;
+    }
     rules::SourceData data;
     data.source = rule_set.find_source(name);
     data.as_of = latest->as_of;
@@ -135,7 +155,9 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
     return current_->evaluation;
   }
   auto evaluation = rules::evaluate(rule_set, calendar_, sources);
-  if (keep) current_ = KeptEvaluation{std::move(extracts), std::move(spells), evaluation};
+  if (keep) {
+    current_ = KeptEvaluation{std::move(extracts), std::move(spells), evaluation};
+  }
   return evaluation;
 }
 

@@ -36,15 +36,21 @@ void check_data(const config::Config& config, const storage::History& history, r
                 report::Review& review) {
   std::vector<std::string> seen;
   for (auto& section : review.sections) {
-    if (!section.rule->review) continue;
+    if (!section.rule->review) {
+      continue;
+    }
     for (const auto& source : rules::sources_of(*section.rule)) {
       const auto latest = history.latest_extract(source);
       if (!latest) {
-        if (!section.no_data.empty()) section.no_data += "; ";
+        if (!section.no_data.empty()) {
+          section.no_data += "; ";
+        }
         section.no_data += fmt::format("no extract of '{}' has been ingested", source);
         continue;
       }
-      if (std::find(seen.begin(), seen.end(), source) != seen.end()) continue;
+      if (std::find(seen.begin(), seen.end(), source) != seen.end()) {
+        continue;
+      }
       seen.push_back(source);
       const int age = today - latest->as_of;
       if (age > max_age_days(config, source)) {
@@ -68,7 +74,9 @@ void compare(const storage::History& history, const rules::PublishedReview* prev
     section.rule_changed_on = change->on;
     section.rule_changes = rules::definition_diff(change->before, change->after);
   }
-  if (previous == nullptr) return;
+  if (previous == nullptr) {
+    return;
+  }
   section.previous_week = previous->week;
   section.previous_review = previous->as_of;
   int count = 0;
@@ -119,14 +127,20 @@ report::Review make_review(const config::Config& config, const storage::History&
     }
     compare(history, previous ? &*previous : nullptr, section);
     for (const auto& band : current.bands) {
-      if (band.rule == rule.id) section.bands.push_back(band);
+      if (band.rule == rule.id) {
+        section.bands.push_back(band);
+      }
     }
     for (const auto& band : current.team_bands) {
-      if (band.rule == rule.id) section.team_bands.push_back(band);
+      if (band.rule == rule.id) {
+        section.team_bands.push_back(band);
+      }
     }
     section.trend = history.trend(rule.id, today - 7 * kTrendWeeks, today);
     for (const auto& completion : current.completions) {
-      if (completion.rule == rule.id) section.completions.push_back(completion);
+      if (completion.rule == rule.id) {
+        section.completions.push_back(completion);
+      }
     }
     review.sections.push_back(std::move(section));
   }
@@ -147,8 +161,12 @@ std::string Engine::render_review(rules::IsoWeek week, rules::Date today, std::s
   }
   const auto review =
       make_review(config_, history_, evaluate_current(), week, today, late, std::nullopt);
-  if (format == "html") return report::render_html(review);
-  if (format == "csv") return report::render_csv(review, report::known_fields());
+  if (format == "html") {
+    return report::render_html(review);
+  }
+  if (format == "csv") {
+    return report::render_csv(review, report::known_fields());
+  }
   return report::render_text(review);
 }
 
@@ -161,7 +179,7 @@ std::filesystem::path Engine::produce_review(rules::IsoWeek week, rules::Date to
                                              Time now) {
   evaluate_pending();  // no review is built without an extract a kill left unevaluated
   const auto review = build_review(week, today, late, now);
-  const auto folder = write_files(review);
+  auto folder = write_files(review);
   queue_review(history_, review, config_, late, now);
   return folder;
 }
@@ -174,7 +192,9 @@ std::filesystem::path Engine::write_review(rules::IsoWeek week, rules::Date toda
 void Engine::record(const report::Review& review, std::string_view text) {
   rules::PublishedReview published{review.week, review.today, {}};
   for (const auto& section : review.sections) {
-    if (!section.rule->review || !section.no_data.empty()) continue;
+    if (!section.rule->review || !section.no_data.empty()) {
+      continue;
+    }
     auto items = rules::review_items(section.open);
     published.items.insert(published.items.end(), std::make_move_iterator(items.begin()),
                            std::make_move_iterator(items.end()));
@@ -185,7 +205,7 @@ void Engine::record(const report::Review& review, std::string_view text) {
 
 std::filesystem::path Engine::write_files(const report::Review& review) {
   const auto week = review.week;
-  const auto folder = config_.service.reports_dir() / week.str();
+  auto folder = config_.service.reports_dir() / week.str();
   make_private_dir(config_.service.reports_dir());
   make_private_dir(folder);
   // Each file is replaced whole, so a re-run in the same week replaces the earlier files. The

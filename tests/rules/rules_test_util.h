@@ -43,8 +43,8 @@ inline std::vector<rules::Holiday> shipped_holidays() {
 
 // Working days by the shipped holidays (built once).
 inline const rules::Calendar& england() {
-  static const rules::Calendar calendar(shipped_holidays());
-  return calendar;
+  static const rules::Calendar kCalendar(shipped_holidays());
+  return kCalendar;
 }
 
 // The finding of `key`, or nullptr.

@@ -132,7 +132,7 @@ Scenario listed(std::string what, std::vector<Episode> episodes, std::vector<Soc
 }  // namespace
 
 TEST_CASE("looked-after children unallocated exactly since the last SW_DEC", "[unallocated][lac]") {
-  const std::string kInaccuracies(rules::kInaccuraciesBand);
+  const std::string inaccuracies(rules::kInaccuraciesBand);
   const std::vector<Scenario> scenarios = {
       quiet("allocated since the period began", {{"2025-06-01", ""}}, {{"SW1", "2025-06-01", ""}},
             0),
@@ -187,16 +187,16 @@ TEST_CASE("looked-after children unallocated exactly since the last SW_DEC", "[u
       quiet("a period starting after the as-of date is not open", {{"2026-04-01", ""}}, {}, 0),
       quiet("a short break (V3) is left out", {{"2025-06-01", "", "V3"}}, {}, 0),
       listed("a bad DECOM", {{"31/02/2026", ""}}, {}, "untrusted", "C1|31/02/2026", "", 0,
-             kInaccuracies, "", "start '31/02/2026' is not a date"),
+             inaccuracies, "", "start '31/02/2026' is not a date"),
       listed("a bad SW_DEC", {{"2026-01-05", ""}}, {{"SW1", "2026-01-05", "2026-13-01"}},
-             "untrusted", "C1|2026-01-05", "", 0, kInaccuracies, "",
+             "untrusted", "C1|2026-01-05", "", 0, inaccuracies, "",
              "allocation end '2026-13-01' is not a date"),
       listed("a bad SW_DECOM", {{"2026-01-05", ""}}, {{"SW1", "05/01/2026", ""}}, "untrusted",
-             "C1|2026-01-05", "", 0, kInaccuracies, "",
+             "C1|2026-01-05", "", 0, inaccuracies, "",
              "allocation start '05/01/2026' is not a date"),
       listed("an SW_DEC before its SW_DECOM", {{"2026-01-05", ""}},
              {{"SW1", "2026-02-10", "2026-02-01"}}, "untrusted", "C1|2026-01-05", "", 0,
-             kInaccuracies, "", "allocation end 2026-02-01 is before allocation start 2026-02-10"),
+             inaccuracies, "", "allocation end 2026-02-01 is before allocation start 2026-02-10"),
       quiet("a bad date on an old row does not hide a current allocation", {{"2026-01-05", ""}},
             {{"SW1", "2026-01-05", "2026-13-01"}, {"SW2", "2026-02-01", ""}}, 0),
   };
