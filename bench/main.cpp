@@ -187,9 +187,13 @@ Figures parse_phase(const fs::path& work, const fs::path& file) {
   ingest::ExtractReader reader(in, *config.rules.find_source("cases"));
   rules::Record record;
   std::size_t rows = 0;
-  while (reader.next(record)) ++rows;
+  while (reader.next(record)) {
+    ++rows;
+  }
   const double seconds = seconds_since(start);
-  if (auto verdict = reader.verdict()) throw std::runtime_error("reader verdict: " + *verdict);
+  if (auto verdict = reader.verdict()) {
+    throw std::runtime_error("reader verdict: " + *verdict);
+  }
   return {{"seconds", seconds}, {"rows", static_cast<double>(rows)}};
 }
 
@@ -213,7 +217,9 @@ Figures storage_phase(const fs::path& work, const ExtractSpec& spec) {
   info.as_of = spec.as_of;
   const auto start = std::chrono::steady_clock::now();
   auto writer = history.begin_extract(info);
-  for (const auto& record : records) writer.add(record);
+  for (const auto& record : records) {
+    writer.add(record);
+  }
   const double added = seconds_since(start);
   writer.commit(records.size());
   const double seconds = seconds_since(start);
@@ -236,7 +242,9 @@ void print_table(const std::vector<Row>& rows) {
   std::printf("%-44s %9s %9s %9s %8s  %-22s %s\n", "phase", "wall s", "cpu s", "peak MB",
               "x import", "target", "");
   for (const auto& row : rows) {
-    if (!row.result->ok && row.result->error == "not run (--only)") continue;
+    if (!row.result->ok && row.result->error == "not run (--only)") {
+      continue;
+    }
     if (!row.result->ok) {
       std::printf("%-44s FAILED: %s\n", row.phase.c_str(), row.result->error.c_str());
       continue;
@@ -259,20 +267,26 @@ void print_table(const std::vector<Row>& rows) {
 }
 
 boost::json::value figure_or_null(const PhaseResult& result, const std::string& name) {
-  if (!result.ok || !result.figures.contains(name)) return nullptr;
+  if (!result.ok || !result.figures.contains(name)) {
+    return nullptr;
+  }
   return result.figures.at(name);
 }
 
 boost::json::object phase_json(const PhaseResult& result) {
   boost::json::object o;
   o["ok"] = result.ok;
-  if (!result.ok) o["error"] = result.error;
+  if (!result.ok) {
+    o["error"] = result.error;
+  }
   o["seconds"] = figure_or_null(result, "seconds");
   o["process_seconds"] = result.wall_seconds;
   o["peak_rss_mb"] = result.peak_rss_mb;
   o["cpu_seconds"] = result.cpu_seconds;
   for (const auto& [name, value] : result.figures) {
-    if (name != "seconds") o[name] = value;
+    if (name != "seconds") {
+      o[name] = value;
+    }
   }
   return o;
 }
@@ -337,16 +351,22 @@ int run(const Options& options) {
   }
   const auto run_ratio = [](const PhaseResult& result,
                             const PhaseResult& reference) -> std::optional<double> {
-    if (!result.ok || !reference.ok || reference.wall_seconds <= 0) return std::nullopt;
+    if (!result.ok || !reference.ok || reference.wall_seconds <= 0) {
+      return std::nullopt;
+    }
     return result.figures.at("seconds") / reference.wall_seconds;
   };
   // The run whose ratio for phase `of` is the median (the first run when none has one).
   const auto median_run = [&](PhaseResult Run::*of) -> const Run& {
     std::vector<std::pair<double, std::size_t>> ratios;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      if (const auto r = run_ratio(runs[i].*of, runs[i].import)) ratios.emplace_back(*r, i);
+      if (const auto r = run_ratio(runs[i].*of, runs[i].import)) {
+        ratios.emplace_back(*r, i);
+      }
     }
-    if (ratios.empty()) return runs.front();
+    if (ratios.empty()) {
+      return runs.front();
+    }
     std::sort(ratios.begin(), ratios.end());
     return runs[ratios[ratios.size() / 2].second];
   };
@@ -364,7 +384,9 @@ int run(const Options& options) {
   double cycle_peak_mb = 0;
   for (const auto& run : runs) {
     for (const PhaseResult* r : {&run.cycle_first, &run.cycle_again}) {
-      if (r->ok) cycle_peak_mb = std::max(cycle_peak_mb, r->peak_rss_mb);
+      if (r->ok) {
+        cycle_peak_mb = std::max(cycle_peak_mb, r->peak_rss_mb);
+      }
     }
   }
   const bool cycle_ok = cycle_ratio && *cycle_ratio <= kCycleTarget;
@@ -384,8 +406,12 @@ int run(const Options& options) {
     }
   }
   for (const auto& run : runs) {
-    if (run.first.ok) first_peak_mb = std::max(first_peak_mb, run.first.peak_rss_mb);
-    if (run.again.ok) again_peak_mb = std::max(again_peak_mb, run.again.peak_rss_mb);
+    if (run.first.ok) {
+      first_peak_mb = std::max(first_peak_mb, run.first.peak_rss_mb);
+    }
+    if (run.again.ok) {
+      again_peak_mb = std::max(again_peak_mb, run.again.peak_rss_mb);
+    }
   }
   const fs::path first_file = files.first;  // the runs ingested copies of it
   const PhaseResult hash = phase("hash", [&] { return hash_phase(first_file); });
@@ -403,7 +429,9 @@ int run(const Options& options) {
 
   const double import_seconds = import.ok ? import.wall_seconds : 0;
   const auto ratio = [&](const PhaseResult& r) -> std::optional<double> {
-    if (!r.ok || !import.ok || import_seconds <= 0) return std::nullopt;
+    if (!r.ok || !import.ok || import_seconds <= 0) {
+      return std::nullopt;
+    }
     return r.figures.at("seconds") / import_seconds;
   };
   const auto ratio_text = [](std::optional<double> r) {
@@ -463,8 +491,9 @@ int run(const Options& options) {
         f.at("records"), f.at("records_rss_mb"), f.at("view_mb"), f.at("view_seconds"),
         f.at("evaluate_extra_rss_mb"), f.at("findings"));
     for (const auto& [name, value] : f) {
-      if (name.starts_with("rule:"))
+      if (name.starts_with("rule:")) {
         std::printf("    rule %-36s %9.3f s\n", name.c_str() + 5, value);
+      }
     }
   }
   print_socket(socket);
@@ -519,7 +548,9 @@ int run(const Options& options) {
                                             {"socket_status_p99", socket_target_met(socket)}};
   std::printf("\n%s\n", boost::json::serialize(json).c_str());
 
-  if (!options.keep && options.dir.empty()) fs::remove_all(work);
+  if (!options.keep && options.dir.empty()) {
+    fs::remove_all(work);
+  }
   // A phase --only left out is not a failure: only the phases that ran decide the exit status.
   const auto ran_ok = [&](std::string_view name, bool ok) { return !options.runs(name) || ok; };
   const bool xlsx_ok = !xlsx || (xlsx->xlsx.ok && xlsx->csv.ok);
@@ -534,7 +565,9 @@ int run(const Options& options) {
 
 int main(int argc, char* argv[]) {
   const auto options = bench::parse_options(argc, argv);
-  if (!options) return bench::kUsageError;
+  if (!options) {
+    return bench::kUsageError;
+  }
   try {
     return bench::run(*options);
   } catch (const std::exception& e) {

@@ -43,14 +43,18 @@ class Client {
     if (fd_ < 0 ||
         ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
       const int error = errno;
-      if (fd_ >= 0) ::close(fd_);
+      if (fd_ >= 0) {
+        ::close(fd_);
+      }
       fd_ = -1;
       throw std::runtime_error(
           fmt::format("cannot connect to {}: {}", socket.string(), std::strerror(error)));
     }
   }
   ~Client() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
   }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -61,8 +65,12 @@ class Client {
     std::size_t done = 0;
     while (done < request.size()) {
       const ssize_t n = ::send(fd_, request.data() + done, request.size() - done, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error("the daemon closed the connection");
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        throw std::runtime_error("the daemon closed the connection");
+      }
       done += static_cast<std::size_t>(n);
     }
     for (;;) {
@@ -74,8 +82,12 @@ class Client {
       }
       char chunk[65536];
       const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error("the daemon closed the connection");
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        throw std::runtime_error("the daemon closed the connection");
+      }
       buffer_.append(chunk, static_cast<std::size_t>(n));
     }
   }
@@ -100,7 +112,9 @@ bool is_settled(const std::string& reply, const std::string& file) {
 }
 
 double percentile(std::vector<double>& values, double p) {
-  if (values.empty()) return 0;
+  if (values.empty()) {
+    return 0;
+  }
   std::sort(values.begin(), values.end());
   const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
@@ -109,7 +123,9 @@ double percentile(std::vector<double>& values, double p) {
 std::string tail_of(const fs::path& file, std::size_t lines) {
   std::ifstream in(file);
   std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) all.push_back(line);
+  for (std::string line; std::getline(in, line);) {
+    all.push_back(line);
+  }
   std::string text;
   for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
     text += "      " + all[i] + "\n";
@@ -123,10 +139,14 @@ class Daemon {
   Daemon(const fs::path& program, const fs::path& config, const fs::path& log) {
     std::fflush(nullptr);
     pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ < 0) {
+      throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    }
     if (pid_ == 0) {
       std::FILE* out = std::freopen(log.c_str(), "w", stderr);
-      if (out != nullptr) ::dup2(::fileno(stderr), 1);
+      if (out != nullptr) {
+        ::dup2(::fileno(stderr), 1);
+      }
       ::execl(program.c_str(), program.c_str(), "--config", config.c_str(),
               static_cast<char*>(nullptr));
       ::_exit(127);
@@ -135,16 +155,22 @@ class Daemon {
   ~Daemon() { stop(); }
   // Whether it is still running; when it is not, `status` says how it ended.
   bool running(std::string& status) {
-    if (pid_ <= 0) return false;
+    if (pid_ <= 0) {
+      return false;
+    }
     int wstatus = 0;
-    if (::waitpid(pid_, &wstatus, WNOHANG) != pid_) return true;
+    if (::waitpid(pid_, &wstatus, WNOHANG) != pid_) {
+      return true;
+    }
     pid_ = -1;
     status = WIFEXITED(wstatus) ? fmt::format("exited with status {}", WEXITSTATUS(wstatus))
                                 : fmt::format("killed by signal {}", WTERMSIG(wstatus));
     return false;
   }
   void stop() {
-    if (pid_ <= 0) return;
+    if (pid_ <= 0) {
+      return;
+    }
     ::kill(pid_, SIGTERM);
     int wstatus = 0;
     ::waitpid(pid_, &wstatus, 0);
@@ -161,10 +187,14 @@ void run_once(const fs::path& program, const fs::path& config, rules::Date as_of
               const fs::path& log) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid < 0) {
+    throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  }
   if (pid == 0) {
     std::FILE* out = std::freopen(log.c_str(), "w", stderr);
-    if (out != nullptr) ::dup2(::fileno(stderr), 1);
+    if (out != nullptr) {
+      ::dup2(::fileno(stderr), 1);
+    }
     const std::string date = as_of.iso();
     ::execl(program.c_str(), program.c_str(), "--config", config.c_str(), "--once", "--as-of",
             date.c_str(), static_cast<char*>(nullptr));
@@ -224,11 +254,15 @@ std::pair<double, double> longest_gap(const std::vector<Sample>& by_answer, Cloc
   std::pair<double, double> longest{0, 0};
   Clock::time_point previous = from;
   const auto consider = [&](Clock::time_point t) {
-    if (ms(t - previous) > longest.first) longest = {ms(t - previous), ms(t - from) / 1000};
+    if (ms(t - previous) > longest.first) {
+      longest = {ms(t - previous), ms(t - from) / 1000};
+    }
     previous = t;
   };
   for (const auto& sample : by_answer) {
-    if (sample.answered >= from && sample.answered <= to) consider(sample.answered);
+    if (sample.answered >= from && sample.answered <= to) {
+      consider(sample.answered);
+    }
   }
   consider(to);
   return longest;
@@ -241,7 +275,9 @@ SocketWindow window(const std::vector<Sample>& by_answer, Clock::time_point from
   out.seconds = std::chrono::duration<double>(to - from).count();
   std::vector<double> status_ms;
   for (const auto& sample : by_answer) {
-    if (sample.status && sample.sent >= from && sample.sent <= to) status_ms.push_back(sample.ms());
+    if (sample.status && sample.sent >= from && sample.sent <= to) {
+      status_ms.push_back(sample.ms());
+    }
   }
   out.status_count = status_ms.size();
   out.status_max_ms = status_ms.empty() ? 0 : *std::max_element(status_ms.begin(), status_ms.end());
@@ -304,15 +340,21 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     const auto reply = boost::json::parse(
         alone.ask(R"({"command": "findings", "arguments": {"rule": "unallocated", "limit": 1}})"));
     const auto& found = reply.at("arguments").at("findings").as_array();
-    if (!found.empty()) note_key = std::string(found.at(0).at("key").as_string());
+    if (!found.empty()) {
+      note_key = std::string(found.at(0).at("key").as_string());
+    }
   }
 
   std::vector<ClientLog> logs(kClients);
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(socket));
+  clients.reserve(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>(socket));
+  }
   std::atomic<bool> stop{false};
   std::atomic<bool> ingest_over{false};  // the note is no longer sent after it
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       ClientLog& mine = logs[static_cast<std::size_t>(i)];
@@ -322,7 +364,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
         const auto interval = std::chrono::milliseconds(interval_ms);
         const auto first_send = Clock::now() + interval * i / kClients;
         for (int n = 0; !stop.load(); ++n) {
-          if (interval_ms > 0) std::this_thread::sleep_until(first_send + interval * n);
+          if (interval_ms > 0) {
+            std::this_thread::sleep_until(first_send + interval * n);
+          }
           const bool status = (n + i) % 2 == 0;
           const std::string request =
               status
@@ -334,7 +378,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
           const std::string reply = clients[static_cast<std::size_t>(i)]->ask(request);
           mine.samples.push_back(Sample{sent, Clock::now(), status});
           if (!is_success(reply)) {
-            if (mine.failures++ == 0) mine.first_failure = reply.substr(0, 300);
+            if (mine.failures++ == 0) {
+              mine.first_failure = reply.substr(0, 300);
+            }
           }
         }
       } catch (const std::exception& e) {
@@ -353,14 +399,18 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   std::pair<Clock::time_point, Clock::time_point> note_window;
   std::thread noter([&] {
     try {
-      if (note_key.empty()) return;
+      if (note_key.empty()) {
+        return;
+      }
       Client writer(socket);
       while (!ingest_over.load() &&
              writer.ask(R"({"command": "status"})").find("\"cycle_running\":true") ==
                  std::string::npos) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (ingest_over.load()) return;
+      if (ingest_over.load()) {
+        return;
+      }
       const boost::json::object request{
           {"command", "note"},
           {"arguments", {{"rule", "unallocated"}, {"key", note_key}, {"text", "bench note"}}}};
@@ -415,7 +465,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     }
   }
   stop = true;
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads) {
+    thread.join();
+  }
   clients.clear();
   daemon.stop();
   if (!fs::exists(archived)) {
@@ -430,10 +482,14 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
   for (auto& one : logs) {
     for (const auto& sample : one.samples) {
       all.push_back(sample);
-      if (sample.sent <= ingested) (sample.status ? status_ms : findings_ms).push_back(sample.ms());
+      if (sample.sent <= ingested) {
+        (sample.status ? status_ms : findings_ms).push_back(sample.ms());
+      }
     }
     figures.failures += one.failures;
-    if (!one.error.empty() && figures.error.empty()) figures.error = "a client: " + one.error;
+    if (!one.error.empty() && figures.error.empty()) {
+      figures.error = "a client: " + one.error;
+    }
     if (!one.first_failure.empty() && figures.error.empty()) {
       figures.error = "a failed reply: " + one.first_failure;
     }
@@ -474,10 +530,14 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
 }  // namespace
 
 fs::path find_casewatchd() {
-  if (const char* path = std::getenv("CASEWATCHD"); path && *path) return path;
+  if (const char* path = std::getenv("CASEWATCHD"); path && *path) {
+    return path;
+  }
   std::error_code error;
   const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  if (error) return {};
+  if (error) {
+    return {};
+  }
   return self.parent_path().parent_path() / "daemon" / "casewatchd";
 }
 
@@ -551,7 +611,9 @@ void print_socket(const SocketFigures& figures) {
       std::printf("        its reply: %s\n", w.first_reply.c_str());
     }
   }
-  if (!figures.error.empty()) std::printf("    problem: %s\n", figures.error.c_str());
+  if (!figures.error.empty()) {
+    std::printf("    problem: %s\n", figures.error.c_str());
+  }
 }
 
 boost::json::value socket_json(const SocketFigures& figures) {
@@ -577,7 +639,9 @@ boost::json::value socket_json(const SocketFigures& figures) {
   o["idle_status_p50_ms"] = figures.idle_status_p50_ms;
   o["idle_findings_p50_ms"] = figures.idle_findings_p50_ms;
   o["note_sent"] = figures.note_sent;
-  if (figures.note_sent) o["note_ms"] = figures.note_ms;
+  if (figures.note_sent) {
+    o["note_ms"] = figures.note_ms;
+  }
   boost::json::array windows;
   for (const auto& w : figures.windows) {
     windows.push_back(boost::json::object{{"what", w.what},
@@ -592,12 +656,16 @@ boost::json::value socket_json(const SocketFigures& figures) {
                                           {"longest_gap_at_s", w.longest_gap_at_s}});
   }
   o["windows"] = std::move(windows);
-  if (!figures.error.empty()) o["error"] = figures.error;
+  if (!figures.error.empty()) {
+    o["error"] = figures.error;
+  }
   return o;
 }
 
 boost::json::value socket_target_met(const SocketFigures& figures) {
-  if (!figures.ran) return nullptr;
+  if (!figures.ran) {
+    return nullptr;
+  }
   return figures.status_p99_ms <= kStatusP99TargetMs;
 }
 

@@ -40,7 +40,9 @@ namespace fs = std::filesystem;
 // The first line of a toml11 syntax error without its "[error] toml::function: " prefix.
 std::string syntax_message(std::string_view what) {
   std::string_view line = what.substr(0, what.find('\n'));
-  if (line.rfind("[error] ", 0) == 0) line.remove_prefix(8);
+  if (line.rfind("[error] ", 0) == 0) {
+    line.remove_prefix(8);
+  }
   if (line.rfind("toml::", 0) == 0) {
     if (const auto colon = line.find(": "); colon != std::string_view::npos) {
       line.remove_prefix(colon + 2);
@@ -81,7 +83,9 @@ Config parse_config(std::string_view text, const fs::path& file) {
   for (const Value* v : top.tables("source", "an array of tables ([[source]])")) {
     Table t(*v, fmt::format("[[source]] #{}", config.rules.sources.size() + 1), diagnostics);
     auto source = read_source(t, config);
-    if (!source) continue;
+    if (!source) {
+      continue;
+    }
     const auto [it, inserted] = source_lines.emplace(source->name, v->location().line());
     if (!inserted) {
       t.error(*t.find("name"), fmt::format("duplicate source name '{}' (first defined on line {})",
@@ -89,7 +93,9 @@ Config parse_config(std::string_view text, const fs::path& file) {
       continue;
     }
     files_at.push_back(t.has("files") ? t.find("files") : v);
-    if (!source->set.empty()) sets[source->set].push_back(t.find("set"));
+    if (!source->set.empty()) {
+      sets[source->set].push_back(t.find("set"));
+    }
     config.rules.sources.push_back(std::move(*source));
   }
   detail::check_shared_files(config.rules.sources, files_at, sets, diagnostics);
@@ -112,7 +118,9 @@ Config parse_config(std::string_view text, const fs::path& file) {
   for (const Value* v : top.tables("rule", "an array of tables ([[rule]])")) {
     Table t(*v, fmt::format("[[rule]] #{}", rule_lines.size() + 1), diagnostics);
     auto rule = read_rule(t, config.rules.sources, date_uses, config);
-    if (!rule) continue;
+    if (!rule) {
+      continue;
+    }
     const auto [it, inserted] = rule_lines.emplace(rule->id, v->location().line());
     if (!inserted) {
       t.error(*t.find("id"), fmt::format("duplicate rule id '{}' (first defined on line {})",
@@ -145,7 +153,9 @@ Config parse_config(std::string_view text, const fs::path& file) {
   for (const Value* v : top.tables("route", "an array of tables ([[route]])")) {
     Table t(*v, fmt::format("[[route]] #{}", route_names.size() + 1), diagnostics);
     auto route = read_route(t, config);
-    if (!route) continue;
+    if (!route) {
+      continue;
+    }
     if (!config.mail.enabled() && !top.has("mail")) {
       t.error(fmt::format("{} needs a [mail] table with a server", t.name()));
     }

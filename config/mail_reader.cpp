@@ -50,7 +50,7 @@ std::optional<std::vector<std::string>> read_fields(Table& t, const std::string&
     return std::nullopt;
   }
   std::vector<std::string> fields;
-  const auto add = [&fields](std::string name) {
+  const auto add = [&fields](const std::string& name) {
     if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
       fields.push_back(name);
     }

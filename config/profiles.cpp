@@ -130,13 +130,15 @@ std::vector<Profile> make_profiles() {
 }  // namespace
 
 const std::vector<Profile>& profiles() {
-  static const std::vector<Profile> all = make_profiles();
-  return all;
+  static const std::vector<Profile> kAll = make_profiles();
+  return kAll;
 }
 
 const Profile* find_profile(std::string_view name) {
   for (const auto& profile : profiles()) {
-    if (profile.name == name) return &profile;
+    if (profile.name == name) {
+      return &profile;
+    }
   }
   return nullptr;
 }

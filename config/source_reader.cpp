@@ -16,7 +16,9 @@ namespace config::detail {
 namespace {
 
 bool is_field_name(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
@@ -31,11 +33,15 @@ const std::set<std::string> kSourceKeys = {
 // Applies `profile` (a built-in dataset's settings) to `source`, keeping its name.
 void apply_profile(Table& t, rules::Source& source) {
   const auto name = t.string("profile");
-  if (!name) return;
+  if (!name) {
+    return;
+  }
   const Profile* profile = find_profile(*name);
   if (profile == nullptr) {
     std::vector<std::string> known;
-    for (const auto& p : profiles()) known.push_back(p.name);
+    for (const auto& p : profiles()) {
+      known.push_back(p.name);
+    }
     t.error(*t.find("profile"),
             fmt::format("unknown profile '{}': expected one of {}", *name, join(known, ", ")));
     return;
@@ -59,8 +65,12 @@ void read_format(Table& t, rules::Source& source) {
               fmt::format("unknown format '{}': expected \"csv\", \"xlsx\" or \"cin-xml\"", *v));
     }
   }
-  if (auto v = t.string("sheet")) source.sheet = *v;
-  if (auto v = t.string("record")) source.record = *v;
+  if (auto v = t.string("sheet")) {
+    source.sheet = *v;
+  }
+  if (auto v = t.string("record")) {
+    source.record = *v;
+  }
   if (source.format != rules::Format::kXlsx && t.has("sheet")) {
     t.error(*t.find("sheet"), "'sheet' needs format = \"xlsx\"");
   }
@@ -75,8 +85,12 @@ void read_format(Table& t, rules::Source& source) {
 }  // namespace
 
 void read_service(Table& t, const fs::path& base, ServiceConfig& service) {
-  if (auto v = t.string("state_dir")) service.state_dir = resolve(base, *v);
-  if (auto v = t.string("socket")) service.socket = resolve(base, *v);
+  if (auto v = t.string("state_dir")) {
+    service.state_dir = resolve(base, *v);
+  }
+  if (auto v = t.string("socket")) {
+    service.socket = resolve(base, *v);
+  }
   if (auto v = t.string("timezone")) {
     try {
       date::locate_zone(*v);  // the service needs it at start-up: --check finds it now
@@ -86,11 +100,21 @@ void read_service(Table& t, const fs::path& base, ServiceConfig& service) {
               fmt::format("unknown time zone '{}': expected a name like \"Europe/London\"", *v));
     }
   }
-  if (auto v = t.string("socket_group")) service.socket_group = *v;
-  if (auto v = t.string("admin_group")) service.admin_group = *v;
-  if (auto v = seconds_duration(t, "settle")) service.settle = *v;
-  if (auto v = seconds_duration(t, "rescan")) service.rescan = *v;
-  if (auto v = seconds_duration(t, "idle_timeout")) service.idle_timeout = *v;
+  if (auto v = t.string("socket_group")) {
+    service.socket_group = *v;
+  }
+  if (auto v = t.string("admin_group")) {
+    service.admin_group = *v;
+  }
+  if (auto v = seconds_duration(t, "settle")) {
+    service.settle = *v;
+  }
+  if (auto v = seconds_duration(t, "rescan")) {
+    service.rescan = *v;
+  }
+  if (auto v = seconds_duration(t, "idle_timeout")) {
+    service.idle_timeout = *v;
+  }
   if (auto v = t.integer("max_connections")) {
     if (*v < 1 || *v > 100000) {
       t.error(*t.find("max_connections"), "'max_connections' must be between 1 and 100000");
@@ -98,7 +122,9 @@ void read_service(Table& t, const fs::path& base, ServiceConfig& service) {
       service.max_connections = static_cast<int>(*v);
     }
   }
-  if (auto v = t.string("holidays_file")) service.holidays_file = resolve(base, *v);
+  if (auto v = t.string("holidays_file")) {
+    service.holidays_file = resolve(base, *v);
+  }
   t.finish();
 }
 
@@ -111,10 +137,14 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     t.set_name(fmt::format("[[source]] '{}'", *name));
   }
   apply_profile(t, source);
-  if (auto v = t.string("files")) source.files = *v;
+  if (auto v = t.string("files")) {
+    source.files = *v;
+  }
   read_format(t, source);
   if (auto v = t.string_or_strings("key", !t.has("profile"))) {
-    if (v->empty()) t.error(*t.find("key"), "'key' must name at least one column");
+    if (v->empty()) {
+      t.error(*t.find("key"), "'key' must name at least one column");
+    }
     source.key = *v;
   }
   if (auto v = t.string("encoding")) {
@@ -129,7 +159,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     }
   }
   if (auto v = t.strings("date_formats")) {
-    if (v->empty()) t.error(*t.find("date_formats"), "'date_formats' must not be empty");
+    if (v->empty()) {
+      t.error(*t.find("date_formats"), "'date_formats' must not be empty");
+    }
     for (const auto& format : *v) {
       if (format.find("%Y") == std::string::npos || format.find("%m") == std::string::npos ||
           format.find("%d") == std::string::npos) {
@@ -137,10 +169,16 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
                 fmt::format("bad date format '{}': it needs %d, %m and %Y", format));
       }
     }
-    if (!v->empty()) source.date_formats = *v;
+    if (!v->empty()) {
+      source.date_formats = *v;
+    }
   }
-  if (auto v = dates(t, "null_dates", source.date_formats)) source.null_dates = *v;
-  if (auto v = t.string("as_of_column")) source.as_of_column = *v;
+  if (auto v = dates(t, "null_dates", source.date_formats)) {
+    source.null_dates = *v;
+  }
+  if (auto v = t.string("as_of_column")) {
+    source.as_of_column = *v;
+  }
   if (auto v = t.string("set")) {
     const Value& at = *t.find("set");
     if (v->empty()) {
@@ -165,7 +203,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
       percent = v->as_floating();
     } else if (v->is_string()) {
       std::string text = v->as_string().str;
-      if (!text.empty() && text.back() == '%') text.pop_back();
+      if (!text.empty() && text.back() == '%') {
+        text.pop_back();
+      }
       double parsed = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
       if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) {
@@ -174,7 +214,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     } else {
       t.type_error(*v, "max_bad_rows", "a percentage such as 0.5 or \"0.5%\"");
     }
-    if (percent && (*percent < 0 || *percent > 100)) percent.reset();
+    if (percent && (*percent < 0 || *percent > 100)) {
+      percent.reset();
+    }
     if (percent) {
       source.max_bad_rows = *percent / 100;
     } else if (v->is_string() || v->is_integer() || v->is_floating()) {
@@ -190,7 +232,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     } else {
       Table ft(*fields, fmt::format("[source.fields] of '{}'", source.name), t.diagnostics());
       std::vector<std::pair<const Value*, std::string>> ordered;
-      for (const auto& [field, v] : fields->as_table()) ordered.emplace_back(&v, field);
+      for (const auto& [field, v] : fields->as_table()) {
+        ordered.emplace_back(&v, field);
+      }
       std::sort(ordered.begin(), ordered.end(),
                 [](const auto& a, const auto& b) { return before_in_file(*a.first, *b.first); });
       if (ordered.empty() && !t.has("profile")) {
@@ -236,7 +280,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
   const auto fetch = t.strings("fetch");
   const auto fetch_at = t.strings("fetch_at");
   const auto fetch_timeout = seconds_duration(t, "fetch_timeout");
-  if (fetch && fetch->empty()) t.error(*t.find("fetch"), "'fetch' must not be empty");
+  if (fetch && fetch->empty()) {
+    t.error(*t.find("fetch"), "'fetch' must not be empty");
+  }
   std::vector<TimeOfDay> times;
   if (fetch_at) {
     for (const auto& at : *fetch_at) {
@@ -263,7 +309,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
     fc.source = source.name;
     fc.command = *fetch;
     fc.at = std::move(times);
-    if (fetch_timeout) fc.timeout = *fetch_timeout;
+    if (fetch_timeout) {
+      fc.timeout = *fetch_timeout;
+    }
     config.fetches.push_back(std::move(fc));
   }
   if (auto max_age = hours_duration(t, "max_age")) {
@@ -271,7 +319,9 @@ std::optional<rules::Source> read_source(Table& t, Config& config) {
   }
 
   t.finish();
-  if (!name) return std::nullopt;
+  if (!name) {
+    return std::nullopt;
+  }
   return source;
 }
 
@@ -299,7 +349,9 @@ void check_shared_files(const std::vector<rules::Source>& sources,
     for (std::size_t j = 0; j < i; ++j) {
       const rules::Source& first = sources[j];
       const rules::Source& later = sources[i];
-      if (first.files != later.files) continue;
+      if (first.files != later.files) {
+        continue;
+      }
       const auto line = files_at[j]->location().line();
       if (first.format != later.format) {
         diagnostics.add(*files_at[i],
@@ -313,7 +365,9 @@ void check_shared_files(const std::vector<rules::Source>& sources,
     }
   }
   for (const auto& [set_name, at] : sets) {
-    if (at.size() > 1) continue;
+    if (at.size() > 1) {
+      continue;
+    }
     // (A named copy: clang 14 cannot capture a structured binding in a lambda.)
     const std::string& name = set_name;
     const auto member = std::find_if(sources.begin(), sources.end(),
@@ -327,9 +381,13 @@ void check_shared_files(const std::vector<rules::Source>& sources,
 
 void read_calendar(Table& t, const std::vector<std::string>& formats, Config& config) {
   if (auto v = dates(t, "extra_closures", formats)) {
-    for (const auto& date : *v) config.calendar.extra_closures.push_back({date, "Local closure"});
+    for (const auto& date : *v) {
+      config.calendar.extra_closures.push_back({date, "Local closure"});
+    }
   }
-  if (auto v = t.boolean("count_start_day")) config.rules.count_start_day = *v;
+  if (auto v = t.boolean("count_start_day")) {
+    config.rules.count_start_day = *v;
+  }
   t.finish();
 }
 

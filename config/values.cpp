@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -26,7 +27,9 @@ bool two_digits(std::string_view text, int max, int& value) {
 
 fs::path resolve(const fs::path& base, const std::string& text) {
   const fs::path path(text);
-  if (path.is_absolute()) return path.lexically_normal();
+  if (path.is_absolute()) {
+    return path.lexically_normal();
+  }
   return (base / path).lexically_normal();
 }
 
@@ -34,7 +37,9 @@ fs::path resolve(const fs::path& base, const std::string& text) {
 
 // A rules duration ("45wd", "28d", "2w", "3m").
 std::optional<rules::Duration> rule_duration(Table& t, const Value& v, const std::string& key) {
-  if (!v.is_string()) return t.type_error(v, key, "a duration such as \"45wd\"");
+  if (!v.is_string()) {
+    return t.type_error(v, key, "a duration such as \"45wd\"");
+  }
   auto parsed = rules::parse_duration(v.as_string().str);
   if (!parsed) {
     t.error(v, parsed.error().message);
@@ -65,18 +70,22 @@ std::optional<rules::Duration> rule_duration(Table& t, const Value& v, const std
 
 std::optional<rules::Duration> rule_duration(Table& t, const std::string& key, bool required) {
   const Value* v = t.find(key, required);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) {
+    return std::nullopt;
+  }
   return rule_duration(t, *v, key);
 }
 
 // The longest service duration: a year (a settle time, timeout or alert age beyond it is a
 // typo, and a bound keeps every later sum of times far from overflowing).
-constexpr std::int64_t kMaxServiceSeconds = 366 * 86400;
+constexpr std::int64_t kMaxServiceSeconds = std::int64_t{366} * 86400;
 
 // A service duration: integer seconds or "10s", "5m", "2h", "1d", at most kMaxServiceSeconds.
 std::optional<std::chrono::seconds> seconds_duration(Table& t, const std::string& key) {
   const Value* v = t.find(key);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) {
+    return std::nullopt;
+  }
   const auto too_long = [&] {
     t.error(*v,
             fmt::format("'{}' is too long: at most 366d ({} seconds)", key, kMaxServiceSeconds));
@@ -87,10 +96,14 @@ std::optional<std::chrono::seconds> seconds_duration(Table& t, const std::string
       t.error(*v, fmt::format("'{}' must not be negative", key));
       return std::nullopt;
     }
-    if (v->as_integer() > kMaxServiceSeconds) return too_long();
+    if (v->as_integer() > kMaxServiceSeconds) {
+      return too_long();
+    }
     return std::chrono::seconds(v->as_integer());
   }
-  if (!v->is_string()) return t.type_error(*v, key, "a duration such as \"10s\" or \"2h\"");
+  if (!v->is_string()) {
+    return t.type_error(*v, key, "a duration such as \"10s\" or \"2h\"");
+  }
   const std::string& text = v->as_string().str;
   std::int64_t amount = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
@@ -104,14 +117,18 @@ std::optional<std::chrono::seconds> seconds_duration(Table& t, const std::string
                             text));
     return std::nullopt;
   }
-  if (amount > kMaxServiceSeconds / it->second) return too_long();
+  if (amount > kMaxServiceSeconds / it->second) {
+    return too_long();
+  }
   return std::chrono::seconds(amount * it->second);
 }
 
 // A service duration that must be whole hours ("26h", "2d").
 std::optional<std::chrono::hours> hours_duration(Table& t, const std::string& key) {
   const auto seconds = seconds_duration(t, key);
-  if (!seconds) return std::nullopt;
+  if (!seconds) {
+    return std::nullopt;
+  }
   if (seconds->count() % 3600 != 0) {
     t.error(*t.find(key), fmt::format("'{}' must be a whole number of hours", key));
     return std::nullopt;
@@ -124,18 +141,26 @@ std::optional<rules::Date> date_value(Table& t, const Value& v, const std::strin
                                       const std::vector<std::string>& formats) {
   if (v.is_local_date()) {
     const auto& d = v.as_local_date();
-    if (auto date = rules::Date::from_ymd(d.year, d.month + 1, d.day)) return date;
+    if (auto date = rules::Date::from_ymd(d.year, d.month + 1, d.day)) {
+      return date;
+    }
   } else if (v.is_string()) {
     const std::string& text = v.as_string().str;
-    if (auto date = rules::Date::parse_iso(text)) return date;
-    if (auto date = rules::parse_date_any(text, formats)) return date;
+    if (auto date = rules::Date::parse_iso(text)) {
+      return date;
+    }
+    if (auto date = rules::parse_date_any(text, formats)) {
+      return date;
+    }
   } else {
     t.error(v, fmt::format("each item of '{}' must be a date, got {}", key, type_name(v)));
     return std::nullopt;
   }
   std::vector<std::string> accepted = {"YYYY-MM-DD"};
   for (const auto& format : formats) {
-    if (format != "%Y-%m-%d") accepted.push_back(format);
+    if (format != "%Y-%m-%d") {
+      accepted.push_back(format);
+    }
   }
   const std::string text = v.is_string() ? v.as_string().str : toml::format(v);
   t.error(v, fmt::format("bad date '{}' in '{}': expected {}", text, key, join(accepted, " or ")));
@@ -145,18 +170,26 @@ std::optional<rules::Date> date_value(Table& t, const Value& v, const std::strin
 std::optional<rules::Date> date_value(Table& t, const std::string& key, bool required,
                                       const std::vector<std::string>& formats) {
   const Value* v = t.find(key, required);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) {
+    return std::nullopt;
+  }
   return date_value(t, *v, key, formats);
 }
 
 std::optional<std::vector<rules::Date>> dates(Table& t, const std::string& key,
                                               const std::vector<std::string>& formats) {
   const Value* v = t.find(key);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_array()) return t.type_error(*v, key, "an array of dates");
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  if (!v->is_array()) {
+    return t.type_error(*v, key, "an array of dates");
+  }
   std::vector<rules::Date> out;
   for (const auto& item : v->as_array()) {
-    if (auto date = date_value(t, item, key, formats)) out.push_back(*date);
+    if (auto date = date_value(t, item, key, formats)) {
+      out.push_back(*date);
+    }
   }
   return out;
 }

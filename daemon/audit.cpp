@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <vector>
 
+#include "daemon/cancel.h"
+
 namespace service {
 
 namespace asio = boost::asio;
@@ -70,7 +72,7 @@ void AuditLog::flush() noexcept {
 
 void AuditLog::stop() noexcept {
   stopping_ = true;
-  timer_.cancel();
+  cancel_quietly(timer_);
   flush();
 }
 

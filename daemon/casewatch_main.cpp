@@ -73,7 +73,9 @@ Invocation parse_arguments(int argc, char* argv[]) {
   std::vector<std::string_view> positional;
   std::size_t i = 0;
   const auto value = [&](std::string_view option) -> std::string {
-    if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", option));
+    if (i + 1 >= args.size()) {
+      throw UsageError(fmt::format("{} needs a value", option));
+    }
     return std::string(args[++i]);
   };
   // Options valid for the current command, e.g. {"--rule", "rule"}.
@@ -108,7 +110,9 @@ Invocation parse_arguments(int argc, char* argv[]) {
       }
       const auto found = std::find_if(options.begin(), options.end(),
                                       [&](const auto& o) { return o.first == arg; });
-      if (found == options.end()) throw UsageError(fmt::format("unknown option '{}'", arg));
+      if (found == options.end()) {
+        throw UsageError(fmt::format("unknown option '{}'", arg));
+      }
       out.arguments[found->second] = value(arg);
     } else if (out.command.empty()) {
       out.command = std::string(arg);
@@ -116,7 +120,9 @@ Invocation parse_arguments(int argc, char* argv[]) {
       positional.push_back(arg);
     }
   }
-  if (out.command.empty()) throw UsageError("a command is needed");
+  if (out.command.empty()) {
+    throw UsageError("a command is needed");
+  }
   const auto want = [&](std::size_t n) {
     if (positional.size() != n) {
       throw UsageError(fmt::format("{} takes {} argument{}", out.command, n, n == 1 ? "" : "s"));
@@ -133,7 +139,9 @@ Invocation parse_arguments(int argc, char* argv[]) {
   } else if (out.command == "silence") {
     want(1);
     out.arguments["rule"] = positional[0];
-    if (!out.arguments.contains("reason")) throw UsageError("silence needs --reason");
+    if (!out.arguments.contains("reason")) {
+      throw UsageError("silence needs --reason");
+    }
     if (!out.arguments.contains("expires")) {
       throw UsageError("silence needs --expires YYYY-MM-DD or --until-resolved");
     }
@@ -146,10 +154,16 @@ Invocation parse_arguments(int argc, char* argv[]) {
   } else if (out.command == "outbox") {
     const std::string_view action = positional.empty() ? "list" : positional[0];
     if (action == "list") {
-      if (positional.size() > 1) throw UsageError("outbox list takes no argument");
+      if (positional.size() > 1) {
+        throw UsageError("outbox list takes no argument");
+      }
     } else if (action == "retry" || action == "cancel") {
-      if (positional.size() != 2) throw UsageError(fmt::format("outbox {} takes an id", action));
-      if (out.arguments.contains("state")) throw UsageError("--state goes with outbox list");
+      if (positional.size() != 2) {
+        throw UsageError(fmt::format("outbox {} takes an id", action));
+      }
+      if (out.arguments.contains("state")) {
+        throw UsageError("--state goes with outbox list");
+      }
       out.command = fmt::format("outbox-{}", action);
       out.arguments["id"] = positional[1];
     } else {
@@ -184,7 +198,9 @@ std::variant<std::string, Unreachable> ask_daemon(const std::string& path,
   }
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unreachable{kExitError, fmt::format("casewatch: socket: {}", strerror(errno))};
+  if (fd < 0) {
+    return Unreachable{kExitError, fmt::format("casewatch: socket: {}", strerror(errno))};
+  }
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     const int error = errno;
     ::close(fd);
@@ -201,16 +217,24 @@ std::variant<std::string, Unreachable> ask_daemon(const std::string& path,
   std::size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
     sent += static_cast<std::size_t>(n);
   }
   std::string reply;
   char buffer[65536];
   while (reply.find('\n') == std::string::npos) {
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
     reply.append(buffer, static_cast<std::size_t>(n));
   }
   ::close(fd);
@@ -222,8 +246,12 @@ std::variant<std::string, Unreachable> ask_daemon(const std::string& path,
 }
 
 std::string text_of(const json::value& value) {
-  if (value.is_string()) return std::string(value.get_string());
-  if (value.is_null()) return "-";
+  if (value.is_string()) {
+    return std::string(value.get_string());
+  }
+  if (value.is_null()) {
+    return "-";
+  }
   return json::serialize(value);
 }
 
@@ -231,7 +259,9 @@ std::string text_of(const json::value& value) {
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    widths[c] = header[c].size();
+  }
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
       widths[c] = std::max(widths[c], row[c].size());
@@ -245,14 +275,18 @@ void print_table(const std::vector<std::string>& header,
     std::cout << line << "\n";
   };
   print_row(header);
-  for (const auto& row : rows) print_row(row);
+  for (const auto& row : rows) {
+    print_row(row);
+  }
 }
 
 // A time of the status reply for people: the service time zone's rendering ("key_local") when
 // the daemon gives one, else the UTC text; "-" for none.
 std::string local_time(const json::object& object, std::string_view key) {
   const auto* local = object.if_contains(std::string(key) + "_local");
-  if (local != nullptr && local->is_string()) return text_of(*local);
+  if (local != nullptr && local->is_string()) {
+    return text_of(*local);
+  }
   const auto* utc = object.if_contains(key);
   return utc == nullptr || utc->is_null() ? std::string("-") : text_of(*utc);
 }
@@ -285,8 +319,12 @@ void print_status(const json::object& args) {
   bool totals_heading = false;
   for (const auto& rule : args.at("rules").as_array()) {
     const auto* totals = rule.as_object().if_contains("totals");
-    if (totals == nullptr || !totals->is_string()) continue;
-    if (!totals_heading) std::cout << "\nTotals:\n";
+    if (totals == nullptr || !totals->is_string()) {
+      continue;
+    }
+    if (!totals_heading) {
+      std::cout << "\nTotals:\n";
+    }
     totals_heading = true;
     std::cout << fmt::format("  {}: {}\n", text_of(rule.at("rule")), text_of(*totals));
   }
@@ -311,7 +349,9 @@ void print_status(const json::object& args) {
     print_table({"FETCH", "LAST RUN", "RESULT"}, rows);
   }
   std::string last_review = text_of(args.at("last_review_week"));
-  if (const auto at = local_time(args, "last_review_at"); at != "-") last_review += ", " + at;
+  if (const auto at = local_time(args, "last_review_at"); at != "-") {
+    last_review += ", " + at;
+  }
   std::cout << "\nnext review: " << local_time(args, "next_review")
             << "; last review: " << last_review << "; up " << text_of(args.at("uptime_seconds"))
             << " s\n";
@@ -362,7 +402,9 @@ void print_case(const json::object& args) {
     print_table({"RULE", "FIRST SEEN", "RESOLVED", "REASON", "DETAIL"}, rows);
   }
   if (const auto* notes = args.if_contains("notes"); notes != nullptr && notes->is_array()) {
-    if (!notes->as_array().empty()) std::cout << "\nNotes (oldest first):\n";
+    if (!notes->as_array().empty()) {
+      std::cout << "\nNotes (oldest first):\n";
+    }
     for (const auto& item : notes->as_array()) {
       const auto& n = item.as_object();
       std::cout << fmt::format(
@@ -438,7 +480,9 @@ void print_outbox(const json::array& entries) {
 
 int run(const Invocation& invocation) {
   json::object request{{"command", invocation.command}};
-  if (!invocation.arguments.empty()) request["arguments"] = invocation.arguments;
+  if (!invocation.arguments.empty()) {
+    request["arguments"] = invocation.arguments;
+  }
   const auto exchanged = ask_daemon(invocation.socket, json::serialize(request));
   if (const auto* failure = std::get_if<Unreachable>(&exchanged)) {
     std::cerr << failure->message << "\n";
@@ -484,12 +528,18 @@ int run(const Invocation& invocation) {
       std::cout << text << "\n";
     } else {
       std::cout << text;
-      if (text.empty() || text.back() != '\n') std::cout << "\n";
+      if (text.empty() || text.back() != '\n') {
+        std::cout << "\n";
+      }
     }
   }
-  if (result == 1 && text == "permission denied") return kExitNoPermission;
+  if (result == 1 && text == "permission denied") {
+    return kExitNoPermission;
+  }
   // A case or review that finds nothing is a failure to the caller (scripts test for it).
-  if (found_nothing) return kExitError;
+  if (found_nothing) {
+    return kExitError;
+  }
   return result == 0 || result == 3 ? EXIT_SUCCESS : kExitError;
 }
 

@@ -78,7 +78,9 @@ Options parse_command_line(int argc, char* argv[]) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto arg = args[i];
     const auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", arg));
+      if (i + 1 >= args.size()) {
+        throw UsageError(fmt::format("{} needs a value", arg));
+      }
       return std::string(args[++i]);
     };
     if (arg == "--config" || arg == "-c") {
@@ -94,11 +96,14 @@ Options parse_command_line(int argc, char* argv[]) {
     } else if (arg == "--as-of") {
       const std::string text = value();
       options.as_of = rules::Date::parse_iso(text);
-      if (!options.as_of)
+      if (!options.as_of) {
         throw UsageError(fmt::format("--as-of '{}' is not a YYYY-MM-DD date", text));
+      }
     } else if (arg == "--note") {
       for (int n = 0; n < 3; ++n) {
-        if (i + 1 >= args.size()) throw UsageError("--note needs RULE KEY TEXT");
+        if (i + 1 >= args.size()) {
+          throw UsageError("--note needs RULE KEY TEXT");
+        }
         options.note.emplace_back(args[++i]);
       }
     } else if (arg == "--restore") {
@@ -109,7 +114,9 @@ Options parse_command_line(int argc, char* argv[]) {
       throw UsageError(fmt::format("unknown argument '{}'", arg));
     }
   }
-  if (options.config_file.empty()) throw UsageError("--config FILE is required");
+  if (options.config_file.empty()) {
+    throw UsageError("--config FILE is required");
+  }
   if (static_cast<int>(options.check) + static_cast<int>(options.once) +
           static_cast<int>(options.deliver) + static_cast<int>(!options.note.empty()) +
           static_cast<int>(!options.restore.empty()) >
@@ -123,15 +130,21 @@ Options parse_command_line(int argc, char* argv[]) {
 }
 
 std::string user_name() {
-  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') return sudo;
-  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
+    return sudo;
+  }
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) {
+    return pw->pw_name;
+  }
   return fmt::format("uid {}", ::getuid());
 }
 
 // 0 when no mail waits in the outbox, else 75 (EX_TEMPFAIL), saying which on stderr.
 int mail_exit_code(const storage::History& history) {
   const auto waiting = history.outbox(storage::OutboxState::kPending, 100000);
-  if (waiting.empty()) return EXIT_SUCCESS;
+  if (waiting.empty()) {
+    return EXIT_SUCCESS;
+  }
   std::cerr << fmt::format(
       "casewatchd: {} message{} still wait{} to be delivered (`casewatch outbox`; `casewatchd "
       "--deliver` tries again); exit {}\n",
@@ -201,7 +214,9 @@ int run_deliver(const config::Config& config) {
       service::deliver(history, mailer, service::now_utc(), service::Deliver::kAllPending).tried;
   std::size_t sent = 0;
   for (const auto& entry : tried) {
-    if (entry.state == storage::OutboxState::kSent) ++sent;
+    if (entry.state == storage::OutboxState::kSent) {
+      ++sent;
+    }
     std::cout << fmt::format("  {:<9} {:<32} {}{}\n", storage::to_string(entry.state),
                              entry.recipient, entry.subject,
                              entry.last_error.empty() ? "" : " (" + entry.last_error + ")");
@@ -217,7 +232,9 @@ int run_note(const config::Config& config, const Options& options) {
                          service::utc_text(service::now_utc())};
   if (config.rules.find_rule(options.note[0]) == nullptr) {
     std::string rules;
-    for (const auto& known : config.rules.rules) rules += (rules.empty() ? "" : ", ") + known.id;
+    for (const auto& known : config.rules.rules) {
+      rules += (rules.empty() ? "" : ", ") + known.id;
+    }
     std::cerr << fmt::format("casewatchd: unknown rule '{}'; the rules are: {}\n", options.note[0],
                              rules);
     return EXIT_FAILURE;
@@ -240,10 +257,14 @@ bool service_answers(const std::filesystem::path& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   const std::string text = path.string();
-  if (text.size() >= sizeof address.sun_path) return false;
+  if (text.size() >= sizeof address.sun_path) {
+    return false;
+  }
   std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    return false;
+  }
   const bool connected =
       ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
@@ -311,7 +332,9 @@ int main(int argc, char* argv[]) {
     if (!options.restore.empty()) {
       return run_restore(config::load_config(options.config_file), options);
     }
-    if (options.deliver) return run_deliver(config::load_config(options.config_file));
+    if (options.deliver) {
+      return run_deliver(config::load_config(options.config_file));
+    }
     // What the service would load at start-up and on reload, all of it.
     const auto settings = service::load_settings(options.config_file);
     if (options.check) {
@@ -323,8 +346,12 @@ int main(int argc, char* argv[]) {
           settings->config.rules.rules.size(),
           config::holidays_file_in_use(settings->config).string(),
           last ? last->iso() : std::string("(no dates)"));
-      for (const auto& line : service::file_groups(settings->config)) std::cout << line << "\n";
-      for (const auto& warning : settings->config.warnings) std::cout << warning << "\n";
+      for (const auto& line : service::file_groups(settings->config)) {
+        std::cout << line << "\n";
+      }
+      for (const auto& warning : settings->config.warnings) {
+        std::cout << warning << "\n";
+      }
       // Given a state folder with a history: what the rules' changes will do to it.
       if (std::filesystem::exists(settings->config.service.database_file())) {
         const storage::History history(settings->config.service.database_file());

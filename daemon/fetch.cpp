@@ -82,6 +82,7 @@ void FetchRun::start(std::function<void(const FetchOutcome&)> done) {
   done_ = std::move(done);
   const auto argv_strings = fetch_argv(plan_, part_);
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size());
   for (const auto& arg : argv_strings) {
     argv.push_back(const_cast<char*>(arg.c_str()));
   }

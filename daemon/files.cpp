@@ -88,7 +88,9 @@ void write_private_file(const fs::path& file, std::string_view bytes) {
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n < 0) {
       const int saved = errno;
       ::close(fd);
@@ -124,7 +126,9 @@ struct Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   ~Fd() {
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) {
+      ::close(fd);
+    }
   }
 };
 
@@ -138,45 +142,73 @@ bool sync_dir(const fs::path& dir) {
 bool same_bytes(const fs::path& a, const fs::path& b) {
   std::error_code error;
   const auto size = fs::file_size(a, error);
-  if (error || size != fs::file_size(b, error) || error) return false;
+  if (error || size != fs::file_size(b, error) || error) {
+    return false;
+  }
   const Fd fa(::open(a.c_str(), O_RDONLY | O_CLOEXEC));
   const Fd fb(::open(b.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fa.fd < 0 || fb.fd < 0) return false;
+  if (fa.fd < 0 || fb.fd < 0) {
+    return false;
+  }
   std::string ba(1 << 16, '\0');
   std::string bb(1 << 16, '\0');
   while (true) {
     const ssize_t na = ::read(fa.fd, ba.data(), ba.size());
-    if (na < 0 && errno == EINTR) continue;
-    if (na < 0) return false;
+    if (na < 0 && errno == EINTR) {
+      continue;
+    }
+    if (na < 0) {
+      return false;
+    }
     std::size_t got = 0;
     while (got < static_cast<std::size_t>(na)) {
       const ssize_t nb = ::read(fb.fd, bb.data() + got, static_cast<std::size_t>(na) - got);
-      if (nb < 0 && errno == EINTR) continue;
-      if (nb <= 0) return false;
+      if (nb < 0 && errno == EINTR) {
+        continue;
+      }
+      if (nb <= 0) {
+        return false;
+      }
       got += static_cast<std::size_t>(nb);
     }
-    if (na == 0) return true;
-    if (std::memcmp(ba.data(), bb.data(), got) != 0) return false;
+    if (na == 0) {
+      return true;
+    }
+    if (std::memcmp(ba.data(), bb.data(), got) != 0) {
+      return false;
+    }
   }
 }
 
 // Copies `file` to `temporary` (mode 0640) and fsyncs it; throws naming the step that failed.
 void copy_synced(const fs::path& file, const fs::path& temporary, const fs::path& dir) {
   const Fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.fd < 0) fail_move(file, dir, "cannot open it", errno);
+  if (in.fd < 0) {
+    fail_move(file, dir, "cannot open it", errno);
+  }
   const Fd out(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (out.fd < 0) fail_move(file, dir, "cannot create " + temporary.filename().string(), errno);
+  if (out.fd < 0) {
+    fail_move(file, dir, "cannot create " + temporary.filename().string(), errno);
+  }
   std::string buffer(1 << 16, '\0');
   while (true) {
     const ssize_t n = ::read(in.fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_move(file, dir, "cannot read it", errno);
-    if (n == 0) break;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      fail_move(file, dir, "cannot read it", errno);
+    }
+    if (n == 0) {
+      break;
+    }
     std::size_t written = 0;
     while (written < static_cast<std::size_t>(n)) {
       const ssize_t w =
           ::write(out.fd, buffer.data() + written, static_cast<std::size_t>(n) - written);
-      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
       if (w < 0) {
         const int saved = errno;
         ::unlink(temporary.c_str());
@@ -195,12 +227,14 @@ void copy_synced(const fs::path& file, const fs::path& temporary, const fs::path
 }  // namespace
 
 fs::path move_into(const fs::path& file, const fs::path& dir) {
-  const fs::path first = dir / file.filename();
+  fs::path first = dir / file.filename();  // not const: returned by move
   // A copy already renamed into place by a move that a crash stopped before it could unlink the
   // original: finish that move rather than archive the file twice.
   std::error_code error;
   if (fs::is_regular_file(first, error) && same_bytes(file, first)) {
-    if (::unlink(file.c_str()) != 0) fail_move(file, dir, "cannot unlink the original", errno);
+    if (::unlink(file.c_str()) != 0) {
+      fail_move(file, dir, "cannot unlink the original", errno);
+    }
     sync_dir(file.parent_path());
     return first;
   }
@@ -223,7 +257,9 @@ fs::path move_into(const fs::path& file, const fs::path& dir) {
     }
     return target;
   }
-  if (errno != EXDEV) fail_move(file, dir, "rename failed", errno);
+  if (errno != EXDEV) {
+    fail_move(file, dir, "rename failed", errno);
+  }
   // Another file system: copy, sync, rename into place, sync the folder, then unlink.
   const fs::path temporary = dir / ("." + file.filename().string() + ".moving");
   copy_synced(file, temporary, dir);
@@ -232,8 +268,12 @@ fs::path move_into(const fs::path& file, const fs::path& dir) {
     ::unlink(temporary.c_str());
     fail_move(file, dir, "cannot rename the copy into place", saved);
   }
-  if (!sync_dir(dir)) fail_move(file, dir, "cannot sync the folder", errno);
-  if (::unlink(file.c_str()) != 0) fail_move(file, dir, "cannot unlink the original", errno);
+  if (!sync_dir(dir)) {
+    fail_move(file, dir, "cannot sync the folder", errno);
+  }
+  if (::unlink(file.c_str()) != 0) {
+    fail_move(file, dir, "cannot unlink the original", errno);
+  }
   sync_dir(file.parent_path());
   return target;
 }

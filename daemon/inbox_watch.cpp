@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
+#include <cstddef>
 #include <cstring>
 #include <system_error>
+
+#include "daemon/cancel.h"
 
 namespace service {
 namespace {
@@ -77,7 +80,7 @@ InboxWatch::InboxWatch(boost::asio::io_context& io, std::filesystem::path inbox,
       inotify_(io),
       rescan_timer_(io),
       settle_timer_(io),
-      events_(64 * 1024) {}
+      events_(std::size_t{64} * 1024) {}
 
 InboxWatch::~InboxWatch() { stop(); }
 
@@ -111,8 +114,8 @@ void InboxWatch::stop() noexcept {
   stopped_ = true;
   boost::system::error_code ignored;
   inotify_.close(ignored);
-  rescan_timer_.cancel();
-  settle_timer_.cancel();
+  cancel_quietly(rescan_timer_);
+  cancel_quietly(settle_timer_);
 }
 
 void InboxWatch::read_events() {

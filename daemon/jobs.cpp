@@ -24,7 +24,9 @@ void lower_this_threads_priority() {
   const auto thread = static_cast<id_t>(::syscall(SYS_gettid));
   errno = 0;
   const int now = ::getpriority(PRIO_PROCESS, thread);
-  if (errno != 0) return;
+  if (errno != 0) {
+    return;
+  }
   // Raising one's own nice value needs no privilege; failing leaves it as it was, which is fine.
   (void)::setpriority(PRIO_PROCESS, thread, std::min(now + kPoolNiceness, 19));
 }
@@ -41,9 +43,13 @@ JobQueue::~JobQueue() { join(); }
 void JobQueue::join() { pool_.join(); }
 
 void JobQueue::request_cycle(std::optional<std::set<std::filesystem::path>> ready) {
-  if (stopping_) return;
+  if (stopping_) {
+    return;
+  }
   for (auto& job : queue_) {
-    if (job.kind != Job::Kind::kCycle) continue;
+    if (job.kind != Job::Kind::kCycle) {
+      continue;
+    }
     if (!ready) {
       job.ready.reset();
     } else if (job.ready) {
@@ -55,14 +61,20 @@ void JobQueue::request_cycle(std::optional<std::set<std::filesystem::path>> read
 }
 
 void JobQueue::request_delivery() {
-  if (stopping_) return;
+  if (stopping_) {
+    return;
+  }
   const bool queued = std::any_of(queue_.begin(), queue_.end(),
                                   [](const Job& job) { return job.kind == Job::Kind::kDeliver; });
-  if (!queued) enqueue(Job{Job::Kind::kDeliver, {}, {}});
+  if (!queued) {
+    enqueue(Job{Job::Kind::kDeliver, {}, {}});
+  }
 }
 
 void JobQueue::enqueue(Job job) {
-  if (stopping_) return;
+  if (stopping_) {
+    return;
+  }
   queue_.push_back(std::move(job));
   start_next();
 }
@@ -76,7 +88,9 @@ void JobQueue::stop() noexcept {
 void JobQueue::post(std::function<void()> work) { asio::post(pool_, std::move(work)); }
 
 void JobQueue::start_next() {
-  if (running_ || queue_.empty() || stopping_) return;
+  if (running_ || queue_.empty() || stopping_) {
+    return;
+  }
   Job job = queue_.front();
   queue_.pop_front();
   running_ = true;
@@ -97,7 +111,9 @@ void JobQueue::finish(const Job& job, JobResult& result) {
   start_next();
   if (!running_) {
     idle_(job, result);
-    if (!running_) work_.reset();
+    if (!running_) {
+      work_.reset();
+    }
   }
 }
 

@@ -156,7 +156,9 @@ void MetricsHttpServer::spawn_connection(tcp::socket socket) {
                                      kPlainText);
           }
         }
-        if (response && !*stopped) co_await http::async_write(stream, *response, kTuple);
+        if (response && !*stopped) {
+          co_await http::async_write(stream, *response, kTuple);
+        }
         connection->close();
         if (!*stopped) {
           live_.erase(connection.get());

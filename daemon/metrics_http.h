@@ -23,7 +23,7 @@ struct MetricsHttpOptions {
   std::string address = "127.0.0.1";  // an IP address literal
   std::uint16_t port = 9464;          // 0 picks a free port (tests)
   int max_connections = 8;
-  std::size_t max_request = 8 * 1024;
+  std::size_t max_request = std::size_t{8} * 1024;
   std::chrono::milliseconds timeout{10000};
 };
 

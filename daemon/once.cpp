@@ -16,7 +16,9 @@ namespace json = boost::json;
 
 std::string problem_text(const rules::Problem& p) {
   std::string where = p.line > 0 ? fmt::format("line {}", p.line) : "";
-  if (!p.column.empty()) where += fmt::format("{}column '{}'", where.empty() ? "" : ", ", p.column);
+  if (!p.column.empty()) {
+    where += fmt::format("{}column '{}'", where.empty() ? "" : ", ", p.column);
+  }
   return where.empty() ? p.message : where + ": " + p.message;
 }
 
@@ -59,7 +61,9 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
     for (std::size_t n = 0; n < e.problems.size() && n < 5; ++n) {
       out << "      " << problem_text(e.problems[n]) << "\n";
     }
-    if (e.problems.size() > 5) out << fmt::format("      ... and {} more\n", e.problems.size() - 5);
+    if (e.problems.size() > 5) {
+      out << fmt::format("      ... and {} more\n", e.problems.size() - 5);
+    }
   }
 
   for (const auto& file : cycle.ignored) {
@@ -73,7 +77,10 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
 
   out << "\nFindings by rule (on the lists now)\n";
   std::vector<const rules::Finding*> open;
-  for (const auto& f : findings) open.push_back(&f.finding);
+  open.reserve(findings.size());
+  for (const auto& f : findings) {
+    open.push_back(&f.finding);
+  }
   for (const auto& rule : config.rules.rules) {
     const auto totals = report::rule_totals(rule, open, current.bands);
     out << fmt::format("  {:<22} {}\n", rule.id, report::totals_text(rule, totals));
@@ -84,7 +91,9 @@ void print_summary(std::ostream& out, const config::Config& config, const CycleR
     }
   }
   out << "\n" << review_text;
-  if (!review_text.empty() && review_text.back() != '\n') out << "\n";
+  if (!review_text.empty() && review_text.back() != '\n') {
+    out << "\n";
+  }
   out << fmt::format("\nReview files (text, HTML, CSV) written to {}\n", review_folder.string());
   if (!mail.empty()) {
     out << "\nMail\n";
@@ -154,7 +163,9 @@ std::string summary_json(const config::Config& config, const storage::History& h
   for (const auto& rule : config.rules.rules) {
     json::object bands;
     for (const auto& band : current.bands) {
-      if (band.rule == rule.id) bands[band.band] = band.count;
+      if (band.rule == rule.id) {
+        bands[band.band] = band.count;
+      }
     }
     counts[rule.id] = std::move(bands);
   }

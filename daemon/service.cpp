@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "daemon/audit.h"
+#include "daemon/cancel.h"
 #include "daemon/clock.h"
 #include "daemon/control/command_table.h"
 #include "daemon/control/commands.h"
@@ -69,8 +70,9 @@ class Daemon {
         signals_(io, SIGINT, SIGTERM, SIGHUP),
         watchdog_timer_(io) {
     findings_.reconfigure(settings_);
-    add_commands(commands_, lifecycle_commands(),
-                 CommandParts{findings_, [this] { return settings_; }, [this] { sender_due_now(); }});
+    add_commands(
+        commands_, lifecycle_commands(),
+        CommandParts{findings_, [this] { return settings_; }, [this] { sender_due_now(); }});
   }
 
   // Waits for the reader and the pool (a running job, then the audit batches posted to it), then
@@ -138,7 +140,9 @@ class Daemon {
           jobs_.request_cycle(std::set<std::filesystem::path>(checked_.begin(), checked_.end()));
         });
     inbox_->start();
-    if (const auto interval = watchdog_interval()) arm_watchdog(*interval);
+    if (const auto interval = watchdog_interval()) {
+      arm_watchdog(*interval);
+    }
     notify_ready();
     notify_status("ready");
     spdlog::info("casewatchd {} ready on {}", CASEWATCH_VERSION, service.socket.string());
@@ -147,18 +151,26 @@ class Daemon {
   // Stops accepting, cancels the timers and lets a running job end after its current file.
   // io.run() then returns once the work has drained. Idempotent.
   void stop() noexcept {
-    if (stopping_) return;
+    if (stopping_) {
+      return;
+    }
     stopping_ = true;
     jobs_.stop();
     reader_.stop();
     notify_stopping();
     spdlog::info("stopping");
-    if (server_) server_->stop();
-    if (metrics_http_) metrics_http_->stop();
-    if (inbox_) inbox_->stop();
+    if (server_) {
+      server_->stop();
+    }
+    if (metrics_http_) {
+      metrics_http_->stop();
+    }
+    if (inbox_) {
+      inbox_->stop();
+    }
     boost::system::error_code ignored;
     signals_.cancel(ignored);
-    watchdog_timer_.cancel();
+    cancel_quietly(watchdog_timer_);
     timers_.stop();
     audit_.stop();
   }
@@ -173,7 +185,9 @@ class Daemon {
     try {
       auto next = load_settings(config_file_);
       warn_if_calendar_ends_soon(next->calendar, local_date(now_utc(), next->zone));
-      for (const auto& warning : next->config.warnings) spdlog::warn("{}", warning);
+      for (const auto& warning : next->config.warnings) {
+        spdlog::warn("{}", warning);
+      }
       const auto& next_service = next->config.service;
       const auto pending = config::restart_needed(settings_->config, next->config);
       const auto changed = [&pending](std::string_view key) {
@@ -188,13 +202,17 @@ class Daemon {
           spdlog::warn("reload: {} changed; the change applies after a restart",
                        fmt::join(pending, ", "));
         }
-        if (restart != nullptr) *restart = pending;
+        if (restart != nullptr) {
+          *restart = pending;
+        }
         const auto old = settings_;  // alive until every part holds the new settings
         settings_ = std::move(next);
         policy_ = make_policy(settings_->config);
         findings_.reconfigure(settings_);  // the rules may have changed: read again below
         rule_changes_ = definition_changes(settings_->config, history_);
-        for (const auto& change : rule_changes_) spdlog::warn("reload: {}", change);
+        for (const auto& change : rule_changes_) {
+          spdlog::warn("reload: {}", change);
+        }
         inbox_->set_timing(next_service.settle, next_service.rescan);
         timers_.reconfigure(settings_);
         arm_sender();
@@ -291,7 +309,9 @@ class Daemon {
         text += fmt::format("\n{}", fmt::join(rule_changes_, "\n"));
         arguments["rule_changes"] = json::value_from(rule_changes_);
       }
-      if (arguments.empty()) return Answer{ResultCode::kSuccess, text, nullptr};
+      if (arguments.empty()) {
+        return Answer{ResultCode::kSuccess, text, nullptr};
+      }
       return Answer{ResultCode::kSuccess, text, std::move(arguments)};
     };
     out.shutdown = [this](const Request&, const Peer& peer) {
@@ -304,7 +324,9 @@ class Daemon {
 
   void wait_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
-      if (ec || stopping_) return;
+      if (ec || stopping_) {
+        return;
+      }
       if (signal == SIGHUP) {
         spdlog::info("SIGHUP: reloading");
         reload();
@@ -320,7 +342,9 @@ class Daemon {
     notify_watchdog();
     watchdog_timer_.expires_after(interval);
     watchdog_timer_.async_wait([this, interval](boost::system::error_code ec) {
-      if (!ec && !stopping_) arm_watchdog(interval);
+      if (!ec && !stopping_) {
+        arm_watchdog(interval);
+      }
     });
   }
 
@@ -345,7 +369,9 @@ class Daemon {
   // An outbox entry became due (outbox-retry): the sender fires at once, without reading the
   // outbox here; the delivery job's status reading arms it again after.
   void sender_due_now() {
-    if (stopping_ || !settings_->config.mail.enabled()) return;
+    if (stopping_ || !settings_->config.mail.enabled()) {
+      return;
+    }
     timers_.arm_sender(now_utc());
   }
 
@@ -371,7 +397,9 @@ class Daemon {
   // connection of its own; what fails stays pending and is tried again after the next job.
   void store_fetches() {
     auto fetches = status_.pending_fetches();
-    if (fetches.empty()) return;
+    if (fetches.empty()) {
+      return;
+    }
     jobs_.post([this, file = database_file_, fetches = std::move(fetches)] {
       std::vector<std::pair<std::string, std::string>> stored;
       try {
@@ -418,7 +446,9 @@ class Daemon {
       }
     } else if (job.kind == Job::Kind::kDeliver) {
       log_delivery(result.delivered.tried);
-      for (const auto window : result.delivered.windows) status.mail_window.observe(window);
+      for (const auto window : result.delivered.windows) {
+        status.mail_window.observe(window);
+      }
     } else if (result.cycle) {
       if (result.findings) {
         // The old snapshot (tens of thousands of findings) is freed off the loop: on the pool,
@@ -455,7 +485,9 @@ class Daemon {
   // Nothing queued after `job`: new files may have arrived meanwhile; after a failure the rescan
   // tries again instead.
   void jobs_idle(const Job& job, const JobResult& result) {
-    if (job.kind == Job::Kind::kCycle && result.error.empty()) inbox_->check();
+    if (job.kind == Job::Kind::kCycle && result.error.empty()) {
+      inbox_->check();
+    }
   }
 
   void refresh_status() noexcept {
@@ -528,7 +560,9 @@ class Daemon {
 int run_service(const std::filesystem::path& config_file) {
   auto settings = load_settings(config_file);  // throws config::ConfigError
   warn_if_calendar_ends_soon(settings->calendar, local_date(now_utc(), settings->zone));
-  for (const auto& warning : settings->config.warnings) spdlog::warn("{}", warning);
+  for (const auto& warning : settings->config.warnings) {
+    spdlog::warn("{}", warning);
+  }
   prepare_state_dir(settings->config);
   asio::io_context io;
   Daemon daemon(io, config_file, std::move(settings));

@@ -51,7 +51,9 @@ std::vector<std::string> definition_changes(const config::Config& config,
   std::vector<std::string> out;
   for (const auto& rule : config.rules.rules) {
     const auto stored = history.last_fingerprint(rule.id);
-    if (!stored || *stored == rule.fingerprint) continue;
+    if (!stored || *stored == rule.fingerprint) {
+      continue;
+    }
     const auto diff = rules::definition_diff(*stored, rule.fingerprint);
     out.push_back(fmt::format(
         "rule '{}' changed ({}): cases listed under both definitions keep their history and "
@@ -73,13 +75,17 @@ std::vector<std::string> file_groups(const config::Config& config) {
     }
     std::vector<std::string> names;
     for (const auto& other : sources) {
-      if (other.files != source.files || other.format != source.format) continue;
+      if (other.files != source.files || other.format != source.format) {
+        continue;
+      }
       names.push_back(other.format == rules::Format::kXlsx
                           ? fmt::format("{} ({})", other.name,
                                         other.sheet.empty() ? "first sheet" : other.sheet)
                           : fmt::format("{} ({})", other.name, other.record));
     }
-    if (names.size() < 2) continue;
+    if (names.size() < 2) {
+      continue;
+    }
     globs.push_back(source.files);
     out.push_back(fmt::format("files '{}' feed {} sources together: {}", source.files, names.size(),
                               fmt::join(names, ", ")));
@@ -92,7 +98,9 @@ std::vector<std::string> file_groups(const config::Config& config) {
     sets.push_back(source.set);
     std::vector<std::string> names;
     for (const auto& other : sources) {
-      if (other.set == source.set) names.push_back(other.name);
+      if (other.set == source.set) {
+        names.push_back(other.name);
+      }
     }
     out.push_back(fmt::format("set '{}': {}: their files of one as-of date are ingested together",
                               source.set, fmt::join(names, ", ")));

@@ -42,7 +42,9 @@ StatusSnapshot::RuleStatus rule_status(const rules::Rule& rule,
   for (const auto& tracked : open) {
     findings.push_back(&tracked.finding);
     ++entry.open;
-    if (tracked.status == rules::FindingStatus::kNew) ++entry.new_findings;
+    if (tracked.status == rules::FindingStatus::kNew) {
+      ++entry.new_findings;
+    }
     auto band = std::find_if(entry.bands.begin(), entry.bands.end(),
                              [&](const auto& b) { return b.first == tracked.finding.band; });
     if (band == entry.bands.end()) {
@@ -54,14 +56,18 @@ StatusSnapshot::RuleStatus rule_status(const rules::Rule& rule,
   const auto totals = report::rule_totals(rule, findings, bands);
   entry.listed = totals.listed;
   entry.untrusted = totals.untrusted;
-  if (rule.kind == rules::RuleKind::kUnallocated) entry.all_unallocated = totals.all;
+  if (rule.kind == rules::RuleKind::kUnallocated) {
+    entry.all_unallocated = totals.all;
+  }
   entry.totals = report::totals_text(rule, totals);
   return entry;
 }
 
 std::string Status::line() const {
   int open = 0;
-  for (const auto& rule : snapshot_.rules) open += rule.open;
+  for (const auto& rule : snapshot_.rules) {
+    open += rule.open;
+  }
   return fmt::format("{} open findings; {} cycles, {} failed", open, snapshot_.cycles,
                      snapshot_.cycle_failures);
 }
@@ -92,7 +98,9 @@ void Status::apply(const config::Config& config, StatusReading reading,
       std::vector<StatusSnapshot::RuleStatus> rule_list;
       for (const auto& [rule_id, open] : findings.rules) {
         const rules::Rule* rule = config.rules.find_rule(rule_id);
-        if (rule == nullptr) continue;
+        if (rule == nullptr) {
+          continue;
+        }
         const auto bands = reading.bands.find(rule_id);
         rule_list.push_back(rule_status(
             *rule, open,
@@ -107,7 +115,9 @@ void Status::apply(const config::Config& config, StatusReading reading,
       snapshot_.outbox = std::move(reading.outbox);
       snapshot_.extracts = std::move(reading.extracts);
       // Merged, not replaced: a result stored after this reading was taken stays.
-      for (auto& [name, value] : reading.fetch_results) stored_fetches_[name] = std::move(value);
+      for (auto& [name, value] : reading.fetch_results) {
+        stored_fetches_[name] = std::move(value);
+      }
     } catch (const std::exception& e) {  // out of memory
       spdlog::error("cannot update the status: {}", e.what());
     }
@@ -194,7 +204,9 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now,
       entry["file"] = source.file;
       entry["as_of"] = date_or_null(source.as_of);
       entry["rows"] = source.rows;
-      if (source.as_of) entry["age_days"] = today - *source.as_of;
+      if (source.as_of) {
+        entry["age_days"] = today - *source.as_of;
+      }
       if (source.handled_at) {
         entry["ingested_at"] = utc_text(*source.handled_at);
         entry["ingested_at_local"] = local(source.handled_at);
@@ -205,7 +217,9 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now,
   json::array rule_list;
   for (const auto& rule : status.rules) {
     json::object bands;
-    for (const auto& [band, count] : rule.bands) bands[band] = count;
+    for (const auto& [band, count] : rule.bands) {
+      bands[band] = count;
+    }
     rule_list.push_back(
         json::object{{"rule", rule.rule},
                      {"open", rule.open},
@@ -257,7 +271,9 @@ json::object status_json(const StatusSnapshot& status, SysSeconds now,
 void WindowHistogram::observe(std::chrono::microseconds window) {
   const double seconds = std::chrono::duration<double>(window).count();
   for (std::size_t i = 0; i < kBounds.size(); ++i) {
-    if (seconds <= kBounds[i]) ++at_most[i];
+    if (seconds <= kBounds[i]) {
+      ++at_most[i];
+    }
   }
   ++count;
   sum += window;
@@ -292,7 +308,9 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
        {"casewatch_extract_ingest_age_seconds", "casewatch_extract_age_seconds"}) {
     header(name, "Seconds since the latest extract of a source was ingested.", "gauge");
     for (const auto& source : status.sources) {
-      if (!source.handled_at) continue;
+      if (!source.handled_at) {
+        continue;
+      }
       out += fmt::format("{}{{source=\"{}\"}} {}\n", name, prometheus_label(source.name),
                          (now - *source.handled_at).count());
     }
@@ -301,7 +319,9 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
          "Seconds since the start (00:00 UTC) of the as-of date of a source's latest extract.",
          "gauge");
   for (const auto& source : status.sources) {
-    if (!source.as_of) continue;
+    if (!source.as_of) {
+      continue;
+    }
     const SysSeconds as_of{std::chrono::seconds(std::int64_t{source.as_of->days()} * 86400)};
     out += fmt::format("casewatch_extract_as_of_age_seconds{{source=\"{}\"}} {}\n",
                        prometheus_label(source.name), (now - as_of).count());
@@ -349,7 +369,9 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
   }
   header("casewatch_extract_rows", "Rows of the latest extract.", "gauge");
   for (const auto& source : status.sources) {
-    if (source.file.empty()) continue;
+    if (source.file.empty()) {
+      continue;
+    }
     out += fmt::format("casewatch_extract_rows{{source=\"{}\"}} {}\n",
                        prometheus_label(source.name), source.rows);
   }
@@ -371,7 +393,9 @@ std::string metrics_text(const StatusSnapshot& status, SysSeconds now) {
   }
   header("casewatch_fetch_ok", "Whether the last fetch of a source succeeded.", "gauge");
   for (const auto& fetch : status.fetches) {
-    if (fetch.at.empty()) continue;
+    if (fetch.at.empty()) {
+      continue;
+    }
     out += fmt::format("casewatch_fetch_ok{{source=\"{}\"}} {}\n", prometheus_label(fetch.source),
                        fetch.ok ? 1 : 0);
   }

@@ -1,5 +1,7 @@
 #include "daemon/timers.h"
 
+#include "daemon/cancel.h"
+
 namespace service {
 
 namespace asio = boost::asio;
@@ -93,10 +95,10 @@ void Timers::start_fetch(const FetchPlan& plan) {
 
 void Timers::stop() noexcept {
   stopped_ = true;
-  review_timer_.cancel();
-  sender_timer_.cancel();
+  cancel_quietly(review_timer_);
+  cancel_quietly(sender_timer_);
   for (auto& timer : fetch_timers_) {
-    timer->cancel();
+    cancel_quietly(*timer);
   }
   for (auto& run : fetch_runs_) {
     run->cancel();

@@ -7,6 +7,7 @@
 #include <expat.h>
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <deque>
 #include <istream>
 #include <map>
@@ -18,15 +19,19 @@
 namespace ingest {
 namespace {
 
-constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::size_t kChunk = std::size_t{256} * 1024;
 // Elements held for one <Child>; past this the child is too large to be real census data.
 constexpr std::size_t kMaxChildNodes = 200'000;
 
 // Without surrounding XML white space (space, tab, CR, LF).
 std::string_view trim(std::string_view text) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && space(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && space(text.back())) {
+    text.remove_suffix(1);
+  }
   return text;
 }
 
@@ -59,7 +64,9 @@ class CinCensusReader final : public BookReader {
         source_(source),
         in_(std::move(in)),
         parser_(XML_ParserCreate(nullptr)) {
-    if (parser_ == nullptr) throw std::bad_alloc();
+    if (parser_ == nullptr) {
+      throw std::bad_alloc();
+    }
     XML_SetUserData(parser_, this);
     XML_SetElementHandler(
         parser_,
@@ -83,8 +90,12 @@ class CinCensusReader final : public BookReader {
         parser_, [](void* data, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
                     const XML_Char*, const XML_Char*,
                     const XML_Char*) { static_cast<CinCensusReader*>(data)->refuse_dtd(); });
-    if (source_.record.empty()) header_problem_ = "the source names no record element";
-    if (source_.key.empty()) header_problem_ = "the source has no key columns";
+    if (source_.record.empty()) {
+      header_problem_ = "the source names no record element";
+    }
+    if (source_.key.empty()) {
+      header_problem_ = "the source has no key columns";
+    }
   }
   ~CinCensusReader() override { XML_ParserFree(parser_); }
 
@@ -135,14 +146,18 @@ void CinCensusReader::start(std::string_view name) {
   node.line = line;
   node.parent = open_.empty() ? 0 : open_.back();
   const std::size_t index = nodes_.size();
-  if (!open_.empty()) nodes_[open_.back()].children.push_back(index);
+  if (!open_.empty()) {
+    nodes_[open_.back()].children.push_back(index);
+  }
   nodes_.push_back(std::move(node));
   open_.push_back(index);
 }
 
 void CinCensusReader::end(std::string_view name) {
   if (open_.empty()) {
-    if (!path_.empty()) path_.pop_back();
+    if (!path_.empty()) {
+      path_.pop_back();
+    }
     return;
   }
   const std::size_t index = open_.back();
@@ -154,7 +169,9 @@ void CinCensusReader::end(std::string_view name) {
     child_notes_.push_back(fmt::format("stray text '{}' inside <{}> (line {}) is ignored",
                                        std::string(content.substr(0, 40)), node.name, node.line));
   }
-  if (name == "Child" && open_.empty()) finish_child();
+  if (name == "Child" && open_.empty()) {
+    finish_child();
+  }
 }
 
 void CinCensusReader::text(std::string_view s) {
@@ -163,8 +180,12 @@ void CinCensusReader::text(std::string_view s) {
     return;
   }
   const std::string_view content = trim(s);
-  if (content.empty() || path_.empty()) return;
-  if (path_.size() >= 2 && path_[path_.size() - 2] != "Message") header_[path_.back()] += content;
+  if (content.empty() || path_.empty()) {
+    return;
+  }
+  if (path_.size() >= 2 && path_[path_.size() - 2] != "Message") {
+    header_[path_.back()] += content;
+  }
 }
 
 void CinCensusReader::check_header() {
@@ -185,7 +206,9 @@ void CinCensusReader::check_header() {
   }
   if (!source_.as_of_column.empty()) {
     const auto found = header_.find(source_.as_of_column);
-    if (found != header_.end()) as_of_ = rules::parse_date_any(found->second, source_.date_formats);
+    if (found != header_.end()) {
+      as_of_ = rules::parse_date_any(found->second, source_.date_formats);
+    }
   }
 }
 
@@ -199,54 +222,79 @@ std::string CinCensusReader::find(std::size_t record, const std::string& name) c
     stack.pop_back();
     const Node& node = nodes_[at];
     if (at != record && node.name == name && node.children.empty()) {
-      if (!joined.empty()) joined += ",";
+      if (!joined.empty()) {
+        joined += ",";
+      }
       joined += trim(node.text);
     }
-    for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) stack.push_back(*it);
+    for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) {
+      stack.push_back(*it);
+    }
   }
-  if (!joined.empty() || nodes_[record].name == name) return joined;
+  if (!joined.empty() || nodes_[record].name == name) {
+    return joined;
+  }
   // Then each ancestor's own leaves, then those of a container it holds once.
   std::size_t below = record;
   for (std::size_t at = nodes_[record].parent;; at = nodes_[at].parent) {
     const Node& node = nodes_[at];
     for (const std::size_t c : node.children) {
-      if (nodes_[c].name == name && nodes_[c].children.empty())
+      if (nodes_[c].name == name && nodes_[c].children.empty()) {
         return std::string(trim(nodes_[c].text));
+      }
     }
     for (const std::size_t c : node.children) {
-      if (c == below || nodes_[c].children.empty()) continue;
+      if (c == below || nodes_[c].children.empty()) {
+        continue;
+      }
       std::size_t same = 0;
-      for (const std::size_t o : node.children) same += nodes_[o].name == nodes_[c].name ? 1 : 0;
-      if (same != 1) continue;
+      for (const std::size_t o : node.children) {
+        same += nodes_[o].name == nodes_[c].name ? 1 : 0;
+      }
+      if (same != 1) {
+        continue;
+      }
       for (const std::size_t g : nodes_[c].children) {
         if (nodes_[g].name == name && nodes_[g].children.empty()) {
           return std::string(trim(nodes_[g].text));
         }
       }
     }
-    if (at == 0) break;
+    if (at == 0) {
+      break;
+    }
     below = at;
   }
   return {};
 }
 
 void CinCensusReader::finish_child() {
-  if (!header_checked_) check_header();
+  if (!header_checked_) {
+    check_header();
+  }
   bool first = true;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].name != source_.record) continue;
+    if (nodes_[i].name != source_.record) {
+      continue;
+    }
     Pending pending;
     pending.line = nodes_[i].line;
-    for (const auto& key : source_.key) pending.keys.push_back(find(i, key));
+    for (const auto& key : source_.key) {
+      pending.keys.push_back(find(i, key));
+    }
     for (const auto& field : source_.fields) {
       std::string value;
       for (const auto& header : field.headers) {
         value = find(i, header);
-        if (!value.empty()) break;
+        if (!value.empty()) {
+          break;
+        }
       }
       pending.values.push_back(std::move(value));
     }
-    if (first) pending.notes = std::move(child_notes_);
+    if (first) {
+      pending.notes = std::move(child_notes_);
+    }
     first = false;
     ready_.push_back(std::move(pending));
   }
@@ -270,7 +318,9 @@ bool CinCensusReader::feed() {
   chunk_.resize(chunk_.empty() ? kChunk / 4 : kChunk);
   in_->read(chunk_.data(), static_cast<std::streamsize>(chunk_.size()));
   const std::streamsize n = in_->gcount();
-  if (in_->bad()) throw std::runtime_error("the file cannot be read");
+  if (in_->bad()) {
+    throw std::runtime_error("the file cannot be read");
+  }
   const bool last = n == 0;
   if (XML_Parse(parser_, chunk_.data(), static_cast<int>(n), last) == XML_STATUS_ERROR) {
     if (!error_) {
@@ -283,23 +333,37 @@ bool CinCensusReader::feed() {
     done_ = true;
     return false;
   }
-  if (last) done_ = true;
+  if (last) {
+    done_ = true;
+  }
   return true;
 }
 
 bool CinCensusReader::next(rules::Record& out) {
-  if (header_problem_) return false;
+  if (header_problem_) {
+    return false;
+  }
   for (;;) {
-    while (ready_.empty() && !done_) feed();
-    if (!header_checked_) check_header();
-    if (ready_.empty()) return false;
+    while (ready_.empty() && !done_) {
+      feed();
+    }
+    if (!header_checked_) {
+      check_header();
+    }
+    if (ready_.empty()) {
+      return false;
+    }
     Pending pending = std::move(ready_.front());
     ready_.pop_front();
     line_ = pending.line;
     book_.start_row(line_);
-    for (auto& note : file_notes_) book_.add_note({}, std::move(note));
+    for (auto& note : file_notes_) {
+      book_.add_note({}, std::move(note));
+    }
     file_notes_.clear();
-    for (auto& note : pending.notes) book_.add_note({}, std::move(note));
+    for (auto& note : pending.notes) {
+      book_.add_note({}, std::move(note));
+    }
     std::string key;
     bool empty_key = false;
     for (std::size_t k = 0; k < pending.keys.size(); ++k) {
@@ -309,7 +373,9 @@ bool CinCensusReader::next(rules::Record& out) {
         empty_key = true;
         break;
       }
-      if (k > 0) key.push_back(rules::kKeySeparator);
+      if (k > 0) {
+        key.push_back(rules::kKeySeparator);
+      }
       key += pending.keys[k];
     }
     if (empty_key) {
@@ -342,9 +408,13 @@ bool CinCensusReader::next(rules::Record& out) {
 }
 
 std::optional<std::string> CinCensusReader::verdict() const {
-  if (header_problem_) return header_problem_;
+  if (header_problem_) {
+    return header_problem_;
+  }
   std::vector<std::string> reasons;
-  if (error_) reasons.push_back(*error_);
+  if (error_) {
+    reasons.push_back(*error_);
+  }
   return book_.verdict(std::move(reasons),
                        fmt::format("the file has no <{}> records", source_.record));
 }

@@ -188,7 +188,9 @@ bool ExtractReader::Impl::take_row(rules::Record& out) {
       (KeySet::hash(std::string_view(reinterpret_cast<const char*>(row.ends.data()),
                                      row.ends.size() * sizeof(std::uint32_t))) *
        0x9E3779B97F4A7C15ULL);  // the field boundaries count: "a,bc" is not "ab,c"
-  if (!book.check_key(key, key_hash, content)) return finish(false);
+  if (!book.check_key(key, key_hash, content)) {
+    return finish(false);
+  }
   if (columns.as_of_column && !as_of_taken) {
     const std::string_view value = trim(row.field(*columns.as_of_column));
     if (!value.empty()) {
@@ -253,7 +255,9 @@ bool ExtractReader::next(rules::Record& out, const RowFilter& filter) {
         const RowCheck check = filter(hash, raw.line);
         if (check.kind != RowCheck::Kind::kRead) {
           impl.csv.skip_raw(raw);
-          if (check.kind == RowCheck::Kind::kSkip) impl.book.count_skipped_row();
+          if (check.kind == RowCheck::Kind::kSkip) {
+            impl.book.count_skipped_row();
+          }
           if (check.kind == RowCheck::Kind::kRepeat) {
             impl.book.count_repeated_row(raw.line, check.first_line);
           }
@@ -307,7 +311,9 @@ std::optional<rules::Date> ExtractReader::as_of_from_column() const { return imp
 
 std::optional<std::string> ExtractReader::verdict() const {
   const Impl& impl = *impl_;
-  if (impl.header_problem) return impl.header_problem;
+  if (impl.header_problem) {
+    return impl.header_problem;
+  }
   std::vector<std::string> reasons;
   if (impl.unterminated_line) {
     reasons.push_back(fmt::format(

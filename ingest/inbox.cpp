@@ -168,12 +168,16 @@ void each_inbox_file(const std::filesystem::path& inbox, const std::vector<rules
 std::vector<UnmatchedFile> unmatched_files(const std::filesystem::path& inbox,
                                            const std::vector<rules::Source>& sources) {
   std::string globs;
-  for (const auto& source : sources) globs += (globs.empty() ? "" : ", ") + source.files;
+  for (const auto& source : sources) {
+    globs += (globs.empty() ? "" : ", ") + source.files;
+  }
   const std::string reason = "matches no source's files glob (" + globs + ")";
   std::vector<UnmatchedFile> files;
   each_inbox_file(inbox, sources,
                   [&](const auto& path, const rules::Source* source, auto modified) {
-                    if (source == nullptr) files.push_back(UnmatchedFile{path, reason, modified});
+                    if (source == nullptr) {
+                      files.push_back(UnmatchedFile{path, reason, modified});
+                    }
                   });
   std::sort(files.begin(), files.end(),
             [](const UnmatchedFile& a, const UnmatchedFile& b) { return a.path < b.path; });
@@ -185,7 +189,9 @@ std::vector<InboxFile> scan_inbox(const std::filesystem::path& inbox,
   std::vector<InboxFile> files;
   each_inbox_file(inbox, sources,
                   [&](const auto& path, const rules::Source* source, auto modified) {
-                    if (source == nullptr) return;
+                    if (source == nullptr) {
+                      return;
+                    }
                     InboxFile file{path, source->name, modified, {source->name}};
                     if (source->format != rules::Format::kCsv) {
                       const std::string name = path.filename().string();
@@ -240,9 +246,13 @@ std::vector<InboxGroup> group_inbox(const std::vector<InboxFile>& files,
         file);
   }
   for (auto& group : groups) {
-    if (group.set.empty()) continue;
+    if (group.set.empty()) {
+      continue;
+    }
     for (const auto& source : sources) {
-      if (source.set != group.set) continue;
+      if (source.set != group.set) {
+        continue;
+      }
       if (std::none_of(group.files.begin(), group.files.end(),
                        [&](const InboxFile& f) { return f.source == source.name; })) {
         group.missing.push_back(source.name);

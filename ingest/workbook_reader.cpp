@@ -79,7 +79,9 @@ void WorkbookReader::open_sheet() {
   const auto index = xlsx::find_sheet(workbook->sheets, source_.sheet);
   if (!index) {
     std::vector<std::string> names;
-    for (const auto& sheet : workbook->sheets) names.push_back(sheet.name);
+    for (const auto& sheet : workbook->sheets) {
+      names.push_back(sheet.name);
+    }
     header_problem_ = source_.sheet.empty()
                           ? std::string("the workbook has no sheets")
                           : fmt::format("the workbook has no sheet '{}' (its sheets: {})",
@@ -101,13 +103,17 @@ void WorkbookReader::find_header() {
   std::optional<HeaderMatch> first;
   std::vector<std::string> first_headers;
   for (std::size_t searched = 0; searched < kHeaderSearchRows && sheet_->next(row);) {
-    if (row.blank()) continue;
+    if (row.blank()) {
+      continue;
+    }
     ++searched;
     std::vector<std::string> headers;
     std::size_t width = 0;
     for (std::size_t c = 0; c < row.cells.size(); ++c) {
       headers.emplace_back(text_of(row, c));
-      if (!headers.back().empty() && !sheet_->column_hidden(c)) width = c + 1;
+      if (!headers.back().empty() && !sheet_->column_hidden(c)) {
+        width = c + 1;
+      }
     }
     headers.resize(width);
     HeaderMatch match = match_headers(headers, source_);
@@ -158,14 +164,22 @@ bool WorkbookReader::next_row(xlsx::Row& row) {
     if (!sheet_->next(row)) {
       return false;  // hidden rows still held are trailing: ignored
     }
-    if (row.cells.size() > width_) row.cells.resize(width_);
-    if (row.blank()) continue;
+    if (row.cells.size() > width_) {
+      row.cells.resize(width_);
+    }
+    if (row.blank()) {
+      continue;
+    }
     if (row.hidden) {
       hidden_.push_back(std::move(row));
       continue;
     }
-    if (hidden_.empty()) return true;
-    for (auto& held : hidden_) queued_.push_back(std::move(held));
+    if (hidden_.empty()) {
+      return true;
+    }
+    for (auto& held : hidden_) {
+      queued_.push_back(std::move(held));
+    }
     hidden_.clear();
     queued_.push_back(std::move(row));
   }
@@ -174,7 +188,9 @@ bool WorkbookReader::next_row(xlsx::Row& row) {
 void WorkbookReader::put_value(const xlsx::Row& row, std::size_t field, std::string& target) {
   const std::size_t column = columns_.field_columns[field];
   target.clear();
-  if (column >= row.cells.size()) return;
+  if (column >= row.cells.size()) {
+    return;
+  }
   const Cell& cell = row.cells[column];
   const std::string_view text = trim(cell.text);
   const std::string& header = headers_[column];
@@ -253,20 +269,26 @@ bool WorkbookReader::take_row(const xlsx::Row& row, rules::Record& out) {
                                     error ? "an error cell" : "empty"));
       return book_.finish_row(false);
     }
-    if (k > 0) key_.push_back(rules::kKeySeparator);
+    if (k > 0) {
+      key_.push_back(rules::kKeySeparator);
+    }
     key_.append(part);
   }
   const std::uint64_t key_hash = book_.prefetch_key(key_);
   out.key = key_;
   out.values.resize(source_.fields.size());
-  for (std::size_t f = 0; f < source_.fields.size(); ++f) put_value(row, f, out.values[f]);
+  for (std::size_t f = 0; f < source_.fields.size(); ++f) {
+    put_value(row, f, out.values[f]);
+  }
   content_.clear();
   for (const auto& cell : row.cells) {
     content_.push_back(static_cast<char>('0' + static_cast<int>(cell.type)));
     content_ += cell.text;
     content_.push_back('\x1f');
   }
-  if (!book_.check_key(key_, key_hash, KeySet::hash(content_))) return book_.finish_row(false);
+  if (!book_.check_key(key_, key_hash, KeySet::hash(content_))) {
+    return book_.finish_row(false);
+  }
   if (columns_.as_of_column && !as_of_taken_) {
     const std::size_t column = *columns_.as_of_column;
     std::string value;
@@ -286,17 +308,23 @@ bool WorkbookReader::take_row(const xlsx::Row& row, rules::Record& out) {
 }
 
 bool WorkbookReader::next(rules::Record& out) {
-  if (header_problem_ || finished_) return false;
+  if (header_problem_ || finished_) {
+    return false;
+  }
   xlsx::Row row;
   while (next_row(row)) {
-    if (take_row(row, out)) return true;
+    if (take_row(row, out)) {
+      return true;
+    }
   }
   finished_ = true;
   return false;
 }
 
 std::optional<std::string> WorkbookReader::verdict() const {
-  if (header_problem_) return header_problem_;
+  if (header_problem_) {
+    return header_problem_;
+  }
   std::vector<std::string> reasons;
   if (sheet_->error()) {
     reasons.push_back(

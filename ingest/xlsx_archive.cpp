@@ -27,7 +27,9 @@ std::string sheet_key(std::string_view name) {
       space = !out.empty();
       continue;
     }
-    if (space) out.push_back(' ');
+    if (space) {
+      out.push_back(' ');
+    }
     space = false;
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
   }
@@ -80,7 +82,9 @@ std::unique_ptr<Archive> Archive::open_bytes(std::string bytes, std::string& err
 }
 
 Archive::~Archive() {
-  if (archive_ != nullptr) zip_discard(archive_);
+  if (archive_ != nullptr) {
+    zip_discard(archive_);
+  }
 }
 
 bool Archive::has(const std::string& name) const {
@@ -110,19 +114,25 @@ Archive::Entry::~Entry() { zip_fclose(file_); }
 
 std::int64_t Archive::Entry::read(char* buffer, std::size_t size) {
   const zip_int64_t n = zip_fread(file_, buffer, size);
-  if (n < 0) error_ = zip_error_strerror(zip_file_get_error(file_));
+  if (n < 0) {
+    error_ = zip_error_strerror(zip_file_get_error(file_));
+  }
   return n;
 }
 
 std::optional<std::size_t> find_sheet(const std::vector<SheetInfo>& sheets,
                                       std::string_view wanted) {
   if (wanted.empty()) {
-    if (sheets.empty()) return std::nullopt;
+    if (sheets.empty()) {
+      return std::nullopt;
+    }
     return 0;
   }
   const std::string target = sheet_key(wanted);
   for (std::size_t i = 0; i < sheets.size(); ++i) {
-    if (sheet_key(sheets[i].name) == target) return i;
+    if (sheet_key(sheets[i].name) == target) {
+      return i;
+    }
   }
   for (std::size_t i = 0; i < sheets.size(); ++i) {
     const std::string key = sheet_key(sheets[i].name);
@@ -155,9 +165,13 @@ std::optional<std::size_t> column_of(std::string_view reference) {
     } else {
       break;
     }
-    if (++letters > 3) return std::nullopt;  // past XFD
+    if (++letters > 3) {
+      return std::nullopt;  // past XFD
+    }
   }
-  if (letters == 0) return std::nullopt;
+  if (letters == 0) {
+    return std::nullopt;
+  }
   return column - 1;
 }
 

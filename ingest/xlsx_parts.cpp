@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 
 #include "ingest/xlsx.h"
@@ -12,7 +13,7 @@
 namespace ingest::xlsx {
 namespace {
 
-constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::size_t kChunk = std::size_t{256} * 1024;
 
 // The bytes read from `entry` at a time: kChunk, or less for a small part (a whole small part
 // in one read, without a large buffer for each of the workbook's small parts).
@@ -30,7 +31,9 @@ std::string_view local_name(const XML_Char* name) {
 
 const XML_Char* attribute(const XML_Char** atts, std::string_view name) {
   for (std::size_t i = 0; atts[i] != nullptr; i += 2) {
-    if (local_name(atts[i]) == name) return atts[i + 1];
+    if (local_name(atts[i]) == name) {
+      return atts[i + 1];
+    }
   }
   return nullptr;
 }
@@ -40,11 +43,15 @@ bool truthy(const XML_Char* value) {
 }
 
 std::optional<std::size_t> to_size(const XML_Char* value) {
-  if (value == nullptr) return std::nullopt;
+  if (value == nullptr) {
+    return std::nullopt;
+  }
   std::size_t n = 0;
   const char* end = value + std::strlen(value);
   const auto [ptr, ec] = std::from_chars(value, end, n);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
+  if (ec != std::errc() || ptr != end) {
+    return std::nullopt;
+  }
   return n;
 }
 
@@ -106,9 +113,13 @@ template <class Handler>
 bool parse_part(const Archive& archive, const std::string& part, Handler& handler,
                 std::string& error) {
   auto entry = archive.open(part, error);
-  if (!entry) return false;
+  if (!entry) {
+    return false;
+  }
   XML_Parser parser = XML_ParserCreate("UTF-8");
-  if (parser == nullptr) throw std::bad_alloc();
+  if (parser == nullptr) {
+    throw std::bad_alloc();
+  }
   set_callbacks(parser, handler);
   std::string chunk(chunk_size(*entry), '\0');
   bool ok = true;
@@ -124,7 +135,9 @@ bool parse_part(const Archive& archive, const std::string& part, Handler& handle
       ok = false;
       break;
     }
-    if (n == 0) break;
+    if (n == 0) {
+      break;
+    }
   }
   XML_ParserFree(parser);
   return ok;
@@ -153,10 +166,14 @@ struct WorkbookHandler {
 struct RelsHandler {
   std::vector<std::pair<std::string, std::string>> targets;  // id, target
   void start(std::string_view name, const XML_Char** atts) {
-    if (name != "Relationship") return;
+    if (name != "Relationship") {
+      return;
+    }
     const XML_Char* id = attribute(atts, "Id");
     const XML_Char* target = attribute(atts, "Target");
-    if (id && target) targets.emplace_back(id, target);
+    if (id && target) {
+      targets.emplace_back(id, target);
+    }
   }
   void end(std::string_view) {}
   void text(std::string_view) {}
@@ -190,7 +207,9 @@ struct SharedStringsHandler {
     }
   }
   void text(std::string_view s) {
-    if (in_t) current += s;
+    if (in_t) {
+      current += s;
+    }
   }
 };
 
@@ -202,15 +221,21 @@ std::optional<WorkbookInfo> read_workbook(const Archive& archive, std::string& e
     return std::nullopt;
   }
   WorkbookHandler workbook;
-  if (!parse_part(archive, "xl/workbook.xml", workbook, error)) return std::nullopt;
+  if (!parse_part(archive, "xl/workbook.xml", workbook, error)) {
+    return std::nullopt;
+  }
   RelsHandler rels;
-  if (!parse_part(archive, "xl/_rels/workbook.xml.rels", rels, error)) return std::nullopt;
+  if (!parse_part(archive, "xl/_rels/workbook.xml.rels", rels, error)) {
+    return std::nullopt;
+  }
   WorkbookInfo info;
   info.date1904 = workbook.date1904;
   for (const auto& sheet : workbook.sheets) {
     std::string part;
     for (const auto& [id, target] : rels.targets) {
-      if (id != sheet.id) continue;
+      if (id != sheet.id) {
+        continue;
+      }
       part = !target.empty() && target[0] == '/' ? target.substr(1) : "xl/" + target;
     }
     if (part.empty()) {
@@ -223,7 +248,9 @@ std::optional<WorkbookInfo> read_workbook(const Archive& archive, std::string& e
 }
 
 bool read_shared_strings(const Archive& archive, SharedStrings& out, std::string& error) {
-  if (!archive.has("xl/sharedStrings.xml")) return true;
+  if (!archive.has("xl/sharedStrings.xml")) {
+    return true;
+  }
   SharedStringsHandler handler(out);
   return parse_part(archive, "xl/sharedStrings.xml", handler, error);
 }
@@ -266,8 +293,12 @@ struct SheetRows::Handler {
       const auto max = to_size(attribute(atts, "max"));
       if (truthy(attribute(atts, "hidden")) && min && max && *min >= 1 && *max >= *min &&
           *max <= 16384) {
-        if (rows.hidden_columns_.size() < *max) rows.hidden_columns_.resize(*max);
-        for (std::size_t i = *min; i <= *max; ++i) rows.hidden_columns_[i - 1] = true;
+        if (rows.hidden_columns_.size() < *max) {
+          rows.hidden_columns_.resize(*max);
+        }
+        for (std::size_t i = *min; i <= *max; ++i) {
+          rows.hidden_columns_[i - 1] = true;
+        }
       }
     }
   }
@@ -282,15 +313,21 @@ struct SheetRows::Handler {
     } else if (name == "row" && in_row) {
       in_row = false;
       last_row = row.number;
-      if (!row.cells.empty()) rows.ready_.push_back(std::move(row));
+      if (!row.cells.empty()) {
+        rows.ready_.push_back(std::move(row));
+      }
       row = Row{};
     }
   }
   void text(std::string_view s) {
-    if (collecting) value += s;
+    if (collecting) {
+      value += s;
+    }
   }
   void store_cell() {
-    if (row.cells.size() <= column) row.cells.resize(column + 1);
+    if (row.cells.size() <= column) {
+      row.cells.resize(column + 1);
+    }
     Cell& cell = row.cells[column];
     if (type == "s") {
       const auto index = to_size(value.c_str());
@@ -333,14 +370,18 @@ SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const Share
     return;
   }
   parser_ = XML_ParserCreate("UTF-8");
-  if (parser_ == nullptr) throw std::bad_alloc();
+  if (parser_ == nullptr) {
+    throw std::bad_alloc();
+  }
   set_callbacks(parser_, *handler_);
   chunk_.resize(chunk_size(*entry_));
   part_ = sheet.part;
 }
 
 SheetRows::~SheetRows() {
-  if (parser_ != nullptr) XML_ParserFree(parser_);
+  if (parser_ != nullptr) {
+    XML_ParserFree(parser_);
+  }
 }
 
 bool SheetRows::feed() {
@@ -355,13 +396,19 @@ bool SheetRows::feed() {
     done_ = true;
     return false;
   }
-  if (n == 0) done_ = true;
+  if (n == 0) {
+    done_ = true;
+  }
   return true;
 }
 
 bool SheetRows::next(Row& row) {
-  while (ready_.empty() && !done_) feed();
-  if (ready_.empty()) return false;
+  while (ready_.empty() && !done_) {
+    feed();
+  }
+  if (ready_.empty()) {
+    return false;
+  }
   row = std::move(ready_.front());
   ready_.pop_front();
   return true;

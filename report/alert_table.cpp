@@ -8,10 +8,10 @@
 namespace report {
 
 const std::vector<std::string>& alert_table_fields() {
-  static const std::vector<std::string> k = {"key",    "person",       "team",
-                                             "worker", "since",        "days_unallocated",
-                                             "due",    "days_overdue", "weeks_on_list"};
-  return k;
+  static const std::vector<std::string> kFields = {"key",    "person",       "team",
+                                                   "worker", "since",        "days_unallocated",
+                                                   "due",    "days_overdue", "weeks_on_list"};
+  return kFields;
 }
 
 std::string render_alert_table(const std::vector<AlertRow>& rows,

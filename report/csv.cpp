@@ -44,7 +44,7 @@ const rules::Note* note_of(const Item& i) {
 using Extractor = std::function<std::string(const Item&)>;
 
 const std::vector<std::pair<std::string, Extractor>>& extractors() {
-  static const std::vector<std::pair<std::string, Extractor>> k = {
+  static const std::vector<std::pair<std::string, Extractor>> kExtractors = {
       {"rule", [](const Item& i) { return text(i.rule->id); }},
       {"title",
        [](const Item& i) { return text(i.rule->title.empty() ? i.rule->id : i.rule->title); }},
@@ -117,7 +117,7 @@ const std::vector<std::pair<std::string, Extractor>>& extractors() {
                                       : std::string();
        }},
   };
-  return k;
+  return kExtractors;
 }
 
 }  // namespace
@@ -179,6 +179,7 @@ std::string render_csv(const Review& review, const std::vector<std::string>& col
     }
     for (const auto& item : items) {
       std::vector<std::string> fields;
+      fields.reserve(chosen.size());
       for (const auto* extract : chosen) {
         fields.push_back((*extract)(item));
       }

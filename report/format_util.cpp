@@ -393,6 +393,7 @@ std::string more_text(std::size_t cut, std::string_view where) {
 std::vector<const rules::ResolvedFinding*> resolved_in_order(
     const std::vector<rules::ResolvedFinding>& resolved) {
   std::vector<const rules::ResolvedFinding*> out;
+  out.reserve(resolved.size());
   for (const auto& item : resolved) {
     out.push_back(&item);
   }

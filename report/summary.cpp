@@ -292,6 +292,7 @@ std::vector<TeamTable> team_tables(const Review& review) {
     }
     table.band_totals.assign(table.bands.size(), 0);
     std::vector<std::string> teams;
+    teams.reserve(counts.size());
     for (const auto& [team, by_band] : counts) {
       teams.push_back(team);
     }

@@ -1,4 +1,5 @@
 // Alerts (one row per fingerprint) and silences; UTC time text shared with the outbox.
+#include <cstddef>
 #include <cstdio>
 #include <iterator>
 #include <stdexcept>
@@ -68,8 +69,8 @@ Time parse_utc(std::string_view text) {
       tail != 'Z') {
     throw std::runtime_error("malformed UTC time '" + std::string(text) + "' in the database");
   }
-  return Time(std::chrono::seconds(static_cast<std::int64_t>(date->days()) * 86400 + hour * 3600 +
-                                   minute * 60 + second));
+  return Time(std::chrono::seconds(static_cast<std::int64_t>(date->days()) * 86400 +
+                                   std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second));
 }
 
 std::vector<AlertState> History::alert_states() const {

@@ -47,7 +47,9 @@ void migrate(SQLite::Database& db, const std::filesystem::path& file) {
           "casewatch that wrote it or a newer one",
           file.string(), version, known));
     }
-    if (version == known) return;  // the transaction only read: rolling back is fine
+    if (version == known) {
+      return;  // the transaction only read: rolling back is fine
+    }
     if (version == 0) {
       const int tables =
           db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
@@ -98,7 +100,9 @@ History::History(const std::filesystem::path& file, Access access) {
     }
     return;
   }
-  if (!is_memory(file)) create_private_file(file);
+  if (!is_memory(file)) {
+    create_private_file(file);
+  }
   // Before SQLite initialises (the first connection): no count of the memory SQLite uses. The
   // count takes a process-wide mutex on every allocation, and casewatch never reads it. Too late
   // when something else in the process opened a database first; then it stays on.
@@ -143,14 +147,18 @@ History::~History() = default;
 int History::schema_version() const { return user_version(impl_->db); }
 
 bool History::checkpoint() {
-  if (impl_->writer_open) throw std::logic_error("checkpoint: an extract writer is open");
+  if (impl_->writer_open) {
+    throw std::logic_error("checkpoint: an extract writer is open");
+  }
   try {
     // PASSIVE: copies what no reader still needs and never waits for one.
     impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
     return true;
   } catch (const SQLite::Exception& e) {
     const int code = e.getErrorCode() & 0xff;
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return false;  // another is checkpointing
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      return false;  // another is checkpointing
+    }
     throw;
   }
 }

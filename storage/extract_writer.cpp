@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <future>
 #include <limits>
@@ -112,7 +113,9 @@ struct History::ExtractWriter::Impl {
         current = KeyTable();
         loaded.reset();
       }
-      if (!loaded) scan_records();
+      if (!loaded) {
+        scan_records();
+      }
     }
     if (batch != nullptr) {
       batch->writer_open = true;
@@ -164,12 +167,16 @@ struct History::ExtractWriter::Impl {
     added_record.key_size = static_cast<std::uint32_t>(key.size());
     added.push_back(added_record);
     added_keys.back().append(key);
-    if (block_slots == kBlockVersions || block.size() >= kBlockBytes) flush_block();
+    if (block_slots == kBlockVersions || block.size() >= kBlockBytes) {
+      flush_block();
+    }
   }
 
   // Writes the block being filled, if it holds any version.
   void flush_block() {
-    if (block_slots == 0) return;
+    if (block_slots == 0) {
+      return;
+    }
     insert_block.bind(1, next_block);
     insert_block.bind(2, source_id);
     insert_block.bind(3, extract_id);
@@ -194,7 +201,9 @@ struct History::ExtractWriter::Impl {
         case PreparedRecord::Action::kReplace:
           end(record.replaces);
           insert(record);
-          if (watched) keep_watched(record);
+          if (watched) {
+            keep_watched(record);
+          }
           break;
         case PreparedRecord::Action::kInsert:
           insert(record);
@@ -210,7 +219,9 @@ struct History::ExtractWriter::Impl {
   void keep_watched(const PreparedRecord& record) {
     decode_values(record.data.data(), record.data.size(), values);
     changed.push_back({record.replaces, {record.key, record.line, {}, ""}});
-    if (*watched < values.size()) changed.back().second.after = values[*watched];
+    if (*watched < values.size()) {
+      changed.back().second.after = values[*watched];
+    }
   }
   std::optional<std::size_t> watched;
   std::vector<std::pair<std::int64_t, FieldChange>> changed;
@@ -256,7 +267,8 @@ struct History::ExtractWriter::Impl {
   }
   std::vector<PreparedRecord> prepared;  // for add()
   // The block being filled: its id, its versions so far, how many.
-  static constexpr std::size_t kBlockBytes = 7 * 1024;  // a block and its row fit an 8 KiB page
+  static constexpr std::size_t kBlockBytes =
+      std::size_t{7} * 1024;  // a block and its row fit an 8 KiB page
   std::int64_t next_block = 0;
   std::string block;
   std::int64_t block_slots = 0;
@@ -281,7 +293,9 @@ void History::ExtractWriter::add(const rules::Record& record) {
 }
 
 void History::ExtractWriter::add(std::span<const rules::Record> records) {
-  if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::add after commit");
+  }
   Impl& w = *impl_;
   w.prepared.resize(std::max(w.prepared.size(), records.size()));
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -293,7 +307,9 @@ void History::ExtractWriter::add(std::span<const rules::Record> records) {
 }
 
 void History::ExtractWriter::add(std::span<const PreparedRecord> records) {
-  if (!impl_) throw std::logic_error("ExtractWriter::add after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::add after commit");
+  }
   Impl& w = *impl_;
   w.prepared.resize(std::max(w.prepared.size(), records.size()));
   std::copy(records.begin(), records.end(), w.prepared.begin());  // reuses their buffers
@@ -304,9 +320,13 @@ void History::ExtractWriter::Impl::classify_and_write(std::size_t count) {
   // Each lookup in the snapshot table misses the CPU cache; starting them kAhead records early
   // overlaps the misses (1%-changed re-ingest of 1M records: the lookups took half as long).
   constexpr std::size_t kAhead = 16;
-  for (std::size_t i = 0; i < count && i < kAhead; ++i) current.prefetch(prepared[i].key_hash);
+  for (std::size_t i = 0; i < count && i < kAhead; ++i) {
+    current.prefetch(prepared[i].key_hash);
+  }
   for (std::size_t i = 0; i < count; ++i) {
-    if (i + kAhead < count) current.prefetch(prepared[i + kAhead].key_hash);
+    if (i + kAhead < count) {
+      current.prefetch(prepared[i + kAhead].key_hash);
+    }
     classify(prepared[i]);
   }
   write_all(std::span<const PreparedRecord>(prepared.data(), count));
@@ -314,13 +334,19 @@ void History::ExtractWriter::Impl::classify_and_write(std::size_t count) {
 
 History::ExtractWriter::RowMatch History::ExtractWriter::match_row(std::uint64_t row_hash,
                                                                    std::size_t line) {
-  if (!impl_) throw std::logic_error("ExtractWriter::match_row after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::match_row after commit");
+  }
   KeyTable::Entry* entry = impl_->current.find_row(row_hash);
-  if (entry == nullptr || entry->dead) return {};
+  if (entry == nullptr || entry->dead) {
+    return {};
+  }
   if (entry->seen) {
     // Matched before: the same bytes again, an exact repeat. Read before (the key's first row
     // had other bytes): the caller reads this row, and its reader tells a repeat from a change.
-    if (entry->by_row) return {RowMatch::Kind::kRepeat, entry->seen_line};
+    if (entry->by_row) {
+      return {RowMatch::Kind::kRepeat, entry->seen_line};
+    }
     return {};
   }
   entry->seen = true;
@@ -330,17 +356,23 @@ History::ExtractWriter::RowMatch History::ExtractWriter::match_row(std::uint64_t
 }
 
 const std::optional<std::string>& History::ExtractWriter::snapshot_problem() const {
-  if (!impl_) throw std::logic_error("ExtractWriter::snapshot_problem after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::snapshot_problem after commit");
+  }
   return impl_->snapshot_problem;
 }
 
 void History::ExtractWriter::classify(PreparedRecord& record) {
-  if (!impl_) throw std::logic_error("ExtractWriter::classify after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::classify after commit");
+  }
   impl_->classify(record);
 }
 
 void History::ExtractWriter::write(std::span<const PreparedRecord> records) {
-  if (!impl_) throw std::logic_error("ExtractWriter::write after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::write after commit");
+  }
   impl_->write_all(records);
 }
 
@@ -361,7 +393,9 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
     // refuses if it does not.
     repeated = true;
     record.action = Action::kRepeat;
-    if (found->by_row) record.repeats_skipped_line = found->seen_line;
+    if (found->by_row) {
+      record.repeats_skipped_line = found->seen_line;
+    }
     record.repeats_same_values = found->content_hash == record.content_hash;
     return;
   }
@@ -383,18 +417,26 @@ void History::ExtractWriter::Impl::classify(PreparedRecord& record) {
 }
 
 void History::ExtractWriter::watch_field(std::size_t field) {
-  if (!impl_) throw std::logic_error("ExtractWriter::watch_field after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::watch_field after commit");
+  }
   impl_->watched = field;
 }
 
 std::vector<History::ExtractWriter::FieldChange> History::ExtractWriter::field_changes() {
-  if (!impl_) throw std::logic_error("ExtractWriter::field_changes after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::field_changes after commit");
+  }
   std::vector<std::int64_t> ids;
-  for (const auto& [id, change] : impl_->changed) ids.push_back(id);
+  for (const auto& [id, change] : impl_->changed) {
+    ids.push_back(id);
+  }
   const auto before = impl_->history.version_fields(ids, impl_->watched.value_or(0));
   std::vector<FieldChange> out;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (before[i] == impl_->changed[i].second.after) continue;
+    if (before[i] == impl_->changed[i].second.after) {
+      continue;
+    }
     out.push_back(impl_->changed[i].second);
     out.back().before = before[i];
   }
@@ -402,12 +444,16 @@ std::vector<History::ExtractWriter::FieldChange> History::ExtractWriter::field_c
 }
 
 void History::ExtractWriter::add_person_change(std::string_view key, std::size_t line) {
-  if (!impl_) throw std::logic_error("ExtractWriter::add_person_change after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::add_person_change after commit");
+  }
   insert_person_change(impl_->history.db, impl_->extract_id, key, line);
 }
 
 void History::ExtractWriter::add_problem(const rules::Problem& problem) {
-  if (!impl_) throw std::logic_error("ExtractWriter::add_problem after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::add_problem after commit");
+  }
   Impl& w = *impl_;
   w.insert_problem.bind(1, w.extract_id);
   w.insert_problem.bind(2, static_cast<std::int64_t>(problem.line));
@@ -419,7 +465,9 @@ void History::ExtractWriter::add_problem(const rules::Problem& problem) {
 }
 
 void History::ExtractWriter::set_sha256(std::string_view sha256) {
-  if (!impl_) throw std::logic_error("ExtractWriter::set_sha256 after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::set_sha256 after commit");
+  }
   SQLite::Statement update(impl_->history.db, "UPDATE extracts SET sha256 = ? WHERE id = ?");
   update.bind(1, std::string(sha256));
   update.bind(2, impl_->extract_id);
@@ -434,8 +482,12 @@ std::vector<KeyIndexEntry> History::ExtractWriter::Impl::sorted_key_index() cons
     return static_cast<std::size_t>((std::bit_cast<std::uint64_t>(hash) ^ (1ULL << 63)) >> 48);
   };
   std::vector<std::size_t> starts((std::size_t{1} << 16) + 1);
-  for (const auto& a : added) ++starts[bucket(std::bit_cast<std::int64_t>(a.key_hash)) + 1];
-  for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+  for (const auto& a : added) {
+    ++starts[bucket(std::bit_cast<std::int64_t>(a.key_hash)) + 1];
+  }
+  for (std::size_t b = 1; b < starts.size(); ++b) {
+    starts[b] += starts[b - 1];
+  }
   std::vector<KeyIndexEntry> index(added.size());
   {
     std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
@@ -459,13 +511,17 @@ void History::ExtractWriter::Impl::write_key_index(const std::vector<KeyIndexEnt
   // A repeated key, or two keys with the same 64-bit hash: compare the keys of equal hashes.
   std::unordered_map<std::int64_t, std::string_view> keys;  // of versions sharing a hash
   for (std::size_t i = 1; i < index.size(); ++i) {
-    if (index[i].key_hash != index[i - 1].key_hash) continue;
+    if (index[i].key_hash != index[i - 1].key_hash) {
+      continue;
+    }
     keys.emplace(index[i - 1].row_id, std::string_view());
     keys.emplace(index[i].row_id, std::string_view());
   }
   if (!keys.empty()) {
     for (const auto& a : added) {
-      if (const auto found = keys.find(a.row_id); found != keys.end()) found->second = added_key(a);
+      if (const auto found = keys.find(a.row_id); found != keys.end()) {
+        found->second = added_key(a);
+      }
     }
     for (std::size_t i = 1; i < index.size(); ++i) {
       for (std::size_t j = i; j > 0 && index[j - 1].key_hash == index[i].key_hash; --j) {
@@ -481,7 +537,9 @@ void History::ExtractWriter::Impl::write_key_index(const std::vector<KeyIndexEnt
   std::size_t begin = 0;
   while (begin < index.size()) {
     std::size_t end = std::min(begin + kChunkEntries, index.size());
-    while (end < index.size() && index[end].key_hash == index[end - 1].key_hash) ++end;
+    while (end < index.size() && index[end].key_hash == index[end - 1].key_hash) {
+      ++end;
+    }
     const std::string entries =
         encode_key_chunk(std::span<const KeyIndexEntry>(index.data() + begin, end - begin));
     insert_chunk.bind(1, source_id);
@@ -500,8 +558,12 @@ void History::ExtractWriter::Impl::write_key_index(const std::vector<KeyIndexEnt
 void History::ExtractWriter::Impl::write_snapshot() {
   std::size_t changes = added.size();
   for (const auto& entry : current.entries()) {
-    if (entry.dead || entry.replaced) continue;  // a replaced record's new version is in added
-    if (!entry.seen || entry.rehashed) ++changes;
+    if (entry.dead || entry.replaced) {
+      continue;  // a replaced record's new version is in added
+    }
+    if (!entry.seen || entry.rehashed) {
+      ++changes;
+    }
   }
   if (!loaded || (loaded->delta_entries + changes) * 4 > loaded->full_entries) {
     write_full_snapshot();
@@ -510,7 +572,9 @@ void History::ExtractWriter::Impl::write_snapshot() {
   std::string blob;
   SnapshotWriter delta(changes, [&](std::string_view piece) { blob.append(piece); });
   for (const auto& entry : current.entries()) {
-    if (entry.dead || entry.replaced) continue;
+    if (entry.dead || entry.replaced) {
+      continue;
+    }
     if (!entry.seen) {
       delta.append(SnapshotEntry{current.key(entry), 0, 0, 0});  // vanished: removed
     } else if (entry.rehashed) {
@@ -541,7 +605,9 @@ void History::ExtractWriter::Impl::write_full_snapshot() {
   }
   const auto write_all = [&](auto& snapshot) {
     for (const auto& entry : current.entries()) {
-      if (!entry.seen || entry.replaced || entry.dead) continue;
+      if (!entry.seen || entry.replaced || entry.dead) {
+        continue;
+      }
       snapshot.append(
           SnapshotEntry{current.key(entry), entry.content_hash, entry.row_hash, entry.row_id});
     }
@@ -587,9 +653,13 @@ void History::ExtractWriter::Impl::write_full_snapshot() {
 }
 
 std::int64_t History::ExtractWriter::commit(std::size_t rows) {
-  if (!impl_) throw std::logic_error("ExtractWriter::commit called twice");
+  if (!impl_) {
+    throw std::logic_error("ExtractWriter::commit called twice");
+  }
   Impl& w = *impl_;
-  if (w.repeated) throw std::logic_error("ExtractWriter::commit: a key repeats");
+  if (w.repeated) {
+    throw std::logic_error("ExtractWriter::commit: a key repeats");
+  }
   w.flush_block();
   // A large key index is sorted on another thread while this one writes the snapshot (both
   // only read the new versions): a 1M-row first ingest commits a tenth of a second sooner.
@@ -599,7 +669,9 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
     index = std::async(std::launch::async, [&w] { return w.sorted_key_index(); });
   }
   for (const auto& current : w.current.entries()) {
-    if (!current.seen && !current.dead) w.end(current.row_id);  // vanished from the extract
+    if (!current.seen && !current.dead) {
+      w.end(current.row_id);  // vanished from the extract
+    }
   }
   w.write_snapshot();
   w.write_key_index(index.valid() ? index.get() : w.sorted_key_index());
@@ -622,12 +694,16 @@ std::int64_t History::ExtractWriter::commit(std::size_t rows) {
 }
 
 History::ExtractWriter History::begin_extract(const ExtractInfo& info) {
-  if (impl_->writer_open) throw std::logic_error("begin_extract: another writer is open");
+  if (impl_->writer_open) {
+    throw std::logic_error("begin_extract: another writer is open");
+  }
   return ExtractWriter(std::make_unique<ExtractWriter::Impl>(*impl_, info, nullptr));
 }
 
 History::ExtractBatch History::begin_batch() {
-  if (impl_->writer_open) throw std::logic_error("begin_batch: another writer is open");
+  if (impl_->writer_open) {
+    throw std::logic_error("begin_batch: another writer is open");
+  }
   return ExtractBatch(std::make_unique<ExtractBatch::Impl>(*impl_));
 }
 
@@ -636,7 +712,9 @@ History::ExtractBatch::~ExtractBatch() = default;
 History::ExtractBatch::ExtractBatch(ExtractBatch&&) noexcept = default;
 
 History::ExtractWriter History::ExtractBatch::begin_extract(const ExtractInfo& info) {
-  if (!impl_) throw std::logic_error("ExtractBatch::begin_extract after commit");
+  if (!impl_) {
+    throw std::logic_error("ExtractBatch::begin_extract after commit");
+  }
   if (impl_->writer_open) {
     throw std::logic_error("ExtractBatch::begin_extract: the previous writer is open");
   }
@@ -646,7 +724,9 @@ History::ExtractWriter History::ExtractBatch::begin_extract(const ExtractInfo& i
 }
 
 void History::ExtractBatch::commit() {
-  if (!impl_) throw std::logic_error("ExtractBatch::commit called twice");
+  if (!impl_) {
+    throw std::logic_error("ExtractBatch::commit called twice");
+  }
   if (impl_->writer_open || impl_->finished != impl_->begun) {
     throw std::logic_error("ExtractBatch::commit: an extract of the batch was not committed");
   }

@@ -120,7 +120,9 @@ std::optional<ExtractInfo> History::find_ingested(std::string_view sha256) const
                              "ORDER BY id LIMIT 1",
                              kExtractColumns));
   query.bind(1, std::string(sha256));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return read_extract(query);
 }
 
@@ -130,7 +132,9 @@ std::optional<ExtractInfo> History::latest_extract(std::string_view source) cons
                              "ORDER BY id DESC LIMIT 1",
                              kExtractColumns));
   query.bind(1, std::string(source));
-  if (!query.executeStep()) return std::nullopt;
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
   return read_extract(query);
 }
 
@@ -140,7 +144,9 @@ std::vector<ExtractInfo> History::pending_evaluations() const {
                                       "evaluation_pending = 1 ORDER BY as_of, id",
                                       kExtractColumns));
   std::vector<ExtractInfo> out;
-  while (query.executeStep()) out.push_back(read_extract(query));
+  while (query.executeStep()) {
+    out.push_back(read_extract(query));
+  }
   return out;
 }
 
@@ -154,7 +160,9 @@ std::vector<ExtractInfo> History::extracts() const {
   SQLite::Statement query(impl_->db,
                           fmt::format("SELECT {} FROM extracts ORDER BY id", kExtractColumns));
   std::vector<ExtractInfo> out;
-  while (query.executeStep()) out.push_back(read_extract(query));
+  while (query.executeStep()) {
+    out.push_back(read_extract(query));
+  }
   return out;
 }
 

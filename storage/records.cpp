@@ -34,8 +34,12 @@ rules::Record read_record(SQLite::Statement& query, int key_column, int data_col
 std::optional<std::int64_t> History::Impl::source_id(std::string_view name, bool create) {
   SQLite::Statement query(db, "SELECT id FROM sources WHERE name = ?");
   query.bind(1, std::string(name));
-  if (query.executeStep()) return query.getColumn(0).getInt64();
-  if (!create) return std::nullopt;
+  if (query.executeStep()) {
+    return query.getColumn(0).getInt64();
+  }
+  if (!create) {
+    return std::nullopt;
+  }
   SQLite::Statement insert(db, "INSERT INTO sources (name) VALUES (?)");
   insert.bind(1, std::string(name));
   insert.exec();
@@ -61,7 +65,9 @@ void History::Impl::for_each_current_version(
   std::unordered_set<std::int64_t> ended;
   SQLite::Statement ends(db, "SELECT record_id FROM record_ends WHERE record_id >= ?");
   ends.bind(1, kBlockIds);
-  while (ends.executeStep()) ended.insert(ends.getColumn(0).getInt64());
+  while (ends.executeStep()) {
+    ended.insert(ends.getColumn(0).getInt64());
+  }
   SQLite::Statement blocks(
       db, "SELECT id, versions FROM record_blocks WHERE source_id = ? ORDER BY id");
   blocks.bind(1, source);
@@ -71,7 +77,9 @@ void History::Impl::for_each_current_version(
     const auto versions = decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
     for (std::size_t slot = 0; slot < versions.size(); ++slot) {
       const std::int64_t id = version_id(block, static_cast<std::int64_t>(slot));
-      if (!ended.contains(id)) visit(id, versions[slot].key, versions[slot].data);
+      if (!ended.contains(id)) {
+        visit(id, versions[slot].key, versions[slot].data);
+      }
     }
   }
 }
@@ -84,7 +92,9 @@ std::vector<std::int64_t> History::Impl::record_ids(std::int64_t source, std::st
       db, "SELECT record_id FROM record_keys WHERE source_id = ? AND key_hash = ?");
   legacy.bind(1, source);
   legacy.bind(2, hash);
-  while (legacy.executeStep()) ids.push_back(legacy.getColumn(0).getInt64());
+  while (legacy.executeStep()) {
+    ids.push_back(legacy.getColumn(0).getInt64());
+  }
   // Then, for each extract that indexed versions of the source, the one chunk that can hold
   // the hash: the last whose first hash is not above it.
   SQLite::Statement extracts(db,
@@ -112,7 +122,9 @@ std::vector<std::int64_t> History::Impl::record_ids(std::int64_t source, std::st
 std::vector<History::Impl::Version> History::Impl::versions(std::string_view source,
                                                             std::string_view key) {
   const auto id = source_id(source, false);
-  if (!id) return {};
+  if (!id) {
+    return {};
+  }
   SQLite::Statement query(db,
                           "SELECT r.key, r.data, r.valid_from, e.extract_id, f.as_of, t.as_of "
                           "FROM records r JOIN extracts f ON f.id = r.valid_from "
@@ -199,7 +211,9 @@ std::vector<std::string> History::Impl::version_fields(const std::vector<std::in
         in_block.reset();
       }
       const auto slot = static_cast<std::size_t>(slot_of(id));
-      if (slot < block.size()) data = block[slot].data;
+      if (slot < block.size()) {
+        data = block[slot].data;
+      }
     } else {
       legacy.bind(1, id);
       if (legacy.executeStep()) {
@@ -219,7 +233,9 @@ std::vector<std::string> History::Impl::version_fields(const std::vector<std::in
 std::optional<rules::Record> History::Impl::current_record(std::string_view source,
                                                            std::string_view key) {
   for (auto& version : versions(source, key)) {
-    if (!version.valid_to) return std::move(version.record);
+    if (!version.valid_to) {
+      return std::move(version.record);
+    }
   }
   return std::nullopt;
 }
@@ -240,7 +256,9 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
   bool first = true;
   while (query.executeStep()) {
     const bool full = query.getColumn(0).getInt() != 0;
-    if (first != full) throw CorruptSnapshot();
+    if (first != full) {
+      throw CorruptSnapshot();
+    }
     const SQLite::Column blob = query.getColumn(1);
     SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
     SnapshotEntry entry;
@@ -257,7 +275,9 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
         const std::uint64_t hash = content_hash(entry.key);
         KeyTable::Entry* found = table.find(entry.key, hash);
         if (entry.row_id == 0) {
-          if (found != nullptr) found->dead = true;
+          if (found != nullptr) {
+            found->dead = true;
+          }
         } else if (found == nullptr) {
           table.add(entry.key, hash, entry.content_hash, entry.row_id, entry.row_hash);
         } else {
@@ -273,7 +293,9 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
     }
     first = false;
   }
-  if (first) throw CorruptSnapshot();  // no full piece
+  if (first) {
+    throw CorruptSnapshot();  // no full piece
+  }
   return loaded;
 }
 
@@ -301,18 +323,26 @@ std::optional<std::vector<std::int64_t>> current_ids(SQLite::Database& db, std::
                              "extract_id = ? AND full = 1");
       full.bind(1, source_id);
       full.bind(2, latest);
-      if (!full.executeStep()) return std::nullopt;
+      if (!full.executeStep()) {
+        return std::nullopt;
+      }
       const SQLite::Column blob = full.getColumn(0);
       SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
       ids.reserve(reader.count());
       SnapshotEntry entry;
-      while (reader.next(entry)) ids.push_back(entry.row_id);
+      while (reader.next(entry)) {
+        ids.push_back(entry.row_id);
+      }
     } else {
       KeyTable table;
-      if (!load_snapshot(db, source_id, latest, table)) return std::nullopt;
+      if (!load_snapshot(db, source_id, latest, table)) {
+        return std::nullopt;
+      }
       ids.reserve(table.entries().size());
       for (const auto& entry : table.entries()) {
-        if (!entry.dead) ids.push_back(entry.row_id);
+        if (!entry.dead) {
+          ids.push_back(entry.row_id);
+        }
       }
     }
   } catch (const CorruptSnapshot&) {
@@ -328,7 +358,9 @@ void History::for_each_current(
     std::string_view source, const std::function<void(std::size_t)>& reserve,
     const std::function<void(std::string_view, std::string_view)>& visit) const {
   const auto id = impl_->source_id(source, false);
-  if (!id) return;
+  if (!id) {
+    return;
+  }
   // The current versions' ids from the snapshot written with the source's latest extract,
   // then one pass over records in id order picking them out.
   SQLite::Statement latest(impl_->db,
@@ -346,7 +378,9 @@ void History::for_each_current(
     return;
   }
   const std::vector<std::int64_t>& ids = *current;
-  if (ids.empty()) return;
+  if (ids.empty()) {
+    return;
+  }
   reserve(ids.size());
   auto next = ids.begin();
   const auto first_block = std::lower_bound(ids.begin(), ids.end(), kBlockIds);
@@ -359,7 +393,9 @@ void History::for_each_current(
     query.bind(3, *(first_block - 1));
     while (next != first_block && query.executeStep()) {
       const std::int64_t row_id = query.getColumn(0).getInt64();
-      while (next != first_block && *next < row_id) ++next;  // (none: every id is a record)
+      while (next != first_block && *next < row_id) {
+        ++next;  // (none: every id is a record)
+      }
       if (next != first_block && *next == row_id) {
         const SQLite::Column key = query.getColumn(1);
         const SQLite::Column data = query.getColumn(2);
@@ -380,17 +416,23 @@ void History::for_each_current(
     blocks.bind(3, block_of(ids.back()));
     while (next != ids.end() && blocks.executeStep()) {
       const std::int64_t block = blocks.getColumn(0).getInt64();
-      if (block_of(*next) != block) continue;
+      if (block_of(*next) != block) {
+        continue;
+      }
       const SQLite::Column blob = blocks.getColumn(1);
       const auto versions = decode_block(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
       for (; next != ids.end() && block_of(*next) == block; ++next) {
         const auto slot = static_cast<std::size_t>(slot_of(*next));
-        if (slot >= versions.size()) throw std::runtime_error("corrupt snapshot in the database");
+        if (slot >= versions.size()) {
+          throw std::runtime_error("corrupt snapshot in the database");
+        }
         visit(versions[slot].key, versions[slot].data);
       }
     }
     // A current version whose block is missing: the snapshot does not match the records.
-    if (next != ids.end()) throw std::runtime_error("corrupt snapshot in the database");
+    if (next != ids.end()) {
+      throw std::runtime_error("corrupt snapshot in the database");
+    }
   }
 }
 
@@ -424,7 +466,9 @@ std::optional<rules::Record> History::record_on(std::string_view source, std::st
                             "as_of <= ? ORDER BY as_of DESC, id DESC LIMIT 1");
   extract.bind(1, std::string(source));
   extract.bind(2, date.iso());
-  if (!extract.executeStep()) return std::nullopt;
+  if (!extract.executeStep()) {
+    return std::nullopt;
+  }
   const std::int64_t extract_id = extract.getColumn(0).getInt64();
   auto versions = impl_->versions(source, key);
   for (auto it = versions.rbegin(); it != versions.rend(); ++it) {

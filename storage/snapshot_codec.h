@@ -101,6 +101,8 @@ std::vector<BlockVersion> decode_block(const void* data, std::size_t size);
 struct KeyIndexEntry {
   std::int64_t key_hash = 0;
   std::int64_t row_id = 0;
+  // clang-tidy 14 reads a defaulted <=> as comparing with a literal 0.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const KeyIndexEntry&) const = default;
 };
 // key_chunks.entries: the entries back to back, 16 bytes each (key hash, row id).

@@ -86,7 +86,9 @@ Answer silence_command(const Request& request, const Peer& peer, storage::Histor
 
 Answer unsilence_command(const Request& request, const Peer& peer, storage::History& history) {
   const auto id = id_argument(request, "id");
-  if (!id) return Answer{ResultCode::kError, "unsilence needs an id", nullptr};
+  if (!id) {
+    return Answer{ResultCode::kError, "unsilence needs an id", nullptr};
+  }
   if (!history.end_silence(*id)) {
     return Answer{ResultCode::kError, fmt::format("no active silence {}", *id), nullptr};
   }

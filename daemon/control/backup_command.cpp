@@ -15,7 +15,9 @@ namespace json = boost::json;
 
 Answer backup_command(const Request& request, const config::Config& config) {
   const auto file = string_argument(request, "file");
-  if (!file || file->empty()) return Answer{ResultCode::kError, "backup needs a file", nullptr};
+  if (!file || file->empty()) {
+    return Answer{ResultCode::kError, "backup needs a file", nullptr};
+  }
   std::filesystem::path target(*file);
   if (target.is_relative()) {
     const auto folder = config.service.state_dir / "backups";

@@ -51,12 +51,18 @@ bool holds_infinity(const boost::json::value& value) {
 
 Permission permission_for(std::int64_t uid, const std::vector<std::int64_t>& groups,
                           const AccessPolicy& policy) {
-  if (uid == 0 || uid == policy.service_uid) return Permission::kWrite;
+  if (uid == 0 || uid == policy.service_uid) {
+    return Permission::kWrite;
+  }
   const auto member = [&](const std::optional<std::int64_t>& group) {
     return group && std::find(groups.begin(), groups.end(), *group) != groups.end();
   };
-  if (member(policy.admin_group)) return Permission::kWrite;
-  if (member(policy.read_group)) return Permission::kRead;
+  if (member(policy.admin_group)) {
+    return Permission::kWrite;
+  }
+  if (member(policy.read_group)) {
+    return Permission::kRead;
+  }
   return Permission::kNone;
 }
 
@@ -75,7 +81,9 @@ std::vector<std::int64_t> groups_of(std::int64_t uid, std::int64_t gid) {
     count = static_cast<int>(groups.size());
   }
   std::vector<std::int64_t> out(groups.begin(), groups.begin() + count);
-  if (std::find(out.begin(), out.end(), gid) == out.end()) out.push_back(gid);
+  if (std::find(out.begin(), out.end(), gid) == out.end()) {
+    out.push_back(gid);
+  }
   return out;
 }
 
@@ -91,7 +99,9 @@ std::string user_name(std::int64_t uid) {
 }
 
 std::optional<std::int64_t> group_id(std::string_view name) {
-  if (name.empty()) return std::nullopt;
+  if (name.empty()) {
+    return std::nullopt;
+  }
   std::vector<char> buffer(buffer_size(_SC_GETGR_R_SIZE_MAX));
   group entry{};
   group* found = nullptr;
@@ -99,13 +109,17 @@ std::optional<std::int64_t> group_id(std::string_view name) {
   while (getgrnam_r(wanted.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE) {
     buffer.resize(buffer.size() * 2);
   }
-  if (found == nullptr) return std::nullopt;
+  if (found == nullptr) {
+    return std::nullopt;
+  }
   return static_cast<std::int64_t>(entry.gr_gid);
 }
 
 std::optional<std::string> string_argument(const Request& request, std::string_view name) {
   const auto* value = request.arguments.if_contains(name);
-  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (value == nullptr || value->is_null()) {
+    return std::nullopt;
+  }
   if (!value->is_string()) {
     throw std::invalid_argument(fmt::format("argument \"{}\" must be a string", name));
   }
@@ -114,15 +128,21 @@ std::optional<std::string> string_argument(const Request& request, std::string_v
 
 std::optional<std::int64_t> id_argument(const Request& request, std::string_view name) {
   const auto* value = request.arguments.if_contains(name);
-  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (value == nullptr || value->is_null()) {
+    return std::nullopt;
+  }
   const auto invalid = [&] {
     return std::invalid_argument(fmt::format("argument \"{}\" must be a whole number", name));
   };
-  if (value->is_int64() && value->get_int64() >= 0) return value->get_int64();
+  if (value->is_int64() && value->get_int64() >= 0) {
+    return value->get_int64();
+  }
   if (value->is_uint64() && value->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
     return static_cast<std::int64_t>(value->get_uint64());
   }
-  if (!value->is_string()) throw invalid();
+  if (!value->is_string()) {
+    throw invalid();
+  }
   const std::string_view text = value->get_string();
   std::int64_t out = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -167,7 +187,9 @@ void CommandTable::add_reader(std::string name, Permission needs, ReaderHandler 
 
 std::vector<std::string> CommandTable::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, entry] : commands_) out.push_back(name);
+  for (const auto& [name, entry] : commands_) {
+    out.push_back(name);
+  }
   return out;
 }
 
@@ -179,7 +201,9 @@ std::variant<Reply, CommandTable::Call> CommandTable::prepare(std::string_view l
   }
   boost::system::error_code ec;
   boost::json::value parsed = boost::json::parse(line, ec);
-  if (ec) return refuse(ResultCode::kError, fmt::format("not JSON: {}", ec.message()), null_id, "");
+  if (ec) {
+    return refuse(ResultCode::kError, fmt::format("not JSON: {}", ec.message()), null_id, "");
+  }
   if (holds_infinity(parsed)) {
     return refuse(ResultCode::kError, "a number in the request is too large", null_id, "");
   }
@@ -189,7 +213,9 @@ std::variant<Reply, CommandTable::Call> CommandTable::prepare(std::string_view l
   }
   boost::json::object& object = parsed.as_object();
   Request request;
-  if (const auto* id = object.if_contains("id")) request.id = *id;
+  if (const auto* id = object.if_contains("id")) {
+    request.id = *id;
+  }
   const auto* command = object.if_contains("command");
   if (command == nullptr || !command->is_string()) {
     return refuse(ResultCode::kError, "a request is a JSON object with a \"command\" string",
@@ -231,9 +257,13 @@ Reply answered(const Request& request, const Answer& answer) {
 }  // namespace
 
 std::optional<Reply> CommandTable::run_quick(const Call& call, const Peer& peer) const {
-  if (call.quick == nullptr) return std::nullopt;
+  if (call.quick == nullptr) {
+    return std::nullopt;
+  }
   try {
-    if (auto answer = (*call.quick)(call.request, peer)) return answered(call.request, *answer);
+    if (auto answer = (*call.quick)(call.request, peer)) {
+      return answered(call.request, *answer);
+    }
   } catch (const std::exception& e) {
     return failed(call.request, e.what());
   }
@@ -253,7 +283,9 @@ Reply CommandTable::run(const Call& call, const Peer& peer, storage::History* hi
     } else if (call.pool != nullptr && history != nullptr && settings != nullptr) {
       PoolAnswer pooled = (*call.pool)(request, peer, *history, *settings);
       answer = std::move(pooled.answer);
-      if (then != nullptr) *then = std::move(pooled.then);
+      if (then != nullptr) {
+        *then = std::move(pooled.then);
+      }
     } else {
       return refuse(
           ResultCode::kError,
@@ -274,10 +306,14 @@ Reply CommandTable::failed(const Request& request, std::string_view what) {
 Reply CommandTable::handle_line(std::string_view line, const Peer& peer, storage::History* history,
                                 const Settings* settings, const Reading* reading) const {
   auto prepared = prepare(line, peer);
-  if (auto* refused = std::get_if<Reply>(&prepared)) return std::move(*refused);
+  if (auto* refused = std::get_if<Reply>(&prepared)) {
+    return std::move(*refused);
+  }
   std::function<void()> then;
   Reply reply = run(std::get<Call>(prepared), peer, history, settings, &then, reading);
-  if (then) then();
+  if (then) {
+    then();
+  }
   return reply;
 }
 

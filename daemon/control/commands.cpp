@@ -37,7 +37,9 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
       },
       [&findings, settings](const Request& r, const Peer&) -> std::optional<Answer> {
         const auto snapshot = findings.snapshot();
-        if (!snapshot) return std::nullopt;
+        if (!snapshot) {
+          return std::nullopt;
+        }
         return cached_findings(r, *settings(), *snapshot);
       });
   table.add_reader("case", P::kRead,
@@ -75,7 +77,9 @@ void add_commands(CommandTable& table, LifecycleCommands lifecycle, CommandParts
     return [changed, retry](const Request& r, const Peer& peer, storage::History& history,
                             const Settings&) {
       PoolAnswer out{outbox_change_command(r, peer, history, retry, now_utc())};
-      if (retry && out.answer.result == ResultCode::kSuccess && changed) out.then = changed;
+      if (retry && out.answer.result == ResultCode::kSuccess && changed) {
+        out.then = changed;
+      }
       return out;
     };
   };

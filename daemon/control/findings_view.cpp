@@ -18,7 +18,9 @@ namespace json = boost::json;
 
 const rules::Rule& rule_named(const config::Config& config, const std::string& id) {
   const rules::Rule* rule = config.rules.find_rule(id);
-  if (rule == nullptr) throw std::invalid_argument(fmt::format("unknown rule '{}'", id));
+  if (rule == nullptr) {
+    throw std::invalid_argument(fmt::format("unknown rule '{}'", id));
+  }
   return *rule;
 }
 
@@ -39,7 +41,9 @@ json::object FindingsSnapshot::finding_json(const std::string& rule,
                                             const rules::TrackedFinding& tracked,
                                             rules::RuleKind kind) const {
   const auto noted = notes_.find({rule, tracked.finding.key});
-  if (noted == notes_.end()) return service::finding_json(tracked, kind);
+  if (noted == notes_.end()) {
+    return service::finding_json(tracked, kind);
+  }
   rules::TrackedFinding shown = tracked;
   // Each note since the job pushed the one before it into the trail.
   shown.earlier_notes += noted->second.added - (tracked.latest_note ? 0 : 1);
@@ -50,13 +54,17 @@ json::object FindingsSnapshot::finding_json(const std::string& rule,
 std::optional<Answer> FindingsSnapshot::cached(const std::string& key) const {
   const std::lock_guard lock(cache_lock_);
   const auto found = cache_.find(key);
-  if (found == cache_.end()) return std::nullopt;
+  if (found == cache_.end()) {
+    return std::nullopt;
+  }
   return found->second;
 }
 
 void FindingsSnapshot::cache(const std::string& key, const Answer& answer) const {
   const std::lock_guard lock(cache_lock_);
-  if (cache_.size() >= kCacheEntries) cache_.clear();
+  if (cache_.size() >= kCacheEntries) {
+    cache_.clear();
+  }
   cache_.insert_or_assign(key, answer);
 }
 
@@ -88,7 +96,9 @@ PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage:
   }
   if (config.rules.find_rule(*rule) == nullptr) {
     std::string rules;
-    for (const auto& known : config.rules.rules) rules += (rules.empty() ? "" : ", ") + known.id;
+    for (const auto& known : config.rules.rules) {
+      rules += (rules.empty() ? "" : ", ") + known.id;
+    }
     return {Answer{ResultCode::kError,
                    fmt::format("unknown rule '{}'; the rules are: {}", *rule, rules), nullptr}};
   }
@@ -104,7 +114,9 @@ PoolAnswer FindingsView::note(const Request& request, const Peer& peer, storage:
   return {Answer{ResultCode::kSuccess,
                  fmt::format("note recorded on {} {} by {}", *rule, *key, peer.user), nullptr},
           [this, rule = *rule, key = *key, note] {
-            if (snapshot_) snapshot_ = snapshot_->with_note(rule, key, note);
+            if (snapshot_) {
+              snapshot_ = snapshot_->with_note(rule, key, note);
+            }
           }};
 }
 
@@ -134,7 +146,9 @@ FindingsQuery findings_query(const Request& request, const Settings& settings) {
       (*limit_argument < 1 || *limit_argument > static_cast<std::int64_t>(kPageMax))) {
     throw std::invalid_argument(fmt::format("limit must be 1 to {}", kPageMax));
   }
-  if (limit_argument) q.limit = static_cast<std::size_t>(*limit_argument);
+  if (limit_argument) {
+    q.limit = static_cast<std::size_t>(*limit_argument);
+  }
   q.rule_id = q.rule ? rule_named(settings.config, *q.rule).id : std::string();
   q.key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", q.rule_id, q.team.has_value(),
                       q.team.value_or(""), q.band.has_value(), q.band.value_or(""),
@@ -152,17 +166,28 @@ std::optional<Answer> cached_findings(const Request& request, const Settings& se
 Answer findings_command(const Request& request, const Settings& settings,
                         const FindingsSnapshot& findings) {
   const FindingsQuery q = findings_query(request, settings);
-  if (auto cached = findings.cached(q.key)) return std::move(*cached);
+  if (auto cached = findings.cached(q.key)) {
+    return std::move(*cached);
+  }
   json::array list;
   std::size_t total = 0;
   for (const auto& [id, rule_findings] : findings.open().rules) {
-    if (q.rule && id != q.rule_id) continue;
+    if (q.rule && id != q.rule_id) {
+      continue;
+    }
     for (const auto& tracked : rule_findings) {
-      if (q.team && tracked.finding.team != *q.team) continue;
-      if (q.band && tracked.finding.band != *q.band) continue;
-      if (q.status && rules::to_string(tracked.review_status) != *q.status) continue;
-      if (total >= q.offset && total - q.offset < q.limit)
+      if (q.team && tracked.finding.team != *q.team) {
+        continue;
+      }
+      if (q.band && tracked.finding.band != *q.band) {
+        continue;
+      }
+      if (q.status && rules::to_string(tracked.review_status) != *q.status) {
+        continue;
+      }
+      if (total >= q.offset && total - q.offset < q.limit) {
         list.push_back(findings.finding_json(id, tracked, kind_of(settings, id)));
+      }
       ++total;
     }
   }
@@ -195,7 +220,9 @@ Answer case_command(const Request& request, const Reading& reading) {
   const Settings& settings = reading.settings;
   const storage::History& history = reading.history;
   const auto key = string_argument(request, "key");
-  if (!key || key->empty()) return Answer{ResultCode::kError, "case needs a key", nullptr};
+  if (!key || key->empty()) {
+    return Answer{ResultCode::kError, "case needs a key", nullptr};
+  }
   const rules::Date first = *rules::Date::from_ymd(1, 1, 1);
   const rules::Date last = *rules::Date::from_ymd(9999, 12, 31);
   json::array on_lists;
@@ -210,7 +237,9 @@ Answer case_command(const Request& request, const Reading& reading) {
   }
   for (const auto& rule : settings.config.rules.rules) {
     for (const auto& gone : history.resolved_between(rule.id, first, last)) {
-      if (gone.last.key == *key) resolved.push_back(resolved_json(gone));
+      if (gone.last.key == *key) {
+        resolved.push_back(resolved_json(gone));
+      }
     }
   }
   json::array records;

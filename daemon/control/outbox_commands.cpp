@@ -14,7 +14,9 @@ namespace json = boost::json;
 std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t id, SysSeconds now,
                                         const BackoffPolicy& policy) {
   auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
+  if (!entry) {
+    return std::nullopt;
+  }
   const OutboxEntry updated = retried(*entry, now, policy);
   history.update_outbox(updated);
   return updated;
@@ -22,7 +24,9 @@ std::optional<OutboxEntry> outbox_retry(storage::History& history, std::int64_t 
 
 std::optional<OutboxEntry> outbox_cancel(storage::History& history, std::int64_t id) {
   auto entry = history.outbox_entry(id);
-  if (!entry) return std::nullopt;
+  if (!entry) {
+    return std::nullopt;
+  }
   const OutboxEntry updated = cancelled(*entry);
   history.update_outbox(updated);
   return updated;
@@ -33,7 +37,9 @@ Answer outbox_command(const Request& request, const storage::History& history) {
   if (const auto text = string_argument(request, "state")) {
     for (const auto candidate : {OutboxState::kPending, OutboxState::kSent, OutboxState::kFailed,
                                  OutboxState::kCancelled}) {
-      if (to_string(candidate) == *text) state = candidate;
+      if (to_string(candidate) == *text) {
+        state = candidate;
+      }
     }
     if (!state) {
       return Answer{ResultCode::kError,
@@ -55,11 +61,17 @@ Answer outbox_change_command(const Request& request, const Peer& peer, storage::
                              bool retry, SysSeconds now) {
   const auto id = id_argument(request, "id");
   const char* verb = retry ? "outbox-retry" : "outbox-cancel";
-  if (!id) return Answer{ResultCode::kError, fmt::format("{} needs an id", verb), nullptr};
+  if (!id) {
+    return Answer{ResultCode::kError, fmt::format("{} needs an id", verb), nullptr};
+  }
   const auto before = history.outbox_entry(*id);
-  if (!before) return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+  if (!before) {
+    return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+  }
   const auto after = retry ? outbox_retry(history, *id, now) : outbox_cancel(history, *id);
-  if (!after) return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+  if (!after) {
+    return Answer{ResultCode::kError, fmt::format("no outbox entry {}", *id), nullptr};
+  }
   if (after->state == before->state && after->next_attempt == before->next_attempt) {
     return Answer{ResultCode::kError,
                   fmt::format("outbox entry {} is {}: unchanged", *id, to_string(after->state)),

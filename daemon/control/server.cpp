@@ -20,6 +20,8 @@
 #include <system_error>
 #include <utility>
 
+#include "daemon/cancel.h"
+
 namespace service {
 namespace {
 
@@ -42,7 +44,7 @@ struct ControlServer::Session {
     boost::system::error_code ignored;
     socket.shutdown(stream_protocol::socket::shutdown_both, ignored);
     socket.close(ignored);
-    timer.cancel();
+    cancel_quietly(timer);
   }
 
   stream_protocol::socket socket;
@@ -109,11 +111,13 @@ void ControlServer::start() {
 }
 
 void ControlServer::stop() noexcept {
-  if (stopped_) return;
+  if (stopped_) {
+    return;
+  }
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  accept_pause_.cancel();
+  cancel_quietly(accept_pause_);
   // Half-close: each session still sends the reply it is writing (e.g. to `shutdown`), then
   // reads end-of-file and closes itself.
   for (Session* session : sessions_) {
@@ -136,15 +140,21 @@ void ControlServer::spawn_accept() {
           // in between is would_block). fail_accepts_with() replaces only the accept.
           auto [ec] = co_await acceptor_.async_wait(stream_protocol::acceptor::wait_read, kTuple);
           // Aborted: stop() closed the acceptor, or the server is gone (so `this` is not read).
-          if (ec == asio::error::operation_aborted || stopped_) co_return;
+          if (ec == asio::error::operation_aborted || stopped_) {
+            co_return;
+          }
           stream_protocol::socket socket(io_);
           if (!ec && injected_accept_error_) {
             ec = injected_accept_error_;
           } else if (!ec) {
             acceptor_.accept(socket, ec);
           }
-          if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-          if (ec == asio::error::connection_aborted) continue;  // that peer left: take the next
+          if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            continue;
+          }
+          if (ec == asio::error::connection_aborted) {
+            continue;  // that peer left: take the next
+          }
           if (ec) {
             // Out of file descriptors (EMFILE, ENFILE) or memory: the connection stays queued,
             // so accepting again at once fails again at once, a busy loop on the loop thread.
@@ -156,7 +166,9 @@ void ControlServer::spawn_accept() {
             }
             accept_pause_.expires_after(pause);
             auto [pause_ec] = co_await accept_pause_.async_wait(kTuple);
-            if (pause_ec == asio::error::operation_aborted || stopped_) co_return;
+            if (pause_ec == asio::error::operation_aborted || stopped_) {
+              co_return;
+            }
             pause = std::min(pause * 2, kLongestAcceptPause);
             continue;
           }
@@ -201,8 +213,10 @@ std::optional<std::string> ControlServer::refusal(const Peer& peer) {
 void ControlServer::log_refusal(const Peer& peer, const std::string& why) {
   const auto now = Clock::now();
   ++unlogged_refusals_;
-  if (last_refusal_log_ != Clock::time_point{} && now - last_refusal_log_ < std::chrono::minutes(1))
+  if (last_refusal_log_ != Clock::time_point{} &&
+      now - last_refusal_log_ < std::chrono::minutes(1)) {
     return;
+  }
   spdlog::warn("control socket: refused a connection from uid {} (pid {}): {}{}", peer.uid,
                peer.pid, why,
                unlogged_refusals_ > 1
@@ -229,7 +243,9 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
     session->socket.write_some(asio::buffer(line), ignored);
     session->close();
     if (session->peer.permission == Permission::kNone) {
-      if (on_refused_) on_refused_(session->peer);
+      if (on_refused_) {
+        on_refused_(session->peer);
+      }
     } else {
       log_refusal(session->peer, *why);
     }
@@ -246,7 +262,9 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
       [session]() -> asio::awaitable<void> {
         for (;;) {
           co_await session->timer.async_wait(kTuple);
-          if (!session->socket.is_open()) co_return;
+          if (!session->socket.is_open()) {
+            co_return;
+          }
           if (session->deadline <= Clock::now()) {
             session->close();
             co_return;
@@ -273,9 +291,13 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
             co_await asio::async_write(session->socket, asio::buffer(too_long), kTuple);
             break;
           }
-          if (ec) break;  // hang-up, EOF, closed by the watchdog or stop()
+          if (ec) {
+            break;  // hang-up, EOF, closed by the watchdog or stop()
+          }
           std::string_view line(buffer.data(), n - 1);
-          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+          }
           // No idle deadline while the command runs (it may wait behind a job on the pool).
           session->deadline = Clock::time_point::max();
           session->timer.expires_at(session->deadline);
@@ -288,7 +310,9 @@ void ControlServer::spawn_session(stream_protocol::socket socket) {
           const std::array<asio::const_buffer, 2> out{asio::buffer(reply.line),
                                                       asio::buffer("\n", 1)};
           auto [write_ec, written] = co_await asio::async_write(session->socket, out, kTuple);
-          if (write_ec || reply.close) break;
+          if (write_ec || reply.close) {
+            break;
+          }
         }
         session->close();
         sessions_.erase(session.get());

@@ -29,7 +29,7 @@
 
 namespace service {
 
-inline constexpr std::size_t kMaxLineLength = 64 * 1024;
+inline constexpr std::size_t kMaxLineLength = std::size_t{64} * 1024;
 
 struct ServerOptions {
   std::filesystem::path socket;

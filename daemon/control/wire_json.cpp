@@ -15,7 +15,9 @@ json::value time_or_null(const std::optional<SysSeconds>& time) {
 }  // namespace
 
 json::value date_or_null(const std::optional<rules::Date>& date) {
-  if (!date) return nullptr;
+  if (!date) {
+    return nullptr;
+  }
   return json::value(date->iso());
 }
 
@@ -48,10 +50,14 @@ json::object finding_json(const rules::TrackedFinding& tracked, rules::RuleKind 
       out["end"] = date_or_null(f.end);
       out["working_days"] = f.working_days;
       out["days"] = f.days;
-      if (f.assumed_interval) out["assumed_interval"] = true;
+      if (f.assumed_interval) {
+        out["assumed_interval"] = true;
+      }
       break;
   }
-  if (!f.detail.empty()) out["detail"] = f.detail;
+  if (!f.detail.empty()) {
+    out["detail"] = f.detail;
+  }
   if (tracked.latest_note) {
     out["note"] = json::object{{"text", tracked.latest_note->text},
                                {"author", tracked.latest_note->author},
@@ -95,7 +101,9 @@ json::object outbox_entry_json(const storage::OutboxEntry& e) {
 
 json::array outbox_json(const std::vector<storage::OutboxEntry>& entries) {
   json::array out;
-  for (const auto& entry : entries) out.push_back(outbox_entry_json(entry));
+  for (const auto& entry : entries) {
+    out.push_back(outbox_entry_json(entry));
+  }
   return out;
 }
 
@@ -131,9 +139,13 @@ json::object silence_json(const storage::Silence& s) {
 json::object alerts_json(const std::vector<storage::AlertState>& alerts,
                          const std::vector<storage::Silence>& silences) {
   json::array a;
-  for (const auto& alert : alerts) a.push_back(alert_json(alert));
+  for (const auto& alert : alerts) {
+    a.push_back(alert_json(alert));
+  }
   json::array q;
-  for (const auto& silence : silences) q.push_back(silence_json(silence));
+  for (const auto& silence : silences) {
+    q.push_back(silence_json(silence));
+  }
   return {{"alerts", std::move(a)}, {"silences", std::move(q)}};
 }
 

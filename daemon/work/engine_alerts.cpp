@@ -31,7 +31,9 @@ std::vector<std::string> unmatched_inbox_files(const config::Config& config, Tim
   for (const auto& file : files) {
     const auto at =
         std::chrono::floor<std::chrono::seconds>(std::chrono::file_clock::to_sys(file.modified));
-    if (now - at < config.service.settle) continue;
+    if (now - at < config.service.settle) {
+      continue;
+    }
     out.push_back(file.path.filename().string());
   }
   return out;
@@ -56,7 +58,9 @@ AlertDecision update_alerts(storage::History& history, const std::vector<AlertCo
                 std::make_move_iterator(entries.end()));
   }
   history.apply_alerts(decision.states, decision.ended_silences, mail);
-  for (const Digest& digest : digests) spdlog::info("{}", log_line(digest));
+  for (const Digest& digest : digests) {
+    spdlog::info("{}", log_line(digest));
+  }
   return decision;
 }
 
@@ -83,7 +87,9 @@ AlertDecision Engine::run_alerts(Time now) {
   const auto extracts = history_.extracts();  // oldest first
   for (const auto& extract : extracts) {
     if (extract.status == storage::ExtractStatus::kIngested) {
-      if (auto at = parse_utc(extract.handled_at)) received[extract.source] = *at;
+      if (auto at = parse_utc(extract.handled_at)) {
+        received[extract.source] = *at;
+      }
     }
   }
   auto stale = stale_conditions(config_.source_alerts, received, now);

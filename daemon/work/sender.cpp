@@ -10,12 +10,19 @@
 namespace service {
 namespace {
 
+// A window in milliseconds, for the log.
+double milliseconds(std::chrono::microseconds window) {
+  return std::chrono::duration<double, std::milli>(window).count();
+}
+
 // The message's Message-ID header value, or "(none)".
 std::string_view message_id(std::string_view bytes) {
   constexpr std::string_view kHeader = "\r\nMessage-ID: ";
   const auto end_of_headers = bytes.find("\r\n\r\n");
   const auto at = bytes.substr(0, end_of_headers).find(kHeader);
-  if (at == std::string_view::npos) return "(none)";
+  if (at == std::string_view::npos) {
+    return "(none)";
+  }
   const std::string_view rest = bytes.substr(at + kHeader.size());
   return rest.substr(0, rest.find("\r\n"));
 }
@@ -37,11 +44,15 @@ constexpr std::size_t kAllEntries = 1000000;
 
 // The entries a round tries, oldest first, with their bytes.
 std::vector<OutboxEntry> selected(storage::History& history, SysSeconds now, Deliver which) {
-  if (which == Deliver::kDue) return history.outbox_due(now);
+  if (which == Deliver::kDue) {
+    return history.outbox_due(now);
+  }
   std::vector<OutboxEntry> out;
   const auto pending = history.outbox(OutboxState::kPending, kAllEntries, /*with_bytes=*/false);
   for (auto it = pending.rbegin(); it != pending.rend(); ++it) {  // the list is newest first
-    if (auto entry = history.outbox_entry(it->id)) out.push_back(std::move(*entry));
+    if (auto entry = history.outbox_entry(it->id)) {
+      out.push_back(std::move(*entry));
+    }
   }
   return out;
 }
@@ -53,7 +64,9 @@ DeliveryRound deliver(storage::History& history, Mailer& mailer, SysSeconds now,
   report_interrupted(history);
   DeliveryRound round;
   for (const OutboxEntry& entry : selected(history, now, which)) {
-    if (should_stop && should_stop()) break;
+    if (should_stop && should_stop()) {
+      break;
+    }
     history.mark_outbox_sending(entry.id, now_utc());
     const SendResult result = mailer.send({entry.sender, entry.recipient}, entry.bytes);
     const auto answered = std::chrono::steady_clock::now();
@@ -74,8 +87,7 @@ DeliveryRound deliver(storage::History& history, Mailer& mailer, SysSeconds now,
     spdlog::info(
         "mail: {} sent; each was recorded as sent {:.1f} ms (median; at most {:.1f} ms) after the "
         "server accepted it: a stop inside that window sends it again, with the same Message-ID",
-        windows.size(), windows[windows.size() / 2].count() / 1000.0,
-        windows.back().count() / 1000.0);
+        windows.size(), milliseconds(windows[windows.size() / 2]), milliseconds(windows.back()));
   }
   return round;
 }

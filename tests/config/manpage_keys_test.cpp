@@ -117,7 +117,9 @@ std::vector<std::string> parse_messages(const std::string& text) {
 
 bool accepts(const std::string& mark, const std::string& key) {
   for (const auto& message : parse_messages(probe_text(mark, key))) {
-    if (message.find("unknown key '" + key + "'") != std::string::npos) return false;
+    if (message.find("unknown key '" + key + "'") != std::string::npos) {
+      return false;
+    }
   }
   return true;
 }
@@ -128,7 +130,9 @@ std::set<std::string> literals_in_config() {
   const std::regex literal(R"re("([a-z][a-z0-9_]*)")re");
   for (const auto& entry : fs::recursive_directory_iterator(kSourceDir / "config")) {
     const auto extension = entry.path().extension();
-    if (extension != ".cpp" && extension != ".h") continue;
+    if (extension != ".cpp" && extension != ".h") {
+      continue;
+    }
     const std::string text = read_file(entry.path());
     for (std::sregex_iterator it(text.begin(), text.end(), literal), end; it != end; ++it) {
       out.insert((*it)[1].str());
@@ -147,8 +151,9 @@ std::map<std::string, std::set<std::string>> page_keys() {
   while (std::getline(page, line)) {
     if (line.rfind(".SS ", 0) == 0) {
       heading = line.substr(4);
-      if (heading.size() >= 2 && heading.front() == '"')
+      if (heading.size() >= 2 && heading.front() == '"') {
         heading = heading.substr(1, heading.size() - 2);
+      }
     } else if (line == ".TP") {
       tag = true;
       continue;
@@ -164,7 +169,9 @@ std::set<std::string> listed_under(const std::map<std::string, std::set<std::str
                                    const std::string& heading) {
   std::set<std::string> out;
   for (const auto& [name, keys] : page) {
-    if (name.rfind(heading, 0) == 0) out.insert(keys.begin(), keys.end());
+    if (name.rfind(heading, 0) == 0) {
+      out.insert(keys.begin(), keys.end());
+    }
   }
   return out;
 }
@@ -181,7 +188,9 @@ TEST_CASE("casewatch.toml(5) lists every key the parser accepts, and no other",
           "[config][manpage]") {
   const auto page = page_keys();
   std::set<std::string> candidates = literals_in_config();
-  for (const auto& [heading, keys] : page) candidates.insert(keys.begin(), keys.end());
+  for (const auto& [heading, keys] : page) {
+    candidates.insert(keys.begin(), keys.end());
+  }
 
   for (const auto& table : kTables) {
     const auto listed = listed_under(page, table.heading);

@@ -42,7 +42,9 @@ TEST_CASE("a route lists the alert kinds it gets, and reviews = false makes it o
   CHECK(heads.receives("threshold"));
   CHECK_FALSE(heads.receives("delivery_failing"));
   CHECK_FALSE(ops.reviews);
-  for (const auto& kind : config::kOperatorAlertKinds) CHECK(ops.receives(kind));
+  for (const auto& kind : config::kOperatorAlertKinds) {
+    CHECK(ops.receives(kind));
+  }
   CHECK_FALSE(ops.receives("escalation"));
   CHECK(rejects.receives("rejected_extract"));
   CHECK(rejects.receives("escalation"));

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -20,8 +21,8 @@ using service::NoticeKind;
 using service::Time;
 
 // Mon 16 Nov 2026 07:00:00 UTC (20773 days after 1970-01-01, plus 7 h).
-const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7 * 3600)};
-const std::int64_t kMondaySeconds = 20773LL * 86400 + 7 * 3600;
+const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7LL * 3600)};
+const std::int64_t kMondaySeconds = 20773LL * 86400 + 7LL * 3600;
 
 service::AlertCondition escalation(std::string key, std::string team) {
   service::AlertCondition c;
@@ -90,8 +91,8 @@ TEST_CASE("a firing alert is repeated only once repeat_interval has passed", "[a
   if (repeated) {
     CHECK(d.notices[0].kind == NoticeKind::kRepeat);
     CHECK(d.states[0].last_notified == now);
-    CHECK(d.notices[0].key ==
-          "alert/escalation/unallocated/C1/repeat/" + std::to_string(kMondaySeconds + 100 * 3600));
+    CHECK(d.notices[0].key == "alert/escalation/unallocated/C1/repeat/" +
+                                  std::to_string(kMondaySeconds + 100LL * 3600));
   }
 }
 

@@ -94,7 +94,7 @@ struct Fixture {
     }
     view.reconfigure(settings);
     service::LifecycleCommands lifecycle;
-    const auto named = [this](std::string name) {
+    const auto named = [this](const std::string& name) {
       return [this, name](const service::Request&, const service::Peer&) {
         lifecycle_calls.push_back(name);
         return service::Answer{ResultCode::kSuccess, name, nullptr};

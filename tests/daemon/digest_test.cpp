@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 #include "daemon/policy/alerts.h"
@@ -17,7 +18,7 @@ using service::NoticeKind;
 using service::Time;
 
 // Mon 16 Nov 2026 07:00:00 UTC.
-const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7 * 3600)};
+const Time kMonday{std::chrono::seconds(20773LL * 86400 + 7LL * 3600)};
 const rules::Date kAsOf = *rules::Date::from_ymd(2026, 11, 16);
 
 rules::Rule unallocated_rule() {
@@ -69,7 +70,9 @@ config::RuleAlerts escalate_after(rules::Duration d) {
 
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
   return n;
 }
 
@@ -171,7 +174,9 @@ TEST_CASE("reminders repeat a whole group at once: one reminder per route", "[di
   CHECK(early.notices.empty());
   const auto decision = service::decide_alerts(conditions, stored, {}, {}, kMonday);
   REQUIRE(decision.notices.size() == 4);
-  for (const auto& n : decision.notices) CHECK(n.kind == NoticeKind::kRepeat);
+  for (const auto& n : decision.notices) {
+    CHECK(n.kind == NoticeKind::kRepeat);
+  }
 
   const auto digests = service::build_digests(decision.notices, config, {list}, kMonday);
   REQUIRE(digests.size() == 2);
@@ -222,7 +227,9 @@ TEST_CASE("escalation is measured on the rule's own figure or on time listed", "
   list.findings[0].first_seen = kAsOf - listed;
   config::RuleAlerts settings;
   settings.rule = "unallocated";
-  if (after > 0) settings.escalate_after = rules::Duration{after, rules::Unit::kWeeks};
+  if (after > 0) {
+    settings.escalate_after = rules::Duration{after, rules::Unit::kWeeks};
+  }
   if (listed_after > 0) {
     settings.escalate_listed_after = rules::Duration{listed_after, rules::Unit::kWeeks};
   }
@@ -230,7 +237,9 @@ TEST_CASE("escalation is measured on the rule's own figure or on time listed", "
   const auto conditions = service::rule_conditions({list}, {settings}, rules::Calendar{});
 
   REQUIRE(conditions.size() == (fires ? 1u : 0u));
-  if (fires) CHECK(conditions[0].summary == summary);
+  if (fires) {
+    CHECK(conditions[0].summary == summary);
+  }
 }
 
 TEST_CASE("a timescale rule escalates on its days overdue, counted from the due date", "[digest]") {

@@ -113,8 +113,9 @@ TEST_CASE("a re-ingest skips unchanged rows unparsed and stores exactly what cha
 
   auto& history = fixture.history();
   std::vector<rules::Record> expected;
-  for (int i = 1; i <= 49; ++i)
+  for (int i = 1; i <= 49; ++i) {
     expected.push_back(record(i, i == 7 || i == 30 ? "Moved" : "W" + std::to_string(i)));
+  }
   expected.push_back(rules::Record{"C51", {"P51", "W51", "2026-11-02"}});
   auto current = history.current_records("cases");
   std::sort(current.begin(), current.end(),

@@ -27,7 +27,9 @@ std::optional<service::FetchOutcome> run(const service::FetchPlan& plan) {
   service::FetchRun fetch(io, plan, at_noon(), kToday);
   fetch.start([&](const service::FetchOutcome& o) { outcome = o; });
   const auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (!outcome && std::chrono::steady_clock::now() < give_up) io.run_one_for(10ms);
+  while (!outcome && std::chrono::steady_clock::now() < give_up) {
+    io.run_one_for(10ms);
+  }
   return outcome;
 }
 

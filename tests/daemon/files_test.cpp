@@ -33,7 +33,9 @@ unsigned mode_of(const fs::path& file) {
 
 std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename());
+  }
   std::sort(names.begin(), names.end());
   return names;
 }

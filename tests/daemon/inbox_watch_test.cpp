@@ -85,7 +85,9 @@ TEST_CASE("the watch reports a file renamed into the inbox without waiting for s
   dir.write("incoming/.cases.part", "Case ID\n1\n");
   std::filesystem::rename(dir / "incoming/.cases.part", dir / "inbox/cases_2026-11-20.csv");
   const auto give_up = std::chrono::steady_clock::now() + 5s;
-  while (ready == 0 && std::chrono::steady_clock::now() < give_up) io.run_one_for(10ms);
+  while (ready == 0 && std::chrono::steady_clock::now() < give_up) {
+    io.run_one_for(10ms);
+  }
   CHECK(ready == 1);
 
   SECTION("a file written in place waits for the settle time") {

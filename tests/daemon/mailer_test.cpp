@@ -42,11 +42,16 @@ class SmtpServer {
       dup2(out[1], 1);
       // The server's own log (TLS handshake failures are expected in some tests).
       const int log = open((folder / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (log >= 0) dup2(log, 2);
+      if (log >= 0) {
+        dup2(log, 2);
+      }
       close(in[1]);
       close(out[0]);
       std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
+      argv.reserve(args.size());
+      for (auto& a : args) {
+        argv.push_back(a.data());
+      }
       argv.push_back(nullptr);
       execv(argv[0], argv.data());
       _exit(127);
@@ -56,14 +61,22 @@ class SmtpServer {
     stdin_ = in[1];
     std::string line;
     char c = 0;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') {
+      line += c;
+    }
     close(out[0]);
-    if (line.rfind("PORT ", 0) == 0) port_ = std::atoi(line.c_str() + 5);
+    if (line.rfind("PORT ", 0) == 0) {
+      port_ = std::atoi(line.c_str() + 5);
+    }
   }
   ~SmtpServer() {
-    if (stdin_ >= 0) close(stdin_);
+    if (stdin_ >= 0) {
+      close(stdin_);
+    }
     int status = 0;
-    if (pid_ > 0) waitpid(pid_, &status, 0);
+    if (pid_ > 0) {
+      waitpid(pid_, &status, 0);
+    }
   }
   SmtpServer(const SmtpServer&) = delete;
   SmtpServer& operator=(const SmtpServer&) = delete;
@@ -86,7 +99,7 @@ int free_port() {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
   socklen_t length = sizeof address;
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   close(fd);
@@ -137,7 +150,9 @@ TEST_CASE("SmtpMailer delivers the exact bytes to a real SMTP server", "[mailer]
   REQUIRE(fs::exists(dir / "1.eml"));
   std::string received = test_support::read_file(dir / "1.eml");
   // aiosmtpd hands over the content with SMTP's dot-stuffing undone: the bytes we built.
-  if (!received.ends_with("\r\n")) received += "\r\n";
+  if (!received.ends_with("\r\n")) {
+    received += "\r\n";
+  }
   CHECK(received == bytes);
   CHECK(test_support::read_file(dir / "1.rcpt") == "manager@council.example\n");
 }
@@ -160,7 +175,9 @@ TEST_CASE("a delivered review parses back with Python's email package", "[mailer
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buffer[4096];
-  while (const std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  while (const std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) {
+    output.append(buffer, n);
+  }
   REQUIRE(pclose(pipe) == 0);
   const auto parsed = boost::json::parse(output).as_object();
 

@@ -65,7 +65,9 @@ class ScriptedSmtpServer {
   void serve() {
     for (;;) {
       const int fd = ::accept(listener_, nullptr, nullptr);
-      if (fd < 0) return;
+      if (fd < 0) {
+        return;
+      }
       record("CONNECT");
       timeval bound{10, 0};  // a client that hangs does not hang the test
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
@@ -87,7 +89,9 @@ class ScriptedSmtpServer {
       const std::size_t end = buffer.find("\r\n");
       if (end == std::string::npos) {
         const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n <= 0) return;
+        if (n <= 0) {
+          return;
+        }
         buffer.append(chunk, static_cast<std::size_t>(n));
         continue;
       }

@@ -28,14 +28,18 @@ template <class Done>
 void run_until(asio::io_context& io, Done done) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) FAIL("timed out");
-    if (io.stopped()) io.restart();  // it stops whenever it runs out of work
+    if (std::chrono::steady_clock::now() >= deadline) {
+      FAIL("timed out");
+    }
+    if (io.stopped()) {
+      io.restart();  // it stops whenever it runs out of work
+    }
     io.run_one_for(50ms);
   }
 }
 
 // Sends `request` on a new connection and returns everything the server writes until it closes.
-std::string exchange(asio::io_context& io, std::uint16_t port, std::string request) {
+std::string exchange(asio::io_context& io, std::uint16_t port, const std::string& request) {
   auto reply = std::make_shared<std::optional<std::string>>();
   asio::co_spawn(
       io,

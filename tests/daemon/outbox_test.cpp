@@ -122,7 +122,9 @@ TEST_CASE("server down then up: each entry is delivered once", "[outbox]") {
   Time now = kMonday;
   for (int round = 0; round < 10; ++round) {
     for (auto& entry : queue) {
-      if (service::is_due(entry, now)) entry = service::attempt(entry, mailer, now);
+      if (service::is_due(entry, now)) {
+        entry = service::attempt(entry, mailer, now);
+      }
     }
     now += 5min;
   }

@@ -67,7 +67,9 @@ class Client {
                              done = true;
                            });
     REQUIRE(drive(io_, [&] { return done; }));
-    if (error) return std::nullopt;
+    if (error) {
+      return std::nullopt;
+    }
     std::string line = buffer_.substr(0, length - 1);
     buffer_.erase(0, length);
     return line;
@@ -429,16 +431,22 @@ TEST_CASE("out of file descriptors, the server pauses before accepting again ins
 
   // Each poll_one runs one ready handler: a server that accepted again at once would fail again
   // every few handlers; this one fails, then waits out its first pause (50 ms).
-  for (int i = 0; i < 200 && server->accept_failures() == 0; ++i) f.io.poll_one();
+  for (int i = 0; i < 200 && server->accept_failures() == 0; ++i) {
+    f.io.poll_one();
+  }
   REQUIRE(server->accept_failures() == 1);
   const auto first = std::chrono::steady_clock::now();
-  for (int i = 0; i < 200; ++i) f.io.poll_one();
+  for (int i = 0; i < 200; ++i) {
+    f.io.poll_one();
+  }
   CHECK(server->accept_failures() <= 2);  // 2 only if those polls outlasted the pause
 
   // Over 400 ms the pauses (50, 100, 200 ms ...) allow the first failure and three more at most;
   // a fixed 50 ms pause would make 9, a spin thousands.
   const auto until = first + std::chrono::milliseconds(400);
-  while (std::chrono::steady_clock::now() < until) f.io.run_one_until(until);
+  while (std::chrono::steady_clock::now() < until) {
+    f.io.run_one_until(until);
+  }
   CHECK(server->accept_failures() >= 2);
   CHECK(server->accept_failures() <= 4);
   CHECK(server->sessions() == 0);
@@ -467,7 +475,9 @@ TEST_CASE("out of file descriptors, the server pauses before accepting again ins
   Client second(f.io, f.options().socket);
   REQUIRE(drive(f.io, [&] { return server->accept_failures() == failed + 1; }));
   const auto again = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-  while (std::chrono::steady_clock::now() < again) f.io.run_one_until(again);
+  while (std::chrono::steady_clock::now() < again) {
+    f.io.run_one_until(again);
+  }
   CHECK(server->accept_failures() >= failed + 2);
   CHECK(log.str() ==
         "error: control socket: accept failed: Too many open files; accepting again after a "

@@ -69,7 +69,9 @@ TEST_CASE("the mail's accept-to-recorded window is a histogram with its longest 
                   "casewatch_mail_accept_to_recorded_seconds_count 0\n") != std::string::npos);
 
   // 0.4 ms, 1 ms (on the first bound: counted in it), 3 ms and 1.5 s.
-  for (const auto us : {400, 1000, 3000, 1'500'000}) status.mail_window.observe(microseconds(us));
+  for (const auto us : {400, 1000, 3000, 1'500'000}) {
+    status.mail_window.observe(microseconds(us));
+  }
   const std::string text = service::metrics_text(status, started);
   CHECK(text.find("# TYPE casewatch_mail_accept_to_recorded_seconds histogram\n"
                   "casewatch_mail_accept_to_recorded_seconds_bucket{le=\"0.001\"} 2\n"

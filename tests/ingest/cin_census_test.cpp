@@ -27,8 +27,9 @@ rules::Source assessments_source() {
 
 std::string describe(const std::vector<rules::Problem>& problems) {
   std::string out;
-  for (const auto& p : problems)
+  for (const auto& p : problems) {
     out += std::to_string(p.line) + " [" + p.column + "] " + p.message + "\n";
+  }
   return out;
 }
 

@@ -22,7 +22,9 @@ rules::Source id_value_source() {
 // The values of field `v` in order, for an "id,v" file.
 std::vector<std::string> values_of(const test_support::ReadResult& result) {
   std::vector<std::string> values;
-  for (const auto& record : result.records) values.push_back(record.values.at(0));
+  for (const auto& record : result.records) {
+    values.push_back(record.values.at(0));
+  }
   return values;
 }
 
@@ -334,9 +336,13 @@ TEST_CASE("repeated keys reject the file, naming the key and both lines", "[inge
 
 TEST_CASE("the verdict names up to five repeated keys and counts the rest", "[ingest][keys]") {
   std::string csv = "id,v\n";
-  for (int i = 0; i < 10; ++i) csv += "K" + std::to_string(i) + ",a\n";  // lines 2..11
-  for (int i = 0; i < 7; ++i) csv += "K" + std::to_string(i) + ",b\n";   // lines 12..18
-  csv += "K0,c\n";                                                       // line 19
+  for (int i = 0; i < 10; ++i) {
+    csv += "K" + std::to_string(i) + ",a\n";  // lines 2..11
+  }
+  for (int i = 0; i < 7; ++i) {
+    csv += "K" + std::to_string(i) + ",b\n";  // lines 12..18
+  }
+  csv += "K0,c\n";  // line 19
   const auto result = read_all(csv, id_value_source());
   CHECK(result.verdict ==
         "key 'K0' appears on lines 2 and 12; key 'K1' appears on lines 3 and 13; key 'K2' "
@@ -390,7 +396,8 @@ TEST_CASE("max_bad_rows: a file is rejected only when problem rows exceed the fr
     const bool is_bad = i < bad;
     const std::string date = is_bad && i % 2 == 0 ? "04/01/21" : "04/01/2021";
     const std::string extra = is_bad && i % 2 == 1 ? ",extra" : "";
-    csv += "C" + std::to_string(i) + ",P,W," + date + ",01/01/1900" + extra + "\n";
+    csv.append("C").append(std::to_string(i)).append(",P,W,").append(date);
+    csv.append(",01/01/1900").append(extra).append("\n");
   }
   const auto result = read_all(csv, source);
   CHECK(result.rows == 1000);
@@ -437,7 +444,9 @@ TEST_CASE("more problems than can be kept in memory reject the file", "[ingest][
   source.fields[0].is_date = true;
   source.max_bad_rows = 1.0;
   std::string csv = "id,v\n";
-  for (int i = 0; i < 100'001; ++i) csv += std::to_string(i) + ",x\n";
+  for (int i = 0; i < 100'001; ++i) {
+    csv += std::to_string(i) + ",x\n";
+  }
   const auto result = read_all(csv, source);
   CHECK(result.rows == 100'001);
   CHECK(result.problem_rows == 100'001);

@@ -141,7 +141,7 @@ TEST_CASE("group_inbox groups a set's files by as-of date and names the missing 
   const std::vector<rules::Source> sources = {source("social-workers", "ssda903"),
                                               source("episodes", "ssda903"),
                                               source("reviews", "ssda903"), source("cases", "")};
-  const auto file = [](std::string name, std::string source) {
+  const auto file = [](const std::string& name, std::string source) {
     return ingest::InboxFile{name, source, {}, {source}};
   };
   const std::vector<ingest::InboxFile> files = {
@@ -160,7 +160,9 @@ TEST_CASE("group_inbox groups a set's files by as-of date and names the missing 
 
   const auto names = [](const ingest::InboxGroup& g) {
     std::vector<std::string> out;
-    for (const auto& f : g.files) out.push_back(f.path.string());
+    for (const auto& f : g.files) {
+      out.push_back(f.path.string());
+    }
     return out;
   };
   REQUIRE(groups.size() == 4);

@@ -38,9 +38,15 @@ TEST_CASE("the fake SSDA903 episodes read whole: 5,050 rows, no problems, no rep
   std::size_t open_episodes = 0;
   std::size_t in_placement_u1 = 0;
   while (reader.next(record)) {
-    if (record.values[2].empty()) ++open_episodes;
-    if (record.values[3] == "U1") ++in_placement_u1;
-    if (records.size() < 2) records.push_back(record);
+    if (record.values[2].empty()) {
+      ++open_episodes;
+    }
+    if (record.values[3] == "U1") {
+      ++in_placement_u1;
+    }
+    if (records.size() < 2) {
+      records.push_back(record);
+    }
   }
 
   CHECK(reader.rows() == 5050);
@@ -110,7 +116,9 @@ TEST_CASE("the fake SSDA903 reviews keyed by child, date and code ingest with tw
   ingest::ExtractReader reader(in, source);
   rules::Record record;
   std::size_t records = 0;
-  while (reader.next(record)) ++records;
+  while (reader.next(record)) {
+    ++records;
+  }
   CHECK(reader.rows() == 12582);
   CHECK(records == 12580);
   CHECK(reader.problem_rows() == 2);

@@ -287,7 +287,9 @@ TEST_CASE("rows crossing a block boundary are read, not offered", "[ingest][row-
     // Rows not offered are read whole and in order, as next() reads them.
     std::size_t next = 0;
     for (const auto& record : all_skipped.records) {
-      while (next < plain.records.size() && !(plain.records[next] == record)) ++next;
+      while (next < plain.records.size() && !(plain.records[next] == record)) {
+        ++next;
+      }
       CHECK(next < plain.records.size());
     }
     // Only the rows offered have hashes.
@@ -315,7 +317,9 @@ TEST_CASE("a row offered as a repeat is recorded as an exact repeat found by par
   std::vector<std::pair<std::uint64_t, std::size_t>> seen;
   const auto filtered = read_filtered(bytes, source, [&](std::uint64_t hash, std::size_t line) {
     for (const auto& [earlier, first_line] : seen) {
-      if (earlier == hash) return ingest::RowCheck{Kind::kRepeat, first_line};
+      if (earlier == hash) {
+        return ingest::RowCheck{Kind::kRepeat, first_line};
+      }
     }
     seen.emplace_back(hash, line);
     return ingest::RowCheck{};
@@ -395,7 +399,9 @@ TEST_CASE("line() names each record's first line and skipped_rows() counts the r
   };
   rules::Record record;
   std::vector<std::pair<std::string, std::size_t>> seen;
-  while (reader.next(record, skip_line_5)) seen.emplace_back(record.key, reader.line());
+  while (reader.next(record, skip_line_5)) {
+    seen.emplace_back(record.key, reader.line());
+  }
   CHECK(seen == std::vector<std::pair<std::string, std::size_t>>{{"1", 2}, {"2", 3}, {"4", 6}});
   CHECK(reader.skipped_rows() == 1);
   CHECK(reader.rows() == 4);

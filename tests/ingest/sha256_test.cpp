@@ -44,7 +44,9 @@ TEST_CASE("file_sha256 hashes a file's bytes and throws when it cannot read it",
 TEST_CASE("file_sha256 hashes a file of several read blocks", "[ingest][sha256]") {
   // 3 MiB + 17 bytes of "abc...zabc...": worked out with Python's hashlib.
   std::string bytes(3 * (std::size_t{1} << 20) + 17, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + i % 26);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<char>('a' + i % 26);
+  }
   test_support::TempDir dir;
   const auto file = dir.write("big.csv", bytes);
   CHECK(ingest::file_sha256(file) ==

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ingest/ingest.h"
@@ -49,20 +50,20 @@ const std::vector<XlsxCell> kList6Header = {"Child Unique ID",
 
 std::vector<XlsxCell> list6_row(XlsxCell id, XlsxCell start, XlsxCell closed, XlsxCell team,
                                 XlsxCell worker) {
-  return {id,
+  return {std::move(id),
           "b) Female",
           "a) WBRI",
           XlsxCell::date(40000),
           9.5,
           "b) No",
-          start,
+          std::move(start),
           "N1",
           XlsxCell::date(44200),
-          closed,
+          std::move(closed),
           XlsxCell(),
           "c) Child in need plan",
-          team,
-          worker};
+          std::move(team),
+          std::move(worker)};
 }
 
 using Read = test_support::ReadResult;
@@ -74,8 +75,9 @@ Read read_file(const std::filesystem::path& file, const rules::Source& source) {
 
 std::string describe(const std::vector<rules::Problem>& problems) {
   std::string out;
-  for (const auto& p : problems)
+  for (const auto& p : problems) {
     out += std::to_string(p.line) + " [" + p.column + "] " + p.message + "\n";
+  }
   return out;
 }
 
@@ -244,7 +246,9 @@ TEST_CASE("hidden trailing rows and columns are ignored; a hidden row between is
         "Closure Date, Reason for Closure, Case Status, Allocated Team, Allocated Worker");
   const Read read = read_file(file, list6_source());
   std::vector<std::string> keys;
-  for (const auto& r : read.records) keys.push_back(r.key);
+  for (const auto& r : read.records) {
+    keys.push_back(r.key);
+  }
   CHECK(keys == std::vector<std::string>{"A1", "A2", "A3", "A4"});
   CHECK(read.problems.empty());
   CHECK(read.verdict == std::nullopt);
@@ -335,7 +339,7 @@ TEST_CASE("a corrupt zip and a truncated sheet are rejected with a clear reason"
           list6_row("C" + std::to_string(i), XlsxCell::date(45000), XlsxCell(), "T", "W"));
     }
     test_support::write_workbook(file, {sheet});
-    test_support::patch_part(file, "xl/worksheets/sheet1.xml", [](std::string xml) {
+    test_support::patch_part(file, "xl/worksheets/sheet1.xml", [](const std::string& xml) {
       return xml.substr(0, xml.find("<row r=\"30\""));
     });
     const Read read = read_file(file, source);

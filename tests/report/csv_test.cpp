@@ -90,11 +90,10 @@ TEST_CASE("the CSV review reads back with a real CSV parser, field for field", "
                                             "allocated to A Patel (seen 2026-11-20)", "", "", ""});
   CHECK(rows[6][0] == "C-0992");
   CHECK(rows[6][6] == "Case closed (by 2026-11-20)");
+  const std::string vanished =
+      "VANISHED from the extract (by 2026-11-20): not confirmed fixed, check the case";
   CHECK(rows[7] == std::vector<std::string>{"C-0991", "South & East <Family Support>", "no worker",
-                                            "resolved", "", "2026-11-20",
-                                            "VANISHED from the extract (by 2026-11-20): not "
-                                            "confirmed fixed, check the case",
-                                            "", "", ""});
+                                            "resolved", "", "2026-11-20", vanished, "", "", ""});
   // Overdue and due soon are separate columns, never negative.
   CHECK(rows[8] == std::vector<std::string>{"A-2001", "North Assessment", "B Jones", "new", "", "",
                                             "", "", "45", ""});

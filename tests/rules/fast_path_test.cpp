@@ -182,6 +182,7 @@ TEST_CASE("sort_list_keys gives the list order whether or not keys came in key o
   }));
   CAPTURE(in_key_order, days_span, size);
   std::vector<std::string> names;
+  names.reserve(size);
   for (int i = 0; i < size; ++i) {
     names.push_back(std::to_string(100000 + random() % 2000));
   }

@@ -34,7 +34,7 @@ rules::Rule single_assessment() {
   return rule;
 }
 
-rules::Record assessment(std::string key, std::string start, std::string end,
+rules::Record assessment(const std::string& key, std::string start, std::string end,
                          std::string type = "Single") {
   return rules::Record{key, {"P-" + key, "Team A", "J Smith", type, start, end}};
 }
@@ -188,6 +188,7 @@ TEST_CASE("kpi gives Red, Amber or Green against target and tolerance", "[kpi]")
       {15, rules::Rag::kRed},    // 75%
   }));
   std::vector<rules::Completion> completions;
+  completions.reserve(20);
   for (int i = 0; i < 20; ++i) {
     completions.push_back(
         {"sa", "K" + std::to_string(i), d(2026, 4, 1), d(2026, 5, 1), d(2026, 6, 3), i < in_time});

@@ -53,7 +53,8 @@ struct Records {
   }
 };
 
-rules::Record record(std::string key, std::string worker, std::string closed, std::string status) {
+rules::Record record(const std::string& key, std::string worker, std::string closed,
+                     std::string status) {
   return rules::Record{
       key, {"P-" + key, "Team A", std::move(worker), std::move(closed), std::move(status)}};
 }

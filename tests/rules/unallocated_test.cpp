@@ -211,7 +211,7 @@ TEST_CASE(
   rules::Source source = cases_source();
   source.fields.erase(source.fields.begin() + 7);  // allocation_end
   source.fields.erase(source.fields.begin() + 3);  // opened
-  const auto row = [](std::string key, std::string worker) {
+  const auto row = [](const std::string& key, std::string worker) {
     return rules::Record{key, {"P-" + key, "Team A", worker, "", "Open", ""}};
   };
   const std::vector<rules::Record> records = {row("K1", ""), row("K2", "Duty"),

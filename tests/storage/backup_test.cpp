@@ -42,7 +42,10 @@ std::string integrity_of(const fs::path& file) {
 
 std::vector<rules::Record> many_cases(int count, const std::string& worker) {
   std::vector<rules::Record> out;
-  for (int i = 0; i < count; ++i) out.push_back(case_record("C" + std::to_string(i), worker));
+  out.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    out.push_back(case_record("C" + std::to_string(i), worker));
+  }
   return out;
 }
 
@@ -137,7 +140,9 @@ namespace {
 // Inserts a finding (and `notes` notes on it) straight into the database file.
 void insert_finding(const fs::path& file, int id, const std::string& status,
                     const std::string& resolved_on, int notes, std::string key = "") {
-  if (key.empty()) key = "C" + std::to_string(id);
+  if (key.empty()) {
+    key = "C" + std::to_string(id);
+  }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
   const std::string resolved = resolved_on.empty() ? "NULL" : "'" + resolved_on + "'";
@@ -154,7 +159,9 @@ void insert_finding(const fs::path& file, int id, const std::string& status,
   }
   char* error = nullptr;
   CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK);
-  if (error != nullptr) FAIL(error);
+  if (error != nullptr) {
+    FAIL(error);
+  }
   sqlite3_close(db);
 }
 

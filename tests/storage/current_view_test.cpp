@@ -40,7 +40,9 @@ class Random {
 rules::Source make_source(std::string name, const std::vector<std::string>& fields) {
   rules::Source source;
   source.name = std::move(name);
-  for (const auto& field : fields) source.fields.push_back({field, {field}, false});
+  for (const auto& field : fields) {
+    source.fields.push_back({field, {field}, false});
+  }
   return source;
 }
 
@@ -121,6 +123,7 @@ rules::Record random_case(Random& random, int id) {
 
 std::vector<rules::Record> random_reviews(Random& random, int count) {
   std::vector<rules::Record> out;
+  out.reserve(count);
   for (int i = 0; i < count; ++i) {
     out.push_back({"R" + std::to_string(i),
                    {"P" + std::to_string(random.below(400)), random_date(random), "x"}});
@@ -164,7 +167,9 @@ void check_view_matches_records(const storage::History& history, const rules::Ru
       history.current_view("reviews", rules::fields_read(set, set.sources[1]));
   REQUIRE(cases_view.size() == cases.size());
   REQUIRE(reviews_view.size() == reviews.size());
-  for (std::size_t i = 0; i < cases.size(); ++i) REQUIRE(cases_view.key(i) == cases[i].key);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    REQUIRE(cases_view.key(i) == cases[i].key);
+  }
   CHECK_FALSE(cases_view.holds(10));  // "ignored": no rule reads it
   CHECK_FALSE(reviews_view.holds(2));
   std::map<std::string, rules::SourceData, std::less<>> from_views;
@@ -190,7 +195,10 @@ TEST_CASE("the stored view evaluates exactly as the stored records, every rule k
     INFO("seed " << seed);
     Random random(seed);
     std::vector<rules::Record> cases;
-    for (int i = 0; i < 1500; ++i) cases.push_back(random_case(random, i));
+    cases.reserve(1500);
+    for (int i = 0; i < 1500; ++i) {
+      cases.push_back(random_case(random, i));
+    }
     const auto reviews = random_reviews(random, 900);
     const rules::Date first = d(2026, 3, 2) + static_cast<int>(seed) * 21;
     storage_test::ingest(history, "cases", first, cases);
@@ -203,7 +211,9 @@ TEST_CASE("the stored view evaluates exactly as the stored records, every rule k
       cases[at] = random_case(random, static_cast<int>(at));
     }
     cases.erase(cases.begin(), cases.begin() + 40);
-    for (int i = 0; i < 30; ++i) cases.push_back(random_case(random, 5000 + i));
+    for (int i = 0; i < 30; ++i) {
+      cases.push_back(random_case(random, 5000 + i));
+    }
     storage_test::ingest(history, "cases", first + 7, cases);
     check_view_matches_records(history, set, first + 7);
   }

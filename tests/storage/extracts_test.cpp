@@ -252,7 +252,10 @@ TEST_CASE("a source's second extract of many records changes, keeps and ends the
   // Enough records that the writer's snapshot table is sized from the first extract's rows.
   storage::History history(":memory:");
   std::vector<rules::Record> first;
-  for (int i = 0; i < 3000; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  first.reserve(3000);
+  for (int i = 0; i < 3000; ++i) {
+    first.push_back(case_record("C" + std::to_string(i), ""));
+  }
   ingest(history, "cases", date(2026, 11, 2), first);
   std::vector<rules::Record> second;
   for (int i = 0; i < 3000; i += 2) {
@@ -271,7 +274,10 @@ TEST_CASE("records added in a batch are stored as when added one by one", "[stor
   storage::History one_by_one(":memory:");
   storage::History batched(":memory:");
   std::vector<rules::Record> first;
-  for (int i = 0; i < 100; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  first.reserve(100);
+  for (int i = 0; i < 100; ++i) {
+    first.push_back(case_record("C" + std::to_string(i), ""));
+  }
   std::vector<rules::Record> second = first;
   second[3] = case_record("C3", "J Smith");
   second.pop_back();  // C99 vanishes
@@ -303,7 +309,10 @@ TEST_CASE("records prepared apart are stored as when added plainly", "[storage][
   storage::History plain(":memory:");
   storage::History prepared(":memory:");
   std::vector<rules::Record> first;
-  for (int i = 0; i < 50; ++i) first.push_back(case_record("C" + std::to_string(i), ""));
+  first.reserve(50);
+  for (int i = 0; i < 50; ++i) {
+    first.push_back(case_record("C" + std::to_string(i), ""));
+  }
   std::vector<rules::Record> second = first;
   second[7] = case_record("C7", "J Smith", "2026-11-08", "Closed");
   second.erase(second.begin() + 20);  // C20 vanishes

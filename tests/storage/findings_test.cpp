@@ -20,7 +20,7 @@ rules::Rule unallocated_rule(std::string fingerprint = "unallocated v1") {
 }
 
 // An unallocated finding as evaluate() would make it, worked out by hand.
-rules::Finding finding(std::string key, rules::Date since, rules::Date as_of) {
+rules::Finding finding(const std::string& key, rules::Date since, rules::Date as_of) {
   rules::Finding f;
   f.rule = "unallocated";
   f.key = key;
@@ -43,13 +43,19 @@ rules::Evaluation evaluation(std::vector<rules::Finding> findings,
 
 std::vector<std::string> keys(const std::vector<rules::TrackedFinding>& findings) {
   std::vector<std::string> out;
-  for (const auto& f : findings) out.push_back(f.finding.key);
+  out.reserve(findings.size());
+  for (const auto& f : findings) {
+    out.push_back(f.finding.key);
+  }
   return out;
 }
 
 std::vector<std::string> keys(const std::vector<rules::ResolvedFinding>& findings) {
   std::vector<std::string> out;
-  for (const auto& f : findings) out.push_back(f.last.key);
+  out.reserve(findings.size());
+  for (const auto& f : findings) {
+    out.push_back(f.last.key);
+  }
   return out;
 }
 

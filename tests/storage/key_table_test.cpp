@@ -34,12 +34,12 @@ TEST_CASE("a key table reserved for fewer keys than it gets still finds them all
   table.reserve(100);
   for (int i = 0; i < 3000; ++i) {
     const std::string key = "K" + std::to_string(i);
-    table.add(key, static_cast<std::uint64_t>(i * 7919), static_cast<std::uint64_t>(i), i);
+    table.add(key, static_cast<std::uint64_t>(i) * 7919, static_cast<std::uint64_t>(i), i);
   }
   table.reserve(10);  // smaller than it holds: changes nothing
   for (int i = 0; i < 3000; i += 7) {
     const std::string key = "K" + std::to_string(i);
-    const auto* entry = table.find(key, static_cast<std::uint64_t>(i * 7919));
+    const auto* entry = table.find(key, static_cast<std::uint64_t>(i) * 7919);
     REQUIRE(entry != nullptr);
     CHECK(entry->row_id == i);
   }
@@ -66,9 +66,13 @@ TEST_CASE("keys whose hashes share a slot but differ in the high half are told a
 TEST_CASE("keys loaded in a row are all found, through growth and mixed with add()", "[storage]") {
   storage::KeyTable table;
   const auto hash_of = [](int i) { return static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL; };
-  for (int i = 0; i < 5000; ++i) table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  for (int i = 0; i < 5000; ++i) {
+    table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  }
   table.add("extra", hash_of(99999), 0, 99999);
-  for (int i = 5000; i < 5010; ++i) table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  for (int i = 5000; i < 5010; ++i) {
+    table.load("K" + std::to_string(i), hash_of(i), 0, i);
+  }
   for (int i = 0; i < 5010; ++i) {
     const auto* entry = table.find("K" + std::to_string(i), hash_of(i));
     REQUIRE(entry != nullptr);

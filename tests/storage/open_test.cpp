@@ -34,7 +34,9 @@ std::string query_text(const std::filesystem::path& file, const std::string& sql
   std::string out;
   if (sqlite3_step(statement) == SQLITE_ROW) {
     const unsigned char* text = sqlite3_column_text(statement, 0);
-    if (text != nullptr) out = reinterpret_cast<const char*>(text);
+    if (text != nullptr) {
+      out = reinterpret_cast<const char*>(text);
+    }
   }
   sqlite3_finalize(statement);
   sqlite3_close(db);
@@ -141,7 +143,9 @@ void write_version_2_database(const std::filesystem::path& file) {
   const auto record = [&](int id, const std::string& key, const std::string& value) {
     const std::string data = std::string(1, static_cast<char>(value.size())) + value;
     std::string hex;
-    for (const char c : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    for (const char c : data) {
+      hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    }
     return fmt::format(
         "INSERT INTO records (id, source_id, key, valid_from, hash, data) VALUES ({}, 1, '{}', 1, "
         "{}, x'{}'); INSERT INTO record_keys VALUES (1, {}, {});",

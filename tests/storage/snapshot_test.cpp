@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -31,7 +32,9 @@ std::string write_snapshot(const std::vector<storage::SnapshotEntry>& entries) {
     out.append(piece);
     ++pieces;
   });
-  for (const auto& entry : entries) writer.append(entry);
+  for (const auto& entry : entries) {
+    writer.append(entry);
+  }
   writer.finish();
   CHECK(pieces >= 1);
   return out;
@@ -41,7 +44,9 @@ std::vector<storage::SnapshotEntry> read_snapshot(const std::string& bytes) {
   storage::SnapshotReader reader(bytes.data(), bytes.size());
   std::vector<storage::SnapshotEntry> out;
   storage::SnapshotEntry entry;
-  while (reader.next(entry)) out.push_back(entry);
+  while (reader.next(entry)) {
+    out.push_back(entry);
+  }
   CHECK(out.size() == reader.count());
   return out;
 }
@@ -98,11 +103,15 @@ TEST_CASE("a snapshot reads back the entries it was written with, in order", "[s
 TEST_CASE("a snapshot larger than one piece is written in pieces that read back whole",
           "[storage]") {
   std::vector<std::string> keys;
-  for (int i = 0; i < 60'000; ++i) keys.push_back("CASE-" + std::to_string(i));
+  keys.reserve(60'000);
+  for (int i = 0; i < 60'000; ++i) {
+    keys.push_back("CASE-" + std::to_string(i));
+  }
   std::vector<storage::SnapshotEntry> entries;
+  entries.reserve(60'000);
   for (int i = 0; i < 60'000; ++i) {
     entries.push_back({keys[static_cast<std::size_t>(i)], static_cast<std::uint64_t>(i),
-                       static_cast<std::uint64_t>(i) * 3, i * 2});
+                       static_cast<std::uint64_t>(i) * 3, static_cast<std::int64_t>(i) * 2});
   }
   std::string bytes;
   std::size_t pieces = 0;
@@ -110,7 +119,9 @@ TEST_CASE("a snapshot larger than one piece is written in pieces that read back 
     bytes.append(piece);
     ++pieces;
   });
-  for (const auto& entry : entries) writer.append(entry);
+  for (const auto& entry : entries) {
+    writer.append(entry);
+  }
   writer.finish();
   CHECK(pieces == 2);  // 60,000 entries of about 30 bytes: a 1 MiB piece and the rest
   const auto read = read_snapshot(bytes);
@@ -121,15 +132,15 @@ TEST_CASE("a snapshot larger than one piece is written in pieces that read back 
 
 TEST_CASE("damaged snapshot bytes are refused as corrupt, not misread", "[storage]") {
   const std::string good = write_snapshot({{"C1", 1, 2, 3}, {"C2", 4, 5, 6}});
-  const std::string kCorrupt = "corrupt snapshot in the database";
+  const std::string refused = "corrupt snapshot in the database";
   CHECK(corrupt_message(good) == "no error");
-  CHECK(corrupt_message("") == kCorrupt);
-  CHECK(corrupt_message("XXXX" + good.substr(4)) == kCorrupt);          // not the magic
-  CHECK(corrupt_message(good.substr(0, good.size() - 1)) == kCorrupt);  // cut short
-  CHECK(corrupt_message(good + "x") == kCorrupt);  // bytes after the last entry
+  CHECK(corrupt_message("") == refused);
+  CHECK(corrupt_message("XXXX" + good.substr(4)) == refused);          // not the magic
+  CHECK(corrupt_message(good.substr(0, good.size() - 1)) == refused);  // cut short
+  CHECK(corrupt_message(good + "x") == refused);                       // bytes after the last entry
   std::string huge_count = good;
   huge_count[4] = '\x7f';  // says 127 entries
-  CHECK(corrupt_message(huge_count) == kCorrupt);
+  CHECK(corrupt_message(huge_count) == refused);
 }
 
 TEST_CASE("a key chunk finds every row id of a hash, and none of a hash it lacks", "[storage]") {
@@ -309,7 +320,9 @@ TEST_CASE(
     std::map<std::string, rules::Record> now;
     std::size_t line = 1;
     for (int k = 0; k < 400; ++k) {
-      if ((k + e) % 50 == 0) continue;
+      if ((k + e) % 50 == 0) {
+        continue;
+      }
       const auto r = case_record("C" + std::to_string(k), worker(k, e));
       now[r.key] = r;
       ++line;
@@ -317,13 +330,18 @@ TEST_CASE(
       const auto before = previous.find(r.key);
       const bool unchanged = before != previous.end() && before->second == r;
       CHECK((match.kind == Kind::kUnchanged) == unchanged);
-      if (match.kind == Kind::kUnchanged) continue;
+      if (match.kind == Kind::kUnchanged) {
+        continue;
+      }
       const Action action = put(writer, prepared(r, row_hash(r), line));
       CHECK(action == (before == previous.end() ? Action::kInsert : Action::kReplace));
     }
     writer.commit(now.size());
     std::vector<rules::Record> expected;
-    for (const auto& [key, record] : now) expected.push_back(record);
+    expected.reserve(now.size());
+    for (const auto& [key, record] : now) {
+      expected.push_back(record);
+    }
     auto current = history.current_records("cases");
     std::sort(current.begin(), current.end(),
               [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -343,12 +361,13 @@ TEST_CASE("an extract's commit leaves its pages in the log until checkpoint() co
   const auto file = dir / "casewatch.db";
   storage::History history(file);
   std::vector<rules::Record> records;
+  records.reserve(120'000);
   for (int i = 0; i < 120'000; ++i) {  // about 1,800 pages: past SQLite's automatic checkpoint
     records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
   }
   storage_test::ingest(history, "cases", date(2026, 11, 2), records);
   const auto committed = std::filesystem::file_size(file);
-  CHECK(std::filesystem::file_size(dir / "casewatch.db-wal") > 1000 * 8192);
+  CHECK(std::filesystem::file_size(dir / "casewatch.db-wal") > std::size_t{1000} * 8192);
   CHECK(history.checkpoint());
   CHECK(std::filesystem::file_size(file) > committed + 8'000'000);
   CHECK(history.current_records("cases").size() == records.size());
@@ -388,7 +407,9 @@ TEST_CASE("a snapshot's size is counted exactly without writing it", "[storage]"
   const std::vector<storage::SnapshotEntry> entries = {
       {"C1", 1, 2, 1}, {long_key, 3, 4, 5'000'000'000}, {"C3", 5, 6, 2}, {"C4", 7, 8, -1}};
   storage::SnapshotSize size(entries.size());
-  for (const auto& entry : entries) size.append(entry);
+  for (const auto& entry : entries) {
+    size.append(entry);
+  }
   CHECK(size.bytes() == write_snapshot(entries).size());
   CHECK(storage::SnapshotSize(0).bytes() == write_snapshot({}).size());
 }
@@ -415,7 +436,7 @@ TEST_CASE("a record block gives back its versions in slot order, and refuses dam
   CHECK(storage::decode_block(block.data(), 0).empty());
   CHECK_THROWS_WITH(storage::decode_block(block.data(), block.size() - 1),
                     "corrupt record block in the database");
-  CHECK(storage::version_id(7, 5) == storage::kBlockIds + 7 * 64 + 5);
+  CHECK(storage::version_id(7, 5) == storage::kBlockIds + std::int64_t{7} * 64 + 5);
   CHECK(storage::block_of(storage::version_id(7, 5)) == 7);
   CHECK(storage::slot_of(storage::version_id(7, 5)) == 5);
   CHECK_FALSE(storage::is_block_version(123));

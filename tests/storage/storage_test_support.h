@@ -15,8 +15,8 @@ inline rules::Date date(int y, int m, int d) { return *rules::Date::from_ymd(y, 
 
 using rules_test::cases_source;  // person, team, worker, closed, status
 
-inline rules::Record case_record(std::string key, std::string worker, std::string closed = "",
-                                 std::string status = "Open") {
+inline rules::Record case_record(const std::string& key, std::string worker,
+                                 std::string closed = "", std::string status = "Open") {
   return rules::Record{
       key, {"P-" + key, "Team A", std::move(worker), std::move(closed), std::move(status)}};
 }
@@ -36,7 +36,9 @@ inline storage::ExtractInfo extract_info(std::string source, rules::Date as_of,
 inline std::int64_t ingest(storage::History& history, const std::string& source, rules::Date as_of,
                            const std::vector<rules::Record>& records) {
   auto writer = history.begin_extract(extract_info(source, as_of, "sha-" + as_of.iso()));
-  for (const auto& record : records) writer.add(record);
+  for (const auto& record : records) {
+    writer.add(record);
+  }
   return writer.commit(records.size());
 }
 
