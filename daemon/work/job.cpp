@@ -66,7 +66,9 @@ JobResult run_job(const Settings& settings, const Job& job,
       result.delivered = deliver(history, mailer, now_utc(), Deliver::kDue, should_stop);
     }
     // What `status` shows now, read here rather than by the loop thread.
-    if (!should_stop()) result.status = read_status(settings.config, history);
+    if (!should_stop()) {
+      result.status = read_status(settings.config, history);
+    }
   } catch (const std::exception& e) {
     result.error = e.what();
   }

@@ -22,7 +22,9 @@ void read_database(const config::Config& config, const storage::History& history
     }
   }
   for (const auto& kinds : {config::kCaseAlertKinds, config::kOperatorAlertKinds}) {
-    for (const auto& kind : kinds) out.alerts_firing[kind] = 0;
+    for (const auto& kind : kinds) {
+      out.alerts_firing[kind] = 0;
+    }
   }
   for (const auto& alert : history.alert_states()) {
     if (alert.status == storage::AlertStatus::kFiring) {
@@ -33,13 +35,17 @@ void read_database(const config::Config& config, const storage::History& history
                            storage::OutboxState::kFailed, storage::OutboxState::kCancelled}) {
     out.outbox[std::string(storage::to_string(state))] = 0;
   }
-  for (const auto& [state, count] : history.outbox_counts()) out.outbox[state] = count;
+  for (const auto& [state, count] : history.outbox_counts()) {
+    out.outbox[state] = count;
+  }
   out.last_review_week = history.last_review_week();
   out.last_review_at = history.last_review_at();
   out.extracts = history.extract_counts();
   for (const auto& fetch : config.fetches) {
     const std::string name = "fetch/" + fetch.source;
-    if (auto stored = history.setting(name)) out.fetch_results.emplace(name, std::move(*stored));
+    if (auto stored = history.setting(name)) {
+      out.fetch_results.emplace(name, std::move(*stored));
+    }
   }
   out.next_outbox_attempt = history.next_outbox_attempt();
 }

@@ -29,7 +29,9 @@ struct Setup : test_support::EngineState {
 
 int band_total(const std::vector<rules::BandCount>& bands) {
   int total = 0;
-  for (const auto& band : bands) total += band.count;
+  for (const auto& band : bands) {
+    total += band.count;
+  }
   return total;
 }
 
