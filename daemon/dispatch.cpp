@@ -59,22 +59,30 @@ Dispatcher::Dispatcher(asio::io_context& io, const CommandTable& commands, JobQu
 asio::awaitable<Reply> Dispatcher::handle(std::string_view line, const Peer& peer) {
   auto prepared = commands_.prepare(line, peer);
   auto* call = std::get_if<CommandTable::Call>(&prepared);
-  if (call == nullptr) co_return std::get<Reply>(std::move(prepared));
+  if (call == nullptr) {
+    co_return std::get<Reply>(std::move(prepared));
+  }
   if (call->reader != nullptr) {
-    if (auto quick = commands_.run_quick(*call, peer)) co_return std::move(*quick);
+    if (auto quick = commands_.run_quick(*call, peer)) {
+      co_return std::move(*quick);
+    }
     // Named, not temporaries in the co_await expression (GCC 12 destroyed one twice).
     auto work = [this, call = std::move(*call), peer, settings = settings_(),
                  snapshot = findings_.snapshot()] { return read(call, peer, settings, snapshot); };
     auto to_reader = [this](std::function<void()> run) { reader_.post(std::move(run)); };
     co_return co_await on_thread(io_, to_reader, std::move(work));
   }
-  if (call->pool == nullptr) co_return commands_.run(*call, peer);
+  if (call->pool == nullptr) {
+    co_return commands_.run(*call, peer);
+  }
   auto work = [this, call = std::move(*call), peer, settings = settings_()] {
     return write(call, peer, *settings);
   };
   auto to_pool = [this](std::function<void()> run) { jobs_.post(std::move(run)); };
   std::pair<Reply, std::function<void()>> done = co_await on_thread(io_, to_pool, std::move(work));
-  if (done.second) done.second();
+  if (done.second) {
+    done.second();
+  }
   co_return std::move(done.first);
 }
 
@@ -82,7 +90,9 @@ Reply Dispatcher::read(const CommandTable::Call& call, const Peer& peer,
                        const std::shared_ptr<const Settings>& settings,
                        std::shared_ptr<const FindingsSnapshot> snapshot) {
   // Queued behind a long read when the service began to stop: answered without reading.
-  if (reader_.stopping()) return CommandTable::failed(call.request, "the service is stopping");
+  if (reader_.stopping()) {
+    return CommandTable::failed(call.request, "the service is stopping");
+  }
   try {
     if (!snapshot) {  // none read on the loop yet (or reading it failed there)
       snapshot = std::make_shared<const FindingsSnapshot>(
@@ -111,7 +121,9 @@ std::pair<Reply, std::function<void()>> Dispatcher::write(const CommandTable::Ca
 }
 
 storage::History& Dispatcher::pool_history() {
-  if (!pool_history_) pool_history_ = std::make_unique<storage::History>(database_file_);
+  if (!pool_history_) {
+    pool_history_ = std::make_unique<storage::History>(database_file_);
+  }
   return *pool_history_;
 }
 

@@ -45,7 +45,9 @@ std::size_t add_person_changes(storage::History::ExtractWriter& writer, const ru
                                std::vector<rules::Problem>& problems) {
   std::size_t count = 0;
   for (const auto& change : writer.field_changes()) {
-    if (!rules::different_person(change.before, change.after)) continue;
+    if (!rules::different_person(change.before, change.after)) {
+      continue;
+    }
     writer.add_person_change(change.key, change.line);
     problems.push_back(rules::person_changed(source, change.key, change.line));
     ++count;
@@ -144,7 +146,9 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
     have_first = !reader.header_problem() && reader.next(record, read_every_row);
     first_row_hash = reader.row_hash();
     first_line = reader.line();
-    if (auto from_column = reader.as_of_from_column()) info.as_of = *from_column;
+    if (auto from_column = reader.as_of_from_column()) {
+      info.as_of = *from_column;
+    }
   }
   const auto fail = [&](std::string what, std::string why) {
     part.failed_what = std::move(what);
@@ -162,13 +166,17 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
     outcome.problems.clear();  // not read: its rows are not the reason
     return;
   }
-  if (const auto& header = reader.header_problem()) return fail("its header", *header);
+  if (const auto& header = reader.header_problem()) {
+    return fail("its header", *header);
+  }
   if (failed) {
     // The group is rejected already: this part is checked, not stored, so that the reason
     // names every part that fails.
     while (reader.next(record)) {
     }
-    if (auto verdict = reader.verdict()) return fail("its rows", *verdict);
+    if (auto verdict = reader.verdict()) {
+      return fail("its rows", *verdict);
+    }
     info.rows = reader.rows();
     outcome.problems = reader.problems();
     return;
@@ -176,10 +184,14 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
 
   // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The batch commits
   // only after every part's verdict and the duplicate check.
-  if (!batch) batch.emplace(history_.begin_batch());
+  if (!batch) {
+    batch.emplace(history_.begin_batch());
+  }
   auto writer = batch->begin_extract(info);  // info.sha256 is set before commit
   const int person = source.field_index("person");
-  if (person >= 0) writer.watch_field(static_cast<std::size_t>(person));
+  if (person >= 0) {
+    writer.watch_field(static_cast<std::size_t>(person));
+  }
   if (const auto& problem = writer.snapshot_problem()) {
     spdlog::warn(
         "{}: the stored snapshot of source {} could not be read ({}); its current "
@@ -209,11 +221,15 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
     part.duplicate = true;
     return;
   }
-  if (auto verdict = reader.verdict()) return fail("its rows", *verdict);
+  if (auto verdict = reader.verdict()) {
+    return fail("its rows", *verdict);
+  }
   writer.set_sha256((*part.sha256)());
   outcome.problems = reader.problems();
   part.person_changes = add_person_changes(writer, source, outcome.problems);
-  for (const auto& problem : outcome.problems) writer.add_problem(problem);
+  for (const auto& problem : outcome.problems) {
+    writer.add_problem(problem);
+  }
   info.rows = reader.rows();
   info.problems = outcome.problems.size();
   info.id = writer.commit(info.rows);
@@ -235,14 +251,18 @@ void Engine::refuse_file(std::vector<Part*>& parts, storage::ExtractStatus statu
     info.problems = part->outcome.problems.size();
     info.id = history_.record_refused(info, part->outcome.problems);
     problems.insert(problems.end(), part->outcome.problems.begin(), part->outcome.problems.end());
-    if (parts.size() > 1) sources += (sources.empty() ? "" : ", ") + part->label;
+    if (parts.size() > 1) {
+      sources += (sources.empty() ? "" : ", ") + part->label;
+    }
     rows += info.rows;
   }
   const storage::ExtractInfo& info = parts.front()->outcome.info;
   const fs::path moved_to = move_into(parts.front()->path, config_.service.rejected_dir());
   write_private_file(moved_to.parent_path() / (moved_to.filename().string() + ".reason.txt"),
                      reason_text(info, why, problems, sources));
-  for (Part* part : parts) part->outcome.moved_to = moved_to;
+  for (Part* part : parts) {
+    part->outcome.moved_to = moved_to;
+  }
   // The reason may quote a case key or a value from the file: it goes to the reason file
   // (0640), never to the log, which names only the parts that failed and what failed.
   std::string failed;
@@ -274,25 +294,33 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   }
   for (std::size_t f = 0; f < group.files.size(); ++f) {
     sha256.emplace_back([&hashes, f]() -> const std::string& {
-      if (!hashes[f].value) hashes[f].value = hashes[f].future.get();
+      if (!hashes[f].value) {
+        hashes[f].value = hashes[f].future.get();
+      }
       return *hashes[f].value;
     });
   }
   std::vector<Part> parts;
   std::size_t part_count = 0;
-  for (const auto& file : group.files) part_count += file.sources.size();
+  for (const auto& file : group.files) {
+    part_count += file.sources.size();
+  }
   for (std::size_t f = 0; f < group.files.size(); ++f) {
     const ingest::InboxFile& file = group.files[f];
     const std::string name = file.path.filename().string();
     const auto from_name = ingest::as_of_from_file_name(name);
     for (const auto& source_name : file.sources) {
       const rules::Source* source = config_.rules.find_source(source_name);
-      if (source == nullptr) continue;  // scan_inbox only names configured sources
+      if (source == nullptr) {
+        continue;  // scan_inbox only names configured sources
+      }
       Part part;
       part.path = file.path;
       part.file = f;
       part.source = source;
-      if (part_count > 1) part.label = part_label(*source, file.path);
+      if (part_count > 1) {
+        part.label = part_label(*source, file.path);
+      }
       part.outcome.info.file = name;
       part.outcome.info.source = source->name;
       part.outcome.info.handled_at = handled_at;
@@ -305,7 +333,9 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   const auto parts_of = [&parts](std::size_t f) {
     std::vector<Part*> out;
     for (auto& part : parts) {
-      if (part.file == f && !part.settled) out.push_back(&part);
+      if (part.file == f && !part.settled) {
+        out.push_back(&part);
+      }
     }
     return out;
   };
@@ -314,7 +344,9 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   std::vector<ExtractOutcome> outcomes;
   const auto duplicate = [&](std::size_t f, const storage::ExtractInfo& earlier) {
     auto of_file = parts_of(f);
-    if (of_file.empty()) return;
+    if (of_file.empty()) {
+      return;
+    }
     if (earlier.file == of_file.front()->outcome.info.file) {
       ExtractOutcome outcome;
       outcome.info = earlier;
@@ -327,16 +359,22 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
           of_file, storage::ExtractStatus::kDuplicate,
           fmt::format("the same content as {} (source {}, as of {}), ingested at {}", earlier.file,
                       earlier.source, earlier.as_of.iso(), earlier.handled_at));
-      for (Part* part : of_file) outcomes.push_back(std::move(part->outcome));
+      for (Part* part : of_file) {
+        outcomes.push_back(std::move(part->outcome));
+      }
     }
-    for (Part* part : of_file) part->settled = true;
+    for (Part* part : of_file) {
+      part->settled = true;
+    }
   };
   // Several files: each duplicate is found before anything is read, and refused alone.
   bool checked = group.files.size() > 1;
   std::optional<storage::ExtractInfo> earlier;
   if (checked) {
     for (std::size_t f = 0; f < group.files.size(); ++f) {
-      if (auto found = history_.find_ingested(sha256[f]())) duplicate(f, *found);
+      if (auto found = history_.find_ingested(sha256[f]())) {
+        duplicate(f, *found);
+      }
     }
   }
   // One file: checked once it is read, before its first part commits. find_ingested may run
@@ -351,13 +389,19 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   std::optional<storage::History::ExtractBatch> batch;
   bool failed = false;
   for (auto& part : parts) {
-    if (part.settled) continue;
+    if (part.settled) {
+      continue;
+    }
     part.is_duplicate = &is_duplicate;
     read_part(part, batch, failed);
-    if (part.duplicate) break;
+    if (part.duplicate) {
+      break;
+    }
     failed = failed || !part.failure.empty();
   }
-  if (failed) is_duplicate();  // a duplicate is refused as one, whatever else is wrong with it
+  if (failed) {
+    is_duplicate();  // a duplicate is refused as one, whatever else is wrong with it
+  }
   if (earlier) {
     batch.reset();  // rolls back: nothing of the file is stored
     duplicate(0, *earlier);
@@ -367,7 +411,9 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
     batch.reset();  // rolls back: nothing of the group is stored
     std::string why;
     for (const auto& part : parts) {
-      if (part.failure.empty()) continue;
+      if (part.failure.empty()) {
+        continue;
+      }
       why += (why.empty() ? "" : "; ") +
              (part.label.empty() ? part.failure : part.label + ": " + part.failure);
     }
@@ -384,7 +430,9 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
     }
     for (std::size_t f = 0; f < group.files.size(); ++f) {
       auto of_file = parts_of(f);
-      if (of_file.empty()) continue;
+      if (of_file.empty()) {
+        continue;
+      }
       refuse_file(of_file, storage::ExtractStatus::kRejected, why);
       for (Part* part : of_file) {
         part->settled = true;
@@ -393,11 +441,15 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
     }
     return outcomes;
   }
-  if (batch) batch->commit();
+  if (batch) {
+    batch->commit();
+  }
   // Only now that the transaction has committed may the files leave the inbox.
   for (std::size_t f = 0; f < group.files.size(); ++f) {
     auto of_file = parts_of(f);
-    if (of_file.empty()) continue;
+    if (of_file.empty()) {
+      continue;
+    }
     const fs::path moved_to = move_into(group.files[f].path, config_.service.archive_dir());
     for (Part* part : of_file) {
       ExtractOutcome& outcome = part->outcome;
@@ -452,7 +504,9 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
   std::stable_sort(files.begin(), files.end(),
                    [&](const auto& a, const auto& b) { return as_of(a) < as_of(b); });
   for (const auto& group : ingest::group_inbox(files, config_.rules.sources, as_of)) {
-    if (should_stop && should_stop()) break;
+    if (should_stop && should_stop()) {
+      break;
+    }
     // A group is taken whole: while one of its files is not ready, all of them wait.
     if (take && std::any_of(group.files.begin(), group.files.end(),
                             [&](const ingest::InboxFile& file) { return !take(file.path); })) {
@@ -492,7 +546,9 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     }
     if (!group.missing.empty() && !ingested.empty()) {
       std::string missing;
-      for (const auto& m : group.missing) missing += (missing.empty() ? "" : ", ") + m;
+      for (const auto& m : group.missing) {
+        missing += (missing.empty() ? "" : ", ") + m;
+      }
       spdlog::warn(
           "set '{}' as of {} is incomplete: no file for {}; the files present were ingested",
           group.set, group.as_of.iso(), missing);
@@ -502,12 +558,20 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     // A stopping service leaves the evaluation to the next start: the extracts are committed
     // and marked pending, and evaluate_pending() takes them first (a large one can take longer
     // than a service manager waits for a stop).
-    if (ingested.empty()) continue;
-    if (should_stop && should_stop()) break;
+    if (ingested.empty()) {
+      continue;
+    }
+    if (should_stop && should_stop()) {
+      break;
+    }
     try {
       auto evaluated = evaluate_after(sources);
-      for (auto& o : evaluated) result.outcomes.push_back(std::move(o));
-      for (const auto id : ingested) history_.evaluation_done(id);
+      for (auto& o : evaluated) {
+        result.outcomes.push_back(std::move(o));
+      }
+      for (const auto id : ingested) {
+        history_.evaluation_done(id);
+      }
     } catch (const std::exception& e) {
       throw failed("evaluation", e);
     }

@@ -39,7 +39,9 @@ class RecordPipe {
   std::optional<Batch> take_empty() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return cancelled_ || !spare_.empty() || made_ < kBatchesInFlight; });
-    if (cancelled_) return std::nullopt;
+    if (cancelled_) {
+      return std::nullopt;
+    }
     if (!spare_.empty()) {
       Batch batch = std::move(spare_.back());
       spare_.pop_back();
@@ -66,7 +68,9 @@ class RecordPipe {
   std::optional<Batch> pop() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return closed_ || !full_.empty(); });
-    if (full_.empty()) return std::nullopt;
+    if (full_.empty()) {
+      return std::nullopt;
+    }
     Batch batch = std::move(full_.front());
     full_.pop_front();
     return batch;
@@ -114,7 +118,9 @@ class ParseThread {
 
   void wait() {
     thread_.join();
-    if (error_) std::rethrow_exception(error_);
+    if (error_) {
+      std::rethrow_exception(error_);
+    }
   }
 
  private:
@@ -146,7 +152,9 @@ class ParseThread {
     bool more = true;
     while (more) {
       auto batch = pipe_.take_empty();
-      if (!batch) return;  // the writer failed: stop reading
+      if (!batch) {
+        return;  // the writer failed: stop reading
+      }
       while (batch->size < batch->prepared.size() && (more = reader.next(record, filter))) {
         storage::PreparedRecord& prepared = batch->prepared[batch->size];
         storage::prepare_record(record, prepared);

@@ -16,6 +16,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "config/config.h"
 #include "daemon/control/commands.h"
@@ -85,7 +86,7 @@ struct Service {
     }
     view.reconfigure(settings);
     service::LifecycleCommands lifecycle;
-    const auto answer = [](std::string text) {
+    const auto answer = [](const std::string& text) {
       return [text](const service::Request&, const service::Peer&) {
         return service::Answer{service::ResultCode::kSuccess, text, nullptr};
       };
@@ -106,7 +107,9 @@ struct Service {
   }
   // Lets the job commit and end. Idempotent (the loop's thread only).
   void release() {
-    if (!released) release_.set_value();
+    if (!released) {
+      release_.set_value();
+    }
     released = true;
   }
 
@@ -118,8 +121,8 @@ struct Service {
           const Reply reply = co_await dispatcher.handle(line, peer);
           co_return reply.line;
         },
-        [done = std::move(done)](std::exception_ptr error, std::string reply) {
-          done(error ? "the dispatcher threw" : reply);  // (a reply line is JSON)
+        [done = std::move(done)](const std::exception_ptr& error, std::string reply) {
+          done(error ? "the dispatcher threw" : std::move(reply));  // (a reply line is JSON)
         });
   }
 
@@ -157,7 +160,9 @@ struct Service {
             writer.commit(1);
           } catch (const std::exception& e) {
             result.error = e.what();
-            if (!locked) started.set_exception(std::current_exception());
+            if (!locked) {
+              started.set_exception(std::current_exception());
+            }
           }
           return result;
         };
@@ -184,7 +189,9 @@ TEST_CASE("case and status answer while a job holds the write lock on the pool; 
   bool status_before_release = false;
   asio::steady_timer timeout(s.io, kTimeout);
   timeout.async_wait([&](boost::system::error_code ec) {
-    if (!ec) s.release();  // something waited on the pool: let it go (the checks below fail)
+    if (!ec) {
+      s.release();  // something waited on the pool: let it go (the checks below fail)
+    }
   });
   s.ask(R"({"command": "note", "arguments": {"rule": "unallocated", "key": "C1", "text": "seen"}})",
         [&](const std::string& reply) {
@@ -247,7 +254,9 @@ TEST_CASE("a cached findings answer is given on the loop while the reader thread
   s.io.restart();
   asio::steady_timer timeout(s.io, kTimeout);
   timeout.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
+    if (ec) {
+      return;
+    }
     timed_out = true;  // the answer waited for the reader: let it go (the checks below fail)
     free.set_value();
   });
@@ -256,7 +265,9 @@ TEST_CASE("a cached findings answer is given on the loop while the reader thread
     timeout.cancel();
   });
   s.io.run();
-  if (!timed_out) free.set_value();
+  if (!timed_out) {
+    free.set_value();
+  }
   CHECK_FALSE(timed_out);
   REQUIRE(second);
   CHECK(*second == *first);

@@ -315,11 +315,15 @@ TEST_CASE("a failure in the middle of a group stores nothing of it and leaves it
   }
   CHECK(setup.history.extracts().empty());
   CHECK(setup.history.pending_evaluations().empty());
-  for (const auto& name : names) CHECK(fs::exists(setup.inbox(name)));
+  for (const auto& name : names) {
+    CHECK(fs::exists(setup.inbox(name)));
+  }
 
   // Once the cause is gone, the next cycle ingests the whole group.
   setup.sql("DROP TRIGGER fail");
   const auto cycle = setup.engine.run_cycle();
   CHECK(cycle.extracts.size() == (names.size() == 1 ? 2 : 3));
-  for (const auto& outcome : cycle.extracts) CHECK(ingested(outcome));
+  for (const auto& outcome : cycle.extracts) {
+    CHECK(ingested(outcome));
+  }
 }

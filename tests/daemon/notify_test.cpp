@@ -55,7 +55,9 @@ class Manager {
   std::optional<std::string> next() {
     char buffer[4096];
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n < 0) return std::nullopt;
+    if (n < 0) {
+      return std::nullopt;
+    }
     return std::string(buffer, static_cast<std::size_t>(n));
   }
 
@@ -124,7 +126,9 @@ TEST_CASE("a notification socket no one reads: messages are dropped, never waite
   CHECK(dropped + 1 == service::notify_dropped() - dropped_before);
   CHECK(sent + dropped == 2000);
   // What was sent is queued whole and in order: the first `sent` messages.
-  for (int i = 0; i < sent; ++i) CHECK(manager.next() == "STATUS=" + std::to_string(i));
+  for (int i = 0; i < sent; ++i) {
+    CHECK(manager.next() == "STATUS=" + std::to_string(i));
+  }
   CHECK(manager.next() == std::nullopt);
   // Read, the socket takes messages again.
   CHECK(service::notify("READY=1") == service::NotifyOutcome::kSent);

@@ -21,7 +21,9 @@ namespace {
 std::int64_t add_part(storage::History::ExtractBatch& batch, const std::string& source,
                       const std::vector<rules::Record>& records) {
   auto writer = batch.begin_extract(extract_info(source, date(2026, 11, 9), "sha-" + source));
-  for (const auto& record : records) writer.add(record);
+  for (const auto& record : records) {
+    writer.add(record);
+  }
   return writer.commit(records.size());
 }
 
@@ -120,7 +122,9 @@ TEST_CASE("a process killed inside a batch leaves none of its extracts stored",
     add_part(batch, "list-4", {case_record("A1", "")});
     add_part(batch, "list-6", {case_record("C1", "")});
     const char byte = 'k';
-    if (::write(ready[1], &byte, 1) != 1) ::_exit(2);
+    if (::write(ready[1], &byte, 1) != 1) {
+      ::_exit(2);
+    }
     ::pause();  // the parent kills it here
     ::_exit(3);
   }
