@@ -1,5 +1,6 @@
 #include "daemon/work/status_reading.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "daemon/policy/alerts.h"
@@ -15,8 +16,13 @@ void read_database(const config::Config& config, const storage::History& history
   }
   for (const auto& rule : config.rules.rules) {
     std::vector<rules::BandCount>& bands = out.bands[rule.id];
-    if (const auto latest = history.latest_extract(rule.source)) {
-      for (auto& point : history.trend(rule.id, latest->as_of, latest->as_of)) {
+    // The rule's source's latest extract, as read above (config validates the source).
+    const auto source =
+        std::find_if(out.latest.begin(), out.latest.end(),
+                     [&rule](const auto& entry) { return entry.first == rule.source; });
+    if (source != out.latest.end() && source->second) {
+      const rules::Date as_of = source->second->as_of;
+      for (auto& point : history.trend(rule.id, as_of, as_of)) {
         bands.push_back({point.rule, std::move(point.band), point.count, ""});
       }
     }
