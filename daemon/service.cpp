@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <utility>
@@ -215,8 +216,8 @@ class Daemon {
         }
         inbox_->set_timing(next_service.settle, next_service.rescan);
         timers_.reconfigure(settings_);
-        arm_sender();
-        refresh_status();
+        status_.snapshot().next_review = timers_.next_review();
+        reread_after_reload();
         inbox_->check();
       }
     } catch (const std::exception& e) {  // the reload catch site
@@ -373,6 +374,34 @@ class Daemon {
       return;
     }
     timers_.arm_sender(now_utc());
+  }
+
+  // After a reload: the open findings (the rules may have changed) and the status are read
+  // again on the reader thread, and applied here when they are back (then the sender is armed
+  // again); until then `status` answers with the figures it had. A later reload reads again.
+  void reread_after_reload() {
+    const std::uint64_t generation = ++reload_generation_;
+    reader_.post([this, settings = settings_, generation] {
+      std::shared_ptr<OpenFindings> open;
+      StatusReading status;
+      try {
+        open = load_open_findings(settings->config, reader_.history());
+        status = read_status(settings->config, reader_.history());
+      } catch (const std::exception& e) {  // opening the reader's connection failed
+        status.database_error = e.what();
+      }
+      asio::post(io_,
+                 [this, generation, open = std::move(open), status = std::move(status)]() mutable {
+                   if (generation != reload_generation_ || stopping_) {
+                     return;
+                   }
+                   // A job that ended meanwhile set findings of its own: those stay.
+                   if (open && !findings_.snapshot()) {
+                     jobs_.post([old = findings_.set(std::move(open))] {});
+                   }
+                   apply_status(std::move(status));
+                 });
+    });
   }
 
   // After a job: the status the pool thread read at its end, and the sender armed from it.
@@ -536,6 +565,7 @@ class Daemon {
   std::filesystem::path database_file_;    // state_dir does not change on reload
   storage::History history_;               // the loop thread's; jobs open their own
   std::vector<std::string> rule_changes_;  // at the last reload: definition_changes()
+  std::uint64_t reload_generation_ = 0;    // reloads so far (reread_after_reload)
   JobQueue jobs_;
   AuditLog audit_;
   Status status_;

@@ -67,6 +67,26 @@ class ServiceTest(unittest.TestCase):
             client = daemon.client("findings", "--rule", "caseload")
             self.assertIn("3 cases", client.stdout)
 
+    def test_after_a_reload_status_and_findings_follow_the_new_rules(self):
+        with Daemon() as daemon:
+            daemon.drop("cases_2026-11-20.csv", cases_csv(3))
+            daemon.wait_ingested("cases_2026-11-20.csv")
+            self.assertEqual(daemon.ask("findings", {"rule": "caseload"})["result"], 1)
+            with open(daemon.config, "a", encoding="utf-8") as f:
+                f.write(CASELOAD_RULE)
+            self.assertEqual(daemon.ask("reload")["result"], 0)
+
+            # Read again off the loop after the reload: the new rule shows once they are back.
+            def rules():
+                return [r["rule"] for r in daemon.ask("status")["arguments"]["rules"]]
+            wait_for(lambda: "caseload" in rules(), "the new rule in status")
+            self.assertIn("unallocated", rules())
+            self.assertEqual(daemon.ask("findings", {"rule": "unallocated"})["text"],
+                             "3 findings")
+            # Known now (before the reload it was an unknown rule), with nothing on it until
+            # the next extract is evaluated: the empty answer.
+            self.assertEqual(daemon.ask("findings", {"rule": "caseload"})["result"], 3)
+
     def test_a_slowly_written_extract_is_taken_only_once_complete(self):
         with Daemon(settle="2s") as daemon:
             path = os.path.join(daemon.inbox(), "cases_2026-11-21.csv")
