@@ -382,25 +382,18 @@ class Daemon {
   void reread_after_reload() {
     const std::uint64_t generation = ++reload_generation_;
     reader_.post([this, settings = settings_, generation] {
-      std::shared_ptr<OpenFindings> open;
-      StatusReading status;
-      try {
-        open = load_open_findings(settings->config, reader_.history());
-        status = read_status(settings->config, reader_.history());
-      } catch (const std::exception& e) {  // opening the reader's connection failed
-        status.database_error = e.what();
-      }
-      asio::post(io_,
-                 [this, generation, open = std::move(open), status = std::move(status)]() mutable {
-                   if (generation != reload_generation_ || stopping_) {
-                     return;
-                   }
-                   // A job that ended meanwhile set findings of its own: those stay.
-                   if (open && !findings_.snapshot()) {
-                     jobs_.post([old = findings_.set(std::move(open))] {});
-                   }
-                   apply_status(std::move(status));
-                 });
+      Reread read = reread(settings->config,
+                           [this]() -> const storage::History& { return reader_.history(); });
+      asio::post(io_, [this, generation, read = std::move(read)]() mutable {
+        if (generation != reload_generation_ || stopping_) {
+          return;
+        }
+        // A job that ended meanwhile set findings of its own: those stay.
+        if (read.findings && !findings_.snapshot()) {
+          jobs_.post([old = findings_.set(std::move(read.findings))] {});
+        }
+        apply_status(std::move(read.status));
+      });
     });
   }
 

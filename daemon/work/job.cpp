@@ -1,6 +1,7 @@
 #include "daemon/work/job.h"
 
 #include <cstdlib>
+#include <exception>
 
 #include "daemon/clock.h"
 #include "daemon/mailer.h"
@@ -30,6 +31,19 @@ std::shared_ptr<OpenFindings> load_open_findings(const config::Config& config,
     auto open = history.open_findings(rule.id);
     rules::mark_against(open, latest ? &*latest : nullptr);
     out->rules.emplace_back(rule.id, std::move(open));
+  }
+  return out;
+}
+
+Reread reread(const config::Config& config,
+              const std::function<const storage::History&()>& history) noexcept {
+  Reread out;
+  try {
+    out.findings = load_open_findings(config, history());
+    out.status = read_status(config, history());
+  } catch (const std::exception& e) {  // opening the connection failed, or reading
+    out.findings = nullptr;
+    out.status.database_error = e.what();
   }
   return out;
 }

@@ -36,6 +36,17 @@ struct OpenFindings {
 std::shared_ptr<OpenFindings> load_open_findings(const config::Config& config,
                                                  const storage::History& history);
 
+// What a reload shows once read again (on the reader thread): the open findings under the new
+// rules (nullptr when they could not be read) and the status.
+struct Reread {
+  std::shared_ptr<OpenFindings> findings;
+  StatusReading status;
+};
+// Reads the above with the History `history` returns. Never throws: a failure, opening the
+// connection included, is held in status.database_error.
+Reread reread(const config::Config& config,
+              const std::function<const storage::History&()>& history) noexcept;
+
 struct Job {
   enum class Kind { kCycle, kReview, kDeliver };
   Kind kind = Kind::kCycle;
