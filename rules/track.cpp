@@ -3,9 +3,33 @@
 
 #include <unordered_map>
 
+#include "rules/evaluate_internal.h"
+
 namespace rules {
 
 int whole_weeks(Date from, Date to) { return to > from ? (to - from) / 7 : 0; }
+
+Finding aged(Finding finding, int days) {
+  const bool counts_from_a_date =
+      (finding.state == State::kBreach || finding.state == State::kOverdue ||
+       finding.state == State::kDueSoon) &&
+      finding.cases == 0;
+  if (counts_from_a_date) {
+    finding.days += days;
+  }
+  return finding;
+}
+
+std::vector<std::size_t> listing_places(std::span<const Finding* const> findings) {
+  std::vector<internal::ListKey> keys;
+  keys.reserve(findings.size());
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const Finding& f = *findings[i];
+    const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
+    keys.push_back({rank, f.days + f.cases, f.key, i});
+  }
+  return internal::list_places(keys);
+}
 
 Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluation,
             const Rule& rule, const Source& source, Date as_of, bool same_definition,

@@ -51,6 +51,20 @@ Track track(std::span<const OpenFinding> open_before, const Evaluation& evaluati
 // Whole weeks from `from` to `to` (0 when `to` is not later).
 int whole_weeks(Date from, Date to);
 
+// The finding as an evaluation `days` later would list it if nothing about its case changed:
+// the days of a breach, overdue or due-soon finding count from a fixed date (unallocated since,
+// a due date) and move with the as-of; a caseload's cases and the 0 days of an untrusted or
+// data-problem finding do not. Working days are left as they are (counting them needs the
+// calendar). Storage leaves a carried finding unwritten while aged() of it is exactly what the
+// evaluation lists, so that the history is written in proportion to change (issue 16).
+Finding aged(Finding finding, int days);
+
+// Where each finding goes in its rule's list, in the order evaluate() lists them (listed
+// before untrusted and data problems, most days or cases first, then by key): findings[i] goes
+// to places[i]. For findings read back from storage, whose stored places may be from different
+// evaluations.
+std::vector<std::size_t> listing_places(std::span<const Finding* const> findings);
+
 }  // namespace rules
 
 #endif  // CASEWATCH_RULES_TRACK_H_

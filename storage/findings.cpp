@@ -5,206 +5,10 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "storage/finding_rows.h"
 #include "storage/impl.h"
 
 namespace storage {
-namespace {
-
-constexpr std::string_view kRuleChanged = "rule_changed";  // left because the definition changed
-
-std::string_view resolution_code(rules::Resolution resolution) {
-  switch (resolution) {
-    case rules::Resolution::kConditionStopped:
-      return "condition_stopped";
-    case rules::Resolution::kClosed:
-      return "closed";
-    case rules::Resolution::kVanished:
-      return "vanished";
-    case rules::Resolution::kRuleChanged:
-      return kRuleChanged;
-    case rules::Resolution::kClockRestarted:
-      return "clock_restarted";
-  }
-  return "condition_stopped";
-}
-
-rules::Resolution resolution_from(std::string_view code) {
-  if (code == "closed") {
-    return rules::Resolution::kClosed;
-  }
-  if (code == "vanished") {
-    return rules::Resolution::kVanished;
-  }
-  if (code == kRuleChanged) {
-    return rules::Resolution::kRuleChanged;
-  }
-  if (code == "clock_restarted") {
-    return rules::Resolution::kClockRestarted;
-  }
-  return rules::Resolution::kConditionStopped;
-}
-
-// The columns holding a Finding's fields (besides rule and key), in bind/read order.
-constexpr const char* kFindingColumns =
-    "person, team, worker, band, state, since, since_at_least, days, start, due, end_date, "
-    "working_days, assumed_interval, detail, cases";
-constexpr int kFindingColumnCount = 15;
-
-// Binds the Finding's fields to parameters first .. first + 14.
-void bind_finding(SQLite::Statement& statement, int first, const rules::Finding& f) {
-  statement.bind(first + 0, f.person);
-  statement.bind(first + 1, f.team);
-  statement.bind(first + 2, f.worker);
-  statement.bind(first + 3, f.band);
-  statement.bind(first + 4, std::string(state_code(f.state)));
-  bind_date(statement, first + 5, f.since);
-  statement.bind(first + 6, f.since_at_least ? 1 : 0);
-  statement.bind(first + 7, f.days);
-  bind_date(statement, first + 8, f.start);
-  bind_date(statement, first + 9, f.due);
-  bind_date(statement, first + 10, f.end);
-  statement.bind(first + 11, f.working_days);
-  statement.bind(first + 12, f.assumed_interval ? 1 : 0);
-  statement.bind(first + 13, f.detail);
-  statement.bind(first + 14, f.cases);
-}
-
-// Reads a Finding from columns first .. first + 14 (kFindingColumns), with its rule and key.
-rules::Finding read_finding(SQLite::Statement& query, int first, std::string rule,
-                            std::string key) {
-  rules::Finding f;
-  f.rule = std::move(rule);
-  f.key = std::move(key);
-  f.person = query.getColumn(first + 0).getString();
-  f.team = query.getColumn(first + 1).getString();
-  f.worker = query.getColumn(first + 2).getString();
-  f.band = query.getColumn(first + 3).getString();
-  f.state = state_from(query.getColumn(first + 4).getString());
-  f.since = column_date(query.getColumn(first + 5));
-  f.since_at_least = query.getColumn(first + 6).getInt() != 0;
-  f.days = query.getColumn(first + 7).getInt();
-  f.start = column_date(query.getColumn(first + 8));
-  f.due = column_date(query.getColumn(first + 9));
-  f.end = column_date(query.getColumn(first + 10));
-  f.working_days = query.getColumn(first + 11).getInt();
-  f.assumed_interval = query.getColumn(first + 12).getInt() != 0;
-  f.detail = query.getColumn(first + 13).getString();
-  f.cases = query.getColumn(first + 14).getInt();
-  return f;
-}
-
-// The latest note on (rule, key), on any of its findings, and how many came before it.
-void read_notes(SQLite::Database& db, std::string_view rule, std::string_view key,
-                rules::TrackedFinding& tracked) {
-  SQLite::Statement query(db,
-                          "SELECT text, author, at, (SELECT count(*) FROM notes WHERE rule = ?1 "
-                          "AND key = ?2) FROM notes WHERE rule = ?1 AND key = ?2 "
-                          "ORDER BY id DESC LIMIT 1");
-  query.bind(1, std::string(rule));
-  query.bind(2, std::string(key));
-  if (!query.executeStep()) {
-    return;
-  }
-  tracked.latest_note = rules::Note{query.getColumn(0).getString(), query.getColumn(1).getString(),
-                                    query.getColumn(2).getString()};
-  tracked.earlier_notes = query.getColumn(3).getInt() - 1;
-}
-
-// read_notes for every key of one rule, with one query: a rule's list may hold tens of
-// thousands of findings, few of them with notes, and a query per finding was a good part of a
-// cycle at a million records (issue 16).
-class RuleNotes {
- public:
-  RuleNotes(SQLite::Database& db, std::string_view rule) {
-    SQLite::Statement query(db,
-                            "SELECT key, text, author, at FROM notes WHERE rule = ? ORDER BY id");
-    query.bind(1, std::string(rule));
-    while (query.executeStep()) {
-      Trail& trail = by_key_[query.getColumn(0).getString()];
-      trail.latest = rules::Note{query.getColumn(1).getString(), query.getColumn(2).getString(),
-                                 query.getColumn(3).getString()};
-      ++trail.count;
-    }
-  }
-  // As read_notes(db, rule, key, tracked).
-  void read(const std::string& key, rules::TrackedFinding& tracked) const {
-    if (by_key_.empty()) {
-      return;
-    }
-    const auto found = by_key_.find(key);
-    if (found == by_key_.end()) {
-      return;
-    }
-    tracked.latest_note = found->second.latest;
-    tracked.earlier_notes = found->second.count - 1;
-  }
-
- private:
-  struct Trail {
-    rules::Note latest;
-    int count = 0;
-  };
-  std::unordered_map<std::string, Trail> by_key_;
-};
-
-// Findings of `rule` resolved with resolved_on in [from, to] (those closed by a changed
-// definition included: they say so).
-std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::string_view rule,
-                                                   rules::Date from, rules::Date to) {
-  SQLite::Statement query(
-      db, fmt::format("SELECT key, first_seen, resolved_on, resolution, resolution_detail, {} "
-                      "FROM findings WHERE rule = ? AND status = 'resolved' "
-                      "AND resolved_on BETWEEN ? AND ? ORDER BY resolved_on, position, id",
-                      kFindingColumns));
-  query.bind(1, std::string(rule));
-  query.bind(2, from.iso());
-  query.bind(3, to.iso());
-  std::vector<rules::ResolvedFinding> out;
-  while (query.executeStep()) {
-    rules::ResolvedFinding resolved;
-    resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
-    resolved.first_seen = required_date(query.getColumn(1));
-    resolved.resolved_on = required_date(query.getColumn(2));
-    resolved.reason = resolution_from(query.getColumn(3).getString());
-    resolved.detail = query.getColumn(4).getString();
-    out.push_back(std::move(resolved));
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string_view state_code(rules::State state) {
-  switch (state) {
-    case rules::State::kBreach:
-      return "breach";
-    case rules::State::kOverdue:
-      return "overdue";
-    case rules::State::kDueSoon:
-      return "due_soon";
-    case rules::State::kUntrusted:
-      return "untrusted";
-    case rules::State::kDataProblem:
-      return "data_problem";
-  }
-  return "breach";
-}
-
-rules::State state_from(std::string_view code) {
-  if (code == "overdue") {
-    return rules::State::kOverdue;
-  }
-  if (code == "due_soon") {
-    return rules::State::kDueSoon;
-  }
-  if (code == "untrusted") {
-    return rules::State::kUntrusted;
-  }
-  if (code == "data_problem") {
-    return rules::State::kDataProblem;
-  }
-  return rules::State::kBreach;
-}
 
 RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Source& source,
                                       rules::Date as_of, const rules::Evaluation& evaluation) {
@@ -230,18 +34,29 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     }
   }
   const bool same_definition = stored_fingerprint == rule.fingerprint;
+  // The open findings as of the list before (written then, or aged to it: see age_to_list).
+  const std::optional<rules::Date> before_as_of = list_as_of(db, rule.id);
   std::vector<rules::OpenFinding> open_before;
-  std::unordered_map<std::string, std::int64_t> open_ids;  // key -> findings.id
+  struct OpenRow {
+    std::int64_t id;        // findings.id
+    std::size_t index;      // in open_before
+    rules::Date last_seen;  // the list before's as-of (as aged to it)
+  };
+  std::unordered_map<std::string, OpenRow> open_rows;  // by key
   {
-    SQLite::Statement query(db, fmt::format("SELECT id, key, first_seen, {} FROM findings "
-                                            "WHERE rule = ? AND status = 'open' ORDER BY id",
+    SQLite::Statement query(db, fmt::format("SELECT id, key, first_seen, last_seen, {} FROM "
+                                            "findings WHERE rule = ? AND status = 'open' "
+                                            "ORDER BY id",
                                             kFindingColumns));
     query.bind(1, rule.id);
     while (query.executeStep()) {
       std::string key = query.getColumn(1).getString();
-      open_ids.emplace(key, query.getColumn(0).getInt64());
-      open_before.push_back(rules::OpenFinding{read_finding(query, 3, rule.id, std::move(key)),
-                                               required_date(query.getColumn(2))});
+      const std::int64_t id = query.getColumn(0).getInt64();
+      rules::Date last_seen = required_date(query.getColumn(3));
+      rules::Finding last = read_finding(query, 4, rule.id, key);
+      age_to_list(last, last_seen, before_as_of);
+      open_rows.emplace(std::move(key), OpenRow{id, open_before.size(), last_seen});
+      open_before.push_back(rules::OpenFinding{std::move(last), required_date(query.getColumn(2))});
     }
   }
 
@@ -274,23 +89,39 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     upsert.exec();
   }
   {
+    // Each as last seen: on the list before (its days aged to it), in its place there.
+    std::vector<const rules::Finding*> last;
+    last.reserve(tracked.resolved.size());
+    for (const rules::ResolvedFinding& resolved : tracked.resolved) {
+      last.push_back(&resolved.last);
+    }
+    const std::vector<std::size_t> places = rules::listing_places(last);
     SQLite::Statement resolve(db,
                               "UPDATE findings SET status = 'resolved', resolution = ?, "
-                              "resolution_detail = ?, resolved_on = ? WHERE id = ?");
-    for (const rules::ResolvedFinding& resolved : tracked.resolved) {
+                              "resolution_detail = ?, resolved_on = ?, last_seen = ?, days = ?, "
+                              "position = ? WHERE id = ?");
+    for (std::size_t i = 0; i < tracked.resolved.size(); ++i) {
+      const rules::ResolvedFinding& resolved = tracked.resolved[i];
       resolve.bind(1, std::string(resolution_code(resolved.reason)));
       resolve.bind(2, resolved.detail);
       resolve.bind(3, as_of_text);
-      resolve.bind(4, open_ids.at(resolved.last.key));
+      const OpenRow& row = open_rows.at(resolved.last.key);
+      resolve.bind(4, row.last_seen.iso());
+      resolve.bind(5, resolved.last.days);
+      resolve.bind(6, static_cast<std::int64_t>(places[i]));
+      resolve.bind(7, row.id);
       resolve.exec();
       resolve.reset();
-      open_ids.erase(resolved.last.key);
+      open_rows.erase(resolved.last.key);
     }
   }
-  // The SET list follows kFindingColumns.
+  // A carried finding is written only when it differs from the one before, aged to this as-of
+  // (rules::aged): the rest are read back aged to the list's as-of (age_to_list). The SET list
+  // follows kFindingColumns.
+  const int aged_by = before_as_of ? as_of - *before_as_of : 0;
   SQLite::Statement carry(
       db,
-      "UPDATE findings SET last_seen = max(last_seen, ?), position = ?, "
+      "UPDATE findings SET last_seen = ?, position = ?, "
       "person = ?, team = ?, worker = ?, band = ?, state = ?, since = ?, "
       "since_at_least = ?, days = ?, start = ?, due = ?, end_date = ?, "
       "working_days = ?, assumed_interval = ?, detail = ?, cases = ? WHERE id = ?");
@@ -306,13 +137,16 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
   int position = 0;
   for (rules::TrackedFinding& listed : tracked.listed) {
     const rules::Finding& finding = listed.finding;
-    if (const auto found = open_ids.find(finding.key); found != open_ids.end()) {
-      carry.bind(1, as_of_text);
-      carry.bind(2, position);
-      bind_finding(carry, 3, finding);
-      carry.bind(3 + kFindingColumnCount, found->second);
-      carry.exec();
-      carry.reset();
+    if (const auto found = open_rows.find(finding.key); found != open_rows.end()) {
+      const rules::Finding& before = open_before[found->second.index].last;
+      if (!same_stored(rules::aged(before, aged_by), finding)) {
+        carry.bind(1, as_of_text);
+        carry.bind(2, position);
+        bind_finding(carry, 3, finding);
+        carry.bind(3 + kFindingColumnCount, found->second.id);
+        carry.exec();
+        carry.reset();
+      }
       notes.read(finding.key, listed);
     } else {
       open_finding.bind(1, rule.id);
@@ -327,6 +161,14 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       notes.read(finding.key, listed);  // the trail of (rule, key) comes with it
     }
     ++position;
+  }
+  {
+    SQLite::Statement list(db,
+                           "INSERT INTO rule_lists (rule, as_of) VALUES (?, ?) "
+                           "ON CONFLICT (rule) DO UPDATE SET as_of = excluded.as_of");
+    list.bind(1, rule.id);
+    list.bind(2, as_of_text);
+    list.exec();
   }
   outcome.open = std::move(tracked.listed);
   // Everything resolved at this as-of, so that a repeated evaluation reports the same.
@@ -357,18 +199,20 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
     }
   }
 
-  // ---- unallocated spells: replaced, keeping the earlier start of a continuing spell.
+  // ---- unallocated spells: replaced, keeping the earlier start of a continuing spell. Only
+  // the spells that began, moved earlier or ended are written.
   {
-    std::unordered_map<std::string, rules::Date> earlier;
+    struct Earlier {
+      rules::Date since;
+      bool continues = false;
+    };
+    std::unordered_map<std::string, Earlier> earlier;
     SQLite::Statement query(db, "SELECT key, since FROM spells WHERE rule = ?");
     query.bind(1, rule.id);
     while (query.executeStep()) {
-      earlier.emplace(query.getColumn(0).getString(), required_date(query.getColumn(1)));
+      earlier.emplace(query.getColumn(0).getString(), Earlier{required_date(query.getColumn(1))});
     }
-    SQLite::Statement clear(db, "DELETE FROM spells WHERE rule = ?");
-    clear.bind(1, rule.id);
-    clear.exec();
-    SQLite::Statement insert_spell(db,
+    SQLite::Statement upsert_spell(db,
                                    "INSERT INTO spells (rule, key, since) VALUES (?, ?, ?) "
                                    "ON CONFLICT (rule, key) DO UPDATE SET "
                                    "since = min(since, excluded.since)");
@@ -376,15 +220,27 @@ RuleOutcome History::apply_evaluation(const rules::Rule& rule, const rules::Sour
       if (spell.rule != rule.id) {
         continue;
       }
-      rules::Date since = spell.since;
       if (const auto found = earlier.find(spell.key); found != earlier.end()) {
-        since = std::min(since, found->second);
+        found->second.continues = true;
+        if (found->second.since <= spell.since) {
+          continue;
+        }
       }
-      insert_spell.bind(1, rule.id);
-      insert_spell.bind(2, spell.key);
-      insert_spell.bind(3, since.iso());
-      insert_spell.exec();
-      insert_spell.reset();
+      upsert_spell.bind(1, rule.id);
+      upsert_spell.bind(2, spell.key);
+      upsert_spell.bind(3, spell.since.iso());
+      upsert_spell.exec();
+      upsert_spell.reset();
+    }
+    SQLite::Statement end_spell(db, "DELETE FROM spells WHERE rule = ? AND key = ?");
+    for (const auto& [key, spell] : earlier) {
+      if (spell.continues) {
+        continue;
+      }
+      end_spell.bind(1, rule.id);
+      end_spell.bind(2, key);
+      end_spell.exec();
+      end_spell.reset();
     }
   }
 
@@ -406,23 +262,36 @@ History::unallocated_spells() const {
 std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule) const {
   SQLite::Statement query(impl_->db,
                           fmt::format("SELECT id, key, first_seen, last_seen, {} FROM findings "
-                                      "WHERE rule = ? AND status = 'open' ORDER BY position, id",
+                                      "WHERE rule = ? AND status = 'open' ORDER BY id",
                                       kFindingColumns));
   query.bind(1, std::string(rule));
   const RuleNotes notes(impl_->db, rule);
-  std::vector<rules::TrackedFinding> out;
+  const std::optional<rules::Date> as_of = list_as_of(impl_->db, rule);
+  std::vector<rules::TrackedFinding> found;
   while (query.executeStep()) {
     rules::TrackedFinding tracked;
     tracked.finding = read_finding(query, 4, std::string(rule), query.getColumn(1).getString());
     tracked.first_seen = required_date(query.getColumn(2));
-    const rules::Date last_seen = required_date(query.getColumn(3));
+    rules::Date last_seen = required_date(query.getColumn(3));
+    age_to_list(tracked.finding, last_seen, as_of);
     tracked.status = tracked.first_seen == last_seen ? rules::FindingStatus::kNew
                                                      : rules::FindingStatus::kCarried;
     tracked.weeks_on_list = rules::whole_weeks(tracked.first_seen, last_seen);
     tracked.review_status = tracked.status;
     tracked.weeks_on_review = tracked.weeks_on_list;
     notes.read(tracked.finding.key, tracked);
-    out.push_back(std::move(tracked));
+    found.push_back(std::move(tracked));
+  }
+  // In the list's order: the places stored are from the evaluations that wrote each one.
+  std::vector<const rules::Finding*> findings;
+  findings.reserve(found.size());
+  for (const rules::TrackedFinding& tracked : found) {
+    findings.push_back(&tracked.finding);
+  }
+  const std::vector<std::size_t> places = rules::listing_places(findings);
+  std::vector<rules::TrackedFinding> out(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    out[places[i]] = std::move(found[i]);
   }
   return out;
 }

@@ -319,6 +319,18 @@ CREATE TABLE person_changes (
 );
 CREATE INDEX person_changes_extract ON person_changes(extract_id);
 )sql",
+    // 10: the as-of of each rule's open list. An evaluation writes only the findings that
+    // opened, changed or resolved (issue 16); an open finding left unwritten keeps the last_seen
+    // and days of its last write, and is read aged to this date (rules::aged). Until now every
+    // open finding was written at every evaluation, so its last_seen is the list's as-of.
+    R"sql(
+CREATE TABLE rule_lists (
+  rule TEXT PRIMARY KEY,
+  as_of TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO rule_lists (rule, as_of)
+  SELECT rule, max(last_seen) FROM findings WHERE status = 'open' GROUP BY rule;
+)sql",
 };
 
 }  // namespace

@@ -192,3 +192,66 @@ TEST_CASE("track: an unallocated case whose referral date moved later is a clock
   REQUIRE(fixed.resolved.size() == 1);
   CHECK(fixed.resolved[0].reason == rules::Resolution::kConditionStopped);
 }
+
+TEST_CASE("aged: days counted from a date move with the as-of; counts and zero days do not") {
+  struct Row {
+    const char* what;
+    rules::State state;
+    int days;
+    int cases;
+    int by;
+    int days_after;
+  };
+  // Worked by hand: a finding's days are as_of - since (unallocated) or as_of - due (timescales,
+  // reviews), so 7 days later they are 7 more, and 3 days earlier 3 fewer; a caseload finding's
+  // measure is its cases (days 0), and untrusted dates and data problems carry 0 days.
+  const Row rows[] = {
+      {"unallocated 40 days, a week later", rules::State::kBreach, 40, 0, 7, 47},
+      {"overdue by 3 days, a week later", rules::State::kOverdue, 3, 0, 7, 10},
+      {"due in 2 days, a week later: 5 days overdue", rules::State::kDueSoon, -2, 0, 7, 5},
+      {"unallocated 40 days, 3 days earlier", rules::State::kBreach, 40, 0, -3, 37},
+      {"the same as-of", rules::State::kBreach, 40, 0, 0, 40},
+      {"untrusted dates", rules::State::kUntrusted, 0, 0, 7, 0},
+      {"a data problem", rules::State::kDataProblem, 0, 0, 7, 0},
+      {"a caseload of 25", rules::State::kBreach, 0, 25, 7, 0},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    rules::Finding f = finding("C1");
+    f.state = row.state;
+    f.days = row.days;
+    f.cases = row.cases;
+    f.working_days = 12;
+    const rules::Finding after = rules::aged(f, row.by);
+    CHECK(after.days == row.days_after);
+    CHECK(after.cases == row.cases);
+    CHECK(after.working_days == 12);  // left as it was: counting them needs the calendar
+    CHECK(after.band == f.band);
+    CHECK(after.state == f.state);
+  }
+}
+
+TEST_CASE("listing_places: listed before untrusted, most days or cases first, then by key") {
+  auto with = [](std::string key, rules::State state, int days, int cases = 0) {
+    rules::Finding f = finding(std::move(key));
+    f.state = state;
+    f.days = days;
+    f.cases = cases;
+    return f;
+  };
+  const std::vector<rules::Finding> findings = {
+      with("C4", rules::State::kUntrusted, 0),    // untrusted: after every listed one
+      with("C2", rules::State::kBreach, 40),      // 40 days, key C2: after C1 at 40
+      with("C9", rules::State::kBreach, 100),     // most days: first
+      with("C1", rules::State::kBreach, 40),      // 40 days, key C1
+      with("C3", rules::State::kDataProblem, 0),  // a data problem, key C3: before C4
+      with("W1", rules::State::kBreach, 0, 60),   // a caseload of 60 counts as 60
+  };
+  std::vector<const rules::Finding*> pointers;
+  pointers.reserve(findings.size());
+  for (const rules::Finding& f : findings) {
+    pointers.push_back(&f);
+  }
+  const std::vector<std::size_t> places = rules::listing_places(pointers);
+  CHECK(places == std::vector<std::size_t>{5, 3, 0, 2, 4, 1});
+}

@@ -1,7 +1,11 @@
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "storage/storage.h"
 #include "tests/storage/storage_test_support.h"
+#include "tests/support/temp_dir.h"
 
 using storage_test::case_record;
 using storage_test::date;
@@ -379,4 +383,154 @@ TEST_CASE("a caseload finding keeps its count in cases, not in days", "[storage]
   stored = history.open_findings("caseload");
   REQUIRE(stored.size() == 1);
   CHECK(stored[0].finding.cases == 25);
+}
+
+namespace {
+
+// Counts the rows of the findings history written to `file` from now on, by any connection:
+// triggers on findings and spells that add to a table of their own.
+class RowsTouched {
+ public:
+  explicit RowsTouched(const std::filesystem::path& file)
+      : db_(file.string(), SQLite::OPEN_READWRITE) {
+    db_.exec("CREATE TABLE touched (tbl TEXT NOT NULL, op TEXT NOT NULL)");
+    for (const char* table : {"findings", "spells"}) {
+      for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+        db_.exec(
+            fmt::format("CREATE TRIGGER touched_{0}_{1} AFTER {1} ON {0} BEGIN "
+                        "INSERT INTO touched VALUES ('{0}', '{1}'); END",
+                        table, op));
+      }
+    }
+  }
+  int count(const char* table, const char* op) {
+    SQLite::Statement query(db_, "SELECT count(*) FROM touched WHERE tbl = ? AND op = ?");
+    query.bind(1, table);
+    query.bind(2, op);
+    query.executeStep();
+    return query.getColumn(0).getInt();
+  }
+  void clear() { db_.exec("DELETE FROM touched"); }
+
+ private:
+  SQLite::Database db_;
+};
+
+}  // namespace
+
+TEST_CASE("a week later, only the findings that opened, changed or resolved are written",
+          "[storage][findings]") {
+  test_support::TempDir dir;
+  const auto file = dir.path() / "casewatch.db";
+  const auto source = storage_test::cases_source();
+  const auto rule = unallocated_rule();
+  // 200 cases unallocated since a day of their own in September (C000 the longest).
+  constexpr int kCases = 200;
+  auto key = [](int i) { return fmt::format("C{:03}", i); };
+  auto since = [](int i) { return kSince + i % 20; };
+  auto week = [&](rules::Date as_of, int first, int last) {
+    rules::Evaluation out;
+    for (int i = first; i < last; ++i) {
+      out.findings.push_back(finding(key(i), since(i), as_of));
+      out.spells.push_back({"unallocated", key(i), since(i)});
+    }
+    // In the list's order, as evaluate() gives it: most days first, then by key.
+    std::stable_sort(out.findings.begin(), out.findings.end(),
+                     [](const rules::Finding& a, const rules::Finding& b) {
+                       return a.days != b.days ? a.days > b.days : a.key < b.key;
+                     });
+    return out;
+  };
+  std::vector<std::string> week2_keys;
+  {
+    storage::History history(file.string());
+    std::vector<rules::Record> records;
+    for (int i = 0; i <= kCases; ++i) {
+      records.push_back(case_record(key(i), ""));
+    }
+    ingest(history, "cases", kWeek1, records);
+    history.apply_evaluation(rule, source, kWeek1, week(kWeek1, 0, kCases));
+    RowsTouched touched(file);
+
+    // A week later every finding's days are 7 more. C000 left the list (allocated), C200 joined
+    // it, and C100's team changed: three rows of 200, and one spell begun and one ended.
+    ingest(history, "cases", kWeek2, records);
+    rules::Evaluation week2 = week(kWeek2, 1, kCases + 1);
+    for (rules::Finding& f : week2.findings) {
+      if (f.key == "C100") {
+        f.team = "Team B";
+      }
+    }
+    const storage::RuleOutcome outcome = history.apply_evaluation(rule, source, kWeek2, week2);
+    CHECK(touched.count("findings", "INSERT") == 1);  // C200
+    CHECK(touched.count("findings", "UPDATE") == 2);  // C100 changed, C000 resolved
+    CHECK(touched.count("findings", "DELETE") == 0);
+    CHECK(touched.count("spells", "INSERT") == 1);  // C200's
+    CHECK(touched.count("spells", "UPDATE") == 0);
+    CHECK(touched.count("spells", "DELETE") == 1);  // C000's
+    REQUIRE(outcome.resolved.size() == 1);
+    CHECK(outcome.resolved[0].last.key == "C000");
+    CHECK(outcome.resolved[0].last.days == kWeek1 - since(0));  // as last seen, in week 1
+    for (const auto& tracked : outcome.open) {
+      week2_keys.push_back(tracked.finding.key);
+    }
+
+    // Evaluated again at the same as-of, nothing is written at all.
+    touched.clear();
+    history.apply_evaluation(rule, source, kWeek2, week2);
+    CHECK(touched.count("findings", "INSERT") + touched.count("findings", "UPDATE") == 0);
+    CHECK(touched.count("spells", "INSERT") + touched.count("spells", "DELETE") == 0);
+  }
+
+  // Read back (as after a restart), the findings left unwritten show week 2's days and are in
+  // the list's order.
+  storage::History history(file.string());
+  const auto open = history.open_findings("unallocated");
+  REQUIRE(open.size() == static_cast<std::size_t>(kCases));
+  CHECK(keys(open) == week2_keys);
+  for (const auto& tracked : open) {
+    INFO(tracked.finding.key);
+    const int i = std::stoi(tracked.finding.key.substr(1));
+    CHECK(tracked.finding.days == kWeek2 - since(i));
+    CHECK(tracked.finding.team == (i == 100 ? "Team B" : "Team A"));
+    CHECK(tracked.status ==
+          (i == kCases ? rules::FindingStatus::kNew : rules::FindingStatus::kCarried));
+    CHECK(tracked.weeks_on_list == (i == kCases ? 0 : 1));
+  }
+  const auto spells = history.unallocated_spells().at("unallocated");
+  CHECK(spells.size() == static_cast<std::size_t>(kCases));
+  CHECK(spells.count("C000") == 0);
+  CHECK(spells.at("C200") == since(200));
+  const auto resolved = history.resolved_between("unallocated", kWeek2, kWeek2);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].last.days == kWeek1 - since(0));
+}
+
+TEST_CASE("a finding left unwritten for weeks resolves with the days it was last seen with",
+          "[storage][findings]") {
+  storage::History history(":memory:");
+  const auto source = storage_test::cases_source();
+  const auto rule = unallocated_rule();
+  ingest(history, "cases", kWeek1, {case_record("C1", ""), case_record("C2", "")});
+  history.apply_evaluation(
+      rule, source, kWeek1,
+      evaluation({finding("C1", kSince, kWeek1), finding("C2", kSince + 1, kWeek1)}));
+  ingest(history, "cases", kWeek2, {case_record("C1", ""), case_record("C2", "")});
+  history.apply_evaluation(
+      rule, source, kWeek2,
+      evaluation({finding("C1", kSince, kWeek2), finding("C2", kSince + 1, kWeek2)}));
+  // Week 4: C2 allocated. It was written in week 1 only; it was last seen in week 2.
+  ingest(history, "cases", kWeek4, {case_record("C1", ""), case_record("C2", "Ann")});
+  const auto outcome =
+      history.apply_evaluation(rule, source, kWeek4, evaluation({finding("C1", kSince, kWeek4)}));
+  REQUIRE(outcome.resolved.size() == 1);
+  CHECK(outcome.resolved[0].last.key == "C2");
+  CHECK(outcome.resolved[0].last.days == kWeek2 - (kSince + 1));
+  const auto open = history.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].finding.days == kWeek4 - kSince);
+  CHECK(open[0].weeks_on_list == 3);
+  const auto resolved = history.resolved_between("unallocated", kWeek4, kWeek4);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].last.days == kWeek2 - (kSince + 1));
 }

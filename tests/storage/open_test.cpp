@@ -243,3 +243,54 @@ TEST_CASE("a read-only connection refuses a database at another schema version",
                     file.string(), storage::migrations().size()));
   CHECK(query_text(file, "PRAGMA user_version") == "2");  // not migrated
 }
+
+TEST_CASE(
+    "a version-9 database takes each rule's list as-of from its open findings, which read back "
+    "as they were and are not written again when unchanged",
+    "[storage]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  const auto all = storage::migrations();
+  std::string sql;
+  for (std::size_t i = 0; i < 9; ++i) {
+    sql += all[i];
+  }
+  // Before version 10 every open finding was written at every evaluation: last_seen is the
+  // list's as-of (2026-11-09). C1 unallocated since 2026-09-01: 69 days then.
+  sql +=
+      "INSERT INTO evaluations (rule, as_of, fingerprint, baseline) VALUES "
+      "('unallocated', '2026-11-02', 'v1', 1), ('unallocated', '2026-11-09', 'v1', 0);"
+      "INSERT INTO findings (rule, key, fingerprint, first_seen, last_seen, status, person, team, "
+      "worker, band, state, since, since_at_least, days, working_days, assumed_interval, detail, "
+      "position) VALUES ('unallocated', 'C1', 'v1', '2026-11-02', '2026-11-09', 'open', 'P1', "
+      "'Team A', '', '1-2 months', 'breach', '2026-09-01', 0, 69, 0, 0, '', 0);"
+      "PRAGMA user_version = 9;";
+  run_sql(file, sql);
+  storage::History history(file);
+  CHECK(query_text(file, "SELECT rule || ' ' || as_of FROM rule_lists") ==
+        "unallocated 2026-11-09");
+  auto open = history.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].finding.days == 69);
+  CHECK(open[0].status == rules::FindingStatus::kCarried);
+  CHECK(open[0].weeks_on_list == 1);
+
+  // A week later C1 is 76 days unallocated and otherwise unchanged: its row is not written.
+  rules::Finding c1 = open[0].finding;
+  c1.days = 76;
+  rules::Evaluation evaluation;
+  evaluation.findings = {c1};
+  rules::Rule rule;
+  rule.id = "unallocated";
+  rule.kind = rules::RuleKind::kUnallocated;
+  rule.source = "cases";
+  rule.fingerprint = "v1";
+  rules::Source source;
+  source.name = "cases";
+  history.apply_evaluation(rule, source, *rules::Date::from_ymd(2026, 11, 16), evaluation);
+  CHECK(query_text(file, "SELECT last_seen || ' ' || days FROM findings") == "2026-11-09 69");
+  open = history.open_findings("unallocated");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].finding.days == 76);
+  CHECK(open[0].weeks_on_list == 2);
+}
