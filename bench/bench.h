@@ -79,6 +79,12 @@ struct SocketFigures {
   std::string note_reply;
   // The note's wait, then each reader command after the ingest (the clients going on).
   std::vector<SocketWindow> windows;
+  // The service's memory with the extract's records loaded (issue 16): resident when idle
+  // before the drop, its peak from the drop until the changed extract was evaluated, and
+  // resident once the reader commands are done. 0 when /proc could not be read.
+  double service_idle_rss_mb = 0;
+  double service_cycle_peak_mb = 0;
+  double service_after_rss_mb = 0;
 };
 SocketFigures socket_phase(const std::filesystem::path& work, const ExtractSpec& spec,
                            int interval_ms);

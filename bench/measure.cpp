@@ -8,9 +8,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 namespace bench {
 namespace {
@@ -83,6 +87,33 @@ double own_peak_rss_mb() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   return rss_mb(usage.ru_maxrss);
+}
+
+namespace {
+
+// The "Field:   123 kB" line of /proc/PID/status, in MB.
+double status_mb(int pid, std::string_view field) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(field)) {
+      return std::strtod(line.c_str() + field.size(), nullptr) / 1024.0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+double process_rss_mb(int pid) { return status_mb(pid, "VmRSS:"); }
+
+double process_peak_rss_mb(int pid) { return status_mb(pid, "VmHWM:"); }
+
+bool reset_peak_rss(int pid) {
+  std::ofstream clear(fmt::format("/proc/{}/clear_refs", pid));
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
 }
 
 // Writes back what earlier phases left dirty in the page cache before a phase starts, so that

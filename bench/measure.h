@@ -38,6 +38,13 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 // This process's peak RSS so far, in MB.
 double own_peak_rss_mb();
 
+// Process `pid`'s resident set now (VmRSS) and its peak (VmHWM), in MB; 0 when unreadable.
+double process_rss_mb(int pid);
+double process_peak_rss_mb(int pid);
+// Starts process `pid`'s peak RSS again from its current RSS (/proc/PID/clear_refs, "5"), so
+// that process_peak_rss_mb measures from now on. False when the kernel refused.
+bool reset_peak_rss(int pid);
+
 }  // namespace bench
 
 #endif  // CASEWATCH_BENCH_MEASURE_H_

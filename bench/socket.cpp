@@ -28,7 +28,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kClients = 50;
-constexpr double kStatusP99TargetMs = 5.0;
 constexpr auto kReadyTimeout = std::chrono::minutes(10);
 constexpr auto kIngestTimeout = std::chrono::minutes(10);
 
@@ -176,6 +175,7 @@ class Daemon {
     ::waitpid(pid_, &wstatus, 0);
     pid_ = -1;
   }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -333,6 +333,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     figures.idle_status_p50_ms = percentile(status_ms, 0.5);
     figures.idle_findings_p50_ms = percentile(findings_ms, 0.5);
   }
+  // Its memory idle, then its peak from now on (the drop below) until the cycle is done.
+  figures.service_idle_rss_mb = process_rss_mb(daemon.pid());
+  reset_peak_rss(daemon.pid());
   // An open finding to note during the ingest.
   std::string note_key;
   {
@@ -432,6 +435,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const auto ingested = Clock::now();
+  figures.service_cycle_peak_mb = process_peak_rss_mb(daemon.pid());
   figures.ingest_seconds = std::chrono::duration<double>(ingested - dropped).count();
   ingest_over = true;
   noter.join();
@@ -469,6 +473,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     thread.join();
   }
   clients.clear();
+  figures.service_after_rss_mb = process_rss_mb(daemon.pid());
   daemon.stop();
   if (!fs::exists(archived)) {
     figures.error =
@@ -559,114 +564,6 @@ SocketFigures socket_phase(const fs::path& work, const ExtractSpec& spec, int in
         e.what());
     return figures;
   }
-}
-
-void print_socket(const SocketFigures& figures) {
-  if (!figures.ran) {
-    std::printf("(4) control socket: %s\n", figures.skipped.c_str());
-    return;
-  }
-  std::printf(
-      "(4) control socket, %d clients (%s), while an extract was ingested and evaluated "
-      "(%.1f s): %zu requests, %zu failed\n",
-      figures.clients,
-      figures.interval_ms > 0
-          ? fmt::format("each a request every {} ms", figures.interval_ms).c_str()
-          : "back to back",
-      figures.ingest_seconds, figures.requests, figures.failures);
-  std::printf("    idle, one client:    status p50 %.2f ms, findings unallocated p50 %.2f ms\n",
-              figures.idle_status_p50_ms, figures.idle_findings_p50_ms);
-  std::printf(
-      "    status               p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms   target p99 "
-      "<= %.0f ms: %s\n",
-      figures.status_p50_ms, figures.status_p99_ms, figures.status_max_ms, kStatusP99TargetMs,
-      figures.status_p99_ms <= kStatusP99TargetMs ? "ok" : "MISSED");
-  std::printf("    findings unallocated p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms\n",
-              figures.findings_p50_ms, figures.findings_p99_ms, figures.findings_max_ms);
-  std::printf(
-      "    longest time with no answer to any client: %.1f ms, ending %.2f s after the drop "
-      "(target <= 50 ms: %s)\n",
-      figures.longest_gap_ms, figures.longest_gap_at_s,
-      figures.longest_gap_ms <= 50 ? "ok" : "MISSED");
-  if (figures.note_sent) {
-    std::printf("    a note sent during the ingest: answered after %.1f ms (%s)\n", figures.note_ms,
-                figures.note_reply.find("\"result\":0") != std::string::npos
-                    ? "recorded"
-                    : figures.note_reply.c_str());
-  } else {
-    std::printf("    no note sent during the ingest (%s)\n", figures.note_reply.empty()
-                                                                 ? "it ended before one could be"
-                                                                 : figures.note_reply.c_str());
-  }
-  for (const auto& w : figures.windows) {
-    const bool ok = w.status_p99_ms <= kStatusP99TargetMs && w.longest_gap_ms <= 50;
-    std::printf("    while %s (%.2f s; asked %zu time%s, slowest answer %.1f ms):\n",
-                w.what.c_str(), w.seconds, w.asked, w.asked == 1 ? "" : "s", w.command_max_ms);
-    std::printf(
-        "        status p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms (%zu sent); longest gap %.1f "
-        "ms (ending at %.2f s): %s\n",
-        w.status_p50_ms, w.status_p99_ms, w.status_max_ms, w.status_count, w.longest_gap_ms,
-        w.longest_gap_at_s, ok ? "ok" : "MISSED");
-    if (w.first_reply.find("\"result\":0") == std::string::npos) {
-      std::printf("        its reply: %s\n", w.first_reply.c_str());
-    }
-  }
-  if (!figures.error.empty()) {
-    std::printf("    problem: %s\n", figures.error.c_str());
-  }
-}
-
-boost::json::value socket_json(const SocketFigures& figures) {
-  boost::json::object o;
-  o["ran"] = figures.ran;
-  if (!figures.ran) {
-    o["skipped"] = figures.skipped;
-    return o;
-  }
-  o["clients"] = figures.clients;
-  o["interval_ms"] = figures.interval_ms;
-  o["requests"] = figures.requests;
-  o["failures"] = figures.failures;
-  o["ingest_seconds"] = figures.ingest_seconds;
-  o["status_p50_ms"] = figures.status_p50_ms;
-  o["status_p99_ms"] = figures.status_p99_ms;
-  o["status_max_ms"] = figures.status_max_ms;
-  o["findings_p50_ms"] = figures.findings_p50_ms;
-  o["findings_p99_ms"] = figures.findings_p99_ms;
-  o["findings_max_ms"] = figures.findings_max_ms;
-  o["longest_gap_ms"] = figures.longest_gap_ms;
-  o["longest_gap_at_s"] = figures.longest_gap_at_s;
-  o["idle_status_p50_ms"] = figures.idle_status_p50_ms;
-  o["idle_findings_p50_ms"] = figures.idle_findings_p50_ms;
-  o["note_sent"] = figures.note_sent;
-  if (figures.note_sent) {
-    o["note_ms"] = figures.note_ms;
-  }
-  boost::json::array windows;
-  for (const auto& w : figures.windows) {
-    windows.push_back(boost::json::object{{"what", w.what},
-                                          {"seconds", w.seconds},
-                                          {"asked", w.asked},
-                                          {"command_max_ms", w.command_max_ms},
-                                          {"status_count", w.status_count},
-                                          {"status_p50_ms", w.status_p50_ms},
-                                          {"status_p99_ms", w.status_p99_ms},
-                                          {"status_max_ms", w.status_max_ms},
-                                          {"longest_gap_ms", w.longest_gap_ms},
-                                          {"longest_gap_at_s", w.longest_gap_at_s}});
-  }
-  o["windows"] = std::move(windows);
-  if (!figures.error.empty()) {
-    o["error"] = figures.error;
-  }
-  return o;
-}
-
-boost::json::value socket_target_met(const SocketFigures& figures) {
-  if (!figures.ran) {
-    return nullptr;
-  }
-  return figures.status_p99_ms <= kStatusP99TargetMs;
 }
 
 }  // namespace bench
