@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <exception>
 #include <utility>
 #include <variant>
@@ -14,6 +15,10 @@ namespace service {
 namespace {
 
 namespace asio = boost::asio;
+
+// Reader work that took this long (a review or a case rendered) is followed by
+// JobQueue::release_memory_when_idle.
+constexpr auto kHeavyReaderWork = std::chrono::milliseconds(50);
 
 // Runs `work` on another thread (`post` puts it there) and resumes the caller, on the loop,
 // with its result. The io_context stays alive until then. Not a coroutine itself:
@@ -69,7 +74,15 @@ asio::awaitable<Reply> Dispatcher::handle(std::string_view line, const Peer& pee
     // Named, not temporaries in the co_await expression (GCC 12 destroyed one twice).
     auto work = [this, call = std::move(*call), peer, settings = settings_(),
                  snapshot = findings_.snapshot()] { return read(call, peer, settings, snapshot); };
-    auto to_reader = [this](std::function<void()> run) { reader_.post(std::move(run)); };
+    auto to_reader = [this](std::function<void()> run) {
+      reader_.post([this, run = std::move(run)] {
+        const auto started = std::chrono::steady_clock::now();
+        run();
+        if (std::chrono::steady_clock::now() - started >= kHeavyReaderWork) {
+          asio::post(io_, [this] { jobs_.release_memory_when_idle(); });
+        }
+      });
+    };
     co_return co_await on_thread(io_, to_reader, std::move(work));
   }
   if (call->pool == nullptr) {

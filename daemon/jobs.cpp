@@ -8,6 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 
+#include "daemon/cancel.h"
+#include "daemon/memory.h"
+
 namespace service {
 
 namespace asio = boost::asio;
@@ -33,8 +36,14 @@ void lower_this_threads_priority() {
 
 }  // namespace
 
-JobQueue::JobQueue(asio::io_context& io, Start start, Done done, Done idle)
-    : io_(io), start_(std::move(start)), done_(std::move(done)), idle_(std::move(idle)) {
+JobQueue::JobQueue(asio::io_context& io, Start start, Done done, Done idle,
+                   std::chrono::milliseconds trim_delay)
+    : io_(io),
+      start_(std::move(start)),
+      done_(std::move(done)),
+      idle_(std::move(idle)),
+      trim_delay_(trim_delay),
+      trim_timer_(io) {
   asio::post(pool_, lower_this_threads_priority);
 }
 
@@ -83,9 +92,27 @@ void JobQueue::stop() noexcept {
   stopping_ = true;
   stop_requested_ = true;
   queue_.clear();
+  cancel_quietly(trim_timer_);
 }
 
 void JobQueue::post(std::function<void()> work) { asio::post(pool_, std::move(work)); }
+
+void JobQueue::release_memory_when_idle() {
+  if (stopping_) {
+    return;
+  }
+  // Each call starts the wait again: the trim comes trim_delay_ after the last heavy work.
+  trim_timer_.expires_after(trim_delay_);
+  trim_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopping_) {
+      return;  // cancelled, or re-armed (the newer wait trims)
+    }
+    if (running_) {
+      return;  // the job's end asks again
+    }
+    asio::post(pool_, return_free_memory);
+  });
+}
 
 void JobQueue::start_next() {
   if (running_ || queue_.empty() || stopping_) {
@@ -104,6 +131,7 @@ void JobQueue::start_next() {
 void JobQueue::finish(const Job& job, JobResult& result) {
   running_ = false;
   done_(job, result);
+  release_memory_when_idle();
   if (stopping_) {
     work_.reset();
     return;
