@@ -80,8 +80,8 @@ struct SocketFigures {
   // The note's wait, then each reader command after the ingest (the clients going on).
   std::vector<SocketWindow> windows;
   // The service's memory with the extract's records loaded (issue 16): resident when idle
-  // before the drop, its peak from the drop until the changed extract was evaluated, and
-  // resident once the reader commands are done. 0 when /proc could not be read.
+  // (3 s) before the drop, its peak from the drop until the changed extract was evaluated, and
+  // resident when idle (3 s) after the reader commands. 0 when /proc could not be read.
   double service_idle_rss_mb = 0;
   double service_cycle_peak_mb = 0;
   double service_after_rss_mb = 0;

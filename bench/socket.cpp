@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 constexpr int kClients = 50;
 constexpr auto kReadyTimeout = std::chrono::minutes(10);
 constexpr auto kIngestTimeout = std::chrono::minutes(10);
+// How long the service is left idle before its memory is read: casewatchd gives what heavy work
+// freed back to the system after 2 s idle (JobQueue::release_memory_when_idle).
+constexpr auto kIdleSettle = std::chrono::seconds(3);
 
 // One connection to the control socket, one request line and one reply line at a time.
 class Client {
@@ -333,7 +336,9 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     figures.idle_status_p50_ms = percentile(status_ms, 0.5);
     figures.idle_findings_p50_ms = percentile(findings_ms, 0.5);
   }
-  // Its memory idle, then its peak from now on (the drop below) until the cycle is done.
+  // Its memory idle (after casewatchd's 2 s before it gives freed memory back), then its peak
+  // from now on (the drop below) until the cycle is done.
+  std::this_thread::sleep_for(kIdleSettle);
   figures.service_idle_rss_mb = process_rss_mb(daemon.pid());
   reset_peak_rss(daemon.pid());
   // An open finding to note during the ingest.
@@ -473,6 +478,7 @@ SocketFigures measure(const fs::path& work, const ExtractSpec& spec, const fs::p
     thread.join();
   }
   clients.clear();
+  std::this_thread::sleep_for(kIdleSettle);
   figures.service_after_rss_mb = process_rss_mb(daemon.pid());
   daemon.stop();
   if (!fs::exists(archived)) {

@@ -66,7 +66,8 @@ void print_socket(const SocketFigures& figures) {
   }
   std::printf(
       "    casewatchd's memory: idle with the records loaded %.1f MB (target <= %.0f MB: %s); "
-      "peak while the changed extract was ingested and evaluated %.1f MB; after it %.1f MB\n",
+      "peak while the changed extract was ingested and evaluated %.1f MB; idle after the "
+      "reader commands %.1f MB\n",
       figures.service_idle_rss_mb, kServiceRssTargetMb,
       figures.service_idle_rss_mb > 0 && figures.service_idle_rss_mb <= kServiceRssTargetMb
           ? "ok"
