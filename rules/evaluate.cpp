@@ -170,6 +170,11 @@ std::optional<std::vector<std::size_t>> counting_places(const std::vector<ListKe
 
 }  // namespace
 
+ListKey list_key(const Finding& finding, std::size_t index) {
+  const bool rank = finding.state == State::kUntrusted || finding.state == State::kDataProblem;
+  return ListKey{rank ? 1 : 0, finding.days + finding.cases, finding.key, index};
+}
+
 std::vector<std::size_t> list_places(const std::vector<ListKey>& keys) {
   const bool found_in_key_order = std::is_sorted(
       keys.begin(), keys.end(), [](const ListKey& a, const ListKey& b) { return a.key < b.key; });
@@ -223,10 +228,7 @@ void sort_findings(std::vector<Finding>& findings, std::size_t first) {
   std::vector<ListKey> keys;
   keys.reserve(findings.size() - first);
   for (std::size_t i = first; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
-    const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
-    // The list's measure: days (unallocated, timescales) or cases (caseload); the other is 0.
-    keys.push_back({rank, f.days + f.cases, f.key, i - first});
+    keys.push_back(list_key(findings[i], i - first));
   }
   const std::vector<std::size_t> places = list_places(keys);
   keys.clear();  // its keys view the findings about to move

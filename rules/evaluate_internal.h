@@ -227,6 +227,9 @@ struct ListKey {
   std::string_view key;
   std::size_t index;  // the order found
 };
+// A finding's ListKey, found at `index`: rank 1 for untrusted dates and data problems, and its
+// list's measure, days (unallocated, timescales) or cases (caseload; the other is 0).
+ListKey list_key(const Finding& finding, std::size_t index);
 // The list position of each key: keys[i] goes to places[i]. REQUIRES: keys[i].index == i (keys
 // in the order found). When they were found in key order, as extracts sorted by their key are,
 // no keys are compared.

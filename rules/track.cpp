@@ -24,9 +24,7 @@ std::vector<std::size_t> listing_places(std::span<const Finding* const> findings
   std::vector<internal::ListKey> keys;
   keys.reserve(findings.size());
   for (std::size_t i = 0; i < findings.size(); ++i) {
-    const Finding& f = *findings[i];
-    const int rank = f.state == State::kUntrusted || f.state == State::kDataProblem ? 1 : 0;
-    keys.push_back({rank, f.days + f.cases, f.key, i});
+    keys.push_back(internal::list_key(*findings[i], i));
   }
   return internal::list_places(keys);
 }
