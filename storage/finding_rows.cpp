@@ -148,15 +148,19 @@ std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::st
   query.bind(3, to.iso());
   std::vector<rules::ResolvedFinding> out;
   while (query.executeStep()) {
-    rules::ResolvedFinding resolved;
-    resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
-    resolved.first_seen = required_date(query.getColumn(1));
-    resolved.resolved_on = required_date(query.getColumn(2));
-    resolved.reason = resolution_from(query.getColumn(3).getString());
-    resolved.detail = query.getColumn(4).getString();
-    out.push_back(std::move(resolved));
+    out.push_back(read_resolved(query, rule));
   }
   return out;
+}
+
+rules::ResolvedFinding read_resolved(SQLite::Statement& query, std::string_view rule) {
+  rules::ResolvedFinding resolved;
+  resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
+  resolved.first_seen = required_date(query.getColumn(1));
+  resolved.resolved_on = required_date(query.getColumn(2));
+  resolved.reason = resolution_from(query.getColumn(3).getString());
+  resolved.detail = query.getColumn(4).getString();
+  return resolved;
 }
 
 RuleNotes::RuleNotes(SQLite::Database& db, std::string_view rule) {

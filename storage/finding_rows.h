@@ -70,6 +70,10 @@ class RuleNotes {
   std::unordered_map<std::string, Trail> by_key_;
 };
 
+// A resolved finding of `rule` from a row of columns key, first_seen, resolved_on, resolution,
+// resolution_detail, then kFindingColumns.
+rules::ResolvedFinding read_resolved(SQLite::Statement& query, std::string_view rule);
+
 // Findings of `rule` resolved with resolved_on in [from, to] (those closed by a changed
 // definition included: they say so).
 std::vector<rules::ResolvedFinding> query_resolved(SQLite::Database& db, std::string_view rule,

@@ -343,12 +343,7 @@ std::optional<rules::ResolvedFinding> History::last_resolved(std::string_view ru
   if (!query.executeStep()) {
     return std::nullopt;
   }
-  rules::ResolvedFinding resolved;
-  resolved.last = read_finding(query, 5, std::string(rule), query.getColumn(0).getString());
-  resolved.first_seen = required_date(query.getColumn(1));
-  resolved.resolved_on = required_date(query.getColumn(2));
-  resolved.reason = resolution_from(query.getColumn(3).getString());
-  resolved.detail = query.getColumn(4).getString();
+  rules::ResolvedFinding resolved = read_resolved(query, rule);
   rules::TrackedFinding notes;
   read_notes(impl_->db, rule, key, notes);
   resolved.last_note = std::move(notes.latest_note);
