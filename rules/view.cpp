@@ -18,6 +18,9 @@ std::uint32_t text_hash(std::string_view text) {  // FNV-1a, folded to 32 bits
 
 // Dictionary::slots holds slot i as entries 2i (the hash) and 2i + 1 (code + 1, 0 = empty).
 constexpr std::size_t kFirstSlots = 64;
+// How many distinct texts a text field holds before the builder asks whether it is worth
+// looking them up (RecordViewBuilder::code_of).
+constexpr std::size_t kPlainAfter = 4096;
 
 std::uint32_t checked_end(std::size_t end) {
   if (end > UINT32_MAX) {
@@ -171,7 +174,13 @@ std::uint32_t RecordViewBuilder::code_of(std::size_t field, std::string_view tex
     return 0;
   }
   RecordView::Column& column = view_.columns_[field];
-  std::vector<std::uint32_t>& slots = dictionaries_[field].slots;
+  Dictionary& dictionary = dictionaries_[field];
+  if (dictionary.plain) {  // every text gets a code of its own
+    column.texts.append(text);
+    column.ends.push_back(checked_end(column.texts.size()));
+    return static_cast<std::uint32_t>(column.ends.size() - 1);
+  }
+  std::vector<std::uint32_t>& slots = dictionary.slots;
   const std::size_t mask = slots.size() / 2 - 1;
   const std::uint32_t hash = text_hash(text);
   std::size_t slot = hash & mask;
@@ -187,7 +196,17 @@ std::uint32_t RecordViewBuilder::code_of(std::size_t field, std::string_view tex
   slots[2 * slot] = hash;
   slots[2 * slot + 1] = code + 1;
   if (2 * column.ends.size() > slots.size() / 2) {
-    grow(field);
+    // A text field whose texts are nearly all distinct (a person's identifier) gains nothing
+    // from the dictionary but its cost: a cache miss per record in a table that keeps growing.
+    // Past kPlainAfter texts, when more than half the records so far had a new one, the field
+    // stops looking its texts up.
+    if (!dictionary.dated && column.ends.size() > kPlainAfter &&
+        2 * column.ends.size() > view_.key_ends_.size()) {
+      dictionary.plain = true;
+      dictionary.slots = {};
+    } else {
+      grow(field);
+    }
   }
   return code;
 }

@@ -79,7 +79,8 @@ class RecordView {
     const Column& column = columns_[static_cast<std::size_t>(field)];
     return column.dates[column.codes[row]];
   }
-  // Field `field`'s code in record `row` (equal codes, equal texts), and the number of codes.
+  // Field `field`'s code in record `row` (equal codes, equal texts; a text field of nearly all
+  // distinct texts may give equal texts different codes), and the number of codes.
   // REQUIRES: holds(field).
   std::uint32_t code(std::size_t row, int field) const {
     return columns_[static_cast<std::size_t>(field)].codes[row];
@@ -132,6 +133,7 @@ class RecordViewBuilder {
   struct Dictionary {
     std::vector<std::uint32_t> slots;
     bool dated = false;
+    bool plain = false;  // a text field of nearly all distinct texts: no lookup, a code per text
   };
   std::uint32_t code_of(std::size_t field, std::string_view text);
   void grow(std::size_t field);

@@ -288,6 +288,12 @@ void prepare_record(const rules::Record& record, PreparedRecord& out) {
   out.content_hash = content_hash(out.data);
 }
 
+void add_to_view(const PreparedRecord& record, rules::RecordViewBuilder& view,
+                 std::vector<std::string_view>& values) {
+  decode_values(record.data.data(), record.data.size(), values);
+  view.add(record.key, values);
+}
+
 void History::ExtractWriter::add(const rules::Record& record) {
   add(std::span<const rules::Record>(&record, 1));
 }

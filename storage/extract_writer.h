@@ -67,6 +67,10 @@ struct PreparedRecord {
 };
 // Fills `out` from `record`, reusing its buffers. Thread-safe (touches only its arguments).
 void prepare_record(const rules::Record& record, PreparedRecord& out);
+// Adds `record`'s key and values to `view`, as History::current_view() would read the record
+// back once stored; `values` is scratch space, reused between calls.
+void add_to_view(const PreparedRecord& record, rules::RecordViewBuilder& view,
+                 std::vector<std::string_view>& values);
 
 class History::ExtractBatch {
  public:

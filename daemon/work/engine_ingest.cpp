@@ -102,6 +102,9 @@ struct Engine::Part {
   const std::function<const std::string&()>* sha256 = nullptr;  // the file's content hash
   const std::function<bool()>* is_duplicate = nullptr;          // the file was ingested before
   bool duplicate = false;                                       // is_duplicate() said so
+  // The records this part stores, as the rules read them, while they are the source's whole
+  // snapshot (see ParseThread); kept for the evaluation once the group commits.
+  std::optional<rules::RecordViewBuilder> view;
 };
 
 namespace {
@@ -124,7 +127,7 @@ std::string part_label(const rules::Source& source, const fs::path& path) {
 }  // namespace
 
 void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>& batch,
-                       bool failed) {
+                       bool failed, bool for_evaluation) {
   ExtractOutcome& outcome = part.outcome;
   storage::ExtractInfo& info = outcome.info;
   const rules::Source& source = *part.source;
@@ -182,8 +185,7 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
     return;
   }
 
-  // Reading (CSV, validation) on one thread, writing (SQLite) on this one. The batch commits
-  // only after every part's verdict and the duplicate check.
+  // The batch commits only after every part's verdict and the duplicate check.
   if (!batch) {
     batch.emplace(history_.begin_batch());
   }
@@ -198,24 +200,12 @@ void Engine::read_part(Part& part, std::optional<storage::History::ExtractBatch>
         "records were read instead, and a new snapshot is stored with this extract",
         info.file, source.name, *problem);
   }
-  if (have_first) {
-    storage::PreparedRecord first;
-    storage::prepare_record(record, first);
-    first.row_hash = first_row_hash;
-    first.line = first_line;
-    writer.classify(first);
-    writer.write(std::span<const storage::PreparedRecord>(&first, 1));
+  if (for_evaluation) {
+    part.view.emplace(rules::fields_read(config_.rules, source));
   }
-  {
-    RecordPipe pipe;
-    ParseThread reading(reader, writer, pipe);
-    while (auto pipe_batch = pipe.pop()) {
-      writer.write(
-          std::span<const storage::PreparedRecord>(pipe_batch->prepared.data(), pipe_batch->size));
-      pipe.give_back(std::move(*pipe_batch));
-    }
-    reading.wait();  // rethrows a read failure (the batch rolls back)
-  }
+  // Reading (validation) on its own thread, writing (SQLite) on this one.
+  const FirstRow first{&record, first_row_hash, first_line};
+  write_rows(reader, writer, have_first ? &first : nullptr, part.view);
   // A duplicate's writer is discarded (its batch rolls back: nothing of the file is stored).
   if ((*part.is_duplicate)()) {
     part.duplicate = true;
@@ -276,7 +266,8 @@ void Engine::refuse_file(std::vector<Part*>& parts, storage::ExtractStatus statu
                failed.empty() ? std::string() : "; failed: " + failed, moved_to.string());
 }
 
-std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group) {
+std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group,
+                                                 bool for_evaluation) {
   const std::string handled_at = utc_text(now_utc());
   // Each file's content hash is computed on its own thread while the file is read and stored;
   // it is needed only to refuse a duplicate, which is decided before anything is committed.
@@ -393,7 +384,7 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
       continue;
     }
     part.is_duplicate = &is_duplicate;
-    read_part(part, batch, failed);
+    read_part(part, batch, failed, for_evaluation);
     if (part.duplicate) {
       break;
     }
@@ -444,6 +435,13 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   if (batch) {
     batch->commit();
   }
+  // The views built while reading are the new snapshots: the evaluation takes them from here.
+  for (auto& part : parts) {
+    if (!part.settled && part.view && part.outcome.info.id > 0) {
+      views_[part.source->name] = KeptView{part.outcome.info.id, part.view->finish()};
+    }
+    part.view.reset();
+  }
   // Only now that the transaction has committed may the files leave the inbox.
   for (std::size_t f = 0; f < group.files.size(); ++f) {
     auto of_file = parts_of(f);
@@ -475,12 +473,13 @@ std::vector<ExtractOutcome> Engine::ingest_group(const ingest::InboxGroup& group
   return outcomes;
 }
 
-ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& source) {
+ExtractOutcome Engine::ingest_file(const fs::path& file, const rules::Source& source,
+                                   bool for_evaluation) {
   std::error_code error;
   const auto modified = fs::last_write_time(file, error);
   ingest::InboxGroup group;
   group.files.push_back(ingest::InboxFile{file, source.name, modified, {source.name}});
-  auto outcomes = ingest_group(group);
+  auto outcomes = ingest_group(group, for_evaluation);
   if (outcomes.empty()) {
     throw std::invalid_argument(
         fmt::format("ingest_file: no source '{}' is configured", source.name));
@@ -524,7 +523,7 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     };
     std::vector<ExtractOutcome> outcomes;
     try {
-      outcomes = ingest_group(group);
+      outcomes = ingest_group(group, /*for_evaluation=*/true);
     } catch (const std::exception& e) {
       throw failed("ingest", e);
     }

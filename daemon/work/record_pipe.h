@@ -1,11 +1,13 @@
 // The two threads of one extract's ingest: RecordPipe carries records from the reader's thread to
-// the writer (the ingesting thread) in batches; ParseThread runs the reader. Internal to
-// daemon/work (engine_ingest.cpp).
+// the writer (the ingesting thread) in batches; ParseThread runs the reader; write_rows runs the
+// two. Internal to daemon/work (engine_ingest.cpp).
 #ifndef CASEWATCH_DAEMON_WORK_RECORD_PIPE_H_
 #define CASEWATCH_DAEMON_WORK_RECORD_PIPE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -102,7 +104,9 @@ class RecordPipe {
 // writer.match_row() (an unchanged row is skipped unparsed) and classifies each record read
 // (an unchanged record is not passed on). The destructor cancels and joins, so no path out of
 // ingest_file leaves the thread running; wait() joins and rethrows what the reader threw (an
-// unreadable file).
+// unreadable file). kept_any(): whether a row was kept as it was stored with an earlier extract
+// (skipped unparsed, or parsed with the same values), so that the records passed on are not the
+// source's whole snapshot; final once wait() has returned.
 class ParseThread {
  public:
   ParseThread(ingest::Reader& reader, storage::History::ExtractWriter& writer, RecordPipe& pipe)
@@ -115,6 +119,8 @@ class ParseThread {
   }
   ParseThread(const ParseThread&) = delete;
   ParseThread& operator=(const ParseThread&) = delete;
+
+  bool kept_any() const { return kept_.load(std::memory_order_relaxed); }
 
   void wait() {
     thread_.join();
@@ -136,8 +142,11 @@ class ParseThread {
   void read_all(ingest::Reader& reader, storage::History::ExtractWriter& writer) {
     using Action = storage::PreparedRecord::Action;
     using Match = storage::History::ExtractWriter::RowMatch::Kind;
-    const ingest::RowFilter filter = [&writer](std::uint64_t row_hash, std::size_t line) {
+    const ingest::RowFilter filter = [this, &writer](std::uint64_t row_hash, std::size_t line) {
       const auto match = writer.match_row(row_hash, line);
+      if (match.kind != Match::kUnknown) {
+        kept_.store(true, std::memory_order_relaxed);
+      }
       switch (match.kind) {
         case Match::kUnchanged:
           return ingest::RowCheck{ingest::RowCheck::Kind::kSkip, 0};
@@ -172,6 +181,8 @@ class ParseThread {
         }
         if (prepared.action == Action::kInsert || prepared.action == Action::kReplace) {
           ++batch->size;
+        } else if (prepared.action == Action::kKeep) {
+          kept_.store(true, std::memory_order_relaxed);
         }
       }
       pipe_.push(std::move(*batch));
@@ -179,9 +190,26 @@ class ParseThread {
   }
 
   RecordPipe& pipe_;
+  std::atomic<bool> kept_{false};
   std::exception_ptr error_;
   std::thread thread_;  // last: starts once the members it uses exist
 };
+
+// The first row of a file when it was read before the writer existed (to find the as-of date).
+struct FirstRow {
+  const rules::Record* record = nullptr;
+  std::uint64_t row_hash = 0;
+  std::size_t line = 0;
+};
+
+// Writes `first` (or nullptr), then every row `reader` reads on a ParseThread, with `writer` on
+// the calling thread. `view`, when it holds a builder, gets every record written, in the order
+// the stored snapshot gives them back: while every row is stored anew (a source's first extract,
+// or one in which every row changed), that is the source's whole snapshot, and the evaluation
+// need not read it back from the database. A row kept as an earlier extract stored it resets
+// `view`. Rethrows what the reader threw (an unreadable file); the caller's batch rolls back.
+void write_rows(ingest::Reader& reader, storage::History::ExtractWriter& writer,
+                const FirstRow* first, std::optional<rules::RecordViewBuilder>& view);
 
 }  // namespace service
 

@@ -45,12 +45,13 @@ class EngineFixture {
         history_(config_.service.database_file()),
         engine_(config_, calendar_, history_) {}
 
-  // Writes `rows` under `header` as inbox/cases_<as_of>.csv and ingests it.
+  // Writes `rows` under `header` as inbox/cases_<as_of>.csv and ingests it (with
+  // `for_evaluation`, as a cycle does).
   service::ExtractOutcome ingest(const std::string& as_of, const std::string& rows,
-                                 const std::string& header = kHeader) {
+                                 const std::string& header = kHeader, bool for_evaluation = false) {
     const fs::path file = config_.service.inbox_dir() / ("cases_" + as_of + ".csv");
     std::ofstream(file, std::ios::binary) << header << rows;
-    return engine_.ingest_file(file, *config_.rules.find_source("cases"));
+    return engine_.ingest_file(file, *config_.rules.find_source("cases"), for_evaluation);
   }
 
   // Writes `bytes` as inbox/`name` and ingests it as `source`.
@@ -63,6 +64,8 @@ class EngineFixture {
 
   storage::History& history() { return history_; }
   service::Engine& engine() { return engine_; }
+  const config::Config& config() const { return config_; }
+  const rules::Calendar& calendar() const { return calendar_; }
 
  private:
   test_support::TempDir dir_;
@@ -279,4 +282,116 @@ TEST_CASE("a key whose person changed between extracts is a data-quality item na
   REQUIRE(third.problems.size() == 1);
   CHECK(third.problems[0].line == 2);
   CHECK(history.person_changes(date(3), date(4)).size() == 1);
+}
+
+namespace {
+
+// The cases source with the unallocated and caseload rules reading it.
+std::string config_with_rules() {
+  return R"toml([service]
+state_dir = "state"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+max_bad_rows = "50%"
+date_formats = ["%d/%m/%Y"]
+[source.fields]
+person = "Child ID"
+team = "Team"
+worker = "Worker"
+opened = "Referral Date"
+status = "Status"
+
+[[rule]]
+id = "unallocated"
+kind = "unallocated"
+source = "cases"
+open_values = ["Open"]
+over_days = 28
+
+[[rule]]
+id = "caseload"
+kind = "caseload"
+source = "cases"
+open_values = ["Open"]
+max_cases = 2
+)toml";
+}
+
+constexpr const char* kTeamHeader = "Case ID,Child ID,Team,Worker,Referral Date,Status\n";
+
+// What an evaluation lists: findings, bands and the team table.
+void check_same_lists(const rules::Evaluation& got, const rules::Evaluation& expected) {
+  CHECK(got.findings == expected.findings);
+  CHECK(got.bands == expected.bands);
+  CHECK(got.team_bands == expected.team_bands);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "evaluating after an ingest that stored every row anew lists what the stored snapshot "
+    "gives",
+    "[daemon][engine]") {
+  // The ingest keeps the records it stored for the evaluation when they are the source's whole
+  // snapshot; a second engine on the same database reads the snapshot back from storage.
+  EngineFixture fixture(config_with_rules());
+  const auto from_storage = [&] {
+    service::Engine fresh(fixture.config(), fixture.calendar(), fixture.history());
+    return fresh.evaluate_current();
+  };
+
+  // A first extract: unallocated cases in two teams, a worker over the caseload, a bad date
+  // (stored as it is, an untrusted finding), a closed case, an exact copy of a row (stored once),
+  // quoted fields.
+  const std::string first_rows =
+      "C1,P1,North,,01/09/2026,Open\n"
+      "C2,P2,North,,15/10/2026,Open\n"
+      "C3,P3,South,,31/02/2026,Open\n"
+      "C4,P4,South,Ann,01/08/2026,Open\n"
+      "C5,P5,South,Ann,02/08/2026,Open\n"
+      "C6,P6,South,Ann,03/08/2026,Open\n"
+      "C7,P7,North,,01/07/2026,Closed\n"
+      "C4,P4,South,Ann,01/08/2026,Open\n"
+      "\"C8\",P8,\"North, East\",,\"01/06/2026\",Open\n";
+  const auto first = fixture.ingest("2026-11-02", first_rows, kTeamHeader, true);
+  REQUIRE(ingested(first));
+  const auto after_first = fixture.engine().evaluate_current();
+  CHECK(after_first.findings.size() == 4);  // C1, C3 (untrusted), C8; Ann over 2 cases
+  check_same_lists(after_first, from_storage());
+
+  // Every row changed (C1 allocated, the others re-dated), C7 gone, C9 new: every current
+  // record is stored anew again.
+  const auto second = fixture.ingest("2026-11-09",
+                                     "C1,P1,North,Bob,01/09/2026,Open\n"
+                                     "C2,P2,North,,16/10/2026,Open\n"
+                                     "C3,P3,South,,30/01/2026,Open\n"
+                                     "C4,P4,South,Ann,04/08/2026,Open\n"
+                                     "C5,P5,South,Ann,05/08/2026,Open\n"
+                                     "C6,P6,South,Ann,06/08/2026,Open\n"
+                                     "C8,P8,North,,02/06/2026,Open\n"
+                                     "C9,P9,East,,01/05/2026,Open\n",
+                                     kTeamHeader, true);
+  REQUIRE(ingested(second));
+  CHECK(second.unchanged_rows == 0);
+  const auto after_second = fixture.engine().evaluate_current();
+  CHECK(after_second.findings != after_first.findings);
+  check_same_lists(after_second, from_storage());
+
+  // Most rows unchanged: the snapshot is partly the second extract's.
+  const auto third = fixture.ingest("2026-11-16",
+                                    "C1,P1,North,Bob,01/09/2026,Open\n"
+                                    "C2,P2,North,Cat,16/10/2026,Open\n"
+                                    "C3,P3,South,,30/01/2026,Open\n"
+                                    "C4,P4,South,Ann,04/08/2026,Open\n"
+                                    "C5,P5,South,Ann,05/08/2026,Open\n"
+                                    "C6,P6,South,Ann,06/08/2026,Open\n"
+                                    "C8,P8,North,,02/06/2026,Open\n"
+                                    "C9,P9,East,,01/05/2026,Open\n",
+                                    kTeamHeader, true);
+  REQUIRE(ingested(third));
+  CHECK(third.unchanged_rows == 7);
+  check_same_lists(fixture.engine().evaluate_current(), from_storage());
 }

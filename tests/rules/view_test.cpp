@@ -65,6 +65,36 @@ TEST_CASE("a view codes equal texts alike and keeps each record's key and text")
   CHECK(view.date(0, -1).empty());
 }
 
+TEST_CASE("a text field of nearly all distinct texts is held without a dictionary, texts intact") {
+  // 20,000 records: the team repeats (3 texts), the note is new in every record but a few, and
+  // the date is new in every record (a date field keeps its dictionary: dates are read per text).
+  std::vector<rules::Record> records;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string note = i % 1000 == 999 ? "again" : "note " + std::to_string(i);
+    const rules::Date opened = d(2000, 1, 1) + i;
+    records.push_back({std::to_string(i), {i % 2 == 0 ? "Team A" : "Team B", opened.iso(), note}});
+  }
+  records[7].values[2].clear();
+  const RecordView view = RecordView::of(three_fields(), records);
+  REQUIRE(view.size() == records.size());
+  bool all_intact = true;
+  for (std::size_t row = 0; row < records.size(); ++row) {
+    const auto& values = records[row].values;
+    all_intact = all_intact && view.key(row) == records[row].key &&
+                 view.text(row, 0) == values[0] && view.text(row, 1) == values[1] &&
+                 view.text(row, 2) == values[2] && view.date(row, 1).is_date() &&
+                 view.date(row, 1).date == d(2000, 1, 1) + static_cast<int>(row);
+  }
+  CHECK(all_intact);
+  CHECK(view.codes(0) == 3);  // still a dictionary: "", Team A, Team B
+  CHECK(view.codes(1) == 20001);
+  // The note stopped being looked up: each later "again" has a code of its own.
+  CHECK(view.code(998, 2) != view.code(19998, 2));
+  CHECK(view.codes(2) > 19000);
+  CHECK(view.code(7, 2) == 0);  // empty is still code 0
+  CHECK(view.text(7, 2).empty());
+}
+
 TEST_CASE("a view reads dates once per distinct text, as day numbers") {
   struct Case {
     std::string text;
