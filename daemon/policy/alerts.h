@@ -152,8 +152,9 @@ std::optional<AlertCondition> calendar_condition(std::optional<rules::Date> last
 // kUnmatchedFile per inbox file (name only) that matches no source.
 std::vector<AlertCondition> unmatched_conditions(const std::vector<std::string>& files);
 
-// The rules whose case alerts are inhibited: those reading a source with a kStaleSource
-// condition in `current`, or one in `no_data` (no extract ingested).
+// The rules whose case alerts are inhibited: those reading a source (their own, or their
+// events_source or allocations_source) with a kStaleSource condition in `current`, or one in
+// `no_data` (no extract ingested).
 std::set<std::string> inhibited_rules(const rules::RuleSet& rule_set,
                                       const std::vector<AlertCondition>& current,
                                       const std::set<std::string>& no_data);

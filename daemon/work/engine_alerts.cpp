@@ -72,6 +72,11 @@ AlertDecision Engine::run_alerts(Time now) {
   // from the open findings. Sources with no extract have no list (and inhibit their rules).
   std::set<std::string> no_data;
   for (const auto& rule : config_.rules.rules) {
+    for (const std::string* other : {&rule.events_source, &rule.allocations_source}) {
+      if (!other->empty() && !history_.latest_extract(*other)) {
+        no_data.insert(*other);
+      }
+    }
     const auto latest = history_.latest_extract(rule.source);
     if (!latest) {
       no_data.insert(rule.source);

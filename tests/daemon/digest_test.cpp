@@ -332,6 +332,28 @@ TEST_CASE("a stale or empty source inhibits its rules' case alerts", "[digest]")
         std::set<std::string>{"single-assessment"});
   CHECK(service::inhibited_rules(set, {}, {}).empty());
 
+  // A rule reading a second source is inhibited by that one too: a recurring rule's events, an
+  // unallocated rule's allocations (social worker episodes).
+  rules::Rule reviews;
+  reviews.id = "lac-reviews";
+  reviews.source = "episodes";
+  reviews.events_source = "reviews";
+  rules::Rule lac;
+  lac.id = "unallocated-lac";
+  lac.source = "episodes";
+  lac.allocations_source = "social-workers";
+  rules::RuleSet two_sources;
+  two_sources.rules = {reviews, lac};
+  service::AlertCondition stale_reviews = stale;
+  stale_reviews.subject = "reviews";
+  CHECK(service::inhibited_rules(two_sources, {stale_reviews}, {}) ==
+        std::set<std::string>{"lac-reviews"});
+  CHECK(service::inhibited_rules(two_sources, {}, {"social-workers"}) ==
+        std::set<std::string>{"unallocated-lac"});
+  CHECK(service::inhibited_rules(two_sources, {}, {"episodes"}) ==
+        std::set<std::string>{"lac-reviews", "unallocated-lac"});
+  CHECK(service::inhibited_rules(two_sources, {stale}, {}).empty());
+
   const auto list = breaching(set.rules[0], 2, 60);
   const auto conditions = service::rule_conditions(
       {list}, {escalate_after({8, rules::Unit::kWeeks})}, rules::Calendar{});
