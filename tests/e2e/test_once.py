@@ -75,6 +75,10 @@ class IngestAndFind(OnceTestCase):
         self.assertIn("ingested", out)
         self.assertIn("unallocated", out)
         self.assertIn("2026-W48", out)
+        # The review shown is the review file written, word for word.
+        review = (self.state / "reports" / "2026-W48" / "review.txt").read_text()
+        self.assertIn("casewatch weekly review: 2026-W48", review)
+        self.assertIn(review, out)
 
     def test_a_file_without_its_key_column_is_rejected_whole_with_a_reason_file(self):
         self.drop("cases_2026-11-23.csv", "Child ID,Allocated Team,Allocated Worker,"
