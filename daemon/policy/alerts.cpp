@@ -453,8 +453,8 @@ std::set<std::string> inhibited_rules(const rules::RuleSet& rule_set,
   for (const auto& rule : rule_set.rules) {
     // A recurring rule's events and an unallocated rule's allocations come from sources of
     // their own: a stale one of those makes the list as untrustworthy as a stale main source.
-    for (const std::string* read : {&rule.source, &rule.events_source, &rule.allocations_source}) {
-      if (!read->empty() && sources.contains(*read)) {
+    for (const std::string& read : rules::sources_of(rule)) {
+      if (sources.contains(read)) {
         out.insert(rule.id);
       }
     }

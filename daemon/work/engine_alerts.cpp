@@ -72,9 +72,9 @@ AlertDecision Engine::run_alerts(Time now) {
   // from the open findings. Sources with no extract have no list (and inhibit their rules).
   std::set<std::string> no_data;
   for (const auto& rule : config_.rules.rules) {
-    for (const std::string* other : {&rule.events_source, &rule.allocations_source}) {
-      if (!other->empty() && !history_.latest_extract(*other)) {
-        no_data.insert(*other);
+    for (const std::string& read : rules::sources_of(rule)) {
+      if (read != rule.source && !history_.latest_extract(read)) {
+        no_data.insert(read);
       }
     }
     const auto latest = history_.latest_extract(rule.source);
