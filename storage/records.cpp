@@ -3,6 +3,7 @@
 #include <bit>
 #include <functional>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "storage/impl.h"
@@ -303,48 +304,93 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
 
 namespace {
 
+// The row ids of a snapshot of one full piece and the deltas after it. The deltas are small
+// (the keys that changed since the full piece), so they are read first into a table by key; the
+// full piece is then read straight, each entry replaced or removed by its key's last delta, and
+// the keys the full piece lacks come last. No table of the whole snapshot is built.
+std::vector<std::int64_t> ids_through_deltas(SQLite::Database& db, std::int64_t source_id) {
+  SQLite::Statement full_id(db,
+                            "SELECT max(extract_id) FROM snapshots WHERE source_id = ? AND "
+                            "full = 1");
+  full_id.bind(1, source_id);
+  if (!full_id.executeStep() || full_id.getColumn(0).isNull()) {
+    throw CorruptSnapshot();  // no full piece
+  }
+  const std::int64_t full_extract = full_id.getColumn(0).getInt64();
+
+  struct Change {
+    std::int64_t row_id = 0;  // 0: removed
+    bool in_full = false;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>()(key);
+    }
+  };
+  std::unordered_map<std::string, Change, KeyHash, std::equal_to<>> changes;
+  SQLite::Statement deltas(db,
+                           "SELECT full, entries FROM snapshots WHERE source_id = ? AND "
+                           "extract_id > ? ORDER BY extract_id");
+  deltas.bind(1, source_id);
+  deltas.bind(2, full_extract);
+  SnapshotEntry entry;
+  while (deltas.executeStep()) {
+    if (deltas.getColumn(0).getInt() != 0) {
+      throw CorruptSnapshot();  // a full piece after the latest one
+    }
+    const SQLite::Column blob = deltas.getColumn(1);
+    SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+    while (reader.next(entry)) {
+      changes.insert_or_assign(std::string(entry.key), Change{entry.row_id});
+    }
+  }
+
+  SQLite::Statement full(db,
+                         "SELECT entries FROM snapshots WHERE source_id = ? AND extract_id = ? "
+                         "AND full = 1");
+  full.bind(1, source_id);
+  full.bind(2, full_extract);
+  if (!full.executeStep()) {
+    throw CorruptSnapshot();
+  }
+  const SQLite::Column blob = full.getColumn(0);
+  SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
+  std::vector<std::int64_t> ids;
+  ids.reserve(reader.count() + changes.size());
+  while (reader.next(entry)) {
+    const auto found = changes.empty() ? changes.end() : changes.find(entry.key);
+    if (found == changes.end()) {
+      ids.push_back(entry.row_id);
+      continue;
+    }
+    found->second.in_full = true;
+    if (found->second.row_id != 0) {
+      ids.push_back(found->second.row_id);
+    }
+  }
+  for (const auto& [key, change] : changes) {
+    if (!change.in_full && change.row_id != 0) {
+      ids.push_back(change.row_id);
+    }
+  }
+  return ids;
+}
+
 // The ids of source `source_id`'s current record versions, sorted, from the snapshot written
 // with its latest extract `latest`; nullopt when there is none (a source last ingested before
-// migration 4, or a damaged snapshot: the records say the same). A snapshot of one full piece
-// is read straight; one with deltas through a KeyTable.
+// migration 4, or a damaged snapshot: the records say the same).
 std::optional<std::vector<std::int64_t>> current_ids(SQLite::Database& db, std::int64_t source_id,
                                                      std::int64_t latest) {
   std::vector<std::int64_t> ids;
   try {
-    SQLite::Statement pieces(db,
-                             "SELECT max(extract_id), count(*) FROM snapshots WHERE source_id = ?1 "
-                             "AND extract_id >= (SELECT max(extract_id) FROM snapshots WHERE "
-                             "source_id = ?1 AND full = 1)");
-    pieces.bind(1, source_id);
-    if (pieces.executeStep() && !pieces.getColumn(0).isNull() &&
-        pieces.getColumn(0).getInt64() == latest && pieces.getColumn(1).getInt64() == 1) {
-      SQLite::Statement full(db,
-                             "SELECT entries FROM snapshots WHERE source_id = ? AND "
-                             "extract_id = ? AND full = 1");
-      full.bind(1, source_id);
-      full.bind(2, latest);
-      if (!full.executeStep()) {
-        return std::nullopt;
-      }
-      const SQLite::Column blob = full.getColumn(0);
-      SnapshotReader reader(blob.getBlob(), static_cast<std::size_t>(blob.getBytes()));
-      ids.reserve(reader.count());
-      SnapshotEntry entry;
-      while (reader.next(entry)) {
-        ids.push_back(entry.row_id);
-      }
-    } else {
-      KeyTable table;
-      if (!load_snapshot(db, source_id, latest, table)) {
-        return std::nullopt;
-      }
-      ids.reserve(table.entries().size());
-      for (const auto& entry : table.entries()) {
-        if (!entry.dead) {
-          ids.push_back(entry.row_id);
-        }
-      }
+    SQLite::Statement last(db, "SELECT max(extract_id) FROM snapshots WHERE source_id = ?");
+    last.bind(1, source_id);
+    if (!last.executeStep() || last.getColumn(0).isNull() ||
+        last.getColumn(0).getInt64() != latest) {
+      return std::nullopt;
     }
+    ids = ids_through_deltas(db, source_id);
   } catch (const CorruptSnapshot&) {
     return std::nullopt;
   }
