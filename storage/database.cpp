@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "storage/impl.h"
 #include "storage/migrations.h"
@@ -16,6 +17,7 @@ namespace storage {
 namespace {
 
 constexpr std::int64_t kApplicationId = 1128354647;  // 'CASW', set by migration 1
+constexpr int kAutoCheckpointPages = 1000;           // SQLite's default
 
 // Creates the database file 0640 when absent, before SQLite opens it, so that the mode never
 // depends on the umask (SQLite gives its -wal and -shm files the database file's mode).
@@ -161,6 +163,76 @@ bool History::checkpoint() {
     }
     throw;
   }
+}
+
+struct History::BackgroundCheckpoint::State {
+  Impl* history = nullptr;  // whose automatic checkpoints are off until wait()
+  std::thread thread;
+  std::optional<std::string> error;  // written by `thread`, read after joining it
+};
+
+History::BackgroundCheckpoint History::checkpoint_in_background() {
+  if (impl_->writer_open) {
+    throw std::logic_error("checkpoint_in_background: an extract writer is open");
+  }
+  auto state = std::make_unique<BackgroundCheckpoint::State>();
+  if (is_memory(impl_->file)) {
+    checkpoint();  // no log to copy; another connection could not see this database anyway
+    return BackgroundCheckpoint(std::move(state));
+  }
+  impl_->db.exec("PRAGMA wal_autocheckpoint = 0");
+  state->history = impl_.get();
+  try {
+    state->thread = std::thread([state = state.get(), file = impl_->file] {
+      try {
+        SQLite::Database db(file, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+        // PASSIVE: copies what no reader still needs, never waits, and leaves the log whole
+        // when another connection is checkpointing already.
+        db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (const std::exception& e) {
+        state->error = fmt::format("{}: {}", file.string(), e.what());
+      }
+    });
+  } catch (...) {
+    BackgroundCheckpoint(std::move(state)).wait();  // automatic checkpoints back on
+    throw;
+  }
+  return BackgroundCheckpoint(std::move(state));
+}
+
+History::BackgroundCheckpoint::BackgroundCheckpoint(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
+
+History::BackgroundCheckpoint::BackgroundCheckpoint(BackgroundCheckpoint&& other) noexcept =
+    default;
+
+History::BackgroundCheckpoint& History::BackgroundCheckpoint::operator=(
+    BackgroundCheckpoint&& other) noexcept {
+  if (this != &other) {
+    wait();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+History::BackgroundCheckpoint::~BackgroundCheckpoint() { wait(); }
+
+std::optional<std::string> History::BackgroundCheckpoint::wait() {
+  if (!state_) {
+    return std::nullopt;
+  }
+  if (state_->thread.joinable()) {
+    state_->thread.join();
+  }
+  if (state_->history != nullptr) {
+    try {
+      state_->history->db.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", kAutoCheckpointPages));
+    } catch (const SQLite::Exception&) {
+      // Only an out-of-memory error can fail a pragma; the connection is then unusable anyway.
+    }
+    state_->history = nullptr;
+  }
+  return std::exchange(state_->error, std::nullopt);
 }
 
 }  // namespace storage

@@ -18,8 +18,6 @@
 namespace storage {
 namespace {
 
-constexpr int kAutoCheckpointPages = 1000;  // SQLite's default
-
 // The connection's settings while an extract is written; they must change outside a
 // transaction, so this is made before the writer's transaction and ends after it.
 // - Foreign key checks off: the writer's rows refer only to its own extract and source, so the
@@ -27,18 +25,20 @@ constexpr int kAutoCheckpointPages = 1000;  // SQLite's default
 //   about a fifth faster.
 // - No automatic checkpoint at its commit: copying the WAL into the database file (the second
 //   write of every page: 0.2 s for a 1M-row first ingest) is left to the next write or to
-//   History::checkpoint(), after the extract has been archived. The commit is durable without
-//   it.
+//   History::checkpoint() (or checkpoint_in_background()), after the extract has been
+//   archived. The commit is durable without
+//   it. The setting it had comes back after (off while a background checkpoint runs).
 class WriterSettings {
  public:
-  explicit WriterSettings(SQLite::Database& db) : db_(db) {
+  explicit WriterSettings(SQLite::Database& db)
+      : db_(db), auto_checkpoint_(db.execAndGet("PRAGMA wal_autocheckpoint").getInt()) {
     db_.exec("PRAGMA foreign_keys = OFF");
     db_.exec("PRAGMA wal_autocheckpoint = 0");
   }
   ~WriterSettings() {
     try {
       db_.exec("PRAGMA foreign_keys = ON");
-      db_.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", kAutoCheckpointPages));
+      db_.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", auto_checkpoint_));
     } catch (const SQLite::Exception&) {
       // Only an out-of-memory error can fail a pragma; the connection is then unusable anyway.
     }
@@ -48,6 +48,7 @@ class WriterSettings {
 
  private:
   SQLite::Database& db_;
+  int auto_checkpoint_;
 };
 
 }  // namespace

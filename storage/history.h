@@ -48,6 +48,14 @@ class History {
   // large extract does not write every page twice before the file is archived. False when
   // another connection was checkpointing (the log is copied later); throws on other errors.
   bool checkpoint();
+  // checkpoint() on a thread of its own, with a connection of its own: the caller goes on
+  // (evaluating, writing the review) while a large extract's pages are copied, and the copy runs
+  // beside this connection's reads and writes (WAL mode). This connection's automatic
+  // checkpoints are off until the copy is waited for, so that its next commit does not start the
+  // same copy on the caller's thread. An in-memory database is checkpointed at once.
+  // REQUIRES: no writer open (else std::logic_error); the result does not outlive this History.
+  class BackgroundCheckpoint;
+  BackgroundCheckpoint checkpoint_in_background();
 
   // ---- extracts
   // Writes one extract in one transaction: see storage/extract_writer.h.
@@ -221,6 +229,28 @@ class History {
                         const std::function<void(std::string_view, std::string_view)>& visit) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A checkpoint running on its own thread (History::checkpoint_in_background). Destroying it
+// waits for it, as wait() does.
+class History::BackgroundCheckpoint {
+ public:
+  BackgroundCheckpoint(BackgroundCheckpoint&& other) noexcept;
+  BackgroundCheckpoint& operator=(BackgroundCheckpoint&& other) noexcept;
+  ~BackgroundCheckpoint();
+  BackgroundCheckpoint(const BackgroundCheckpoint&) = delete;
+  BackgroundCheckpoint& operator=(const BackgroundCheckpoint&) = delete;
+
+  // Waits for the copy to end and turns the connection's automatic checkpoints back on. Returns
+  // what stopped the copy, if anything (the log is then copied by a later checkpoint, and
+  // nothing is lost); nullopt when it copied, and at once when already waited for.
+  std::optional<std::string> wait();
+
+ private:
+  friend class History;
+  struct State;
+  explicit BackgroundCheckpoint(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace storage

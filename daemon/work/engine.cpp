@@ -15,6 +15,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Waits for `copy`, if any, logs what stopped it, and empties it.
+void finish_log_copy(std::optional<storage::History::BackgroundCheckpoint>& copy) {
+  if (!copy) {
+    return;
+  }
+  if (const auto error = copy->wait()) {
+    spdlog::warn(
+        "copying the write-ahead log into the database failed: {}; a later checkpoint copies it",
+        *error);
+  }
+  copy.reset();
+}
+
 }  // namespace
 
 bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date today) {
@@ -32,6 +45,13 @@ bool warn_if_calendar_ends_soon(const rules::Calendar& calendar, rules::Date tod
 Engine::Engine(const config::Config& config, const rules::Calendar& calendar,
                storage::History& history)
     : config_(config), calendar_(calendar), history_(history) {}
+
+Engine::~Engine() { finish_log_copy(log_copy_); }
+
+void Engine::copy_log() {
+  finish_log_copy(log_copy_);
+  log_copy_ = history_.checkpoint_in_background();
+}
 
 void prepare_state_dir(const config::Config& config) {
   const auto& service = config.service;

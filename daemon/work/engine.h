@@ -86,6 +86,10 @@ class Engine {
  public:
   // REQUIRES: config, calendar and history outlive the engine.
   Engine(const config::Config& config, const rules::Calendar& calendar, storage::History& history);
+  // Waits for the copy of the write-ahead log a cycle started, if it is still running.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   // Ingests every file waiting in the inbox, oldest first, then evaluates the rules whose
   // sources got a new extract (each at its extract's as-of date) and records the findings
@@ -201,6 +205,11 @@ class Engine {
     rules::Evaluation evaluation;
   };
   mutable std::optional<KeptEvaluation> current_;
+  // The copy of the write-ahead log into the database file started after the last ingest
+  // (copy_log), running beside the evaluation and the review.
+  std::optional<storage::History::BackgroundCheckpoint> log_copy_;
+  // Starts copying the log on its own thread, after waiting for the copy before.
+  void copy_log();
 };
 
 }  // namespace service

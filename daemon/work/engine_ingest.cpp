@@ -560,6 +560,10 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     if (ingested.empty()) {
       continue;
     }
+    // The extracts' commit left their pages in the write-ahead log, and the files are
+    // archived: the pages are copied into the database file on another thread while the rules
+    // are evaluated and the review is written.
+    copy_log();
     if (should_stop && should_stop()) {
       break;
     }
@@ -574,9 +578,6 @@ CycleResult Engine::run_cycle(const std::function<bool()>& should_stop,
     } catch (const std::exception& e) {
       throw failed("evaluation", e);
     }
-    // The extracts' commit left their pages in the write-ahead log; copy them into the
-    // database file now that the files are archived and their findings are stored.
-    history_.checkpoint();
   }
   // [retention]: extract files past their age, once a later extract of their source is in.
   apply_retention(config_, history_, std::chrono::system_clock::now());

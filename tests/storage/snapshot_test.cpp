@@ -373,6 +373,59 @@ TEST_CASE("an extract's commit leaves its pages in the log until checkpoint() co
   CHECK(history.current_records("cases").size() == records.size());
 }
 
+TEST_CASE("a checkpoint in the background copies the log while the connection goes on",
+          "[storage][extract]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  storage::History history(file);
+  std::vector<rules::Record> records;
+  records.reserve(120'000);
+  for (int i = 0; i < 120'000; ++i) {  // about 1,800 pages: past SQLite's automatic checkpoint
+    records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
+  }
+  storage_test::ingest(history, "cases", date(2026, 11, 2), records);
+  const auto committed = std::filesystem::file_size(file);
+  REQUIRE(std::filesystem::file_size(dir / "casewatch.db-wal") > std::size_t{1000} * 8192);
+
+  auto copy = history.checkpoint_in_background();
+  // The connection reads and writes meanwhile.
+  CHECK(history.current_records("cases").size() == records.size());
+  records.push_back(case_record("C-new", "Ann"));
+  storage_test::ingest(history, "cases", date(2026, 11, 9), records);
+  CHECK(copy.wait() == std::nullopt);
+  CHECK(copy.wait() == std::nullopt);  // once copied, at once
+  CHECK(std::filesystem::file_size(file) > committed + 8'000'000);
+  CHECK(history.current_records("cases").size() == records.size());
+  CHECK(history.latest_extract("cases")->as_of == date(2026, 11, 9));
+}
+
+TEST_CASE("a background checkpoint that cannot open the database says why and loses nothing",
+          "[storage][extract]") {
+  test_support::TempDir dir;
+  const auto file = dir / "casewatch.db";
+  storage::History history(file);
+  storage_test::ingest(history, "cases", date(2026, 11, 2),
+                       {case_record("C1", "Ann"), case_record("C2", "Bob")});
+  // Its connection opens the file by name: moved away, there is nothing to open.
+  std::filesystem::rename(file, dir / "moved.db");
+  auto copy = history.checkpoint_in_background();
+  const auto error = copy.wait();
+  std::filesystem::rename(dir / "moved.db", file);
+  REQUIRE(error);
+  CHECK(error->find(file.string()) != std::string::npos);
+  CHECK(history.current_records("cases") ==
+        std::vector<rules::Record>{case_record("C1", "Ann"), case_record("C2", "Bob")});
+  CHECK(history.checkpoint());  // a later one copies the log
+}
+
+TEST_CASE("a background checkpoint of an in-memory database is done at once", "[storage]") {
+  storage::History history(":memory:");
+  storage_test::ingest(history, "cases", date(2026, 11, 2), {case_record("C1", "Ann")});
+  auto copy = history.checkpoint_in_background();
+  CHECK(copy.wait() == std::nullopt);
+  CHECK(history.current_records("cases").size() == 1);
+}
+
 TEST_CASE("a damaged snapshot is read around from the records and replaced by the next extract",
           "[storage][extract]") {
   test_support::TempDir dir;
