@@ -171,15 +171,18 @@ int run_once(const service::Settings& settings, const Options& options) {
   const auto week = rules::iso_week(today);
   const auto now = service::now_utc();
   // The week's review is due: its files, its run and its mail (queued once per route and week).
-  const auto folder = engine.produce_review(week, today, /*late=*/false, now);
-  engine.run_alerts(now);
+  // The alerts and the summary read the rules' lists from the review just built: nothing
+  // changes the findings between.
+  report::Review review;
+  const auto folder = engine.produce_review(week, today, /*late=*/false, now, &review);
+  engine.run_alerts(now, &review);
   std::vector<service::OutboxEntry> mail;
   if (config.mail.enabled()) {
     service::SmtpMailer mailer(
         service::smtp_options(config.mail, std::getenv("CREDENTIALS_DIRECTORY")));
     mail = service::deliver(history, mailer, now, service::Deliver::kAllPending).tried;
   }
-  const auto findings = service::stored_findings(config, history, week);
+  const auto findings = service::review_findings(review);
   const auto current = engine.evaluate_current();
   if (options.json) {
     std::cout << service::summary_json(config, history, cycle, findings, current, today, folder,

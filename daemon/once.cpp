@@ -24,16 +24,10 @@ std::string problem_text(const rules::Problem& p) {
 
 }  // namespace
 
-std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
-                                                   const storage::History& history,
-                                                   rules::IsoWeek week) {
-  const auto previous = history.previous_review(week);
+std::vector<rules::TrackedFinding> review_findings(const report::Review& review) {
   std::vector<rules::TrackedFinding> all;
-  for (const auto& rule : config.rules.rules) {
-    auto open = history.open_findings(rule.id);
-    rules::mark_against(open, previous ? &*previous : nullptr);
-    all.insert(all.end(), std::make_move_iterator(open.begin()),
-               std::make_move_iterator(open.end()));
+  for (const auto& section : review.sections) {
+    all.insert(all.end(), section.open.begin(), section.open.end());
   }
   return all;
 }

@@ -15,12 +15,11 @@
 
 namespace service {
 
-// The findings of every rule as stored now (open findings, NEW or CARRIED), in rule order, with
-// review_status and weeks_on_review relative to the review before `week` (what `week`'s review
-// shows).
-std::vector<rules::TrackedFinding> stored_findings(const config::Config& config,
-                                                   const storage::History& history,
-                                                   rules::IsoWeek week);
+// The findings of every rule on `review` (its sections' open findings, NEW or CARRIED, with
+// review_status and weeks_on_review relative to the review before it), in rule order: what the
+// review shows, as stored when it was built. A --once summary takes them from the review it
+// produced instead of reading the history again.
+std::vector<rules::TrackedFinding> review_findings(const report::Review& review);
 
 // Prints the human summary of a cycle: extracts, counts by rule and band, the review text, and
 // the mail tried (`mail`: outbox entries as the delivery attempt left them).

@@ -144,15 +144,19 @@ class Engine {
 
   // The weekly review becomes due: writes its files (write_review), then records the review
   // run and queues its mail per route in one transaction (queue_review: a week's review is
-  // never queued twice). Returns the folder of the files.
-  std::filesystem::path produce_review(rules::IsoWeek week, rules::Date today, bool late, Time now);
+  // never queued twice). Returns the folder of the files. When `built` is given, the review is
+  // left there (a --once run's alerts and summary read its lists instead of the history again).
+  std::filesystem::path produce_review(rules::IsoWeek week, rules::Date today, bool late, Time now,
+                                       report::Review* built = nullptr);
 
   // One alert cycle over every condition that holds now: rule counts over alert_over, records
   // past escalate_after or escalate_listed_after, sources older than max_age, files rejected
   // since their source's last ingested extract, recipients whose mail cannot be delivered, a
   // holiday list ending within a year. Rules reading a stale or empty source are inhibited.
-  // Stores the states and queues the digests in one transaction.
-  AlertDecision run_alerts(Time now);
+  // Stores the states and queues the digests in one transaction. `review`, when given, is a
+  // review built from the findings history as it is now (produce_review's, with nothing written
+  // since): the rules' lists are taken from it instead of read again.
+  AlertDecision run_alerts(Time now, const report::Review* review = nullptr);
 
   // Writes review.txt, review.html and review.csv for `week` into
   // state_dir/reports/<week>/ (files 0640, replacing an earlier run's) and returns the folder.

@@ -4,6 +4,7 @@
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -64,7 +65,7 @@ AlertDecision update_alerts(storage::History& history, const std::vector<AlertCo
   return decision;
 }
 
-AlertDecision Engine::run_alerts(Time now) {
+AlertDecision Engine::run_alerts(Time now, const report::Review* review) {
   std::vector<AlertCondition> current;
   AlertContext context;
 
@@ -82,7 +83,16 @@ AlertDecision Engine::run_alerts(Time now) {
       no_data.insert(rule.source);
       continue;
     }
-    context.lists.push_back(RuleList{&rule, latest->as_of, history_.open_findings(rule.id)});
+    const report::RuleSection* section = nullptr;
+    if (review != nullptr) {
+      const auto found =
+          std::find_if(review->sections.begin(), review->sections.end(),
+                       [&](const report::RuleSection& s) { return s.rule->id == rule.id; });
+      section = found != review->sections.end() ? &*found : nullptr;
+    }
+    context.lists.push_back(
+        RuleList{&rule, latest->as_of,
+                 section != nullptr ? section->open : history_.open_findings(rule.id)});
   }
   auto rule_alerts = rule_conditions(context.lists, config_.rule_alerts, calendar_);
   current.insert(current.end(), rule_alerts.begin(), rule_alerts.end());

@@ -176,11 +176,14 @@ report::Review Engine::build_review(rules::IsoWeek week, rules::Date today, bool
 }
 
 std::filesystem::path Engine::produce_review(rules::IsoWeek week, rules::Date today, bool late,
-                                             Time now) {
+                                             Time now, report::Review* built) {
   evaluate_pending();  // no review is built without an extract a kill left unevaluated
-  const auto review = build_review(week, today, late, now);
+  auto review = build_review(week, today, late, now);
   auto folder = write_files(review);
   queue_review(history_, review, config_, late, now);
+  if (built != nullptr) {
+    *built = std::move(review);
+  }
   return folder;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "daemon/once.h"
 #include "daemon/work/engine.h"
 #include "rules/rules.h"
 #include "storage/storage.h"
@@ -394,4 +395,87 @@ TEST_CASE(
   REQUIRE(ingested(third));
   CHECK(third.unchanged_rows == 7);
   check_same_lists(fixture.engine().evaluate_current(), from_storage());
+}
+
+namespace {
+
+// What a summary shows of a listed finding.
+struct Shown {
+  rules::Finding finding;
+  rules::FindingStatus status;
+  rules::Date first_seen;
+  int weeks_on_list;
+  rules::FindingStatus review_status;
+  int weeks_on_review;
+  bool operator==(const Shown&) const = default;
+};
+
+std::vector<Shown> shown(const std::vector<rules::TrackedFinding>& findings) {
+  std::vector<Shown> out;
+  out.reserve(findings.size());
+  for (const auto& f : findings) {
+    out.push_back(Shown{f.finding, f.status, f.first_seen, f.weeks_on_list, f.review_status,
+                        f.weeks_on_review});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a --once run's alerts and summary take the review's lists, as the history stores them",
+          "[daemon][engine]") {
+  // Two services on the same extracts: one gives run_alerts the review it produced (as --once
+  // does), the other lets it read the lists from the history.
+  std::string text = config_with_rules();
+  const std::string over = "over_days = 28\n";
+  text.replace(text.find(over), over.size(), over + "alert_over = 1\nescalate_after = \"8w\"\n");
+  EngineFixture given(text);
+  EngineFixture read(text);
+  const auto cycle = [](EngineFixture& fixture, const std::string& as_of, const std::string& rows) {
+    const fs::path file = fixture.config().service.inbox_dir() / ("cases_" + as_of + ".csv");
+    std::ofstream(file, std::ios::binary) << kTeamHeader << rows;
+    const auto result = fixture.engine().run_cycle();
+    REQUIRE(result.extracts.size() == 1);
+    REQUIRE(ingested(result.extracts[0]));
+  };
+  // Week 1: C1 unallocated since July (past escalate_after), C2 since October, Ann over two
+  // cases. Week 2: C2 allocated, C3 new.
+  const std::vector<std::pair<std::string, std::string>> weeks = {
+      {"2026-11-02",
+       "C1,P1,North,,01/07/2026,Open\nC2,P2,North,,15/09/2026,Open\n"
+       "C4,P4,South,Ann,01/08/2026,Open\nC5,P5,South,Ann,02/08/2026,Open\n"
+       "C6,P6,South,Ann,03/08/2026,Open\n"},
+      {"2026-11-09",
+       "C1,P1,North,,01/07/2026,Open\nC2,P2,North,Bob,15/09/2026,Open\n"
+       "C3,P3,South,,01/09/2026,Open\nC4,P4,South,Ann,01/08/2026,Open\n"
+       "C5,P5,South,Ann,02/08/2026,Open\nC6,P6,South,Ann,03/08/2026,Open\n"}};
+  service::Time now =
+      std::chrono::sys_days(std::chrono::year{2026} / 11 / 2) + std::chrono::hours(9);
+  for (const auto& [as_of, rows] : weeks) {
+    cycle(given, as_of, rows);
+    cycle(read, as_of, rows);
+    const auto today = *rules::Date::parse_iso(as_of);
+    const auto week = rules::iso_week(today);
+    report::Review review;
+    given.engine().produce_review(week, today, false, now, &review);
+    read.engine().produce_review(week, today, false, now);
+    const auto decided = given.engine().run_alerts(now, &review);
+    const auto expected = read.engine().run_alerts(now);
+    CHECK_FALSE(decided.states.empty());
+    CHECK(decided.states == expected.states);
+    CHECK(decided.notices.size() == expected.notices.size());
+
+    // The summary's findings: the review's, which are the stored ones marked against the
+    // review before this week's.
+    const auto previous = read.history().previous_review(week);
+    std::vector<rules::TrackedFinding> stored;
+    for (const auto& rule : read.config().rules.rules) {
+      auto open = read.history().open_findings(rule.id);
+      rules::mark_against(open, previous ? &*previous : nullptr);
+      stored.insert(stored.end(), open.begin(), open.end());
+    }
+    CHECK(stored.size() == 3);  // C1 and C2, then C1 and C3; Ann
+    CHECK(shown(service::review_findings(review)) == shown(stored));
+    now += std::chrono::days(7);
+  }
 }
