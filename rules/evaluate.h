@@ -107,6 +107,7 @@ struct UnallocatedSpell {
   std::string rule;
   std::string key;
   Date since;
+  bool operator==(const UnallocatedSpell&) const = default;
 };
 
 // Caseload per worker, for the team caseload table.
@@ -115,6 +116,7 @@ struct Caseload {
   std::string team;
   std::string worker;
   int cases = 0;
+  bool operator==(const Caseload&) const = default;
 };
 
 struct Evaluation {

@@ -138,14 +138,44 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(
   if (affected.rules.empty()) {
     return {};
   }
-  const auto evaluation = evaluate_rules(affected, needed);
+  auto evaluation = evaluate_rules(affected, needed);
   std::vector<storage::RuleOutcome> outcomes;
   for (const auto& rule : affected.rules) {
     const auto latest = history_.latest_extract(rule.source);
     outcomes.push_back(history_.apply_evaluation(rule, *config_.rules.find_source(rule.source),
                                                  latest->as_of, evaluation));  // ready: has one
   }
+  // When these were every rule there is to evaluate (each other rule's source has no extract,
+  // so evaluate() would skip it), this is evaluate_current()'s evaluation too: the review, the
+  // alerts and the summary take it instead of evaluating again. The spells just stored do not
+  // change it: a continuing spell was stored from the start this evaluation gave it, and a
+  // new one from this as-of, so evaluating with them gives every "since at least" date again.
+  const bool every_rule = std::all_of(
+      config_.rules.rules.begin(), config_.rules.rules.end(), [&](const rules::Rule& rule) {
+        return affected.find_rule(rule.id) != nullptr || !history_.latest_extract(rule.source);
+      });
+  if (every_rule) {
+    auto inputs = current_inputs();
+    current_ =
+        KeptEvaluation{std::move(inputs.first), std::move(inputs.second), std::move(evaluation)};
+  }
   return outcomes;
+}
+
+std::pair<Engine::Extracts, Engine::Spells> Engine::current_inputs() const {
+  Extracts extracts;
+  for (const auto& rule : config_.rules.rules) {
+    for (const auto& name : rules::sources_of(rule)) {
+      if (std::any_of(extracts.begin(), extracts.end(),
+                      [&](const auto& extract) { return extract.first == name; })) {
+        continue;
+      }
+      if (const auto latest = history_.latest_extract(name)) {
+        extracts.emplace_back(name, latest->id);
+      }
+    }
+  }
+  return {std::move(extracts), history_.unallocated_spells()};
 }
 
 rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
@@ -153,7 +183,7 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
                                          bool keep) const {
   auto spells = history_.unallocated_spells();
   std::map<std::string, rules::SourceData, std::less<>> sources;
-  std::vector<std::pair<std::string, std::int64_t>> extracts;
+  Extracts extracts;
   for (const auto& name : source_names) {
     if (sources.contains(name)) {
       continue;

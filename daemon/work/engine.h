@@ -202,13 +202,20 @@ class Engine {
     rules::RecordView view;
   };
   mutable std::map<std::string, KeptView, std::less<>> views_;  // by source name
+  // An evaluation's inputs besides the rules and the calendar: the latest extract of each
+  // source read (name, extract id), and the unallocated spells stored.
+  using Extracts = std::vector<std::pair<std::string, std::int64_t>>;
+  using Spells = std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>>;
   // The last evaluate_current() and its inputs.
   struct KeptEvaluation {
-    std::vector<std::pair<std::string, std::int64_t>> extracts;  // source, latest extract id
-    std::map<std::string, std::unordered_map<std::string, rules::Date>, std::less<>> spells;
+    Extracts extracts;
+    Spells spells;
     rules::Evaluation evaluation;
   };
   mutable std::optional<KeptEvaluation> current_;
+  // What evaluate_current() evaluates from: the latest extract of each source the rules read
+  // (in rule order, once each, those with one), and the unallocated spells stored now.
+  std::pair<Extracts, Spells> current_inputs() const;
   // The copy of the write-ahead log into the database file started after the last ingest
   // (copy_log), running beside the evaluation and the review.
   std::optional<storage::History::BackgroundCheckpoint> log_copy_;

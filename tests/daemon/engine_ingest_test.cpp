@@ -1,6 +1,7 @@
 // Engine::ingest_file end to end over real files and a real SQLite database, for what the
 // re-ingest fast path changes: rows unchanged since the last extract are recognised by their raw
 // bytes and not parsed, and everything a full read would find is still found.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -478,4 +479,103 @@ TEST_CASE("a --once run's alerts and summary take the review's lists, as the his
     CHECK(shown(service::review_findings(review)) == shown(stored));
     now += std::chrono::days(7);
   }
+}
+
+TEST_CASE("after a cycle the current evaluation is the one a fresh engine computes from storage",
+          "[daemon][engine]") {
+  // No open date: an unallocated case is listed "since at least" the first extract that showed
+  // it unallocated, from the spells the cycle stores. The cycle keeps its own evaluation for the
+  // review; it must be what evaluating again with the stored spells gives.
+  EngineFixture fixture(R"toml([service]
+state_dir = "state"
+
+[[source]]
+name = "cases"
+files = "cases*.csv"
+key = ["Case ID"]
+[source.fields]
+person = "Child ID"
+team = "Team"
+worker = "Worker"
+status = "Status"
+
+[[source]]
+name = "visits"
+files = "visits*.csv"
+key = ["Visit ID"]
+[source.fields]
+person = "Child ID"
+worker = "Worker"
+started = "Due"
+completed = "Done"
+
+[[rule]]
+id = "unallocated"
+kind = "unallocated"
+source = "cases"
+open_values = ["Open"]
+over_days = 5
+
+[[rule]]
+id = "caseload"
+kind = "caseload"
+source = "cases"
+open_values = ["Open"]
+max_cases = 1
+
+[[rule]]
+id = "visits"
+kind = "timescale"
+source = "visits"
+start = "started"
+end = "completed"
+limit = "10d"
+)toml");
+  const auto fresh = [&] {
+    service::Engine engine(fixture.config(), fixture.calendar(), fixture.history());
+    return engine.evaluate_current();
+  };
+  const auto cycle = [&](const std::string& as_of, const std::string& rows) {
+    const fs::path file = fixture.config().service.inbox_dir() / ("cases_" + as_of + ".csv");
+    std::ofstream(file, std::ios::binary) << "Case ID,Child ID,Team,Worker,Status\n" << rows;
+    const auto result = fixture.engine().run_cycle();
+    REQUIRE_FALSE(result.extracts.empty());
+    for (const auto& extract : result.extracts) {
+      REQUIRE(ingested(extract));
+    }
+    auto kept = fixture.engine().evaluate_current();
+    const auto expected = fresh();
+    check_same_lists(kept, expected);
+    CHECK(kept.spells == expected.spells);
+    CHECK(kept.caseloads == expected.caseloads);
+    return kept;
+  };
+  const auto since_of = [](const rules::Evaluation& evaluation, const std::string& key) {
+    for (const auto& f : evaluation.findings) {
+      if (f.rule == "unallocated" && f.key == key) {
+        return f.since;
+      }
+    }
+    return std::optional<rules::Date>();
+  };
+
+  // The first week has visits too (one overdue): later weeks' cycles get cases only, so the
+  // visits rule is not evaluated with them and its finding must still be in the evaluation.
+  std::ofstream(fixture.config().service.inbox_dir() / "visits_2026-11-02.csv", std::ios::binary)
+      << "Visit ID,Child ID,Worker,Due,Done\nV1,P1,Ann,2026-10-01,\nV2,P2,Ann,2026-10-30,\n";
+  cycle("2026-11-02", "C1,P1,North,,Open\nC2,P2,North,Ann,Open\nC3,P3,South,,Closed\n");
+  // C1 a week unallocated (listed since the first extract), C2 and C4 unallocated from now.
+  const auto second = cycle("2026-11-09",
+                            "C1,P1,North,,Open\nC2,P2,North,,Open\nC3,P3,South,,Closed\n"
+                            "C4,P4,South,,Open\nC5,P5,South,Bob,Open\nC6,P6,South,Bob,Open\n");
+  CHECK(since_of(second, "C1") == rules::Date::parse_iso("2026-11-02"));
+  CHECK_FALSE(since_of(second, "C2"));  // 0 days: not over 5
+  const auto third = cycle("2026-11-16",
+                           "C1,P1,North,Ann,Open\nC2,P2,North,,Open\nC3,P3,South,,Closed\n"
+                           "C4,P4,South,,Open\nC5,P5,South,Bob,Open\n");
+  CHECK_FALSE(since_of(third, "C1"));
+  CHECK(std::count_if(third.findings.begin(), third.findings.end(),
+                      [](const rules::Finding& f) { return f.rule == "visits"; }) == 1);
+  CHECK(since_of(third, "C2") == rules::Date::parse_iso("2026-11-09"));
+  CHECK(since_of(third, "C4") == rules::Date::parse_iso("2026-11-09"));
 }
