@@ -128,7 +128,7 @@ KeyTable::Entry* KeyTable::find_row(std::uint64_t row_hash) {
   return nullptr;
 }
 
-void KeyTable::reserve(std::size_t count) {
+void KeyTable::reserve(std::size_t count, std::size_t key_bytes) {
   std::size_t size = slots_.empty() ? 1024 : slots_.size();
   while (size < count * 2) {
     size *= 2;
@@ -139,6 +139,7 @@ void KeyTable::reserve(std::size_t count) {
     rehash();
   }
   entries_.reserve(count);
+  keys_.reserve(key_bytes);
 }
 
 void KeyTable::grow() {

@@ -43,8 +43,9 @@ class KeyTable {
   // pending ones first. REQUIRES: as for add().
   void load(std::string_view key, std::uint64_t key_hash, std::uint64_t content_hash,
             std::int64_t row_id, std::uint64_t row_hash = 0);
-  // Makes room for `count` entries (an estimate), so that loading them does not rehash.
-  void reserve(std::size_t count);
+  // Makes room for `count` entries and `key_bytes` bytes of keys in all (estimates), so that
+  // loading them neither rehashes nor copies the keys loaded so far.
+  void reserve(std::size_t count, std::size_t key_bytes = 0);
   // Starts loading the slot where find(..., key_hash) starts, so that a later find() does not
   // wait for memory.
   void prefetch(std::uint64_t key_hash) const {

@@ -265,7 +265,8 @@ std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t s
     SnapshotEntry entry;
     if (full) {
       loaded.full_entries = reader.count();
-      table.reserve(reader.count());
+      // The keys are a part of the piece's bytes.
+      table.reserve(reader.count(), static_cast<std::size_t>(blob.getBytes()));
       while (reader.next(entry)) {
         table.load(entry.key, content_hash(entry.key), entry.content_hash, entry.row_id,
                    entry.row_hash);
