@@ -162,18 +162,34 @@ std::vector<storage::RuleOutcome> Engine::evaluate_after(
   return outcomes;
 }
 
+std::vector<storage::ExtractInfo> Engine::latest_extracts(
+    const std::vector<std::string>& names) const {
+  std::vector<storage::ExtractInfo> out;
+  for (const auto& name : names) {
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const storage::ExtractInfo& e) { return e.source == name; })) {
+      continue;
+    }
+    if (auto latest = history_.latest_extract(name)) {
+      out.push_back(std::move(*latest));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Engine::sources_read() const {
+  std::vector<std::string> names;
+  for (const auto& rule : config_.rules.rules) {
+    const std::vector<std::string> reads = rules::sources_of(rule);
+    names.insert(names.end(), reads.begin(), reads.end());
+  }
+  return names;
+}
+
 std::pair<Engine::Extracts, Engine::Spells> Engine::current_inputs() const {
   Extracts extracts;
-  for (const auto& rule : config_.rules.rules) {
-    for (const auto& name : rules::sources_of(rule)) {
-      if (std::any_of(extracts.begin(), extracts.end(),
-                      [&](const auto& extract) { return extract.first == name; })) {
-        continue;
-      }
-      if (const auto latest = history_.latest_extract(name)) {
-        extracts.emplace_back(name, latest->id);
-      }
-    }
+  for (const auto& latest : latest_extracts(sources_read())) {
+    extracts.emplace_back(latest.source, latest.id);
   }
   return {std::move(extracts), history_.unallocated_spells()};
 }
@@ -184,21 +200,14 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
   auto spells = history_.unallocated_spells();
   std::map<std::string, rules::SourceData, std::less<>> sources;
   Extracts extracts;
-  for (const auto& name : source_names) {
-    if (sources.contains(name)) {
-      continue;
-    }
-    const auto latest = history_.latest_extract(name);
-    if (!latest) {
-      continue;
-    }
+  for (const auto& latest : latest_extracts(source_names)) {
     rules::SourceData data;
-    data.source = rule_set.find_source(name);
-    data.as_of = latest->as_of;
-    data.view = &view_of(name, latest->id);
+    data.source = rule_set.find_source(latest.source);
+    data.as_of = latest.as_of;
+    data.view = &view_of(latest.source, latest.id);
     data.first_seen_unallocated = spells;
-    sources.emplace(name, std::move(data));
-    extracts.emplace_back(name, latest->id);
+    sources.emplace(latest.source, std::move(data));
+    extracts.emplace_back(latest.source, latest.id);
   }
   // The evaluation is a function of the rules, the calendar and these inputs.
   if (keep && current_ && current_->extracts == extracts && current_->spells == spells) {
@@ -212,12 +221,7 @@ rules::Evaluation Engine::evaluate_rules(const rules::RuleSet& rule_set,
 }
 
 rules::Evaluation Engine::evaluate_current() const {
-  std::vector<std::string> needed;
-  for (const auto& rule : config_.rules.rules) {
-    const std::vector<std::string> reads = rules::sources_of(rule);
-    needed.insert(needed.end(), reads.begin(), reads.end());
-  }
-  return evaluate_rules(config_.rules, needed, /*keep=*/true);
+  return evaluate_rules(config_.rules, sources_read(), /*keep=*/true);
 }
 
 }  // namespace service

@@ -213,8 +213,12 @@ class Engine {
     rules::Evaluation evaluation;
   };
   mutable std::optional<KeptEvaluation> current_;
-  // What evaluate_current() evaluates from: the latest extract of each source the rules read
-  // (in rule order, once each, those with one), and the unallocated spells stored now.
+  // The latest ingested extract of each of `names` that has one, once each, in their order.
+  std::vector<storage::ExtractInfo> latest_extracts(const std::vector<std::string>& names) const;
+  // Every source the configured rules read, in rule order (repeats included).
+  std::vector<std::string> sources_read() const;
+  // What evaluate_current() evaluates from: latest_extracts(sources_read()) and the unallocated
+  // spells stored now.
   std::pair<Extracts, Spells> current_inputs() const;
   // The copy of the write-ahead log into the database file started after the last ingest
   // (copy_log), running beside the evaluation and the review.
