@@ -26,8 +26,8 @@ namespace {
 // - No automatic checkpoint at its commit: copying the WAL into the database file (the second
 //   write of every page: 0.2 s for a 1M-row first ingest) is left to the next write or to
 //   History::checkpoint() (or checkpoint_in_background()), after the extract has been
-//   archived. The commit is durable without
-//   it. The setting it had comes back after (off while a background checkpoint runs).
+//   archived. The commit is durable without it. The setting it had comes back after (off while
+//   a background checkpoint runs).
 class WriterSettings {
  public:
   explicit WriterSettings(SQLite::Database& db)

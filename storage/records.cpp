@@ -241,11 +241,22 @@ std::optional<rules::Record> History::Impl::current_record(std::string_view sour
   return std::nullopt;
 }
 
-std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t source_id,
-                                            std::int64_t latest, KeyTable& table) {
+namespace {
+
+// Whether source `source_id`'s snapshot pieces end at extract `latest` (else it was last
+// ingested before migration 4, and its records are read instead).
+bool snapshot_ends_at(SQLite::Database& db, std::int64_t source_id, std::int64_t latest) {
   SQLite::Statement last(db, "SELECT max(extract_id) FROM snapshots WHERE source_id = ?");
   last.bind(1, source_id);
-  if (!last.executeStep() || last.getColumn(0).isNull() || last.getColumn(0).getInt64() != latest) {
+  return last.executeStep() && !last.getColumn(0).isNull() &&
+         last.getColumn(0).getInt64() == latest;
+}
+
+}  // namespace
+
+std::optional<LoadedSnapshot> load_snapshot(SQLite::Database& db, std::int64_t source_id,
+                                            std::int64_t latest, KeyTable& table) {
+  if (!snapshot_ends_at(db, source_id, latest)) {
     return std::nullopt;
   }
   SQLite::Statement query(db,
@@ -385,10 +396,7 @@ std::optional<std::vector<std::int64_t>> current_ids(SQLite::Database& db, std::
                                                      std::int64_t latest) {
   std::vector<std::int64_t> ids;
   try {
-    SQLite::Statement last(db, "SELECT max(extract_id) FROM snapshots WHERE source_id = ?");
-    last.bind(1, source_id);
-    if (!last.executeStep() || last.getColumn(0).isNull() ||
-        last.getColumn(0).getInt64() != latest) {
+    if (!snapshot_ends_at(db, source_id, latest)) {
       return std::nullopt;
     }
     ids = ids_through_deltas(db, source_id);

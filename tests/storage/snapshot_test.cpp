@@ -355,16 +355,26 @@ TEST_CASE(
   CHECK(snapshot_pieces(file).first < 16);  // ... and folded into full pieces again
 }
 
+namespace {
+
+// 120,000 records: about 1,800 pages, past SQLite's automatic checkpoint.
+std::vector<rules::Record> log_filling_records() {
+  std::vector<rules::Record> records;
+  records.reserve(120'000);
+  for (int i = 0; i < 120'000; ++i) {
+    records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
+  }
+  return records;
+}
+
+}  // namespace
+
 TEST_CASE("an extract's commit leaves its pages in the log until checkpoint() copies them",
           "[storage][extract]") {
   test_support::TempDir dir;
   const auto file = dir / "casewatch.db";
   storage::History history(file);
-  std::vector<rules::Record> records;
-  records.reserve(120'000);
-  for (int i = 0; i < 120'000; ++i) {  // about 1,800 pages: past SQLite's automatic checkpoint
-    records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
-  }
+  auto records = log_filling_records();
   storage_test::ingest(history, "cases", date(2026, 11, 2), records);
   const auto committed = std::filesystem::file_size(file);
   CHECK(std::filesystem::file_size(dir / "casewatch.db-wal") > std::size_t{1000} * 8192);
@@ -378,11 +388,7 @@ TEST_CASE("a checkpoint in the background copies the log while the connection go
   test_support::TempDir dir;
   const auto file = dir / "casewatch.db";
   storage::History history(file);
-  std::vector<rules::Record> records;
-  records.reserve(120'000);
-  for (int i = 0; i < 120'000; ++i) {  // about 1,800 pages: past SQLite's automatic checkpoint
-    records.push_back(case_record("C" + std::to_string(i), "Worker " + std::to_string(i)));
-  }
+  auto records = log_filling_records();
   storage_test::ingest(history, "cases", date(2026, 11, 2), records);
   const auto committed = std::filesystem::file_size(file);
   REQUIRE(std::filesystem::file_size(dir / "casewatch.db-wal") > std::size_t{1000} * 8192);
