@@ -62,6 +62,7 @@ class WorkbookReader final : public BookReader {
   std::string key_date_;
   std::deque<xlsx::Row> hidden_;  // hidden rows not yet known to be followed by a visible one
   std::deque<xlsx::Row> queued_;
+  xlsx::Row row_;  // the row being read, kept so that its cells' strings are used again
   std::string key_;
   std::string content_;
   bool as_of_taken_ = false;
@@ -311,9 +312,8 @@ bool WorkbookReader::next(rules::Record& out) {
   if (header_problem_ || finished_) {
     return false;
   }
-  xlsx::Row row;
-  while (next_row(row)) {
-    if (take_row(row, out)) {
+  while (next_row(row_)) {
+    if (take_row(row_, out)) {
       return true;
     }
   }

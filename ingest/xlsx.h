@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -135,7 +134,8 @@ class SheetRows {
   SheetRows(const SheetRows&) = delete;
   SheetRows& operator=(const SheetRows&) = delete;
 
-  // The next row with a cell in it, hidden or not; false at the end or on an error.
+  // The next row with a cell in it, hidden or not; false at the end or on an error. `row`'s
+  // previous contents are kept to be filled again: pass the same Row each time.
   bool next(Row& row);
   // Why reading stopped early: the XML is not well-formed or cut short, the entry is damaged.
   const std::optional<std::string>& error() const { return error_; }
@@ -154,10 +154,12 @@ class SheetRows {
   const SharedStrings& strings_;
   XML_ParserStruct* parser_ = nullptr;
   std::unique_ptr<Handler> handler_;
-  std::deque<Row> ready_;
+  std::vector<Row> ready_;       // rows read from the last chunk: given out from ready_begin_,
+  std::size_t ready_begin_ = 0;  // complete up to ready_end_; past that, rows to fill again
+  std::size_t ready_end_ = 0;
   std::vector<bool> hidden_columns_;
   std::optional<std::string> error_;
-  std::string chunk_;
+  std::size_t chunk_size_ = 0;
   bool done_ = false;
 };
 

@@ -192,10 +192,12 @@ std::optional<rules::Date> serial_date(double serial, bool date1904, std::string
     why = fmt::format("{} is not an Excel date serial number", serial);
     return std::nullopt;
   }
+  static const rules::Date k1904 = *rules::Date::from_ymd(1904, 1, 1);
+  static const rules::Date kBefore60 = *rules::Date::from_ymd(1899, 12, 31);
+  static const rules::Date kFrom61 = *rules::Date::from_ymd(1899, 12, 30);
   const auto day = static_cast<std::int32_t>(std::floor(serial));
   if (date1904) {
-    const rules::Date base = *rules::Date::from_ymd(1904, 1, 1);
-    const rules::Date date = base + day;
+    const rules::Date date = k1904 + day;
     if (date.year() > 9999) {
       why = fmt::format("{} is not an Excel date serial number", serial);
       return std::nullopt;
@@ -211,9 +213,7 @@ std::optional<rules::Date> serial_date(double serial, bool date1904, std::string
     return std::nullopt;
   }
   // Serials 1-59 count from 31 Dec 1899; from 61 on, Excel's phantom 29 Feb 1900 is skipped.
-  const rules::Date base =
-      day < 60 ? *rules::Date::from_ymd(1899, 12, 31) : *rules::Date::from_ymd(1899, 12, 30);
-  return base + day;
+  return (day < 60 ? kBefore60 : kFrom61) + day;
 }
 
 }  // namespace ingest::xlsx

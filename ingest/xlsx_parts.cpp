@@ -22,11 +22,17 @@ std::size_t chunk_size(const Archive::Entry& entry) {
   return std::max<std::size_t>(4096, static_cast<std::size_t>(wanted));
 }
 
-// An element or attribute name without its namespace prefix ("x:row" -> "row").
+// An element or attribute name without its namespace prefix ("x:row" -> "row"), in one pass
+// over the name (called for every element and attribute of a sheet: names are short).
 std::string_view local_name(const XML_Char* name) {
-  std::string_view view(name);
-  const auto colon = view.rfind(':');
-  return colon == std::string_view::npos ? view : view.substr(colon + 1);
+  const XML_Char* local = name;
+  const XML_Char* end = name;
+  for (; *end != '\0'; ++end) {
+    if (*end == ':') {
+      local = end + 1;
+    }
+  }
+  return {local, static_cast<std::size_t>(end - local)};
 }
 
 const XML_Char* attribute(const XML_Char** atts, std::string_view name) {
@@ -38,21 +44,35 @@ const XML_Char* attribute(const XML_Char** atts, std::string_view name) {
   return nullptr;
 }
 
+// The letters a cell reference starts with ("M12" -> "M"), up to one more than a column has:
+// what column_of reads, found without first finding the reference's end.
+std::string_view letters_of(const XML_Char* reference) {
+  std::size_t n = 0;
+  while (n < 4 && ((reference[n] >= 'A' && reference[n] <= 'Z') ||
+                   (reference[n] >= 'a' && reference[n] <= 'z'))) {
+    ++n;
+  }
+  return {reference, n};
+}
+
 bool truthy(const XML_Char* value) {
   return value != nullptr && (std::strcmp(value, "1") == 0 || std::strcmp(value, "true") == 0);
+}
+
+std::optional<std::size_t> to_size(std::string_view value) {
+  std::size_t n = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 std::optional<std::size_t> to_size(const XML_Char* value) {
   if (value == nullptr) {
     return std::nullopt;
   }
-  std::size_t n = 0;
-  const char* end = value + std::strlen(value);
-  const auto [ptr, ec] = std::from_chars(value, end, n);
-  if (ec != std::errc() || ptr != end) {
-    return std::nullopt;
-  }
-  return n;
+  return to_size(std::string_view(value));
 }
 
 std::string parse_error(XML_Parser parser, const std::string& part) {
@@ -255,27 +275,68 @@ bool read_shared_strings(const Archive& archive, SharedStrings& out, std::string
   return parse_part(archive, "xl/sharedStrings.xml", handler, error);
 }
 
-// The sheet's expat callbacks: a row is complete at </row> and queued for next().
+namespace {
+
+// How a cell's t attribute says its value is stored.
+enum class Stored { kNumber, kShared, kInline, kBool, kError, kIsoDate };
+
+Stored stored_as(const XML_Char* t) {
+  if (t == nullptr) {
+    return Stored::kNumber;
+  }
+  if (t[0] != '\0' && t[1] == '\0') {  // the usual case, one letter
+    switch (t[0]) {
+      case 's':
+        return Stored::kShared;
+      case 'b':
+        return Stored::kBool;
+      case 'e':
+        return Stored::kError;
+      case 'd':
+        return Stored::kIsoDate;
+      default:
+        return Stored::kNumber;
+    }
+  }
+  const std::string_view type(t);
+  return type == "inlineStr" || type == "str" ? Stored::kInline : Stored::kNumber;
+}
+
+}  // namespace
+
+// The sheet's expat callbacks: a row is built in place in the owner's ready_ list (at index
+// ready_end_) and counted there at </row>. The rows and their cells' strings are used again
+// for later rows, so a sheet of many rows allocates little after its first chunk.
 struct SheetRows::Handler {
   explicit Handler(SheetRows& owner) : rows(owner) {}
   SheetRows& rows;
-  Row row;
   bool in_row = false;
   bool in_cell = false;
   bool collecting = false;  // inside <v>, or <t> of an inline string
   int in_phonetic = 0;
   std::size_t last_row = 0;
   std::size_t column = 0;
-  std::string type;  // the cell's t attribute
+  std::size_t width = 0;  // the current row's cells: one past its last written column
+  Stored stored = Stored::kNumber;
   std::string value;
+
+  Row& row() { return rows.ready_[rows.ready_end_]; }
 
   void start(std::string_view name, const XML_Char** atts) {
     if (name == "c" && in_row) {
-      const XML_Char* reference = attribute(atts, "r");
-      const auto at = reference ? column_of(reference) : std::nullopt;
-      column = at ? *at : row.cells.size();
-      const XML_Char* t = attribute(atts, "t");
-      type = t ? t : "n";
+      const XML_Char* reference = nullptr;
+      const XML_Char* t = nullptr;
+      for (std::size_t i = 0; atts[i] != nullptr; i += 2) {
+        const std::string_view attribute = local_name(atts[i]);
+        if (attribute == "r") {
+          reference = atts[i + 1];
+        } else if (attribute == "t") {
+          t = atts[i + 1];
+        }
+      }
+      const auto at = reference ? column_of(letters_of(reference)) : std::nullopt;
+      column = at ? *at : width;
+      stored = stored_as(t);
       value.clear();
       in_cell = true;
     } else if (in_cell && (name == "v" || (name == "t" && in_phonetic == 0))) {
@@ -283,22 +344,36 @@ struct SheetRows::Handler {
     } else if (name == "rPh") {
       ++in_phonetic;
     } else if (name == "row") {
-      const auto number = to_size(attribute(atts, "r"));
-      row.number = number ? *number : last_row + 1;
-      row.hidden = truthy(attribute(atts, "hidden"));
-      row.cells.clear();
-      in_row = true;
+      start_row(atts);
     } else if (name == "col") {
-      const auto min = to_size(attribute(atts, "min"));
-      const auto max = to_size(attribute(atts, "max"));
-      if (truthy(attribute(atts, "hidden")) && min && max && *min >= 1 && *max >= *min &&
-          *max <= 16384) {
-        if (rows.hidden_columns_.size() < *max) {
-          rows.hidden_columns_.resize(*max);
-        }
-        for (std::size_t i = *min; i <= *max; ++i) {
-          rows.hidden_columns_[i - 1] = true;
-        }
+      hide_columns(atts);
+    }
+  }
+  void start_row(const XML_Char** atts) {
+    if (rows.ready_end_ == rows.ready_.size()) {
+      rows.ready_.emplace_back();
+    }
+    Row& current = row();
+    const auto number = to_size(attribute(atts, "r"));
+    current.number = number ? *number : last_row + 1;
+    current.hidden = truthy(attribute(atts, "hidden"));
+    for (Cell& cell : current.cells) {
+      cell.type = Cell::Type::kEmpty;
+      cell.text.clear();
+    }
+    width = 0;
+    in_row = true;
+  }
+  void hide_columns(const XML_Char** atts) {
+    const auto min = to_size(attribute(atts, "min"));
+    const auto max = to_size(attribute(atts, "max"));
+    if (truthy(attribute(atts, "hidden")) && min && max && *min >= 1 && *max >= *min &&
+        *max <= 16384) {
+      if (rows.hidden_columns_.size() < *max) {
+        rows.hidden_columns_.resize(*max);
+      }
+      for (std::size_t i = *min; i <= *max; ++i) {
+        rows.hidden_columns_[i - 1] = true;
       }
     }
   }
@@ -312,11 +387,12 @@ struct SheetRows::Handler {
       store_cell();
     } else if (name == "row" && in_row) {
       in_row = false;
-      last_row = row.number;
-      if (!row.cells.empty()) {
-        rows.ready_.push_back(std::move(row));
+      Row& current = row();
+      last_row = current.number;
+      current.cells.resize(width);
+      if (width > 0) {
+        ++rows.ready_end_;
       }
-      row = Row{};
     }
   }
   void text(std::string_view s) {
@@ -325,38 +401,51 @@ struct SheetRows::Handler {
     }
   }
   void store_cell() {
-    if (row.cells.size() <= column) {
-      row.cells.resize(column + 1);
+    std::vector<Cell>& cells = row().cells;
+    if (cells.size() <= column) {
+      cells.resize(column + 1);
     }
-    Cell& cell = row.cells[column];
-    if (type == "s") {
-      const auto index = to_size(value.c_str());
-      if (index && *index < rows.strings_.size()) {
+    width = std::max(width, column + 1);
+    Cell& cell = cells[column];
+    switch (stored) {
+      case Stored::kShared:
+        if (const auto index = to_size(std::string_view(value));
+            index && *index < rows.strings_.size()) {
+          cell.type = Cell::Type::kText;
+          cell.text.assign(rows.strings_.at(*index));
+        } else {
+          cell.type = Cell::Type::kError;
+          cell.text = value.empty() ? "a shared string with no index" : "a shared string missing";
+        }
+        return;
+      case Stored::kInline:
         cell.type = Cell::Type::kText;
-        cell.text.assign(rows.strings_.at(*index));
-      } else {
-        cell.type = Cell::Type::kError;
-        cell.text = value.empty() ? "a shared string with no index" : "a shared string missing";
-      }
-    } else if (type == "inlineStr" || type == "str") {
-      cell.type = Cell::Type::kText;
-      cell.text = value;
-    } else if (value.empty()) {
+        cell.text = value;
+        return;
+      default:
+        break;
+    }
+    if (value.empty()) {
       cell.type = Cell::Type::kEmpty;
       cell.text.clear();
-    } else if (type == "b") {
-      cell.type = Cell::Type::kBool;
-      cell.text = value == "1" || value == "true" ? "TRUE" : "FALSE";
-    } else if (type == "e") {
-      cell.type = Cell::Type::kError;
-      cell.text = value;
-    } else if (type == "d") {
-      cell.type = Cell::Type::kIsoDate;
-      cell.text = value;
-    } else {
-      cell.type = Cell::Type::kNumber;
-      cell.text = value;
+      return;
     }
+    switch (stored) {
+      case Stored::kBool:
+        cell.type = Cell::Type::kBool;
+        cell.text = value == "1" || value == "true" ? "TRUE" : "FALSE";
+        return;
+      case Stored::kError:
+        cell.type = Cell::Type::kError;
+        break;
+      case Stored::kIsoDate:
+        cell.type = Cell::Type::kIsoDate;
+        break;
+      default:
+        cell.type = Cell::Type::kNumber;
+        break;
+    }
+    cell.text = value;
   }
 };
 
@@ -374,7 +463,7 @@ SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const Share
     throw std::bad_alloc();
   }
   set_callbacks(parser_, *handler_);
-  chunk_.resize(chunk_size(*entry_));
+  chunk_size_ = chunk_size(*entry_);
   part_ = sheet.part;
 }
 
@@ -385,13 +474,18 @@ SheetRows::~SheetRows() {
 }
 
 bool SheetRows::feed() {
-  const std::int64_t n = entry_->read(chunk_.data(), chunk_.size());
+  // The entry is inflated straight into expat's buffer: no copy of each chunk.
+  void* buffer = XML_GetBuffer(parser_, static_cast<int>(chunk_size_));
+  if (buffer == nullptr) {
+    throw std::bad_alloc();  // the parser is neither stopped nor finished here: only memory
+  }
+  const std::int64_t n = entry_->read(static_cast<char*>(buffer), chunk_size_);
   if (n < 0) {
     error_ = fmt::format("the workbook's part '{}' is damaged (zip: {})", part_, entry_->error());
     done_ = true;
     return false;
   }
-  if (XML_Parse(parser_, chunk_.data(), static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
+  if (XML_ParseBuffer(parser_, static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
     error_ = parse_error(parser_, part_);
     done_ = true;
     return false;
@@ -403,14 +497,20 @@ bool SheetRows::feed() {
 }
 
 bool SheetRows::next(Row& row) {
-  while (ready_.empty() && !done_) {
+  while (ready_begin_ == ready_end_ && !done_) {
+    // All given out: start the list again, keeping a row begun in the last chunk (it is at
+    // ready_end_) as the first.
+    if (ready_end_ > 0 && ready_end_ < ready_.size()) {
+      std::swap(ready_[0], ready_[ready_end_]);
+    }
+    ready_begin_ = ready_end_ = 0;
     feed();
   }
-  if (ready_.empty()) {
+  if (ready_begin_ == ready_end_) {
     return false;
   }
-  row = std::move(ready_.front());
-  ready_.pop_front();
+  // A swap, not a move: the caller's previous row goes back to be filled again.
+  std::swap(row, ready_[ready_begin_++]);
   return true;
 }
 

@@ -254,6 +254,77 @@ TEST_CASE("hidden trailing rows and columns are ignored; a hidden row between is
   CHECK(read.verdict == std::nullopt);
 }
 
+TEST_CASE("a sheet many chunks long reads every row as written, wherever the chunks end",
+          "[ingest][xlsx]") {
+  // The sheet is read a chunk (256 KiB) at a time, and its rows and their cells are filled
+  // again for later rows. So: rows that cross the ends of chunks, a row with long text after one
+  // with none and the other way round, rows of different widths, hidden rows between and
+  // skipped row numbers must each read as written.
+  test_support::TempDir dir;
+  const auto file = dir / "long.xlsx";
+  XlsxSheet sheet{"List 6", {kList6Header}};
+  std::vector<rules::Record> expected;
+  std::vector<std::size_t> expected_lines;
+  constexpr int kRows = 12'000;
+  for (int i = 0; i < kRows; ++i) {
+    const std::string id = "C" + std::to_string(100'000 + i);
+    if (i % 997 == 5) {
+      sheet.rows.emplace_back();  // an empty row: no row number in the sheet at all
+      continue;
+    }
+    // Text from none up to 60 characters (past any short-string buffer), not in step with
+    // the widths below.
+    const std::string team =
+        i % 5 == 0 ? "" : "Team " + std::string(static_cast<std::size_t>(i % 56), 't');
+    const std::string worker = i % 3 == 0 ? ""
+                                          : "Worker " + std::to_string(i) +
+                                                std::string(static_cast<std::size_t>(i % 41), 'w');
+    const double start = 44000 + i % 700;  // 2020-06-18 on
+    auto row = list6_row(
+        id, XlsxCell::date(start), i % 11 == 0 ? XlsxCell::date(start + 30) : XlsxCell(),
+        team.empty() ? XlsxCell() : XlsxCell(team), worker.empty() ? XlsxCell() : XlsxCell(worker));
+    if (i % 7 == 0) {
+      row.resize(12);  // ends at Case Status: no team or worker cell at all
+    }
+    if (i % 501 == 9) {
+      sheet.hidden_rows.push_back(static_cast<int>(sheet.rows.size()));  // hidden, between
+    }
+    sheet.rows.push_back(row);
+    const auto date = [](double serial) {
+      return (*rules::Date::from_ymd(1899, 12, 30) + static_cast<int>(serial)).iso();
+    };
+    expected.push_back({id,
+                        {date(start), i % 11 == 0 ? date(start + 30) : "", "c) Child in need plan",
+                         i % 7 == 0 ? "" : team, i % 7 == 0 ? "" : worker}});
+    expected_lines.push_back(sheet.rows.size());
+  }
+  test_support::write_workbook(file, {sheet});
+  std::string error;
+  const auto archive = ingest::xlsx::Archive::open_file(file, error);
+  REQUIRE(archive);
+  const auto part = archive->open("xl/worksheets/sheet1.xml", error);
+  REQUIRE(part);
+  INFO("the sheet's XML: " << part->stated_size() << " bytes");
+  REQUIRE(part->stated_size() > std::uint64_t{8} * 256 * 1024);  // eight chunks and more
+
+  const Read read = read_file(file, list6_source());
+  INFO(describe(read.problems));
+  REQUIRE(read.header_problem == std::nullopt);
+  CHECK(read.problems.empty());
+  CHECK(read.verdict == std::nullopt);
+  REQUIRE(read.records.size() == expected.size());
+  std::size_t unequal = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (!(read.records[i] == expected[i]) || read.lines[i] != expected_lines[i]) {
+      if (unequal++ < 3) {
+        CHECK(read.records[i] == expected[i]);
+        CHECK(read.lines[i] == expected_lines[i]);
+      }
+    }
+  }
+  CHECK(unequal == 0);
+}
+
 TEST_CASE("a row that ends before a date key column is skipped as having an empty key",
           "[ingest][xlsx]") {
   // Found by tests/fuzz/xlsx_fuzz (the seed finding-list4-row-short-of-date-key): the serial
