@@ -5,13 +5,17 @@
 #ifndef CASEWATCH_INGEST_XLSX_H_
 #define CASEWATCH_INGEST_XLSX_H_
 
+#include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "rules/rules.h"
@@ -61,6 +65,42 @@ class Archive {
   Archive(zip* archive, std::string bytes) : archive_(archive), bytes_(std::move(bytes)) {}
   zip* archive_;
   std::string bytes_;  // the archive's bytes when opened from memory (libzip reads them)
+};
+
+// An entry inflated on a thread of its own, a chunk ahead of its reader: a sheet's XML is parsed
+// while its next chunk is inflated (on a second core, the inflating then costs the parse
+// nothing). Not thread-safe: one reader calls next(). Nothing else may use the entry's archive
+// until this is destroyed.
+class ReadAhead {
+ public:
+  ReadAhead(std::unique_ptr<Archive::Entry> entry, std::size_t chunk);
+  ~ReadAhead();  // stops the thread and waits for it
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // The next chunk's size: 0 at the end, -1 on an error (see error()). Its bytes are at `data`
+  // until the next call.
+  std::int64_t next(const char*& data);
+  // Why the entry could not be read, once next() has returned -1.
+  const std::string& error() const { return entry_->error(); }
+
+ private:
+  struct Buffer {
+    std::string bytes;
+    std::int64_t size = 0;
+    bool full = false;  // inflated and not yet given back by the reader
+  };
+  void run();
+
+  std::unique_ptr<Archive::Entry> entry_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::array<Buffer, 2> buffers_;      // guarded by mutex_ (bytes: by its full flag)
+  bool stop_ = false;                  // guarded by mutex_
+  std::size_t wanted_ = 0;             // the reader's: the buffer it takes next
+  bool holding_ = false;               // the reader's: it holds the other buffer
+  std::optional<std::int64_t> ended_;  // the reader's: the last chunk's size (0 or -1) once seen
+  std::thread thread_;                 // last: started once the rest is built
 };
 
 // A worksheet as workbook.xml lists it.
@@ -149,7 +189,7 @@ class SheetRows {
   friend struct Handler;
   bool feed();
 
-  std::unique_ptr<Archive::Entry> entry_;
+  std::unique_ptr<ReadAhead> entry_;
   std::string part_;
   const SharedStrings& strings_;
   XML_ParserStruct* parser_ = nullptr;
@@ -159,7 +199,6 @@ class SheetRows {
   std::size_t ready_end_ = 0;
   std::vector<bool> hidden_columns_;
   std::optional<std::string> error_;
-  std::size_t chunk_size_ = 0;
   bool done_ = false;
 };
 

@@ -120,6 +120,67 @@ std::int64_t Archive::Entry::read(char* buffer, std::size_t size) {
   return n;
 }
 
+ReadAhead::ReadAhead(std::unique_ptr<Archive::Entry> entry, std::size_t chunk)
+    : entry_(std::move(entry)) {
+  for (Buffer& buffer : buffers_) {
+    buffer.bytes.resize(chunk);
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+ReadAhead::~ReadAhead() {
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void ReadAhead::run() {
+  for (std::size_t i = 0;; i ^= 1) {
+    Buffer& buffer = buffers_[i];
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || !buffer.full; });
+      if (stop_) {
+        return;
+      }
+    }
+    // The buffer is this thread's until it is marked full.
+    const std::int64_t n = entry_->read(buffer.bytes.data(), buffer.bytes.size());
+    {
+      const std::lock_guard lock(mutex_);
+      buffer.size = n;
+      buffer.full = true;
+    }
+    changed_.notify_all();
+    if (n <= 0) {
+      return;
+    }
+  }
+}
+
+std::int64_t ReadAhead::next(const char*& data) {
+  if (ended_) {
+    return *ended_;
+  }
+  std::unique_lock lock(mutex_);
+  if (holding_) {
+    buffers_[wanted_ ^ 1].full = false;
+    changed_.notify_all();
+  }
+  Buffer& buffer = buffers_[wanted_];
+  changed_.wait(lock, [&] { return buffer.full; });
+  holding_ = true;
+  wanted_ ^= 1;
+  data = buffer.bytes.data();
+  if (buffer.size <= 0) {
+    ended_ = buffer.size;
+  }
+  return buffer.size;
+}
+
 std::optional<std::size_t> find_sheet(const std::vector<SheetInfo>& sheets,
                                       std::string_view wanted) {
   if (wanted.empty()) {

@@ -452,8 +452,8 @@ struct SheetRows::Handler {
 SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const SharedStrings& strings)
     : strings_(strings), handler_(std::make_unique<Handler>(*this)) {
   std::string error;
-  entry_ = archive.open(sheet.part, error);
-  if (!entry_) {
+  auto entry = archive.open(sheet.part, error);
+  if (!entry) {
     error_ = error;
     done_ = true;
     return;
@@ -463,8 +463,9 @@ SheetRows::SheetRows(const Archive& archive, const SheetInfo& sheet, const Share
     throw std::bad_alloc();
   }
   set_callbacks(parser_, *handler_);
-  chunk_size_ = chunk_size(*entry_);
   part_ = sheet.part;
+  const std::size_t chunk = chunk_size(*entry);
+  entry_ = std::make_unique<ReadAhead>(std::move(entry), chunk);
 }
 
 SheetRows::~SheetRows() {
@@ -474,18 +475,14 @@ SheetRows::~SheetRows() {
 }
 
 bool SheetRows::feed() {
-  // The entry is inflated straight into expat's buffer: no copy of each chunk.
-  void* buffer = XML_GetBuffer(parser_, static_cast<int>(chunk_size_));
-  if (buffer == nullptr) {
-    throw std::bad_alloc();  // the parser is neither stopped nor finished here: only memory
-  }
-  const std::int64_t n = entry_->read(static_cast<char*>(buffer), chunk_size_);
+  const char* data = nullptr;
+  const std::int64_t n = entry_->next(data);
   if (n < 0) {
     error_ = fmt::format("the workbook's part '{}' is damaged (zip: {})", part_, entry_->error());
     done_ = true;
     return false;
   }
-  if (XML_ParseBuffer(parser_, static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
+  if (XML_Parse(parser_, data, static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
     error_ = parse_error(parser_, part_);
     done_ = true;
     return false;

@@ -87,6 +87,52 @@ std::string make_error_cells(std::string xml) {
                                    "t=\"e\"><v>#N/A</v>");
 }
 
+// A List 6 of `rows` rows, many 256 KiB chunks of XML: texts from none up to 60 characters (past
+// any short-string buffer), rows of different widths, hidden rows between and skipped row
+// numbers; and the records and sheet lines it reads as.
+struct LongList6 {
+  XlsxSheet sheet{"List 6", {kList6Header}};
+  std::vector<rules::Record> expected;
+  std::vector<std::size_t> expected_lines;
+};
+LongList6 long_list6(int rows) {
+  LongList6 out;
+  XlsxSheet& sheet = out.sheet;
+  for (int i = 0; i < rows; ++i) {
+    const std::string id = "C" + std::to_string(100'000 + i);
+    if (i % 997 == 5) {
+      sheet.rows.emplace_back();  // an empty row: no row number in the sheet at all
+      continue;
+    }
+    // Not in step with the widths below.
+    const std::string team =
+        i % 5 == 0 ? "" : "Team " + std::string(static_cast<std::size_t>(i % 56), 't');
+    const std::string worker = i % 3 == 0 ? ""
+                                          : "Worker " + std::to_string(i) +
+                                                std::string(static_cast<std::size_t>(i % 41), 'w');
+    const double start = 44000 + i % 700;  // 2020-06-18 on
+    auto row = list6_row(
+        id, XlsxCell::date(start), i % 11 == 0 ? XlsxCell::date(start + 30) : XlsxCell(),
+        team.empty() ? XlsxCell() : XlsxCell(team), worker.empty() ? XlsxCell() : XlsxCell(worker));
+    if (i % 7 == 0) {
+      row.resize(12);  // ends at Case Status: no team or worker cell at all
+    }
+    if (i % 501 == 9) {
+      sheet.hidden_rows.push_back(static_cast<int>(sheet.rows.size()));  // hidden, between
+    }
+    sheet.rows.push_back(row);
+    const auto date = [](double serial) {
+      return (*rules::Date::from_ymd(1899, 12, 30) + static_cast<int>(serial)).iso();
+    };
+    out.expected.push_back(
+        {id,
+         {date(start), i % 11 == 0 ? date(start + 30) : "", "c) Child in need plan",
+          i % 7 == 0 ? "" : team, i % 7 == 0 ? "" : worker}});
+    out.expected_lines.push_back(sheet.rows.size());
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("Excel serial dates: the 1900 system with its 29 Feb 1900, and the 1904 system",
@@ -256,49 +302,16 @@ TEST_CASE("hidden trailing rows and columns are ignored; a hidden row between is
 
 TEST_CASE("a sheet many chunks long reads every row as written, wherever the chunks end",
           "[ingest][xlsx]") {
-  // The sheet is read a chunk (256 KiB) at a time, and its rows and their cells are filled
-  // again for later rows. So: rows that cross the ends of chunks, a row with long text after one
-  // with none and the other way round, rows of different widths, hidden rows between and
+  // The sheet is inflated a chunk (256 KiB) at a time on a thread of its own, and its rows and
+  // their cells are filled again for later rows: rows that cross the ends of chunks, a row with
+  // long text after one with none and the other way round, short rows, hidden rows between and
   // skipped row numbers must each read as written.
   test_support::TempDir dir;
   const auto file = dir / "long.xlsx";
-  XlsxSheet sheet{"List 6", {kList6Header}};
-  std::vector<rules::Record> expected;
-  std::vector<std::size_t> expected_lines;
-  constexpr int kRows = 12'000;
-  for (int i = 0; i < kRows; ++i) {
-    const std::string id = "C" + std::to_string(100'000 + i);
-    if (i % 997 == 5) {
-      sheet.rows.emplace_back();  // an empty row: no row number in the sheet at all
-      continue;
-    }
-    // Text from none up to 60 characters (past any short-string buffer), not in step with
-    // the widths below.
-    const std::string team =
-        i % 5 == 0 ? "" : "Team " + std::string(static_cast<std::size_t>(i % 56), 't');
-    const std::string worker = i % 3 == 0 ? ""
-                                          : "Worker " + std::to_string(i) +
-                                                std::string(static_cast<std::size_t>(i % 41), 'w');
-    const double start = 44000 + i % 700;  // 2020-06-18 on
-    auto row = list6_row(
-        id, XlsxCell::date(start), i % 11 == 0 ? XlsxCell::date(start + 30) : XlsxCell(),
-        team.empty() ? XlsxCell() : XlsxCell(team), worker.empty() ? XlsxCell() : XlsxCell(worker));
-    if (i % 7 == 0) {
-      row.resize(12);  // ends at Case Status: no team or worker cell at all
-    }
-    if (i % 501 == 9) {
-      sheet.hidden_rows.push_back(static_cast<int>(sheet.rows.size()));  // hidden, between
-    }
-    sheet.rows.push_back(row);
-    const auto date = [](double serial) {
-      return (*rules::Date::from_ymd(1899, 12, 30) + static_cast<int>(serial)).iso();
-    };
-    expected.push_back({id,
-                        {date(start), i % 11 == 0 ? date(start + 30) : "", "c) Child in need plan",
-                         i % 7 == 0 ? "" : team, i % 7 == 0 ? "" : worker}});
-    expected_lines.push_back(sheet.rows.size());
-  }
-  test_support::write_workbook(file, {sheet});
+  const LongList6 list = long_list6(12'000);
+  const auto& expected = list.expected;
+  const auto& expected_lines = list.expected_lines;
+  test_support::write_workbook(file, {list.sheet});
   std::string error;
   const auto archive = ingest::xlsx::Archive::open_file(file, error);
   REQUIRE(archive);
@@ -323,6 +336,81 @@ TEST_CASE("a sheet many chunks long reads every row as written, wherever the chu
     }
   }
   CHECK(unequal == 0);
+}
+
+TEST_CASE(
+    "a sheet read ahead on a thread of its own gives its bytes in order and stops when dropped",
+    "[ingest][xlsx]") {
+  test_support::TempDir dir;
+  const auto file = dir / "long.xlsx";
+  test_support::write_workbook(file, {long_list6(6'000).sheet});
+  std::string error;
+  const auto archive = ingest::xlsx::Archive::open_file(file, error);
+  REQUIRE(archive);
+  const std::string part = "xl/worksheets/sheet1.xml";
+  const auto read_direct = [&] {
+    auto entry = archive->open(part, error);
+    REQUIRE(entry);
+    std::string bytes;
+    std::string chunk(65'536, '\0');
+    for (std::int64_t n; (n = entry->read(chunk.data(), chunk.size())) > 0;) {
+      bytes.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+    return bytes;
+  };
+  const std::string direct = read_direct();
+  REQUIRE(direct.size() > std::size_t{4} * 65'536);
+
+  std::string ahead;
+  std::size_t chunks = 0;
+  {
+    ingest::xlsx::ReadAhead reader(archive->open(part, error), 65'536);
+    const char* data = nullptr;
+    for (std::int64_t n; (n = reader.next(data)) > 0; ++chunks) {
+      ahead.append(data, static_cast<std::size_t>(n));
+    }
+    CHECK(reader.next(data) == 0);  // the end, again
+  }
+  CHECK(chunks > 4);
+  CHECK(ahead == direct);
+
+  // Dropped after its first chunk, while its thread waits for a buffer to come back: it stops,
+  // and the archive is free again for whatever reads it next.
+  {
+    ingest::xlsx::ReadAhead reader(archive->open(part, error), 4096);
+    const char* data = nullptr;
+    REQUIRE(reader.next(data) == 4096);
+    CHECK(std::string_view(data, 4096) == std::string_view(direct).substr(0, 4096));
+  }
+  CHECK(read_direct() == direct);
+}
+
+TEST_CASE("a sheet whose bytes fail the zip's checksum at its end is rejected, naming the part",
+          "[ingest][xlsx]") {
+  // libzip finds the damage only once the whole entry is inflated: the error comes through the
+  // read-ahead thread after every chunk has been parsed.
+  test_support::TempDir dir;
+  const auto whole = dir / "whole.xlsx";
+  test_support::write_workbook(whole, {long_list6(6'000).sheet});
+  std::string bytes = test_support::read_file(whole);
+  // The sheet's CRC-32 in its local header (at 14) and its central directory entry (at 16),
+  // each found 30 and 46 bytes before the entry's name.
+  const std::string part = "xl/worksheets/sheet1.xml";
+  const std::size_t local = bytes.find(part);
+  const std::size_t central = bytes.find(part, local + part.size());
+  REQUIRE(central != std::string::npos);
+  REQUIRE(bytes.compare(local - 30, 4, "PK\x03\x04") == 0);
+  REQUIRE(bytes.compare(central - 46, 4, "PK\x01\x02") == 0);
+  for (const std::size_t crc : {local - 30 + 14, central - 46 + 16}) {
+    bytes[crc] = static_cast<char>(bytes[crc] ^ 0x5A);
+  }
+  const auto file = dir.write("annex-a.xlsx", bytes);
+  const Read read = read_file(file, list6_source());
+  REQUIRE(read.header_problem == std::nullopt);  // the sheet reads well up to its end
+  REQUIRE(read.verdict);
+  CHECK(*read.verdict ==
+        "sheet 'List 6' cannot be read to its end, so none of it is taken: the workbook's part "
+        "'xl/worksheets/sheet1.xml' is damaged (zip: CRC error)");
 }
 
 TEST_CASE("a row that ends before a date key column is skipped as having an empty key",
