@@ -43,7 +43,17 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
     first_seen = &found->second;
   }
 
-  const std::size_t first_finding = out.findings.size();
+  // The records on the list, made into findings once all are known (a light entry is cheap to
+  // add as the list grows; a Finding, moved each time the vector grows, is not).
+  struct Listed {
+    std::size_t row;
+    std::optional<Date> since;
+    bool since_at_least;
+    int days;
+    std::size_t band;  // bands.size(): the dates cannot be trusted
+    std::string detail;
+  };
+  std::vector<Listed> listed;
   TeamBandCounts team_counts;
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
@@ -107,22 +117,30 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
       continue;
     }
 
-    Finding finding;
-    finding.rule = rule.id;
-    finding.key = record.key();
-    finding.person = std::string(trim(field_text(record, fields.person)));
-    finding.team = std::string(trim(team));
-    finding.worker = std::string(trim(worker));
-    finding.band = untrusted ? std::string(kInaccuraciesBand) : bands[band].label;
-    finding.state = untrusted ? State::kUntrusted : State::kBreach;
-    finding.since = since;
-    finding.since_at_least = since_at_least;
-    finding.days = days;
     if (detail.empty() && allocation_end.is_date() && !is_nobody(worker, team, matchers)) {
       detail = std::string(kAllocationEnded) + allocation_end.date.iso();
     }
-    finding.detail = std::move(detail);
-    out.findings.push_back(std::move(finding));
+    listed.push_back(Listed{row, since, since_at_least, days, band, std::move(detail)});
+  }
+
+  const std::size_t first_finding = out.findings.size();
+  out.findings.resize(first_finding + listed.size());
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    Listed& entry = listed[i];
+    const Row record{records, entry.row};
+    const bool untrusted = entry.band == bands.size();
+    Finding& finding = out.findings[first_finding + i];
+    finding.rule = rule.id;
+    finding.key = record.key();
+    finding.person = std::string(trim(field_text(record, fields.person)));
+    finding.team = std::string(trim(field_text(record, fields.team)));
+    finding.worker = std::string(trim(field_text(record, fields.worker)));
+    finding.band = untrusted ? std::string(kInaccuraciesBand) : bands[entry.band].label;
+    finding.state = untrusted ? State::kUntrusted : State::kBreach;
+    finding.since = entry.since;
+    finding.since_at_least = entry.since_at_least;
+    finding.days = entry.days;
+    finding.detail = std::move(entry.detail);
   }
 
   sort_findings(out.findings, first_finding);
