@@ -24,6 +24,7 @@
 #include "bench/generator.h"
 #include "bench/measure.h"
 #include "config/config.h"
+#include "daemon/memory.h"
 #include "daemon/work/engine.h"
 #include "ingest/ingest.h"
 #include "rules/rules.h"
@@ -564,6 +565,9 @@ int run(const Options& options) {
 }  // namespace bench
 
 int main(int argc, char* argv[]) {
+  // The phases that ingest and evaluate in this process (in forked children) run with the
+  // malloc settings casewatchd runs with; sqlite3 .import, the reference, runs as it comes.
+  service::use_huge_pages(argv);
   const auto options = bench::parse_options(argc, argv);
   if (!options) {
     return bench::kUsageError;

@@ -25,6 +25,7 @@
 #include "daemon/clock.h"
 #include "daemon/journal.h"
 #include "daemon/mailer.h"
+#include "daemon/memory.h"
 #include "daemon/once.h"
 #include "daemon/policy/outbox.h"
 #include "daemon/service.h"
@@ -315,6 +316,7 @@ int main(int argc, char* argv[]) {
       return EXIT_SUCCESS;
     }
   }
+  service::use_huge_pages(argv);  // may run this program again, the same but for its malloc
   Options options;
   try {
     options = parse_command_line(argc, argv);

@@ -1,6 +1,7 @@
 """End-to-end tests of `casewatchd --config F` as a service: the real daemon, a real socket in a
 temporary folder, real signals and the real `casewatch` client."""
 import datetime
+import itertools
 import json
 import os
 import pwd
@@ -227,6 +228,43 @@ class ServiceTest(unittest.TestCase):
             findings = daemon.ask("findings", {"rule": "unallocated"})["arguments"]["findings"]
             [noted] = [f for f in findings if f["key"] == "C0000001"]
             self.assertEqual(noted["note"]["text"], "seen")
+
+    def test_casewatchd_asks_malloc_for_huge_pages_unless_told_otherwise(self):
+        """When the kernel gives transparent huge pages only to programs that ask ("[madvise]"),
+        casewatchd runs itself again, the same process, with glibc.malloc.hugetlb=1 added to
+        GLIBC_TUNABLES; a GLIBC_TUNABLES that names hugetlb already is left as it is."""
+        try:
+            with open("/sys/kernel/mm/transparent_hugepage/enabled", encoding="ascii") as f:
+                asks = "[madvise]" in f.read()
+        except OSError:
+            asks = False
+
+        def tunables(daemon):
+            # glibc 2.36 ends each tunable's value in place with a NUL as it reads them, so
+            # /proc/PID/environ shows "GLIBC_TUNABLES=a=1", "b=2" as two strings: join them.
+            with open(f"/proc/{daemon.process.pid}/environ", "rb") as f:
+                strings = f.read().split(b"\0")
+            for i, string in enumerate(strings):
+                if string.startswith(b"GLIBC_TUNABLES="):
+                    parts = [string[len(b"GLIBC_TUNABLES="):]]
+                    parts += itertools.takewhile(lambda s: s.startswith(b"glibc."),
+                                                 strings[i + 1:])
+                    return b":".join(parts).decode()
+            return ""
+
+        for given, expected in [(None, "glibc.malloc.hugetlb=1" if asks else ""),
+                                ("glibc.malloc.arena_max=2",
+                                 "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1" if asks
+                                 else "glibc.malloc.arena_max=2"),
+                                ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0")]:
+            daemon = Daemon()
+            daemon.env["GLIBC_TUNABLES"] = given
+            with daemon:
+                # /proc/PID/environ is the environment of the program the process last ran:
+                # the started process itself ran casewatchd again (exec keeps the pid, which
+                # systemd's NotifyAccess=main needs).
+                self.assertEqual(daemon.ask("status")["result"], 0)
+                self.assertEqual(tunables(daemon), expected, f"given {given!r}")
 
     def test_the_client_says_when_the_daemon_is_not_running(self):
         result = __import__("subprocess").run(
