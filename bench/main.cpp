@@ -566,7 +566,8 @@ int run(const Options& options) {
 
 int main(int argc, char* argv[]) {
   // The phases that ingest and evaluate in this process (in forked children) run with the
-  // malloc settings casewatchd runs with; sqlite3 .import, the reference, runs as it comes.
+  // malloc settings casewatchd runs with. sqlite3 .import, the reference, inherits them: it
+  // peaks at 6 MB, and measured the same with huge pages off and on (docs/design.md).
   service::use_huge_pages(argv);
   const auto options = bench::parse_options(argc, argv);
   if (!options) {
