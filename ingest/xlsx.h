@@ -69,8 +69,9 @@ class Archive {
 
 // An entry inflated on a thread of its own, a chunk ahead of its reader: a sheet's XML is parsed
 // while its next chunk is inflated (on a second core, the inflating then costs the parse
-// nothing). Not thread-safe: one reader calls next(). Nothing else may use the entry's archive
-// until this is destroyed.
+// nothing). An entry that states a size under one chunk is read on the reader's thread, with no
+// thread started. Not thread-safe: one reader calls next(). Nothing else may use the entry's
+// archive until this is destroyed.
 class ReadAhead {
  public:
   ReadAhead(std::unique_ptr<Archive::Entry> entry, std::size_t chunk);

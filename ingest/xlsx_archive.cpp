@@ -122,6 +122,12 @@ std::int64_t Archive::Entry::read(char* buffer, std::size_t size) {
 
 ReadAhead::ReadAhead(std::unique_ptr<Archive::Entry> entry, std::size_t chunk)
     : entry_(std::move(entry)) {
+  if (entry_->stated_size() < chunk) {
+    // The whole part fits one chunk (the workbook's small parts, a short sheet): nothing to
+    // read ahead of, and no thread to start for it.
+    buffers_[0].bytes.resize(chunk);
+    return;
+  }
   for (Buffer& buffer : buffers_) {
     buffer.bytes.resize(chunk);
   }
@@ -129,6 +135,9 @@ ReadAhead::ReadAhead(std::unique_ptr<Archive::Entry> entry, std::size_t chunk)
 }
 
 ReadAhead::~ReadAhead() {
+  if (!thread_.joinable()) {
+    return;
+  }
   {
     const std::lock_guard lock(mutex_);
     stop_ = true;
@@ -164,6 +173,15 @@ void ReadAhead::run() {
 std::int64_t ReadAhead::next(const char*& data) {
   if (ended_) {
     return *ended_;
+  }
+  if (!thread_.joinable()) {  // read here, a chunk at a time (a damaged file may hold more)
+    Buffer& buffer = buffers_[0];
+    const std::int64_t n = entry_->read(buffer.bytes.data(), buffer.bytes.size());
+    data = buffer.bytes.data();
+    if (n <= 0) {
+      ended_ = n;
+    }
+    return n;
   }
   std::unique_lock lock(mutex_);
   if (holding_) {

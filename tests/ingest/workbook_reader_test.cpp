@@ -374,6 +374,18 @@ TEST_CASE(
   CHECK(chunks > 4);
   CHECK(ahead == direct);
 
+  // A chunk larger than the entry: read on this thread, the same bytes.
+  {
+    ingest::xlsx::ReadAhead reader(archive->open(part, error), direct.size() + 1);
+    const char* data = nullptr;
+    std::string whole;
+    for (std::int64_t n; (n = reader.next(data)) > 0;) {
+      whole.append(data, static_cast<std::size_t>(n));
+    }
+    CHECK(reader.next(data) == 0);
+    CHECK(whole == direct);
+  }
+
   // Dropped after its first chunk, while its thread waits for a buffer to come back: it stops,
   // and the archive is free again for whatever reads it next.
   {
