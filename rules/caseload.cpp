@@ -19,7 +19,8 @@ struct Load {
 // An extract names a few hundred workers and a million records look them up.
 class LoadTable {
  public:
-  Load& operator[](std::string_view name) {
+  // The index in entries() of `name`'s load (added when new).
+  std::uint32_t index(std::string_view name) {
     if (2 * (entries_.size() + 1) > slots_.size()) {
       grow();
     }
@@ -27,13 +28,15 @@ class LoadTable {
     while (slots_[slot] != kEmpty) {
       auto& entry = entries_[slots_[slot]];
       if (entry.first == name) {
-        return entry.second;
+        return slots_[slot];
       }
       slot = (slot + 1) & (slots_.size() - 1);
     }
     slots_[slot] = static_cast<std::uint32_t>(entries_.size());
-    return entries_.emplace_back(name, Load{}).second;
+    entries_.emplace_back(name, Load{});
+    return slots_[slot];
   }
+  Load& at(std::uint32_t index) { return entries_[index].second; }
   std::size_t size() const { return entries_.size(); }
   const std::vector<std::pair<std::string_view, Load>>& entries() const { return entries_; }
 
@@ -68,28 +71,36 @@ void evaluate_caseload(const Rule& rule, const SourceData& data, const RecordVie
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const CaseFields fields(source);
-  const Where where(rule, source);
+  const Where where(rule, source, records);
   const CaseMatchers matchers(rule);
+  const CaseTests tests(records, fields, matchers, as_of);
   const std::size_t first_finding = out.findings.size();
   LoadTable loads;
+  constexpr std::uint32_t kNoLoad = ~std::uint32_t{0};
+  std::vector<std::uint32_t> load_of_code(records.codes(fields.worker), kNoLoad);
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
-    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) {
-      continue;
-    }
-    const std::string_view worker = trim(field_text(record, fields.worker));
-    const std::string_view team = trim(field_text(record, fields.team));
-    if (is_nobody(worker, team, matchers)) {
+    if (!where.passes(record) || !tests.open(record) || tests.nobody(record)) {
       continue;
     }
     const DateValue& allocation_end = read_date(record, fields.allocation_end);
     if (allocation_end.bad() || (allocation_end.is_date() && allocation_end.date <= as_of)) {
       continue;  // the allocation has ended: unallocated, not this worker's case
     }
-    Load& load = loads[worker];
+    // A record not nobody has a worker, so the field is held. Codes of the same trimmed name
+    // share a load.
+    std::uint32_t& load_index = load_of_code[records.code(row, fields.worker)];
+    if (load_index == kNoLoad) {
+      load_index = loads.index(trim(field_text(record, fields.worker)));
+    }
+    Load& load = loads.at(load_index);
     ++load.cases;
-    auto team_count = std::find_if(load.teams.begin(), load.teams.end(),
-                                   [&](const auto& entry) { return entry.first == team; });
+    // Equal codes view the same text: most records' team is found without comparing bytes.
+    const std::string_view team = trim(field_text(record, fields.team));
+    auto team_count = std::find_if(load.teams.begin(), load.teams.end(), [&](const auto& entry) {
+      return (entry.first.data() == team.data() && entry.first.size() == team.size()) ||
+             entry.first == team;
+    });
     if (team_count == load.teams.end()) {
       load.teams.emplace_back(team, 1);
     } else {

@@ -42,27 +42,27 @@ Matcher::Matcher(const std::vector<std::string>& values) {
   }
 }
 
-Where::Where(const Rule& rule, const Source& source) {
+Where::Where(const Rule& rule, const Source& source, const RecordView& view) {
+  const auto add = [&](const Filter& filter, bool must_match) {
+    const Matcher values(filter.values);
+    Resolved resolved{source.field_index(filter.field), must_match};
+    if (!view.holds(resolved.index)) {
+      resolved.index = -1;
+      resolved.constant = values.matches("");
+    } else {
+      resolved.by_code.resize(view.codes(resolved.index));
+      for (std::uint32_t code = 0; code < resolved.by_code.size(); ++code) {
+        resolved.by_code[code] = values.matches(view.code_text(resolved.index, code));
+      }
+    }
+    filters_.push_back(std::move(resolved));
+  };
   for (const auto& filter : rule.where) {
-    filters_.push_back({source.field_index(filter.field), Matcher(filter.values)});
+    add(filter, true);
   }
   for (const auto& filter : rule.unless) {
-    unless_.push_back({source.field_index(filter.field), Matcher(filter.values)});
+    add(filter, false);
   }
-}
-
-bool Where::passes(const Row& record) const {
-  for (const auto& filter : filters_) {
-    if (!filter.values.matches(field_text(record, filter.index))) {
-      return false;
-    }
-  }
-  for (const auto& filter : unless_) {
-    if (filter.values.matches(field_text(record, filter.index))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 CaseFields::CaseFields(const Source& source)
@@ -75,18 +75,42 @@ CaseFields::CaseFields(const Source& source)
       allocation_start(source.field_index("allocation_start")),
       allocation_end(source.field_index("allocation_end")) {}
 
-bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& matchers,
-             Date as_of) {
-  if (fields.closed >= 0) {
-    const DateValue& closed = read_date(record, fields.closed);
-    if (closed.is_date() && closed.date <= as_of) {
-      return false;
-    }
+template <class Test>
+CaseTests::ByCode CaseTests::by_code(const RecordView& view, int field, const Test& test) {
+  ByCode out;
+  if (!view.holds(field)) {
+    out.constant = test(std::string_view());
+    return out;
   }
-  if (fields.status >= 0 && !matchers.open_values.empty()) {
-    return matchers.open_values.matches(field_text(record, fields.status));
+  out.field = field;
+  out.answers.resize(view.codes(field));
+  for (std::uint32_t code = 0; code < out.answers.size(); ++code) {
+    out.answers[code] = test(view.code_text(field, code));
   }
-  return true;
+  return out;
+}
+
+CaseTests::CaseTests(const RecordView& view, const CaseFields& fields, const CaseMatchers& matchers,
+                     Date as_of)
+    : fields_(fields), matchers_(matchers) {
+  closed_ = by_code(view, fields.closed, [&](std::string_view text) {
+    const DateValue closed = parse_date_value(text);
+    return closed.is_date() && closed.date <= as_of;
+  });
+  open_status_ =
+      by_code(view, matchers.open_values.empty() ? -1 : fields.status, [&](std::string_view text) {
+        return fields.status < 0 || matchers.open_values.empty() ||
+               matchers.open_values.matches(text);
+      });
+  no_worker_ = by_code(view, fields.worker, [&](std::string_view text) {
+    text = trim(text);
+    return text.empty() || matchers.not_a_worker.matches(text);
+  });
+}
+
+bool CaseTests::nobody(const Row& record) const {
+  return no_worker_.answer(record) ||
+         iequals_trimmed(field_text(record, fields_.worker), field_text(record, fields_.team));
 }
 
 bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers) {

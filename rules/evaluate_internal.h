@@ -97,19 +97,33 @@ inline DateValue read_date(const Record& record, int index) {
   return parse_date_value(field_text(record, index));
 }
 
-// A rule's `where` and `unless` filters with field indices resolved once.
+// A rule's `where` and `unless` filters over one RecordView, with field indices resolved and
+// each filter answered once per distinct text of its field (the view holds a field's texts
+// dictionary-coded, so a million records' values are a few codes to test).
 class Where {
  public:
-  Where(const Rule& rule, const Source& source);
-  bool passes(const Row& record) const;
+  Where(const Rule& rule, const Source& source, const RecordView& view);
+  // REQUIRES: record.view is the view given to the constructor.
+  bool passes(const Row& record) const {
+    for (const auto& filter : filters_) {
+      if (filter.passes(record) != filter.must_match) {
+        return false;
+      }
+    }
+    return true;
+  }
 
  private:
   struct Resolved {
-    int index;
-    Matcher values;
+    int index;        // held by the view, or -1: every record reads "" (`constant`)
+    bool must_match;  // where: true; unless: false
+    bool constant = false;
+    std::vector<bool> by_code;  // per code of the field: matches the filter's values
+    bool passes(const Row& record) const {
+      return index < 0 ? constant : by_code[record.view.code(record.index, index)];
+    }
   };
-  std::vector<Resolved> filters_;  // where: every one must match
-  std::vector<Resolved> unless_;   // unless: none may match
+  std::vector<Resolved> filters_;  // where filters, then unless filters
 };
 
 // The fields the unallocated and caseload rules read, resolved once per rule.
@@ -135,8 +149,37 @@ struct CaseMatchers {
 
 // DESIGN.md "Unallocated": open when the close date (if mapped) is empty or after the as-of
 // date and the status (if mapped) is one of the rule's open values. An unparseable close date
-// does not close a case.
-bool is_open(const Row& record, const CaseFields& fields, const CaseMatchers& matchers, Date as_of);
+// does not close a case. And whether a record's worker is nobody (is_nobody). Each is answered
+// once per distinct close date, status and worker of the view, not once per record.
+class CaseTests {
+ public:
+  CaseTests(const RecordView& view, const CaseFields& fields, const CaseMatchers& matchers,
+            Date as_of);
+  // REQUIRES (both): record.view is the view given to the constructor.
+  bool open(const Row& record) const {
+    return !closed_.answer(record) && open_status_.answer(record);
+  }
+  // is_nobody(the record's worker, its team).
+  bool nobody(const Row& record) const;
+
+ private:
+  // A test of one field's text, per code of the field (or one answer when it is not held).
+  struct ByCode {
+    int field = -1;
+    bool constant = false;
+    std::vector<bool> answers;
+    bool answer(const Row& record) const {
+      return field < 0 ? constant : answers[record.view.code(record.index, field)];
+    }
+  };
+  template <class Test>
+  static ByCode by_code(const RecordView& view, int field, const Test& test);
+  const CaseFields& fields_;
+  const CaseMatchers& matchers_;
+  ByCode closed_;       // closed on or before the as-of date
+  ByCode open_status_;  // a status that is open (true when no status or no open values)
+  ByCode no_worker_;    // empty or a pseudo-worker
+};
 // Empty, a pseudo-worker (case-insensitive) or the team's own name.
 bool is_nobody(std::string_view worker, std::string_view team, const CaseMatchers& matchers);
 

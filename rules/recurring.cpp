@@ -50,7 +50,6 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
   }
   const Source& source = *data.source;
   const Date as_of = data.as_of;
-  const Where where(rule, source);
   const WhoFields who(source);
   const int start_field = source.field_index(rule.start);
   const int end_field = rule.end.empty() ? -1 : source.field_index(rule.end);
@@ -91,6 +90,7 @@ void evaluate_recurring(const Rule& rule, const SourceData& data, const RecordVi
     periods = join_contiguous(source, records, who.person, start_field, end_field);
   }
   const RecordView& population = rule.join_contiguous ? periods : records;
+  const Where where(rule, source, population);
   for (std::size_t row = 0; row < population.size(); ++row) {
     const Row record{population, row};
     if (!where.passes(record)) {

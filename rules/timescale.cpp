@@ -96,7 +96,7 @@ void evaluate_timescale(const Rule& rule, const SourceData& data, const RecordVi
                         const Calendar& calendar, bool count_start_day, Evaluation& out) {
   const Source& source = *data.source;
   const Date as_of = data.as_of;
-  const Where where(rule, source);
+  const Where where(rule, source, records);
   const WhoFields who(source);
   const int start_field = source.field_index(rule.start);
   const int end_field = source.field_index(rule.end);

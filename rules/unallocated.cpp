@@ -32,8 +32,9 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
   const Source& source = *data.source;
   const Date as_of = data.as_of;
   const CaseFields fields(source);
-  const Where where(rule, source);
+  const Where where(rule, source, records);
   const CaseMatchers matchers(rule);
+  const CaseTests tests(records, fields, matchers, as_of);
   const std::vector<Band> bands = rule.bands.empty() ? default_unallocated_bands() : rule.bands;
   const BandIndex band_index(bands, as_of, calendar);
   std::vector<int> counts(bands.size() + 1, 0);  // the last is the inaccuracies band
@@ -57,13 +58,13 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
   TeamBandCounts team_counts;
   for (std::size_t row = 0; row < records.size(); ++row) {
     const Row record{records, row};
-    if (!where.passes(record) || !is_open(record, fields, matchers, as_of)) {
+    if (!where.passes(record) || !tests.open(record)) {
       continue;
     }
-    const std::string_view worker = field_text(record, fields.worker);
     const std::string_view team = field_text(record, fields.team);
     const DateValue& allocation_end = read_date(record, fields.allocation_end);
-    const bool unallocated = is_nobody(worker, team, matchers) || allocation_end.bad() ||
+    const bool nobody = tests.nobody(record);
+    const bool unallocated = nobody || allocation_end.bad() ||
                              (allocation_end.is_date() && allocation_end.date <= as_of);
     if (!unallocated) {
       continue;
@@ -117,7 +118,7 @@ void evaluate_unallocated(const Rule& rule, const SourceData& data, const Record
       continue;
     }
 
-    if (detail.empty() && allocation_end.is_date() && !is_nobody(worker, team, matchers)) {
+    if (detail.empty() && allocation_end.is_date() && !nobody) {
       detail = std::string(kAllocationEnded) + allocation_end.date.iso();
     }
     listed.push_back(Listed{row, since, since_at_least, days, band, std::move(detail)});

@@ -80,7 +80,6 @@ void evaluate_unallocated_joined(const Rule& rule, const SourceData& data,
                                  Evaluation& out) {
   const Source& source = *data.source;
   const Date as_of = data.as_of;
-  const Where where(rule, source);
   const WhoFields who(source);
   const CaseMatchers matchers(rule);
   const int start_field = source.field_index(rule.start);
@@ -96,6 +95,7 @@ void evaluate_unallocated_joined(const Rule& rule, const SourceData& data,
     periods = join_contiguous(source, records, who.person, start_field, end_field);
   }
   const RecordView& population = rule.join_contiguous ? periods : records;
+  const Where where(rule, source, population);
   const std::size_t first_finding = out.findings.size();
   TeamBandCounts team_counts;
   for (std::size_t row = 0; row < population.size(); ++row) {

@@ -302,7 +302,7 @@ TEST_CASE("Timescale findings agree with due_date and working_days for any start
   }
 }
 
-TEST_CASE("Caseloads of hundreds of workers match a plain count", "[fast]") {
+TEST_CASE("Caseloads of hundreds of workers, spaced variously, match a plain count", "[fast]") {
   rules::Source source;
   source.name = "cases";
   source.fields = {{"team", {"Team"}}, {"worker", {"Worker"}}};
@@ -321,7 +321,12 @@ TEST_CASE("Caseloads of hundreds of workers match a plain count", "[fast]") {
     const int worker = static_cast<int>(random() % 700);
     const std::string name = "Worker " + std::to_string(worker);
     const std::string team = "Team " + std::to_string(worker % 9);
-    records.push_back(rules::Record{std::to_string(i), {team, " " + name}});
+    // The same worker and team written with and without spaces: distinct texts (so distinct
+    // codes in the view) that name one worker and one team.
+    const std::string spaced_name[] = {name, " " + name, name + "  "};
+    const std::string spaced_team[] = {team, team + " "};
+    records.push_back(
+        rules::Record{std::to_string(i), {spaced_team[random() % 2], spaced_name[random() % 3]}});
     ++expected[name];
   }
   std::map<std::string, rules::SourceData, std::less<>> sources;
