@@ -403,7 +403,7 @@ std::optional<std::vector<std::int64_t>> current_ids(SQLite::Database& db, std::
   } catch (const CorruptSnapshot&) {
     return std::nullopt;
   }
-  std::sort(ids.begin(), ids.end());
+  sort_row_ids(ids);
   return ids;
 }
 

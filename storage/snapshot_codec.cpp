@@ -1,5 +1,7 @@
 #include "storage/snapshot_codec.h"
 
+#include <algorithm>
+#include <bit>
 #include <stdexcept>
 #include <utility>
 
@@ -233,6 +235,44 @@ std::vector<std::int64_t> find_in_key_chunk(const void* data, std::size_t size,
     ids.push_back(entry.row_id);
   }
   return ids;
+}
+
+void sort_row_ids(std::vector<std::int64_t>& ids) {
+  if (ids.size() < 4096) {
+    std::sort(ids.begin(), ids.end());
+    return;
+  }
+  const auto [low, high] = std::minmax_element(ids.begin(), ids.end());
+  const std::int64_t least = *low;
+  const auto span = static_cast<std::uint64_t>(*high) - static_cast<std::uint64_t>(least);
+  const auto passes = static_cast<int>((std::bit_width(span) + 15) / 16);
+  if (passes > 3) {
+    std::sort(ids.begin(), ids.end());
+    return;
+  }
+  std::vector<std::int64_t> spare(ids.size());
+  std::vector<std::size_t> starts(std::size_t{1} << 16);
+  for (int pass = 0; pass < passes; ++pass) {
+    const int shift = 16 * pass;
+    const auto digit = [&](std::int64_t id) {
+      return static_cast<std::size_t>(
+          ((static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(least)) >> shift) & 0xffff);
+    };
+    std::fill(starts.begin(), starts.end(), 0);
+    for (const std::int64_t id : ids) {
+      ++starts[digit(id)];
+    }
+    std::size_t total = 0;
+    for (std::size_t& start : starts) {
+      const std::size_t count = start;
+      start = total;
+      total += count;
+    }
+    for (const std::int64_t id : ids) {
+      spare[starts[digit(id)]++] = id;
+    }
+    ids.swap(spare);
+  }
 }
 
 }  // namespace storage

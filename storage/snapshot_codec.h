@@ -86,6 +86,10 @@ inline std::int64_t slot_of(std::int64_t id) { return (id - kBlockIds) % kBlockV
 inline std::int64_t version_id(std::int64_t block, std::int64_t slot) {
   return kBlockIds + block * kBlockVersions + slot;
 }
+// Sorts row ids ascending, as std::sort. One source's ids span a narrow range (its versions'
+// blocks), so it radix-sorts each id's offset from the smallest, 16 bits a pass: a million ids in
+// two passes, where std::sort took a fifth of reading a source's current records.
+void sort_row_ids(std::vector<std::int64_t>& ids);
 // record_blocks.versions: per version, a varint key size, the key, a varint data size, the data
 // (records.data's encoding).
 void append_block_version(std::string& block, std::string_view key, std::string_view data);

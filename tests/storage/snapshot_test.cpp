@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <map>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -514,5 +515,43 @@ TEST_CASE("large and small versions share blocks and are each found again", "[st
   for (int i = 0; i < 200; i += 9) {
     CHECK(history.record_on("cases", "C" + std::to_string(i), date(2026, 11, 2)) ==
           records[static_cast<std::size_t>(i)]);
+  }
+}
+
+TEST_CASE("row ids sort as std::sort sorts them, however wide their range") {
+  std::mt19937_64 random(62);
+  const auto block_ids = [&](std::size_t n, std::int64_t blocks) {
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto block = static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(blocks));
+      const auto slot = static_cast<std::int64_t>(random() % storage::kBlockVersions);
+      ids.push_back(storage::version_id(block, slot));
+    }
+    return ids;
+  };
+  std::vector<std::vector<std::int64_t>> cases = {
+      {},
+      {storage::version_id(3, 1), storage::version_id(0, 0), 7},
+      block_ids(3000, 100),         // under the radix sort's threshold
+      block_ids(50000, 20),         // one 16-bit pass (a narrow range, many repeats)
+      block_ids(50000, 1'000'000),  // two passes
+      block_ids(50000, 1LL << 35),  // three passes
+  };
+  // Versions written before blocks (records.id) among block versions: too wide to radix-sort.
+  cases.push_back(block_ids(50000, 1000));
+  for (std::size_t i = 0; i < cases.back().size(); i += 97) {
+    cases.back()[i] = static_cast<std::int64_t>(random() % 100000) + 1;
+  }
+  // Already sorted but for the last few (an extract's new versions), and descending.
+  cases.push_back(block_ids(20000, 5000));
+  std::sort(cases.back().begin(), cases.back().end() - 200);
+  cases.push_back(block_ids(20000, 5000));
+  std::sort(cases.back().rbegin(), cases.back().rend());
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    INFO("case " << c);
+    std::vector<std::int64_t> expected = cases[c];
+    std::sort(expected.begin(), expected.end());
+    storage::sort_row_ids(cases[c]);
+    CHECK(cases[c] == expected);
   }
 }
