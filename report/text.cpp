@@ -170,12 +170,12 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
     out += fmt::format("On the list: {} ({} new, {} carried{}).\n", listed, fresh, listed - fresh,
                        silenced > 0 ? fmt::format(", {} silenced", silenced) : "");
     std::vector<detail::Kept> kept;
-    std::vector<Row> all_rows;
-    Footnotes scratch;
+    std::vector<Row> all_rows;  // every kept item's row, in the order they are written
+    Footnotes notes;
     for (const auto& group : groups) {
       kept.push_back(detail::keep_items(group.items, output.body_items, section.previous_review));
       for (const auto* item : kept.back().items) {
-        all_rows.push_back(item_row(section, *item, output, scratch));
+        all_rows.push_back(item_row(section, *item, output, notes));
       }
     }
     // The worker column takes what the others leave of the page.
@@ -186,13 +186,13 @@ void add_review_list(std::string& out, const RuleSection& section, const Output&
           std::max(kWorkerMin, kWorkerMax - (wide.total_width() - kPageWidth));
     }
     const Table table(columns, all_rows);
-    Footnotes notes;
+    std::size_t next_row = 0;
     for (std::size_t g = 0; g < groups.size(); ++g) {
       out += fmt::format("\nTeam: {} ({})\n", detail::clean(detail::team_label(groups[g].team)),
                          groups[g].items.size());
       table.add_header(out);
       for (const auto* item : kept[g].items) {
-        table.add_row(out, item_row(section, *item, output, notes));
+        table.add_row(out, all_rows[next_row++]);
         if (item->latest_note && output.allows("note")) {
           add_paragraph(out, note_line(*item->latest_note, item->earlier_notes, output),
                         kNoteIndent, kNoteLines);

@@ -267,7 +267,15 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
   query.bind(1, std::string(rule));
   const RuleNotes notes(impl_->db, rule);
   const std::optional<rules::Date> as_of = list_as_of(impl_->db, rule);
+  // Counted first (from the open findings' index): growing the vector a finding at a time
+  // would move every finding already read, again and again.
+  SQLite::Statement count(impl_->db,
+                          "SELECT count(*) FROM findings WHERE rule = ? AND status = 'open'");
+  count.bind(1, std::string(rule));
   std::vector<rules::TrackedFinding> found;
+  if (count.executeStep()) {
+    found.reserve(static_cast<std::size_t>(count.getColumn(0).getInt64()));
+  }
   while (query.executeStep()) {
     rules::TrackedFinding tracked;
     tracked.finding = read_finding(query, 4, std::string(rule), query.getColumn(1).getString());
@@ -288,12 +296,16 @@ std::vector<rules::TrackedFinding> History::open_findings(std::string_view rule)
   for (const rules::TrackedFinding& tracked : found) {
     findings.push_back(&tracked.finding);
   }
-  const std::vector<std::size_t> places = rules::listing_places(findings);
-  std::vector<rules::TrackedFinding> out(found.size());
+  std::vector<std::size_t> places = rules::listing_places(findings);
+  // Each to its place, in place: follow each cycle of the permutation, swapping.
   for (std::size_t i = 0; i < found.size(); ++i) {
-    out[places[i]] = std::move(found[i]);
+    while (places[i] != i) {
+      const std::size_t to = places[i];
+      std::swap(found[i], found[to]);
+      std::swap(places[i], places[to]);
+    }
   }
-  return out;
+  return found;
 }
 
 std::vector<rules::ResolvedFinding> History::resolved_between(std::string_view rule,
