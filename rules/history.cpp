@@ -84,8 +84,9 @@ ResolvedFinding resolve(const Finding& last, Date first_seen, const Rule& rule,
   using internal::field_text;
   using internal::read_date;
   using internal::trim;
-  ResolvedFinding resolved{last, first_seen, as_of, Resolution::kConditionStopped,
-                           "no longer on the list"};
+  ResolvedFinding resolved{
+      last,        first_seen, as_of, Resolution::kConditionStopped, "no longer on the list",
+      std::nullopt};
   if (now == nullptr) {
     resolved.reason = Resolution::kVanished;
     resolved.detail = "no longer in the extract";

@@ -69,8 +69,8 @@ inline SeedTable essex_seed_table() {
                        std::string status, std::string allocation_start, std::string allocation_end,
                        std::string team = {}) {
     ++next;
-    char key[16];
-    char person[16];
+    char key[32];
+    char person[32];
     std::snprintf(key, sizeof key, "CASE-%05d", next);
     std::snprintf(person, sizeof person, "C%06d", 100000 + next * 7);
     if (team.empty()) team = std::string(kTeams[static_cast<std::size_t>(next) % 4]);
