@@ -1,8 +1,13 @@
 // Records as stored: versions of a key, the current records of a source, the snapshot pieces.
 #include <algorithm>
 #include <bit>
+#include <condition_variable>
+#include <exception>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -499,16 +504,148 @@ std::vector<rules::Record> History::current_records(std::string_view source) con
   return out;
 }
 
+namespace {
+
+// Builds a view from records handed over in batches, coding them on a thread of its own: reading
+// the next batch from the database (SQLite, the blocks) overlaps with coding this one, which is
+// about two thirds of the work. Only for many records: a thread is not worth a few thousand.
+class ViewPipeline {
+ public:
+  static constexpr std::size_t kBatchRecords = 8192;
+
+  explicit ViewPipeline(rules::RecordViewBuilder& builder) : builder_(builder) {}
+  ViewPipeline(const ViewPipeline&) = delete;
+  ViewPipeline& operator=(const ViewPipeline&) = delete;
+  ~ViewPipeline() {  // stops the thread, whatever state the caller left (an exception)
+    if (thread_.joinable()) {
+      {
+        const std::lock_guard lock(mutex_);
+        stop_ = true;
+      }
+      changed_.notify_all();
+      thread_.join();
+    }
+  }
+
+  // Starts the thread. REQUIRES: the builder is not used elsewhere until finish() returns.
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+  // A copy of the record goes into the batch being filled.
+  void add(std::string_view key, std::string_view data) {
+    Batch& batch = batches_[filling_];
+    batch.bytes.append(key);
+    batch.bytes.append(data);
+    batch.ends.push_back({static_cast<std::uint32_t>(key.size()),
+                          static_cast<std::uint32_t>(key.size() + data.size())});
+    if (batch.ends.size() == kBatchRecords) {
+      hand_over();
+    }
+  }
+  // Hands over the last batch and waits for every batch to be coded; rethrows what the thread
+  // threw (the builder's length_error).
+  void finish() {
+    hand_over();
+    {
+      std::unique_lock lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+    if (error_) {
+      std::rethrow_exception(error_);
+    }
+  }
+
+ private:
+  struct Batch {
+    std::string bytes;  // each record's key then its data, back to back
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ends;  // per record: key end, data end
+    bool full = false;  // handed over: the thread's until it clears this
+  };
+
+  // Marks the batch being filled full and moves on to the other, once the thread is done
+  // with it.
+  void hand_over() {
+    std::unique_lock lock(mutex_);
+    batches_[filling_].full = true;
+    filling_ ^= 1;
+    changed_.notify_all();
+    Batch& next = batches_[filling_];
+    changed_.wait(lock, [&] { return !next.full; });
+    next.bytes.clear();
+    next.ends.clear();
+  }
+
+  void run() {
+    std::vector<std::string_view> values;
+    for (std::size_t i = 0;; i ^= 1) {
+      Batch& batch = batches_[i];
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return batch.full || stop_; });
+        if (!batch.full) {
+          return;  // stopped, every batch handed over done
+        }
+      }
+      try {
+        if (!error_) {
+          std::size_t begin = 0;
+          const std::string_view bytes(batch.bytes);
+          for (const auto& [key_end, data_end] : batch.ends) {
+            const std::string_view data = bytes.substr(begin + key_end, data_end - key_end);
+            decode_values(data.data(), data.size(), values);
+            builder_.add(bytes.substr(begin, key_end), values);
+            begin += data_end;
+          }
+        }
+      } catch (...) {
+        error_ = std::current_exception();  // read by finish() after the join
+      }
+      {
+        const std::lock_guard lock(mutex_);
+        batch.full = false;
+      }
+      changed_.notify_all();
+    }
+  }
+
+  rules::RecordViewBuilder& builder_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Batch batches_[2];
+  std::size_t filling_ = 0;  // the caller's side only
+  bool stop_ = false;
+  std::exception_ptr error_;  // the thread's until joined
+};
+
+}  // namespace
+
 rules::RecordView History::current_view(std::string_view source,
                                         const std::vector<rules::FieldUse>& uses) const {
   rules::RecordViewBuilder builder(uses);
   std::vector<std::string_view> values;
+  std::optional<ViewPipeline> pipeline;
   for_each_current(
-      source, [&](std::size_t count) { builder.reserve(count); },
+      source,
+      [&](std::size_t count) {
+        builder.reserve(count);
+        if (count >= 4 * ViewPipeline::kBatchRecords) {
+          pipeline.emplace(builder).start();
+        }
+      },
       [&](std::string_view key, std::string_view data) {
+        if (pipeline) {
+          pipeline->add(key, data);
+          return;
+        }
         decode_values(data.data(), data.size(), values);
         builder.add(key, values);
       });
+  if (pipeline) {
+    pipeline->finish();
+  }
   return builder.finish();
 }
 

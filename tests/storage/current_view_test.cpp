@@ -218,3 +218,50 @@ TEST_CASE("the stored view evaluates exactly as the stored records, every rule k
     check_view_matches_records(history, set, first + 7);
   }
 }
+
+TEST_CASE("a source of many records is read into its view whole and in order, batch by batch") {
+  // Past 32,768 records the view is coded on a thread of its own, 8,192 records a batch: this
+  // source fills several batches and ends part-way through one.
+  test_support::TempDir dir;
+  storage::History history(dir.path() / "casewatch.db");
+  const rules::RuleSet set = rule_set();
+  Random random(7);
+  std::vector<rules::Record> cases;
+  cases.reserve(41000);
+  for (int i = 0; i < 41000; ++i) {
+    cases.push_back(random_case(random, i));
+  }
+  storage_test::ingest(history, "cases", d(2026, 3, 2), cases);
+  storage_test::ingest(history, "reviews", d(2026, 3, 2), random_reviews(random, 300));
+  for (const rules::Date as_of : {d(2026, 3, 2), d(2026, 3, 9)}) {
+    INFO("as of " << as_of.iso());
+    if (as_of == d(2026, 3, 9)) {  // a week later: some changed, some gone, some new
+      for (int i = 0; i < 2000; ++i) {
+        const auto at = random.below(cases.size());
+        cases[at] = random_case(random, static_cast<int>(at));
+      }
+      cases.erase(cases.begin() + 100, cases.begin() + 600);
+      for (int i = 0; i < 700; ++i) {
+        cases.push_back(random_case(random, 60000 + i));
+      }
+      storage_test::ingest(history, "cases", as_of, cases);
+    }
+    const auto stored = history.current_records("cases");
+    const auto uses = rules::fields_read(set, set.sources[0]);
+    const auto view = history.current_view("cases", uses);
+    REQUIRE(view.size() == stored.size());
+    REQUIRE(stored.size() == cases.size());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      mismatches += view.key(i) != stored[i].key ? 1 : 0;
+      for (std::size_t f = 0; f < uses.size(); ++f) {
+        if (uses[f] != rules::FieldUse::kNone) {
+          const std::string_view want = f < stored[i].values.size() ? stored[i].values[f] : "";
+          mismatches += view.text(i, static_cast<int>(f)) != want ? 1 : 0;
+        }
+      }
+    }
+    CHECK(mismatches == 0);
+    check_view_matches_records(history, set, as_of);
+  }
+}
