@@ -256,7 +256,9 @@ TEST_CASE("a source of many records is read into its view whole and in order, ba
       mismatches += view.key(i) != stored[i].key ? 1 : 0;
       for (std::size_t f = 0; f < uses.size(); ++f) {
         if (uses[f] != rules::FieldUse::kNone) {
-          const std::string_view want = f < stored[i].values.size() ? stored[i].values[f] : "";
+          const std::string_view want = f < stored[i].values.size()
+                                            ? std::string_view(stored[i].values[f])
+                                            : std::string_view();
           mismatches += view.text(i, static_cast<int>(f)) != want ? 1 : 0;
         }
       }
